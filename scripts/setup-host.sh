@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building and testing dbnic needs.
+# Everything here comes from Debian's archive by package name; nothing in
+# /etc/apt is changed (see scripts/apt.sh).  The list is printed first so
+# the user sees what the set-up installs.
+. "$(dirname "$0")/lib.sh"
+
+# Build tools and libraries for QEMU, the kernel, host tests and the guest.
+PKGS=(
+	build-essential ccache pkg-config ninja-build dpkg-dev
+	python3-venv
+	libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+	flex bison bc cpio xz-utils kmod libelf-dev libssl-dev
+	sparse
+	busybox-static
+	seabios qemu-system-data ipxe-qemu
+	clang libclang-rt-14-dev
+)
+# From bookworm-backports: QEMU 10.0 needs meson >= 1.5.
+BPO_PKGS=(meson python3-pycotap)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+meson_ok=0
+if command -v meson >/dev/null &&
+   dpkg --compare-versions "$(meson --version)" ge 1.5; then
+	dpkg-query -W -f '${Status}' python3-pycotap 2>/dev/null |
+		grep -q 'install ok installed' && meson_ok=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $meson_ok -eq 1 ]; then
+	log "host packages: all present"
+	exit 0
+fi
+
+"$DBNIC_TOP/scripts/apt.sh" update-if-old
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing Debian packages: ${missing[*]}"
+	"$DBNIC_TOP/scripts/apt.sh" install "${missing[@]}"
+fi
+if [ $meson_ok -eq 0 ]; then
+	log "installing from bookworm-backports: ${BPO_PKGS[*]}"
+	"$DBNIC_TOP/scripts/apt.sh" install -t bookworm-backports "${BPO_PKGS[@]}"
+fi
