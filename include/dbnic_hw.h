@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * dbnic hardware interface, version 1.
+ *
+ * This header encodes docs/hardware.md, the datasheet.  It is the only place
+ * where register offsets, bit fields, descriptor and completion layouts and
+ * limits are written down in code; the QEMU device model, the Linux driver,
+ * the rdma-core provider and the tests all include it.  Change the datasheet
+ * first, then this file.
+ *
+ * It compiles in the Linux kernel (__KERNEL__), in QEMU and in user space.
+ * Everything the device sees in memory is little-endian.
+ */
+#ifndef DBNIC_HW_H
+#define DBNIC_HW_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#include <linux/types.h>
+#endif
+
+/* ------------------------------------------------------------------ */
+/* PCI identity (datasheet section 1)                                  */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_PCI_VENDOR_ID		0x1234
+#define DBNIC_PCI_DEVICE_ID		0xdb1c
+#define DBNIC_PCI_REVISION		0x01
+#define DBNIC_PCI_CLASS			0x020000	/* Ethernet controller */
+
+#define DBNIC_BAR_CTRL			0	/* 64-bit, control registers */
+#define DBNIC_BAR_DB			2	/* 64-bit prefetchable, doorbells */
+#define DBNIC_BAR_MSIX			4	/* 64-bit, MSI-X table + PBA */
+
+#define DBNIC_CTRL_BAR_SIZE		0x4000
+#define DBNIC_MSIX_BAR_SIZE		0x2000
+#define DBNIC_MSIX_TABLE_OFFSET		0x0000
+#define DBNIC_MSIX_PBA_OFFSET		0x1000
+
+/* ------------------------------------------------------------------ */
+/* Control registers, BAR 0 (datasheet section 2)                      */
+/* All registers are 32 bits wide unless marked 64; 64-bit registers   */
+/* may be accessed as one 8-byte access or two 4-byte accesses.        */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_REG_ID			0x000	/* RO: DBNIC_ID_MAGIC */
+#define DBNIC_REG_VERSION		0x004	/* RO: major << 16 | minor */
+#define DBNIC_REG_CAP_QUEUES		0x008	/* RO: see DBNIC_CAPQ_* */
+#define DBNIC_REG_CAP_DB		0x00c	/* RO: see DBNIC_CAPDB_* */
+#define DBNIC_REG_CAP_LIMITS		0x010	/* RO: see DBNIC_CAPL_* */
+#define DBNIC_REG_CAP_FEATURES		0x014	/* RO: DBNIC_FEAT_* */
+#define DBNIC_REG_CAP_MAX_XFER		0x018	/* RO: bytes per descriptor */
+#define DBNIC_REG_CTRL			0x020	/* RW: DBNIC_CTRL_* */
+#define DBNIC_REG_STATUS		0x024	/* RO: DBNIC_STATUS_* */
+#define DBNIC_REG_INTR_CAUSE		0x028	/* RW1C: DBNIC_INTR_* */
+#define DBNIC_REG_ERR			0x02c	/* RC: last async error */
+#define DBNIC_REG_AQ_SQ_BASE		0x030	/* RW, 64: admin SQ address */
+#define DBNIC_REG_AQ_CQ_BASE		0x038	/* RW, 64: admin CQ address */
+#define DBNIC_REG_AQ_CFG		0x040	/* RW: log2 admin queue size */
+#define DBNIC_REG_AQ_DB			0x044	/* WO: admin SQ producer index */
+#define DBNIC_REG_COUNTERS		0x100	/* RO, 64 each: enum dbnic_counter */
+
+#define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
+#define DBNIC_VERSION_MAJOR		1
+#define DBNIC_VERSION_MINOR		0
+#define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
+
+/* CAP_QUEUES */
+#define DBNIC_CAPQ_MAX_SQ_MASK		0x0000ffffu
+#define DBNIC_CAPQ_MAX_SQ_SHIFT		0
+#define DBNIC_CAPQ_MAX_CQ_MASK		0xffff0000u
+#define DBNIC_CAPQ_MAX_CQ_SHIFT		16
+
+/* CAP_DB */
+#define DBNIC_CAPDB_PAGES_MASK		0x0000ffffu	/* doorbell pages = contexts */
+#define DBNIC_CAPDB_PAGES_SHIFT		0
+#define DBNIC_CAPDB_PAGE_SHIFT_MASK	0x00ff0000u	/* log2 page size (12) */
+#define DBNIC_CAPDB_PAGE_SHIFT_SHIFT	16
+#define DBNIC_CAPDB_PRIO_SLOTS_MASK	0x0f000000u	/* priority slots per page */
+#define DBNIC_CAPDB_PRIO_SLOTS_SHIFT	24
+
+/* CAP_LIMITS */
+#define DBNIC_CAPL_LOG_RING_MASK	0x000000ffu	/* max log2 ring entries */
+#define DBNIC_CAPL_LOG_RING_SHIFT	0
+#define DBNIC_CAPL_MAX_BLOCKS_MASK	0x0000ff00u	/* max descriptor blocks */
+#define DBNIC_CAPL_MAX_BLOCKS_SHIFT	8
+#define DBNIC_CAPL_MAX_SGE_MASK		0x00ff0000u	/* max SGEs per descriptor */
+#define DBNIC_CAPL_MAX_SGE_SHIFT	16
+#define DBNIC_CAPL_MSIX_MASK		0xff000000u	/* MSI-X vectors */
+#define DBNIC_CAPL_MSIX_SHIFT		24
+
+/* CAP_FEATURES */
+#define DBNIC_FEAT_PRIORITY		(1u << 0)
+#define DBNIC_FEAT_COPY			(1u << 1)
+#define DBNIC_FEAT_FILL			(1u << 2)
+#define DBNIC_FEAT_COMPARE		(1u << 3)
+#define DBNIC_FEAT_NET			(1u << 4)
+#define DBNIC_FEAT_RDMA			(1u << 5)
+
+/* CTRL */
+#define DBNIC_CTRL_ENABLE		(1u << 0)
+#define DBNIC_CTRL_RESET		(1u << 1)	/* self-clearing */
+
+/* STATUS */
+#define DBNIC_STATUS_READY		(1u << 0)
+#define DBNIC_STATUS_FATAL		(1u << 1)
+
+/* INTR_CAUSE (vector 0) */
+#define DBNIC_INTR_ADMIN		(1u << 0)	/* admin CQE posted */
+#define DBNIC_INTR_ERROR		(1u << 1)	/* DBNIC_REG_ERR is valid */
+
+/* ERR: last async error, cleared on read */
+#define DBNIC_ERR_CODE_MASK		0x000000ffu	/* enum dbnic_async_err */
+#define DBNIC_ERR_CODE_SHIFT		0
+#define DBNIC_ERR_CTX_MASK		0x0000ff00u	/* context (page) */
+#define DBNIC_ERR_CTX_SHIFT		8
+#define DBNIC_ERR_QID_MASK		0xffff0000u	/* queue, if any */
+#define DBNIC_ERR_QID_SHIFT		16
+
+enum dbnic_async_err {
+	DBNIC_AERR_NONE			= 0,
+	DBNIC_AERR_DB_NOT_OWNER		= 1,	/* page rang a foreign queue */
+	DBNIC_AERR_DB_BAD_QUEUE		= 2,	/* doorbell for no such queue */
+	DBNIC_AERR_DB_BAD_ACCESS	= 3,	/* bad size/offset in a page */
+	DBNIC_AERR_CQ_OVERFLOW		= 4,	/* CQE dropped, CQ full */
+	DBNIC_AERR_ADMIN		= 5,	/* admin queue unusable */
+};
+
+/* AQ_CFG */
+#define DBNIC_AQ_LOG_SIZE_MASK		0x0000000fu
+#define DBNIC_AQ_LOG_SIZE_MAX		6		/* 64 entries */
+
+/* Device counters, 64-bit each at DBNIC_REG_COUNTERS + 8 * index. */
+enum dbnic_counter {
+	DBNIC_CNT_RING_FETCH,		/* descriptors read from a ring */
+	DBNIC_CNT_PRIO_EXEC,		/* descriptors run from a priority slot */
+	DBNIC_CNT_PRIO_FALLBACK,	/* priority writes that fell back */
+	DBNIC_CNT_PRIO_TORN,		/* assemblies discarded as torn */
+	DBNIC_CNT_PRIO_STALE,		/* complete, but index already done */
+	DBNIC_CNT_RING_SKIP,		/* ring slots consumed w/o a read */
+	DBNIC_CNT_DB_NOT_OWNER,		/* doorbells for foreign queues */
+	DBNIC_CNT_DB_BAD,		/* malformed or out-of-range doorbells */
+	DBNIC_CNT_DESC_ERROR,		/* error completions */
+	DBNIC_CNT_COMPLETIONS,		/* CQEs written */
+	DBNIC_CNT_CQ_OVERFLOW,		/* CQEs dropped, CQ full */
+	DBNIC_CNT_INTERRUPTS,		/* MSI-X messages sent */
+	DBNIC_CNT_ADMIN_CMDS,		/* admin commands executed */
+	DBNIC_CNT_BYTES,		/* payload bytes moved */
+	DBNIC_CNT_NUM
+};
+
+#define DBNIC_REG_COUNTER(i)		(DBNIC_REG_COUNTERS + 8 * (i))
+
+/* ------------------------------------------------------------------ */
+/* Doorbell BAR 2 (datasheet section 3)                                */
+/* One 4 KiB page per context.  Page n is owned by context n.          */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_DB_PAGE_SHIFT		12
+#define DBNIC_DB_PAGE_SIZE		(1u << DBNIC_DB_PAGE_SHIFT)
+
+/* Doorbell region: map uncached.  32-bit writes only; reads return 0. */
+#define DBNIC_DB_REGION_OFFSET		0x000
+#define DBNIC_DB_REGION_SIZE		0x800
+#define DBNIC_DB_SQ			0x000	/* WO: qid << 16 | producer index */
+#define DBNIC_DB_CQ			0x008	/* WO: arm | cqn << 16 | consumer */
+
+#define DBNIC_DB_SQ_PI_MASK		0x0000ffffu
+#define DBNIC_DB_SQ_PI_SHIFT		0
+#define DBNIC_DB_SQ_QID_MASK		0xffff0000u
+#define DBNIC_DB_SQ_QID_SHIFT		16
+
+#define DBNIC_DB_CQ_CI_MASK		0x0000ffffu
+#define DBNIC_DB_CQ_CI_SHIFT		0
+#define DBNIC_DB_CQ_CQN_MASK		0x7fff0000u
+#define DBNIC_DB_CQ_CQN_SHIFT		16
+#define DBNIC_DB_CQ_ARM			(1u << 31)
+
+/* Priority area: map write-combining.  4- or 8-byte aligned writes. */
+#define DBNIC_PRIO_OFFSET		0x800
+#define DBNIC_PRIO_SLOT_SIZE		0x100
+#define DBNIC_PRIO_SLOTS		8
+#define DBNIC_PRIO_SLOT_OFFSET(s)	(DBNIC_PRIO_OFFSET + (s) * DBNIC_PRIO_SLOT_SIZE)
+/*
+ * An incomplete assembly is flushed (falls back to the ring copy) when no
+ * write reached its slot for this long.
+ */
+#define DBNIC_PRIO_FLUSH_TIMEOUT_NS	1000000u	/* 1 ms */
+
+/* ------------------------------------------------------------------ */
+/* Descriptors (datasheet section 5)                                   */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_DESC_BLOCK_SIZE		64
+#define DBNIC_DESC_MAX_BLOCKS		4
+#define DBNIC_DESC_MAX_SIZE		(DBNIC_DESC_BLOCK_SIZE * DBNIC_DESC_MAX_BLOCKS)
+#define DBNIC_MAX_SGE			15
+#define DBNIC_MAX_XFER			(16u << 20)	/* bytes per descriptor */
+
+#define DBNIC_LOG_RING_MIN		1
+#define DBNIC_LOG_RING_MAX		12		/* 4096 entries */
+#define DBNIC_LOG_STRIDE_MIN		6		/* 64-byte slots */
+#define DBNIC_LOG_STRIDE_MAX		8		/* 256-byte slots */
+
+enum dbnic_opcode {
+	DBNIC_OP_INVALID		= 0x00,	/* zeroed memory never runs */
+	DBNIC_OP_NOP			= 0x01,
+	DBNIC_OP_COPY			= 0x02,	/* gather src SGEs, scatter to dst */
+	DBNIC_OP_FILL			= 0x03,	/* reserved in v1 */
+	DBNIC_OP_COMPARE		= 0x04,	/* reserved in v1 */
+	DBNIC_OP_SEND			= 0x10,	/* reserved */
+	DBNIC_OP_RECV			= 0x11,	/* reserved */
+	DBNIC_OP_RDMA_WRITE		= 0x20,	/* reserved */
+	DBNIC_OP_RDMA_READ		= 0x21,	/* reserved */
+	DBNIC_OP_ETH_TX			= 0x30,	/* reserved */
+};
+
+/* dbnic_desc_hdr.flags */
+#define DBNIC_DESC_F_COMPLETION		(1u << 0)	/* write a CQE on success */
+#define DBNIC_DESC_F_FENCE		(1u << 1)	/* wait for lower indices */
+
+/* dbnic_desc_hdr.nsge */
+#define DBNIC_NSGE_SRC_MASK		0x0f
+#define DBNIC_NSGE_SRC_SHIFT		0
+#define DBNIC_NSGE_DST_MASK		0xf0
+#define DBNIC_NSGE_DST_SHIFT		4
+
+/*
+ * The first 8 bytes are self-describing: from them alone the device knows
+ * the queue and ring index a priority write belongs to, and its length.
+ */
+struct dbnic_desc_hdr {
+	__u8	opcode;		/* enum dbnic_opcode */
+	__u8	flags;		/* DBNIC_DESC_F_* */
+	__u8	size;		/* length in 64-byte blocks, 1..4 */
+	__u8	nsge;		/* src count | dst count << 4 */
+	__le16	index;		/* ring index (free-running) of this slot */
+	__le16	qid;		/* owning send queue */
+	__le32	csum;		/* priority copy only: dbnic_desc_csum() */
+	__le32	imm;		/* opcode-specific */
+};
+
+/* A memory range.  key 0 = DMA address; privileged contexts only. */
+struct dbnic_sge {
+	__le64	addr;
+	__le32	len;
+	__le32	key;
+};
+
+struct dbnic_desc {
+	struct dbnic_desc_hdr	hdr;
+	struct dbnic_sge	sge[DBNIC_MAX_SGE];	/* src first, then dst */
+};
+
+_Static_assert(sizeof(struct dbnic_desc_hdr) == 16, "descriptor header");
+_Static_assert(sizeof(struct dbnic_sge) == 16, "SGE");
+_Static_assert(sizeof(struct dbnic_desc) == DBNIC_DESC_MAX_SIZE, "descriptor");
+_Static_assert(DBNIC_DESC_MAX_SIZE <= DBNIC_PRIO_SLOT_SIZE, "slot fits");
+_Static_assert(DBNIC_PRIO_OFFSET + DBNIC_PRIO_SLOTS * DBNIC_PRIO_SLOT_SIZE <=
+	       DBNIC_DB_PAGE_SIZE, "priority area fits in the page");
+
+/* Blocks needed for a descriptor with n SGEs. */
+static inline unsigned int dbnic_desc_blocks(unsigned int nsge)
+{
+	return (sizeof(struct dbnic_desc_hdr) + nsge * sizeof(struct dbnic_sge) +
+		DBNIC_DESC_BLOCK_SIZE - 1) / DBNIC_DESC_BLOCK_SIZE;
+}
+
+/*
+ * Check value of a priority copy: 64-bit FNV-1a over the descriptor's
+ * 8-byte words (as stored, little-endian) with the csum field taken as 0,
+ * folded to 32 bits.  It lets the device refuse an assembly made of words
+ * from two different posts.  @words points to size * 8 words.
+ */
+#define DBNIC_CSUM_SEED			0xcbf29ce484222325ull
+#define DBNIC_CSUM_PRIME		0x00000100000001b3ull
+#define DBNIC_CSUM_WORD			1	/* the word holding csum */
+#define DBNIC_CSUM_WORD_MASK		0x00000000ffffffffull
+
+static inline __u32 dbnic_desc_csum(const __u64 *words, unsigned int nwords)
+{
+	__u64 h = DBNIC_CSUM_SEED;
+	unsigned int i;
+
+	for (i = 0; i < nwords; i++) {
+		__u64 w = words[i];
+
+		/* The words are little-endian in memory; hash their values. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		if (i == DBNIC_CSUM_WORD)
+			w &= ~DBNIC_CSUM_WORD_MASK;
+		h = (h ^ w) * DBNIC_CSUM_PRIME;
+	}
+	return (__u32)(h ^ (h >> 32));
+}
+
+/* ------------------------------------------------------------------ */
+/* Completions (datasheet section 6)                                   */
+/* ------------------------------------------------------------------ */
+
+enum dbnic_status {
+	DBNIC_ST_OK			= 0x00,
+	DBNIC_ST_BAD_OPCODE		= 0x01,
+	DBNIC_ST_BAD_DESC		= 0x02,	/* size, SGE count, reserved bits */
+	DBNIC_ST_BAD_LENGTH		= 0x03,	/* length mismatch or too long */
+	DBNIC_ST_DMA_ERROR		= 0x04,	/* DMA to/from host failed */
+	DBNIC_ST_ACCESS			= 0x05,	/* range not granted to context */
+	DBNIC_ST_MISMATCH		= 0x06,	/* compare found a difference */
+	DBNIC_ST_BAD_DOORBELL		= 0x07,	/* producer index past the ring */
+	DBNIC_ST_FLUSHED		= 0x08,	/* queue destroyed */
+};
+
+/* dbnic_cqe.flags */
+#define DBNIC_CQE_F_PHASE		(1u << 0)	/* ownership, see section 6 */
+#define DBNIC_CQE_F_PRIO		(1u << 1)	/* ran from a priority slot */
+
+/*
+ * Written in two parts: bytes 0..11, then bytes 12..15, so that a host that
+ * sees the new phase also sees the rest.
+ */
+struct dbnic_cqe {
+	__le32	byte_count;	/* bytes moved */
+	__le16	index;		/* ring index of the descriptor */
+	__le16	qid;		/* its send queue */
+	__le16	sq_head;	/* ring slots before this are free */
+	__le16	rsvd;
+	__u8	status;		/* enum dbnic_status */
+	__u8	rsvd1[2];
+	__u8	flags;		/* DBNIC_CQE_F_*; written last */
+};
+
+_Static_assert(sizeof(struct dbnic_cqe) == 16, "CQE");
+
+#define DBNIC_CQE_TAIL_OFFSET		12	/* second part of the CQE write */
+
+/* Phase value the device writes for producer index pi on a 2^log ring. */
+static inline unsigned int dbnic_cq_phase(__u32 pi, unsigned int log_size)
+{
+	return ((pi >> log_size) & 1) ^ 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Admin queue (datasheet section 4)                                   */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_ADMIN_CMD_SIZE		64
+
+enum dbnic_admin_opcode {
+	DBNIC_ADM_CREATE_CTX		= 0x01,
+	DBNIC_ADM_DESTROY_CTX		= 0x02,
+	DBNIC_ADM_CREATE_CQ		= 0x03,
+	DBNIC_ADM_DESTROY_CQ		= 0x04,
+	DBNIC_ADM_CREATE_SQ		= 0x05,
+	DBNIC_ADM_DESTROY_SQ		= 0x06,
+	DBNIC_ADM_REG_MR		= 0x07,	/* reserved in v1 */
+	DBNIC_ADM_DEREG_MR		= 0x08,	/* reserved in v1 */
+};
+
+enum dbnic_admin_status {
+	DBNIC_AST_OK			= 0x00,
+	DBNIC_AST_BAD_OPCODE		= 0x01,
+	DBNIC_AST_BAD_PARAM		= 0x02,
+	DBNIC_AST_NO_RESOURCE		= 0x03,
+	DBNIC_AST_BAD_HANDLE		= 0x04,
+	DBNIC_AST_BUSY			= 0x05,	/* object still in use */
+};
+
+/* create_ctx.flags */
+#define DBNIC_CTX_F_PRIVILEGED		(1u << 0)	/* may use key 0 (DMA addr) */
+
+struct dbnic_admin_cmd {
+	__u8	opcode;		/* enum dbnic_admin_opcode */
+	__u8	rsvd0;
+	__le16	cmd_id;		/* echoed in the completion */
+	__le32	rsvd1;
+	union {
+		struct {
+			__le32	flags;		/* DBNIC_CTX_F_* */
+		} create_ctx;
+		struct {
+			__le32	handle;		/* ctx, cqn or qid to destroy */
+		} destroy;
+		struct {
+			__le64	base;		/* CQE ring, 16 << log_size bytes */
+			__le32	ctx;
+			__u8	log_size;
+			__u8	rsvd;
+			__le16	msix_vector;
+		} create_cq;
+		struct {
+			__le64	base;		/* ring, stride << log_size bytes */
+			__le32	ctx;
+			__le32	cqn;
+			__u8	log_size;
+			__u8	log_stride;
+			__le16	rsvd;
+		} create_sq;
+		__u8	raw[56];
+	};
+};
+
+struct dbnic_admin_cqe {
+	__le32	result;		/* created handle */
+	__le16	cmd_id;
+	__le16	sq_head;	/* admin SQ slots before this are free */
+	__le32	rsvd;
+	__u8	status;		/* enum dbnic_admin_status */
+	__u8	rsvd1[2];
+	__u8	flags;		/* DBNIC_CQE_F_PHASE; written last */
+};
+
+_Static_assert(sizeof(struct dbnic_admin_cmd) == DBNIC_ADMIN_CMD_SIZE, "admin cmd");
+_Static_assert(sizeof(struct dbnic_admin_cqe) == 16, "admin CQE");
+
+/* ------------------------------------------------------------------ */
+/* Field helpers shared by every side                                  */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_GET(val, field)	(((val) & field##_MASK) >> field##_SHIFT)
+#define DBNIC_SET(field, v)	(((__u32)(v) << field##_SHIFT) & field##_MASK)
+
+static inline __u32 dbnic_db_sq_val(__u16 qid, __u16 pi)
+{
+	return DBNIC_SET(DBNIC_DB_SQ_QID, qid) | DBNIC_SET(DBNIC_DB_SQ_PI, pi);
+}
+
+static inline __u32 dbnic_db_cq_val(__u16 cqn, __u16 ci, int arm)
+{
+	return DBNIC_SET(DBNIC_DB_CQ_CQN, cqn) | DBNIC_SET(DBNIC_DB_CQ_CI, ci) |
+	       (arm ? DBNIC_DB_CQ_ARM : 0);
+}
+
+/* Ring math: indices are free-running 16-bit counters. */
+static inline __u16 dbnic_ring_used(__u16 pi, __u16 ci)
+{
+	return (__u16)(pi - ci);
+}
+
+static inline __u32 dbnic_ring_slot(__u16 index, unsigned int log_size)
+{
+	return index & ((1u << log_size) - 1);
+}
+
+#endif /* DBNIC_HW_H */
