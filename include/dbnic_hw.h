@@ -132,24 +132,32 @@ enum dbnic_async_err {
 #define DBNIC_AQ_LOG_SIZE_MASK		0x0000000fu
 #define DBNIC_AQ_LOG_SIZE_MAX		6		/* 64 entries */
 
-/* Device counters, 64-bit each at DBNIC_REG_COUNTERS + 8 * index. */
+/*
+ * Device counters, 64-bit each at DBNIC_REG_COUNTERS + 8 * index.  The list
+ * is an X-macro so that every side derives the enum and the names from it.
+ */
+#define DBNIC_COUNTER_LIST(X)						\
+	X(RING_FETCH,	 ring_fetch)	/* descriptors read from a ring */	\
+	X(PRIO_EXEC,	 prio_exec)	/* descriptors run from a slot */	\
+	X(PRIO_FALLBACK, prio_fallback)	/* priority writes that fell back */	\
+	X(PRIO_TORN,	 prio_torn)	/* assemblies discarded as torn */	\
+	X(PRIO_STALE,	 prio_stale)	/* complete, but index already done */ \
+	X(RING_SKIP,	 ring_skip)	/* ring slots consumed w/o a read */	\
+	X(DB_NOT_OWNER,	 db_not_owner)	/* doorbells for foreign queues */	\
+	X(DB_BAD,	 db_bad)	/* malformed or out-of-range doorbells */ \
+	X(DESC_ERROR,	 desc_error)	/* error completions */		\
+	X(COMPLETIONS,	 completions)	/* CQEs written */			\
+	X(CQ_OVERFLOW,	 cq_overflow)	/* CQEs dropped, CQ full */		\
+	X(INTERRUPTS,	 interrupts)	/* MSI-X messages sent */		\
+	X(ADMIN_CMDS,	 admin_cmds)	/* admin commands executed */		\
+	X(BYTES,	 bytes)		/* payload bytes moved */
+
+#define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
-	DBNIC_CNT_RING_FETCH,		/* descriptors read from a ring */
-	DBNIC_CNT_PRIO_EXEC,		/* descriptors run from a priority slot */
-	DBNIC_CNT_PRIO_FALLBACK,	/* priority writes that fell back */
-	DBNIC_CNT_PRIO_TORN,		/* assemblies discarded as torn */
-	DBNIC_CNT_PRIO_STALE,		/* complete, but index already done */
-	DBNIC_CNT_RING_SKIP,		/* ring slots consumed w/o a read */
-	DBNIC_CNT_DB_NOT_OWNER,		/* doorbells for foreign queues */
-	DBNIC_CNT_DB_BAD,		/* malformed or out-of-range doorbells */
-	DBNIC_CNT_DESC_ERROR,		/* error completions */
-	DBNIC_CNT_COMPLETIONS,		/* CQEs written */
-	DBNIC_CNT_CQ_OVERFLOW,		/* CQEs dropped, CQ full */
-	DBNIC_CNT_INTERRUPTS,		/* MSI-X messages sent */
-	DBNIC_CNT_ADMIN_CMDS,		/* admin commands executed */
-	DBNIC_CNT_BYTES,		/* payload bytes moved */
+	DBNIC_COUNTER_LIST(DBNIC_COUNTER_ENUM)
 	DBNIC_CNT_NUM
 };
+#undef DBNIC_COUNTER_ENUM
 
 #define DBNIC_REG_COUNTER(i)		(DBNIC_REG_COUNTERS + 8 * (i))
 
