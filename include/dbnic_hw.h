@@ -278,27 +278,26 @@ static inline unsigned int dbnic_desc_blocks(unsigned int nsge)
 
 /*
  * Check value of a priority copy: 64-bit FNV-1a over the descriptor's
- * 8-byte words (as stored, little-endian) with the csum field taken as 0,
- * folded to 32 bits.  It lets the device refuse an assembly made of words
- * from two different posts.  @words points to size * 8 words.
+ * 8-byte words, read as little-endian values, with the csum field taken
+ * as 0, folded to 32 bits.  It lets the device refuse an assembly made of
+ * words from two different posts.  @desc holds nwords = size * 8 words.
  */
 #define DBNIC_CSUM_SEED			0xcbf29ce484222325ull
 #define DBNIC_CSUM_PRIME		0x00000100000001b3ull
 #define DBNIC_CSUM_WORD			1	/* the word holding csum */
 #define DBNIC_CSUM_WORD_MASK		0x00000000ffffffffull
 
-static inline __u32 dbnic_desc_csum(const __u64 *words, unsigned int nwords)
+static inline __u32 dbnic_desc_csum(const void *desc, unsigned int nwords)
 {
+	const __u8 *p = (const __u8 *)desc;
 	__u64 h = DBNIC_CSUM_SEED;
-	unsigned int i;
+	unsigned int i, b;
 
 	for (i = 0; i < nwords; i++) {
-		__u64 w = words[i];
+		__u64 w = 0;
 
-		/* The words are little-endian in memory; hash their values. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		w = __builtin_bswap64(w);
-#endif
+		for (b = 0; b < 8; b++)
+			w |= (__u64)p[8 * i + b] << (8 * b);
 		if (i == DBNIC_CSUM_WORD)
 			w &= ~DBNIC_CSUM_WORD_MASK;
 		h = (h ^ w) * DBNIC_CSUM_PRIME;

@@ -1,0 +1,173 @@
+/*
+ * dbnic device core: the device's logic, free of QEMU headers.
+ *
+ * The core owns the register file, the doorbell pages, the priority-slot
+ * assembly, queue state and descriptor execution.  It reaches the outside
+ * only through struct dbnic_core_ops, so the same code runs inside QEMU
+ * (dbnic_pci.c), in host unit tests and under libFuzzer.
+ *
+ * Threading: the owner serialises every call (QEMU: the BQL).  MMIO entry
+ * points only record state and ask for dbnic_core_run() through
+ * ops->schedule; descriptors are executed there, never in an MMIO handler.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DBNIC_CORE_H
+#define DBNIC_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbnic_hw.h"
+
+/* Trace points; the glue maps each to a QEMU trace event. */
+enum dbnic_trace_event {
+	DBNIC_TR_DB_SQ,		/* a: ctx, b: qid, c: producer index */
+	DBNIC_TR_DB_CQ,		/* a: ctx, b: cqn, c: consumer | arm << 16 */
+	DBNIC_TR_DB_REFUSED,	/* a: ctx, b: qid, c: enum dbnic_async_err */
+	DBNIC_TR_PRIO_WRITE,	/* a: ctx, b: slot, c: offset | size << 16 */
+	DBNIC_TR_PRIO_QUEUED,	/* a: ctx, b: qid, c: index */
+	DBNIC_TR_PRIO_FALLBACK,	/* a: ctx, b: qid, c: index */
+	DBNIC_TR_PRIO_TORN,	/* a: ctx, b: slot, c: written-word mask */
+	DBNIC_TR_PRIO_STALE,	/* a: ctx, b: qid, c: index */
+	DBNIC_TR_RING_FETCH,	/* a: qid, b: index, c: address */
+	DBNIC_TR_RING_SKIP,	/* a: qid, b: index */
+	DBNIC_TR_EXEC,		/* a: qid, b: index, c: opcode | prio << 8 */
+	DBNIC_TR_CQE,		/* a: cqn, b: index, c: status */
+	DBNIC_TR_IRQ,		/* a: vector */
+	DBNIC_TR_ADMIN,		/* a: opcode, b: status, c: result */
+	DBNIC_TR_REG_WRITE,	/* a: offset, c: value */
+	DBNIC_TR_BAD_ACCESS,	/* a: bar, b: offset, c: size */
+};
+
+struct dbnic_core_ops {
+	/* Device-initiated DMA.  Return 0 on success, -1 if it failed. */
+	int (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
+	int (*dma_write)(void *opaque, uint64_t addr, const void *buf,
+			 size_t len);
+	/* Send an MSI-X message. */
+	void (*irq)(void *opaque, unsigned int vector);
+	/* Transmit one frame (unused in v1, reserved for ETH_TX). */
+	void (*send_packet)(void *opaque, const void *buf, size_t len);
+	/* Monotonic time in nanoseconds. */
+	uint64_t (*clock_ns)(void *opaque);
+	/* Ask for dbnic_core_run() soon, outside the current call. */
+	void (*schedule)(void *opaque);
+	/* Ask for dbnic_core_timer() at this clock_ns() time. */
+	void (*timer_mod)(void *opaque, uint64_t when_ns);
+	/* Optional. */
+	void (*trace)(void *opaque, enum dbnic_trace_event ev, uint32_t a,
+		      uint32_t b, uint64_t c);
+};
+
+struct dbnic_core_config {
+	uint32_t db_pages;	/* contexts, 1..256 */
+	uint32_t max_sq;	/* 1..65535 */
+	uint32_t max_cq;	/* 1..32767 */
+	uint32_t msix_vectors;	/* 1..255 */
+};
+
+/* Bytes of payload the engine moves per dbnic_core_run() call at most. */
+#define DBNIC_CORE_RUN_BYTES	(1u << 20)
+/* Descriptors the engine runs per dbnic_core_run() call at most. */
+#define DBNIC_CORE_RUN_DESCS	64
+/* Descriptors waiting on one queue's priority lane. */
+#define DBNIC_CORE_PRIO_LANE	DBNIC_PRIO_SLOTS
+
+struct dbnic_prio_slot {
+	uint8_t buf[DBNIC_PRIO_SLOT_SIZE];
+	uint64_t written;	/* one bit per 4-byte word of buf */
+	uint64_t last_ns;	/* time of the latest write */
+};
+
+struct dbnic_ctx {
+	bool in_use;
+	bool privileged;
+	struct dbnic_prio_slot slot[DBNIC_PRIO_SLOTS];
+};
+
+struct dbnic_cq {
+	bool in_use;
+	bool armed;
+	uint8_t log_size;
+	uint16_t vector;
+	uint16_t pi;		/* next CQE the device writes */
+	uint16_t ci;		/* host's consumer index, from DB_CQ */
+	uint32_t ctx;
+	uint32_t users;		/* send queues completing here */
+	uint64_t base;
+};
+
+struct dbnic_sq {
+	bool in_use;
+	uint8_t log_size;
+	uint8_t log_stride;
+	uint16_t pi;		/* announced producer index */
+	uint16_t ci;		/* ring lane: next index to consider */
+	bool bad_db;		/* a doorbell past the ring awaits its CQE */
+	uint16_t bad_db_pi;
+	uint32_t ctx;
+	uint32_t cqn;
+	uint64_t base;
+	/* Ring slots whose descriptor belongs to the priority lane. */
+	uint8_t prio_owned[(1u << DBNIC_LOG_RING_MAX) / 8];
+	/* The priority lane: complete priority copies, oldest first. */
+	struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
+	uint8_t lane_head;
+	uint8_t lane_len;
+};
+
+struct dbnic_core {
+	const struct dbnic_core_ops *ops;
+	void *opaque;
+	struct dbnic_core_config cfg;
+
+	/* Registers. */
+	uint32_t ctrl;
+	uint32_t status;
+	uint32_t intr_cause;
+	uint32_t err;
+	uint64_t aq_sq_base;
+	uint64_t aq_cq_base;
+	uint32_t aq_cfg;
+	uint16_t aq_pi;		/* from AQ_DB */
+	uint16_t aq_ci;		/* next admin command to run */
+	uint16_t aq_cq_pi;	/* next admin CQE to write */
+	uint64_t counters[DBNIC_CNT_NUM];
+
+	/* Objects. */
+	struct dbnic_ctx *ctx;
+	struct dbnic_sq *sq;
+	struct dbnic_cq *cq;
+	uint32_t prio_partial;	/* slots holding an incomplete assembly */
+	uint32_t rr_next;	/* round-robin start for the ring lanes */
+
+	/* Bounce buffer for payload DMA. */
+	uint8_t bounce[4096];
+};
+
+/* Set up; returns 0, or -1 if cfg is out of range or memory is short. */
+int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
+		    const struct dbnic_core_ops *ops, void *opaque);
+void dbnic_core_free(struct dbnic_core *c);
+/* Device reset: what CTRL.RESET and a PCI reset do. */
+void dbnic_core_reset(struct dbnic_core *c);
+
+/* BAR 0, control registers.  size is 4 or 8, offset aligned to it. */
+uint64_t dbnic_core_ctrl_read(struct dbnic_core *c, uint64_t off,
+			      unsigned int size);
+void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
+			   unsigned int size);
+
+/* BAR 2, doorbell pages.  Reads have no side effect and return 0. */
+void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
+			 unsigned int size);
+uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
+
+/* Execution engine: run admin commands and descriptors, bounded. */
+void dbnic_core_run(struct dbnic_core *c);
+/* Priority-slot flush timer. */
+void dbnic_core_timer(struct dbnic_core *c);
+
+#endif /* DBNIC_CORE_H */

@@ -1,0 +1,389 @@
+/*
+ * dbnic: emulated PCIe NIC / DMA engine with a doorbell BAR.
+ *
+ * QEMU glue only: PCI config, the three BARs, MSI-X, the NIC backend,
+ * the bottom half and timer, trace events and vmstate.  The device's
+ * behaviour lives in dbnic_core.c, which knows nothing of QEMU; this file
+ * forwards MMIO to it and gives it DMA, interrupts and a clock.
+ *
+ * The datasheet is docs/hardware.md in the dbnic repository.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pcie.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "net/net.h"
+#include "qom/object.h"
+#include "trace.h"
+
+#include "dbnic_core.h"
+
+#define TYPE_DBNIC "dbnic"
+OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
+
+#define DBNIC_PCIE_CAP_OFFSET   0xe0
+
+struct DbnicState {
+    PCIDevice parent_obj;
+
+    MemoryRegion ctrl_bar;
+    MemoryRegion db_bar;
+    MemoryRegion msix_bar;
+    QEMUBH *bh;
+    QEMUTimer *prio_timer;
+    NICState *nic;
+    NICConf conf;
+
+    struct dbnic_core core;
+    struct dbnic_core_config cfg;
+};
+
+/* ---- services for the core ---------------------------------------- */
+
+static int dbnic_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
+{
+    DbnicState *s = opaque;
+
+    return pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+}
+
+static int dbnic_dma_write(void *opaque, uint64_t addr, const void *buf,
+                           size_t len)
+{
+    DbnicState *s = opaque;
+
+    return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+}
+
+static void dbnic_irq(void *opaque, unsigned int vector)
+{
+    DbnicState *s = opaque;
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (msix_enabled(pdev) && vector < msix_nr_vectors_allocated(pdev)) {
+        msix_notify(pdev, vector);
+    }
+}
+
+static void dbnic_send_packet(void *opaque, const void *buf, size_t len)
+{
+    DbnicState *s = opaque;
+
+    qemu_send_packet(qemu_get_queue(s->nic), buf, len);
+}
+
+static uint64_t dbnic_clock_ns(void *opaque)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+static void dbnic_schedule(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    qemu_bh_schedule(s->bh);
+}
+
+static void dbnic_timer_mod(void *opaque, uint64_t when_ns)
+{
+    DbnicState *s = opaque;
+
+    timer_mod(s->prio_timer, when_ns);
+}
+
+static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
+                        uint32_t b, uint64_t c)
+{
+    switch (ev) {
+    case DBNIC_TR_DB_SQ:
+        trace_dbnic_db_sq(a, b, c);
+        break;
+    case DBNIC_TR_DB_CQ:
+        trace_dbnic_db_cq(a, b, c);
+        break;
+    case DBNIC_TR_DB_REFUSED:
+        trace_dbnic_db_refused(a, b, c);
+        break;
+    case DBNIC_TR_PRIO_WRITE:
+        trace_dbnic_prio_write(a, b, c & 0xffff, c >> 16);
+        break;
+    case DBNIC_TR_PRIO_QUEUED:
+        trace_dbnic_prio_queued(a, b, c);
+        break;
+    case DBNIC_TR_PRIO_FALLBACK:
+        trace_dbnic_prio_fallback(a, b, c);
+        break;
+    case DBNIC_TR_PRIO_TORN:
+        trace_dbnic_prio_torn(a, b, c);
+        break;
+    case DBNIC_TR_PRIO_STALE:
+        trace_dbnic_prio_stale(a, b, c);
+        break;
+    case DBNIC_TR_RING_FETCH:
+        trace_dbnic_ring_fetch(a, b, c);
+        break;
+    case DBNIC_TR_RING_SKIP:
+        trace_dbnic_ring_skip(a, b);
+        break;
+    case DBNIC_TR_EXEC:
+        trace_dbnic_exec(a, b, c & 0xff, c >> 8);
+        break;
+    case DBNIC_TR_CQE:
+        trace_dbnic_cqe(a, b, c);
+        break;
+    case DBNIC_TR_IRQ:
+        trace_dbnic_irq(a);
+        break;
+    case DBNIC_TR_ADMIN:
+        trace_dbnic_admin(a, b, c);
+        break;
+    case DBNIC_TR_REG_WRITE:
+        trace_dbnic_reg_write(a, c);
+        break;
+    case DBNIC_TR_BAD_ACCESS:
+        trace_dbnic_bad_access(a, b, c);
+        break;
+    }
+}
+
+static const struct dbnic_core_ops dbnic_core_ops = {
+    .dma_read = dbnic_dma_read,
+    .dma_write = dbnic_dma_write,
+    .irq = dbnic_irq,
+    .send_packet = dbnic_send_packet,
+    .clock_ns = dbnic_clock_ns,
+    .schedule = dbnic_schedule,
+    .timer_mod = dbnic_timer_mod,
+    .trace = dbnic_trace,
+};
+
+static void dbnic_bh(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    dbnic_core_run(&s->core);
+}
+
+static void dbnic_prio_timer(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    dbnic_core_timer(&s->core);
+}
+
+/* ---- BARs ---------------------------------------------------------- */
+
+static uint64_t dbnic_ctrl_read(void *opaque, hwaddr addr, unsigned size)
+{
+    DbnicState *s = opaque;
+    uint64_t val = dbnic_core_ctrl_read(&s->core, addr, size);
+
+    trace_dbnic_ctrl_read(addr, size, val);
+    return val;
+}
+
+static void dbnic_ctrl_write(void *opaque, hwaddr addr, uint64_t val,
+                             unsigned size)
+{
+    DbnicState *s = opaque;
+
+    dbnic_core_ctrl_write(&s->core, addr, val, size);
+}
+
+static const MemoryRegionOps dbnic_ctrl_ops = {
+    .read = dbnic_ctrl_read,
+    .write = dbnic_ctrl_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 4, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 8 },
+};
+
+static uint64_t dbnic_db_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return 0;
+}
+
+static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
+                           unsigned size)
+{
+    DbnicState *s = opaque;
+
+    dbnic_core_db_write(&s->core, addr, val, size);
+}
+
+/*
+ * 4- and 8-byte accesses reach the core as they were made; a guest's
+ * write-combined 64-byte copy arrives as eight 8-byte writes, which is
+ * exactly what the priority-slot assembly expects.
+ */
+static const MemoryRegionOps dbnic_db_ops = {
+    .read = dbnic_db_read,
+    .write = dbnic_db_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 4, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 8 },
+};
+
+/* ---- network backend (no receive queues in v1) --------------------- */
+
+static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
+                             size_t size)
+{
+    /* Frames are dropped until the datasheet defines receive queues. */
+    return size;
+}
+
+static NetClientInfo dbnic_net_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .receive = dbnic_receive,
+};
+
+/* ---- QOM ------------------------------------------------------------ */
+
+static void dbnic_realize(PCIDevice *pdev, Error **errp)
+{
+    DbnicState *s = DBNIC(pdev);
+    uint32_t db_pages = s->cfg.db_pages;
+
+    if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
+        error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
+                   "max-cq 1..32767, msix-vectors 1..255 (got %u/%u/%u/%u)",
+                   db_pages, s->cfg.max_sq, s->cfg.max_cq,
+                   s->cfg.msix_vectors);
+        return;
+    }
+
+    pdev->config[PCI_INTERRUPT_PIN] = 1;
+
+    memory_region_init_io(&s->ctrl_bar, OBJECT(s), &dbnic_ctrl_ops, s,
+                          "dbnic-ctrl", DBNIC_CTRL_BAR_SIZE);
+    pci_register_bar(pdev, DBNIC_BAR_CTRL,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &s->ctrl_bar);
+
+    memory_region_init_io(&s->db_bar, OBJECT(s), &dbnic_db_ops, s,
+                          "dbnic-doorbell", dbnic_core_db_bar_size(&s->core));
+    pci_register_bar(pdev, DBNIC_BAR_DB,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->db_bar);
+
+    memory_region_init(&s->msix_bar, OBJECT(s), "dbnic-msix",
+                       DBNIC_MSIX_BAR_SIZE);
+    pci_register_bar(pdev, DBNIC_BAR_MSIX,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &s->msix_bar);
+    if (msix_init(pdev, s->cfg.msix_vectors,
+                  &s->msix_bar, DBNIC_BAR_MSIX, DBNIC_MSIX_TABLE_OFFSET,
+                  &s->msix_bar, DBNIC_BAR_MSIX, DBNIC_MSIX_PBA_OFFSET,
+                  0, errp) < 0) {
+        dbnic_core_free(&s->core);
+        return;
+    }
+    for (unsigned i = 0; i < s->cfg.msix_vectors; i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    if (pci_bus_is_express(pci_get_bus(pdev))) {
+        pcie_endpoint_cap_init(pdev, DBNIC_PCIE_CAP_OFFSET);
+    }
+
+    s->bh = qemu_bh_new_guarded(dbnic_bh, s,
+                                &DEVICE(pdev)->mem_reentrancy_guard);
+    s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
+
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)),
+                          DEVICE(pdev)->id, &DEVICE(pdev)->mem_reentrancy_guard,
+                          s);
+}
+
+static void dbnic_exit(PCIDevice *pdev)
+{
+    DbnicState *s = DBNIC(pdev);
+
+    qemu_del_nic(s->nic);
+    timer_free(s->prio_timer);
+    qemu_bh_delete(s->bh);
+    if (pci_is_express(pdev)) {
+        pcie_cap_exit(pdev);
+    }
+    msix_unuse_all_vectors(pdev);
+    msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
+    dbnic_core_free(&s->core);
+}
+
+static void dbnic_reset_hold(Object *obj, ResetType type)
+{
+    DbnicState *s = DBNIC(obj);
+
+    timer_del(s->prio_timer);
+    dbnic_core_reset(&s->core);
+}
+
+static const Property dbnic_properties[] = {
+    DEFINE_NIC_PROPERTIES(DbnicState, conf),
+    DEFINE_PROP_UINT32("db-pages", DbnicState, cfg.db_pages, 64),
+    DEFINE_PROP_UINT32("max-sq", DbnicState, cfg.max_sq, 256),
+    DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
+    DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
+};
+
+/*
+ * Queue, slot and lane state is not migrated yet: refuse migration rather
+ * than lose in-flight descriptors silently.
+ */
+static const VMStateDescription dbnic_vmstate = {
+    .name = "dbnic",
+    .unmigratable = 1,
+};
+
+static void dbnic_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    k->realize = dbnic_realize;
+    k->exit = dbnic_exit;
+    k->vendor_id = DBNIC_PCI_VENDOR_ID;
+    k->device_id = DBNIC_PCI_DEVICE_ID;
+    k->revision = DBNIC_PCI_REVISION;
+    k->class_id = DBNIC_PCI_CLASS >> 8;
+    rc->phases.hold = dbnic_reset_hold;
+
+    dc->desc = "dbnic doorbell NIC / DMA engine";
+    dc->vmsd = &dbnic_vmstate;
+    device_class_set_props(dc, dbnic_properties);
+    set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
+}
+
+static const TypeInfo dbnic_info = {
+    .name = TYPE_DBNIC,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(DbnicState),
+    .class_init = dbnic_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { }
+    },
+};
+
+static void dbnic_register_types(void)
+{
+    type_register_static(&dbnic_info);
+}
+
+type_init(dbnic_register_types)
