@@ -120,6 +120,22 @@ static void set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on)
 		sq->prio_owned[s / 8] &= ~(1u << (s % 8));
 }
 
+/*
+ * The ring lane passes slots whose descriptor belongs to the priority lane
+ * as soon as it reaches them, without reading them, so that sq_head in the
+ * next CQE already frees them for the host.
+ */
+static void ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
+			   uint32_t qid)
+{
+	while (sq->ci != sq->pi && prio_owned(sq, sq->ci)) {
+		set_prio_owned(sq, sq->ci, false);
+		count(c, DBNIC_CNT_RING_SKIP);
+		trace(c, DBNIC_TR_RING_SKIP, qid, sq->ci, 0);
+		sq->ci++;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Completions                                                         */
 /* ------------------------------------------------------------------ */
@@ -502,6 +518,7 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
 	trace(c, DBNIC_TR_PRIO_QUEUED, ctx, qid, index);
 	slot_clear(c, s);
 	announce(c, sq, qid, index + 1);
+	ring_lane_skip(c, sq, qid);
 }
 
 static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
@@ -674,12 +691,7 @@ static bool run_ring(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
 	if (sq->ci == sq->pi)
 		return false;
 	sq->ci++;
-	if (prio_owned(sq, index)) {
-		set_prio_owned(sq, index, false);
-		count(c, DBNIC_CNT_RING_SKIP);
-		trace(c, DBNIC_TR_RING_SKIP, qid, index, 0);
-		return true;
-	}
+	ring_lane_skip(c, sq, qid);
 
 	addr = sq->base + ((uint64_t)dbnic_ring_slot(index, sq->log_size) <<
 			   sq->log_stride);

@@ -1,0 +1,377 @@
+/*
+ * Host test harness for the dbnic device core; see harness.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+int t_failed;
+
+/* Machines of the running test, freed even when a CHECK returns early. */
+static struct fake *live[8];
+static unsigned int nlive;
+
+static void fake_release(struct fake *f);
+
+void harness_cleanup(void)
+{
+	while (nlive)
+		fake_release(live[--nlive]);
+}
+
+void *gpa(struct fake *f, uint64_t addr)
+{
+	if (addr < MEM_BASE || addr >= MEM_BASE + MEM_SIZE) {
+		fprintf(stderr, "harness: bad address 0x%llx\n",
+			(unsigned long long)addr);
+		abort();
+	}
+	return f->mem + (addr - MEM_BASE);
+}
+
+static bool in_mem(uint64_t addr, size_t len)
+{
+	return addr >= MEM_BASE && len <= MEM_SIZE &&
+	       addr - MEM_BASE <= MEM_SIZE - len;
+}
+
+static int f_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
+{
+	struct fake *f = opaque;
+
+	f->dma_reads++;
+	if (!in_mem(addr, len))
+		return -1;
+	memcpy(buf, f->mem + (addr - MEM_BASE), len);
+	return 0;
+}
+
+static int f_dma_write(void *opaque, uint64_t addr, const void *buf,
+		       size_t len)
+{
+	struct fake *f = opaque;
+
+	if (!in_mem(addr, len))
+		return -1;
+	memcpy(f->mem + (addr - MEM_BASE), buf, len);
+	return 0;
+}
+
+static void f_irq(void *opaque, unsigned int vector)
+{
+	struct fake *f = opaque;
+
+	f->irqs[vector & 0xff]++;
+}
+
+static void f_send(void *opaque, const void *buf, size_t len)
+{
+}
+
+static uint64_t f_clock(void *opaque)
+{
+	return ((struct fake *)opaque)->now;
+}
+
+static void f_schedule(void *opaque)
+{
+	((struct fake *)opaque)->scheduled = true;
+}
+
+static void f_timer_mod(void *opaque, uint64_t when)
+{
+	((struct fake *)opaque)->timer_at = when;
+}
+
+static const struct dbnic_core_ops fake_ops = {
+	.dma_read = f_dma_read,
+	.dma_write = f_dma_write,
+	.irq = f_irq,
+	.send_packet = f_send,
+	.clock_ns = f_clock,
+	.schedule = f_schedule,
+	.timer_mod = f_timer_mod,
+};
+
+static void wr32(struct fake *f, uint64_t off, uint32_t v)
+{
+	dbnic_core_ctrl_write(&f->core, off, v, 4);
+}
+
+void fake_init(struct fake *f)
+{
+	struct dbnic_core_config cfg = {
+		.db_pages = 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
+	};
+
+	memset(f, 0, sizeof(*f));
+	f->mem = calloc(1, MEM_SIZE);
+	f->now = 1000;
+	f->alloc_next = MEM_BASE + 0x2000;
+	if (!f->mem || dbnic_core_init(&f->core, &cfg, &fake_ops, f) ||
+	    nlive == sizeof(live) / sizeof(live[0]))
+		abort();
+	live[nlive++] = f;
+	wr32(f, DBNIC_REG_CTRL, DBNIC_CTRL_RESET);
+	dbnic_core_ctrl_write(&f->core, DBNIC_REG_AQ_SQ_BASE, AQ_SQ_ADDR, 8);
+	wr32(f, DBNIC_REG_AQ_CQ_BASE, (uint32_t)AQ_CQ_ADDR);
+	wr32(f, DBNIC_REG_AQ_CQ_BASE + 4, (uint32_t)(AQ_CQ_ADDR >> 32));
+	wr32(f, DBNIC_REG_AQ_CFG, AQ_LOG);
+	wr32(f, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE);
+}
+
+static void fake_release(struct fake *f)
+{
+	dbnic_core_free(&f->core);
+	free(f->mem);
+	f->mem = NULL;
+}
+
+void fake_free(struct fake *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < nlive; i++) {
+		if (live[i] == f) {
+			live[i] = live[--nlive];
+			break;
+		}
+	}
+	fake_release(f);
+}
+
+void fake_run(struct fake *f)
+{
+	int guard = 100000;
+
+	while (f->scheduled && guard--) {
+		f->scheduled = false;
+		dbnic_core_run(&f->core);
+	}
+}
+
+void fake_advance(struct fake *f, uint64_t ns)
+{
+	f->now += ns;
+	if (f->timer_at && f->now >= f->timer_at) {
+		f->timer_at = 0;
+		dbnic_core_timer(&f->core);
+	}
+}
+
+uint64_t fake_alloc(struct fake *f, uint64_t size, uint64_t align)
+{
+	uint64_t a = (f->alloc_next + align - 1) & ~(align - 1);
+
+	f->alloc_next = a + size;
+	if (f->alloc_next > MEM_BASE + MEM_SIZE)
+		abort();
+	return a;
+}
+
+uint64_t counter(struct fake *f, enum dbnic_counter i)
+{
+	return dbnic_core_ctrl_read(&f->core, DBNIC_REG_COUNTER(i), 8);
+}
+
+uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result)
+{
+	unsigned int slot = f->aq_pi & ((1u << AQ_LOG) - 1);
+	struct dbnic_admin_cqe *cqe;
+
+	cmd->cmd_id = f->aq_pi;
+	memcpy(gpa(f, AQ_SQ_ADDR + slot * sizeof(*cmd)), cmd, sizeof(*cmd));
+	f->aq_pi++;
+	wr32(f, DBNIC_REG_AQ_DB, f->aq_pi);
+	fake_run(f);
+
+	slot = f->aq_ci & ((1u << AQ_LOG) - 1);
+	cqe = gpa(f, AQ_CQ_ADDR + slot * sizeof(*cqe));
+	if ((cqe->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(f->aq_ci, AQ_LOG) ||
+	    cqe->cmd_id != cmd->cmd_id) {
+		fprintf(stderr, "harness: no admin completion\n");
+		abort();
+	}
+	f->aq_ci++;
+	if (result)
+		*result = cqe->result;
+	return cqe->status;
+}
+
+uint32_t create_ctx(struct fake *f, bool privileged)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CTX };
+	uint32_t ctx;
+
+	cmd.create_ctx.flags = privileged ? DBNIC_CTX_F_PRIVILEGED : 0;
+	if (admin(f, &cmd, &ctx) != DBNIC_AST_OK)
+		abort();
+	return ctx;
+}
+
+void hq_on_ctx(struct fake *f, struct hq *q, uint32_t ctx, uint8_t log_size,
+	       uint8_t log_stride)
+{
+	struct dbnic_admin_cmd cmd;
+
+	memset(q, 0, sizeof(*q));
+	q->f = f;
+	q->ctx = ctx;
+	q->log_size = log_size;
+	q->log_stride = log_stride;
+	q->cq_log = 6;
+	q->cq_base = fake_alloc(f, sizeof(struct dbnic_cqe) << q->cq_log, 4096);
+	q->sq_base = fake_alloc(f, (uint64_t)1 << (log_size + log_stride), 4096);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = q->cq_base;
+	cmd.create_cq.ctx = ctx;
+	cmd.create_cq.log_size = q->cq_log;
+	cmd.create_cq.msix_vector = 1;
+	if (admin(f, &cmd, &q->cqn) != DBNIC_AST_OK)
+		abort();
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_SQ;
+	cmd.create_sq.base = q->sq_base;
+	cmd.create_sq.ctx = ctx;
+	cmd.create_sq.cqn = q->cqn;
+	cmd.create_sq.log_size = log_size;
+	cmd.create_sq.log_stride = log_stride;
+	if (admin(f, &cmd, &q->qid) != DBNIC_AST_OK)
+		abort();
+}
+
+void hq_create(struct fake *f, struct hq *q, bool privileged, uint8_t log_size,
+	       uint8_t log_stride)
+{
+	hq_on_ctx(f, q, create_ctx(f, privileged), log_size, log_stride);
+}
+
+void desc_nop(struct dbnic_desc *d, const struct hq *q, uint16_t index)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = DBNIC_OP_NOP;
+	d->hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d->hdr.size = 1;
+	d->hdr.index = index;
+	d->hdr.qid = q->qid;
+}
+
+void desc_copy(struct dbnic_desc *d, const struct hq *q, uint16_t index,
+	       const uint64_t *src, const uint32_t *slen, unsigned int nsrc,
+	       const uint64_t *dst, const uint32_t *dlen, unsigned int ndst)
+{
+	unsigned int i;
+
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = DBNIC_OP_COPY;
+	d->hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d->hdr.size = dbnic_desc_blocks(nsrc + ndst);
+	d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, nsrc) |
+		      DBNIC_SET(DBNIC_NSGE_DST, ndst);
+	d->hdr.index = index;
+	d->hdr.qid = q->qid;
+	for (i = 0; i < nsrc; i++) {
+		d->sge[i].addr = src[i];
+		d->sge[i].len = slen[i];
+	}
+	for (i = 0; i < ndst; i++) {
+		d->sge[nsrc + i].addr = dst[i];
+		d->sge[nsrc + i].len = dlen[i];
+	}
+}
+
+void desc_seal(struct dbnic_desc *d)
+{
+	d->hdr.csum = dbnic_desc_csum(d, d->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8);
+}
+
+void ring_put(struct hq *q, const struct dbnic_desc *d)
+{
+	uint64_t a = q->sq_base +
+		     ((uint64_t)dbnic_ring_slot(d->hdr.index, q->log_size) <<
+		      q->log_stride);
+
+	memcpy(gpa(q->f, a), d, (size_t)1 << q->log_stride);
+}
+
+void ring_doorbell(struct hq *q, uint16_t pi)
+{
+	dbnic_core_db_write(&q->f->core,
+			    ((uint64_t)q->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_SQ,
+			    dbnic_db_sq_val(q->qid, pi), 4);
+}
+
+uint16_t post_ring(struct hq *q, struct dbnic_desc *d)
+{
+	uint16_t index = q->pi++;
+
+	d->hdr.index = index;
+	ring_put(q, d);
+	ring_doorbell(q, q->pi);
+	return index;
+}
+
+void prio_store(struct fake *f, uint32_t ctx, unsigned int slot,
+		unsigned int byte, uint64_t val, unsigned int size)
+{
+	dbnic_core_db_write(&f->core,
+			    ((uint64_t)ctx << DBNIC_DB_PAGE_SHIFT) +
+			    DBNIC_PRIO_SLOT_OFFSET(slot) + byte, val, size);
+}
+
+void prio_copy(struct fake *f, uint32_t ctx, unsigned int slot,
+	       const struct dbnic_desc *d, const unsigned int *order,
+	       unsigned int nwords)
+{
+	const uint8_t *p = (const uint8_t *)d;
+	unsigned int i;
+
+	for (i = 0; i < nwords; i++) {
+		unsigned int w = order ? order[i] : i;
+		uint64_t v;
+
+		memcpy(&v, p + 8 * w, 8);
+		prio_store(f, ctx, slot, 8 * w, v, 8);
+	}
+}
+
+uint16_t post_prio(struct hq *q, struct dbnic_desc *d, const unsigned int *order)
+{
+	uint16_t index = q->pi++;
+	unsigned int slot = q->pair * 2 + (q->next_slot ^= 1);
+
+	d->hdr.index = index;
+	desc_seal(d);
+	ring_put(q, d);
+	prio_copy(q->f, q->ctx, slot, d, order,
+		  d->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8);
+	return index;
+}
+
+bool cq_poll(struct hq *q, struct dbnic_cqe *out)
+{
+	unsigned int slot = dbnic_ring_slot(q->cq_ci, q->cq_log);
+	struct dbnic_cqe *cqe = gpa(q->f, q->cq_base + slot * sizeof(*cqe));
+
+	if ((cqe->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(q->cq_ci, q->cq_log))
+		return false;
+	*out = *cqe;
+	q->cq_ci++;
+	dbnic_core_db_write(&q->f->core,
+			    ((uint64_t)q->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_CQ,
+			    dbnic_db_cq_val(q->cqn, q->cq_ci, 0), 4);
+	return true;
+}
+
+void cq_arm(struct hq *q)
+{
+	dbnic_core_db_write(&q->f->core,
+			    ((uint64_t)q->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_CQ,
+			    dbnic_db_cq_val(q->cqn, q->cq_ci, 1), 4);
+}

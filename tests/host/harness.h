@@ -1,0 +1,126 @@
+/*
+ * Host test harness for the dbnic device core: a fake machine (guest
+ * memory, interrupts, clock, bottom half) and a minimal host driver that
+ * speaks the datasheet through the core's MMIO entry points.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DBNIC_HARNESS_H
+#define DBNIC_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dbnic_core.h"
+
+/* Guest memory: [MEM_BASE, MEM_BASE + MEM_SIZE); DMA elsewhere fails. */
+#define MEM_BASE	0x100000ull
+#define MEM_SIZE	(4u << 20)
+
+#define AQ_SQ_ADDR	(MEM_BASE + 0x0000)
+#define AQ_CQ_ADDR	(MEM_BASE + 0x1000)
+#define AQ_LOG		3
+
+struct fake {
+	struct dbnic_core core;
+	uint8_t *mem;
+	uint64_t now;
+	bool scheduled;
+	uint64_t timer_at;		/* 0: not armed */
+	unsigned int irqs[256];		/* per vector */
+	unsigned int dma_reads;
+	uint16_t aq_pi;
+	uint16_t aq_ci;
+	uint64_t alloc_next;		/* bump allocator for test buffers */
+};
+
+/* A host view of one context with one CQ and one SQ. */
+struct hq {
+	struct fake *f;
+	uint32_t ctx;
+	uint32_t cqn;
+	uint32_t qid;
+	uint64_t sq_base;
+	uint64_t cq_base;
+	uint8_t log_size;
+	uint8_t log_stride;
+	uint8_t cq_log;
+	uint16_t pi;			/* host producer */
+	uint16_t cq_ci;			/* host consumer */
+	unsigned int next_slot;		/* priority slot pair: 0/1 + 2 * pair */
+	unsigned int pair;
+};
+
+extern int t_failed;
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "    %s:%d: CHECK(%s) failed\n",	\
+				__FILE__, __LINE__, #cond);		\
+			t_failed = 1;					\
+			return;						\
+		}							\
+	} while (0)
+
+#define CHECK_EQ(a, b)							\
+	do {								\
+		long long _a = (long long)(a), _b = (long long)(b);	\
+		if (_a != _b) {						\
+			fprintf(stderr, "    %s:%d: %s == %lld, want %s == %lld\n", \
+				__FILE__, __LINE__, #a, _a, #b, _b);	\
+			t_failed = 1;					\
+			return;						\
+		}							\
+	} while (0)
+
+/* Machine. */
+void fake_init(struct fake *f);		/* core + admin queue, enabled */
+void fake_free(struct fake *f);
+void harness_cleanup(void);	/* free what a failed test left */
+void fake_run(struct fake *f);		/* run the bottom half until idle */
+void fake_advance(struct fake *f, uint64_t ns);	/* clock; fires timer */
+uint64_t fake_alloc(struct fake *f, uint64_t size, uint64_t align);
+void *gpa(struct fake *f, uint64_t addr);
+uint64_t counter(struct fake *f, enum dbnic_counter i);
+
+/* Admin. */
+uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result);
+uint32_t create_ctx(struct fake *f, bool privileged);
+
+/* Queues. */
+void hq_create(struct fake *f, struct hq *q, bool privileged,
+	       uint8_t log_size, uint8_t log_stride);
+void hq_on_ctx(struct fake *f, struct hq *q, uint32_t ctx,
+	       uint8_t log_size, uint8_t log_stride);
+
+/* Descriptors. */
+void desc_nop(struct dbnic_desc *d, const struct hq *q, uint16_t index);
+void desc_copy(struct dbnic_desc *d, const struct hq *q, uint16_t index,
+	       const uint64_t *src, const uint32_t *slen, unsigned int nsrc,
+	       const uint64_t *dst, const uint32_t *dlen, unsigned int ndst);
+void desc_seal(struct dbnic_desc *d);	/* compute csum */
+
+/* Write d into the ring at its index (does not ring). */
+void ring_put(struct hq *q, const struct dbnic_desc *d);
+void ring_doorbell(struct hq *q, uint16_t pi);
+/* Ring path: ring_put + doorbell; returns the index. */
+uint16_t post_ring(struct hq *q, struct dbnic_desc *d);
+/*
+ * Priority path: ring_put, then the copy into a priority slot, 8-byte
+ * words in the given order (NULL: ascending).  Returns the index.
+ */
+uint16_t post_prio(struct hq *q, struct dbnic_desc *d, const unsigned int *order);
+/* Raw priority stores into the page of ctx. */
+void prio_store(struct fake *f, uint32_t ctx, unsigned int slot,
+		unsigned int byte, uint64_t val, unsigned int size);
+void prio_copy(struct fake *f, uint32_t ctx, unsigned int slot,
+	       const struct dbnic_desc *d, const unsigned int *order,
+	       unsigned int nwords);
+
+/* Completions: the next CQE, or false if none is there. */
+bool cq_poll(struct hq *q, struct dbnic_cqe *out);
+void cq_arm(struct hq *q);
+
+#endif

@@ -1,0 +1,855 @@
+/*
+ * Unit tests of the dbnic device core, one per behaviour the datasheet
+ * promises.  Each test drives the core through its MMIO entry points as a
+ * guest would and checks what a guest could observe: memory, completions,
+ * interrupts and counters.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define WORDS(d)	((d)->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8)
+
+static void fill_pattern(void *p, size_t len, unsigned int seed)
+{
+	uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 8));
+}
+
+/* A copy descriptor gathering 3 ranges into 2, total 'len'. */
+struct copy_case {
+	uint64_t src[3], dst[2];
+	uint32_t slen[3], dlen[2];
+	uint32_t len;
+};
+
+static void copy_case_init(struct fake *f, struct copy_case *cc, uint32_t len,
+			   unsigned int seed)
+{
+	unsigned int i;
+
+	cc->len = len;
+	cc->slen[0] = len / 3;
+	cc->slen[1] = len / 3 + 5;
+	cc->slen[2] = len - cc->slen[0] - cc->slen[1];
+	cc->dlen[0] = len / 2 - 3;
+	cc->dlen[1] = len - cc->dlen[0];
+	for (i = 0; i < 3; i++) {
+		cc->src[i] = fake_alloc(f, cc->slen[i] + 64, 8) + 1;
+		fill_pattern(gpa(f, cc->src[i]), cc->slen[i], seed + i);
+	}
+	for (i = 0; i < 2; i++)
+		cc->dst[i] = fake_alloc(f, cc->dlen[i] + 64, 64);
+}
+
+static void copy_desc(struct dbnic_desc *d, const struct hq *q,
+		      const struct copy_case *cc)
+{
+	desc_copy(d, q, 0, cc->src, cc->slen, 3, cc->dst, cc->dlen, 2);
+}
+
+/* Is the destination the concatenation of the sources? */
+static bool copy_ok(struct fake *f, const struct copy_case *cc)
+{
+	uint8_t *want = malloc(cc->len), *got = malloc(cc->len);
+	uint32_t off = 0;
+	unsigned int i;
+	bool ok;
+
+	for (i = 0; i < 3; off += cc->slen[i], i++)
+		memcpy(want + off, gpa(f, cc->src[i]), cc->slen[i]);
+	off = 0;
+	for (i = 0; i < 2; off += cc->dlen[i], i++)
+		memcpy(got + off, gpa(f, cc->dst[i]), cc->dlen[i]);
+	ok = memcmp(want, got, cc->len) == 0;
+	free(want);
+	free(got);
+	return ok;
+}
+
+/* ---- registers and admin ------------------------------------------ */
+
+static void test_identity_and_caps(void)
+{
+	struct fake f;
+	uint32_t v;
+
+	fake_init(&f);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ID, 4), DBNIC_ID_MAGIC);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_VERSION, 4), DBNIC_VERSION);
+	v = dbnic_core_ctrl_read(&f.core, DBNIC_REG_CAP_DB, 4);
+	CHECK_EQ(DBNIC_GET(v, DBNIC_CAPDB_PAGES), 4);
+	CHECK_EQ(DBNIC_GET(v, DBNIC_CAPDB_PAGE_SHIFT), DBNIC_DB_PAGE_SHIFT);
+	CHECK_EQ(DBNIC_GET(v, DBNIC_CAPDB_PRIO_SLOTS), DBNIC_PRIO_SLOTS);
+	v = dbnic_core_ctrl_read(&f.core, DBNIC_REG_CAP_LIMITS, 4);
+	CHECK_EQ(DBNIC_GET(v, DBNIC_CAPL_MAX_SGE), DBNIC_MAX_SGE);
+	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_READY);
+	CHECK_EQ(dbnic_core_db_bar_size(&f.core), 4 * DBNIC_DB_PAGE_SIZE);
+	fake_free(&f);
+}
+
+static void test_reset_clears_state(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 1);
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_STATUS, 4), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	/* Doorbells while not ready are ignored. */
+	ring_doorbell(&q, 1);
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	fake_free(&f);
+}
+
+static void test_admin_errors(void)
+{
+	struct fake f;
+	struct dbnic_admin_cmd cmd;
+	uint32_t ctx, cqn;
+
+	fake_init(&f);
+	ctx = create_ctx(&f, true);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = 0x7f;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_OPCODE);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = fake_alloc(&f, 4096, 4096);
+	cmd.create_cq.ctx = ctx;
+	cmd.create_cq.log_size = DBNIC_LOG_RING_MAX + 1;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_PARAM);
+	cmd.create_cq.log_size = 4;
+	cmd.create_cq.msix_vector = 4;		/* device has 4: 0..3 */
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_PARAM);
+	cmd.create_cq.msix_vector = 1;
+	cmd.create_cq.ctx = 3;			/* no such context */
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_HANDLE);
+	cmd.create_cq.ctx = ctx;
+	CHECK_EQ(admin(&f, &cmd, &cqn), DBNIC_AST_OK);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_SQ;
+	cmd.create_sq.base = fake_alloc(&f, 4096, 4096);
+	cmd.create_sq.ctx = ctx;
+	cmd.create_sq.cqn = cqn;
+	cmd.create_sq.log_size = 3;
+	cmd.create_sq.log_stride = 9;		/* 512-byte slots: too big */
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_PARAM);
+	cmd.create_sq.log_stride = 6;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_OK);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DESTROY_CQ;
+	cmd.destroy.handle = cqn;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BUSY);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DESTROY_CTX;
+	cmd.destroy.handle = ctx;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_OK);
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_HANDLE);
+	CHECK(f.irqs[0] > 0);
+	fake_free(&f);
+}
+
+/* ---- ring path -------------------------------------------------- */
+
+static void test_ring_nop_completion_and_irq(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	cq_arm(&q);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);	/* not in the MMIO write */
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.qid, q.qid);
+	CHECK_EQ(cqe.sq_head, 1);
+	CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);
+	CHECK_EQ(f.irqs[1], 1);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 1);
+	fake_free(&f);
+}
+
+static void test_ring_copy_gather_scatter(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct copy_case cc;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 7);
+	copy_case_init(&f, &cc, 10000, 1);	/* spans several bounce chunks */
+	copy_desc(&d, &q, &cc);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.byte_count, 10000);
+	CHECK(copy_ok(&f, &cc));
+	CHECK_EQ(counter(&f, DBNIC_CNT_BYTES), 10000);
+	fake_free(&f);
+}
+
+/* Many posts over a small ring and CQ: indices and phases wrap. */
+static void test_ring_wraps(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 2, 6);	/* 4 slots, 64-entry CQ */
+	for (i = 0; i < 300; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+		fake_run(&f);
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.index, (uint16_t)i);
+		CHECK_EQ(cqe.sq_head, (uint16_t)(i + 1));
+	}
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 300);
+	fake_free(&f);
+}
+
+/* ---- priority path ---------------------------------------------- */
+
+static void test_prio_executes_without_memory_read(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct copy_case cc;
+	unsigned int reads;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 8);
+	copy_case_init(&f, &cc, 3000, 2);
+	copy_desc(&d, &q, &cc);
+	post_prio(&q, &d, NULL);
+	/* Make the ring copy unusable: only the priority copy can be right. */
+	memset(gpa(&f, q.sq_base), 0xee, 256);
+	reads = f.dma_reads;
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK(copy_ok(&f, &cc));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_SKIP), 1);
+	/* The only reads were the payload's three source ranges. */
+	CHECK_EQ(f.dma_reads - reads, 3);
+	CHECK_EQ(cqe.sq_head, 1);
+	fake_free(&f);
+}
+
+static void test_prio_any_word_order(void)
+{
+	static const unsigned int rev[16] = { 15, 14, 13, 12, 11, 10, 9, 8,
+					      7, 6, 5, 4, 3, 2, 1, 0 };
+	static const unsigned int mix[16] = { 5, 0, 9, 3, 15, 1, 12, 7,
+					      2, 14, 4, 11, 6, 13, 8, 10 };
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct copy_case cc;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 8);
+	copy_case_init(&f, &cc, 500, 3);
+	copy_desc(&d, &q, &cc);
+	CHECK_EQ(WORDS(&d), 16);
+	post_prio(&q, &d, rev);
+	copy_desc(&d, &q, &cc);
+	post_prio(&q, &d, mix);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	fake_free(&f);
+}
+
+static void test_prio_4byte_writes(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	const uint8_t *p = (const uint8_t *)&d;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	d.hdr.index = q.pi++;
+	desc_seal(&d);
+	ring_put(&q, &d);
+	for (i = 0; i < 16; i++) {
+		uint32_t v;
+		unsigned int dw = 15 - i;	/* backwards, dword by dword */
+
+		memcpy(&v, p + 4 * dw, 4);
+		prio_store(&f, q.ctx, 0, 4 * dw, v, 4);
+	}
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	fake_free(&f);
+}
+
+/* Doorbelled ring work not yet started runs after a later priority post. */
+static void test_prio_jumps_the_queue(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	for (i = 0; i < 3; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+	}
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 3);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	for (i = 0; i < 3; i++) {
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.index, i);
+		CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);
+	}
+	CHECK_EQ(cqe.sq_head, 4);	/* the ring lane passed index 3 too */
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 3);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_SKIP), 1);
+	fake_free(&f);
+}
+
+/*
+ * Priority work of one queue runs before ring work of another, seen through
+ * data: ring copy X->Y on queue a, then priority copy Y->Z on queue b.
+ * Z holds Y's old bytes only if b's copy ran first.
+ */
+static void test_prio_ahead_of_other_queues(void)
+{
+	struct fake f;
+	struct hq a, b;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t x, y, z;
+	uint32_t len = 256;
+
+	fake_init(&f);
+	hq_create(&f, &a, true, 3, 6);
+	hq_on_ctx(&f, &b, a.ctx, 3, 6);
+	b.pair = 1;
+	x = fake_alloc(&f, len, 64);
+	y = fake_alloc(&f, len, 64);
+	z = fake_alloc(&f, len, 64);
+	memset(gpa(&f, x), 0x22, len);
+	memset(gpa(&f, y), 0x11, len);
+	desc_copy(&d, &a, 0, &x, &len, 1, &y, &len, 1);
+	post_ring(&a, &d);
+	desc_copy(&d, &b, 0, &y, &len, 1, &z, &len, 1);
+	post_prio(&b, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&a, &cqe));
+	CHECK(cq_poll(&b, &cqe));
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK_EQ(((uint8_t *)gpa(&f, z))[0], 0x11);
+	CHECK_EQ(((uint8_t *)gpa(&f, y))[0], 0x22);
+	fake_free(&f);
+}
+
+/* A FENCE priority descriptor waits for lower ring indices. */
+static void test_prio_fence_waits(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.flags |= DBNIC_DESC_F_FENCE;
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 2);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	fake_free(&f);
+}
+
+/* ---- fallback and exactly-once ----------------------------------- */
+
+/* Part of a descriptor, then silence: the flush timer falls back. */
+static void test_torn_write_falls_back_on_timeout(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct copy_case cc;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 8);
+	copy_case_init(&f, &cc, 777, 4);
+	copy_desc(&d, &q, &cc);
+	d.hdr.index = q.pi++;
+	desc_seal(&d);
+	ring_put(&q, &d);
+	prio_copy(&f, q.ctx, 0, &d, NULL, WORDS(&d) - 1);	/* last word lost */
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK(f.timer_at != 0);
+	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);
+	CHECK(copy_ok(&f, &cc));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	CHECK(!cq_poll(&q, &cqe));
+	fake_free(&f);
+}
+
+/* The next post into the same slot flushes the partial one. */
+static void test_partial_flushed_by_next_post(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d1, d2;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d1, &q, 0);
+	d1.hdr.index = q.pi++;
+	desc_seal(&d1);
+	ring_put(&q, &d1);
+	prio_copy(&f, q.ctx, 0, &d1, NULL, 3);		/* 3 of 8 words */
+	desc_nop(&d2, &q, 0);
+	d2.hdr.index = q.pi++;
+	desc_seal(&d2);
+	ring_put(&q, &d2);
+	prio_copy(&f, q.ctx, 0, &d2, NULL, WORDS(&d2));
+	fake_run(&f);
+	/* d2 ran from its priority copy, d1 from the ring: each once. */
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 1);
+	fake_free(&f);
+}
+
+/* Words of two posts that fill a slot between them never run. */
+static void test_mixed_words_rejected_by_csum(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc a, b;
+	struct dbnic_cqe cqe;
+	struct copy_case c1, c2;
+	unsigned int w;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 8);
+	copy_case_init(&f, &c1, 100, 5);
+	copy_case_init(&f, &c2, 100, 6);
+	copy_desc(&a, &q, &c1);
+	a.hdr.index = q.pi++;
+	desc_seal(&a);
+	ring_put(&q, &a);
+	copy_desc(&b, &q, &c2);
+	b.hdr.index = a.hdr.index;	/* same slot, different content */
+	desc_seal(&b);
+	/* Header and first SGEs from a, the rest from b. */
+	for (w = 0; w < WORDS(&a); w++) {
+		const struct dbnic_desc *src = w < 6 ? &a : &b;
+		uint64_t v;
+
+		memcpy(&v, (const uint8_t *)src + 8 * w, 8);
+		prio_store(&f, q.ctx, 0, 8 * w, v, 8);
+	}
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_TORN), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK(copy_ok(&f, &c1));		/* the ring copy (a) ran */
+	CHECK(!copy_ok(&f, &c2));
+	fake_free(&f);
+}
+
+/* A priority copy of an index the ring already ran is dropped. */
+static void test_stale_prio_not_run_twice(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	/* Replay index 0 through the priority area. */
+	desc_seal(&d);
+	prio_copy(&f, q.ctx, 0, &d, NULL, WORDS(&d));
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_STALE), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	/* And the same priority copy twice runs once. */
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	prio_copy(&f, q.ctx, 0, &d, NULL, WORDS(&d));
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 1);
+	fake_free(&f);
+}
+
+/* A doorbell and a priority copy for the same index: one execution. */
+static void test_doorbell_and_prio_same_index_once(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	d.hdr.index = q.pi++;
+	desc_seal(&d);
+	ring_put(&q, &d);
+	ring_doorbell(&q, q.pi);
+	prio_copy(&f, q.ctx, 1, &d, NULL, WORDS(&d));
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC) + counter(&f, DBNIC_CNT_RING_FETCH), 1);
+	fake_free(&f);
+}
+
+/* ---- isolation and bad input ------------------------------------- */
+
+static void test_foreign_doorbell_refused(void)
+{
+	struct fake f;
+	struct hq victim, evil;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &victim, true, 3, 6);
+	hq_create(&f, &evil, false, 3, 6);
+	desc_nop(&d, &victim, 0);
+	d.hdr.index = victim.pi;	/* written, not yet rung by its owner */
+	ring_put(&victim, &d);
+	/* The evil page rings the victim's queue, by doorbell and by slot. */
+	dbnic_core_db_write(&f.core,
+			    ((uint64_t)evil.ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_SQ,
+			    dbnic_db_sq_val(victim.qid, 1), 4);
+	desc_seal(&d);
+	prio_copy(&f, evil.ctx, 0, &d, NULL, WORDS(&d));
+	fake_run(&f);
+	CHECK(!cq_poll(&victim, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_NOT_OWNER), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH) + counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_INTR_CAUSE, 4) & DBNIC_INTR_ERROR);
+	CHECK_EQ(DBNIC_GET(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4), DBNIC_ERR_CODE),
+		 DBNIC_AERR_DB_NOT_OWNER);
+	/* The owner still works. */
+	ring_doorbell(&victim, 1);
+	victim.pi = 1;
+	fake_run(&f);
+	CHECK(cq_poll(&victim, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	fake_free(&f);
+}
+
+static void test_doorbell_past_ring(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	ring_doorbell(&q, 9);		/* 8-entry ring */
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DOORBELL);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	/* The queue is unchanged and keeps working. */
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.index, 0);
+	fake_free(&f);
+}
+
+static void test_bad_descriptors_complete_with_errors(void)
+{
+	struct fake f;
+	struct hq q, other;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a = 0, b = 0;
+	uint32_t len = 64;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	hq_on_ctx(&f, &other, q.ctx, 3, 6);
+	a = fake_alloc(&f, 64, 64);
+	b = fake_alloc(&f, 64, 64);
+
+	desc_nop(&d, &q, 0);
+	d.hdr.opcode = 0x55;
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.opcode = DBNIC_OP_FILL;	/* reserved in v1 */
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.size = 2;			/* larger than the 64-byte stride */
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	d.sge[1].len = 63;		/* totals differ */
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	d.sge[0].addr = 0x10;		/* outside guest memory */
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	d.hdr.nsge = 0xff;		/* 30 SGEs */
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.qid = 5;			/* wrong queue in the descriptor */
+	post_ring(&q, &d);
+	desc_nop(&d, &other, 0);
+	post_ring(&other, &d);
+	fake_run(&f);
+
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_OPCODE);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_OPCODE);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_DMA_ERROR);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DESC_ERROR), 7);
+	/* The other queue was served all along. */
+	CHECK(cq_poll(&other, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	fake_free(&f);
+}
+
+static void test_unprivileged_dma_address_denied(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = 64;
+
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	a = fake_alloc(&f, 64, 64);
+	b = fake_alloc(&f, 64, 64);
+	memset(gpa(&f, a), 0x5a, 64);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	CHECK(((uint8_t *)gpa(&f, b))[0] != 0x5a);
+	fake_free(&f);
+}
+
+static void test_cq_overflow_counted(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 6, 6);	/* 64 slots, 64 CQEs */
+	for (i = 0; i < 64; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+	}
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_COMPLETIONS), 64);
+	for (i = 0; i < 3; i++) {	/* host never consumed: CQ full */
+		desc_nop(&d, &q, 0);
+		d.hdr.index = q.pi++;
+		ring_put(&q, &d);
+	}
+	ring_doorbell(&q, q.pi);
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_CQ_OVERFLOW), 3);
+	CHECK_EQ(counter(&f, DBNIC_CNT_COMPLETIONS), 64);
+	fake_free(&f);
+}
+
+/* A flood of bad doorbells raises one interrupt until acknowledged. */
+static void test_error_interrupts_coalesce(void)
+{
+	struct fake f;
+	unsigned int i, before;
+
+	fake_init(&f);
+	create_ctx(&f, false);
+	before = f.irqs[0];
+	for (i = 0; i < 1000; i++)
+		dbnic_core_db_write(&f.core, DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	CHECK_EQ(f.irqs[0] - before, 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 1000);
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_INTR_CAUSE, DBNIC_INTR_ERROR, 4);
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	CHECK_EQ(f.irqs[0] - before, 2);
+	fake_free(&f);
+}
+
+static void test_bad_mmio_sizes_ignored(void)
+{
+	struct fake f;
+	struct hq q;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ + 2, 1, 4);	/* unaligned */
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, 1, 8);	/* 8 on a doorbell */
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, 1, 2);	/* 2 bytes */
+	dbnic_core_db_write(&f.core, 0x400, 1, 4);		/* no register */
+	dbnic_core_db_write(&f.core, 1ull << 40, 1, 4);		/* past the BAR */
+	dbnic_core_ctrl_write(&f.core, 1ull << 40, 1, 4);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, 0x3ffc, 4), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 4);
+	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_READY);
+	fake_free(&f);
+}
+
+#define T(fn) { #fn, fn }
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	T(test_identity_and_caps),
+	T(test_reset_clears_state),
+	T(test_admin_errors),
+	T(test_ring_nop_completion_and_irq),
+	T(test_ring_copy_gather_scatter),
+	T(test_ring_wraps),
+	T(test_prio_executes_without_memory_read),
+	T(test_prio_any_word_order),
+	T(test_prio_4byte_writes),
+	T(test_prio_jumps_the_queue),
+	T(test_prio_ahead_of_other_queues),
+	T(test_prio_fence_waits),
+	T(test_torn_write_falls_back_on_timeout),
+	T(test_partial_flushed_by_next_post),
+	T(test_mixed_words_rejected_by_csum),
+	T(test_stale_prio_not_run_twice),
+	T(test_doorbell_and_prio_same_index_once),
+	T(test_foreign_doorbell_refused),
+	T(test_doorbell_past_ring),
+	T(test_bad_descriptors_complete_with_errors),
+	T(test_unprivileged_dma_address_denied),
+	T(test_cq_overflow_counted),
+	T(test_error_interrupts_coalesce),
+	T(test_bad_mmio_sizes_ignored),
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i, passed = 0, failed = 0;
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		t_failed = 0;
+		tests[i].fn();
+		harness_cleanup();
+		printf("%s %s\n", t_failed ? "FAIL" : "ok  ", tests[i].name);
+		if (t_failed)
+			failed++;
+		else
+			passed++;
+	}
+	printf("host: %u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
