@@ -1,0 +1,123 @@
+/*
+ * libFuzzer target for the dbnic device core.
+ *
+ * Each input is a program: a fresh device with two contexts (one
+ * privileged) and a queue pair on each is set up, then the input's bytes
+ * are decoded as a sequence of guest actions: control-register writes,
+ * doorbells from any page to any queue, priority-slot stores of any size
+ * and offset, raw guest-memory scribbles (rings, CQs, payload), clock
+ * jumps and engine runs.  The sanitizers and the core's own bounds checks
+ * must hold for every program.
+ *
+ * Build and run by hand:  make -C tests/host fuzz && build/host/fuzz_core
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "harness.h"
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint64_t take(struct input *in, unsigned int bytes)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < bytes && in->left; i++, in->left--)
+		v |= (uint64_t)*in->p++ << (8 * i);
+	return v;
+}
+
+static void action(struct fake *f, struct hq *q, struct input *in)
+{
+	uint8_t op = take(in, 1);
+	struct hq *h = &q[op >> 7];
+
+	switch (op & 0x0f) {
+	case 0:		/* control register write */
+		dbnic_core_ctrl_write(&f->core, take(in, 2) & 0x3ffc,
+				      take(in, 4), 4);
+		break;
+	case 1:		/* doorbell from any page */
+		dbnic_core_db_write(&f->core, take(in, 3) & 0x3fffc,
+				    take(in, 4), 4);
+		break;
+	case 2:		/* SQ doorbell of this queue's page, any index */
+		ring_doorbell(h, take(in, 2));
+		break;
+	case 3: {	/* priority store, any slot and offset */
+		unsigned int size = (op & 0x10) ? 8 : 4;
+		uint64_t off = take(in, 2) & (DBNIC_PRIO_SLOTS *
+					       DBNIC_PRIO_SLOT_SIZE - 1);
+
+		prio_store(f, h->ctx, 0, off & ~(uint64_t)(size - 1),
+			   take(in, size), size);
+		break;
+	}
+	case 4: {	/* a well-formed descriptor through the priority path */
+		struct dbnic_desc d;
+		uint64_t a = MEM_BASE + (take(in, 3) % MEM_SIZE);
+		uint64_t b = MEM_BASE + (take(in, 3) % MEM_SIZE);
+		uint32_t len = take(in, 2) + 1;
+
+		desc_copy(&d, h, 0, &a, &len, 1, &b, &len, 1);
+		if (op & 0x10)
+			post_ring(h, &d);
+		else
+			post_prio(h, &d, NULL);
+		break;
+	}
+	case 5: {	/* scribble on guest memory (rings, CQs, data) */
+		uint64_t at = take(in, 3) % (MEM_SIZE - 8);
+
+		*(uint64_t *)gpa(f, MEM_BASE + (at & ~7ull)) = take(in, 8);
+		break;
+	}
+	case 6:		/* CQ doorbell, maybe arming */
+		dbnic_core_db_write(&f->core,
+				    ((uint64_t)h->ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_CQ, take(in, 4), 4);
+		break;
+	case 7:
+		fake_advance(f, take(in, 3) * 16);
+		break;
+	case 8: {	/* drain completions like a host would */
+		struct dbnic_cqe cqe;
+		int n = 64;
+
+		while (n-- && cq_poll(h, &cqe))
+			;
+		break;
+	}
+	case 9:		/* register reads, including clear-on-read ones */
+		dbnic_core_ctrl_read(&f->core, take(in, 2) & 0x3ff8,
+				     (op & 0x10) ? 8 : 4);
+		break;
+	default:
+		fake_run(f);
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = { data, size };
+	struct fake f;
+	struct hq q[2];
+
+	fake_init(&f);
+	hq_create(&f, &q[0], true, 4, 8);
+	hq_create(&f, &q[1], false, 2, 6);
+	q[1].pair = 1;
+	while (in.left)
+		action(&f, q, &in);
+	fake_run(&f);
+	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+	fake_run(&f);
+	harness_cleanup();
+	return 0;
+}
