@@ -35,3 +35,8 @@ KERNEL_BUILD=$DBNIC_CACHE/build/linux
 KERNEL_IMAGE=$KERNEL_BUILD/arch/x86/boot/bzImage
 GUEST_DIR=$DBNIC_CACHE/guest
 MODULE_BUILD=$DBNIC_CACHE/build/module
+
+# Our QEMU is built with --disable-install-blobs, so its firmware (BIOS,
+# option ROMs) comes from Debian's seabios, qemu-system-data and ipxe-qemu.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+QEMU_FIRMWARE_ARGS=(-L /usr/share/seabios -L /usr/share/qemu -L /usr/lib/ipxe/qemu)

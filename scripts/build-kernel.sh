@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the guest test kernel: Debian's linux-source-6.12, tinyconfig plus
+# scripts/guest-kernel.config, into $KERNEL_BUILD (bzImage and modules).
+# The build tree stays usable for out-of-tree modules:
+#   make -C "$KERNEL_BUILD" M=/path/to/module
+#
+#   scripts/build-kernel.sh            build (no-op when nothing changed)
+#   FORCE=1 scripts/build-kernel.sh    run make even if the stamp matches
+#
+# Steps rerun only when their inputs change: the source tree when the
+# package version changes, the configuration (and the build) when the
+# fragment or the version changes.  A requested =y/=m option that does not
+# reach the final .config is an error, not a warning.
+. "$(dirname "$0")/lib.sh"
+
+FRAGMENT=$DBNIC_TOP/scripts/guest-kernel.config
+TARBALL=/usr/src/$LINUX_SOURCE_PKG.tar.xz
+KMAKE=(make -C "$KERNEL_SRC" O="$KERNEL_BUILD" -j"$JOBS"
+	CC="ccache gcc" HOSTCC="ccache gcc")
+
+installed_version() {
+	dpkg-query -W -f '${Status} ${Version}' "$LINUX_SOURCE_PKG" 2>/dev/null |
+		sed -n 's/^install ok installed //p'
+}
+
+# 1. The source package (bookworm-security carries 6.12 for bookworm).
+ver=$(installed_version)
+if [ -z "$ver" ] || [ ! -f "$TARBALL" ]; then
+	log "installing $LINUX_SOURCE_PKG"
+	"$DBNIC_TOP/scripts/apt.sh" update-if-old
+	"$DBNIC_TOP/scripts/apt.sh" install "$LINUX_SOURCE_PKG"
+	ver=$(installed_version)
+	[ -n "$ver" ] || die "$LINUX_SOURCE_PKG did not install"
+fi
+
+# 2. The source tree, keyed on the package version.  A new version also
+# wipes the build tree: tar keeps old mtimes, so make could miss changes.
+if ! stamp_ok "$KERNEL_SRC/.dbnic-src" "$ver"; then
+	log "extracting $LINUX_SOURCE_PKG $ver into $KERNEL_SRC"
+	rm -rf "$KERNEL_SRC" "$KERNEL_SRC.new" "$KERNEL_BUILD"
+	mkdir -p "$KERNEL_SRC.new"
+	tar -xJf "$TARBALL" -C "$KERNEL_SRC.new" --strip-components=1
+	stamp_set "$KERNEL_SRC.new/.dbnic-src" "$ver"
+	mv "$KERNEL_SRC.new" "$KERNEL_SRC"
+fi
+
+# 3. Configuration, keyed on version and fragment.
+key="$ver $(sha256sum < "$FRAGMENT" | cut -d' ' -f1)"
+
+# Every CONFIG_X=y|m|value line of the fragment must appear verbatim in
+# the final .config; "is not set" lines must not come out enabled.
+check_config() {
+	local cfg=$KERNEL_BUILD/.config bad=() line sym
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF -- "$line" "$cfg" ||
+				bad+=("$line (got: $(grep -E "^(# )?${line%%=*}[= ]" "$cfg" || echo absent))")
+			;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			grep -qE "^$sym=" "$cfg" && bad+=("$line (got: $(grep -E "^$sym=" "$cfg"))")
+			;;
+		esac
+	done < "$FRAGMENT"
+	if [ ${#bad[@]} -gt 0 ]; then
+		printf '[dbnic] error: fragment option not in the final .config: %s\n' "${bad[@]}" >&2
+		die "fix scripts/guest-kernel.config (missing dependency or selector?)"
+	fi
+}
+
+if ! stamp_ok "$KERNEL_BUILD/.dbnic-config" "$key" || [ ! -f "$KERNEL_BUILD/.config" ]; then
+	log "configuring kernel: tinyconfig + $(basename "$FRAGMENT")"
+	mkdir -p "$KERNEL_BUILD"
+	rm -f "$KERNEL_BUILD/.dbnic-config" "$KERNEL_BUILD/.dbnic-build"
+	# ARCH=x86_64 so tinyconfig starts 64-bit (plain ARCH=x86 defaults to
+	# i386); later makes read 64BIT from .config.
+	"${KMAKE[@]}" -s ARCH=x86_64 tinyconfig
+	"$KERNEL_SRC/scripts/kconfig/merge_config.sh" -m -O "$KERNEL_BUILD" \
+		"$KERNEL_BUILD/.config" "$FRAGMENT" > "$KERNEL_BUILD/merge_config.log"
+	"${KMAKE[@]}" -s olddefconfig
+	check_config
+	stamp_set "$KERNEL_BUILD/.dbnic-config" "$key"
+fi
+
+# 4. Build.  The stamp skips even make's tree walk on a warm rerun.
+if [ "${FORCE:-0}" = 1 ] || ! stamp_ok "$KERNEL_BUILD/.dbnic-build" "$key" ||
+   [ ! -f "$KERNEL_IMAGE" ] || [ ! -f "$KERNEL_BUILD/Module.symvers" ]; then
+	log "building kernel $ver (bzImage modules, -j$JOBS, ccache)"
+	start=$(date +%s)
+	"${KMAKE[@]}" bzImage modules
+	stamp_set "$KERNEL_BUILD/.dbnic-build" "$key"
+	log "kernel built in $(( $(date +%s) - start ))s"
+fi
+log "kernel $(cat "$KERNEL_BUILD/include/config/kernel.release"): $KERNEL_IMAGE"

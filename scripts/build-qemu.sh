@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds qemu-system-x86_64 with the dbnic device grafted in.
+#   1. fetch-qemu.sh puts Debian's QEMU source in $QEMU_SRC;
+#   2. qemu-device/* and include/dbnic_hw.h are copied to hw/misc/dbnic/
+#      and QEMU's build files are told about that directory (once);
+#   3. configure runs once per (version, flags); ninja builds the binary.
+# A warm rerun only copies changed files and lets ninja do the rest.
+. "$(dirname "$0")/lib.sh"
+
+# Overridable so the graft can be tried with a stand-in device.
+DEVICE_DIR=${DBNIC_QEMU_DEVICE_DIR:-$DBNIC_TOP/qemu-device}
+HW_H=${DBNIC_HW_H:-$DBNIC_TOP/include/dbnic_hw.h}
+
+"$DBNIC_TOP/scripts/fetch-qemu.sh"
+
+# --- graft ----------------------------------------------------------------
+[ -f "$DEVICE_DIR/meson.build" ] || die "no device sources in $DEVICE_DIR"
+[ -f "$HW_H" ] || die "missing $HW_H"
+dest=$QEMU_SRC/hw/misc/dbnic
+mkdir -p "$dest"
+# Copies, not symlinks: the cache outlives the clone.  Copy only what
+# changed, so ninja sees old timestamps on the rest.
+want=(trace.h)
+for f in "$DEVICE_DIR"/* "$HW_H"; do
+	[ -f "$f" ] || continue
+	b=${f##*/}
+	want+=("$b")
+	cmp -s "$f" "$dest/$b" || { cp "$f" "$dest/$b"; log "graft: $b"; }
+done
+for f in "$dest"/*; do
+	[[ " ${want[*]} " == *" ${f##*/} "* ]] || { rm -f "$f"; log "graft: removed ${f##*/}"; }
+done
+# QEMU's convention: each trace-events dir has a trace.h naming its group.
+if [ ! -f "$DEVICE_DIR/trace.h" ]; then
+	th='#include "trace/trace-hw_misc_dbnic.h"'
+	[ "$(cat "$dest/trace.h" 2>/dev/null)" = "$th" ] ||
+		printf '%s\n' "$th" > "$dest/trace.h"
+fi
+
+# Hook the directory into QEMU's build, each edit once.
+grep -qx "subdir('dbnic')" "$QEMU_SRC/hw/misc/meson.build" ||
+	printf "\nsubdir('dbnic')\n" >> "$QEMU_SRC/hw/misc/meson.build"
+grep -qx 'source dbnic/Kconfig' "$QEMU_SRC/hw/misc/Kconfig" ||
+	printf '\nsource dbnic/Kconfig\n' >> "$QEMU_SRC/hw/misc/Kconfig"
+if ! grep -q "^ *'hw/misc/dbnic',$" "$QEMU_SRC/meson.build"; then
+	sed -i "s|^\( *\)'hw/misc/macio',$|&\n\1'hw/misc/dbnic',|" "$QEMU_SRC/meson.build"
+	grep -q "^ *'hw/misc/dbnic',$" "$QEMU_SRC/meson.build" ||
+		die "could not add hw/misc/dbnic to trace_events_subdirs"
+fi
+
+# --- configure ------------------------------------------------------------
+# configure hard-codes the compiler in its meson cross file, so meson does
+# not add ccache by itself; name it in --cc.
+cc=cc
+command -v ccache >/dev/null && cc="ccache cc"
+FLAGS=(
+	--cc="$cc"
+	--target-list=x86_64-softmmu
+	--disable-docs
+	--without-default-features
+	--enable-slirp
+	--enable-fdt=system
+	--disable-install-blobs
+	# Debian's python; the one on PATH may be a pyenv without our modules.
+	--python=/usr/bin/python3
+)
+key="$(cat "$DBNIC_CACHE/src/qemu.version") ${FLAGS[*]}"
+STAMP=$QEMU_BUILD/.dbnic-configured
+if ! stamp_ok "$STAMP" "$key" || [ ! -f "$QEMU_BUILD/build.ninja" ]; then
+	# A fresh directory is simpler than reconfiguring; ccache keeps it cheap.
+	log "configuring qemu in $QEMU_BUILD"
+	rm -rf "$QEMU_BUILD"
+	mkdir -p "$QEMU_BUILD"
+	(cd "$QEMU_BUILD" && "$QEMU_SRC/configure" "${FLAGS[@]}") > "$DBNIC_CACHE/qemu-configure.log" 2>&1 ||
+		{ tail -n 30 "$DBNIC_CACHE/qemu-configure.log" >&2; die "qemu configure failed (log: $DBNIC_CACHE/qemu-configure.log)"; }
+	stamp_set "$STAMP" "$key"
+fi
+
+# --- build ----------------------------------------------------------------
+log "building qemu-system-x86_64 (-j$JOBS)"
+# Progress lines are dropped; warnings and errors still show.
+ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 |
+	{ grep -v '^\[[0-9]*/[0-9]*\] ' || true; } || die "qemu build failed"
+[ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"
+"$QEMU_BIN" -device help | grep -q '"dbnic' || die "$QEMU_BIN has no dbnic device"
+log "qemu: $QEMU_BIN"

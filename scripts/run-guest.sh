@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Boots a test guest (QEMU q35 + the test kernel + the base initramfs) with
+# N dbnic devices, runs a command in it and exits with the command's status.
+#
+# usage: scripts/run-guest.sh [options] [--] [COMMAND...]
+#
+#   --dbnic N           add N devices: -device dbnic,id=dbnicI (I = 0..N-1)
+#   --dbnic-opts OPTS   append ",OPTS" to every dbnic -device
+#   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
+#                       nI is attached to device dbnicI (netdev=nI); other
+#                       ids are left for --qemu-arg devices to use.
+#   --add HOST[:GUEST]  put a host file or directory into the guest (repeat-
+#                       able).  GUEST defaults to /dbnic/<name>; a GUEST
+#                       ending in / is a directory to put <name> in.
+#   --script FILE       run FILE (a shell script) instead of COMMAND
+#   --log FILE          serial log (default $GUEST_DIR/logs/<time>-<pid>.log)
+#   --timeout SECONDS   kill the guest after this long (default 300; 0: none)
+#   --mem MB            guest memory (default 512)
+#   --smp N             guest CPUs (default 2)
+#   --append ARGS       extra kernel command line (after the defaults, so
+#                       e.g. loglevel=8 wins)
+#   --qemu-arg ARG      one extra QEMU argument (repeatable, e.g.
+#                       --qemu-arg -device --qemu-arg virtio-net-pci,netdev=x)
+#   --shell             interactive shell on the serial console after the
+#                       command (if any; no COMMAND implies --shell); quit
+#                       with "exit" (or poweroff -f) or ctrl-a x
+#   -q, --quiet         do not copy the serial console to the terminal
+#   -h, --help          this text
+#
+# COMMAND (all words joined with spaces) is a shell script body run by the
+# guest's busybox sh in /dbnic, where --add files land by default.  The
+# guest has proc, sys, devtmpfs, debugfs, tmpfs /tmp, lo up, and the test
+# kernel's modules (modprobe dmatest, modprobe rdma_rxe); out-of-tree
+# modules are loaded with insmod, or --add them under
+# /lib/modules/<release>/extra/ to make them modprobe-able.
+#
+# Exit status: the command's status, read from the "DBNIC-GUEST-EXIT=<n>"
+# line that the guest's /init prints before powering off; 124 when the
+# timeout hit; 125 when the guest ended without that line (kernel panic
+# (panic=-1 with -no-reboot ends QEMU at once), QEMU error, crash).
+#
+# Environment: QEMU (default $QEMU_BIN), DBNIC_DEVICE (device type, default
+# "dbnic"; e.g. DBNIC_DEVICE=e1000e tests the launcher without it),
+# DBNIC_ACCEL (default tcg), DBNIC_KERNEL (default $KERNEL_IMAGE),
+# DBNIC_INITRD (default $GUEST_DIR/base.cpio.gz).
+#
+# examples:
+#   scripts/run-guest.sh -- 'uname -a; modprobe dmatest; lsmod'
+#   scripts/run-guest.sh --dbnic 2 --netdev user,id=n0 \
+#       --add build/dbnic.ko --add tests/guest/t1.sh -- 'insmod dbnic.ko && sh t1.sh'
+#   scripts/run-guest.sh --shell --add build/dbnic.ko
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
+
+ndbnic=0 dbnic_opts= logfile= timeout=300 mem=512 smp=2 shell=0 quiet=0
+script= append=
+netdevs=() adds=() qemu_extra=()
+while [ $# -gt 0 ]; do
+	# Accept --opt=value as well as --opt value.
+	case $1 in
+	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+	esac
+	case $1 in
+	--dbnic) ndbnic=$2; shift ;;
+	--dbnic-opts) dbnic_opts=$2; shift ;;
+	--netdev) netdevs+=("$2"); shift ;;
+	--add) adds+=("$2"); shift ;;
+	--script) script=$2; shift ;;
+	--log) logfile=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--append) append="$append $2"; shift ;;
+	--qemu-arg) qemu_extra+=("$2"); shift ;;
+	--shell) shell=1 ;;
+	-q|--quiet) quiet=1 ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; break ;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*) break ;;
+	esac
+	shift
+done
+[[ $ndbnic =~ ^[0-9]+$ ]] || die "--dbnic wants a number, got '$ndbnic'"
+[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout wants seconds, got '$timeout'"
+[ -n "$script" ] && [ $# -gt 0 ] && die "give --script FILE or COMMAND, not both"
+# Nothing to run: a shell, as that is all the guest could do.
+[ -z "$script" ] && [ $# -eq 0 ] && shell=1
+
+QEMU=${QEMU:-$QEMU_BIN}
+DBNIC_DEVICE=${DBNIC_DEVICE:-dbnic}
+DBNIC_ACCEL=${DBNIC_ACCEL:-tcg}
+DBNIC_KERNEL=${DBNIC_KERNEL:-$KERNEL_IMAGE}
+DBNIC_INITRD=${DBNIC_INITRD:-$GUEST_DIR/base.cpio.gz}
+[ -x "$QEMU" ] || die "no QEMU at $QEMU: run scripts/build-qemu.sh (or set QEMU=)"
+[ -f "$DBNIC_KERNEL" ] || die "no kernel at $DBNIC_KERNEL: run scripts/build-kernel.sh"
+[ -f "$DBNIC_INITRD" ] || die "no initramfs at $DBNIC_INITRD: run scripts/build-initramfs.sh"
+
+if [ -z "$logfile" ]; then
+	mkdir -p "$GUEST_DIR/logs"
+	# Keep the 50 newest default logs.
+	ls -1t "$GUEST_DIR/logs"/*.log 2>/dev/null | tail -n +50 | xargs -r rm -f
+	logfile=$GUEST_DIR/logs/$(date +%Y%m%d-%H%M%S)-$$.log
+fi
+mkdir -p "$(dirname "$logfile")"
+: > "$logfile"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbnic-run.XXXXXX")
+qpid=
+cleanup() {
+	# Never leave a QEMU behind, whatever ended the launcher.
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill -TERM "$qpid" 2>/dev/null || true
+		sleep 1
+		kill -KILL "$qpid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- The per-run payload: a second cpio appended to the base image. -------
+root=$tmp/root
+mkdir -p "$root/dbnic"
+for spec in "${adds[@]}"; do
+	host=$spec guest=
+	# HOST:GUEST only when what follows the last colon is an absolute path.
+	if [[ $spec == *:/* ]]; then host=${spec%:*} guest=${spec##*:}; fi
+	[ -e "$host" ] || die "--add: $host does not exist"
+	case $guest in
+	'') guest=/dbnic/$(basename "$host") ;;
+	*/) guest=$guest$(basename "$host") ;;
+	esac
+	# /bin, /sbin, /lib and /lib64 are symlinks into /usr in the base
+	# image; a directory entry for them would not replace the link, but
+	# going through /usr keeps the payload simple.
+	case $guest in
+	/bin/*|/sbin/*|/lib/*|/lib64/*) guest=/usr$guest ;;
+	esac
+	mkdir -p "$root$(dirname "$guest")"
+	cp -RL "$host" "$root$guest"
+done
+if [ -n "$script" ]; then
+	cp "$script" "$root/dbnic/cmd"
+elif [ $# -gt 0 ]; then
+	printf '%s\n' "$*" > "$root/dbnic/cmd"
+fi
+[ $shell = 1 ] && touch "$root/dbnic/.shell"
+(cd "$root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -1 > "$tmp/payload.cpio.gz"
+# Linux unpacks concatenated (compressed) cpio archives one after another.
+cat "$DBNIC_INITRD" "$tmp/payload.cpio.gz" > "$tmp/initrd"
+
+# --- QEMU command line. ---------------------------------------------------
+if declare -p QEMU_FIRMWARE_ARGS >/dev/null 2>&1; then
+	if [[ $(declare -p QEMU_FIRMWARE_ARGS) == "declare -a"* ]]; then
+		fw=("${QEMU_FIRMWARE_ARGS[@]}")
+	else
+		read -ra fw <<< "$QEMU_FIRMWARE_ARGS"
+	fi
+else
+	# Debian's seabios, qemu-system-data and ipxe-qemu firmware.
+	fw=(-L /usr/share/seabios -L /usr/share/qemu -L /usr/lib/ipxe/qemu)
+fi
+
+# loglevel=5 puts WARN, BUG and oops reports on the console (and so in the
+# log) but not the boot chatter; panic=-1 reboots at once, which
+# -no-reboot turns into QEMU exiting.
+cmdline="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init$append"
+
+args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
+	-nodefaults -no-reboot -display none "${fw[@]}"
+	-kernel "$DBNIC_KERNEL" -initrd "$tmp/initrd" -append "$cmdline")
+if [ $shell = 1 ]; then
+	# The -nographic arrangement (console and monitor muxed on stdio,
+	# ctrl-a x quits), plus a log file; ^C goes to the guest.
+	args+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$logfile"
+		-serial chardev:con -mon chardev=con)
+elif [ $quiet = 1 ]; then
+	args+=(-chardev "file,id=con,path=$logfile" -serial chardev:con -monitor none)
+else
+	args+=(-chardev "stdio,id=con,signal=off,logfile=$logfile"
+		-serial chardev:con -monitor none)
+fi
+
+ids=()
+for spec in "${netdevs[@]}"; do
+	args+=(-netdev "$spec")
+	[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
+done
+for ((i = 0; i < ndbnic; i++)); do
+	dev="$DBNIC_DEVICE,id=dbnic$i"
+	for id in "${ids[@]}"; do
+		[ "$id" = "n$i" ] && dev+=",netdev=n$i"
+	done
+	[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
+	args+=(-device "$dev")
+done
+args+=("${qemu_extra[@]}")
+
+# --- Run. -----------------------------------------------------------------
+printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd"
+log "qemu: $(cat "$tmp/cmd")"
+start=$(date +%s.%N)
+timed_out=0
+if [ $shell = 1 ]; then
+	"$QEMU" "${args[@]}" && qrc=0 || qrc=$?
+else
+	# In the background so that the launcher can enforce the timeout; the
+	# guest gets no input.
+	if [ $quiet = 1 ]; then
+		"$QEMU" "${args[@]}" < /dev/null > /dev/null &
+	else
+		"$QEMU" "${args[@]}" < /dev/null &
+	fi
+	qpid=$!
+	deadline=$(( $(date +%s) + timeout ))
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ "$timeout" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then
+			timed_out=1
+			kill -TERM "$qpid" 2>/dev/null || true
+			for _ in 1 2 3 4 5 6 7 8 9 10; do
+				kill -0 "$qpid" 2>/dev/null || break
+				sleep 0.5
+			done
+			kill -KILL "$qpid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$qpid" && qrc=0 || qrc=$?
+	qpid=
+fi
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+elapsed=$(printf '%.1f' "$elapsed")
+
+# --- Result. --------------------------------------------------------------
+rc=$(tr -d '\r' < "$logfile" | sed -n 's/^DBNIC-GUEST-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
+if [ $timed_out = 1 ]; then
+	log "guest timed out after ${timeout}s (log: $logfile)"
+	exit 124
+fi
+if [ -z "$rc" ]; then
+	if grep -aq 'Kernel panic' "$logfile"; then
+		log "guest kernel panicked after ${elapsed}s (log: $logfile):"
+		grep -a -A3 'Kernel panic' "$logfile" | tr -d '\r' | head -n4 >&2
+	else
+		log "guest ended without an exit marker after ${elapsed}s; qemu status $qrc (log: $logfile)"
+		tail -n 5 "$logfile" | tr -d '\r' >&2
+	fi
+	exit 125
+fi
+log "guest exit status $rc after ${elapsed}s (log: $logfile)"
+exit "$rc"

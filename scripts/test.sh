@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included:
+#   1. host unit tests of the device core (ASan + UBSan)
+#   2. a short libFuzzer run of the core
+#   3. KUnit suites of the driver, in the test kernel under QEMU
+#   4. end-to-end guest tests: the driver on the emulated device
+# Ends with one line "N passed, N failed" over all suites; exits non-zero
+# if anything failed or a suite produced no results.
+#
+#   scripts/test.sh                 everything
+#   DBNIC_FUZZ_TIME=60 scripts/test.sh   a longer fuzz run (default 15 s)
+. "$(dirname "$0")/lib.sh"
+
+PASSED=0
+FAILED=0
+LOGDIR=$DBNIC_CACHE/logs/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$LOGDIR"
+
+tally() {	# suite passed failed
+	log "suite $1: $2 passed, $3 failed"
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+}
+
+# "<word>: N passed, N failed" -> "N N"; nothing if the line is missing.
+counts() {
+	sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$1" | tail -n1
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit
+}
+
+"$DBNIC_TOP/scripts/build-all.sh"
+
+# --- 1. host unit tests ------------------------------------------------
+HOSTOUT=$DBNIC_CACHE/build/host
+if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" check 2>&1 | tee "$LOGDIR/host.log"; then :; fi
+read -r p f <<<"$(counts "$LOGDIR/host.log")" || true
+if [ -n "${p:-}" ]; then tally host "$p" "$f"; else tally host 0 1; fi
+
+# --- 2. fuzz -------------------------------------------------------------
+if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" fuzz-run \
+	FUZZ_TIME="${DBNIC_FUZZ_TIME:-15}" > "$LOGDIR/fuzz.log" 2>&1; then
+	tally fuzz 1 0
+else
+	tail -n 40 "$LOGDIR/fuzz.log"
+	tally fuzz 0 1
+fi
+
+# --- 3. KUnit in the guest -------------------------------------------------
+MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
+      --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
+      --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh")
+rc=0
+"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+	--log "$LOGDIR/kunit.log" "${MODS[@]}" \
+	--script "$DBNIC_TOP/tests/guest/kunit.sh" || rc=$?
+if /usr/bin/python3 "$KERNEL_SRC/tools/testing/kunit/kunit.py" parse \
+	--json="$LOGDIR/kunit.json" "$LOGDIR/kunit.log" > "$LOGDIR/kunit.parsed" 2>&1 &&
+   [ $rc -eq 0 ]; then kunit_ok=1; else kunit_ok=0; fi
+cat "$LOGDIR/kunit.parsed"
+read -r p f <<<"$(/usr/bin/python3 - "$LOGDIR/kunit.json" <<'PY'
+import json, sys
+def walk(t):
+    p = f = 0
+    for c in t.get("test_cases", []):
+        if c["status"] == "PASS": p += 1
+        elif c["status"] != "SKIP": f += 1
+    for g in t.get("sub_groups", []):
+        a, b = walk(g); p += a; f += b
+    return p, f
+try:
+    print(*walk(json.load(open(sys.argv[1]))))
+except Exception:
+    print(0, 0)
+PY
+)"
+# A run that crashed, timed out or printed no cases counts as a failure.
+if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
+tally kunit "${p:-0}" "$f"
+
+# --- 4. end-to-end guest tests ----------------------------------------------
+for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
+	name=$(basename "$t" .sh)
+	rc=0
+	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
+	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
+	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)
+	f=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST not ok ' || true)
+	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+		log "$name: guest exited with status $rc; log: $LOGDIR/$name.log"
+		tail -n 30 "$LOGDIR/$name.log"
+		f=1
+	fi
+	[ "$p" -gt 0 ] || f=$((f + 1))
+	tally "$name" "$p" "$f"
+done
+
+log "logs: $LOGDIR"
+finish

@@ -1,0 +1,45 @@
+# Shell helpers for tests that run inside the guest (busybox sh).
+# Each check prints one result line that scripts/test.sh counts:
+#   DBNIC-TEST ok <name>
+#   DBNIC-TEST not ok <name>: <why>
+# t_done prints a summary and exits non-zero if any check failed.
+
+T_FAILED=0
+T_PASSED=0
+
+t_ok() {
+	T_PASSED=$((T_PASSED + 1))
+	echo "DBNIC-TEST ok $1"
+}
+
+t_fail() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "DBNIC-TEST not ok $1: $2"
+}
+
+# t_check NAME CMD...: passes when CMD exits 0.
+t_check() {
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		t_ok "$name"
+	else
+		t_fail "$name" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+	fi
+}
+
+# The kernel log must be free of warnings, bugs and oopses.
+t_dmesg_clean() {
+	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN' || true)
+	if [ -z "$bad" ]; then
+		t_ok "${1:-dmesg clean}"
+	else
+		t_fail "${1:-dmesg clean}" "$(echo "$bad" | head -n 3 | tr '\n' ' ')"
+		dmesg | tail -n 60
+	fi
+}
+
+t_done() {
+	echo "guest: $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
