@@ -1,0 +1,33 @@
+# Convenience targets; each is one script under scripts/.
+.PHONY: all demo shell test host-test fuzz qemu kernel module initramfs clean-build
+
+all:
+	./scripts/build-all.sh
+
+demo:
+	./scripts/demo.sh
+
+shell:
+	./scripts/demo.sh --shell
+
+test:
+	./scripts/test.sh
+
+# Quick loop for device-core work: no guest, no QEMU build.
+host-test:
+	$(MAKE) -C tests/host check
+
+fuzz:
+	$(MAKE) -C tests/host fuzz-run FUZZ_TIME=$${FUZZ_TIME:-600}
+
+qemu:
+	./scripts/build-qemu.sh
+
+kernel:
+	./scripts/build-kernel.sh
+
+module:
+	./scripts/build-module.sh
+
+initramfs:
+	./scripts/build-initramfs.sh
