@@ -52,6 +52,7 @@
 #define DBNIC_REG_CAP_LIMITS		0x010	/* RO: see DBNIC_CAPL_* */
 #define DBNIC_REG_CAP_FEATURES		0x014	/* RO: DBNIC_FEAT_* */
 #define DBNIC_REG_CAP_MAX_XFER		0x018	/* RO: bytes per descriptor */
+#define DBNIC_REG_CAP_MRS		0x01c	/* RO: memory registrations */
 #define DBNIC_REG_CTRL			0x020	/* RW: DBNIC_CTRL_* */
 #define DBNIC_REG_STATUS		0x024	/* RO: DBNIC_STATUS_* */
 #define DBNIC_REG_INTR_CAUSE		0x028	/* RW1C: DBNIC_INTR_* */
@@ -64,7 +65,7 @@
 
 #define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
 #define DBNIC_VERSION_MAJOR		1
-#define DBNIC_VERSION_MINOR		0
+#define DBNIC_VERSION_MINOR		1
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
 
 /* CAP_QUEUES */
@@ -146,6 +147,7 @@ enum dbnic_async_err {
 	X(DB_NOT_OWNER,	 db_not_owner)	/* doorbells for foreign queues */	\
 	X(DB_BAD,	 db_bad)	/* malformed or out-of-range doorbells */ \
 	X(DESC_ERROR,	 desc_error)	/* error completions */		\
+	X(ACCESS_FAULT,	 access_fault)	/* SGEs outside a context's memory */ \
 	X(COMPLETIONS,	 completions)	/* CQEs written */			\
 	X(CQ_OVERFLOW,	 cq_overflow)	/* CQEs dropped, CQ full */		\
 	X(INTERRUPTS,	 interrupts)	/* MSI-X messages sent */		\
@@ -206,6 +208,7 @@ enum dbnic_counter {
 #define DBNIC_DESC_MAX_SIZE		(DBNIC_DESC_BLOCK_SIZE * DBNIC_DESC_MAX_BLOCKS)
 #define DBNIC_MAX_SGE			15
 #define DBNIC_MAX_XFER			(16u << 20)	/* bytes per descriptor */
+#define DBNIC_CHUNK_BYTES		(64u << 10)	/* engine moves data in these */
 
 #define DBNIC_LOG_RING_MIN		1
 #define DBNIC_LOG_RING_MAX		12		/* 4096 entries */
@@ -216,8 +219,8 @@ enum dbnic_opcode {
 	DBNIC_OP_INVALID		= 0x00,	/* zeroed memory never runs */
 	DBNIC_OP_NOP			= 0x01,
 	DBNIC_OP_COPY			= 0x02,	/* gather src SGEs, scatter to dst */
-	DBNIC_OP_FILL			= 0x03,	/* reserved in v1 */
-	DBNIC_OP_COMPARE		= 0x04,	/* reserved in v1 */
+	DBNIC_OP_FILL			= 0x03,	/* imm pattern to dst SGEs */
+	DBNIC_OP_COMPARE		= 0x04,	/* src SGEs against dst SGEs */
 	DBNIC_OP_SEND			= 0x10,	/* reserved */
 	DBNIC_OP_RECV			= 0x11,	/* reserved */
 	DBNIC_OP_RDMA_WRITE		= 0x20,	/* reserved */
@@ -363,8 +366,8 @@ enum dbnic_admin_opcode {
 	DBNIC_ADM_DESTROY_CQ		= 0x04,
 	DBNIC_ADM_CREATE_SQ		= 0x05,
 	DBNIC_ADM_DESTROY_SQ		= 0x06,
-	DBNIC_ADM_REG_MR		= 0x07,	/* reserved in v1 */
-	DBNIC_ADM_DEREG_MR		= 0x08,	/* reserved in v1 */
+	DBNIC_ADM_REG_MR		= 0x07,
+	DBNIC_ADM_DEREG_MR		= 0x08,
 };
 
 enum dbnic_admin_status {
@@ -378,6 +381,22 @@ enum dbnic_admin_status {
 
 /* create_ctx.flags */
 #define DBNIC_CTX_F_PRIVILEGED		(1u << 0)	/* may use key 0 (DMA addr) */
+
+/* reg_mr.access */
+#define DBNIC_MR_LOCAL_WRITE		(1u << 0)	/* may be a destination */
+#define DBNIC_MR_REMOTE_READ		(1u << 1)	/* reserved for RDMA */
+#define DBNIC_MR_REMOTE_WRITE		(1u << 2)	/* reserved for RDMA */
+#define DBNIC_MR_ACCESS_ALL		0x7u
+
+#define DBNIC_MR_PAGE_SHIFT_MIN		12
+#define DBNIC_MR_PAGE_SHIFT_MAX		30
+#define DBNIC_MR_MAX_PAGES		(1u << 20)
+
+/* An MR key: index + 1 in bits 0..15, a generation in bits 16..31. */
+#define DBNIC_MR_KEY_INDEX_MASK		0x0000ffffu
+#define DBNIC_MR_KEY_INDEX_SHIFT	0
+#define DBNIC_MR_KEY_GEN_MASK		0xffff0000u
+#define DBNIC_MR_KEY_GEN_SHIFT		16
 
 struct dbnic_admin_cmd {
 	__u8	opcode;		/* enum dbnic_admin_opcode */
@@ -406,6 +425,16 @@ struct dbnic_admin_cmd {
 			__u8	log_stride;
 			__le16	rsvd;
 		} create_sq;
+		struct {
+			__le64	iova;		/* first byte's address in SGEs */
+			__le64	length;		/* bytes */
+			__le64	pages;		/* DMA address of a __le64 list */
+			__le32	ctx;
+			__le32	npages;		/* entries in the list */
+			__u8	page_shift;	/* log2 page size, 12..30 */
+			__u8	access;		/* DBNIC_MR_* */
+			__le16	rsvd;
+		} reg_mr;
 		__u8	raw[56];
 	};
 };

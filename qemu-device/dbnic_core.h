@@ -66,10 +66,13 @@ struct dbnic_core_config {
 	uint32_t max_sq;	/* 1..65535 */
 	uint32_t max_cq;	/* 1..32767 */
 	uint32_t msix_vectors;	/* 1..255 */
+	uint32_t max_mr;	/* 1..65535 */
 };
 
 /* Bytes of payload the engine moves per dbnic_core_run() call at most. */
 #define DBNIC_CORE_RUN_BYTES	(1u << 20)
+/* Bytes per DMA burst through the bounce buffers. */
+#define DBNIC_CORE_BOUNCE	4096u
 /* Descriptors the engine runs per dbnic_core_run() call at most. */
 #define DBNIC_CORE_RUN_DESCS	64
 /* Descriptors waiting on one queue's priority lane. */
@@ -99,6 +102,38 @@ struct dbnic_cq {
 	uint64_t base;
 };
 
+/* Position in one SGE list of a descriptor. */
+struct dbnic_sg_pos {
+	uint8_t first;		/* first SGE of the list in desc.sge[] */
+	uint8_t n;		/* SGEs in the list */
+	uint8_t i;		/* current SGE, relative to first */
+	uint32_t off;		/* bytes used of the current SGE */
+};
+
+/* The descriptor a queue is executing, resumable between chunks. */
+struct dbnic_job {
+	bool active;
+	bool prio;
+	uint16_t index;
+	uint64_t total;		/* bytes to move */
+	uint64_t done;		/* bytes moved */
+	struct dbnic_sg_pos src;
+	struct dbnic_sg_pos dst;
+	struct dbnic_desc d;
+};
+
+struct dbnic_mr {
+	bool in_use;
+	uint8_t page_shift;
+	uint8_t access;
+	uint16_t gen;		/* bumped at each registration of the entry */
+	uint32_t ctx;
+	uint32_t npages;
+	uint64_t iova;
+	uint64_t length;
+	uint64_t pages;		/* DMA address of the page list */
+};
+
 struct dbnic_sq {
 	bool in_use;
 	uint8_t log_size;
@@ -116,6 +151,7 @@ struct dbnic_sq {
 	struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
 	uint8_t lane_head;
 	uint8_t lane_len;
+	struct dbnic_job job;
 };
 
 struct dbnic_core {
@@ -140,11 +176,13 @@ struct dbnic_core {
 	struct dbnic_ctx *ctx;
 	struct dbnic_sq *sq;
 	struct dbnic_cq *cq;
+	struct dbnic_mr *mr;
 	uint32_t prio_partial;	/* slots holding an incomplete assembly */
 	uint32_t rr_next;	/* round-robin start for the ring lanes */
 
-	/* Bounce buffer for payload DMA. */
-	uint8_t bounce[4096];
+	/* Bounce buffers for payload DMA. */
+	uint8_t bounce[DBNIC_CORE_BOUNCE];
+	uint8_t bounce2[DBNIC_CORE_BOUNCE];
 };
 
 /* Set up; returns 0, or -1 if cfg is out of range or memory is short. */

@@ -257,9 +257,9 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
 
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
-                   "max-cq 1..32767, msix-vectors 1..255 (got %u/%u/%u/%u)",
-                   db_pages, s->cfg.max_sq, s->cfg.max_cq,
-                   s->cfg.msix_vectors);
+                   "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535 "
+                   "(got %u/%u/%u/%u/%u)", db_pages, s->cfg.max_sq,
+                   s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr);
         return;
     }
 
@@ -338,6 +338,7 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-sq", DbnicState, cfg.max_sq, 256),
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
+    DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
 };
 
 /*

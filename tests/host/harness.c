@@ -105,6 +105,7 @@ void fake_init(struct fake *f)
 {
 	struct dbnic_core_config cfg = {
 		.db_pages = 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
+		.max_mr = 16,
 	};
 
 	memset(f, 0, sizeof(*f));

@@ -673,7 +673,7 @@ static void test_bad_descriptors_complete_with_errors(void)
 	d.hdr.opcode = 0x55;
 	post_ring(&q, &d);
 	desc_nop(&d, &q, 0);
-	d.hdr.opcode = DBNIC_OP_FILL;	/* reserved in v1 */
+	d.hdr.opcode = DBNIC_OP_SEND;	/* reserved in v1.1 */
 	post_ring(&q, &d);
 	desc_nop(&d, &q, 0);
 	d.hdr.size = 2;			/* larger than the 64-byte stride */
