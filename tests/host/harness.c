@@ -213,6 +213,36 @@ uint32_t create_ctx(struct fake *f, bool privileged)
 	return ctx;
 }
 
+uint8_t reg_mr(struct fake *f, uint32_t ctx, uint64_t iova, uint64_t len,
+	       const uint64_t *pages, uint32_t npages, uint8_t access,
+	       uint32_t *key)
+{
+	struct dbnic_admin_cmd cmd;
+	uint64_t list = fake_alloc(f, 8ull * npages, 8);
+
+	memcpy(gpa(f, list), pages, 8ull * npages);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_REG_MR;
+	cmd.reg_mr.iova = iova;
+	cmd.reg_mr.length = len;
+	cmd.reg_mr.pages = list;
+	cmd.reg_mr.ctx = ctx;
+	cmd.reg_mr.npages = npages;
+	cmd.reg_mr.page_shift = 12;
+	cmd.reg_mr.access = access;
+	return admin(f, &cmd, key);
+}
+
+uint8_t dereg_mr(struct fake *f, uint32_t key)
+{
+	struct dbnic_admin_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DEREG_MR;
+	cmd.destroy.handle = key;
+	return admin(f, &cmd, NULL);
+}
+
 void hq_on_ctx(struct fake *f, struct hq *q, uint32_t ctx, uint8_t log_size,
 	       uint8_t log_stride)
 {

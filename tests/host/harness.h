@@ -16,7 +16,7 @@
 
 /* Guest memory: [MEM_BASE, MEM_BASE + MEM_SIZE); DMA elsewhere fails. */
 #define MEM_BASE	0x100000ull
-#define MEM_SIZE	(4u << 20)
+#define MEM_SIZE	(8u << 20)
 
 #define AQ_SQ_ADDR	(MEM_BASE + 0x0000)
 #define AQ_CQ_ADDR	(MEM_BASE + 0x1000)
@@ -88,6 +88,15 @@ uint64_t counter(struct fake *f, enum dbnic_counter i);
 /* Admin. */
 uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result);
 uint32_t create_ctx(struct fake *f, bool privileged);
+
+/*
+ * Register [iova, iova + len) backed by the given guest pages (4 KiB each);
+ * returns the status, the key in *key.
+ */
+uint8_t reg_mr(struct fake *f, uint32_t ctx, uint64_t iova, uint64_t len,
+	       const uint64_t *pages, uint32_t npages, uint8_t access,
+	       uint32_t *key);
+uint8_t dereg_mr(struct fake *f, uint32_t key);
 
 /* Queues. */
 void hq_create(struct fake *f, struct hq *q, bool privileged,

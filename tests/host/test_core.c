@@ -803,6 +803,301 @@ static void test_bad_mmio_sizes_ignored(void)
 	fake_free(&f);
 }
 
+
+/* ---- v1.1: FILL, COMPARE, memory registrations, chunking ---------- */
+
+static void test_fill_pattern_across_ranges(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t dst[2];
+	uint32_t len[2] = { 4099, 5 };
+	uint8_t *p0, *p1;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	dst[0] = fake_alloc(&f, 8192, 64);
+	dst[1] = fake_alloc(&f, 64, 64);
+	desc_copy(&d, &q, 0, NULL, NULL, 0, dst, len, 2);
+	d.hdr.opcode = DBNIC_OP_FILL;
+	d.hdr.imm = 0x44332211;
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.byte_count, 4104);
+	p0 = gpa(&f, dst[0]);
+	p1 = gpa(&f, dst[1]);
+	for (i = 0; i < 4099; i++)
+		CHECK_EQ(p0[i], 0x11 * (i % 4 + 1));
+	CHECK_EQ(p0[4099], 0);			/* nothing past the range */
+	/* The pattern goes on where the first range stopped: byte 4099. */
+	CHECK_EQ(p1[0], 0x44);
+	CHECK_EQ(p1[1], 0x11);
+	fake_free(&f);
+}
+
+static void test_compare_equal_and_mismatch(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = 9000;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	a = fake_alloc(&f, len, 64);
+	b = fake_alloc(&f, len, 64);
+	fill_pattern(gpa(&f, a), len, 9);
+	fill_pattern(gpa(&f, b), len, 9);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	d.hdr.opcode = DBNIC_OP_COMPARE;
+	post_ring(&q, &d);
+	((uint8_t *)gpa(&f, b))[5000] ^= 1;
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	d.hdr.opcode = DBNIC_OP_COMPARE;
+	ring_put(&q, &d);	/* queued behind the first, run after the flip */
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_MISMATCH);	/* flip happened first */
+	CHECK_EQ(cqe.byte_count, 5000);
+	((uint8_t *)gpa(&f, b))[5000] ^= 1;
+	d.hdr.index = q.pi++;
+	ring_put(&q, &d);
+	ring_doorbell(&q, q.pi);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.byte_count, 9000);
+	fake_free(&f);
+}
+
+/* User memory: an iova range over scattered pages, by key. */
+static void test_mr_translation_scattered_pages(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t pages[3], iova = 0x7f0000001800ull, src, sva;
+	uint32_t key, len = 8000;
+	uint8_t want[8000];
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	/* Pages out of order in guest memory, iova starting mid-page. */
+	pages[2] = fake_alloc(&f, 4096, 4096);
+	pages[0] = fake_alloc(&f, 4096, 4096);
+	pages[1] = fake_alloc(&f, 4096, 4096);
+	CHECK_EQ(reg_mr(&f, q.ctx, iova, 3 * 4096 - 0x800, pages, 3,
+			DBNIC_MR_LOCAL_WRITE, &key), DBNIC_AST_OK);
+	src = fake_alloc(&f, 3 * 4096, 4096);
+	{
+		uint64_t sp[3] = { src, src + 4096, src + 8192 };
+		uint32_t skey;
+
+		sva = 0x10000;
+		CHECK_EQ(reg_mr(&f, q.ctx, sva, 3 * 4096, sp, 3, 0, &skey),
+			 DBNIC_AST_OK);
+		fill_pattern(gpa(&f, src), len, 11);
+		memcpy(want, gpa(&f, src), len);
+		desc_copy(&d, &q, 0, &sva, &len, 1, &iova, &len, 1);
+		d.sge[0].key = skey;
+		d.sge[1].key = key;
+	}
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	/* iova byte x lives at pages[(0x800 + x) / 4096] + (0x800 + x) % 4096 */
+	for (i = 0; i < len; i += 997) {
+		uint64_t pos = 0x800 + i;
+
+		CHECK_EQ(((uint8_t *)gpa(&f, pages[pos / 4096]))[pos % 4096], want[i]);
+	}
+	fake_free(&f);
+}
+
+static void test_mr_access_checks(void)
+{
+	struct fake f;
+	struct hq q, other;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t page, iova = 0x1000, a;
+	uint32_t rw, ro, foreign, key2, len = 64, big = 4097;
+
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	hq_create(&f, &other, false, 3, 6);
+	page = fake_alloc(&f, 4096, 4096);
+	CHECK_EQ(reg_mr(&f, q.ctx, iova, 4096, &page, 1, DBNIC_MR_LOCAL_WRITE, &rw),
+		 DBNIC_AST_OK);
+	CHECK_EQ(reg_mr(&f, q.ctx, iova, 4096, &page, 1, 0, &ro), DBNIC_AST_OK);
+	CHECK_EQ(reg_mr(&f, other.ctx, iova, 4096, &page, 1,
+			DBNIC_MR_LOCAL_WRITE, &foreign), DBNIC_AST_OK);
+	/* A list too short for the range is refused. */
+	CHECK_EQ(reg_mr(&f, q.ctx, 0x1800, 4096, &page, 1, 0, &key2),
+		 DBNIC_AST_BAD_PARAM);
+	a = iova + 2048;
+
+	desc_copy(&d, &q, 0, &iova, &len, 1, &a, &len, 1);	/* ok */
+	d.sge[0].key = rw;
+	d.sge[1].key = rw;
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &iova, &len, 1, &a, &len, 1);	/* dst read-only */
+	d.sge[0].key = rw;
+	d.sge[1].key = ro;
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &iova, &big, 1, &a, &big, 1);	/* past the end */
+	d.sge[0].key = rw;
+	d.sge[1].key = rw;
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &iova, &len, 1, &a, &len, 1);	/* other's key */
+	d.sge[0].key = rw;
+	d.sge[1].key = foreign;
+	post_ring(&q, &d);
+	desc_copy(&d, &q, 0, &page, &len, 1, &a, &len, 1);	/* DMA address */
+	d.sge[1].key = rw;
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ACCESS_FAULT), 4);
+
+	/* A deregistered key is dead, even once its entry is reused. */
+	CHECK_EQ(dereg_mr(&f, rw), DBNIC_AST_OK);
+	CHECK_EQ(dereg_mr(&f, rw), DBNIC_AST_BAD_HANDLE);
+	CHECK_EQ(reg_mr(&f, q.ctx, iova, 4096, &page, 1, DBNIC_MR_LOCAL_WRITE,
+			&key2), DBNIC_AST_OK);
+	CHECK(key2 != rw);
+	desc_copy(&d, &q, 0, &iova, &len, 1, &a, &len, 1);
+	d.sge[0].key = rw;
+	d.sge[1].key = key2;
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_ACCESS);
+	fake_free(&f);
+}
+
+/* One huge descriptor does not hold up another queue for long. */
+static void test_big_copy_is_chunked(void)
+{
+	struct fake f;
+	struct hq big, small;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = DBNIC_CORE_RUN_BYTES + DBNIC_CORE_RUN_BYTES / 2;
+	unsigned int runs = 0;
+
+	fake_init(&f);
+	hq_create(&f, &big, true, 3, 6);
+	hq_on_ctx(&f, &small, big.ctx, 3, 6);
+	small.pair = 1;
+	a = fake_alloc(&f, len, 4096);
+	b = fake_alloc(&f, len, 4096);
+	fill_pattern(gpa(&f, a), len, 3);
+	desc_copy(&d, &big, 0, &a, &len, 1, &b, &len, 1);
+	post_ring(&big, &d);
+	desc_nop(&d, &small, 0);
+	post_ring(&small, &d);
+	f.scheduled = false;
+	dbnic_core_run(&f.core);		/* one bottom-half run */
+	CHECK(f.scheduled);			/* it yielded with work left */
+	CHECK(cq_poll(&small, &cqe));		/* the NOP did not wait */
+	CHECK(!cq_poll(&big, &cqe));
+	CHECK(counter(&f, DBNIC_CNT_BYTES) <= DBNIC_CORE_RUN_BYTES + DBNIC_CHUNK_BYTES);
+	while (f.scheduled && runs++ < 1000) {
+		f.scheduled = false;
+		dbnic_core_run(&f.core);
+	}
+	CHECK(cq_poll(&big, &cqe));
+	CHECK_EQ(cqe.byte_count, len);
+	CHECK(memcmp(gpa(&f, a), gpa(&f, b), len) == 0);
+	fake_free(&f);
+}
+
+/* A priority descriptor waits for its queue's started job, no longer. */
+static void test_prio_waits_for_started_job_only(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = DBNIC_CORE_RUN_BYTES + DBNIC_CORE_RUN_BYTES / 2;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	a = fake_alloc(&f, len, 4096);
+	b = fake_alloc(&f, len, 4096);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	post_ring(&q, &d);			/* index 0: big, started below */
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);			/* index 1: queued */
+	f.scheduled = false;
+	dbnic_core_run(&f.core);		/* index 0 is now mid-way */
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);		/* index 2 */
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 2);			/* ahead of queued index 1 */
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	fake_free(&f);
+}
+
+/*
+ * Arming is one-shot and never fires for an empty CQ, however often it is
+ * written; with unconsumed CQEs it fires at once (no lost wake-ups).
+ */
+static void test_arm_semantics(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	for (i = 0; i < 1000; i++)
+		cq_arm(&q);
+	CHECK_EQ(f.irqs[1], 0);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK_EQ(f.irqs[1], 1);			/* one-shot: one for two CQEs */
+	cq_arm(&q);				/* two CQEs unconsumed */
+	CHECK_EQ(f.irqs[1], 2);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cq_poll(&q, &cqe));
+	for (i = 0; i < 1000; i++)
+		cq_arm(&q);			/* all consumed: quiet */
+	CHECK_EQ(f.irqs[1], 2);
+	fake_free(&f);
+}
+
 #define T(fn) { #fn, fn }
 static const struct {
 	const char *name;
@@ -832,11 +1127,20 @@ static const struct {
 	T(test_cq_overflow_counted),
 	T(test_error_interrupts_coalesce),
 	T(test_bad_mmio_sizes_ignored),
+	T(test_fill_pattern_across_ranges),
+	T(test_compare_equal_and_mismatch),
+	T(test_mr_translation_scattered_pages),
+	T(test_mr_access_checks),
+	T(test_big_copy_is_chunked),
+	T(test_prio_waits_for_started_job_only),
+	T(test_arm_semantics),
 };
 
 int main(int argc, char **argv)
 {
 	unsigned int i, passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))
