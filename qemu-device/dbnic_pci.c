@@ -294,8 +294,11 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, i);
     }
 
-    if (pci_bus_is_express(pci_get_bus(pdev))) {
-        pcie_endpoint_cap_init(pdev, DBNIC_PCIE_CAP_OFFSET);
+    if (pcie_endpoint_cap_init(pdev, DBNIC_PCIE_CAP_OFFSET) < 0) {
+        error_setg(errp, "dbnic: cannot add the PCIe capability");
+        msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
+        dbnic_core_free(&s->core);
+        return;
     }
 
     s->bh = qemu_bh_new_guarded(dbnic_bh, s,
@@ -316,9 +319,7 @@ static void dbnic_exit(PCIDevice *pdev)
     qemu_del_nic(s->nic);
     timer_free(s->prio_timer);
     qemu_bh_delete(s->bh);
-    if (pci_is_express(pdev)) {
-        pcie_cap_exit(pdev);
-    }
+    pcie_cap_exit(pdev);
     msix_unuse_all_vectors(pdev);
     msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
     dbnic_core_free(&s->core);
@@ -377,7 +378,6 @@ static const TypeInfo dbnic_info = {
     .class_init = dbnic_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
-        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
         { }
     },
 };

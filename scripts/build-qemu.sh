@@ -11,6 +11,10 @@
 DEVICE_DIR=${DBNIC_QEMU_DEVICE_DIR:-$DBNIC_TOP/qemu-device}
 HW_H=${DBNIC_HW_H:-$DBNIC_TOP/include/dbnic_hw.h}
 
+# One build at a time: two runs would fight over the same tree.
+exec 9>"$DBNIC_CACHE/qemu.lock"
+flock 9
+
 "$DBNIC_TOP/scripts/fetch-qemu.sh"
 
 # --- graft ----------------------------------------------------------------
@@ -60,6 +64,8 @@ FLAGS=(
 	--without-default-features
 	--enable-slirp
 	--enable-fdt=system
+	# --without-default-features turns KVM off too; keep it for DBNIC_ACCEL=kvm.
+	--enable-kvm
 	--disable-install-blobs
 	# Debian's python; the one on PATH may be a pyenv without our modules.
 	--python=/usr/bin/python3
@@ -77,10 +83,15 @@ if ! stamp_ok "$STAMP" "$key" || [ ! -f "$QEMU_BUILD/build.ninja" ]; then
 fi
 
 # --- build ----------------------------------------------------------------
-log "building qemu-system-x86_64 (-j$JOBS)"
-# Progress lines are dropped; warnings and errors still show.
-ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 |
-	{ grep -v '^\[[0-9]*/[0-9]*\] ' || true; } || die "qemu build failed"
+# The output goes to a log (ninja may rerun meson, which is chatty);
+# warnings are shown, and the tail of the log when the build fails.
+blog=$DBNIC_CACHE/qemu-build.log
+log "building qemu-system-x86_64 (-j$JOBS, log: $blog)"
+if ! ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 > "$blog" 2>&1; then
+	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
+	die "qemu build failed (log: $blog)"
+fi
+grep -A4 'warning:' "$blog" >&2 || true
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"
 "$QEMU_BIN" -device help | grep -q '"dbnic' || die "$QEMU_BIN has no dbnic device"
 log "qemu: $QEMU_BIN"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetches Debian's QEMU source package and extracts it (Debian's patches
 # applied) into $QEMU_SRC.  The pin in versions.env is tried first; when
-# the archive has dropped it, the newest version matching $QEMU_SERIES is
-# used.  A stamp records the extracted version, so a rerun is instant.
+# the archive has dropped it (or cannot serve it), the newest version
+# matching $QEMU_SERIES is used.  A stamp records the extracted version,
+# so a rerun is instant and a version change re-extracts.
 . "$(dirname "$0")/lib.sh"
 
 DL=$DBNIC_CACHE/src/dl
@@ -16,37 +17,41 @@ fi
 
 "$DBNIC_TOP/scripts/apt.sh" update-if-old
 
-# Pick the pin if the archive still has it, else the newest in the series.
-ver=
-best=
+# Candidates: the pin if the archive lists it, then the rest of the
+# series, newest first.  An index may list a version its pool no longer
+# serves, so a failed download moves on to the next candidate.
+cands=()
+pinned=0
 while read -r v; do
-	[ "$v" = "$QEMU_VERSION" ] && ver=$v
+	[ "$v" = "$QEMU_VERSION" ] && { cands=("$v" "${cands[@]}"); pinned=1; continue; }
 	# shellcheck disable=SC2053  # QEMU_SERIES is a glob on purpose
-	if [[ $v == $QEMU_SERIES ]] &&
-	   { [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; }; then
-		best=$v
-	fi
+	[[ $v == $QEMU_SERIES ]] || continue
+	i=$pinned
+	while [ "$i" -lt ${#cands[@]} ] && dpkg --compare-versions "${cands[$i]}" gt "$v"; do
+		i=$((i + 1))
+	done
+	cands=("${cands[@]:0:i}" "$v" "${cands[@]:i}")
 done < <("$DBNIC_TOP/scripts/apt.sh" madison "$QEMU_PKG" |
 	awk -F' *[|] *' '$3 ~ /Sources/ {print $2}')
-if [ -z "$ver" ]; then
-	[ -n "$best" ] || die "no $QEMU_PKG source matching $QEMU_SERIES in the archive"
-	log "qemu $QEMU_VERSION is gone from the archive; using $best"
-	ver=$best
-fi
+[ ${#cands[@]} -gt 0 ] || die "no $QEMU_PKG source matching $QEMU_SERIES in the archive"
 
-if stamp_ok "$STAMP" "$ver" && [ -d "$QEMU_SRC" ]; then
-	log "qemu source: $ver already in $QEMU_SRC"
-	exit 0
-fi
-
-# apt-get source skips files it already has (checked against the index).
-dsc=$DL/${QEMU_PKG}_${ver#*:}.dsc
 mkdir -p "$DL"
-if [ ! -f "$dsc" ]; then
-	log "downloading $QEMU_PKG=$ver source"
-	(cd "$DL" && "$DBNIC_TOP/scripts/apt.sh" source --download-only "$QEMU_PKG=$ver")
-fi
-[ -f "$dsc" ] || die "download did not produce $dsc"
+ver=
+for v in "${cands[@]}"; do
+	[ "$v" = "$QEMU_VERSION" ] || log "qemu $QEMU_VERSION is not available; trying $v"
+	if stamp_ok "$STAMP" "$v" && [ -d "$QEMU_SRC" ]; then
+		log "qemu source: $v already in $QEMU_SRC"
+		exit 0
+	fi
+	# apt-get source skips files it already has and completes the rest.
+	log "downloading $QEMU_PKG=$v source"
+	if (cd "$DL" && "$DBNIC_TOP/scripts/apt.sh" source --download-only "$QEMU_PKG=$v"); then
+		ver=$v
+		break
+	fi
+done
+[ -n "$ver" ] || die "could not download any of: ${cands[*]}"
+dsc=$DL/${QEMU_PKG}_${ver#*:}.dsc
 
 # Extract next to the old tree and swap, so a failure leaves no half tree.
 log "extracting $dsc into $QEMU_SRC"

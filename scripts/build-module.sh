@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds the dbnic kernel module out of tree: dbnic.ko, plus dbnic_kunit.ko
+# when the target kernel has CONFIG_KUNIT.  drivers/ and include/ are
+# copied (changed files only, so rebuilds stay incremental) into a build
+# directory under the cache; the clone never gets build products.
+#
+#   scripts/build-module.sh              against the test kernel ($KERNEL_BUILD)
+#   KDIR=/usr/src/linux-headers-6.12.117+deb12-amd64 scripts/build-module.sh
+#   C=1 scripts/build-module.sh          also run sparse on recompiled files
+#                                        (C=2: on every file)
+#   CHECKPATCH=1 scripts/build-module.sh also run checkpatch --strict
+#   scripts/build-module.sh clean        remove the build directory
+#
+# Output: $MODULE_BUILD/dbnic.ko (and dbnic_kunit.ko) for the test kernel,
+# $MODULE_BUILD/<kernelrelease>/dbnic.ko for any other KDIR; objects are
+# in the src/drivers/ directory beside them.
+# W=1 is always on; set W= to override.
+. "$(dirname "$0")/lib.sh"
+
+KDIR=${KDIR:-$KERNEL_BUILD}
+[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (run scripts/build-kernel.sh, or set KDIR)"
+[ -f "$KDIR/include/config/kernel.release" ] ||
+	die "$KDIR is not a configured and prepared kernel tree"
+release=$(cat "$KDIR/include/config/kernel.release")
+
+if [ "$(cd "$KDIR" && pwd -P)" = "$(mkdir -p "$KERNEL_BUILD" && cd "$KERNEL_BUILD" && pwd -P)" ]; then
+	out=$MODULE_BUILD
+else
+	out=$MODULE_BUILD/$release
+fi
+src=$out/src
+
+if [ "${1:-}" = clean ]; then
+	log "removing $out"
+	rm -rf "$out"
+	exit 0
+fi
+
+# Copy $1/* to $2/, rewriting only files whose content changed (a fresh
+# mtime makes make rebuild exactly those), and drop sources that are gone.
+sync_dir() {
+	local from=$1 to=$2 f name
+	mkdir -p "$to"
+	for f in "$from"/*; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		cmp -s "$f" "$to/$name" || cp "$f" "$to/$name"
+	done
+	for f in "$to"/*.[ch] "$to"/Kbuild "$to"/Makefile "$to"/Kconfig; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		[ -f "$from/$name" ] || rm -f "$f"
+	done
+}
+sync_dir "$DBNIC_TOP/drivers" "$src/drivers"
+sync_dir "$DBNIC_TOP/include" "$src/include"
+
+kunit=no
+grep -qx 'CONFIG_KUNIT=[ym]' "$KDIR/include/config/auto.conf" 2>/dev/null && kunit=yes
+
+log "building dbnic for $release in $src/drivers (KUnit tests: $kunit)"
+make -C "$KDIR" M="$src/drivers" -j"$JOBS" W="${W-1}" ${C:+C=$C} modules
+
+# The modules also land at the top of the output directory, where the
+# guest scripts (scripts/test.sh, scripts/demo.sh) pick them up.
+rm -f "$out/dbnic.ko" "$out/dbnic_kunit.ko"
+for ko in dbnic.ko $([ $kunit = yes ] && echo dbnic_kunit.ko); do
+	[ -f "$src/drivers/$ko" ] || die "$ko was not built"
+	cp "$src/drivers/$ko" "$out/$ko"
+	log "built $out/$ko"
+done
+
+if [ "${CHECKPATCH:-0}" = 1 ]; then
+	checkpatch=$KERNEL_SRC/scripts/checkpatch.pl
+	[ -x "$checkpatch" ] || checkpatch=$KDIR/scripts/checkpatch.pl
+	[ -x "$checkpatch" ] || die "no checkpatch.pl in $KERNEL_SRC or $KDIR"
+	log "checkpatch --strict"
+	"$checkpatch" --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f "$DBNIC_TOP"/drivers/*.[ch] || die "checkpatch found problems"
+fi
