@@ -100,7 +100,8 @@ DBNIC_INITRD=${DBNIC_INITRD:-$GUEST_DIR/base.cpio.gz}
 if [ -z "$logfile" ]; then
 	mkdir -p "$GUEST_DIR/logs"
 	# Keep the 50 newest default logs.
-	ls -1t "$GUEST_DIR/logs"/*.log 2>/dev/null | tail -n +50 | xargs -r rm -f
+	{ ls -1t "$GUEST_DIR/logs"/*.log 2>/dev/null || true; } |
+		tail -n +50 | xargs -r rm -f
 	logfile=$GUEST_DIR/logs/$(date +%Y%m%d-%H%M%S)-$$.log
 fi
 mkdir -p "$(dirname "$logfile")"

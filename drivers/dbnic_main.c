@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dbnic: driver for the emulated doorbell NIC/DMA engine.
+ *
+ * Probe follows the reset and enable sequence of the datasheet (section
+ * 2.1), creates the kernel's privileged context, maps its doorbell page
+ * and creates the kernel queue on MSI-X vector 1.
+ */
+
+#include <linux/bits.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/wordpart.h>
+
+#include "dbnic.h"
+#include "dbnic_queue.h"
+
+#define DBNIC_READY_TIMEOUT_US	(1 * USEC_PER_SEC)
+#define DBNIC_KQ_LOG_SIZE	8	/* kernel queue: 256 descriptors */
+#define DBNIC_KQ_PRIO_SLOT	0	/* kernel queue: slots 0 and 1 */
+
+static const struct pci_device_id dbnic_pci_ids[] = {
+	{ PCI_DEVICE(DBNIC_PCI_VENDOR_ID, DBNIC_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, dbnic_pci_ids);
+
+u64 dbnic_read_counter(struct dbnic_dev *dd, unsigned int counter)
+{
+	return readq(dd->ctrl + DBNIC_REG_COUNTER(counter));
+}
+
+static int dbnic_wait_ready(struct dbnic_dev *dd, bool ready)
+{
+	u32 status;
+
+	return readl_poll_timeout(dd->ctrl + DBNIC_REG_STATUS, status,
+				  !!(status & DBNIC_STATUS_READY) == ready,
+				  10, DBNIC_READY_TIMEOUT_US);
+}
+
+/* Step 2: reset.  It destroys every object and forgets the admin queue. */
+static int dbnic_hw_reset(struct dbnic_dev *dd)
+{
+	writel(DBNIC_CTRL_RESET, dd->ctrl + DBNIC_REG_CTRL);
+	return dbnic_wait_ready(dd, false);
+}
+
+/* Clearing ENABLE stops all processing and destroys all objects. */
+static void dbnic_hw_disable(struct dbnic_dev *dd)
+{
+	writel(0, dd->ctrl + DBNIC_REG_CTRL);
+	if (dbnic_wait_ready(dd, false))
+		dev_warn(dbnic_to_dev(dd), "device still ready after disable\n");
+}
+
+/* Step 5: enable, once the admin queue is programmed. */
+static int dbnic_hw_enable(struct dbnic_dev *dd)
+{
+	int ret;
+
+	writel(DBNIC_CTRL_ENABLE, dd->ctrl + DBNIC_REG_CTRL);
+	ret = dbnic_wait_ready(dd, true);
+	if (ret)
+		dev_err(dbnic_to_dev(dd), "not ready after enable (status %#x)\n",
+			readl(dd->ctrl + DBNIC_REG_STATUS));
+	return ret;
+}
+
+/* Step 1: is this a device we know? */
+static int dbnic_check_id(struct dbnic_dev *dd)
+{
+	u32 id = readl(dd->ctrl + DBNIC_REG_ID);
+	u32 version = readl(dd->ctrl + DBNIC_REG_VERSION);
+
+	if (id != DBNIC_ID_MAGIC) {
+		dev_err(dbnic_to_dev(dd), "bad ID register %#x\n", id);
+		return -ENODEV;
+	}
+	dd->caps.ver_major = upper_16_bits(version);
+	dd->caps.ver_minor = lower_16_bits(version);
+	if (dd->caps.ver_major != DBNIC_VERSION_MAJOR) {
+		dev_err(dbnic_to_dev(dd), "unsupported version %u.%u\n",
+			dd->caps.ver_major, dd->caps.ver_minor);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static const struct {
+	u32 bit;
+	const char *name;
+} dbnic_feature_names[] = {
+	{ DBNIC_FEAT_PRIORITY, "prio" },
+	{ DBNIC_FEAT_COPY, "copy" },
+	{ DBNIC_FEAT_FILL, "fill" },
+	{ DBNIC_FEAT_COMPARE, "compare" },
+	{ DBNIC_FEAT_NET, "net" },
+	{ DBNIC_FEAT_RDMA, "rdma" },
+};
+
+/* Step 6: read and check the capability registers, log them. */
+static int dbnic_read_caps(struct dbnic_dev *dd)
+{
+	struct dbnic_caps *c = &dd->caps;
+	u32 q = readl(dd->ctrl + DBNIC_REG_CAP_QUEUES);
+	u32 db = readl(dd->ctrl + DBNIC_REG_CAP_DB);
+	u32 lim = readl(dd->ctrl + DBNIC_REG_CAP_LIMITS);
+	resource_size_t db_len = pci_resource_len(dd->pdev, DBNIC_BAR_DB);
+	char feat[64] = "";
+	size_t n = 0;
+	unsigned int i;
+
+	c->max_sq = DBNIC_GET(q, DBNIC_CAPQ_MAX_SQ);
+	c->max_cq = DBNIC_GET(q, DBNIC_CAPQ_MAX_CQ);
+	c->db_pages = DBNIC_GET(db, DBNIC_CAPDB_PAGES);
+	c->db_page_shift = DBNIC_GET(db, DBNIC_CAPDB_PAGE_SHIFT);
+	c->prio_slots = DBNIC_GET(db, DBNIC_CAPDB_PRIO_SLOTS);
+	c->max_log_ring = DBNIC_GET(lim, DBNIC_CAPL_LOG_RING);
+	c->max_blocks = DBNIC_GET(lim, DBNIC_CAPL_MAX_BLOCKS);
+	c->max_sge = DBNIC_GET(lim, DBNIC_CAPL_MAX_SGE);
+	c->msix = DBNIC_GET(lim, DBNIC_CAPL_MSIX);
+	c->features = readl(dd->ctrl + DBNIC_REG_CAP_FEATURES);
+	c->max_xfer = readl(dd->ctrl + DBNIC_REG_CAP_MAX_XFER);
+
+	for (i = 0; i < ARRAY_SIZE(dbnic_feature_names); i++)
+		if (c->features & dbnic_feature_names[i].bit)
+			n += scnprintf(feat + n, sizeof(feat) - n, "%s%s",
+				       n ? "," : "", dbnic_feature_names[i].name);
+
+	dev_info(dbnic_to_dev(dd),
+		 "dbnic v%u.%u: %u doorbell pages, %u prio slots/page, %u SQs, %u CQs, ring<=%u, sge<=%u, %u MSI-X, features %s\n",
+		 c->ver_major, c->ver_minor, c->db_pages, c->prio_slots,
+		 c->max_sq, c->max_cq, 1u << min_t(u8, c->max_log_ring, 31),
+		 c->max_sge, c->msix, n ? feat : "none");
+
+	if (c->db_page_shift != DBNIC_DB_PAGE_SHIFT || !c->db_pages ||
+	    ((resource_size_t)c->db_pages << DBNIC_DB_PAGE_SHIFT) > db_len) {
+		dev_err(dbnic_to_dev(dd),
+			"doorbell pages (%u x 2^%u) do not match BAR %d (%pa bytes)\n",
+			c->db_pages, c->db_page_shift, DBNIC_BAR_DB, &db_len);
+		return -ENODEV;
+	}
+	if (c->max_log_ring < DBNIC_KQ_LOG_SIZE + 1 || c->msix < DBNIC_NUM_VECS ||
+	    !c->max_blocks) {
+		dev_err(dbnic_to_dev(dd), "capabilities too small for the kernel queue\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Map the kernel context's doorbell page: the doorbell region uncached,
+ * the priority area write-combining.
+ *
+ * On x86 with PAT the memory type is tracked per 4 KiB page, and both
+ * regions share one page: the second mapping inherits the type of the
+ * first.  Map the doorbell region first, so that it is surely uncached;
+ * the priority path then still works, with each 8-byte store reaching
+ * the device on its own.
+ */
+static int dbnic_map_kernel_page(struct dbnic_dev *dd)
+{
+	struct pci_dev *pdev = dd->pdev;
+	unsigned long page = (unsigned long)dd->ctx << DBNIC_DB_PAGE_SHIFT;
+	unsigned int slots = min_t(unsigned int, dd->caps.prio_slots,
+				   DBNIC_PRIO_SLOTS);
+
+	if (dd->ctx >= dd->caps.db_pages) {
+		dev_err(&pdev->dev, "context %u has no doorbell page\n", dd->ctx);
+		return -ENODEV;
+	}
+
+	dd->db = pcim_iomap_range(pdev, DBNIC_BAR_DB,
+				  page + DBNIC_DB_REGION_OFFSET,
+				  DBNIC_DB_REGION_SIZE);
+	if (IS_ERR(dd->db)) {
+		int ret = PTR_ERR(dd->db);
+
+		dd->db = NULL;
+		return ret;
+	}
+
+	if (!(dd->caps.features & DBNIC_FEAT_PRIORITY) ||
+	    slots < DBNIC_KQ_PRIO_SLOT + 2) {
+		dev_info(&pdev->dev, "no priority slots: ring path only\n");
+		return 0;
+	}
+	dd->prio = devm_ioremap_wc(&pdev->dev,
+				   pci_resource_start(pdev, DBNIC_BAR_DB) +
+				   page + DBNIC_PRIO_OFFSET,
+				   slots * DBNIC_PRIO_SLOT_SIZE);
+	if (!dd->prio)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Undo what probe did, in an order that never frees memory in use. */
+static void dbnic_teardown(struct dbnic_dev *dd)
+{
+	dbnic_debugfs_remove(dd);
+	if (dd->kq)
+		dbnic_queue_stop(dd->kq);
+	if (dd->have_ctx &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, dd->ctx))
+		dd->have_ctx = false;
+	dbnic_hw_disable(dd);
+	if (dd->kq) {
+		/* Disabling destroyed whatever the admin queue could not. */
+		dd->kq->sq_created = false;
+		dd->kq->cq_created = false;
+		dbnic_queue_free(dd->kq);
+		dd->kq = NULL;
+	}
+}
+
+static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct dbnic_dev *dd;
+	int ret;
+
+	dd = devm_kzalloc(dev, sizeof(*dd), GFP_KERNEL);
+	if (!dd)
+		return -ENOMEM;
+	dd->pdev = pdev;
+	mutex_init(&dd->selftest_lock);
+	pci_set_drvdata(pdev, dd);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		return dev_err_probe(dev, ret, "no 64-bit DMA\n");
+
+	if (pci_resource_len(pdev, DBNIC_BAR_CTRL) < DBNIC_CTRL_BAR_SIZE)
+		return dev_err_probe(dev, -ENODEV, "BAR %d too small\n",
+				     DBNIC_BAR_CTRL);
+	dd->ctrl = pcim_iomap_region(pdev, DBNIC_BAR_CTRL, DBNIC_DRV_NAME);
+	if (IS_ERR(dd->ctrl))
+		return dev_err_probe(dev, PTR_ERR(dd->ctrl), "cannot map BAR %d\n",
+				     DBNIC_BAR_CTRL);
+	ret = pcim_request_region(pdev, DBNIC_BAR_DB, DBNIC_DRV_NAME);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot claim BAR %d\n",
+				     DBNIC_BAR_DB);
+
+	/* Datasheet 2.1, steps 1 and 2. */
+	ret = dbnic_check_id(dd);
+	if (ret)
+		return ret;
+	ret = dbnic_hw_reset(dd);
+	if (ret)
+		return dev_err_probe(dev, ret, "reset did not complete\n");
+
+	/* Step 3: MSI-X, vector 0 for the admin queue and async errors. */
+	ret = pci_alloc_irq_vectors(pdev, DBNIC_NUM_VECS, DBNIC_NUM_VECS,
+				    PCI_IRQ_MSIX);
+	if (ret < 0)
+		return dev_err_probe(dev, ret, "no MSI-X vectors\n");
+	ret = devm_request_irq(dev, pci_irq_vector(pdev, DBNIC_VEC_ADMIN),
+			       dbnic_admin_irq, 0, DBNIC_DRV_NAME, dd);
+	if (ret)
+		return ret;
+
+	/* Step 4: the admin queue. */
+	ret = dbnic_admin_init(dd);
+	if (ret)
+		return ret;
+	dbnic_admin_program(dd);
+
+	/* Step 5. */
+	ret = dbnic_hw_enable(dd);
+	if (ret)
+		goto err;
+
+	/* Step 6. */
+	ret = dbnic_read_caps(dd);
+	if (ret)
+		goto err;
+	ret = dbnic_admin_create_ctx(dd, DBNIC_CTX_F_PRIVILEGED, &dd->ctx);
+	if (ret)
+		goto err;
+	dd->have_ctx = true;
+	ret = dbnic_map_kernel_page(dd);
+	if (ret)
+		goto err;
+
+	dd->kq = dbnic_queue_create(dd, DBNIC_KQ_LOG_SIZE, DBNIC_VEC_KQ,
+				    DBNIC_KQ_PRIO_SLOT);
+	if (IS_ERR(dd->kq)) {
+		ret = PTR_ERR(dd->kq);
+		dd->kq = NULL;
+		goto err;
+	}
+
+	dbnic_debugfs_add(dd);
+	dev_dbg(dev, "kernel context %u, queue %u, CQ %u\n", dd->ctx,
+		dd->kq->sq.qid, dd->kq->cq.cqn);
+	return 0;
+
+err:
+	dbnic_teardown(dd);
+	return dev_err_probe(dev, ret, "initialisation failed\n");
+}
+
+static void dbnic_remove(struct pci_dev *pdev)
+{
+	dbnic_teardown(pci_get_drvdata(pdev));
+}
+
+static void dbnic_shutdown(struct pci_dev *pdev)
+{
+	struct dbnic_dev *dd = pci_get_drvdata(pdev);
+
+	/* Stop DMA for kexec; the memory is not freed. */
+	dbnic_hw_disable(dd);
+}
+
+static struct pci_driver dbnic_pci_driver = {
+	.name = DBNIC_DRV_NAME,
+	.id_table = dbnic_pci_ids,
+	.probe = dbnic_probe,
+	.remove = dbnic_remove,
+	.shutdown = dbnic_shutdown,
+};
+
+static int __init dbnic_init(void)
+{
+	int ret;
+
+	dbnic_debugfs_init();
+	ret = pci_register_driver(&dbnic_pci_driver);
+	if (ret)
+		dbnic_debugfs_exit();
+	return ret;
+}
+module_init(dbnic_init);
+
+static void __exit dbnic_exit(void)
+{
+	pci_unregister_driver(&dbnic_pci_driver);
+	dbnic_debugfs_exit();
+}
+module_exit(dbnic_exit);
+
+MODULE_DESCRIPTION("dbnic emulated doorbell NIC/DMA engine");
+MODULE_LICENSE("GPL");

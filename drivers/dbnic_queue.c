@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dbnic kernel queues: a send queue and its completion queue, and the
+ * kernel posting API.
+ *
+ * A descriptor always goes into the send queue's ring first.  It is then
+ * announced either by writing the new producer index to DB_SQ (the ring
+ * path) or by copying the whole descriptor into one of the queue's two
+ * priority slots in the write-combining part of the doorbell page (the
+ * priority path, datasheet section 3.2), in which case the ring copy is
+ * the fallback the device runs if the priority write does not arrive
+ * whole.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "dbnic.h"
+#include "dbnic_queue.h"
+
+const char * const dbnic_policy_names[DBNIC_POLICY_NUM] = {
+	[DBNIC_POLICY_RING] = "ring",
+	[DBNIC_POLICY_FIT] = "fit",
+	[DBNIC_POLICY_PRIO] = "prio",
+};
+
+static int dbnic_policy = DBNIC_POLICY_FIT;
+
+static int dbnic_policy_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(dbnic_policy_names, val);
+
+	if (i < 0)
+		return i;
+	*(int *)kp->arg = i;
+	return 0;
+}
+
+static int dbnic_policy_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", dbnic_policy_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops dbnic_policy_ops = {
+	.set = dbnic_policy_set,
+	.get = dbnic_policy_get,
+};
+
+module_param_cb(post_policy, &dbnic_policy_ops, &dbnic_policy, 0644);
+MODULE_PARM_DESC(post_policy,
+		 "Default posting policy of new queues: ring, fit (priority area for descriptors of at most prio_fit_blocks blocks) or prio (default: fit)");
+
+static unsigned int prio_fit_blocks = 1;
+module_param(prio_fit_blocks, uint, 0644);
+MODULE_PARM_DESC(prio_fit_blocks,
+		 "Largest descriptor, in 64-byte blocks, that the fit policy sends through the priority area (default: 1, one write-combining line)");
+
+/* ------------------------------------------------------------------ */
+/* Descriptors                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * dbnic_desc_nop - build a NOP descriptor
+ * @d: descriptor to fill
+ * @flags: DBNIC_DESC_F_*
+ *
+ * index and qid are filled in when the descriptor is posted.
+ */
+void dbnic_desc_nop(struct dbnic_desc *d, u8 flags)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = DBNIC_OP_NOP;
+	d->hdr.flags = flags;
+	d->hdr.size = dbnic_desc_blocks(0);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_nop);
+
+static u64 dbnic_desc_put_sges(struct dbnic_sge *sge,
+			       const struct dbnic_sg *sg, unsigned int n)
+{
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		sge[i].addr = cpu_to_le64(sg[i].addr);
+		sge[i].len = cpu_to_le32(sg[i].len);
+		sge[i].key = 0;		/* a DMA address */
+		total += sg[i].len;
+	}
+	return total;
+}
+
+static bool dbnic_sg_valid(const struct dbnic_sg *sg, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!sg[i].len)
+			return false;
+	return true;
+}
+
+/*
+ * A descriptor over SGE lists: sources first, then destinations.  FILL
+ * has no sources; COPY and COMPARE need both sides, with equal totals.
+ */
+static int dbnic_desc_sg(struct dbnic_desc *d, u8 opcode, u8 flags,
+			 const struct dbnic_sg *src, unsigned int nsrc,
+			 const struct dbnic_sg *dst, unsigned int ndst)
+{
+	u64 src_bytes, dst_bytes;
+
+	if ((opcode == DBNIC_OP_FILL) != !nsrc || !ndst ||
+	    nsrc + ndst > DBNIC_MAX_SGE ||
+	    !dbnic_sg_valid(src, nsrc) || !dbnic_sg_valid(dst, ndst))
+		return -EINVAL;
+
+	memset(d, 0, sizeof(*d));
+	src_bytes = dbnic_desc_put_sges(d->sge, src, nsrc);
+	dst_bytes = dbnic_desc_put_sges(d->sge + nsrc, dst, ndst);
+	if (opcode != DBNIC_OP_FILL && src_bytes != dst_bytes)
+		return -EINVAL;
+
+	d->hdr.opcode = opcode;
+	d->hdr.flags = flags;
+	d->hdr.size = dbnic_desc_blocks(nsrc + ndst);
+	d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, nsrc) |
+		      DBNIC_SET(DBNIC_NSGE_DST, ndst);
+	return 0;
+}
+
+/**
+ * dbnic_desc_copy - build a COPY descriptor on DMA addresses
+ * @d: descriptor to fill
+ * @flags: DBNIC_DESC_F_*
+ * @src: source ranges, gathered in order
+ * @nsrc: number of source ranges
+ * @dst: destination ranges, scattered in order
+ * @ndst: number of destination ranges
+ *
+ * Return: 0, or -EINVAL if the ranges cannot form a valid COPY (no range
+ * on a side, too many ranges, an empty range, unequal totals).
+ */
+int dbnic_desc_copy(struct dbnic_desc *d, u8 flags,
+		    const struct dbnic_sg *src, unsigned int nsrc,
+		    const struct dbnic_sg *dst, unsigned int ndst)
+{
+	return dbnic_desc_sg(d, DBNIC_OP_COPY, flags, src, nsrc, dst, ndst);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_copy);
+
+/**
+ * dbnic_desc_compare - build a COMPARE descriptor on DMA addresses
+ * @d: descriptor to fill
+ * @flags: DBNIC_DESC_F_*
+ * @src: ranges compared, in order...
+ * @nsrc: number of @src ranges
+ * @dst: ...with these, which are only read
+ * @ndst: number of @dst ranges
+ *
+ * Return: 0 or -EINVAL, as dbnic_desc_copy().
+ */
+int dbnic_desc_compare(struct dbnic_desc *d, u8 flags,
+		       const struct dbnic_sg *src, unsigned int nsrc,
+		       const struct dbnic_sg *dst, unsigned int ndst)
+{
+	return dbnic_desc_sg(d, DBNIC_OP_COMPARE, flags, src, nsrc, dst, ndst);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_compare);
+
+/**
+ * dbnic_desc_fill - build a FILL descriptor on DMA addresses
+ * @d: descriptor to fill
+ * @flags: DBNIC_DESC_F_*
+ * @pattern: 32-bit value repeated, little-endian, over the ranges
+ * @dst: destination ranges, filled in order
+ * @ndst: number of destination ranges
+ *
+ * Return: 0, or -EINVAL for no range, too many or an empty one.
+ */
+int dbnic_desc_fill(struct dbnic_desc *d, u8 flags, u32 pattern,
+		    const struct dbnic_sg *dst, unsigned int ndst)
+{
+	int ret = dbnic_desc_sg(d, DBNIC_OP_FILL, flags, NULL, 0, dst, ndst);
+
+	if (!ret)
+		d->hdr.imm = cpu_to_le32(pattern);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_fill);
+
+/* ------------------------------------------------------------------ */
+/* Ring logic: plain memory and __iomem pointers only                   */
+/* ------------------------------------------------------------------ */
+
+/* Free ring slots: the ring size minus the descriptors not yet consumed. */
+VISIBLE_IF_KUNIT unsigned int dbnic_sq_space(const struct dbnic_sq *sq)
+{
+	return (1u << sq->log_size) - dbnic_ring_used(sq->pi, sq->head);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_space);
+
+/* @prio maps the page's priority area, which starts at slot 0. */
+VISIBLE_IF_KUNIT
+void __iomem *dbnic_prio_slot_addr(void __iomem *prio, unsigned int slot)
+{
+	return prio + DBNIC_PRIO_SLOT_OFFSET(slot) - DBNIC_PRIO_OFFSET;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_prio_slot_addr);
+
+/* The path the queue's policy picks for @d. */
+VISIBLE_IF_KUNIT enum dbnic_path dbnic_sq_pick_path(const struct dbnic_sq *sq,
+						    const struct dbnic_desc *d)
+{
+	if (!sq->prio)
+		return DBNIC_PATH_RING;
+
+	switch (sq->policy) {
+	case DBNIC_POLICY_PRIO:
+		return DBNIC_PATH_PRIO;
+	case DBNIC_POLICY_FIT:
+		return d->hdr.size <= sq->fit_blocks ? DBNIC_PATH_PRIO :
+						       DBNIC_PATH_RING;
+	case DBNIC_POLICY_RING:
+	default:
+		return DBNIC_PATH_RING;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_pick_path);
+
+/**
+ * dbnic_sq_post - write a descriptor into the ring and announce it
+ * @sq: the send queue; the caller serialises
+ * @d: descriptor built by dbnic_desc_*(); hdr.index, hdr.qid and
+ *     hdr.csum are filled in here
+ * @path: DBNIC_PATH_AUTO picks one with dbnic_sq_pick_path()
+ * @index: the ring index the descriptor got
+ *
+ * Return: the path used (DBNIC_PATH_RING or DBNIC_PATH_PRIO), -EINVAL for
+ * a descriptor the ring cannot hold, -EOPNOTSUPP for the priority path on
+ * a queue without priority slots, -ENOSPC when the ring is full.
+ */
+VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
+				   enum dbnic_path path, u16 *index)
+{
+	unsigned int bytes = d->hdr.size * DBNIC_DESC_BLOCK_SIZE;
+	void *slot;
+
+	if (!d->hdr.size || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
+	    bytes > (1u << sq->log_stride))
+		return -EINVAL;
+	if (path == DBNIC_PATH_AUTO)
+		path = dbnic_sq_pick_path(sq, d);
+	if (path == DBNIC_PATH_PRIO && !sq->prio)
+		return -EOPNOTSUPP;
+	if (!dbnic_sq_space(sq))
+		return -ENOSPC;
+
+	d->hdr.index = cpu_to_le16(sq->pi);
+	d->hdr.qid = cpu_to_le16(sq->qid);
+	d->hdr.csum = 0;
+	if (path == DBNIC_PATH_PRIO)
+		d->hdr.csum = cpu_to_le32(dbnic_desc_csum(d, bytes / sizeof(u64)));
+
+	/* The ring copy comes first: it is the priority path's fallback. */
+	slot = sq->ring + (dbnic_ring_slot(sq->pi, sq->log_size) <<
+			   sq->log_stride);
+	memcpy(slot, d, bytes);
+	dma_wmb();
+
+	*index = sq->pi++;
+	if (path == DBNIC_PATH_RING) {
+		writel(dbnic_db_sq_val(sq->qid, sq->pi), sq->db + DBNIC_DB_SQ);
+		return path;
+	}
+
+	/* The priority write is itself the doorbell for hdr.index + 1. */
+	__iowrite64_copy(dbnic_prio_slot_addr(sq->prio,
+					      sq->prio_slot + sq->prio_next),
+			 d, bytes / sizeof(u64));
+	/*
+	 * Flush the write-combining buffer: the slot is complete before the
+	 * next post, which goes to the other slot of the pair.
+	 */
+	wmb();
+	sq->prio_next ^= 1;
+	return path;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_post);
+
+/*
+ * Take the device's ring consumer index from a CQE.  Refuse values that
+ * would free slots not yet posted.
+ */
+VISIBLE_IF_KUNIT bool dbnic_sq_set_head(struct dbnic_sq *sq, u16 head)
+{
+	if (dbnic_ring_used(head, sq->head) >
+	    dbnic_ring_used(sq->pi, sq->head))
+		return false;
+	sq->head = head;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_set_head);
+
+/**
+ * dbnic_cq_pop - take the next completion if the device has written it
+ * @cq: the completion queue
+ * @out: copy of the entry
+ *
+ * Return: true if an entry was taken.
+ */
+VISIBLE_IF_KUNIT bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out)
+{
+	struct dbnic_cqe *e = &cq->cqes[dbnic_ring_slot(cq->ci, cq->log_size)];
+
+	if ((READ_ONCE(e->flags) & DBNIC_CQE_F_PHASE) !=
+	    dbnic_cq_phase(cq->ci, cq->log_size))
+		return false;
+	/* The phase is valid: now the rest of the entry is. */
+	dma_rmb();
+	*out = *e;
+	cq->ci++;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_pop);
+
+/* Report the consumer index and ask for an interrupt at the next CQE. */
+VISIBLE_IF_KUNIT void dbnic_cq_arm(struct dbnic_cq *cq)
+{
+	writel(dbnic_db_cq_val(cq->cqn, cq->ci, 1), cq->db + DBNIC_DB_CQ);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_arm);
+
+/* ------------------------------------------------------------------ */
+/* Queues on the device                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Called with q->lock held. */
+static unsigned int dbnic_queue_process(struct dbnic_queue *q)
+{
+	unsigned int budget = 1u << q->cq.log_size, n = 0;
+	struct dbnic_cqe cqe;
+
+	while (n < budget && dbnic_cq_pop(&q->cq, &cqe)) {
+		u16 index = le16_to_cpu(cqe.index);
+		struct dbnic_req **slot;
+
+		n++;
+		q->completions++;
+		if (le16_to_cpu(cqe.qid) != q->sq.qid) {
+			q->unexpected++;
+			dev_warn_ratelimited(dbnic_to_dev(q->dd),
+					     "CQ %u: completion for queue %u\n",
+					     q->cq.cqn, le16_to_cpu(cqe.qid));
+			continue;
+		}
+		if (!dbnic_sq_set_head(&q->sq, le16_to_cpu(cqe.sq_head)))
+			dev_warn_ratelimited(dbnic_to_dev(q->dd),
+					     "SQ %u: bad sq_head %u (pi %u head %u)\n",
+					     q->sq.qid, le16_to_cpu(cqe.sq_head),
+					     q->sq.pi, q->sq.head);
+
+		slot = &q->reqs[dbnic_ring_slot(index, q->sq.log_size)];
+		if (*slot && (*slot)->index == index) {
+			struct dbnic_req *req = *slot;
+
+			*slot = NULL;
+			req->done(req, &cqe);
+		} else {
+			q->unexpected++;
+			if (cqe.status != DBNIC_ST_OK)
+				dev_warn_ratelimited(dbnic_to_dev(q->dd),
+						     "SQ %u: index %u failed, status %u\n",
+						     q->sq.qid, index, cqe.status);
+		}
+	}
+	return n;
+}
+
+/**
+ * dbnic_queue_poll - reap completions, then re-arm the CQ
+ * @q: the queue
+ *
+ * Return: the number of completions reaped.
+ */
+unsigned int dbnic_queue_poll(struct dbnic_queue *q)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&q->lock, flags);
+	n = dbnic_queue_process(q);
+	dbnic_cq_arm(&q->cq);
+	spin_unlock_irqrestore(&q->lock, flags);
+	return n;
+}
+
+static irqreturn_t dbnic_queue_irq(int irq, void *data)
+{
+	dbnic_queue_poll(data);
+	return IRQ_HANDLED;
+}
+
+/**
+ * dbnic_queue_post - post a descriptor on a queue
+ * @q: the queue
+ * @d: descriptor built by dbnic_desc_*()
+ * @path: DBNIC_PATH_AUTO to follow the queue's policy
+ * @req: completion callback, or NULL; only descriptors with
+ *       DBNIC_DESC_F_COMPLETION (or that fail) complete
+ * @index: the ring index the descriptor got
+ *
+ * Return: 0 or a negative errno (see dbnic_sq_post(); -EBUSY if the ring
+ * slot still has a callback waiting).
+ */
+int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
+		     enum dbnic_path path, struct dbnic_req *req, u16 *index)
+{
+	struct dbnic_req **slot;
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&q->lock, flags);
+	slot = &q->reqs[dbnic_ring_slot(q->sq.pi, q->sq.log_size)];
+	if (*slot) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = dbnic_sq_post(&q->sq, d, path, index);
+	if (ret < 0)
+		goto out;
+	if (ret == DBNIC_PATH_PRIO)
+		q->posted_prio++;
+	else
+		q->posted_ring++;
+	if (req) {
+		req->index = *index;
+		*slot = req;
+	}
+	ret = 0;
+out:
+	spin_unlock_irqrestore(&q->lock, flags);
+	return ret;
+}
+
+/**
+ * dbnic_queue_cancel - forget the callback of a posted descriptor
+ * @q: the queue
+ * @index: ring index returned by dbnic_queue_post()
+ * @req: the callback passed to it
+ *
+ * Return: true if the callback was still pending (it will not run).
+ */
+bool dbnic_queue_cancel(struct dbnic_queue *q, u16 index,
+			struct dbnic_req *req)
+{
+	struct dbnic_req **slot;
+	unsigned long flags;
+	bool pending;
+
+	spin_lock_irqsave(&q->lock, flags);
+	slot = &q->reqs[dbnic_ring_slot(index, q->sq.log_size)];
+	pending = *slot == req;
+	if (pending)
+		*slot = NULL;
+	spin_unlock_irqrestore(&q->lock, flags);
+	return pending;
+}
+
+void dbnic_queue_set_policy(struct dbnic_queue *q,
+			    enum dbnic_post_policy policy)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->sq.policy = policy;
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* Smallest stride that holds the device's largest descriptor. */
+static unsigned int dbnic_queue_stride(struct dbnic_dev *dd)
+{
+	unsigned int blocks = clamp_t(unsigned int, dd->caps.max_blocks, 1,
+				      DBNIC_DESC_MAX_BLOCKS);
+
+	return clamp_t(unsigned int,
+		       order_base_2(blocks * DBNIC_DESC_BLOCK_SIZE),
+		       DBNIC_LOG_STRIDE_MIN, DBNIC_LOG_STRIDE_MAX);
+}
+
+/**
+ * dbnic_queue_create - create a send queue and its completion queue
+ * @dd: the device; its kernel context and doorbell page exist
+ * @log_size: log2 of the send queue's entries
+ * @vector: MSI-X vector of the completion queue
+ * @prio_slot: first of the two priority slots the queue may use
+ *
+ * The completion queue has twice the entries, so that every descriptor
+ * in flight has room for its completion.
+ *
+ * Return: the queue or an ERR_PTR().
+ */
+struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
+				       unsigned int log_size, u16 vector,
+				       unsigned int prio_slot)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	unsigned int max_log = min_t(unsigned int, dd->caps.max_log_ring,
+				     DBNIC_LOG_RING_MAX);
+	struct dbnic_queue *q;
+	u32 cqn, qid;
+	int ret;
+
+	if (log_size < DBNIC_LOG_RING_MIN || log_size > max_log)
+		return ERR_PTR(-EINVAL);
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&q->lock);
+	q->dd = dd;
+	q->vector = vector;
+
+	q->sq.log_size = log_size;
+	q->sq.log_stride = dbnic_queue_stride(dd);
+	q->sq.db = dd->db;
+	q->sq.prio = dd->prio;
+	q->sq.prio_slot = prio_slot;
+	q->sq.policy = READ_ONCE(dbnic_policy);
+	q->sq.fit_blocks = READ_ONCE(prio_fit_blocks);
+	q->cq.log_size = min(log_size + 1, max_log);
+	q->cq.db = dd->db;
+
+	q->sq_bytes = (size_t)1 << (q->sq.log_size + q->sq.log_stride);
+	q->cq_bytes = sizeof(struct dbnic_cqe) << q->cq.log_size;
+	q->sq.ring = dma_alloc_coherent(dev, q->sq_bytes, &q->sq_dma,
+					GFP_KERNEL);
+	/* Zeroed: every entry starts with the phase of no completion. */
+	q->cq.cqes = dma_alloc_coherent(dev, q->cq_bytes, &q->cq_dma,
+					GFP_KERNEL);
+	q->reqs = kcalloc(1u << log_size, sizeof(*q->reqs), GFP_KERNEL);
+	if (!q->sq.ring || !q->cq.cqes || !q->reqs) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
+	q->irq = pci_irq_vector(dd->pdev, vector);
+	if (q->irq < 0) {
+		ret = q->irq;
+		q->irq = 0;
+		goto err;
+	}
+	snprintf(q->irq_name, sizeof(q->irq_name), "%s-q%u@%s",
+		 DBNIC_DRV_NAME, vector, pci_name(dd->pdev));
+	ret = request_irq(q->irq, dbnic_queue_irq, 0, q->irq_name, q);
+	if (ret) {
+		q->irq = 0;
+		goto err;
+	}
+
+	ret = dbnic_admin_create_cq(dd, dd->ctx, q->cq_dma, q->cq.log_size,
+				    vector, &cqn);
+	if (ret)
+		goto err;
+	q->cq.cqn = cqn;
+	q->cq_created = true;
+
+	ret = dbnic_admin_create_sq(dd, dd->ctx, cqn, q->sq_dma,
+				    q->sq.log_size, q->sq.log_stride, &qid);
+	if (ret)
+		goto err;
+	q->sq.qid = qid;
+	q->sq_created = true;
+
+	dbnic_queue_poll(q);	/* arms the CQ */
+	return q;
+
+err:
+	dbnic_queue_stop(q);
+	dbnic_queue_free(q);
+	return ERR_PTR(ret);
+}
+
+/**
+ * dbnic_queue_stop - destroy the device's objects of a queue
+ * @q: the queue
+ *
+ * Pending callbacks are dropped.  The memory stays until
+ * dbnic_queue_free().
+ */
+void dbnic_queue_stop(struct dbnic_queue *q)
+{
+	struct dbnic_dev *dd = q->dd;
+
+	if (q->sq_created &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_SQ, q->sq.qid))
+		q->sq_created = false;
+	if (q->cq_created &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CQ, q->cq.cqn))
+		q->cq_created = false;
+	if (q->irq) {
+		free_irq(q->irq, q);
+		q->irq = 0;
+	}
+	if (q->reqs)
+		memset(q->reqs, 0, sizeof(*q->reqs) << q->sq.log_size);
+}
+
+/**
+ * dbnic_queue_free - free a stopped queue
+ * @q: the queue
+ *
+ * The device must no longer use the queue's memory: its objects are
+ * destroyed, or the device is disabled (then clear the *_created flags
+ * first).  Otherwise the rings are leaked rather than handed back while
+ * the device may still write them.
+ */
+void dbnic_queue_free(struct dbnic_queue *q)
+{
+	struct device *dev = dbnic_to_dev(q->dd);
+
+	if (q->sq_created || q->cq_created) {
+		dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
+			 q->sq.qid);
+	} else {
+		if (q->sq.ring)
+			dma_free_coherent(dev, q->sq_bytes, q->sq.ring,
+					  q->sq_dma);
+		if (q->cq.cqes)
+			dma_free_coherent(dev, q->cq_bytes, q->cq.cqes,
+					  q->cq_dma);
+	}
+	kfree(q->reqs);
+	kfree(q);
+}

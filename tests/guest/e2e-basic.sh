@@ -1,0 +1,124 @@
+# End-to-end test of the driver on one emulated dbnic device.  Runs in the
+# guest (busybox sh) with dbnic.ko and lib.sh in $DBNIC_DIR (/dbnic):
+# load, capability line, self-test (NOP and COPY through the ring and
+# the priority area, data verified in the kernel), counters, policy
+# switch, unload, reload, unload, and a clean kernel log.
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+DBG=/sys/kernel/debug/dbnic
+
+# counter NAME: the value of one device counter.
+counter() {
+	awk -v n="$1" '$1 == n { print $2 }' "$dbg/counters"
+}
+
+# selftest NAME: run the self-test once; one check per case, and the
+# verdict line.
+selftest() {
+	out=$(cat "$dbg/selftest")
+	echo "$out"
+	set -f
+	old_ifs=$IFS
+	IFS='
+'
+	for line in $out; do
+		case $line in
+		"selftest: "*) ;;
+		*": ok") t_ok "$1: ${line%: ok}" ;;
+		*": FAIL"*) t_fail "$1: ${line%%: FAIL*}" "${line#*: FAIL }" ;;
+		esac
+	done
+	IFS=$old_ifs
+	set +f
+	if [ "$(echo "$out" | tail -n 1)" = "selftest: PASS" ]; then
+		t_ok "$1: PASS"
+	else
+		t_fail "$1: PASS" "last line: $(echo "$out" | tail -n 1)"
+	fi
+}
+
+echo "== load"
+if ! insmod "$DIR/dbnic.ko"; then
+	t_fail "insmod dbnic.ko" "insmod failed"
+	dmesg | tail -n 30
+	t_done
+	exit 1
+fi
+t_ok "insmod dbnic.ko"
+
+bound=$(ls -d /sys/bus/pci/drivers/dbnic/0000:* 2>/dev/null | wc -l)
+if [ "$bound" -eq 1 ]; then
+	t_ok "driver bound to the device"
+else
+	t_fail "driver bound to the device" "$bound devices bound"
+	dmesg | grep -i dbnic
+fi
+
+cap=$(dmesg | grep -E 'dbnic [0-9a-f:.]+: dbnic v1\.[0-9]+: [0-9]+ doorbell pages, [0-9]+ prio slots/page, .*features ' | tail -n 1)
+if [ -n "$cap" ]; then
+	t_ok "capability line"
+	echo "$cap"
+else
+	t_fail "capability line" "not in dmesg"
+	dmesg | grep -i dbnic
+fi
+
+dbg=$(ls -d "$DBG"/0000:* 2>/dev/null | head -n 1)
+if [ -z "$dbg" ]; then
+	t_fail "debugfs directory" "no $DBG/<pci-name>"
+	t_dmesg_clean
+	t_done
+	exit 1
+fi
+t_ok "debugfs directory"
+
+echo "== selftest"
+selftest "selftest"
+cat "$dbg/queue"
+
+echo "== selftest x10"
+fails=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	last=$(cat "$dbg/selftest" | tail -n 1)
+	[ "$last" = "selftest: PASS" ] || { fails=$((fails + 1)); echo "run $i: $last"; }
+done
+if [ $fails -eq 0 ]; then t_ok "selftest x10"; else t_fail "selftest x10" "$fails runs failed"; fi
+
+echo "== counters"
+cat "$dbg/counters"
+for c in ring_fetch prio_exec completions admin_cmds interrupts bytes; do
+	v=$(counter $c)
+	if [ -n "$v" ] && [ "$v" -gt 0 ]; then t_ok "counter $c moved ($v)"; else t_fail "counter $c moved" "value '$v'"; fi
+done
+for c in desc_error cq_overflow db_bad db_not_owner prio_torn prio_stale; do
+	v=$(counter $c)
+	if [ "$v" = 0 ]; then t_ok "counter $c is 0"; else t_fail "counter $c is 0" "value '$v'"; fi
+done
+
+echo "== policy"
+cat "$dbg/policy"
+echo ring > "$dbg/policy"
+if grep -q '\[ring\]' "$dbg/policy"; then t_ok "policy set to ring"; else t_fail "policy set to ring" "$(cat "$dbg/policy")"; fi
+if echo bogus > "$dbg/policy" 2>/dev/null; then t_fail "policy refuses bogus" "accepted"; else t_ok "policy refuses bogus"; fi
+echo fit > "$dbg/policy"
+
+echo "== unload, reload"
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if [ -e "$DBG" ]; then t_fail "debugfs removed" "$DBG still there"; else t_ok "debugfs removed"; fi
+if insmod "$DIR/dbnic.ko"; then
+	t_ok "insmod dbnic.ko again"
+	dbg=$(ls -d "$DBG"/0000:* 2>/dev/null | head -n 1)
+	if [ -n "$dbg" ]; then
+		selftest "selftest after reload"
+	else
+		t_fail "selftest after reload" "no debugfs directory"
+	fi
+	if rmmod dbnic; then t_ok "rmmod dbnic again"; else t_fail "rmmod dbnic again" "rmmod failed"; fi
+else
+	t_fail "insmod dbnic.ko again" "insmod failed"
+fi
+
+echo "== kernel log"
+dmesg | grep -i dbnic
+t_dmesg_clean
+t_done
