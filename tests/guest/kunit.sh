@@ -20,7 +20,7 @@ fi
 
 # Each results file is a KTAP document of one suite ("KTAP version 1",
 # "1..1", the suite, "ok 1 <suite>"); nest them all under one plan.
-n=$(echo $suites | wc -w)
+n=$(echo "$suites" | wc -w)
 echo "KTAP version 1"
 echo "1..$n"
 i=0
