@@ -220,6 +220,49 @@ static void desc_copy_limits_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, d.hdr.size, 1);
 }
 
+static void desc_fill_test(struct kunit *test)
+{
+	struct dbnic_sg dst[2] = { { 0x4000, 250 }, { 0x5000, 350 } };
+	struct dbnic_desc d;
+	u8 *raw = (u8 *)&d;
+
+	KUNIT_ASSERT_EQ(test, dbnic_desc_fill(&d, DBNIC_DESC_F_COMPLETION,
+					      0xa1b2c3d4, dst, 2), 0);
+	KUNIT_EXPECT_EQ(test, raw[0], 0x03);	/* FILL */
+	KUNIT_EXPECT_EQ(test, raw[2], 1);	/* 16 + 2 * 16 bytes */
+	KUNIT_EXPECT_EQ(test, raw[3], 0x20);	/* no src, 2 dst */
+	/* imm at bytes 12..15, little-endian. */
+	KUNIT_EXPECT_EQ(test, raw[12], 0xd4);
+	KUNIT_EXPECT_EQ(test, raw[15], 0xa1);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(raw + 16), 0x4000);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(raw + 32 + 8), 350);
+	KUNIT_EXPECT_TRUE(test, all_zero(raw + 48, sizeof(d) - 48));
+
+	KUNIT_EXPECT_EQ(test, dbnic_desc_fill(&d, 0, 1, dst, 0), -EINVAL);
+	dst[1].len = 0;
+	KUNIT_EXPECT_EQ(test, dbnic_desc_fill(&d, 0, 1, dst, 2), -EINVAL);
+}
+
+static void desc_compare_test(struct kunit *test)
+{
+	struct dbnic_sg src[1] = { { 0x1000, 600 } };
+	struct dbnic_sg dst[2] = { { 0x4000, 250 }, { 0x5000, 350 } };
+	struct dbnic_desc d;
+	u8 *raw = (u8 *)&d;
+
+	KUNIT_ASSERT_EQ(test, dbnic_desc_compare(&d, 0, src, 1, dst, 2), 0);
+	KUNIT_EXPECT_EQ(test, raw[0], 0x04);	/* COMPARE */
+	KUNIT_EXPECT_EQ(test, raw[3], 0x21);	/* 1 src | 2 dst << 4 */
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(raw + 32), 0x4000);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(raw + 12), 0);
+	/* Equal totals, both sides present. */
+	src[0].len = 601;
+	KUNIT_EXPECT_EQ(test, dbnic_desc_compare(&d, 0, src, 1, dst, 2),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, dbnic_desc_compare(&d, 0, src, 0, dst, 2),
+			-EINVAL);
+}
+
 /* The csum the priority path writes is dbnic_desc_csum() of the copy. */
 static void desc_csum_test(struct kunit *test)
 {
@@ -496,6 +539,30 @@ static void post_prio_alternate_test(struct kunit *test)
 			fake_iomem(f->page), 0xb00);
 }
 
+/* The self-test's half-written priority copy: block 0 only, no DB_SQ. */
+static void post_prio_partial_test(struct kunit *test)
+{
+	struct fake_sq *f = fake_sq_new(test, 4, 8, true);
+	struct dbnic_desc d;
+	u8 *slot = fake_slot(f, 2);
+	u16 index;
+
+	dbnic_desc_nop(&d, 0);
+	KUNIT_EXPECT_EQ(test, dbnic_sq_post(&f->sq, &d,
+					    DBNIC_PATH_PRIO_PARTIAL, &index),
+			-EINVAL);
+	build_copy(test, &d, 6);		/* 2 blocks */
+	KUNIT_ASSERT_EQ(test, dbnic_sq_post(&f->sq, &d,
+					    DBNIC_PATH_PRIO_PARTIAL, &index),
+			DBNIC_PATH_PRIO_PARTIAL);
+	KUNIT_EXPECT_MEMEQ(test, slot, &d, 64);
+	KUNIT_EXPECT_TRUE(test, all_zero(slot + 64, 0x100 - 64));
+	KUNIT_EXPECT_EQ(test, dbnic_desc_csum(&d, 16), get_unaligned_le32(slot + 8));
+	KUNIT_EXPECT_MEMEQ(test, ring_slot(f, 0), &d, 128);
+	KUNIT_EXPECT_EQ(test, fake_db_sq(f), 0);
+	KUNIT_EXPECT_EQ(test, f->sq.prio_next, 1);
+}
+
 static void policy_ring_test(struct kunit *test)
 {
 	struct fake_sq *f = fake_sq_new(test, 4, 8, true);
@@ -597,6 +664,8 @@ static struct kunit_case dbnic_desc_cases[] = {
 	KUNIT_CASE(desc_nop_test),
 	KUNIT_CASE(desc_copy_test),
 	KUNIT_CASE(desc_copy_limits_test),
+	KUNIT_CASE(desc_fill_test),
+	KUNIT_CASE(desc_compare_test),
 	KUNIT_CASE(desc_csum_test),
 	{}
 };
@@ -626,6 +695,7 @@ static struct kunit_case dbnic_post_cases[] = {
 	KUNIT_CASE(post_ring_test),
 	KUNIT_CASE(post_prio_test),
 	KUNIT_CASE(post_prio_alternate_test),
+	KUNIT_CASE(post_prio_partial_test),
 	KUNIT_CASE(policy_ring_test),
 	KUNIT_CASE(policy_fit_test),
 	KUNIT_CASE(policy_prio_test),

@@ -20,7 +20,7 @@
 #include "dbnic_queue.h"
 
 #define DBNIC_READY_TIMEOUT_US	(1 * USEC_PER_SEC)
-#define DBNIC_KQ_LOG_SIZE	8	/* kernel queue: 256 descriptors */
+#define DBNIC_KQ_LOG_SIZE	8	/* kernel queue: up to 256 descriptors */
 #define DBNIC_KQ_PRIO_SLOT	0	/* kernel queue: slots 0 and 1 */
 
 static const struct pci_device_id dbnic_pci_ids[] = {
@@ -145,7 +145,7 @@ static int dbnic_read_caps(struct dbnic_dev *dd)
 			c->db_pages, c->db_page_shift, DBNIC_BAR_DB, &db_len);
 		return -ENODEV;
 	}
-	if (c->max_log_ring < DBNIC_KQ_LOG_SIZE + 1 || c->msix < DBNIC_NUM_VECS ||
+	if (c->max_log_ring < DBNIC_LOG_RING_MIN || c->msix < DBNIC_NUM_VECS ||
 	    !c->max_blocks) {
 		dev_err(dbnic_to_dev(dd), "capabilities too small for the kernel queue\n");
 		return -ENODEV;
@@ -292,8 +292,9 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err;
 
-	dd->kq = dbnic_queue_create(dd, DBNIC_KQ_LOG_SIZE, DBNIC_VEC_KQ,
-				    DBNIC_KQ_PRIO_SLOT);
+	dd->kq = dbnic_queue_create(dd, min_t(unsigned int, DBNIC_KQ_LOG_SIZE,
+					      dd->caps.max_log_ring),
+				    DBNIC_VEC_KQ, DBNIC_KQ_PRIO_SLOT);
 	if (IS_ERR(dd->kq)) {
 		ret = PTR_ERR(dd->kq);
 		dd->kq = NULL;

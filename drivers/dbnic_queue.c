@@ -114,9 +114,11 @@ static int dbnic_desc_sg(struct dbnic_desc *d, u8 opcode, u8 flags,
 			 const struct dbnic_sg *src, unsigned int nsrc,
 			 const struct dbnic_sg *dst, unsigned int ndst)
 {
+	bool fill = opcode == DBNIC_OP_FILL;
 	u64 src_bytes, dst_bytes;
 
-	if ((opcode == DBNIC_OP_FILL) != !nsrc || !ndst ||
+	/* FILL takes no source; the others need one. */
+	if (fill != !nsrc || !ndst ||
 	    nsrc + ndst > DBNIC_MAX_SGE ||
 	    !dbnic_sg_valid(src, nsrc) || !dbnic_sg_valid(dst, ndst))
 		return -EINVAL;
@@ -124,7 +126,7 @@ static int dbnic_desc_sg(struct dbnic_desc *d, u8 opcode, u8 flags,
 	memset(d, 0, sizeof(*d));
 	src_bytes = dbnic_desc_put_sges(d->sge, src, nsrc);
 	dst_bytes = dbnic_desc_put_sges(d->sge + nsrc, dst, ndst);
-	if (opcode != DBNIC_OP_FILL && src_bytes != dst_bytes)
+	if (!fill && src_bytes != dst_bytes)
 		return -EINVAL;
 
 	d->hdr.opcode = opcode;
@@ -242,14 +244,15 @@ EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_pick_path);
  * @path: DBNIC_PATH_AUTO picks one with dbnic_sq_pick_path()
  * @index: the ring index the descriptor got
  *
- * Return: the path used (DBNIC_PATH_RING or DBNIC_PATH_PRIO), -EINVAL for
- * a descriptor the ring cannot hold, -EOPNOTSUPP for the priority path on
- * a queue without priority slots, -ENOSPC when the ring is full.
+ * Return: the path used (not DBNIC_PATH_AUTO), -EINVAL for a descriptor
+ * the ring cannot hold, -EOPNOTSUPP for a priority path on a queue
+ * without priority slots, -ENOSPC when the ring is full.
  */
 VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 				   enum dbnic_path path, u16 *index)
 {
 	unsigned int bytes = d->hdr.size * DBNIC_DESC_BLOCK_SIZE;
+	unsigned int prio_bytes = bytes;
 	void *slot;
 
 	if (!d->hdr.size || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
@@ -257,7 +260,12 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 		return -EINVAL;
 	if (path == DBNIC_PATH_AUTO)
 		path = dbnic_sq_pick_path(sq, d);
-	if (path == DBNIC_PATH_PRIO && !sq->prio)
+	if (path == DBNIC_PATH_PRIO_PARTIAL) {
+		if (d->hdr.size < 2)
+			return -EINVAL;
+		prio_bytes = DBNIC_DESC_BLOCK_SIZE;
+	}
+	if (path != DBNIC_PATH_RING && !sq->prio)
 		return -EOPNOTSUPP;
 	if (!dbnic_sq_space(sq))
 		return -ENOSPC;
@@ -265,7 +273,7 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 	d->hdr.index = cpu_to_le16(sq->pi);
 	d->hdr.qid = cpu_to_le16(sq->qid);
 	d->hdr.csum = 0;
-	if (path == DBNIC_PATH_PRIO)
+	if (path != DBNIC_PATH_RING)
 		d->hdr.csum = cpu_to_le32(dbnic_desc_csum(d, bytes / sizeof(u64)));
 
 	/* The ring copy comes first: it is the priority path's fallback. */
@@ -283,7 +291,7 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 	/* The priority write is itself the doorbell for hdr.index + 1. */
 	__iowrite64_copy(dbnic_prio_slot_addr(sq->prio,
 					      sq->prio_slot + sq->prio_next),
-			 d, bytes / sizeof(u64));
+			 d, prio_bytes / sizeof(u64));
 	/*
 	 * Flush the write-combining buffer: the slot is complete before the
 	 * next post, which goes to the other slot of the pair.
@@ -416,8 +424,9 @@ static irqreturn_t dbnic_queue_irq(int irq, void *data)
  *       DBNIC_DESC_F_COMPLETION (or that fail) complete
  * @index: the ring index the descriptor got
  *
- * Return: 0 or a negative errno (see dbnic_sq_post(); -EBUSY if the ring
- * slot still has a callback waiting).
+ * Return: 0 or a negative errno: see dbnic_sq_post(); -ENOSPC (ring
+ * full) and -EBUSY (the ring slot's previous callback has not run yet)
+ * pass once completions arrive.
  */
 int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 		     enum dbnic_path path, struct dbnic_req *req, u16 *index)
@@ -428,14 +437,19 @@ int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 
 	spin_lock_irqsave(&q->lock, flags);
 	slot = &q->reqs[dbnic_ring_slot(q->sq.pi, q->sq.log_size)];
-	if (*slot) {
+	/*
+	 * sq_head may pass a priority descriptor before its completion is
+	 * written (the ring lane skips its slot): then the slot is free in
+	 * the ring but its callback still waits.
+	 */
+	if (dbnic_sq_space(&q->sq) && *slot) {
 		ret = -EBUSY;
 		goto out;
 	}
 	ret = dbnic_sq_post(&q->sq, d, path, index);
 	if (ret < 0)
 		goto out;
-	if (ret == DBNIC_PATH_PRIO)
+	if (ret != DBNIC_PATH_RING)
 		q->posted_prio++;
 	else
 		q->posted_ring++;

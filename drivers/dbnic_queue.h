@@ -32,6 +32,14 @@ enum dbnic_path {
 	DBNIC_PATH_AUTO,	/* decided by the queue's policy */
 	DBNIC_PATH_RING,	/* descriptor in the ring, then DB_SQ */
 	DBNIC_PATH_PRIO,	/* descriptor in the ring, then a priority slot */
+	/*
+	 * Self-test of the device's fallback: the priority copy of a
+	 * descriptor of two or more blocks stops after its first block and
+	 * is abandoned without a DB_SQ write, so only the device's flush
+	 * timeout announces it and the ring copy runs.  (A host abandoning
+	 * a post for real rings DB_SQ.)
+	 */
+	DBNIC_PATH_PRIO_PARTIAL,
 };
 
 /*

@@ -15,6 +15,8 @@
 # Dynamically linked host binaries (or shared objects, e.g. rdma-core
 # provider plugins) to copy into the image with their library closure.
 # Empty by default; rdma-core tools, perftest, iperf3, ethtool go here.
+# A tool named like a busybox applet (ip, tc, ping) must be called by its
+# full path in the guest: busybox-static's sh prefers its own applets.
 GUEST_EXTRA_BINARIES=${GUEST_EXTRA_BINARIES:-}
 
 BASE=$GUEST_DIR/base.cpio.gz
@@ -29,7 +31,9 @@ STAGE=
 copy_file() {
 	local src=$1 dst=$STAGE$1
 	mkdir -p "$(dirname "$dst")"
-	cp -L --preserve=mode "$src" "$dst"
+	# --remove-destination: never write through a link already there
+	# (a busybox applet link named like the binary).
+	cp -L --remove-destination --preserve=mode "$src" "$dst"
 }
 
 # add_binary PATH: copy a dynamically linked ELF executable or shared
@@ -39,6 +43,15 @@ add_binary() {
 	local bin=$1 lib
 	[ -f "$bin" ] || die "add_binary: $bin not found"
 	copy_file "$bin"
+	# The real tool replaces a busybox applet link of the same name.  But
+	# Debian's busybox-static ash runs its own applets before searching
+	# PATH, so such a tool must be called by its full path (/usr/bin/ip).
+	for lib in "$STAGE"/usr/{bin,sbin}/"$(basename "$bin")"; do
+		case $(readlink "$lib" 2>/dev/null) in *busybox) rm -f "$lib" ;; esac
+	done
+	if "$BUSYBOX" --list | grep -qxF "$(basename "$bin")"; then
+		log "note: $(basename "$bin") is also a busybox applet; in the guest call it as $bin"
+	fi
 	# ldd lines: "libx.so => /path (0x..)" or "/lib64/ld-linux-x86-64.so.2 (0x..)";
 	# "statically linked" and "not a dynamic executable" have no path.
 	for lib in $(ldd "$bin" 2>/dev/null | awk '/=> \// {print $3} /^\t\// {print $1}'); do
@@ -132,6 +145,9 @@ fi
 
 log "building guest base image for kernel $RELEASE"
 mkdir -p "$GUEST_DIR"
+# One build at a time (the test suite and a developer may both run this).
+exec 9> "$GUEST_DIR/base.lock"
+flock 9
 STAGE=$(mktemp -d "$GUEST_DIR/stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -145,8 +161,15 @@ ln -s usr/lib64 "$STAGE/lib64"
 chmod 1777 "$STAGE/tmp"
 
 cp "$BUSYBOX" "$STAGE/usr/bin/busybox"
+# Relative links: an absolute one would point at the host's busybox
+# whenever something on the host follows it.
 for a in $("$BUSYBOX" --list-full); do
-	[ -e "$STAGE/$a" ] || [ -L "$STAGE/$a" ] || ln -s /usr/bin/busybox "$STAGE/$a"
+	case $a in
+	linuxrc) continue ;;
+	bin/*|usr/bin/*) target=busybox ;;
+	*) target=../bin/busybox ;;
+	esac
+	[ -e "$STAGE/$a" ] || [ -L "$STAGE/$a" ] || ln -s "$target" "$STAGE/$a"
 done
 
 cat > "$STAGE/etc/passwd" <<'EOF'

@@ -23,6 +23,12 @@ installed_version() {
 		sed -n 's/^install ok installed //p'
 }
 
+# One build at a time: the test suite and a developer may both call this,
+# and two makes in one tree corrupt it.
+mkdir -p "$(dirname "$KERNEL_BUILD")"
+exec 9> "$KERNEL_BUILD.lock"
+flock 9
+
 # 1. The source package (bookworm-security carries 6.12 for bookworm).
 ver=$(installed_version)
 if [ -z "$ver" ] || [ ! -f "$TARBALL" ]; then

@@ -9,7 +9,7 @@
 #   C=1 scripts/build-module.sh          also run sparse on recompiled files
 #                                        (C=2: on every file)
 #   CHECKPATCH=1 scripts/build-module.sh also run checkpatch --strict
-#   scripts/build-module.sh clean        remove the build directory
+#   scripts/build-module.sh clean        remove this kernel's build (KDIR= as above)
 #
 # Output: $MODULE_BUILD/dbnic.ko (and dbnic_kunit.ko) for the test kernel,
 # $MODULE_BUILD/<kernelrelease>/dbnic.ko for any other KDIR; objects are
@@ -31,8 +31,9 @@ fi
 src=$out/src
 
 if [ "${1:-}" = clean ]; then
-	log "removing $out"
-	rm -rf "$out"
+	# Only this kernel's build: other kernels' live under $MODULE_BUILD too.
+	log "removing $src and $out/*.ko"
+	rm -rf "$src" "$out/dbnic.ko" "$out/dbnic_kunit.ko"
 	exit 0
 fi
 

@@ -32,6 +32,7 @@ selftest() {
 		case $line in
 		"selftest: "*) ;;
 		*": ok") t_ok "$1: ${line%: ok}" ;;
+		*": ok ("*) t_ok "$1: ${line%%: ok (*}" ;;
 		*": FAIL"*) t_fail "$1: ${line%%: FAIL*}" "${line#*: FAIL }" ;;
 		esac
 	done
