@@ -155,13 +155,8 @@ static int dbnic_read_caps(struct dbnic_dev *dd)
 
 /*
  * Map the kernel context's doorbell page: the doorbell region uncached,
- * the priority area write-combining.
- *
- * On x86 with PAT the memory type is tracked per 4 KiB page, and both
- * regions share one page: the second mapping inherits the type of the
- * first.  Map the doorbell region first, so that it is surely uncached;
- * the priority path then still works, with each 8-byte store reaching
- * the device on its own.
+ * the priority area write-combining.  They are separate 4 KiB pages, so
+ * each really gets its own memory type (x86 PAT tracks types per page).
  */
 static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 {

@@ -67,6 +67,10 @@
 #define DBNIC_VERSION_MAJOR		1
 #define DBNIC_VERSION_MINOR		1
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
+#define DBNIC_VERSION_MAJOR_MASK	0xffff0000u
+#define DBNIC_VERSION_MAJOR_SHIFT	16
+#define DBNIC_VERSION_MINOR_MASK	0x0000ffffu
+#define DBNIC_VERSION_MINOR_SHIFT	0
 
 /* CAP_QUEUES */
 #define DBNIC_CAPQ_MAX_SQ_MASK		0x0000ffffu
@@ -77,7 +81,7 @@
 /* CAP_DB */
 #define DBNIC_CAPDB_PAGES_MASK		0x0000ffffu	/* doorbell pages = contexts */
 #define DBNIC_CAPDB_PAGES_SHIFT		0
-#define DBNIC_CAPDB_PAGE_SHIFT_MASK	0x00ff0000u	/* log2 page size (12) */
+#define DBNIC_CAPDB_PAGE_SHIFT_MASK	0x00ff0000u	/* log2 page size (13) */
 #define DBNIC_CAPDB_PAGE_SHIFT_SHIFT	16
 #define DBNIC_CAPDB_PRIO_SLOTS_MASK	0x0f000000u	/* priority slots per page */
 #define DBNIC_CAPDB_PRIO_SLOTS_SHIFT	24
@@ -131,6 +135,8 @@ enum dbnic_async_err {
 
 /* AQ_CFG */
 #define DBNIC_AQ_LOG_SIZE_MASK		0x0000000fu
+#define DBNIC_AQ_LOG_SIZE_SHIFT		0
+#define DBNIC_AQ_LOG_SIZE_MIN		1
 #define DBNIC_AQ_LOG_SIZE_MAX		6		/* 64 entries */
 
 /*
@@ -165,15 +171,18 @@ enum dbnic_counter {
 
 /* ------------------------------------------------------------------ */
 /* Doorbell BAR 2 (datasheet section 3)                                */
-/* One 4 KiB page per context.  Page n is owned by context n.          */
+/* One 8 KiB doorbell page per context; page n is owned by context n.  */
+/* Its first 4 KiB are the doorbell region, its second 4 KiB the       */
+/* priority area, so that each can have its own cache type (x86 PAT   */
+/* tracks memory types per 4 KiB page).                                */
 /* ------------------------------------------------------------------ */
 
-#define DBNIC_DB_PAGE_SHIFT		12
+#define DBNIC_DB_PAGE_SHIFT		13
 #define DBNIC_DB_PAGE_SIZE		(1u << DBNIC_DB_PAGE_SHIFT)
 
 /* Doorbell region: map uncached.  32-bit writes only; reads return 0. */
-#define DBNIC_DB_REGION_OFFSET		0x000
-#define DBNIC_DB_REGION_SIZE		0x800
+#define DBNIC_DB_REGION_OFFSET		0x0000
+#define DBNIC_DB_REGION_SIZE		0x1000
 #define DBNIC_DB_SQ			0x000	/* WO: qid << 16 | producer index */
 #define DBNIC_DB_CQ			0x008	/* WO: arm | cqn << 16 | consumer */
 
@@ -189,7 +198,8 @@ enum dbnic_counter {
 #define DBNIC_DB_CQ_ARM			(1u << 31)
 
 /* Priority area: map write-combining.  4- or 8-byte aligned writes. */
-#define DBNIC_PRIO_OFFSET		0x800
+#define DBNIC_PRIO_OFFSET		0x1000
+#define DBNIC_PRIO_AREA_SIZE		0x1000
 #define DBNIC_PRIO_SLOT_SIZE		0x100
 #define DBNIC_PRIO_SLOTS		8
 #define DBNIC_PRIO_SLOT_OFFSET(s)	(DBNIC_PRIO_OFFSET + (s) * DBNIC_PRIO_SLOT_SIZE)
@@ -197,7 +207,7 @@ enum dbnic_counter {
  * An incomplete assembly is flushed (falls back to the ring copy) when no
  * write reached its slot for this long.
  */
-#define DBNIC_PRIO_FLUSH_TIMEOUT_NS	1000000u	/* 1 ms */
+#define DBNIC_PRIO_FLUSH_TIMEOUT_NS	10000000u	/* 10 ms */
 
 /* ------------------------------------------------------------------ */
 /* Descriptors (datasheet section 5)                                   */
@@ -269,8 +279,11 @@ _Static_assert(sizeof(struct dbnic_desc_hdr) == 16, "descriptor header");
 _Static_assert(sizeof(struct dbnic_sge) == 16, "SGE");
 _Static_assert(sizeof(struct dbnic_desc) == DBNIC_DESC_MAX_SIZE, "descriptor");
 _Static_assert(DBNIC_DESC_MAX_SIZE <= DBNIC_PRIO_SLOT_SIZE, "slot fits");
-_Static_assert(DBNIC_PRIO_OFFSET + DBNIC_PRIO_SLOTS * DBNIC_PRIO_SLOT_SIZE <=
-	       DBNIC_DB_PAGE_SIZE, "priority area fits in the page");
+_Static_assert(DBNIC_PRIO_SLOTS * DBNIC_PRIO_SLOT_SIZE <= DBNIC_PRIO_AREA_SIZE,
+	       "slots fit in the priority area");
+_Static_assert(DBNIC_PRIO_OFFSET + DBNIC_PRIO_AREA_SIZE <= DBNIC_DB_PAGE_SIZE &&
+	       DBNIC_DB_REGION_OFFSET + DBNIC_DB_REGION_SIZE <= DBNIC_PRIO_OFFSET,
+	       "regions fit in the doorbell page");
 
 /* Blocks needed for a descriptor with n SGEs. */
 static inline unsigned int dbnic_desc_blocks(unsigned int nsge)
@@ -473,7 +486,7 @@ static inline __u32 dbnic_db_cq_val(__u16 cqn, __u16 ci, int arm)
 /* Ring math: indices are free-running 16-bit counters. */
 static inline __u16 dbnic_ring_used(__u16 pi, __u16 ci)
 {
-	return (__u16)(pi - ci);
+	return (pi - ci) & 0xffff;
 }
 
 static inline __u32 dbnic_ring_slot(__u16 index, unsigned int log_size)

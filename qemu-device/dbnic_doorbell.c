@@ -298,6 +298,8 @@ void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
 		goto bad;
 
 	if (in >= DBNIC_PRIO_OFFSET) {
+		if (in >= DBNIC_PRIO_SLOT_OFFSET(DBNIC_PRIO_SLOTS))
+			goto bad;
 		/* An unused page has no queues; its writes go nowhere. */
 		if (!c->ctx[ctx].in_use)
 			return;

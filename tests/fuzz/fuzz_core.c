@@ -43,7 +43,7 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 				      take(in, 4), 4);
 		break;
 	case 1:		/* doorbell from any page */
-		dbnic_core_db_write(&f->core, take(in, 3) & 0x3fffc,
+		dbnic_core_db_write(&f->core, take(in, 2) & 0xfffc,
 				    take(in, 4), 4);
 		break;
 	case 2:		/* SQ doorbell of this queue's page, any index */

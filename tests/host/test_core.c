@@ -795,10 +795,12 @@ static void test_bad_mmio_sizes_ignored(void)
 	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, 1, 8);	/* 8 on a doorbell */
 	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, 1, 2);	/* 2 bytes */
 	dbnic_core_db_write(&f.core, 0x400, 1, 4);		/* no register */
+	dbnic_core_db_write(&f.core, DBNIC_PRIO_SLOT_OFFSET(DBNIC_PRIO_SLOTS),
+			    1, 8);				/* reserved */
 	dbnic_core_db_write(&f.core, 1ull << 40, 1, 4);		/* past the BAR */
 	dbnic_core_ctrl_write(&f.core, 1ull << 40, 1, 4);
 	CHECK_EQ(dbnic_core_ctrl_read(&f.core, 0x3ffc, 4), 0);
-	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 4);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 5);
 	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_READY);
 	fake_free(&f);
 }
