@@ -43,6 +43,26 @@ void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
 		dbnic_raise_irq(c, 0);
 }
 
+/*
+ * One timer serves the priority-slot flush and the timing model; keep the
+ * earliest deadline.  Whoever runs at expiry re-arms for what is left.
+ */
+void dbnic_timer_arm(struct dbnic_core *c, uint64_t when)
+{
+	if (c->timer_at && c->timer_at <= when)
+		return;
+	c->timer_at = when;
+	c->ops->timer_mod(c->opaque, when);
+}
+
+void dbnic_core_timer(struct dbnic_core *c)
+{
+	c->timer_at = 0;
+	dbnic_prio_flush_expired(c);
+	if (c->cfg.dma_latency_ns)
+		c->ops->schedule(c->opaque);	/* waiting jobs may be due */
+}
+
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid)
 {
 	if (qid >= c->cfg.max_sq || !c->sq[qid].in_use)
@@ -296,6 +316,7 @@ static void destroy_all(struct dbnic_core *c)
 	for (i = 0; i < c->cfg.db_pages; i++)
 		ctx_destroy(c, i);
 	c->prio_partial = 0;
+	c->timer_at = 0;
 	c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
 	c->rr_next = 0;
 }

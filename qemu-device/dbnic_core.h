@@ -67,7 +67,17 @@ struct dbnic_core_config {
 	uint32_t max_cq;	/* 1..32767 */
 	uint32_t msix_vectors;	/* 1..255 */
 	uint32_t max_mr;	/* 1..65535 */
+	/*
+	 * PCIe timing model, off when 0: the round trip of a device DMA read.
+	 * A ring descriptor fetch costs one (for up to DBNIC_CORE_PREFETCH
+	 * descriptors at a time), and so does a job's first payload read; a
+	 * priority descriptor needs no fetch.
+	 */
+	uint32_t dma_latency_ns;
 };
+
+/* Ring descriptors fetched per DMA round trip under the timing model. */
+#define DBNIC_CORE_PREFETCH	8
 
 /* Bytes of payload the engine moves per dbnic_core_run() call at most. */
 #define DBNIC_CORE_RUN_BYTES	(1u << 20)
@@ -114,7 +124,9 @@ struct dbnic_sg_pos {
 struct dbnic_job {
 	bool active;
 	bool prio;
+	uint8_t status;		/* from validation */
 	uint16_t index;
+	uint64_t wait_until;	/* timing model: not before this time */
 	uint64_t total;		/* bytes to move */
 	uint64_t done;		/* bytes moved */
 	struct dbnic_sg_pos src;
@@ -151,6 +163,7 @@ struct dbnic_sq {
 	struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
 	uint8_t lane_head;
 	uint8_t lane_len;
+	uint8_t prefetched;	/* timing model: fetched, not yet started */
 	struct dbnic_job job;
 };
 
@@ -178,6 +191,7 @@ struct dbnic_core {
 	struct dbnic_cq *cq;
 	struct dbnic_mr *mr;
 	uint32_t prio_partial;	/* slots holding an incomplete assembly */
+	uint64_t timer_at;	/* pending ops->timer_mod() deadline, 0: none */
 	uint32_t rr_next;	/* round-robin start for the ring lanes */
 
 	/* Bounce buffers for payload DMA. */
@@ -205,7 +219,7 @@ uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
 
 /* Execution engine: run admin commands and descriptors, bounded. */
 void dbnic_core_run(struct dbnic_core *c);
-/* Priority-slot flush timer. */
+/* The timer asked for with ops->timer_mod() has expired. */
 void dbnic_core_timer(struct dbnic_core *c);
 
 #endif /* DBNIC_CORE_H */

@@ -36,6 +36,11 @@ static inline void dbnic_tr(struct dbnic_core *c, enum dbnic_trace_event ev,
 		c->ops->trace(c->opaque, ev, a, b, d);
 }
 
+static inline uint64_t dbnic_now(struct dbnic_core *c)
+{
+	return c->ops->clock_ns(c->opaque);
+}
+
 static inline bool dbnic_ready(const struct dbnic_core *c)
 {
 	return c->status & DBNIC_STATUS_READY;
@@ -53,9 +58,11 @@ void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);
+void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
 
 /* dbnic_doorbell.c */
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s);
+void dbnic_prio_flush_expired(struct dbnic_core *c);
 
 /* dbnic_exec.c */
 int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry);

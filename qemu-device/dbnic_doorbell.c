@@ -11,11 +11,6 @@
 
 #include "dbnic_core_priv.h"
 
-static uint64_t now_ns(struct dbnic_core *c)
-{
-	return c->ops->clock_ns(c->opaque);
-}
-
 static void cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq)
 {
 	if (cq->armed && cq->pi != cq->ci) {
@@ -241,7 +236,7 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
 	unsigned int byte = (off - DBNIC_PRIO_OFFSET) % DBNIC_PRIO_SLOT_SIZE;
 	struct dbnic_prio_slot *s = &c->ctx[ctx].slot[slot];
 	uint64_t bits = (size == 8 ? 0x3ull : 0x1ull) << (byte / 4);
-	uint64_t t = now_ns(c);
+	uint64_t t = dbnic_now(c);
 	unsigned int i;
 
 	dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
@@ -260,12 +255,13 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
 
 	slot_try_complete(c, ctx, s, slot);
 	if (s->written)
-		c->ops->timer_mod(c->opaque, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+		dbnic_timer_arm(c, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
 }
 
-void dbnic_core_timer(struct dbnic_core *c)
+/* Flush assemblies that went quiet; arm the timer for the next one. */
+void dbnic_prio_flush_expired(struct dbnic_core *c)
 {
-	uint64_t t = now_ns(c), next = 0;
+	uint64_t t = dbnic_now(c), next = 0;
 	uint32_t p;
 	unsigned int i;
 
@@ -283,7 +279,7 @@ void dbnic_core_timer(struct dbnic_core *c)
 		}
 	}
 	if (next)
-		c->ops->timer_mod(c->opaque, next);
+		dbnic_timer_arm(c, next);
 }
 
 void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,

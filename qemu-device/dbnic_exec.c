@@ -282,12 +282,27 @@ static void job_finish(struct dbnic_core *c, struct dbnic_sq *sq,
 		dbnic_complete(c, sq, qid, j->index, st, bytes, j->prio);
 }
 
-/* Start the descriptor now in sq->job.d; finishes at once if it is bad. */
+/* Timing model: the DMA round trips this job waits for before it runs. */
+static uint64_t job_latency(const struct dbnic_core *c, const struct dbnic_job *j,
+			    bool fetched)
+{
+	uint64_t rtt = c->cfg.dma_latency_ns, wait = fetched ? rtt : 0;
+
+	if (j->status == DBNIC_ST_OK && j->total &&
+	    j->d.hdr.opcode != DBNIC_OP_FILL)
+		wait += rtt;			/* first payload read */
+	return wait;
+}
+
+/*
+ * Start the descriptor now in sq->job.d.  It is validated at once; it
+ * runs (or reports its error) from job_step().  fetched: the ring copy
+ * was read by DMA.
+ */
 static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-		      bool prio)
+		      bool prio, bool fetched)
 {
 	struct dbnic_job *j = &sq->job;
-	uint8_t st;
 
 	j->prio = prio;
 	j->index = dbnic_le16(j->d.hdr.index);
@@ -295,19 +310,29 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 	j->total = 0;
 	dbnic_tr(c, DBNIC_TR_EXEC, qid, j->index,
 		 j->d.hdr.opcode | (prio ? 0x100 : 0));
-	st = job_validate(c, sq);
+	j->status = job_validate(c, sq);
+	j->wait_until = 0;
+	if (c->cfg.dma_latency_ns)
+		j->wait_until = dbnic_now(c) + job_latency(c, j, fetched);
 	j->active = true;
-	if (st != DBNIC_ST_OK || j->total == 0)
-		job_finish(c, sq, qid, st, 0);
 }
 
-/* Run up to one chunk of the job; returns the bytes moved. */
+/*
+ * Run up to one chunk of the job; returns the bytes moved.  A job still
+ * waiting under the timing model moves nothing and stays active.
+ */
 static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
 			 uint32_t qid)
 {
 	struct dbnic_job *j = &sq->job;
 	uint32_t moved = 0;
 
+	if (!j->active || (j->wait_until && dbnic_now(c) < j->wait_until))
+		return 0;
+	if (j->status != DBNIC_ST_OK || j->total == 0) {
+		job_finish(c, sq, qid, j->status, 0);
+		return 0;
+	}
 	while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
 		uint64_t left = j->total - j->done;
 		uint32_t n = left < DBNIC_CORE_BOUNCE ? (uint32_t)left :
@@ -330,6 +355,19 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
 	if (j->done == j->total)
 		job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
 	return moved;
+}
+
+/* Is the job waiting under the timing model?  Note its deadline. */
+static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
+			uint64_t *next)
+{
+	const struct dbnic_job *j = &sq->job;
+
+	if (!j->active || !j->wait_until || dbnic_now(c) >= j->wait_until)
+		return false;
+	if (!*next || j->wait_until < *next)
+		*next = j->wait_until;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -360,7 +398,7 @@ static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
 	sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
 	sq->lane_len--;
 	dbnic_count(c, DBNIC_CNT_PRIO_EXEC);
-	job_start(c, sq, qid, true);
+	job_start(c, sq, qid, true, false);
 	return true;
 }
 
@@ -393,7 +431,20 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
 		dbnic_complete(c, sq, qid, index, DBNIC_ST_BAD_DESC, 0, false);
 		return true;
 	}
-	job_start(c, sq, qid, false);
+	/*
+	 * Timing model: one round trip brings this descriptor and up to
+	 * DBNIC_CORE_PREFETCH - 1 more that are already announced.
+	 */
+	if (sq->prefetched) {
+		sq->prefetched--;
+		job_start(c, sq, qid, false, false);
+	} else {
+		uint16_t avail = dbnic_ring_used(sq->pi, sq->ci);
+
+		sq->prefetched = avail < DBNIC_CORE_PREFETCH - 1 ?
+				 avail : DBNIC_CORE_PREFETCH - 1;
+		job_start(c, sq, qid, false, true);
+	}
 	return true;
 }
 
@@ -405,6 +456,7 @@ void dbnic_core_run(struct dbnic_core *c)
 {
 	unsigned int budget = DBNIC_CORE_RUN_DESCS;
 	uint32_t bytes = 0, n = c->cfg.max_sq, i;
+	uint64_t next = 0;
 	bool progress = true;
 
 	if (!dbnic_ready(c))
@@ -413,6 +465,7 @@ void dbnic_core_run(struct dbnic_core *c)
 
 	while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
 		progress = false;
+		next = 0;
 
 		/*
 		 * Priority lanes first, on every queue, every time round: a
@@ -432,8 +485,7 @@ void dbnic_core_run(struct dbnic_core *c)
 			if (budget && start_from_lane(c, sq, i)) {
 				budget--;
 				progress = true;
-				if (sq->job.active)
-					bytes += job_step(c, sq, i);
+				bytes += job_step(c, sq, i);
 			}
 		}
 		if (progress)
@@ -444,7 +496,7 @@ void dbnic_core_run(struct dbnic_core *c)
 			uint32_t q = (c->rr_next + i) % n;
 			struct dbnic_sq *sq = &c->sq[q];
 
-			if (!sq->in_use)
+			if (!sq->in_use || job_waiting(c, sq, &next))
 				continue;
 			if (!sq->job.active) {
 				if (!start_from_ring(c, sq, q))
@@ -452,8 +504,7 @@ void dbnic_core_run(struct dbnic_core *c)
 				budget--;
 			}
 			progress = true;
-			if (sq->job.active)
-				bytes += job_step(c, sq, q);
+			bytes += job_step(c, sq, q);
 			/* A waiting priority descriptor may start now. */
 			if (sq->lane_len && !sq->job.active)
 				break;
@@ -462,4 +513,6 @@ void dbnic_core_run(struct dbnic_core *c)
 	}
 	if (progress)
 		c->ops->schedule(c->opaque);	/* more to do: yield, then go on */
+	else if (next)
+		dbnic_timer_arm(c, next);	/* jobs waiting on the model */
 }

@@ -45,6 +45,7 @@ struct DbnicState {
 
     struct dbnic_core core;
     struct dbnic_core_config cfg;
+    uint32_t mmio_cost_ns;      /* timing model: per doorbell-BAR write */
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -218,6 +219,19 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
     DbnicState *s = opaque;
 
     dbnic_core_db_write(&s->core, addr, val, size);
+    if (s->mmio_cost_ns) {
+        /*
+         * Timing model: a posted write into the BAR costs the writing
+         * CPU this long, as crossing PCIe does; eight 8-byte priority
+         * stores cost eight times one doorbell.
+         */
+        int64_t end = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) +
+                      s->mmio_cost_ns;
+
+        while (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) < end) {
+            /* spin */
+        }
+    }
 }
 
 /*
@@ -340,6 +354,9 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
+    /* PCIe timing model, off by default; see dbnic_core.h. */
+    DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, cfg.dma_latency_ns, 0),
+    DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns, 0),
 };
 
 /*

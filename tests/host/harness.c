@@ -9,6 +9,7 @@
 #include "harness.h"
 
 int t_failed;
+uint32_t harness_dma_latency_ns;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
 static struct fake *live[8];
@@ -18,6 +19,7 @@ static void fake_release(struct fake *f);
 
 void harness_cleanup(void)
 {
+	harness_dma_latency_ns = 0;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -105,7 +107,7 @@ void fake_init(struct fake *f)
 {
 	struct dbnic_core_config cfg = {
 		.db_pages = 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
-		.max_mr = 16,
+		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
 	};
 
 	memset(f, 0, sizeof(*f));

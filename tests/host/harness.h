@@ -53,6 +53,8 @@ struct hq {
 };
 
 extern int t_failed;
+/* Timing model for the next fake_init(); reset after each test. */
+extern uint32_t harness_dma_latency_ns;
 
 #define CHECK(cond)							\
 	do {								\

@@ -1100,6 +1100,51 @@ static void test_arm_semantics(void)
 	fake_free(&f);
 }
 
+/*
+ * PCIe timing model: a ring descriptor waits one DMA round trip for its
+ * fetch, a priority descriptor does not; a fetch brings up to
+ * DBNIC_CORE_PREFETCH announced descriptors.
+ */
+static void test_timing_model(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	harness_dma_latency_ns = 5000;
+	fake_init(&f);
+	hq_create(&f, &q, true, 5, 6);
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));		/* no fetch: no wait */
+
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));		/* fetch in flight */
+	CHECK(f.timer_at != 0);
+	fake_advance(&f, 4999);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	fake_advance(&f, 1);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+
+	for (i = 0; i < DBNIC_CORE_PREFETCH; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+	}
+	fake_run(&f);
+	fake_advance(&f, 5000);
+	fake_run(&f);
+	for (i = 0; i < DBNIC_CORE_PREFETCH; i++)
+		CHECK(cq_poll(&q, &cqe));	/* one round trip for all */
+	fake_free(&f);
+}
+
 #define T(fn) { #fn, fn }
 static const struct {
 	const char *name;
@@ -1136,6 +1181,7 @@ static const struct {
 	T(test_big_copy_is_chunked),
 	T(test_prio_waits_for_started_job_only),
 	T(test_arm_semantics),
+	T(test_timing_model),
 };
 
 int main(int argc, char **argv)
