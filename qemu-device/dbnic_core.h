@@ -39,6 +39,8 @@ enum dbnic_trace_event {
 	DBNIC_TR_ADMIN,		/* a: opcode, b: status, c: result */
 	DBNIC_TR_REG_WRITE,	/* a: offset, c: value */
 	DBNIC_TR_BAD_ACCESS,	/* a: bar, b: offset, c: size */
+	DBNIC_TR_ACCESS_FAULT,	/* a: qid, b: key, c: address */
+	DBNIC_TR_MR,		/* a: ctx, b: key, c: length (0: deregistered) */
 };
 
 struct dbnic_core_ops {

@@ -201,8 +201,11 @@ static uint8_t check_list(struct dbnic_core *c, struct dbnic_sq *sq,
 		const struct dbnic_sge *sge = &sq->job.d.sge[pos->first + i];
 		uint8_t st = dbnic_sge_check(c, sq->ctx, sge, write);
 
-		if (st == DBNIC_ST_ACCESS)
+		if (st == DBNIC_ST_ACCESS) {
 			dbnic_count(c, DBNIC_CNT_ACCESS_FAULT);
+			dbnic_tr(c, DBNIC_TR_ACCESS_FAULT, sq - c->sq,
+				 dbnic_le32(sge->key), dbnic_le64(sge->addr));
+		}
 		if (st != DBNIC_ST_OK)
 			return st;
 		*total += dbnic_le32(sge->len);

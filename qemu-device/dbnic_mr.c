@@ -122,6 +122,7 @@ uint8_t dbnic_mr_register(struct dbnic_core *c,
 		mr->access = access;
 		*key = DBNIC_SET(DBNIC_MR_KEY_INDEX, i + 1) |
 		       DBNIC_SET(DBNIC_MR_KEY_GEN, gen);
+		dbnic_tr(c, DBNIC_TR_MR, ctx, *key, length);
 		return DBNIC_AST_OK;
 	}
 	return DBNIC_AST_NO_RESOURCE;
@@ -134,6 +135,7 @@ uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key)
 	if (!mr)
 		return DBNIC_AST_BAD_HANDLE;
 	mr->in_use = false;	/* keep gen: the key stays dead */
+	dbnic_tr(c, DBNIC_TR_MR, mr->ctx, key, 0);
 	return DBNIC_AST_OK;
 }
 

@@ -153,6 +153,12 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_BAD_ACCESS:
         trace_dbnic_bad_access(a, b, c);
         break;
+    case DBNIC_TR_ACCESS_FAULT:
+        trace_dbnic_access_fault(a, b, c);
+        break;
+    case DBNIC_TR_MR:
+        trace_dbnic_mr(a, b, c);
+        break;
     }
 }
 
