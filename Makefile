@@ -1,5 +1,6 @@
 # Convenience targets; each is one script under scripts/.
-.PHONY: all demo shell test host-test fuzz qemu kernel module initramfs clean-build
+.PHONY: all demo shell test host-test fuzz qemu kernel module initramfs clean-build \
+	bench
 
 all:
 	./scripts/build-all.sh
@@ -12,6 +13,10 @@ shell:
 
 test:
 	./scripts/test.sh
+
+# Benchmarks: numbers, not pass/fail (host, guest, timing model off/on).
+bench:
+	./scripts/bench.sh
 
 # Quick loop for device-core work: no guest, no QEMU build.
 host-test:

@@ -57,6 +57,9 @@ struct dbnic_admin {
 };
 
 struct dbnic_queue;
+struct dbnic_dma;
+struct seq_file;
+struct dbnic_ucdev;
 
 struct dbnic_dev {
 	struct pci_dev *pdev;
@@ -71,8 +74,10 @@ struct dbnic_dev {
 	void __iomem *prio;	/* priority area, write-combining; or NULL */
 
 	struct dbnic_queue *kq;	/* the kernel queue */
+	struct dbnic_dma *dma;	/* dmaengine channels, dbnic_dma.c; or NULL */
 
 	struct dentry *debugfs;
+	struct dbnic_ucdev *ucdev;	/* /dev/dbnic<N>, dbnic_cdev.c */
 	struct mutex selftest_lock;	/* one self-test at a time */
 };
 
@@ -94,6 +99,9 @@ int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
 int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 			  dma_addr_t base, unsigned int log_size,
 			  unsigned int log_stride, u32 *qid);
+int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
+		       dma_addr_t pages, u32 npages, unsigned int page_shift,
+		       u32 access, u32 *key);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
 
 /* dbnic_debugfs.c */
@@ -102,8 +110,16 @@ void dbnic_debugfs_init(void);
 void dbnic_debugfs_exit(void);
 void dbnic_debugfs_add(struct dbnic_dev *dd);
 void dbnic_debugfs_remove(struct dbnic_dev *dd);
+void dbnic_debugfs_show_queue(struct seq_file *s, struct dbnic_queue *q);
+
+/* dbnic_cdev.c: user-space submission */
+void dbnic_cdev_add(struct dbnic_dev *dd);
+void dbnic_cdev_remove(struct dbnic_dev *dd);
 
 /* dbnic_selftest.c */
 char *dbnic_selftest_run(struct dbnic_dev *dd, size_t *len);
+
+/* dbnic_bench.c */
+extern const struct file_operations dbnic_bench_fops;
 
 #endif /* DBNIC_H */

@@ -25,6 +25,8 @@ static const char * const dbnic_admin_op_names[] = {
 	[DBNIC_ADM_DESTROY_CQ] = "DESTROY_CQ",
 	[DBNIC_ADM_CREATE_SQ] = "CREATE_SQ",
 	[DBNIC_ADM_DESTROY_SQ] = "DESTROY_SQ",
+	[DBNIC_ADM_REG_MR] = "REG_MR",
+	[DBNIC_ADM_DEREG_MR] = "DEREG_MR",
 };
 
 static const char *dbnic_admin_op_name(u8 opcode)
@@ -230,7 +232,24 @@ int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 	return dbnic_admin_exec(dd, &cmd, qid);
 }
 
-/* DESTROY_CTX, DESTROY_CQ or DESTROY_SQ. */
+/* REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses. */
+int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
+		       dma_addr_t pages, u32 npages, unsigned int page_shift,
+		       u32 access, u32 *key)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_REG_MR };
+
+	cmd.reg_mr.iova = cpu_to_le64(iova);
+	cmd.reg_mr.length = cpu_to_le64(length);
+	cmd.reg_mr.pages = cpu_to_le64(pages);
+	cmd.reg_mr.ctx = cpu_to_le32(ctx);
+	cmd.reg_mr.npages = cpu_to_le32(npages);
+	cmd.reg_mr.page_shift = page_shift;
+	cmd.reg_mr.access = access;
+	return dbnic_admin_exec(dd, &cmd, key);
+}
+
+/* DESTROY_CTX, DESTROY_CQ, DESTROY_SQ or DEREG_MR (handle = key). */
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = opcode };

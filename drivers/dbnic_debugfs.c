@@ -3,9 +3,14 @@
  * dbnic debugfs: /sys/kernel/debug/dbnic/<pci-name>/
  *
  *   counters   device counters, one "name value" per line
- *   queue      the kernel queue's indices and driver counts
+ *   queue      the kernel queue's indices and driver counts, then those
+ *              of each dmaengine channel's queue (dbnic_dma.c)
  *   policy     posting policy of the kernel queue; write a name to change
  *   selftest   reading it runs the self-test on the kernel queue
+ *   dma_selftest  reading it runs the dmaengine self-test on every
+ *              channel (dbnic_dma_selftest.c), when there are channels
+ *   bench      reading it runs the benchmark (dbnic_bench.c); write
+ *              "key=value ..." to set its parameters
  */
 
 #include <linux/debugfs.h>
@@ -16,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "dbnic.h"
+#include "dbnic_dma.h"
 #include "dbnic_queue.h"
 
 #define DBNIC_COUNTER_NAME(id, name) \
@@ -40,14 +46,12 @@ static int counters_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
 
-static int queue_show(struct seq_file *s, void *unused)
+/* One queue's indices and driver counts. */
+void dbnic_debugfs_show_queue(struct seq_file *s, struct dbnic_queue *q)
 {
-	struct dbnic_dev *dd = s->private;
-	struct dbnic_queue *q = dd->kq;
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->lock, flags);
-	seq_printf(s, "context %u\n", dd->ctx);
 	seq_printf(s, "sq %u log_size %u log_stride %u pi %u head %u\n",
 		   q->sq.qid, q->sq.log_size, q->sq.log_stride, q->sq.pi,
 		   q->sq.head);
@@ -60,7 +64,17 @@ static int queue_show(struct seq_file *s, void *unused)
 		   q->posted_prio);
 	seq_printf(s, "completions %llu\nunexpected %llu\n", q->completions,
 		   q->unexpected);
+	seq_printf(s, "policy %s\n", dbnic_policy_names[q->sq.policy]);
 	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+static int queue_show(struct seq_file *s, void *unused)
+{
+	struct dbnic_dev *dd = s->private;
+
+	seq_printf(s, "context %u\n", dd->ctx);
+	dbnic_debugfs_show_queue(s, dd->kq);
+	dbnic_dma_show(s, dd);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(queue);
@@ -166,6 +180,8 @@ void dbnic_debugfs_add(struct dbnic_dev *dd)
 	debugfs_create_file("queue", 0444, dir, dd, &queue_fops);
 	debugfs_create_file("policy", 0644, dir, dd, &policy_fops);
 	debugfs_create_file("selftest", 0444, dir, dd, &selftest_fops);
+	dbnic_dma_debugfs_add(dd, dir);
+	debugfs_create_file("bench", 0644, dir, dd, &dbnic_bench_fops);
 	dd->debugfs = dir;
 }
 

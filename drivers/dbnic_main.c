@@ -17,6 +17,7 @@
 #include <linux/wordpart.h>
 
 #include "dbnic.h"
+#include "dbnic_dma.h"
 #include "dbnic_queue.h"
 
 #define DBNIC_READY_TIMEOUT_US	(1 * USEC_PER_SEC)
@@ -197,13 +198,16 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 /* Undo what probe did, in an order that never frees memory in use. */
 static void dbnic_teardown(struct dbnic_dev *dd)
 {
+	dbnic_cdev_remove(dd);
 	dbnic_debugfs_remove(dd);
+	dbnic_dma_remove(dd);
 	if (dd->kq)
 		dbnic_queue_stop(dd->kq);
 	if (dd->have_ctx &&
 	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, dd->ctx))
 		dd->have_ctx = false;
 	dbnic_hw_disable(dd);
+	dbnic_dma_free(dd);
 	if (dd->kq) {
 		/* Disabling destroyed whatever the admin queue could not. */
 		dd->kq->sq_created = false;
@@ -217,7 +221,7 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct dbnic_dev *dd;
-	int ret;
+	int ret, nvecs;
 
 	dd = devm_kzalloc(dev, sizeof(*dd), GFP_KERNEL);
 	if (!dd)
@@ -255,10 +259,13 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return dev_err_probe(dev, ret, "reset did not complete\n");
 
 	/* Step 3: MSI-X, vector 0 for the admin queue and async errors. */
-	ret = pci_alloc_irq_vectors(pdev, DBNIC_NUM_VECS, DBNIC_NUM_VECS,
+	/* The vectors past DBNIC_NUM_VECS, if any: one per DMA channel. */
+	ret = pci_alloc_irq_vectors(pdev, DBNIC_NUM_VECS,
+				    DBNIC_NUM_VECS + dbnic_dma_vectors(),
 				    PCI_IRQ_MSIX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "no MSI-X vectors\n");
+	nvecs = ret;
 	ret = devm_request_irq(dev, pci_irq_vector(pdev, DBNIC_VEC_ADMIN),
 			       dbnic_admin_irq, 0, DBNIC_DRV_NAME, dd);
 	if (ret)
@@ -296,7 +303,9 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err;
 	}
 
+	dbnic_dma_probe(dd, DBNIC_NUM_VECS, nvecs - DBNIC_NUM_VECS);
 	dbnic_debugfs_add(dd);
+	dbnic_cdev_add(dd);
 	dev_dbg(dev, "kernel context %u, queue %u, CQ %u\n", dd->ctx,
 		dd->kq->sq.qid, dd->kq->cq.cqn);
 	return 0;

@@ -342,8 +342,33 @@ EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_pop);
 VISIBLE_IF_KUNIT void dbnic_cq_arm(struct dbnic_cq *cq)
 {
 	writel(dbnic_db_cq_val(cq->cqn, cq->ci, 1), cq->db + DBNIC_DB_CQ);
+	cq->ci_told = cq->ci;
 }
 EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_arm);
+
+/**
+ * dbnic_cq_tell - report the consumer index without arming
+ * @cq: the completion queue
+ * @batch: report only when at least this many entries were consumed
+ *         since the last report (0: whenever any were)
+ *
+ * The device drops CQEs once the CQ looks full from its side, so a
+ * polling consumer must report its index now and then; batching keeps
+ * the DB_CQ write off most completions.
+ *
+ * Return: true if DB_CQ was written.
+ */
+VISIBLE_IF_KUNIT bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch)
+{
+	u16 unreported = dbnic_ring_used(cq->ci, cq->ci_told);
+
+	if (!unreported || unreported < batch)
+		return false;
+	writel(dbnic_db_cq_val(cq->cqn, cq->ci, 0), cq->db + DBNIC_DB_CQ);
+	cq->ci_told = cq->ci;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_tell);
 
 /* ------------------------------------------------------------------ */
 /* Queues on the device                                                 */
@@ -391,9 +416,17 @@ static unsigned int dbnic_queue_process(struct dbnic_queue *q)
 	return n;
 }
 
+/* A polled CQ reports its consumer index every quarter ring. */
+static unsigned int dbnic_queue_tell_batch(const struct dbnic_queue *q)
+{
+	return max(1u, (1u << q->cq.log_size) / 4);
+}
+
 /**
  * dbnic_queue_poll - reap completions, then re-arm the CQ
  * @q: the queue
+ *
+ * A queue in polling mode (dbnic_queue_set_polled()) is not re-armed.
  *
  * Return: the number of completions reaped.
  */
@@ -404,9 +437,59 @@ unsigned int dbnic_queue_poll(struct dbnic_queue *q)
 
 	spin_lock_irqsave(&q->lock, flags);
 	n = dbnic_queue_process(q);
-	dbnic_cq_arm(&q->cq);
+	if (q->polled)
+		dbnic_cq_tell(&q->cq, dbnic_queue_tell_batch(q));
+	else
+		dbnic_cq_arm(&q->cq);
 	spin_unlock_irqrestore(&q->lock, flags);
 	return n;
+}
+
+/**
+ * dbnic_queue_reap - reap completions without arming the CQ
+ * @q: a queue in polling mode
+ *
+ * Runs the callbacks of the completions found, in the caller's context
+ * (with the queue lock held and interrupts off, as from the interrupt),
+ * and reports the consumer index to the device once per quarter of the
+ * CQ.  For callers that poll rather than sleep: no DB_CQ write and no
+ * interrupt per completion.
+ *
+ * Return: the number of completions reaped.
+ */
+unsigned int dbnic_queue_reap(struct dbnic_queue *q)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&q->lock, flags);
+	n = dbnic_queue_process(q);
+	if (n)
+		dbnic_cq_tell(&q->cq, dbnic_queue_tell_batch(q));
+	spin_unlock_irqrestore(&q->lock, flags);
+	return n;
+}
+
+/**
+ * dbnic_queue_set_polled - switch between interrupts and polling
+ * @q: the queue
+ * @polled: true: stop re-arming the CQ, the caller reaps with
+ *          dbnic_queue_reap(); false: reap what is there and re-arm
+ *
+ * An interrupt armed before the switch may still come once; its handler
+ * reaps and does not re-arm.
+ */
+void dbnic_queue_set_polled(struct dbnic_queue *q, bool polled)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->polled = polled;
+	if (!polled) {
+		dbnic_queue_process(q);
+		dbnic_cq_arm(&q->cq);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 static irqreturn_t dbnic_queue_irq(int irq, void *data)

@@ -66,6 +66,7 @@ struct dbnic_cq {
 	unsigned int log_size;
 	u16 cqn;
 	u16 ci;			/* index of the next entry to read */
+	u16 ci_told;		/* consumer index last written to DB_CQ */
 	void __iomem *db;	/* doorbell region of the context's page */
 };
 
@@ -99,6 +100,7 @@ struct dbnic_queue {
 	u16 vector;
 	bool cq_created;
 	bool sq_created;
+	bool polled;		/* CQ not armed: dbnic_queue_reap() reaps */
 	u64 posted_ring;
 	u64 posted_prio;
 	u64 completions;
@@ -127,6 +129,8 @@ int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 bool dbnic_queue_cancel(struct dbnic_queue *q, u16 index,
 			struct dbnic_req *req);
 unsigned int dbnic_queue_poll(struct dbnic_queue *q);
+void dbnic_queue_set_polled(struct dbnic_queue *q, bool polled);
+unsigned int dbnic_queue_reap(struct dbnic_queue *q);
 void dbnic_queue_set_policy(struct dbnic_queue *q,
 			    enum dbnic_post_policy policy);
 
@@ -141,6 +145,7 @@ int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 bool dbnic_sq_set_head(struct dbnic_sq *sq, u16 head);
 bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out);
 void dbnic_cq_arm(struct dbnic_cq *cq);
+bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch);
 #endif
 
 #endif /* DBNIC_QUEUE_H */

@@ -15,4 +15,5 @@ step setup-host.sh
 step build-qemu.sh
 step build-kernel.sh
 step build-module.sh
+step build-user.sh
 step build-initramfs.sh

@@ -101,7 +101,7 @@ fi
 sync
 printf '\nDBNIC-GUEST-EXIT=%d\n' "$rc"
 # Let the 8250 drain its transmit buffer before the machine goes away.
-sleep 0.2
+sleep 0.1
 poweroff -f
 # No ACPI power-off?  A reboot also ends QEMU (it runs with -no-reboot).
 reboot -f
@@ -137,6 +137,14 @@ inputs() {
 	local b
 	for b in $GUEST_EXTRA_BINARIES; do stat -L -c '%n %s %Y' "$b"; done
 }
+# One build at a time (the test suite and a developer may both run this),
+# and not while build-kernel.sh is changing the modules.
+mkdir -p "$GUEST_DIR"
+exec 9> "$GUEST_DIR/base.lock"
+flock 9
+exec 8> "$KERNEL_BUILD.lock"
+flock -s 8
+
 key=$(inputs | sha256sum | cut -d' ' -f1)
 if stamp_ok "$GUEST_DIR/base.stamp" "$key" && [ -f "$BASE" ]; then
 	log "guest base image up to date: $BASE ($(du -h "$BASE" | cut -f1))"
@@ -144,10 +152,6 @@ if stamp_ok "$GUEST_DIR/base.stamp" "$key" && [ -f "$BASE" ]; then
 fi
 
 log "building guest base image for kernel $RELEASE"
-mkdir -p "$GUEST_DIR"
-# One build at a time (the test suite and a developer may both run this).
-exec 9> "$GUEST_DIR/base.lock"
-flock 9
 STAGE=$(mktemp -d "$GUEST_DIR/stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest test kernel: Debian's linux-source-6.12, tinyconfig plus
 # scripts/guest-kernel.config, into $KERNEL_BUILD (bzImage and modules).
+# drivers/Kconfig is grafted into the tree (drivers/dma/dbnic/Kconfig) so
+# that CONFIG_DBNIC_DMA can select the dmaengine core it needs.
 # The build tree stays usable for out-of-tree modules:
 #   make -C "$KERNEL_BUILD" M=/path/to/module
 #
@@ -9,7 +11,7 @@
 #
 # Steps rerun only when their inputs change: the source tree when the
 # package version changes, the configuration (and the build) when the
-# fragment or the version changes.  A requested =y/=m option that does not
+# fragment, drivers/Kconfig or the version changes.  A requested =y/=m option that does not
 # reach the final .config is an error, not a warning.
 . "$(dirname "$0")/lib.sh"
 
@@ -50,8 +52,21 @@ if ! stamp_ok "$KERNEL_SRC/.dbnic-src" "$ver"; then
 	mv "$KERNEL_SRC.new" "$KERNEL_SRC"
 fi
 
-# 3. Configuration, keyed on version and fragment.
-key="$ver $(sha256sum < "$FRAGMENT" | cut -d' ' -f1)"
+# 3. Graft the driver's Kconfig into the tree, so that the kernel's own
+# configuration has CONFIG_DBNIC and CONFIG_DBNIC_DMA and the latter
+# selects what the dmaengine provider needs (DMA_ENGINE and the hidden
+# DMA_VIRTUAL_CHANNELS, which a fragment cannot set).  Only the Kconfig:
+# the tree does not build the driver; scripts/build-module.sh builds the
+# one dbnic.ko, out of tree, against this tree.
+KCONFIG_SRC=$DBNIC_TOP/drivers/Kconfig
+graft=$KERNEL_SRC/drivers/dma/dbnic
+mkdir -p "$graft"
+cmp -s "$KCONFIG_SRC" "$graft/Kconfig" || cp "$KCONFIG_SRC" "$graft/Kconfig"
+grep -qx 'source "drivers/dma/dbnic/Kconfig"' "$KERNEL_SRC/drivers/dma/Kconfig" ||
+	printf '\nsource "drivers/dma/dbnic/Kconfig"\n' >> "$KERNEL_SRC/drivers/dma/Kconfig"
+
+# 4. Configuration, keyed on version, fragment and the grafted Kconfig.
+key="$ver $(cat "$FRAGMENT" "$KCONFIG_SRC" | sha256sum | cut -d' ' -f1)"
 
 # Every CONFIG_X=y|m|value line of the fragment must appear verbatim in
 # the final .config; "is not set" lines must not come out enabled.
@@ -89,7 +104,7 @@ if ! stamp_ok "$KERNEL_BUILD/.dbnic-config" "$key" || [ ! -f "$KERNEL_BUILD/.con
 	stamp_set "$KERNEL_BUILD/.dbnic-config" "$key"
 fi
 
-# 4. Build.  The stamp skips even make's tree walk on a warm rerun.
+# 5. Build.  The stamp skips even make's tree walk on a warm rerun.
 if [ "${FORCE:-0}" = 1 ] || ! stamp_ok "$KERNEL_BUILD/.dbnic-build" "$key" ||
    [ ! -f "$KERNEL_IMAGE" ] || [ ! -f "$KERNEL_BUILD/Module.symvers" ]; then
 	log "building kernel $ver (bzImage modules, -j$JOBS, ccache)"

@@ -14,7 +14,8 @@
 #                       ending in / is a directory to put <name> in.
 #   --script FILE       run FILE (a shell script) instead of COMMAND
 #   --log FILE          serial log (default $GUEST_DIR/logs/<time>-<pid>.log)
-#   --timeout SECONDS   kill the guest after this long (default 300; 0: none)
+#   --timeout SECONDS   kill the guest after this long (default 300; 0: none;
+#                       --shell has none)
 #   --mem MB            guest memory (default 512)
 #   --smp N             guest CPUs (default 2)
 #   --append ARGS       extra kernel command line (after the defaults, so
@@ -37,7 +38,8 @@
 # Exit status: the command's status, read from the "DBNIC-GUEST-EXIT=<n>"
 # line that the guest's /init prints before powering off; 124 when the
 # timeout hit; 125 when the guest ended without that line (kernel panic
-# (panic=-1 with -no-reboot ends QEMU at once), QEMU error, crash).
+# (panic=-1 with -no-reboot ends QEMU at once), QEMU error, crash); 0 when
+# you leave a --shell with ctrl-a x.
 #
 # Environment: QEMU (default $QEMU_BIN), DBNIC_DEVICE (device type, default
 # "dbnic"; e.g. DBNIC_DEVICE=e1000e tests the launcher without it),
@@ -171,18 +173,20 @@ fi
 # -no-reboot turns into QEMU exiting.
 cmdline="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init$append"
 
+# QEMU option values escape a comma by doubling it.
+qlog=${logfile//,/,,}
 args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none "${fw[@]}"
 	-kernel "$DBNIC_KERNEL" -initrd "$tmp/initrd" -append "$cmdline")
 if [ $shell = 1 ]; then
 	# The -nographic arrangement (console and monitor muxed on stdio,
 	# ctrl-a x quits), plus a log file; ^C goes to the guest.
-	args+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$logfile"
+	args+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$qlog"
 		-serial chardev:con -mon chardev=con)
 elif [ $quiet = 1 ]; then
-	args+=(-chardev "file,id=con,path=$logfile" -serial chardev:con -monitor none)
+	args+=(-chardev "file,id=con,path=$qlog" -serial chardev:con -monitor none)
 else
-	args+=(-chardev "stdio,id=con,signal=off,logfile=$logfile"
+	args+=(-chardev "stdio,id=con,signal=off,logfile=$qlog"
 		-serial chardev:con -monitor none)
 fi
 
@@ -243,10 +247,17 @@ if [ $timed_out = 1 ]; then
 	log "guest timed out after ${timeout}s (log: $logfile)"
 	exit 124
 fi
+# A panic wins over the marker: one after the command (say, while the
+# guest powered off) is still a kernel bug the run must not hide.
+if grep -aq 'Kernel panic - not syncing' "$logfile"; then
+	log "guest kernel panicked after ${elapsed}s (log: $logfile):"
+	grep -a -A3 'Kernel panic - not syncing' "$logfile" | tr -d '\r' | head -n4 >&2
+	exit 125
+fi
 if [ -z "$rc" ]; then
-	if grep -aq 'Kernel panic' "$logfile"; then
-		log "guest kernel panicked after ${elapsed}s (log: $logfile):"
-		grep -a -A3 'Kernel panic' "$logfile" | tr -d '\r' | head -n4 >&2
+	if [ $shell = 1 ] && [ "$qrc" = 0 ]; then
+		log "left the guest (ctrl-a x) after ${elapsed}s (log: $logfile)"
+		exit 0
 	else
 		log "guest ended without an exit marker after ${elapsed}s; qemu status $qrc (log: $logfile)"
 		tail -n 5 "$logfile" | tr -d '\r' >&2

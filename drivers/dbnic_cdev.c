@@ -1,0 +1,1216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dbnic user-space submission: /dev/dbnic<N>, one misc device per dbnic.
+ *
+ * Each open file is one process's unprivileged device context and its
+ * doorbell page (datasheet section 3).  The process maps its doorbell
+ * region uncached and its priority area write-combining, creates queue
+ * pairs whose rings the driver allocates and the process maps, registers
+ * its buffers (pinned, DMA-mapped, described to the device by a page list,
+ * datasheet section 4.1), and then posts and polls without system calls.
+ * The ABI is include/dbnic_uapi.h.
+ *
+ * Isolation is the device's: a page only acts on queues of its context,
+ * and an unprivileged context only reaches memory registered for it.  The
+ * driver's part is to map a process nothing but its own page and rings,
+ * to the process that opened the file only (VM_DONTCOPY, mm checks), and
+ * never to free memory that is still mapped or known to the device.
+ *
+ * Lifetime and locking:
+ *  - struct dbnic_ucdev lives from probe until the device is removed and
+ *    the last file is closed (kref).  Its rwsem is held for read by every
+ *    file operation that talks to the device and for write by removal, so
+ *    removal waits for them and they see ->dd == NULL (ENODEV) after it.
+ *  - A file's objects are under its mutex; ->mmap() only takes that
+ *    mutex, never the rwsem, because it runs under the mmap lock.  Lock
+ *    order: ucdev rwsem, then mmap lock, then file mutex.
+ *  - Mappings are revoked with unmap_mapping_range() under the opener's
+ *    mmap lock, so no ->mmap() of the file is half-way (its PTEs made,
+ *    its VMA not yet linked) when they are.  Queue numbers are unique on
+ *    the device, so a queue's mmap window names that queue only.
+ *  - Device removal revokes every mapping, destroys the contexts and
+ *    frees all DMA memory before it returns; the files stay, return
+ *    ENODEV, and are freed at their last close.  An open file holds a
+ *    reference on the module (the misc core's fops_get()), so rmmod is
+ *    refused while a process has the device open or mapped; unbinding
+ *    the PCI device is what revokes.
+ *  - Completion queues of processes are polled.  They get an MSI-X vector
+ *    the driver never allocated: its table entry stays masked, so a
+ *    process that arms its CQ only sets a pending bit and cannot make the
+ *    host take interrupts.
+ */
+
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/log2.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <kunit/visibility.h>
+
+#include "dbnic.h"
+#include "dbnic_cdev.h"
+#include "dbnic_uapi.h"
+
+#define DBNIC_UQP_MAX		16		/* queue pairs per open file */
+#define DBNIC_UMR_MAX		64		/* registrations per open file */
+#define DBNIC_UMR_MAX_BYTES	SZ_1G		/* bytes per registration */
+
+static DEFINE_IDA(dbnic_cdev_ida);
+
+struct dbnic_ucdev {
+	struct kref ref;
+	struct rw_semaphore rwsem;	/* see the top of the file */
+	struct dbnic_dev *dd;		/* NULL once the device is removed */
+	struct mutex lock;		/* files */
+	struct list_head files;
+	struct miscdevice misc;
+	struct dentry *debugfs;
+	phys_addr_t db_base;		/* BAR 2 */
+	unsigned int prio_slots;	/* per page; 0: ring path only */
+	u16 cq_vector;
+	int id;
+	char name[16];
+};
+
+struct dbnic_uqp {
+	struct list_head node;
+	u32 qid;
+	u32 cqn;
+	unsigned int sq_log;
+	unsigned int cq_log;
+	unsigned int stride;
+	int prio_pair;			/* slots 2 * pair and 2 * pair + 1 */
+	bool sq_created;
+	bool cq_created;
+	void *sq_ring;
+	void *cq_ring;
+	dma_addr_t sq_dma;
+	dma_addr_t cq_dma;
+	size_t sq_bytes;		/* whole pages */
+	size_t cq_bytes;
+};
+
+struct dbnic_umr {
+	struct list_head node;
+	u32 key;
+	bool registered;		/* known to the device */
+	bool write;			/* DBNIC_MR_LOCAL_WRITE */
+	bool mapped;			/* sgt is DMA-mapped */
+	u64 iova;
+	u64 length;
+	unsigned long accounted;	/* pages added to mm->pinned_vm */
+	struct sg_append_table sgt;	/* the pinned pages */
+	__le64 *list;			/* page list the device reads */
+	dma_addr_t list_dma;
+	size_t list_bytes;
+	u32 npages;
+	unsigned int shift;
+};
+
+struct dbnic_ufile {
+	struct dbnic_ucdev *uc;
+	struct list_head node;		/* in uc->files */
+	struct mutex lock;		/* everything below */
+	struct mm_struct *mm;		/* the opener's, mmgrab()ed */
+	struct address_space *mapping;
+	phys_addr_t db_phys;		/* this context's doorbell page */
+	u32 ctx;
+	bool have_ctx;
+	bool dead;			/* device removed: nothing left */
+	struct list_head qps;
+	struct list_head mrs;
+	unsigned int nqps;
+	unsigned int nmrs;
+	unsigned long prio_pairs;	/* bitmap of pairs given to queues */
+	atomic_long_t pinned;		/* pages */
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/* Last reference: removal done and every file closed. */
+static void dbnic_ucdev_release(struct kref *ref)
+{
+	struct dbnic_ucdev *uc = container_of(ref, struct dbnic_ucdev, ref);
+
+	mutex_destroy(&uc->lock);
+	kfree(uc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pure logic: mmap offsets and page lists                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * dbnic_umap_offset - the mmap offset of an object
+ * @kind: which object
+ * @qid: its queue, for DBNIC_UMAP_SQ and DBNIC_UMAP_CQ
+ *
+ * Return: the byte offset (see dbnic_cdev.h), or U64_MAX for
+ * DBNIC_UMAP_NONE.
+ */
+VISIBLE_IF_KUNIT u64 dbnic_umap_offset(enum dbnic_umap_kind kind, u32 qid)
+{
+	u64 window = (u64)(qid + 1) << DBNIC_UMAP_WINDOW_SHIFT;
+
+	switch (kind) {
+	case DBNIC_UMAP_DB:
+		return DBNIC_DB_REGION_OFFSET;
+	case DBNIC_UMAP_PRIO:
+		return DBNIC_PRIO_OFFSET;
+	case DBNIC_UMAP_SQ:
+		return window;
+	case DBNIC_UMAP_CQ:
+		return window + DBNIC_UMAP_CQ_OFFSET;
+	default:
+		return U64_MAX;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_umap_offset);
+
+/**
+ * dbnic_umap_decode - which object an mmap offset names
+ * @offset: byte offset of the mapping
+ * @qid: the queue, for DBNIC_UMAP_SQ and DBNIC_UMAP_CQ
+ *
+ * Return: the kind; DBNIC_UMAP_NONE for an offset inside an object or
+ * between objects.  Whether the object exists is for the caller to check.
+ */
+VISIBLE_IF_KUNIT enum dbnic_umap_kind dbnic_umap_decode(u64 offset, u32 *qid)
+{
+	u64 window = offset >> DBNIC_UMAP_WINDOW_SHIFT;
+	u64 in = offset & ((1ull << DBNIC_UMAP_WINDOW_SHIFT) - 1);
+
+	if (offset == DBNIC_DB_REGION_OFFSET)
+		return DBNIC_UMAP_DB;
+	if (offset == DBNIC_PRIO_OFFSET)
+		return DBNIC_UMAP_PRIO;
+	/* Queue numbers are 16 bits (DB_SQ). */
+	if (!window || window - 1 > U16_MAX)
+		return DBNIC_UMAP_NONE;
+	*qid = window - 1;
+	if (in == 0)
+		return DBNIC_UMAP_SQ;
+	if (in == DBNIC_UMAP_CQ_OFFSET)
+		return DBNIC_UMAP_CQ;
+	return DBNIC_UMAP_NONE;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_umap_decode);
+
+/**
+ * dbnic_mr_npages - entries of a page list
+ * @iova: first byte of the registration
+ * @length: its bytes
+ * @shift: log2 of the list's page size
+ *
+ * Return: pages of 2^@shift bytes from the one holding @iova to the one
+ * holding its last byte (datasheet section 4.1), at most U32_MAX.
+ */
+VISIBLE_IF_KUNIT u32 dbnic_mr_npages(u64 iova, u64 length, unsigned int shift)
+{
+	u64 fbo = iova & ((1ull << shift) - 1);
+	u64 n = (fbo + length + (1ull << shift) - 1) >> shift;
+
+	return min_t(u64, n, U32_MAX);
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_mr_npages);
+
+/**
+ * dbnic_mr_page_shift - page size for the page list of a registration
+ * @sgt: DMA-mapped pages backing [@iova & PAGE_MASK, ...), in order
+ * @iova: first byte of the registration (a user address)
+ * @length: its bytes
+ *
+ * A list of 2^s-byte pages can describe the mapping when each DMA segment
+ * is congruent to its user address modulo 2^s and every segment but the
+ * first starts on a 2^s boundary (so the ends of all but the last do
+ * too).  Of the sizes that work, this picks the smallest that needs the
+ * fewest entries, as large pages would only add slack.
+ *
+ * Return: the shift, or 0 if not even PAGE_SIZE pages can describe it.
+ */
+VISIBLE_IF_KUNIT unsigned int dbnic_mr_page_shift(const struct sg_table *sgt,
+						  u64 iova, u64 length)
+{
+	unsigned int min_shift = max_t(unsigned int, PAGE_SHIFT,
+				       DBNIC_MR_PAGE_SHIFT_MIN);
+	u64 va = iova & PAGE_MASK, mask = 0;
+	struct scatterlist *sg;
+	unsigned int i, shift;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 dma = sg_dma_address(sg);
+
+		mask |= va ^ dma;
+		if (i)
+			mask |= dma;
+		va += sg_dma_len(sg);
+	}
+	shift = mask ? __ffs64(mask) : DBNIC_MR_PAGE_SHIFT_MAX;
+	if (shift < min_shift)
+		return 0;
+	shift = min_t(unsigned int, shift, DBNIC_MR_PAGE_SHIFT_MAX);
+	while (shift > min_shift &&
+	       dbnic_mr_npages(iova, length, shift - 1) ==
+	       dbnic_mr_npages(iova, length, shift))
+		shift--;
+	return shift;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_mr_page_shift);
+
+/**
+ * dbnic_mr_fill_list - write the page list of a registration
+ * @sgt: as for dbnic_mr_page_shift()
+ * @shift: what dbnic_mr_page_shift() returned
+ * @list: @npages little-endian DMA addresses, filled in
+ * @npages: dbnic_mr_npages() for the registration
+ *
+ * Return: 0, or -EINVAL if the segments do not hold @npages pages.
+ */
+VISIBLE_IF_KUNIT int dbnic_mr_fill_list(const struct sg_table *sgt,
+					unsigned int shift, __le64 *list,
+					u32 npages)
+{
+	u64 psize = 1ull << shift;
+	struct scatterlist *sg;
+	unsigned int i;
+	u32 n = 0;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 end = sg_dma_address(sg) + sg_dma_len(sg);
+		u64 p;
+
+		for (p = sg_dma_address(sg) & ~(psize - 1); p < end && n < npages;
+		     p += psize)
+			list[n++] = cpu_to_le64(p);
+	}
+	return n == npages ? 0 : -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(dbnic_mr_fill_list);
+
+/* ------------------------------------------------------------------ */
+/* Queue pairs                                                          */
+/* ------------------------------------------------------------------ */
+
+static unsigned int dbnic_umax_log(struct dbnic_dev *dd)
+{
+	return min_t(unsigned int, dd->caps.max_log_ring, DBNIC_LOG_RING_MAX);
+}
+
+/* Smallest stride that holds the device's largest descriptor. */
+static unsigned int dbnic_ustride(struct dbnic_dev *dd)
+{
+	unsigned int blocks = clamp_t(unsigned int, dd->caps.max_blocks, 1,
+				      DBNIC_DESC_MAX_BLOCKS);
+
+	return clamp_t(unsigned int, order_base_2(blocks * DBNIC_DESC_BLOCK_SIZE),
+		       DBNIC_LOG_STRIDE_MIN, DBNIC_LOG_STRIDE_MAX);
+}
+
+static struct dbnic_uqp *dbnic_uqp_find(struct dbnic_ufile *uf, u32 qid)
+{
+	struct dbnic_uqp *qp;
+
+	lockdep_assert_held(&uf->lock);
+	list_for_each_entry(qp, &uf->qps, node)
+		if (qp->qid == qid)
+			return qp;
+	return NULL;
+}
+
+static void dbnic_uqp_destroy_hw(struct dbnic_dev *dd, struct dbnic_uqp *qp)
+{
+	if (qp->sq_created &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_SQ, qp->qid))
+		qp->sq_created = false;
+	if (qp->cq_created &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CQ, qp->cqn))
+		qp->cq_created = false;
+}
+
+/* Free a queue pair nobody maps and the device no longer knows. */
+static void dbnic_uqp_free(struct dbnic_dev *dd, struct dbnic_uqp *qp)
+{
+	struct device *dev = dbnic_to_dev(dd);
+
+	if (qp->sq_created || qp->cq_created) {
+		/* The device may still write them: leak, do not hand back. */
+		dev_warn(dev, "user queue %u still known to the device: leaking its rings\n",
+			 qp->qid);
+	} else {
+		if (qp->sq_ring)
+			dma_free_coherent(dev, qp->sq_bytes, qp->sq_ring,
+					  qp->sq_dma);
+		if (qp->cq_ring)
+			dma_free_coherent(dev, qp->cq_bytes, qp->cq_ring,
+					  qp->cq_dma);
+	}
+	kfree(qp);
+}
+
+/* Forget a queue's slot in the file's count and its priority pair. */
+static void dbnic_uqp_unlink(struct dbnic_ufile *uf, struct dbnic_uqp *qp)
+{
+	lockdep_assert_held(&uf->lock);
+	uf->nqps--;
+	if (qp->prio_pair >= 0)
+		clear_bit(qp->prio_pair, &uf->prio_pairs);
+}
+
+/* Revoke every mapping of a queue's window. */
+static void dbnic_uqp_zap(struct dbnic_ufile *uf, u32 qid)
+{
+	unmap_mapping_range(uf->mapping,
+			    dbnic_umap_offset(DBNIC_UMAP_SQ, qid),
+			    1ull << DBNIC_UMAP_WINDOW_SHIFT, 1);
+}
+
+static int dbnic_udestroy_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			     u32 qid)
+{
+	struct dbnic_uqp *qp;
+
+	/* No ->mmap() of this process is half-way while we hold this. */
+	if (mmap_read_lock_killable(uf->mm))
+		return -EINTR;
+	mutex_lock(&uf->lock);
+	qp = dbnic_uqp_find(uf, qid);
+	if (qp) {
+		list_del(&qp->node);
+		dbnic_uqp_unlink(uf, qp);
+	}
+	mutex_unlock(&uf->lock);
+	if (qp)
+		dbnic_uqp_zap(uf, qid);
+	mmap_read_unlock(uf->mm);
+	if (!qp)
+		return -ENOENT;
+
+	dbnic_uqp_destroy_hw(dd, qp);
+	dbnic_uqp_free(dd, qp);
+	return 0;
+}
+
+static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			    struct dbnic_ucreate_qp __user *arg)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	unsigned int max_log = dbnic_umax_log(dd);
+	unsigned int npairs = uf->uc->prio_slots / 2;
+	struct dbnic_ucreate_qp req;
+	struct dbnic_uqp *qp;
+	unsigned int pair;
+	u32 cqn, qid;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.rsvd0 || req.flags || req.sq_log_size < DBNIC_LOG_RING_MIN ||
+	    req.sq_log_size > max_log || req.cq_log_size > max_log ||
+	    (req.cq_log_size && req.cq_log_size < DBNIC_LOG_RING_MIN) ||
+	    (req.sq_log_stride && (req.sq_log_stride < DBNIC_LOG_STRIDE_MIN ||
+				   req.sq_log_stride > DBNIC_LOG_STRIDE_MAX)))
+		return -EINVAL;
+
+	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	if (!qp)
+		return -ENOMEM;
+	qp->sq_log = req.sq_log_size;
+	qp->cq_log = req.cq_log_size ?: min(qp->sq_log + 1, max_log);
+	qp->stride = req.sq_log_stride ?: dbnic_ustride(dd);
+	qp->prio_pair = -1;
+
+	mutex_lock(&uf->lock);
+	if (uf->nqps >= DBNIC_UQP_MAX) {
+		mutex_unlock(&uf->lock);
+		kfree(qp);
+		return -ENOSPC;
+	}
+	uf->nqps++;
+	pair = find_first_zero_bit(&uf->prio_pairs, npairs);
+	if (pair < npairs) {
+		set_bit(pair, &uf->prio_pairs);
+		qp->prio_pair = pair;
+	}
+	mutex_unlock(&uf->lock);
+
+	/* Zeroed: every CQE starts with the phase of no completion. */
+	qp->sq_bytes = PAGE_ALIGN((size_t)1 << (qp->sq_log + qp->stride));
+	qp->cq_bytes = PAGE_ALIGN(sizeof(struct dbnic_cqe) << qp->cq_log);
+	qp->sq_ring = dma_alloc_coherent(dev, qp->sq_bytes, &qp->sq_dma,
+					 GFP_KERNEL);
+	qp->cq_ring = dma_alloc_coherent(dev, qp->cq_bytes, &qp->cq_dma,
+					 GFP_KERNEL);
+	if (!qp->sq_ring || !qp->cq_ring) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
+	ret = dbnic_admin_create_cq(dd, uf->ctx, qp->cq_dma, qp->cq_log,
+				    uf->uc->cq_vector, &cqn);
+	if (ret)
+		goto err;
+	qp->cqn = cqn;
+	qp->cq_created = true;
+	ret = dbnic_admin_create_sq(dd, uf->ctx, cqn, qp->sq_dma, qp->sq_log,
+				    qp->stride, &qid);
+	if (ret)
+		goto err;
+	qp->qid = qid;
+	qp->sq_created = true;
+	if (qid > U16_MAX) {
+		ret = -EIO;
+		goto err;
+	}
+
+	memset(&req, 0, sizeof(req));
+	req.sq_log_size = qp->sq_log;
+	req.cq_log_size = qp->cq_log;
+	req.sq_log_stride = qp->stride;
+	req.qid = qid;
+	req.cqn = cqn;
+	req.prio_slot = qp->prio_pair >= 0 ? 2 * qp->prio_pair :
+					     DBNIC_UAPI_NO_PRIO_SLOT;
+	req.sq_log_stride_out = qp->stride;
+	req.cq_log_size_out = qp->cq_log;
+	req.sq_size = qp->sq_bytes;
+	req.cq_size = qp->cq_bytes;
+	req.sq_offset = dbnic_umap_offset(DBNIC_UMAP_SQ, qid);
+	req.cq_offset = dbnic_umap_offset(DBNIC_UMAP_CQ, qid);
+
+	mutex_lock(&uf->lock);
+	list_add_tail(&qp->node, &uf->qps);
+	mutex_unlock(&uf->lock);
+
+	if (copy_to_user(arg, &req, sizeof(req))) {
+		dbnic_udestroy_qp(uf, dd, qid);
+		return -EFAULT;
+	}
+	return 0;
+
+err:
+	dbnic_uqp_destroy_hw(dd, qp);
+	mutex_lock(&uf->lock);
+	dbnic_uqp_unlink(uf, qp);
+	mutex_unlock(&uf->lock);
+	dbnic_uqp_free(dd, qp);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory registrations                                                 */
+/* ------------------------------------------------------------------ */
+
+static enum dma_data_direction dbnic_umr_dir(const struct dbnic_umr *mr)
+{
+	return mr->write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+}
+
+/* Count @npages against RLIMIT_MEMLOCK in the opener's pinned_vm. */
+static int dbnic_umr_account(struct dbnic_ufile *uf, struct dbnic_umr *mr,
+			     unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	u64 pinned = atomic64_add_return(npages, &uf->mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &uf->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	mr->accounted = npages;
+	atomic_long_add(npages, &uf->pinned);
+	return 0;
+}
+
+/* Pin the pages under [iova, iova + length) into mr->sgt. */
+static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
+			 struct device *dev)
+{
+	unsigned long start = mr->iova & PAGE_MASK;
+	unsigned long left = (PAGE_ALIGN(mr->iova + mr->length) - start) >>
+			     PAGE_SHIFT;
+	unsigned int max_batch = PAGE_SIZE / sizeof(struct page *);
+	struct page **batch;
+	int ret;
+
+	ret = dbnic_umr_account(uf, mr, left);
+	if (ret)
+		return ret;
+	batch = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	while (left) {
+		int n = min_t(unsigned long, left, max_batch);
+		int got;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		/* Long-term: the pages must not move while the device uses them. */
+		got = pin_user_pages_fast(start, n, FOLL_WRITE | FOLL_LONGTERM,
+					  batch);
+		if (got <= 0) {
+			ret = got ?: -EFAULT;
+			break;
+		}
+		ret = sg_alloc_append_table_from_pages(&mr->sgt, batch, got, 0,
+						       (unsigned long)got << PAGE_SHIFT,
+						       dma_get_max_seg_size(dev),
+						       left - got, GFP_KERNEL);
+		if (ret) {
+			unpin_user_pages(batch, got);
+			break;
+		}
+		start += (unsigned long)got << PAGE_SHIFT;
+		left -= got;
+	}
+	free_page((unsigned long)batch);
+	return ret;
+}
+
+/* Free a registration the device no longer knows. */
+static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			   struct dbnic_umr *mr)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (mr->registered) {
+		/* The device may still translate through it: leak it. */
+		dev_warn(dev, "user registration %#x still known to the device: leaking its pages\n",
+			 mr->key);
+		return;
+	}
+	if (mr->list)
+		dma_free_coherent(dev, mr->list_bytes, mr->list, mr->list_dma);
+	if (mr->mapped)
+		dma_unmap_sgtable(dev, &mr->sgt.sgt, dbnic_umr_dir(mr), 0);
+	for_each_sgtable_sg(&mr->sgt.sgt, sg, i)
+		unpin_user_page_range_dirty_lock(sg_page(sg),
+						 DIV_ROUND_UP(sg->length, PAGE_SIZE),
+						 mr->write);
+	sg_free_append_table(&mr->sgt);
+	if (mr->accounted) {
+		atomic64_sub(mr->accounted, &uf->mm->pinned_vm);
+		atomic_long_sub(mr->accounted, &uf->pinned);
+	}
+	kfree(mr);
+}
+
+static void dbnic_umr_dereg_hw(struct dbnic_dev *dd, struct dbnic_umr *mr)
+{
+	if (mr->registered &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DEREG_MR, mr->key))
+		mr->registered = false;
+}
+
+static int dbnic_udereg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			   u32 key)
+{
+	struct dbnic_umr *mr, *found = NULL;
+
+	mutex_lock(&uf->lock);
+	list_for_each_entry(mr, &uf->mrs, node) {
+		if (mr->key == key) {
+			found = mr;
+			list_del(&mr->node);
+			uf->nmrs--;
+			break;
+		}
+	}
+	mutex_unlock(&uf->lock);
+	if (!found)
+		return -ENOENT;
+	/* After DEREG_MR completes the device reads neither list nor pages. */
+	dbnic_umr_dereg_hw(dd, found);
+	dbnic_umr_free(uf, dd, found);
+	return 0;
+}
+
+static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			 struct dbnic_ureg_mr __user *arg)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	struct dbnic_ureg_mr req;
+	struct dbnic_umr *mr;
+	u32 key;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if ((req.access & ~DBNIC_MR_LOCAL_WRITE) || !req.length ||
+	    req.length > DBNIC_UMR_MAX_BYTES || req.addr + req.length < req.addr)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(req.addr), req.length))
+		return -EFAULT;
+
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	if (!mr)
+		return -ENOMEM;
+	mr->iova = req.addr;
+	mr->length = req.length;
+	mr->write = req.access & DBNIC_MR_LOCAL_WRITE;
+
+	mutex_lock(&uf->lock);
+	if (uf->nmrs >= DBNIC_UMR_MAX) {
+		mutex_unlock(&uf->lock);
+		kfree(mr);
+		return -ENOSPC;
+	}
+	uf->nmrs++;
+	mutex_unlock(&uf->lock);
+
+	ret = dbnic_umr_pin(uf, mr, dev);
+	if (ret)
+		goto err;
+	ret = dma_map_sgtable(dev, &mr->sgt.sgt, dbnic_umr_dir(mr), 0);
+	if (ret)
+		goto err;
+	mr->mapped = true;
+
+	mr->shift = dbnic_mr_page_shift(&mr->sgt.sgt, mr->iova, mr->length);
+	if (!mr->shift) {
+		ret = -EINVAL;
+		goto err;
+	}
+	mr->npages = dbnic_mr_npages(mr->iova, mr->length, mr->shift);
+	if (mr->npages > DBNIC_MR_MAX_PAGES) {
+		ret = -EINVAL;
+		goto err;
+	}
+	/* The device reads the list by DMA until DEREG_MR completes. */
+	mr->list_bytes = mr->npages * sizeof(*mr->list);
+	mr->list = dma_alloc_coherent(dev, mr->list_bytes, &mr->list_dma,
+				      GFP_KERNEL);
+	if (!mr->list) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = dbnic_mr_fill_list(&mr->sgt.sgt, mr->shift, mr->list,
+				 mr->npages);
+	if (ret)
+		goto err;
+
+	ret = dbnic_admin_reg_mr(dd, uf->ctx, mr->iova, mr->length,
+				 mr->list_dma, mr->npages, mr->shift,
+				 req.access, &key);
+	if (ret)
+		goto err;
+	mr->key = key;
+	mr->registered = true;
+
+	mutex_lock(&uf->lock);
+	list_add_tail(&mr->node, &uf->mrs);
+	mutex_unlock(&uf->lock);
+
+	req.key = key;
+	if (copy_to_user(arg, &req, sizeof(req))) {
+		dbnic_udereg_mr(uf, dd, key);
+		return -EFAULT;
+	}
+	return 0;
+
+err:
+	mutex_lock(&uf->lock);
+	uf->nmrs--;
+	mutex_unlock(&uf->lock);
+	dbnic_umr_free(uf, dd, mr);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* File operations                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Destroy the context and free everything of a file.  Called with the
+ * rwsem held and no mapping of the file left (release) or all of them
+ * revoked (removal).  DESTROY_CTX drops the context's queues and
+ * registrations in the device; should it fail, each is destroyed alone,
+ * and what the device may still use is leaked rather than freed.
+ */
+static void dbnic_ufile_destroy(struct dbnic_ufile *uf)
+{
+	struct dbnic_dev *dd = uf->uc->dd;
+	struct dbnic_uqp *qp, *qtmp;
+	struct dbnic_umr *mr, *mtmp;
+	bool ctx_gone = false;
+
+	mutex_lock(&uf->lock);
+	if (uf->have_ctx &&
+	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, uf->ctx)) {
+		uf->have_ctx = false;
+		ctx_gone = true;
+	}
+	list_for_each_entry_safe(qp, qtmp, &uf->qps, node) {
+		if (ctx_gone) {
+			qp->sq_created = false;
+			qp->cq_created = false;
+		} else {
+			dbnic_uqp_destroy_hw(dd, qp);
+		}
+		list_del(&qp->node);
+		dbnic_uqp_free(dd, qp);
+	}
+	list_for_each_entry_safe(mr, mtmp, &uf->mrs, node) {
+		if (ctx_gone)
+			mr->registered = false;
+		else
+			dbnic_umr_dereg_hw(dd, mr);
+		list_del(&mr->node);
+		dbnic_umr_free(uf, dd, mr);
+	}
+	uf->nqps = 0;
+	uf->nmrs = 0;
+	uf->prio_pairs = 0;
+	mutex_unlock(&uf->lock);
+}
+
+static int dbnic_cdev_open(struct inode *inode, struct file *file)
+{
+	struct dbnic_ucdev *uc = container_of(file->private_data,
+					      struct dbnic_ucdev, misc);
+	struct dbnic_ufile *uf;
+	struct dbnic_dev *dd;
+	int ret;
+
+	if (!current->mm)
+		return -EINVAL;
+	uf = kzalloc(sizeof(*uf), GFP_KERNEL);
+	if (!uf)
+		return -ENOMEM;
+	mutex_init(&uf->lock);
+	INIT_LIST_HEAD(&uf->qps);
+	INIT_LIST_HEAD(&uf->mrs);
+	atomic_long_set(&uf->pinned, 0);
+	uf->uc = uc;
+
+	down_read(&uc->rwsem);
+	dd = uc->dd;
+	if (!dd) {
+		ret = -ENODEV;
+		goto err;
+	}
+	ret = dbnic_admin_create_ctx(dd, 0, &uf->ctx);
+	if (ret)
+		goto err;
+	uf->have_ctx = true;
+	if (uf->ctx >= dd->caps.db_pages) {
+		dbnic_ufile_destroy(uf);
+		ret = -EIO;
+		goto err;
+	}
+	uf->db_phys = uc->db_base + ((phys_addr_t)uf->ctx << DBNIC_DB_PAGE_SHIFT);
+	uf->mm = current->mm;
+	mmgrab(uf->mm);
+	uf->mapping = file->f_mapping;
+	uf->pid = task_tgid_nr(current);
+	get_task_comm(uf->comm, current);
+	kref_get(&uc->ref);
+	mutex_lock(&uc->lock);
+	list_add_tail(&uf->node, &uc->files);
+	mutex_unlock(&uc->lock);
+	up_read(&uc->rwsem);
+
+	file->private_data = uf;
+	return nonseekable_open(inode, file);
+
+err:
+	up_read(&uc->rwsem);
+	mutex_destroy(&uf->lock);
+	kfree(uf);
+	return ret;
+}
+
+static int dbnic_cdev_release(struct inode *inode, struct file *file)
+{
+	struct dbnic_ufile *uf = file->private_data;
+	struct dbnic_ucdev *uc = uf->uc;
+
+	/* Every VMA holds the file: none is left. */
+	down_read(&uc->rwsem);
+	if (!uf->dead)
+		dbnic_ufile_destroy(uf);
+	mutex_lock(&uc->lock);
+	list_del(&uf->node);
+	mutex_unlock(&uc->lock);
+	up_read(&uc->rwsem);
+
+	mmdrop(uf->mm);
+	mutex_destroy(&uf->lock);
+	kfree(uf);
+	kref_put(&uc->ref, dbnic_ucdev_release);
+	return 0;
+}
+
+static int dbnic_uquery(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			struct dbnic_uinfo __user *arg)
+{
+	struct dbnic_uinfo info = {
+		.abi_version = DBNIC_UAPI_VERSION,
+		.ctx = uf->ctx,
+		.db_page_size = DBNIC_DB_PAGE_SIZE,
+		.db_size = DBNIC_DB_REGION_SIZE,
+		.prio_size = uf->uc->prio_slots ? DBNIC_PRIO_AREA_SIZE : 0,
+		.prio_slots = uf->uc->prio_slots,
+		.features = dd->caps.features,
+		.max_xfer = dd->caps.max_xfer,
+		.max_sge = min_t(u32, dd->caps.max_sge, DBNIC_MAX_SGE),
+		.max_blocks = min_t(u32, dd->caps.max_blocks,
+				    DBNIC_DESC_MAX_BLOCKS),
+		.max_log_ring = dbnic_umax_log(dd),
+		.max_qps = DBNIC_UQP_MAX,
+		.max_mrs = DBNIC_UMR_MAX,
+		.max_mr_bytes = DBNIC_UMR_MAX_BYTES,
+		.db_offset = dbnic_umap_offset(DBNIC_UMAP_DB, 0),
+		.prio_offset = dbnic_umap_offset(DBNIC_UMAP_PRIO, 0),
+	};
+
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long dbnic_cdev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct dbnic_ufile *uf = file->private_data;
+	struct dbnic_ucdev *uc = uf->uc;
+	void __user *uarg = (void __user *)arg;
+	struct dbnic_udestroy_qp dq;
+	struct dbnic_udereg_mr dm;
+	struct dbnic_dev *dd;
+	long ret;
+
+	/* Only the opener acts on the context (its pins, its mappings). */
+	if (current->mm != uf->mm)
+		return -EPERM;
+
+	down_read(&uc->rwsem);
+	dd = uc->dd;
+	if (!dd || uf->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
+	switch (cmd) {
+	case DBNIC_IOC_QUERY:
+		ret = dbnic_uquery(uf, dd, uarg);
+		break;
+	case DBNIC_IOC_CREATE_QP:
+		ret = dbnic_ucreate_qp(uf, dd, uarg);
+		break;
+	case DBNIC_IOC_DESTROY_QP:
+		if (copy_from_user(&dq, uarg, sizeof(dq)))
+			ret = -EFAULT;
+		else if (dq.rsvd)
+			ret = -EINVAL;
+		else
+			ret = dbnic_udestroy_qp(uf, dd, dq.qid);
+		break;
+	case DBNIC_IOC_REG_MR:
+		ret = dbnic_ureg_mr(uf, dd, uarg);
+		break;
+	case DBNIC_IOC_DEREG_MR:
+		if (copy_from_user(&dm, uarg, sizeof(dm)))
+			ret = -EFAULT;
+		else if (dm.rsvd)
+			ret = -EINVAL;
+		else
+			ret = dbnic_udereg_mr(uf, dd, dm.key);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+out:
+	up_read(&uc->rwsem);
+	return ret;
+}
+
+/* Map one page of BAR 2: the doorbell region or the priority area. */
+static int dbnic_umap_bar(struct vm_area_struct *vma, phys_addr_t phys,
+			  pgprot_t prot)
+{
+	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	vma->vm_page_prot = prot;
+	return io_remap_pfn_range(vma, vma->vm_start, PHYS_PFN(phys), PAGE_SIZE,
+				  vma->vm_page_prot);
+}
+
+static int dbnic_umap_ring(struct device *dev, struct vm_area_struct *vma,
+			   void *ring, dma_addr_t dma, size_t bytes)
+{
+	unsigned long pgoff = vma->vm_pgoff;
+	int ret;
+
+	if (vma->vm_end - vma->vm_start > bytes)
+		return -EINVAL;
+	/*
+	 * dma_mmap_coherent() takes vm_pgoff as an offset into the buffer;
+	 * the VMA keeps its file offset, which revoking looks up.
+	 */
+	vma->vm_pgoff = 0;
+	ret = dma_mmap_coherent(dev, vma, ring, dma, bytes);
+	vma->vm_pgoff = pgoff;
+	return ret;
+}
+
+static int dbnic_cdev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dbnic_ufile *uf = file->private_data;
+	struct dbnic_ucdev *uc = uf->uc;
+	u64 offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	struct dbnic_uqp *qp;
+	u32 qid = 0;
+	int ret;
+
+	if (current->mm != uf->mm)
+		return -EPERM;
+	/* Shared (a private COW copy of a BAR is meaningless), never code. */
+	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+
+	mutex_lock(&uf->lock);
+	if (uf->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
+	switch (dbnic_umap_decode(offset, &qid)) {
+	case DBNIC_UMAP_DB:
+		ret = dbnic_umap_bar(vma, uf->db_phys + DBNIC_DB_REGION_OFFSET,
+				     pgprot_noncached(vma->vm_page_prot));
+		break;
+	case DBNIC_UMAP_PRIO:
+		ret = -EINVAL;
+		if (uc->prio_slots)
+			ret = dbnic_umap_bar(vma, uf->db_phys + DBNIC_PRIO_OFFSET,
+					     pgprot_writecombine(vma->vm_page_prot));
+		break;
+	case DBNIC_UMAP_SQ:
+		qp = dbnic_uqp_find(uf, qid);
+		ret = qp ? dbnic_umap_ring(dbnic_to_dev(uc->dd), vma, qp->sq_ring,
+					   qp->sq_dma, qp->sq_bytes) : -EINVAL;
+		break;
+	case DBNIC_UMAP_CQ:
+		qp = dbnic_uqp_find(uf, qid);
+		ret = qp ? dbnic_umap_ring(dbnic_to_dev(uc->dd), vma, qp->cq_ring,
+					   qp->cq_dma, qp->cq_bytes) : -EINVAL;
+		break;
+	default:
+		ret = -EINVAL;
+	}
+out:
+	mutex_unlock(&uf->lock);
+	return ret;
+}
+
+static const struct file_operations dbnic_cdev_fops = {
+	.owner = THIS_MODULE,
+	.open = dbnic_cdev_open,
+	.release = dbnic_cdev_release,
+	.unlocked_ioctl = dbnic_cdev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = dbnic_cdev_mmap,
+};
+
+/* ------------------------------------------------------------------ */
+/* debugfs: users                                                       */
+/* ------------------------------------------------------------------ */
+
+static int users_show(struct seq_file *s, void *unused)
+{
+	struct dbnic_ucdev *uc = s->private;
+	struct dbnic_ufile *uf;
+	unsigned long pinned = 0;
+	unsigned int n = 0;
+
+	mutex_lock(&uc->lock);
+	list_for_each_entry(uf, &uc->files, node) {
+		n++;
+		pinned += atomic_long_read(&uf->pinned);
+	}
+	seq_printf(s, "device %s contexts %u pinned_pages %lu cq_vector %u\n",
+		   uc->name, n, pinned, uc->cq_vector);
+	list_for_each_entry(uf, &uc->files, node) {
+		struct dbnic_uqp *qp;
+		struct dbnic_umr *mr;
+
+		mutex_lock(&uf->lock);
+		seq_printf(s, "ctx %u pid %d comm %s qps %u mrs %u pinned %lu%s\n",
+			   uf->ctx, uf->pid, uf->comm, uf->nqps, uf->nmrs,
+			   atomic_long_read(&uf->pinned),
+			   uf->dead ? " dead" : "");
+		list_for_each_entry(qp, &uf->qps, node)
+			seq_printf(s, " qp %u cq %u sq_log %u cq_log %u stride %u prio_slot %d\n",
+				   qp->qid, qp->cqn, qp->sq_log, qp->cq_log,
+				   qp->stride,
+				   qp->prio_pair >= 0 ? 2 * qp->prio_pair : -1);
+		list_for_each_entry(mr, &uf->mrs, node)
+			seq_printf(s, " mr %#x length %llu pages %u shift %u%s\n",
+				   mr->key, mr->length, mr->npages, mr->shift,
+				   mr->write ? " write" : "");
+		mutex_unlock(&uf->lock);
+	}
+	mutex_unlock(&uc->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(users);
+
+/* ------------------------------------------------------------------ */
+/* Device life cycle                                                    */
+/* ------------------------------------------------------------------ */
+
+/* The first MSI-X vector the driver did not allocate (left masked). */
+static u16 dbnic_ucq_vector(struct dbnic_dev *dd)
+{
+	unsigned int v;
+
+	for (v = 0; v < dd->caps.msix; v++)
+		if (pci_irq_vector(dd->pdev, v) < 0)
+			return v;
+	dev_warn(dbnic_to_dev(dd),
+		 "no spare MSI-X vector: user CQs share the kernel queue's\n");
+	return DBNIC_VEC_KQ;
+}
+
+/**
+ * dbnic_cdev_add - create /dev/dbnic<N> for a probed device
+ * @dd: the device, with its admin queue running
+ *
+ * A failure is logged; the kernel's own use of the device goes on.
+ */
+void dbnic_cdev_add(struct dbnic_dev *dd)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	struct dbnic_ucdev *uc;
+	int ret;
+
+	/*
+	 * A user mapping is a page: each half of a doorbell page must be one
+	 * (Linux pages are at least 4 KiB).
+	 */
+	if (DBNIC_DB_REGION_SIZE % PAGE_SIZE || DBNIC_PRIO_AREA_SIZE % PAGE_SIZE) {
+		dev_info(dev, "no user-space submission with %lu-byte pages\n",
+			 PAGE_SIZE);
+		return;
+	}
+	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
+	if (!uc) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	kref_init(&uc->ref);
+	init_rwsem(&uc->rwsem);
+	mutex_init(&uc->lock);
+	INIT_LIST_HEAD(&uc->files);
+	uc->dd = dd;
+	uc->db_base = pci_resource_start(dd->pdev, DBNIC_BAR_DB);
+	if (dd->caps.features & DBNIC_FEAT_PRIORITY)
+		uc->prio_slots = min_t(unsigned int, dd->caps.prio_slots,
+				       DBNIC_PRIO_SLOTS);
+	uc->cq_vector = dbnic_ucq_vector(dd);
+
+	uc->id = ida_alloc(&dbnic_cdev_ida, GFP_KERNEL);
+	if (uc->id < 0) {
+		ret = uc->id;
+		goto err_free;
+	}
+	snprintf(uc->name, sizeof(uc->name), DBNIC_DRV_NAME "%d", uc->id);
+	uc->misc.minor = MISC_DYNAMIC_MINOR;
+	uc->misc.name = uc->name;
+	uc->misc.fops = &dbnic_cdev_fops;
+	uc->misc.parent = dev;
+	ret = misc_register(&uc->misc);
+	if (ret)
+		goto err_ida;
+
+	dd->ucdev = uc;
+	uc->debugfs = debugfs_create_file("users", 0444, dd->debugfs, uc,
+					  &users_fops);
+	dev_info(dev, "user-space submission on /dev/%s\n", uc->name);
+	return;
+
+err_ida:
+	ida_free(&dbnic_cdev_ida, uc->id);
+err_free:
+	kfree(uc);
+err:
+	dev_warn(dev, "no user-space submission: %d\n", ret);
+}
+
+/*
+ * Revoke a file's mappings and free all it has.  Called by removal, with
+ * the rwsem held for write: no ioctl or release runs.
+ */
+static void dbnic_ufile_kill(struct dbnic_ufile *uf)
+{
+	struct mm_struct *mm = uf->mm;
+	bool live = mmget_not_zero(mm);
+
+	/*
+	 * With the mmap lock, no ->mmap() of the file is half-way; without a
+	 * user left, no thread runs to touch the mappings, and exit_mmap()
+	 * is tearing them down.
+	 */
+	if (live)
+		mmap_read_lock(mm);
+	mutex_lock(&uf->lock);
+	uf->dead = true;
+	mutex_unlock(&uf->lock);
+	unmap_mapping_range(uf->mapping, 0, 0, 1);
+	if (live)
+		mmap_read_unlock(mm);
+
+	dbnic_ufile_destroy(uf);
+	if (live)
+		mmput(mm);
+}
+
+/**
+ * dbnic_cdev_remove - remove /dev/dbnic<N> before the device goes
+ * @dd: the device, with its admin queue still running
+ *
+ * On return no process maps anything of the device and all memory the
+ * device could reach through user contexts is freed; open files remain
+ * and fail with ENODEV until closed.
+ */
+void dbnic_cdev_remove(struct dbnic_dev *dd)
+{
+	struct dbnic_ucdev *uc = dd->ucdev;
+	struct dbnic_ufile *uf;
+
+	if (!uc)
+		return;
+	debugfs_remove(uc->debugfs);
+	uc->debugfs = NULL;
+	/* No open() is running after this, and none can start. */
+	misc_deregister(&uc->misc);
+
+	down_write(&uc->rwsem);
+	/* Opens and releases change the list under the rwsem. */
+	list_for_each_entry(uf, &uc->files, node)
+		if (!uf->dead)
+			dbnic_ufile_kill(uf);
+	uc->dd = NULL;
+	up_write(&uc->rwsem);
+
+	ida_free(&dbnic_cdev_ida, uc->id);
+	dd->ucdev = NULL;
+	kref_put(&uc->ref, dbnic_ucdev_release);
+}

@@ -1,0 +1,849 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dbnic dmaengine provider.
+ *
+ * Each channel is a send queue of the kernel context with its own
+ * completion queue and MSI-X vector, and its own pair of priority slots
+ * while the doorbell page has slots left.  Operations: memcpy (COPY),
+ * memset and memset over a scatterlist (FILL, the byte replicated into
+ * the 32-bit pattern) and interleaved memory-to-memory transfers (COPY
+ * gathering and scattering).  Linux 6.12 has no generic memory-to-memory
+ * scatter/gather copy (DMA_SG was removed in 4.15); the interleaved
+ * template is the generic way to ask for one.
+ *
+ * A transaction is a list of source and destination ranges, cut by
+ * dbnic_xfer_next() into device descriptors that respect CAP_MAX_XFER
+ * and the SGE limit.  Channels use virt-dma: submitted and issued
+ * transactions sit on the virt-dma lists; issue_pending moves them to the
+ * channel's active list as their device descriptors are posted, as many
+ * as the ring takes.  Every device descriptor asks for a completion; the
+ * CQ interrupt marks its slot done and schedules the channel's reap
+ * tasklet, which, under the virt-dma lock, retires slots in posting
+ * order, completes transactions whose descriptors have all finished
+ * (oldest first, so cookies complete in order even when the priority
+ * lane runs a later descriptor first), posts what is waiting, and lets
+ * virt-dma's tasklet run the callbacks.
+ *
+ * Lock order: vc.lock, then the queue's lock (taken by dbnic_queue_post()).
+ * The CQ interrupt holds the queue's lock and never takes vc.lock.
+ */
+
+#include <linux/bits.h>
+#include <linux/dmaengine.h>
+#include <linux/interrupt.h>
+#include <linux/kref.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "virt-dma.h"	/* drivers/dma/, with drivers/dma/dmaengine.h */
+
+#include "dbnic.h"
+#include "dbnic_dma.h"
+#include "dbnic_queue.h"
+#include "dbnic_xfer.h"
+
+#define DBNIC_DMA_LOG_SIZE	8	/* 256 descriptors per channel's ring */
+#define DBNIC_DMA_PRIO_SLOT	2	/* slots 0 and 1: the kernel queue */
+#define DBNIC_DMA_MAX_RANGES	4096	/* per transaction, per side */
+#define DBNIC_DMA_SYNC_MS	5000	/* wait for the device's descriptors */
+
+static unsigned int dma_queues = 2;
+module_param(dma_queues, uint, 0444);
+MODULE_PARM_DESC(dma_queues,
+		 "Send queues registered as dmaengine channels, each with its own completion queue and MSI-X vector (default: 2; fewer when the device has fewer vectors)");
+
+/* One transaction: source and destination ranges, cut as it is posted. */
+struct dbnic_dma_desc {
+	struct virt_dma_desc vd;
+	u8 opcode;			/* DBNIC_OP_COPY or DBNIC_OP_FILL */
+	u8 status;			/* first failure, or DBNIC_ST_OK */
+	bool post_failed;		/* the driver could not post a piece */
+	u32 pattern;			/* FILL immediate */
+	size_t len;			/* bytes in all */
+	size_t done_bytes;		/* of pieces completed */
+	unsigned int inflight;		/* pieces posted, not yet retired */
+	struct dbnic_xfer_cursor cur;	/* what is not posted yet */
+	struct dbnic_sg sg[];		/* source ranges, then destinations */
+};
+
+/* A posted device descriptor; slots are used in posting order. */
+struct dbnic_dma_slot {
+	struct dbnic_req req;
+	struct dbnic_dma_chan *dc;
+	struct dbnic_dma_desc *desc;	/* NULL once terminated */
+	u32 bytes;
+	u8 status;			/* CQE status */
+	bool done;			/* set by the CQ interrupt */
+};
+
+struct dbnic_dma_chan {
+	struct virt_dma_chan vc;
+	struct dbnic_dma *dma;
+	struct dbnic_queue *q;
+	struct tasklet_struct reap;	/* scheduled by the CQ interrupt */
+	wait_queue_head_t idle;		/* woken when no slot is in use */
+
+	/* Under vc.lock. */
+	struct list_head active;	/* transactions being posted or run */
+	struct dbnic_dma_desc *cur;	/* partly posted: last of active */
+	struct dbnic_dma_slot *slots;	/* nslots, a power of two */
+	unsigned int nslots;
+	unsigned int head;		/* oldest slot not retired */
+	unsigned int tail;		/* next slot to use */
+	unsigned int fenced;		/* active transactions with a fence */
+	bool dead;			/* device going away: post nothing */
+	dma_cookie_t last_error;	/* last transaction that failed */
+	struct dbnic_desc hw;		/* scratch: the piece being posted */
+	struct dbnic_sg ssg[DBNIC_MAX_SGE];
+	struct dbnic_sg dsg[DBNIC_MAX_SGE];
+	u64 stat_done;
+	u64 stat_failed;
+	u64 stat_pieces;
+	u64 stat_bytes;
+	u64 stat_ring_full;
+	u64 stat_terminated;
+};
+
+struct dbnic_dma {
+	struct dma_device ddev;
+	struct kref ref;		/* the driver's and the dma_device's */
+	struct dbnic_dev *dd;
+	u32 max_xfer;			/* bytes per device descriptor */
+	unsigned int max_sge;		/* SGEs per device descriptor */
+	unsigned int nchans;
+	struct dbnic_dma_chan chans[] __counted_by(nchans);
+};
+
+static struct dbnic_dma_chan *to_dbnic_chan(struct dma_chan *chan)
+{
+	return container_of(to_virt_chan(chan), struct dbnic_dma_chan, vc);
+}
+
+static struct dbnic_dma_desc *to_dbnic_desc(struct virt_dma_desc *vd)
+{
+	return container_of(vd, struct dbnic_dma_desc, vd);
+}
+
+static struct device *dbnic_chan_dev(struct dbnic_dma_chan *dc)
+{
+	return dc->dma->ddev.dev;
+}
+
+unsigned int dbnic_dma_vectors(void)
+{
+	return min(dma_queues, 256u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Posting and completion (vc.lock held)                               */
+/* ------------------------------------------------------------------ */
+
+/* CQ interrupt, queue lock held: record, and leave the rest to reap. */
+static void dbnic_dma_piece_done(struct dbnic_req *req,
+				 const struct dbnic_cqe *cqe)
+{
+	struct dbnic_dma_slot *slot = container_of(req, struct dbnic_dma_slot,
+						   req);
+
+	slot->status = cqe->status;
+	/* status before done: pairs with the acquire in dbnic_dma_retire(). */
+	smp_store_release(&slot->done, true);
+	tasklet_schedule(&slot->dc->reap);
+}
+
+/*
+ * Post the next piece of @d.  -ENOSPC and -EBUSY mean "later": the ring
+ * (or the slots) are full of this channel's own descriptors, and the
+ * completion of one of them runs the reap tasklet, which calls again.
+ */
+static int dbnic_dma_post_piece(struct dbnic_dma_chan *dc,
+				struct dbnic_dma_desc *d)
+{
+	struct dbnic_xfer_cursor cur = d->cur;	/* kept only if posted */
+	u8 flags = DBNIC_DESC_F_COMPLETION;
+	struct dbnic_dma_slot *slot;
+	unsigned int ns, nd;
+	u32 bytes;
+	u16 index;
+	int ret;
+
+	if (dc->tail - dc->head == dc->nslots)
+		return -ENOSPC;
+	bytes = dbnic_xfer_next(&cur, dc->dma->max_xfer, dc->dma->max_sge,
+				dc->ssg, &ns, dc->dsg, &nd);
+	if (!bytes)
+		return -EINVAL;
+	/*
+	 * A fenced transaction must finish before anything after it starts:
+	 * while one is active, every later piece waits for all lower ring
+	 * indices, on the priority lane too.
+	 */
+	if (dc->fenced > !!(d->vd.tx.flags & DMA_PREP_FENCE))
+		flags |= DBNIC_DESC_F_FENCE;
+	if (d->opcode == DBNIC_OP_FILL)
+		ret = dbnic_desc_fill(&dc->hw, flags, d->pattern, dc->dsg, nd);
+	else
+		ret = dbnic_desc_copy(&dc->hw, flags, dc->ssg, ns, dc->dsg, nd);
+	if (ret)
+		return ret;
+
+	slot = &dc->slots[dc->tail & (dc->nslots - 1)];
+	slot->desc = d;
+	slot->bytes = bytes;
+	slot->status = DBNIC_ST_OK;
+	slot->done = false;
+	ret = dbnic_queue_post(dc->q, &dc->hw, DBNIC_PATH_AUTO, &slot->req,
+			       &index);
+	if (ret) {
+		slot->desc = NULL;
+		return ret;
+	}
+	d->cur = cur;
+	d->inflight++;
+	dc->tail++;
+	dc->stat_pieces++;
+	return 0;
+}
+
+/* Post issued transactions, piece by piece, while the ring takes them. */
+static void dbnic_dma_start(struct dbnic_dma_chan *dc)
+{
+	lockdep_assert_held(&dc->vc.lock);
+
+	while (!dc->dead) {
+		struct dbnic_dma_desc *d = dc->cur;
+
+		if (!d) {
+			struct virt_dma_desc *vd = vchan_next_desc(&dc->vc);
+
+			if (!vd)
+				return;
+			d = to_dbnic_desc(vd);
+			list_move_tail(&vd->node, &dc->active);
+			if (vd->tx.flags & DMA_PREP_FENCE)
+				dc->fenced++;
+			dc->cur = d;
+		}
+		while (!dbnic_xfer_done(&d->cur)) {
+			int ret = dbnic_dma_post_piece(dc, d);
+
+			if (ret == -ENOSPC || ret == -EBUSY) {
+				dc->stat_ring_full++;
+				return;
+			}
+			if (ret) {
+				/* Cannot happen for what prep accepted. */
+				dev_err_ratelimited(dbnic_chan_dev(dc),
+						    "%s: cannot post (%d)\n",
+						    dma_chan_name(&dc->vc.chan),
+						    ret);
+				d->post_failed = true;
+				d->cur.di = d->cur.ndst;
+			}
+		}
+		dc->cur = NULL;
+	}
+}
+
+/* Retire finished slots, oldest first, into their transactions. */
+static void dbnic_dma_retire(struct dbnic_dma_chan *dc)
+{
+	while (dc->head != dc->tail) {
+		struct dbnic_dma_slot *slot =
+			&dc->slots[dc->head & (dc->nslots - 1)];
+		struct dbnic_dma_desc *d;
+
+		/* Pairs with the release in dbnic_dma_piece_done(). */
+		if (!smp_load_acquire(&slot->done))
+			break;
+		d = slot->desc;
+		if (d) {
+			d->inflight--;
+			if (slot->status == DBNIC_ST_OK)
+				d->done_bytes += slot->bytes;
+			else if (d->status == DBNIC_ST_OK)
+				d->status = slot->status;
+		}
+		slot->desc = NULL;
+		slot->done = false;
+		dc->head++;
+	}
+}
+
+/* Hand transactions whose pieces have all finished to virt-dma, in order. */
+static void dbnic_dma_complete(struct dbnic_dma_chan *dc)
+{
+	struct dbnic_dma_desc *d, *next;
+
+	list_for_each_entry_safe(d, next, &dc->active, vd.node) {
+		if (d == dc->cur || d->inflight)
+			break;
+		list_del(&d->vd.node);
+		if (d->vd.tx.flags & DMA_PREP_FENCE)
+			dc->fenced--;
+		if (d->status == DBNIC_ST_OK && !d->post_failed) {
+			d->vd.tx_result.result = DMA_TRANS_NOERROR;
+			dc->stat_done++;
+			dc->stat_bytes += d->len;
+		} else {
+			d->vd.tx_result.result = DMA_TRANS_ABORTED;
+			d->vd.tx_result.residue = min_t(size_t,
+							d->len - d->done_bytes,
+							U32_MAX);
+			WRITE_ONCE(dc->last_error, d->vd.tx.cookie);
+			dc->stat_failed++;
+			dev_err_ratelimited(dbnic_chan_dev(dc),
+					    "%s: transaction %d failed: device status %u%s\n",
+					    dma_chan_name(&dc->vc.chan),
+					    d->vd.tx.cookie, d->status,
+					    d->post_failed ? ", not all posted" : "");
+		}
+		vchan_cookie_complete(&d->vd);
+	}
+}
+
+static void dbnic_dma_advance(struct dbnic_dma_chan *dc)
+{
+	dbnic_dma_retire(dc);
+	dbnic_dma_start(dc);
+	dbnic_dma_complete(dc);
+	if (dc->head == dc->tail)
+		wake_up(&dc->idle);
+}
+
+static void dbnic_dma_reap(struct tasklet_struct *t)
+{
+	struct dbnic_dma_chan *dc = from_tasklet(dc, t, reap);
+	unsigned long flags;
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	dbnic_dma_advance(dc);
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Preparing transactions                                              */
+/* ------------------------------------------------------------------ */
+
+static void dbnic_dma_desc_free(struct virt_dma_desc *vd)
+{
+	kfree(to_dbnic_desc(vd));
+}
+
+/* Adds a transaction's ranges to the lists; called to count, then to fill. */
+typedef int (*dbnic_dma_build_t)(const void *arg,
+				 struct dbnic_xfer_list *src,
+				 struct dbnic_xfer_list *dst);
+
+static struct dma_async_tx_descriptor *
+dbnic_dma_prep(struct dma_chan *chan, u8 opcode, u32 pattern,
+	       dbnic_dma_build_t build, const void *arg, unsigned long flags)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	struct dbnic_xfer_list src = {}, dst = {};
+	struct dbnic_dma_desc *d;
+	unsigned int nsrc, ndst;
+
+	if (READ_ONCE(dc->dead) || build(arg, &src, &dst) || !dst.bytes ||
+	    (opcode == DBNIC_OP_COPY && src.bytes != dst.bytes) ||
+	    src.n > DBNIC_DMA_MAX_RANGES || dst.n > DBNIC_DMA_MAX_RANGES)
+		return NULL;
+	nsrc = src.n;
+	ndst = dst.n;
+
+	d = kzalloc(struct_size(d, sg, nsrc + ndst), GFP_NOWAIT);
+	if (!d)
+		return NULL;
+	src = (struct dbnic_xfer_list) { .sg = d->sg, .max = nsrc };
+	dst = (struct dbnic_xfer_list) { .sg = d->sg + nsrc, .max = ndst };
+	if (build(arg, &src, &dst)) {
+		kfree(d);
+		return NULL;
+	}
+	d->opcode = opcode;
+	d->pattern = pattern;
+	d->status = DBNIC_ST_OK;
+	d->len = dst.bytes;
+	dbnic_xfer_cursor_init(&d->cur, nsrc ? src.sg : NULL, nsrc, dst.sg,
+			       ndst);
+	return vchan_tx_prep(&dc->vc, &d->vd, flags);
+}
+
+struct dbnic_dma_range_args {
+	dma_addr_t src;
+	dma_addr_t dst;
+	size_t len;
+};
+
+static int dbnic_dma_build_memcpy(const void *arg,
+				  struct dbnic_xfer_list *src,
+				  struct dbnic_xfer_list *dst)
+{
+	const struct dbnic_dma_range_args *a = arg;
+
+	return dbnic_xfer_add(src, a->src, a->len) ?:
+	       dbnic_xfer_add(dst, a->dst, a->len);
+}
+
+static struct dma_async_tx_descriptor *
+dbnic_dma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
+		      size_t len, unsigned long flags)
+{
+	struct dbnic_dma_range_args a = { .src = src, .dst = dst, .len = len };
+
+	/* The device requires disjoint source and destination. */
+	if (len && src < dst + len && dst < src + len)
+		return NULL;
+	return dbnic_dma_prep(chan, DBNIC_OP_COPY, 0, dbnic_dma_build_memcpy,
+			      &a, flags);
+}
+
+static int dbnic_dma_build_memset(const void *arg,
+				  struct dbnic_xfer_list *src,
+				  struct dbnic_xfer_list *dst)
+{
+	const struct dbnic_dma_range_args *a = arg;
+
+	return dbnic_xfer_add(dst, a->dst, a->len);
+}
+
+static struct dma_async_tx_descriptor *
+dbnic_dma_prep_memset(struct dma_chan *chan, dma_addr_t dst, int value,
+		      size_t len, unsigned long flags)
+{
+	struct dbnic_dma_range_args a = { .dst = dst, .len = len };
+
+	return dbnic_dma_prep(chan, DBNIC_OP_FILL, dbnic_fill_pattern(value),
+			      dbnic_dma_build_memset, &a, flags);
+}
+
+struct dbnic_dma_sg_args {
+	struct scatterlist *sgl;
+	unsigned int nents;
+};
+
+static int dbnic_dma_build_memset_sg(const void *arg,
+				     struct dbnic_xfer_list *src,
+				     struct dbnic_xfer_list *dst)
+{
+	const struct dbnic_dma_sg_args *a = arg;
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sg(a->sgl, sg, a->nents, i) {
+		ret = dbnic_xfer_add(dst, sg_dma_address(sg), sg_dma_len(sg));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static struct dma_async_tx_descriptor *
+dbnic_dma_prep_memset_sg(struct dma_chan *chan, struct scatterlist *sgl,
+			 unsigned int nents, int value, unsigned long flags)
+{
+	struct dbnic_dma_sg_args a = { .sgl = sgl, .nents = nents };
+
+	return dbnic_dma_prep(chan, DBNIC_OP_FILL, dbnic_fill_pattern(value),
+			      dbnic_dma_build_memset_sg, &a, flags);
+}
+
+static int dbnic_dma_build_interleaved(const void *arg,
+				       struct dbnic_xfer_list *src,
+				       struct dbnic_xfer_list *dst)
+{
+	/* dmaengine's icg helpers take a non-const template. */
+	return dbnic_xfer_interleaved((struct dma_interleaved_template *)arg,
+				      src, dst);
+}
+
+static struct dma_async_tx_descriptor *
+dbnic_dma_prep_interleaved(struct dma_chan *chan,
+			   struct dma_interleaved_template *xt,
+			   unsigned long flags)
+{
+	return dbnic_dma_prep(chan, DBNIC_OP_COPY, 0,
+			      dbnic_dma_build_interleaved, xt, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Channel operations                                                  */
+/* ------------------------------------------------------------------ */
+
+static void dbnic_dma_issue_pending(struct dma_chan *chan)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	unsigned long flags;
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	if (vchan_issue_pending(&dc->vc))
+		dbnic_dma_advance(dc);
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+}
+
+static struct dbnic_dma_desc *dbnic_dma_find(struct dbnic_dma_chan *dc,
+					     dma_cookie_t cookie)
+{
+	struct list_head *lists[] = {
+		&dc->active, &dc->vc.desc_issued, &dc->vc.desc_submitted,
+	};
+	struct virt_dma_desc *vd;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++)
+		list_for_each_entry(vd, lists[i], node)
+			if (vd->tx.cookie == cookie)
+				return to_dbnic_desc(vd);
+	return NULL;
+}
+
+static enum dma_status dbnic_dma_tx_status(struct dma_chan *chan,
+					   dma_cookie_t cookie,
+					   struct dma_tx_state *txstate)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	struct dbnic_dma_desc *d;
+	enum dma_status status;
+	unsigned long flags;
+	u32 residue = 0;
+
+	status = dma_cookie_status(chan, cookie, txstate);
+	if (status == DMA_COMPLETE)
+		return READ_ONCE(dc->last_error) == cookie ? DMA_ERROR : status;
+	if (!txstate)
+		return status;
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	d = dbnic_dma_find(dc, cookie);
+	if (d)
+		residue = min_t(size_t, d->len - d->done_bytes, U32_MAX);
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+	dma_set_residue(txstate, residue);
+	return status;
+}
+
+/*
+ * The device cannot abort a posted descriptor: forget the transactions
+ * (no callback will run), and let device_synchronize wait for the
+ * device's descriptors to finish before the caller frees the buffers.
+ */
+static int dbnic_dma_terminate_all(struct dma_chan *chan)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	unsigned long flags;
+	unsigned int i;
+	LIST_HEAD(head);
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	for (i = dc->head; i != dc->tail; i++)
+		dc->slots[i & (dc->nslots - 1)].desc = NULL;
+	dc->stat_terminated += list_count_nodes(&dc->active);
+	list_splice_tail_init(&dc->active, &head);
+	dc->cur = NULL;
+	dc->fenced = 0;
+	vchan_get_all_descriptors(&dc->vc, &head);
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+
+	vchan_dma_desc_free_list(&dc->vc, &head);
+	return 0;
+}
+
+static bool dbnic_dma_idle(struct dbnic_dma_chan *dc)
+{
+	unsigned long flags;
+	bool idle;
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	idle = dc->head == dc->tail;
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+	return idle;
+}
+
+static void dbnic_dma_synchronize(struct dma_chan *chan)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+
+	if (!wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
+				msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
+		dev_warn(dbnic_chan_dev(dc),
+			 "%s: device descriptors still running after %u ms\n",
+			 dma_chan_name(chan), DBNIC_DMA_SYNC_MS);
+	tasklet_kill(&dc->reap);
+	vchan_synchronize(&dc->vc);
+}
+
+static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
+{
+	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+
+	dbnic_dma_terminate_all(chan);
+	dbnic_dma_synchronize(chan);
+	vchan_free_chan_resources(&dc->vc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device                                                              */
+/* ------------------------------------------------------------------ */
+
+static void dbnic_dma_release_ref(struct kref *ref)
+{
+	struct dbnic_dma *dma = container_of(ref, struct dbnic_dma, ref);
+	unsigned int i;
+
+	for (i = 0; i < dma->nchans; i++)
+		kfree(dma->chans[i].slots);
+	kfree(dma);
+}
+
+static void dbnic_dma_device_release(struct dma_device *ddev)
+{
+	struct dbnic_dma *dma = container_of(ddev, struct dbnic_dma, ddev);
+
+	kref_put(&dma->ref, dbnic_dma_release_ref);
+}
+
+static int dbnic_dma_chan_init(struct dbnic_dma *dma, unsigned int i,
+			       u16 vector)
+{
+	struct dbnic_dma_chan *dc = &dma->chans[i];
+	struct dbnic_dev *dd = dma->dd;
+	unsigned int slot = DBNIC_DMA_PRIO_SLOT + 2 * i;
+	unsigned int slots = min_t(unsigned int, dd->caps.prio_slots,
+				   DBNIC_PRIO_SLOTS);
+	struct dbnic_queue *q;
+	unsigned int n;
+
+	dc->dma = dma;
+	INIT_LIST_HEAD(&dc->active);
+	init_waitqueue_head(&dc->idle);
+	tasklet_setup(&dc->reap, dbnic_dma_reap);
+	dc->vc.desc_free = dbnic_dma_desc_free;
+	vchan_init(&dc->vc, &dma->ddev);
+
+	q = dbnic_queue_create(dd, min_t(unsigned int, DBNIC_DMA_LOG_SIZE,
+					 dd->caps.max_log_ring),
+			       vector, slot);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	dc->q = q;
+	if (slot + 2 > slots) {
+		/* The page has no pair of slots left: ring path only. */
+		spin_lock_irq(&q->lock);
+		q->sq.prio = NULL;
+		spin_unlock_irq(&q->lock);
+	}
+
+	n = 1u << q->sq.log_size;
+	dc->slots = kcalloc(n, sizeof(*dc->slots), GFP_KERNEL);
+	if (!dc->slots)
+		return -ENOMEM;
+	dc->nslots = n;
+	for (n = 0; n < dc->nslots; n++) {
+		dc->slots[n].dc = dc;
+		dc->slots[n].req.done = dbnic_dma_piece_done;
+	}
+	return 0;
+}
+
+/* Stop the channels' queues; nothing is in flight any more. */
+static void dbnic_dma_stop(struct dbnic_dma *dma)
+{
+	unsigned int i;
+
+	for (i = 0; i < dma->nchans; i++)
+		if (dma->chans[i].q)
+			dbnic_queue_stop(dma->chans[i].q);
+}
+
+/* Free the stopped queues; @destroyed: the device forgot them anyway. */
+static void dbnic_dma_free_queues(struct dbnic_dma *dma, bool destroyed)
+{
+	unsigned int i;
+
+	for (i = 0; i < dma->nchans; i++) {
+		struct dbnic_queue *q = dma->chans[i].q;
+
+		if (!q)
+			continue;
+		if (destroyed) {
+			q->sq_created = false;
+			q->cq_created = false;
+		}
+		dbnic_queue_free(q);
+		dma->chans[i].q = NULL;
+	}
+}
+
+/**
+ * dbnic_dma_probe - create the channels' queues and register them
+ * @dd: the device, with its kernel context and doorbell page
+ * @first_vector: MSI-X vector of the first channel's completion queue
+ * @nvectors: vectors from @first_vector on, one per channel
+ *
+ * Failure only costs the channels: it is logged, and the rest of the
+ * driver works without them.
+ */
+void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
+		     unsigned int nvectors)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	const struct dbnic_caps *caps = &dd->caps;
+	unsigned int n = min(nvectors, dbnic_dma_vectors()), sges, i;
+	struct dma_device *ddev;
+	struct dbnic_dma *dma;
+	int ret;
+
+	if (!n)
+		return;
+	if (!(caps->features & (DBNIC_FEAT_COPY | DBNIC_FEAT_FILL)) ||
+	    !caps->max_xfer) {
+		dev_info(dev, "no COPY or FILL: no dmaengine channels\n");
+		return;
+	}
+
+	dma = kzalloc(struct_size(dma, chans, n), GFP_KERNEL);
+	if (!dma)
+		return;
+	dma->nchans = n;
+	kref_init(&dma->ref);
+	dma->dd = dd;
+	dma->max_xfer = caps->max_xfer;
+	/* SGEs that fit in the largest descriptor the device takes. */
+	sges = (clamp_t(unsigned int, caps->max_blocks, 1,
+			DBNIC_DESC_MAX_BLOCKS) * DBNIC_DESC_BLOCK_SIZE -
+		sizeof(struct dbnic_desc_hdr)) / sizeof(struct dbnic_sge);
+	dma->max_sge = min_t(unsigned int, caps->max_sge,
+			     min_t(unsigned int, sges, DBNIC_MAX_SGE));
+
+	ddev = &dma->ddev;
+	ddev->dev = dev;
+	INIT_LIST_HEAD(&ddev->channels);
+	/* Not for the public pool (async_tx): dma_request_channel() only. */
+	dma_cap_set(DMA_PRIVATE, ddev->cap_mask);
+	if ((caps->features & DBNIC_FEAT_COPY) && dma->max_sge >= 2) {
+		dma_cap_set(DMA_MEMCPY, ddev->cap_mask);
+		dma_cap_set(DMA_INTERLEAVE, ddev->cap_mask);
+		ddev->device_prep_dma_memcpy = dbnic_dma_prep_memcpy;
+		ddev->device_prep_interleaved_dma = dbnic_dma_prep_interleaved;
+		ddev->directions = BIT(DMA_MEM_TO_MEM);
+	}
+	if ((caps->features & DBNIC_FEAT_FILL) && dma->max_sge >= 1) {
+		dma_cap_set(DMA_MEMSET, ddev->cap_mask);
+		dma_cap_set(DMA_MEMSET_SG, ddev->cap_mask);
+		ddev->device_prep_dma_memset = dbnic_dma_prep_memset;
+		ddev->device_prep_dma_memset_sg = dbnic_dma_prep_memset_sg;
+	}
+	ddev->copy_align = DMAENGINE_ALIGN_1_BYTE;
+	ddev->fill_align = DMAENGINE_ALIGN_1_BYTE;
+	ddev->residue_granularity = DMA_RESIDUE_GRANULARITY_SEGMENT;
+	ddev->device_issue_pending = dbnic_dma_issue_pending;
+	ddev->device_tx_status = dbnic_dma_tx_status;
+	ddev->device_terminate_all = dbnic_dma_terminate_all;
+	ddev->device_synchronize = dbnic_dma_synchronize;
+	ddev->device_free_chan_resources = dbnic_dma_free_chan_resources;
+	ddev->device_release = dbnic_dma_device_release;
+
+	for (i = 0; i < n; i++) {
+		ret = dbnic_dma_chan_init(dma, i, first_vector + i);
+		if (ret)
+			goto err;
+	}
+
+	kref_get(&dma->ref);	/* dropped by device_release */
+	ret = dma_async_device_register(ddev);
+	if (ret) {
+		kref_put(&dma->ref, dbnic_dma_release_ref);
+		goto err;
+	}
+	dd->dma = dma;
+	dev_info(dev, "%u dmaengine channels (%s..%s), up to %u bytes and %u SGEs per descriptor\n",
+		 n, dma_chan_name(&dma->chans[0].vc.chan),
+		 dma_chan_name(&dma->chans[n - 1].vc.chan), dma->max_xfer,
+		 dma->max_sge);
+	return;
+
+err:
+	dev_warn(dev, "no dmaengine channels: %pe\n", ERR_PTR(ret));
+	dbnic_dma_stop(dma);
+	dbnic_dma_free_queues(dma, false);
+	kref_put(&dma->ref, dbnic_dma_release_ref);
+}
+
+/**
+ * dbnic_dma_remove - quiesce and unregister the channels, stop their queues
+ * @dd: the device
+ *
+ * Called before the kernel context goes.  Clients are normally gone: a
+ * client holds a reference on the module while it holds a channel.  One
+ * that is left (the PCI device unbound under it) finds dead channels that
+ * post nothing.
+ */
+void dbnic_dma_remove(struct dbnic_dev *dd)
+{
+	struct dbnic_dma *dma = dd->dma;
+	unsigned int i;
+
+	if (!dma)
+		return;
+	for (i = 0; i < dma->nchans; i++) {
+		struct dbnic_dma_chan *dc = &dma->chans[i];
+
+		spin_lock_irq(&dc->vc.lock);
+		WRITE_ONCE(dc->dead, true);
+		spin_unlock_irq(&dc->vc.lock);
+		dbnic_dma_terminate_all(&dc->vc.chan);
+		dbnic_dma_synchronize(&dc->vc.chan);
+	}
+	dma_async_device_unregister(&dma->ddev);
+	dbnic_dma_stop(dma);
+}
+
+/**
+ * dbnic_dma_free - free the channels' queues
+ * @dd: the device, disabled: its objects are destroyed
+ */
+void dbnic_dma_free(struct dbnic_dev *dd)
+{
+	struct dbnic_dma *dma = dd->dma;
+
+	if (!dma)
+		return;
+	dbnic_dma_free_queues(dma, true);
+	dd->dma = NULL;
+	kref_put(&dma->ref, dbnic_dma_release_ref);
+}
+
+/* Channel @i of the device, or NULL past the last (or without any). */
+struct dma_chan *dbnic_dma_chan(struct dbnic_dev *dd, unsigned int i)
+{
+	return dd->dma && i < dd->dma->nchans ? &dd->dma->chans[i].vc.chan :
+						NULL;
+}
+
+/* debugfs "queue": the channels' queues and transaction counts. */
+void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd)
+{
+	struct dbnic_dma *dma = dd->dma;
+	unsigned int i;
+
+	if (!dma)
+		return;
+	for (i = 0; i < dma->nchans; i++) {
+		struct dbnic_dma_chan *dc = &dma->chans[i];
+		unsigned long flags;
+
+		seq_printf(s, "\nchannel %s\n", dma_chan_name(&dc->vc.chan));
+		dbnic_debugfs_show_queue(s, dc->q);
+		spin_lock_irqsave(&dc->vc.lock, flags);
+		seq_printf(s, "dma_done %llu\ndma_failed %llu\ndma_terminated %llu\n",
+			   dc->stat_done, dc->stat_failed, dc->stat_terminated);
+		seq_printf(s, "dma_pieces %llu\ndma_bytes %llu\ndma_ring_full %llu\n",
+			   dc->stat_pieces, dc->stat_bytes, dc->stat_ring_full);
+		seq_printf(s, "dma_in_flight %u\n", dc->tail - dc->head);
+		spin_unlock_irqrestore(&dc->vc.lock, flags);
+	}
+}

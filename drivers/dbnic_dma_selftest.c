@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dbnic dmaengine self-test, run by reading debugfs "dma_selftest".
+ *
+ * dmatest covers memcpy and memset of up to a few pages; this covers
+ * what it does not, through the dmaengine client API on each of the
+ * device's channels (taken with dma_request_channel(), so a channel that
+ * a client holds is skipped):
+ *
+ *   interleaved  COPY gathering 30 chunks from a strided source and
+ *                scattering them with other gaps: more SGEs than one
+ *                descriptor holds, so several device descriptors
+ *   memset_sg    FILL over 20 ranges with gaps: split at the SGE limit
+ *   memset_big   FILL over 12 ranges of 1.5 MiB that overlap in one
+ *                2 MiB buffer: 18 MiB, split at CAP_MAX_XFER inside a range
+ *   fence        a memcpy with DMA_PREP_FENCE, then a memcpy of its
+ *                destination
+ *   terminate    64 memsets issued, then terminate_sync: the channel
+ *                drains and takes the next transaction
+ *
+ * Bytes the transfer must not touch are checked too.
+ */
+
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/dmaengine.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "dbnic.h"
+#include "dbnic_dma.h"
+
+#define DST_TIMEOUT_MS	5000
+#define DST_REPORT	2048
+#define DST_CANARY	0x5a
+#define DST_SMALL	SZ_64K		/* buffers of the small cases */
+#define DST_BIG		SZ_2M		/* buffer of memset_big */
+#define DST_TERMINATE	64
+
+struct dst_buf {
+	void *cpu;
+	dma_addr_t dma;
+	size_t len;
+};
+
+struct dst_ctx {
+	struct device *dev;
+	struct dma_chan *chan;
+	char *report;
+	size_t len;
+	bool failed;
+};
+
+struct dst_wait {
+	struct completion done;
+	enum dmaengine_tx_result result;
+};
+
+static __printf(2, 3) void dst_log(struct dst_ctx *c, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	c->len += vscnprintf(c->report + c->len, DST_REPORT - c->len, fmt,
+			     args);
+	va_end(args);
+}
+
+static int dst_alloc(struct dst_ctx *c, struct dst_buf *b, size_t len)
+{
+	b->len = len;
+	b->cpu = dma_alloc_coherent(c->dev, len, &b->dma, GFP_KERNEL);
+	return b->cpu ? 0 : -ENOMEM;
+}
+
+static void dst_free(struct dst_ctx *c, struct dst_buf *b)
+{
+	if (b->cpu)
+		dma_free_coherent(c->dev, b->len, b->cpu, b->dma);
+	b->cpu = NULL;
+}
+
+static void dst_callback(void *arg, const struct dmaengine_result *res)
+{
+	struct dst_wait *w = arg;
+
+	w->result = res->result;
+	complete(&w->done);
+}
+
+/* Submit @tx, issue, wait.  Returns 0 or a negative errno. */
+static int dst_run(struct dst_ctx *c, struct dma_async_tx_descriptor *tx)
+{
+	struct dst_wait w;
+	dma_cookie_t cookie;
+
+	if (!tx)
+		return -EINVAL;
+	init_completion(&w.done);
+	w.result = DMA_TRANS_ABORTED;
+	tx->callback_result = dst_callback;
+	tx->callback_param = &w;
+	cookie = dmaengine_submit(tx);
+	if (dma_submit_error(cookie))
+		return -EIO;
+	dma_async_issue_pending(c->chan);
+	if (!wait_for_completion_timeout(&w.done,
+					 msecs_to_jiffies(DST_TIMEOUT_MS))) {
+		dmaengine_terminate_sync(c->chan);
+		return -ETIMEDOUT;
+	}
+	if (w.result != DMA_TRANS_NOERROR)
+		return -EIO;
+	return dma_async_is_tx_complete(c->chan, cookie, NULL, NULL) ==
+	       DMA_COMPLETE ? 0 : -EIO;
+}
+
+/* First byte of @b that differs from @want (a buffer or a byte), or -1. */
+static long dst_diff(const u8 *got, const u8 *want, int byte, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (got[i] != (want ? want[i] : byte))
+			return i;
+	return -1;
+}
+
+static void dst_result(struct dst_ctx *c, const char *name, int ret,
+		       long bad)
+{
+	if (ret) {
+		dst_log(c, "%s %s: FAIL %pe\n", dma_chan_name(c->chan), name,
+			ERR_PTR(ret));
+		c->failed = true;
+	} else if (bad >= 0) {
+		dst_log(c, "%s %s: FAIL byte %ld\n", dma_chan_name(c->chan),
+			name, bad);
+		c->failed = true;
+	} else {
+		dst_log(c, "%s %s: ok\n", dma_chan_name(c->chan), name);
+	}
+}
+
+static void dst_interleaved(struct dst_ctx *c, struct dst_buf *src,
+			    struct dst_buf *dst)
+{
+	static const size_t size[] = { 100, 37, 512, 1, 250, 3000 };
+	static const size_t src_gap[] = { 13, 0, 64, 7, 1, 100 };
+	static const size_t dst_gap[] = { 3, 50, 0, 9, 200, 11 };
+	struct dma_interleaved_template *xt;
+	size_t f, i, s = 0, d = 0;
+	u8 *want;
+	int ret;
+
+	xt = kzalloc(struct_size(xt, sgl, ARRAY_SIZE(size)), GFP_KERNEL);
+	want = kmalloc(dst->len, GFP_KERNEL);
+	if (!xt || !want) {
+		dst_result(c, "interleaved", -ENOMEM, -1);
+		goto out;
+	}
+	get_random_bytes(src->cpu, src->len);
+	memset(dst->cpu, DST_CANARY, dst->len);
+	memset(want, DST_CANARY, dst->len);
+
+	xt->src_start = src->dma;
+	xt->dst_start = dst->dma;
+	xt->dir = DMA_MEM_TO_MEM;
+	xt->src_inc = true;
+	xt->dst_inc = true;
+	xt->src_sgl = true;
+	xt->dst_sgl = true;
+	xt->numf = 5;
+	xt->frame_size = ARRAY_SIZE(size);
+	for (i = 0; i < ARRAY_SIZE(size); i++) {
+		xt->sgl[i].size = size[i];
+		xt->sgl[i].src_icg = src_gap[i];
+		xt->sgl[i].dst_icg = dst_gap[i];
+	}
+	/* What the template means, done by the CPU. */
+	for (f = 0; f < xt->numf; f++) {
+		for (i = 0; i < ARRAY_SIZE(size); i++) {
+			memcpy(want + d, src->cpu + s, size[i]);
+			s += size[i] + src_gap[i];
+			d += size[i] + dst_gap[i];
+		}
+	}
+	if (s > src->len || d > dst->len) {
+		dst_result(c, "interleaved", -EOVERFLOW, -1);
+		goto out;
+	}
+
+	ret = dst_run(c, dmaengine_prep_interleaved_dma(c->chan, xt,
+							DMA_PREP_INTERRUPT |
+							DMA_CTRL_ACK));
+	dst_result(c, "interleaved", ret,
+		   ret ? -1 : dst_diff(dst->cpu, want, 0, dst->len));
+out:
+	kfree(want);
+	kfree(xt);
+}
+
+/*
+ * memset over @n ranges of @len bytes, @stride apart, in @b (ranges may
+ * overlap); every other byte must keep the canary.
+ */
+static void dst_memset_sg(struct dst_ctx *c, const char *name,
+			  struct dst_buf *b, unsigned int n, size_t len,
+			  size_t stride)
+{
+	struct dma_async_tx_descriptor *tx;
+	const u8 value = 0xc3;
+	struct scatterlist *sgl, *sg;
+	unsigned int i;
+	u8 *want;
+	int ret;
+
+	if ((n - 1) * stride + len > b->len) {
+		dst_result(c, name, -EOVERFLOW, -1);
+		return;
+	}
+	sgl = kcalloc(n, sizeof(*sgl), GFP_KERNEL);
+	want = kvmalloc(b->len, GFP_KERNEL);
+	if (!sgl || !want) {
+		dst_result(c, name, -ENOMEM, -1);
+		goto out;
+	}
+	memset(want, DST_CANARY, b->len);
+	sg_init_table(sgl, n);
+	for_each_sg(sgl, sg, n, i) {
+		sg_dma_address(sg) = b->dma + i * stride;
+		sg_dma_len(sg) = len;
+		memset(want + i * stride, value, len);
+	}
+	memset(b->cpu, DST_CANARY, b->len);
+
+	/* No dmaengine_prep_ wrapper for memset_sg in 6.12. */
+	tx = c->chan->device->device_prep_dma_memset_sg(c->chan, sgl, n, value,
+							DMA_PREP_INTERRUPT |
+							DMA_CTRL_ACK);
+	ret = dst_run(c, tx);
+	dst_result(c, name, ret,
+		   ret ? -1 : dst_diff(b->cpu, want, 0, b->len));
+out:
+	kvfree(want);
+	kfree(sgl);
+}
+
+static void dst_fence(struct dst_ctx *c, struct dst_buf *src,
+		      struct dst_buf *dst)
+{
+	const size_t half = dst->len / 2;
+	struct dma_async_tx_descriptor *a;
+	int ret;
+
+	get_random_bytes(src->cpu, src->len);
+	memset(dst->cpu, DST_CANARY, dst->len);
+	/* src -> first half of dst, fenced; then first half -> second. */
+	a = dmaengine_prep_dma_memcpy(c->chan, dst->dma, src->dma, half,
+				      DMA_PREP_FENCE | DMA_CTRL_ACK);
+	if (!a || dma_submit_error(dmaengine_submit(a))) {
+		dst_result(c, "fence", -EIO, -1);
+		return;
+	}
+	ret = dst_run(c, dmaengine_prep_dma_memcpy(c->chan, dst->dma + half,
+						   dst->dma, half,
+						   DMA_PREP_INTERRUPT |
+						   DMA_CTRL_ACK));
+	dst_result(c, "fence", ret,
+		   ret ? -1 : dst_diff(dst->cpu + half, src->cpu, 0, half));
+}
+
+static void dst_terminate(struct dst_ctx *c, struct dst_buf *b)
+{
+	struct dma_async_tx_descriptor *tx;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < DST_TERMINATE && !ret; i++) {
+		tx = dmaengine_prep_dma_memset(c->chan, b->dma, i, b->len,
+					       DMA_CTRL_ACK);
+		if (!tx || dma_submit_error(dmaengine_submit(tx)))
+			ret = -EIO;
+		if (i == DST_TERMINATE / 2)
+			dma_async_issue_pending(c->chan);
+	}
+	dmaengine_terminate_sync(c->chan);
+	if (ret) {
+		dst_result(c, "terminate", ret, -1);
+		return;
+	}
+	/* The channel still works, and nothing old lands afterwards. */
+	ret = dst_run(c, dmaengine_prep_dma_memset(c->chan, b->dma, 0x77,
+						   b->len,
+						   DMA_PREP_INTERRUPT |
+						   DMA_CTRL_ACK));
+	dst_result(c, "terminate", ret,
+		   ret ? -1 : dst_diff(b->cpu, NULL, 0x77, b->len));
+}
+
+static void dst_channel(struct dst_ctx *c)
+{
+	struct dst_buf src = {}, dst = {}, big = {};
+
+	if (dst_alloc(c, &src, DST_SMALL) || dst_alloc(c, &dst, DST_SMALL) ||
+	    dst_alloc(c, &big, DST_BIG)) {
+		dst_result(c, "buffers", -ENOMEM, -1);
+		goto out;
+	}
+	if (dma_has_cap(DMA_INTERLEAVE, c->chan->device->cap_mask))
+		dst_interleaved(c, &src, &dst);
+	if (dma_has_cap(DMA_MEMSET_SG, c->chan->device->cap_mask)) {
+		dst_memset_sg(c, "memset_sg", &dst, 20, 100, 1000);
+		dst_memset_sg(c, "memset_big", &big, 12, SZ_1M + SZ_512K,
+			      SZ_32K);
+	}
+	if (dma_has_cap(DMA_MEMCPY, c->chan->device->cap_mask))
+		dst_fence(c, &src, &dst);
+	if (dma_has_cap(DMA_MEMSET, c->chan->device->cap_mask))
+		dst_terminate(c, &dst);
+out:
+	dst_free(c, &big);
+	dst_free(c, &dst);
+	dst_free(c, &src);
+}
+
+static bool dst_filter(struct dma_chan *chan, void *param)
+{
+	return chan == param;
+}
+
+static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, size_t *len)
+{
+	static DEFINE_MUTEX(lock);	/* one run at a time */
+	struct dst_ctx c = { .dev = dbnic_to_dev(dd) };
+	struct dma_chan *chan;
+	unsigned int i, ran = 0;
+	dma_cap_mask_t mask;
+
+	c.report = kzalloc(DST_REPORT, GFP_KERNEL);
+	if (!c.report)
+		return NULL;
+	dma_cap_zero(mask);
+	mutex_lock(&lock);
+	for (i = 0; (chan = dbnic_dma_chan(dd, i)); i++) {
+		/* A client's way to get a channel: refused while in use. */
+		c.chan = dma_request_channel(mask, dst_filter, chan);
+		if (!c.chan) {
+			dst_log(&c, "%s: skipped, in use\n",
+				dma_chan_name(chan));
+			continue;
+		}
+		dst_channel(&c);
+		dma_release_channel(c.chan);
+		ran++;
+	}
+	mutex_unlock(&lock);
+	dst_log(&c, "dma_selftest: %s\n",
+		c.failed ? "FAIL" : ran ? "PASS" : "no channel");
+	*len = c.len;
+	return c.report;
+}
+
+/* The test runs once, at open; reads return its report. */
+struct dst_report {
+	char *text;
+	size_t len;
+};
+
+static int dst_open(struct inode *inode, struct file *file)
+{
+	struct dst_report *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return -ENOMEM;
+	r->text = dbnic_dma_selftest_run(inode->i_private, &r->len);
+	if (!r->text) {
+		kfree(r);
+		return -ENOMEM;
+	}
+	file->private_data = r;
+	return nonseekable_open(inode, file);
+}
+
+static ssize_t dst_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	struct dst_report *r = file->private_data;
+
+	return simple_read_from_buffer(ubuf, count, ppos, r->text, r->len);
+}
+
+static int dst_release(struct inode *inode, struct file *file)
+{
+	struct dst_report *r = file->private_data;
+
+	kfree(r->text);
+	kfree(r);
+	return 0;
+}
+
+static const struct file_operations dst_fops = {
+	.owner = THIS_MODULE,
+	.open = dst_open,
+	.read = dst_read,
+	.release = dst_release,
+};
+
+void dbnic_dma_debugfs_add(struct dbnic_dev *dd, struct dentry *dir)
+{
+	if (dbnic_dma_chan(dd, 0))
+		debugfs_create_file("dma_selftest", 0444, dir, dd, &dst_fops);
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Benchmarks of the doorbell and DMA engines.  They print numbers and never
+# fail on speed; the exit status is non-zero only when a benchmark did not
+# run (build failure, guest crash, error completions).
+#
+#   1. host micro-benchmark of the device core (tests/bench/bench_core.c):
+#      the emulator's own cost per descriptor, ring vs priority path
+#   2. host memcpy bandwidth (tests/bench/bench_memcpy.c), the physical
+#      limit of emulated DMA
+#   3. guest benchmarks, PCIe timing model off: the driver's debugfs
+#      "bench" (kernel queue) and, when user/ builds it, dbnic-bench
+#   4. the same with the timing model on
+#
+# Each table comes with the command that produced it.  Guests run under
+# TCG: guest numbers are emulator numbers.
+#
+#   scripts/bench.sh
+#   DBNIC_BENCH_PARAMS="iters=5000 qd=32"   debugfs bench parameters
+#   DBNIC_BENCH_USER_ARGS="-n 5000"         dbnic-bench arguments
+#   DBNIC_BENCH_MODEL="dma-latency-ns=...,mmio-cost-ns=..."   step 4
+#   DBNIC_BENCH_MODELS="M1 M2 ..."          step 4 once per model (overrides
+#                                           DBNIC_BENCH_MODEL)
+#   DBNIC_BENCH_SKIP_BUILD=1                skip scripts/build-all.sh
+. "$(dirname "$0")/lib.sh"
+
+# The timing model of step 4 (see qemu-device/dbnic_core.h):
+#  - dma-latency-ns=1000: the round trip of a small device DMA read.  It
+#    is set by the root complex and memory, not by the link rate, so Gen3
+#    and Gen4 differ little: published measurements (pcie-bench,
+#    Neugebauer et al., SIGCOMM 2018) put a 64 B DMA read at roughly
+#    0.5-1 us on Xeon hosts, more with an IOMMU; 1 us also covers the
+#    device's own doorbell-to-fetch handling.  The model charges it once
+#    per ring descriptor fetch (for up to 8 at a time) and once for a
+#    job's first payload read; a priority descriptor needs no fetch.
+#  - mmio-cost-ns=150: what one posted MMIO write costs the writing CPU
+#    (an uncached store leaves the core, with its store buffer drained,
+#    before the next one): around 100-200 ns on current x86 servers.
+MODELS=${DBNIC_BENCH_MODELS:-${DBNIC_BENCH_MODEL:-dma-latency-ns=1000,mmio-cost-ns=150}}
+PARAMS=${DBNIC_BENCH_PARAMS:-}
+USER_ARGS=${DBNIC_BENCH_USER_ARGS:-}
+LOGDIR=$DBNIC_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S)
+HOSTOUT=$DBNIC_CACHE/build/host
+mkdir -p "$LOGDIR"
+status=0
+
+# Paths relative to the repository read better in the printed commands.
+rel() { local p=$1; printf '%s' "${p#"$DBNIC_TOP"/}"; }
+
+section() {	# title command...
+	local title=$1
+	shift
+	printf '\n=== %s\n$ %s\n' "$title" "$*"
+}
+
+if [ "${DBNIC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+	"$DBNIC_TOP/scripts/build-all.sh" >&2
+fi
+
+# The user-space benchmark, built by user/Makefile (static, for the
+# busybox guest) where scripts/build-user.sh puts it.
+USER_OUT=$DBNIC_CACHE/build/user
+USER_BENCH=
+if [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
+	if make -s -C "$DBNIC_TOP/user" O="$USER_OUT" all >&2 &&
+	   [ -x "$USER_OUT/dbnic-bench" ]; then
+		USER_BENCH=$USER_OUT/dbnic-bench
+	else
+		log "user/dbnic-bench did not build"
+		status=1
+	fi
+fi
+
+# Guest numbers depend on how busy the host is: say so with them.
+printf 'host: %s, %s CPUs, load average %s (at start)\n' "$(uname -r)" "$(nproc)" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 1, 2: host ----------------------------------------------------------
+section "host: device core, ns of emulator work per descriptor (QD1, DMA = memcpy)" \
+	"make -s -C tests/host bench"
+if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench 2>&1 | tee "$LOGDIR/host-core.log"; then
+	status=1
+fi
+
+section "host: memcpy bandwidth, the limit of emulated DMA (the device copies through a 4 KiB bounce buffer)" \
+	"make -s -C tests/host bench-memcpy"
+if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench-memcpy 2>&1 | tee "$LOGDIR/host-memcpy.log"; then
+	status=1
+fi
+
+# --- 3, 4: guest -----------------------------------------------------------
+# cut NAME LOG: the lines of one table from a serial log.
+cut_table() {
+	tr -d '\r' < "$2" | sed -n "/^DBNIC-BENCH-BEGIN $1\$/,/^DBNIC-BENCH-END $1\$/p" |
+		sed '1d;$d'
+}
+
+guest_bench() {	# tag model-opts
+	local opts=$2 log=$LOGDIR/guest-$1.log rc=0 what load
+	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 1800
+		   --log "$log")
+	[ -n "$opts" ] && cmd+=(--dbnic-opts "$opts")
+	cmd+=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
+	      --add "$DBNIC_TOP/tests/guest/bench.sh:/dbnic/bench.sh")
+	[ -n "$USER_BENCH" ] && cmd+=(--add "$USER_BENCH:/dbnic/dbnic-bench")
+	cmd+=(-- "sh bench.sh $(printf '%q' "$PARAMS") $(printf '%q' "$USER_ARGS")")
+
+	log "guest run, timing model ${opts:-off} (log: $log)"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	"${cmd[@]}" || rc=$?
+	what="timing model ${opts:-off}"
+	local shown=("${cmd[@]}")
+	shown[0]=$(rel "${shown[0]}")
+
+	section "guest kernel: debugfs bench, $what" \
+		"$(printf '%q ' "${shown[@]}")" \
+		"# in the guest: cat /sys/kernel/debug/dbnic/<pci>/bench"
+	tr -d '\r' < "$log" | grep -m1 '^guest: ' || true
+	echo "host load average before the run: $load"
+	if ! cut_table kernel "$log" | grep -q .; then
+		echo "(no result; guest status $rc, log $log)"
+		tr -d '\r' < "$log" | tail -n 20
+		status=1
+		return
+	fi
+	cut_table kernel "$log"
+	if [ -n "$USER_BENCH" ]; then
+		section "guest user space: dbnic-bench, $what" \
+			"(same guest run) # in the guest: /dbnic/dbnic-bench $USER_ARGS"
+		if cut_table user "$log" | grep -q .; then
+			cut_table user "$log"
+		else
+			echo "(no result)"
+			status=1
+		fi
+	fi
+	if [ $rc -ne 0 ]; then
+		echo "(guest exited with status $rc; log $log)"
+		tr -d '\r' < "$log" | grep -A40 '^kernel log has warnings' || true
+		status=1
+	fi
+}
+
+guest_bench model-off ""
+n=0
+for model in $MODELS; do
+	n=$((n + 1))
+	guest_bench "model-on-$n" "$model"
+done
+
+log "logs: $LOGDIR"
+exit $status

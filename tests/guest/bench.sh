@@ -1,0 +1,51 @@
+# shellcheck shell=sh
+# Guest side of scripts/bench.sh (busybox sh, files in $DBNIC_DIR, /dbnic):
+# loads dbnic.ko, runs the kernel benchmark (debugfs "bench") and, when
+# dbnic-bench was added, the user-space one.  Each table is printed
+# between "DBNIC-BENCH-BEGIN <name>" and "DBNIC-BENCH-END <name>" lines,
+# for the host to cut out of the serial log.
+#
+#   sh bench.sh [KERNEL-PARAMS [USER-ARGS]]
+#
+# KERNEL-PARAMS is written to debugfs "bench" first (e.g. "iters=5000");
+# USER-ARGS are passed to dbnic-bench.
+DIR=${DBNIC_DIR:-/dbnic}
+rc=0
+
+if ! insmod "$DIR/dbnic.ko"; then
+	dmesg | tail -n 30
+	exit 1
+fi
+dbg=
+for d in /sys/kernel/debug/dbnic/0000:*; do
+	[ -d "$d" ] && { dbg=$d; break; }
+done
+if [ -z "$dbg" ] || [ ! -e "$dbg/bench" ]; then
+	echo "no debugfs bench file"
+	dmesg | tail -n 30
+	exit 1
+fi
+echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+
+if [ -n "${1:-}" ] && ! echo "$1" > "$dbg/bench"; then
+	echo "bad kernel benchmark parameters: $1"
+	exit 1
+fi
+echo "DBNIC-BENCH-BEGIN kernel"
+cat "$dbg/bench" || rc=1
+echo "DBNIC-BENCH-END kernel"
+
+if [ -x "$DIR/dbnic-bench" ]; then
+	echo "DBNIC-BENCH-BEGIN user"
+	# shellcheck disable=SC2086  # USER-ARGS are words
+	"$DIR/dbnic-bench" ${2:-} || rc=1
+	echo "DBNIC-BENCH-END user"
+fi
+
+# A benchmark that upset the kernel is not a result.
+if dmesg | grep -qE 'WARNING:|BUG:|Oops|soft lockup|hung task'; then
+	echo "kernel log has warnings:"
+	dmesg | grep -E -A5 'WARNING:|BUG:|Oops|soft lockup|hung task' | head -n 40
+	rc=1
+fi
+exit $rc

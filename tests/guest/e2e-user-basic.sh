@@ -1,0 +1,133 @@
+# End-to-end test of user-space submission (/dev/dbnic<N>, user/) on one
+# emulated dbnic.  Runs in the guest (busybox sh) with dbnic.ko, lib.sh
+# and dbnic-tool in $DBNIC_DIR (/dbnic): the device node, two processes
+# copying and filling at once through their own doorbell pages (ring,
+# priority and auto paths, data verified), mmap and fork rules, the
+# RLIMIT_MEMLOCK accounting of registrations, and that everything is
+# given back when the processes end.
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+TOOL=$DIR/dbnic-tool
+
+first() {
+	for p in "$@"; do
+		[ -e "$p" ] && { echo "$p"; return; }
+	done
+}
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$dbg/counters"; }
+# field FILE NAME: the word after NAME in FILE.
+field() { awk -v n="$2" '{ for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$1"; }
+users_field() { awk -v n="$1" '$1 == "device" { for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$dbg/users"; }
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$1" ]
+}
+# verdicts FILE: the tool's PASS/FAIL lines, one check each.
+verdicts() {
+	cat "$1"
+	while read -r verdict rest; do
+		case $verdict in
+		PASS) t_ok "$rest" ;;
+		FAIL) t_fail "$rest" "failed" ;;
+		esac
+	done < "$1"
+}
+# result NAME PID OUTPUT: the process's status as one check.
+result() {
+	if wait "$2"; then
+		t_ok "$1"
+	else
+		t_fail "$1" "exit $?: $(tail -n 5 "$3" | tr '\n' ' ')"
+	fi
+	cat "$3"
+}
+
+echo "== load"
+if ! insmod "$DIR/dbnic.ko"; then
+	t_fail "insmod dbnic.ko" "insmod failed"
+	dmesg | tail -n 30
+	t_done
+	exit 1
+fi
+t_ok "insmod dbnic.ko"
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "/dev/dbnic0 is a character device" test -c /dev/dbnic0
+t_check "debugfs users file" test -f "$dbg/users"
+dmesg | grep -i 'user-space submission'
+
+echo "== info"
+t_check "dbnic-tool info --qp" "$TOOL" info --qp
+"$TOOL" info --qp
+t_check "no context left after info" test "$(users_field contexts)" = 0
+
+echo "== two processes at once"
+"$TOOL" copy --size 256K --count 300 --depth 8 --path prio --verify \
+	--ids /tmp/a.ids > /tmp/a.out 2>&1 &
+pa=$!
+"$TOOL" copy --size 64K --count 800 --depth 16 --path ring --sges 5 \
+	--verify --ids /tmp/b.ids > /tmp/b.out 2>&1 &
+pb=$!
+"$TOOL" fill --size 128K --count 400 --depth 4 --path auto --sges 3 \
+	--verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+pc=$!
+wait_file /tmp/a.ids && wait_file /tmp/b.ids && wait_file /tmp/c.ids
+cat "$dbg/users"
+if [ "$(users_field contexts)" = 3 ]; then
+	t_ok "three contexts while running"
+else
+	t_fail "three contexts while running" "$(head -n 1 "$dbg/users")"
+fi
+result "copy through the priority area, verified" $pa /tmp/a.out
+result "copy through the ring, 5 SGEs, verified" $pb /tmp/b.out
+result "fill, auto path, verified" $pc /tmp/c.out
+ca=$(field /tmp/a.ids ctx) cb=$(field /tmp/b.ids ctx) cc=$(field /tmp/c.ids ctx)
+if [ -n "$ca" ] && [ "$ca" != "$cb" ] && [ "$cb" != "$cc" ] && [ "$ca" != "$cc" ]; then
+	t_ok "each process has its own context ($ca $cb $cc)"
+else
+	t_fail "each process has its own context" "'$ca' '$cb' '$cc'"
+fi
+np=$(sed -n 's/.*ran from prio \([0-9]*\),.*/\1/p' /tmp/a.out)
+if [ -n "$np" ] && [ "$np" -gt 0 ]; then t_ok "priority path ran ($np)"; else t_fail "priority path ran" "'$np'"; fi
+nr=$(sed -n 's/.*ran from prio \([0-9]*\),.*/\1/p' /tmp/b.out)
+if [ "$nr" = 0 ]; then t_ok "ring path only on the ring queue"; else t_fail "ring path only on the ring queue" "'$nr' ran from prio"; fi
+
+echo "== a large copy"
+t_check "copy 4 MiB x 8, 7 SGEs, verified" "$TOOL" copy --size 4M --count 8 \
+	--depth 2 --sges 7 --verify
+
+echo "== mmap, ioctl and fork rules"
+"$TOOL" copy --time 3 --size 16K --verify --ids /tmp/v.ids > /tmp/v.out 2>&1 &
+pv=$!
+wait_file /tmp/v.ids
+vq=$(field /tmp/v.ids qid)
+vk=$(field /tmp/v.ids dst_key)
+"$TOOL" evil --evil-mmap --evil-qid "$vq" --key "$vk" > /tmp/m.out 2>&1
+rc=$?
+cat /tmp/m.out
+verdicts /tmp/m.out
+if [ $rc -eq 0 ]; then t_ok "evil-mmap: all refused"; else t_fail "evil-mmap: all refused" "exit $rc"; fi
+result "victim of evil-mmap unaffected" $pv /tmp/v.out
+
+echo "== RLIMIT_MEMLOCK"
+"$TOOL" memlock > /tmp/l.out 2>&1
+rc=$?
+verdicts /tmp/l.out
+if [ $rc -eq 0 ]; then t_ok "memlock accounting"; else t_fail "memlock accounting" "exit $rc"; fi
+
+echo "== all given back"
+cat "$dbg/users"
+t_check "no context left" test "$(users_field contexts)" = 0
+t_check "no page pinned" test "$(users_field pinned_pages)" = 0
+cat "$dbg/counters"
+for c in db_not_owner access_fault cq_overflow; do
+	v=$(counter $c)
+	if [ "$v" = 0 ]; then t_ok "counter $c is 0"; else t_fail "counter $c is 0" "value '$v'"; fi
+done
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+t_check "/dev/dbnic0 removed" test ! -e /dev/dbnic0
+
+echo "== kernel log"
+dmesg | grep -i dbnic
+t_dmesg_clean "dmesg clean"
+t_done

@@ -1,0 +1,137 @@
+# End-to-end test: the device goes away under processes that have it open
+# and mapped.  Runs in the guest (busybox sh) with dbnic.ko, lib.sh and
+# dbnic-tool in $DBNIC_DIR (/dbnic).  rmmod is refused while a file is
+# open (module reference); unbinding the PCI device revokes the mappings:
+# a process busy posting gets SIGBUS, an idle one gets SIGBUS on its next
+# access and ENODEV from ioctls, and all close cleanly.  The device then
+# binds again and works; a copy running during a second unbind dies
+# without harm to the kernel.  The kernel log must stay clean.
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+TOOL=$DIR/dbnic-tool
+DRV=/sys/bus/pci/drivers/dbnic
+
+first() {
+	for p in "$@"; do
+		[ -e "$p" ] && { echo "$p"; return; }
+	done
+}
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$dbg/counters"; }
+# field FILE NAME: the word after NAME in FILE.
+field() { awk -v n="$2" '{ for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$1"; }
+users_field() { awk -v n="$1" '$1 == "device" { for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$dbg/users"; }
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -s "$1" ]
+}
+# verdicts FILE: the tool's PASS/FAIL lines, one check each.
+verdicts() {
+	cat "$1"
+	while read -r verdict rest; do
+		case $verdict in
+		PASS) t_ok "$rest" ;;
+		FAIL) t_fail "$rest" "failed" ;;
+		esac
+	done < "$1"
+}
+# result NAME PID OUTPUT: the process's status as one check.
+result() {
+	if wait "$2"; then
+		t_ok "$1"
+	else
+		t_fail "$1" "exit $?: $(tail -n 5 "$3" | tr '\n' ' ')"
+	fi
+	cat "$3"
+}
+
+# delta NAME BEFORE: how much a counter moved.
+delta() { echo $(( $(counter "$1") - $2 )); }
+# at_least NAME BEFORE MIN
+at_least() {
+	d=$(delta "$1" "$2")
+	if [ "$d" -ge "$3" ]; then
+		t_ok "counter $1 moved by $d (>= $3)"
+	else
+		t_fail "counter $1 moved by >= $3" "moved by $d"
+	fi
+}
+# attack NAME ARGS...: run the attacker; its checks, then its status.
+attack() {
+	name=$1
+	shift
+	"$TOOL" evil "$@" > /tmp/e.out 2>&1
+	rc=$?
+	verdicts /tmp/e.out
+	if [ $rc -eq 0 ]; then t_ok "$name: refused"; else t_fail "$name: refused" "exit $rc"; fi
+}
+
+echo "== load"
+if ! insmod "$DIR/dbnic.ko"; then
+	t_fail "insmod dbnic.ko" "insmod failed"
+	dmesg | tail -n 30
+	t_done
+	exit 1
+fi
+t_ok "insmod dbnic.ko"
+pci=$(basename "$(first "$DRV"/0000:*)")
+echo "device $pci"
+
+echo "== processes holding mappings"
+rm -f /tmp/go
+"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+p1=$!
+"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+p2=$!
+wait_file /tmp/h1.ids && wait_file /tmp/h2.ids
+cat /tmp/h1.ids /tmp/h2.ids
+sleep 0.5
+
+if rmmod dbnic 2>/dev/null; then
+	t_fail "rmmod refused while /dev/dbnic0 is open" "rmmod succeeded"
+else
+	t_ok "rmmod refused while /dev/dbnic0 is open"
+fi
+t_check "module still loaded" grep -q '^dbnic ' /proc/modules
+
+echo "== unbind under them"
+if echo "$pci" > "$DRV/unbind"; then t_ok "unbind with mapped users"; else t_fail "unbind with mapped users" "write failed"; fi
+t_check "/dev/dbnic0 gone" test ! -e /dev/dbnic0
+result "busy process: SIGBUS, then ENODEV" $p1 /tmp/h1.out
+touch /tmp/go
+result "idle process: SIGBUS on access, ENODEV from ioctl" $p2 /tmp/h2.out
+t_dmesg_clean "dmesg clean after unbind"
+
+echo "== bind again"
+if echo "$pci" > "$DRV/bind"; then t_ok "bind again"; else t_fail "bind again" "write failed"; fi
+t_check "/dev/dbnic0 back" test -c /dev/dbnic0
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "copy after rebind, verified" "$TOOL" copy --size 64K --count 200 --verify
+
+echo "== unbind during a copy"
+"$TOOL" copy --time 30 --size 256K --depth 8 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+pc=$!
+wait_file /tmp/c.ids
+sleep 1
+echo "$pci" > "$DRV/unbind"
+wait $pc
+rc=$?
+tail -n 3 /tmp/c.out
+# 128 + SIGBUS (7): killed by its first access to a revoked mapping.
+if [ $rc -eq 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+t_dmesg_clean "dmesg clean after the second unbind"
+echo "$pci" > "$DRV/bind"
+t_check "/dev/dbnic0 back again" test -c /dev/dbnic0
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "copy after the second rebind" "$TOOL" copy --size 64K --count 50 --path prio --verify
+
+echo "== unload"
+cat "$dbg/users"
+t_check "no context left" test "$(users_field contexts)" = 0
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if insmod "$DIR/dbnic.ko" && rmmod dbnic; then t_ok "insmod, rmmod again"; else t_fail "insmod, rmmod again" "failed"; fi
+
+echo "== kernel log"
+dmesg | grep -i dbnic | tail -n 30
+t_dmesg_clean "dmesg clean"
+t_done

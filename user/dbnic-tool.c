@@ -1,0 +1,1047 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * dbnic-tool: drive a dbnic device from user space through libdbnic.
+ *
+ *   dbnic-tool info  [--dev PATH] [--qp]
+ *   dbnic-tool copy  [--size N] [--count N | --time S] [--depth N]
+ *                    [--path ring|prio|auto] [--sges N] [--verify]
+ *                    [--ids FILE]
+ *   dbnic-tool fill  (as copy)
+ *   dbnic-tool evil  --evil-qid Q [--evil-cqn C]    ring another's queue
+ *   dbnic-tool evil  --evil-key [--key K --addr A]  unregistered / foreign
+ *   dbnic-tool evil  --torn                         torn priority writes
+ *   dbnic-tool evil  --evil-mmap [--evil-qid Q]     mappings and fork
+ *   dbnic-tool hold  [--busy | --wait-file F] [--ids FILE]
+ *   dbnic-tool memlock
+ *
+ * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
+ * what it expected, 1 otherwise, 2 on bad usage; "evil" modes expect the
+ * device or the driver to refuse each attack.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libdbnic.h"
+
+#define MAX_DEPTH	256
+#define POLL_TIMEOUT_S	10
+
+struct opts {
+	const char *dev;
+	const char *ids;
+	const char *wait_file;
+	size_t size;
+	unsigned long count;
+	double time;
+	unsigned int depth;
+	unsigned int sges;
+	unsigned int sq_log;
+	enum dbnic_upath path;
+	enum dbnic_upolicy policy;
+	int verify;
+	int busy;
+	int want_qp;
+	long evil_qid;
+	long evil_cqn;
+	int evil_key;
+	int torn;
+	int evil_mmap;
+	uint32_t key;
+	uint64_t addr;
+	unsigned int seed;
+	int quiet;
+};
+
+static int failures;
+
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s ", ok ? "PASS" : "FAIL");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "dbnic-tool: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; break;
+	case 'm': case 'M': v <<= 20; break;
+	case 'g': case 'G': v <<= 30; break;
+	case '\0': break;
+	default:
+		fprintf(stderr, "dbnic-tool: bad size '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void *alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	memset(p, 0, len);
+	return p;
+}
+
+/* Root in the guest: lift the memlock limit where the hard limit allows. */
+static void raise_memlock(void)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) && !getrlimit(RLIMIT_MEMLOCK, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+}
+
+static void open_dev(const struct opts *o, struct dbnic_handle *h)
+{
+	int ret = dbnic_open(h, o->dev);
+
+	if (ret)
+		die(o->dev ? o->dev : "/dev/dbnic0", ret);
+}
+
+static void make_qp(const struct opts *o, struct dbnic_handle *h,
+		    struct dbnic_qp *qp)
+{
+	int ret = dbnic_qp_create(h, qp, o->sq_log, o->policy);
+
+	if (ret)
+		die("create queue", ret);
+}
+
+static void reg(struct dbnic_handle *h, struct dbnic_umr *mr, void *p,
+		size_t len, uint32_t access)
+{
+	int ret = dbnic_mr_reg(h, mr, p, len, access);
+
+	if (ret)
+		die("register memory", ret);
+}
+
+/* Wait for one completion (busy polling). */
+static int wait_cqe(struct dbnic_qp *qp, struct dbnic_cqe *cqe, double timeout)
+{
+	double end = now_s() + timeout;
+
+	while (!dbnic_poll(qp, cqe, 1))
+		if (now_s() > end)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+static void write_ids(const struct opts *o, struct dbnic_handle *h,
+		      struct dbnic_qp *qp, struct dbnic_umr *src,
+		      struct dbnic_umr *dst)
+{
+	char line[256], tmp[512];
+	FILE *f;
+
+	snprintf(line, sizeof(line),
+		 "ctx %u qid %u cqn %u src_key %#x src_addr %#lx dst_key %#x dst_addr %#lx pid %d\n",
+		 h->info.ctx, qp->qid, qp->cqn, src->key,
+		 (unsigned long)(uintptr_t)src->addr, dst->key,
+		 (unsigned long)(uintptr_t)dst->addr, (int)getpid());
+	if (!o->quiet)
+		msg("%s", line);
+	if (!o->ids)
+		return;
+	/* Written whole, then renamed: a reader never sees half a line. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->ids);
+	f = fopen(tmp, "w");
+	if (!f)
+		die(tmp, errno);
+	fputs(line, f);
+	fclose(f);
+	if (rename(tmp, o->ids))
+		die("rename", errno);
+}
+
+/* ------------------------------------------------------------------ */
+/* info                                                                  */
+/* ------------------------------------------------------------------ */
+
+static int cmd_info(const struct opts *o)
+{
+	struct dbnic_handle h;
+	struct dbnic_qp qp;
+	struct dbnic_uinfo *i = &h.info;
+
+	open_dev(o, &h);
+	msg("ctx %u abi %u db_page %u db_size %u prio_size %u prio_slots %u features %#x max_xfer %u max_sge %u max_blocks %u max_log_ring %u max_qps %u max_mrs %u max_mr_bytes %llu\n",
+	    i->ctx, i->abi_version, i->db_page_size, i->db_size, i->prio_size,
+	    i->prio_slots, i->features, i->max_xfer, i->max_sge, i->max_blocks,
+	    i->max_log_ring, i->max_qps, i->max_mrs,
+	    (unsigned long long)i->max_mr_bytes);
+	if (o->want_qp) {
+		make_qp(o, &h, &qp);
+		msg("qid %u cqn %u sq_log %u cq_log %u stride %u prio_slot %d\n",
+		    qp.qid, qp.cqn, qp.sq_log, qp.cq_log, qp.stride,
+		    (int)qp.prio_slot);
+		dbnic_qp_destroy(&qp);
+	}
+	dbnic_close(&h);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* copy and fill                                                         */
+/* ------------------------------------------------------------------ */
+
+struct xfer {
+	const struct opts *o;
+	int fill;
+	struct dbnic_handle h;
+	struct dbnic_qp qp;
+	struct dbnic_umr src_mr;
+	struct dbnic_umr dst_mr;
+	uint8_t *src;		/* 2 * size: copies start at varying offsets */
+	uint8_t *dst;		/* depth slots of size */
+	unsigned int depth;
+	int busy[MAX_DEPTH];
+	size_t off[MAX_DEPTH];	/* source offset, or the fill pattern */
+	uint16_t slot_of[1u << DBNIC_LOG_RING_MAX];
+	unsigned long posted;
+	unsigned long done;
+	unsigned long prio_done;
+	unsigned long errors;
+	unsigned long bad_data;
+};
+
+static void xfer_setup(struct xfer *x)
+{
+	const struct opts *o = x->o;
+	uint64_t s = o->seed ? o->seed : (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	raise_memlock();
+	open_dev(o, &x->h);
+	make_qp(o, &x->h, &x->qp);
+	x->depth = o->depth;
+	if (x->depth > MAX_DEPTH)
+		x->depth = MAX_DEPTH;
+	if (x->depth > (1u << x->qp.sq_log))
+		x->depth = 1u << x->qp.sq_log;
+	x->src = alloc(2 * o->size);
+	x->dst = alloc(x->depth * o->size);
+	for (i = 0; i + 8 <= 2 * o->size; i += 8) {
+		uint64_t v = rng(&s);
+
+		memcpy(x->src + i, &v, 8);
+	}
+	reg(&x->h, &x->src_mr, x->src, 2 * o->size, 0);
+	reg(&x->h, &x->dst_mr, x->dst, x->depth * o->size, DBNIC_MR_LOCAL_WRITE);
+	write_ids(o, &x->h, &x->qp, &x->src_mr, &x->dst_mr);
+}
+
+/* Split [p, p + len) into n SGEs of the buffer with key. */
+static unsigned int split(struct dbnic_sge *sge, uint8_t *p, size_t len,
+			  unsigned int n, uint32_t key)
+{
+	size_t piece = (len + n - 1) / n;
+	unsigned int i = 0;
+
+	while (len) {
+		size_t l = len < piece ? len : piece;
+
+		dbnic_sge(&sge[i++], p, l, key);
+		p += l;
+		len -= l;
+	}
+	return i;
+}
+
+static int xfer_post(struct xfer *x, unsigned int slot)
+{
+	const struct opts *o = x->o;
+	struct dbnic_sge src[DBNIC_MAX_SGE], dst[DBNIC_MAX_SGE];
+	uint8_t *d = x->dst + slot * o->size;
+	struct dbnic_desc desc;
+	unsigned int nsrc, ndst;
+	int ret;
+
+	if (o->verify)
+		memset(d, 0xa5, o->size);
+	if (x->fill) {
+		x->off[slot] = (uint32_t)(x->posted * 0x9e3779b1u + 0x1234567u);
+		ndst = split(dst, d, o->size, o->sges, x->dst_mr.key);
+		ret = dbnic_build_fill(&desc, (uint32_t)x->off[slot], dst, ndst);
+	} else {
+		x->off[slot] = (x->posted * 64) % o->size;
+		nsrc = split(src, x->src + x->off[slot], o->size, o->sges,
+			     x->src_mr.key);
+		ndst = split(dst, d, o->size, 1, x->dst_mr.key);
+		ret = dbnic_build_copy(&desc, src, nsrc, dst, ndst);
+	}
+	if (ret)
+		return ret;
+	ret = dbnic_post(&x->qp, &desc, o->path);
+	if (ret < 0)
+		return ret;
+	x->slot_of[dbnic_ring_slot(le16toh(desc.hdr.index), x->qp.sq_log)] = slot;
+	x->busy[slot] = 1;
+	x->posted++;
+	return 0;
+}
+
+static void xfer_complete(struct xfer *x, const struct dbnic_cqe *c)
+{
+	const struct opts *o = x->o;
+	unsigned int slot = x->slot_of[dbnic_ring_slot(le16toh(c->index),
+						       x->qp.sq_log)];
+	uint8_t *d = x->dst + slot * o->size;
+	size_t i;
+
+	x->done++;
+	if (c->flags & DBNIC_CQE_F_PRIO)
+		x->prio_done++;
+	if (c->status != DBNIC_ST_OK || le32toh(c->byte_count) != o->size ||
+	    le16toh(c->qid) != x->qp.qid) {
+		if (x->errors++ < 5)
+			fprintf(stderr, "dbnic-tool: index %u: status %s bytes %u qid %u\n",
+				le16toh(c->index), dbnic_status_name(c->status),
+				le32toh(c->byte_count), le16toh(c->qid));
+	} else if (o->verify) {
+		int bad = 0;
+
+		if (x->fill) {
+			uint32_t pat = htole32((uint32_t)x->off[slot]);
+
+			for (i = 0; i + 4 <= o->size && !bad; i += 4)
+				bad = memcmp(d + i, &pat, 4) != 0;
+		} else {
+			bad = memcmp(d, x->src + x->off[slot], o->size) != 0;
+		}
+		if (bad && x->bad_data++ < 5)
+			fprintf(stderr, "dbnic-tool: index %u: data differs\n",
+				le16toh(c->index));
+	}
+	x->busy[slot] = 0;
+}
+
+/* Run until count operations or time seconds; Return: exit status. */
+static int xfer_run(struct xfer *x)
+{
+	const struct opts *o = x->o;
+	struct dbnic_cqe cqe[32];
+	double t0 = now_s(), last = t0, el;
+	unsigned long target = o->count;
+	unsigned int s;
+	int n, i;
+
+	for (;;) {
+		int stop = o->time > 0 ? now_s() - t0 >= o->time :
+					 x->posted >= target;
+
+		if (stop && x->done == x->posted)
+			break;
+		for (s = 0; !stop && s < x->depth; s++) {
+			int ret;
+
+			if (x->busy[s])
+				continue;
+			ret = xfer_post(x, s);
+			if (ret == -EAGAIN)
+				break;
+			if (ret < 0)
+				die("post", ret);
+			if (o->time <= 0 && x->posted >= target)
+				break;
+		}
+		n = dbnic_poll(&x->qp, cqe, 32);
+		for (i = 0; i < n; i++)
+			xfer_complete(x, &cqe[i]);
+		if (n)
+			last = now_s();
+		else if (now_s() - last > POLL_TIMEOUT_S)
+			die("no completion for 10 s", ETIMEDOUT);
+	}
+	el = now_s() - t0;
+	msg("%s: %lu ops of %zu bytes in %.3f s (%.1f MB/s), ring %llu prio %llu, ran from prio %lu, errors %lu, data errors %lu%s\n",
+	    x->fill ? "fill" : "copy", x->done, o->size, el,
+	    el > 0 ? x->done * (double)o->size / el / 1e6 : 0.0,
+	    (unsigned long long)x->qp.posted_ring,
+	    (unsigned long long)x->qp.posted_prio, x->prio_done, x->errors,
+	    x->bad_data, o->verify ? " (verified)" : "");
+	return x->errors || x->bad_data ? 1 : 0;
+}
+
+static int cmd_xfer(const struct opts *o, int fill)
+{
+	static struct xfer x;
+	int ret;
+
+	x.o = o;
+	x.fill = fill;
+	xfer_setup(&x);
+	ret = xfer_run(&x);
+	if (dbnic_mr_dereg(&x.h, &x.src_mr) || dbnic_mr_dereg(&x.h, &x.dst_mr) ||
+	    dbnic_qp_destroy(&x.qp)) {
+		fprintf(stderr, "dbnic-tool: teardown failed\n");
+		ret = 1;
+	}
+	dbnic_close(&x.h);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* evil                                                                  */
+/* ------------------------------------------------------------------ */
+
+/* After an attack: no CQE may arrive on our queue for a while. */
+static void expect_no_cqe(struct dbnic_qp *qp, const char *what)
+{
+	struct dbnic_cqe c;
+
+	check(wait_cqe(qp, &c, 0.2) == -ETIMEDOUT, "%s: no completion on own queue",
+	      what);
+}
+
+static void evil_qid(const struct opts *o, struct dbnic_handle *h,
+		     struct dbnic_qp *qp)
+{
+	uint32_t q = o->evil_qid;
+	struct dbnic_desc d;
+	struct dbnic_cqe c;
+
+	/* 1. DB_SQ naming the victim's queue, through our own page. */
+	dbnic_db_sq(h, q, 1);
+	dbnic_db_sq(h, q, 0x100);
+	msg("evil-qid: rang DB_SQ of queue %u twice through context %u\n", q,
+	    h->info.ctx);
+	/* 2. DB_CQ naming the victim's CQ. */
+	if (o->evil_cqn >= 0) {
+		dbnic_db_cq(h, o->evil_cqn, 0x40, 1);
+		msg("evil-qid: rang DB_CQ of CQ %ld\n", o->evil_cqn);
+	}
+	/* 3. A complete, checksummed priority descriptor naming it. */
+	if (h->prio) {
+		memset(&d, 0, sizeof(d));
+		d.hdr.opcode = DBNIC_OP_NOP;
+		d.hdr.flags = DBNIC_DESC_F_COMPLETION;
+		d.hdr.size = 1;
+		d.hdr.qid = htole16(q);
+		d.hdr.index = htole16(0);
+		d.hdr.csum = htole32(dbnic_desc_csum(&d, 8));
+		dbnic_prio_put(h, h->info.prio_slots - 1, &d, 0, 8);
+		msg("evil-qid: wrote a priority NOP for queue %u\n", q);
+	}
+	expect_no_cqe(qp, "evil-qid");
+	/* 4. Our ring, our doorbell, a descriptor that names the victim. */
+	memset(&d, 0, sizeof(d));
+	d.hdr.opcode = DBNIC_OP_NOP;
+	d.hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d.hdr.size = 1;
+	dbnic_ring_put(qp, &d, 0);
+	/* dbnic_ring_put() wrote our qid: overwrite it in the ring. */
+	((struct dbnic_desc_hdr *)(qp->sq + ((size_t)dbnic_ring_slot(qp->pi - 1, qp->sq_log) << qp->stride)))->qid = htole16(q);
+	dbnic_dma_wmb();
+	dbnic_db_sq(h, qp->qid, qp->pi);
+	check(!wait_cqe(qp, &c, POLL_TIMEOUT_S) && c.status == DBNIC_ST_BAD_DESC,
+	      "evil-qid: own-ring descriptor naming queue %u completes BAD_DESC (got %s)",
+	      q, dbnic_status_name(c.status));
+}
+
+/* Post one descriptor and expect status @want. */
+static void post_expect(struct dbnic_qp *qp, struct dbnic_desc *d,
+			unsigned int want, const char *what)
+{
+	struct dbnic_cqe c = { 0 };
+	int ret = dbnic_post(qp, d, DBNIC_UPATH_RING);
+
+	if (ret < 0) {
+		check(0, "%s: post failed: %s", what, strerror(-ret));
+		return;
+	}
+	ret = wait_cqe(qp, &c, POLL_TIMEOUT_S);
+	check(!ret && c.status == want, "%s: status %s (want %s)", what,
+	      ret ? "timeout" : dbnic_status_name(c.status),
+	      dbnic_status_name(want));
+}
+
+static int all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+static void evil_key(const struct opts *o, struct dbnic_handle *h,
+		     struct dbnic_qp *qp)
+{
+	size_t len = 64 << 10;
+	uint8_t *src = alloc(len), *dst = alloc(len), *ro = alloc(len);
+	struct dbnic_umr smr, dmr, romr;
+	struct dbnic_sge s, t;
+	struct dbnic_desc d;
+	uint32_t foreign = o->key ? o->key : 0x10001;
+	uint64_t faddr = o->addr ? o->addr : (uintptr_t)dst;
+
+	memset(src, 0x5a, len);
+	memset(dst, 0xee, len);
+	reg(h, &smr, src, len, 0);
+	reg(h, &dmr, dst, len, DBNIC_MR_LOCAL_WRITE);
+	reg(h, &romr, ro, len, 0);
+
+	/* Write into the victim's buffer with the victim's key. */
+	dbnic_sge(&s, src, 4096, smr.key);
+	dbnic_sge(&t, (void *)(uintptr_t)faddr, 4096, foreign);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: write through a foreign key");
+	/* Read the victim's buffer with the victim's key. */
+	dbnic_sge(&s, (void *)(uintptr_t)faddr, 4096, foreign);
+	dbnic_sge(&t, dst, 4096, dmr.key);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: read through a foreign key");
+	/* Own key, past the end of the registration. */
+	dbnic_sge(&s, src, 4096, smr.key);
+	dbnic_sge(&t, dst + len - 2048, 4096, dmr.key);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: past the registration");
+	/* Own key, memory before the registration. */
+	dbnic_sge(&s, src - 4096, 4096, smr.key);
+	dbnic_sge(&t, dst, 4096, dmr.key);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: before the registration");
+	/* Key 0: a raw DMA address, for privileged contexts only. */
+	dbnic_sge(&s, src, 4096, smr.key);
+	dbnic_sge(&t, (void *)(uintptr_t)0x100000, 4096, 0);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: key 0 (DMA address)");
+	/* A made-up key. */
+	dbnic_sge(&t, dst, 4096, 0x7fff0003);
+	dbnic_build_fill(&d, 0x11223344, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: made-up key");
+	/* A source-only registration as a destination. */
+	dbnic_sge(&s, src, 4096, smr.key);
+	dbnic_sge(&t, ro, 4096, romr.key);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: write to a read-only registration");
+	/* A key that was deregistered. */
+	dbnic_mr_dereg(h, &romr);
+	dbnic_sge(&t, ro, 4096, romr.key);
+	dbnic_build_fill(&d, 0x55667788, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_ACCESS, "evil-key: stale key");
+
+	check(all_bytes(dst, len, 0xee) && all_bytes(ro, len, 0),
+	      "evil-key: own buffers untouched");
+	/* And the same through the priority path, then a legal copy. */
+	if (dbnic_qp_has_prio(qp)) {
+		struct dbnic_cqe c;
+
+		dbnic_sge(&t, (void *)(uintptr_t)faddr, 4096, foreign);
+		dbnic_build_fill(&d, 0xdeadbeef, &t, 1);
+		dbnic_post(qp, &d, DBNIC_UPATH_PRIO);
+		check(!wait_cqe(qp, &c, POLL_TIMEOUT_S) && c.status == DBNIC_ST_ACCESS,
+		      "evil-key: priority fill through a foreign key: %s",
+		      dbnic_status_name(c.status));
+	}
+	dbnic_sge(&s, src, 4096, smr.key);
+	dbnic_sge(&t, dst, 4096, dmr.key);
+	dbnic_build_copy(&d, &s, 1, &t, 1);
+	post_expect(qp, &d, DBNIC_ST_OK, "evil-key: a legal copy still works");
+	check(all_bytes(dst, 4096, 0x5a), "evil-key: legal copy data");
+	dbnic_mr_dereg(h, &smr);
+	dbnic_mr_dereg(h, &dmr);
+}
+
+/*
+ * A 2-block COPY (5 SGEs) whose ring copy is complete; the priority copy
+ * is mangled by @mode.  The descriptor must run exactly once, from the
+ * ring, with the right data.
+ */
+static void torn_one(struct dbnic_handle *h, struct dbnic_qp *qp,
+		     const struct dbnic_umr *smr, const struct dbnic_umr *dmr,
+		     int mode, const char *what)
+{
+	uint8_t *src = smr->addr, *dst = dmr->addr;
+	struct dbnic_sge s[4], t;
+	struct dbnic_desc d, other;
+	struct dbnic_cqe c;
+	unsigned int slot = qp->prio_slot + qp->prio_next, i;
+	uint16_t index;
+	size_t len = 16384;
+
+	for (i = 0; i < len; i++)
+		src[i] = (uint8_t)(i * 7 + mode);
+	memset(dst, 0, len);
+	for (i = 0; i < 4; i++)
+		dbnic_sge(&s[i], src + i * 4096, 4096, smr->key);
+	dbnic_sge(&t, dst, len, dmr->key);
+	dbnic_build_copy(&d, s, 4, &t, 1);
+	index = dbnic_ring_put(qp, &d, 1);
+	qp->prio_next ^= 1;
+
+	switch (mode) {
+	case 0:	/* the first block only, then DB_SQ */
+		dbnic_prio_put(h, slot, &d, 0, 8);
+		dbnic_db_sq(h, qp->qid, qp->pi);
+		break;
+	case 1:	/* every word, one of them from another post: csum fails */
+		other = d;
+		other.sge[1].len = htole32(1234);
+		dbnic_prio_put(h, slot, &d, 0, 8);
+		dbnic_prio_put(h, slot, &other, 8, 8);
+		break;
+	default:	/* no header at all, then DB_SQ */
+		dbnic_prio_put(h, slot, &d, 2, 14);
+		dbnic_db_sq(h, qp->qid, qp->pi);
+		break;
+	}
+	check(!wait_cqe(qp, &c, POLL_TIMEOUT_S) && c.status == DBNIC_ST_OK &&
+	      le16toh(c.index) == index && !(c.flags & DBNIC_CQE_F_PRIO),
+	      "torn: %s: ran once from the ring (status %s, flags %#x)", what,
+	      dbnic_status_name(c.status), c.flags);
+	check(!memcmp(src, dst, len), "torn: %s: data", what);
+}
+
+static void evil_torn(struct dbnic_handle *h, struct dbnic_qp *qp)
+{
+	size_t len = 64 << 10;
+	struct dbnic_umr smr, dmr;
+	struct dbnic_cqe c;
+
+	if (!dbnic_qp_has_prio(qp)) {
+		check(0, "torn: the queue has no priority slots");
+		return;
+	}
+	reg(h, &smr, alloc(len), len, 0);
+	reg(h, &dmr, alloc(len), len, DBNIC_MR_LOCAL_WRITE);
+	torn_one(h, qp, &smr, &dmr, 0, "partial descriptor + DB_SQ");
+	torn_one(h, qp, &smr, &dmr, 1, "words of two posts");
+	torn_one(h, qp, &smr, &dmr, 2, "no header + DB_SQ");
+	/* Past the flush timeout, nothing runs a second time. */
+	usleep(50000);
+	check(wait_cqe(qp, &c, 0.2) == -ETIMEDOUT, "torn: no second completion");
+	dbnic_mr_dereg(h, &smr);
+	dbnic_mr_dereg(h, &dmr);
+}
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_sig;
+
+static void on_fault(int sig)
+{
+	fault_sig = sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+static void catch_faults(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Store to *p; Return: the signal it raised, or 0. */
+static int poke(volatile uint32_t *p)
+{
+	fault_sig = 0;
+	if (!sigsetjmp(fault_jmp, 1))
+		*p = 0;
+	return fault_sig;
+}
+
+static int peek(volatile const uint8_t *p)
+{
+	fault_sig = 0;
+	if (!sigsetjmp(fault_jmp, 1))
+		(void)*p;
+	return fault_sig;
+}
+
+static void try_map(int fd, size_t len, int prot, int flags, uint64_t off,
+		    int want, const char *what)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, (off_t)off);
+	int err = p == MAP_FAILED ? errno : 0;
+
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	check(err == want, "evil-mmap: %s: %s", what,
+	      err ? strerror(err) : "mapped");
+}
+
+static void evil_mmap(const struct opts *o, struct dbnic_handle *h,
+		      struct dbnic_qp *qp)
+{
+	struct dbnic_udestroy_qp dq = { 0 };
+	struct dbnic_udereg_mr dm = { 0 };
+	uint64_t window = 1ull << 22;
+	int st;
+	pid_t pid;
+
+	if (o->evil_qid >= 0) {
+		try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			(o->evil_qid + 1) * window, EINVAL,
+			"another context's send ring");
+		try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			(o->evil_qid + 1) * window + window / 2, EINVAL,
+			"another context's completion ring");
+		dq.qid = o->evil_qid;
+		check(ioctl(h->fd, DBNIC_IOC_DESTROY_QP, &dq) && errno == ENOENT,
+		      "evil-mmap: destroying another context's queue: ENOENT");
+	}
+	if (o->key) {
+		dm.key = o->key;
+		check(ioctl(h->fd, DBNIC_IOC_DEREG_MR, &dm) && errno == ENOENT,
+		      "evil-mmap: deregistering another context's key: ENOENT");
+	}
+	try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0, EINVAL,
+		"private doorbell mapping");
+	try_map(h->fd, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, 0, EINVAL,
+		"both halves in one mapping");
+	try_map(h->fd, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, 0, EINVAL,
+		"executable doorbell");
+	try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 0x2000, EINVAL,
+		"offset past the doorbell page");
+	try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		(qp->qid + 1) * window + 4096, EINVAL, "inside own ring");
+	try_map(h->fd, qp->sq_map + 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		(qp->qid + 1) * window, EINVAL, "longer than own ring");
+	try_map(h->fd, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		(qp->qid + 1) * window, 0, "own ring");
+
+	/* A child shares the file but not the mappings, nor the context. */
+	catch_faults();
+	pid = fork();
+	if (pid == 0) {
+		struct dbnic_uinfo info;
+		void *p;
+		int bad = 0;
+
+		if (!ioctl(h->fd, DBNIC_IOC_QUERY, &info) || errno != EPERM)
+			bad |= 1;
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, h->fd, 0);
+		if (p != MAP_FAILED || errno != EPERM)
+			bad |= 2;
+		if (poke(h->db) != SIGSEGV)
+			bad |= 4;
+		if (peek((volatile const uint8_t *)qp->cq) != SIGSEGV)
+			bad |= 8;
+		_exit(bad);
+	}
+	if (pid < 0)
+		die("fork", errno);
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "evil-mmap: a forked child gets EPERM and no mappings (%#x)",
+	      WIFEXITED(st) ? WEXITSTATUS(st) : 0x100 | WTERMSIG(st));
+}
+
+static int cmd_evil(const struct opts *o)
+{
+	struct dbnic_handle h;
+	struct dbnic_qp qp;
+
+	raise_memlock();
+	open_dev(o, &h);
+	make_qp(o, &h, &qp);
+	msg("evil: ctx %u qid %u cqn %u\n", h.info.ctx, qp.qid, qp.cqn);
+	if (o->evil_mmap)
+		evil_mmap(o, &h, &qp);
+	else if (o->evil_qid >= 0)
+		evil_qid(o, &h, &qp);
+	if (o->evil_key)
+		evil_key(o, &h, &qp);
+	if (o->torn)
+		evil_torn(&h, &qp);
+	dbnic_qp_destroy(&qp);
+	dbnic_close(&h);
+	msg("evil: %d failures\n", failures);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* hold: keep mappings while the device goes away                       */
+/* ------------------------------------------------------------------ */
+
+static int cmd_hold(const struct opts *o)
+{
+	static struct xfer x;
+	struct dbnic_uinfo info;
+	int sig, err;
+
+	x.o = o;
+	xfer_setup(&x);
+	catch_faults();
+	if (o->busy) {
+		struct dbnic_cqe cqe[16];
+		unsigned int s;
+		int i, n;
+
+		/* Post and poll until a mapping access faults. */
+		fault_sig = 0;
+		if (!sigsetjmp(fault_jmp, 1)) {
+			for (;;) {
+				for (s = 0; s < x.depth; s++)
+					if (!x.busy[s] && xfer_post(&x, s) == -EAGAIN)
+						break;
+				n = dbnic_poll(&x.qp, cqe, 16);
+				for (i = 0; i < n; i++)
+					xfer_complete(&x, &cqe[i]);
+			}
+		}
+		sig = fault_sig;
+		check(sig == SIGBUS, "hold: busy process faulted with %s after %lu ops",
+		      sig == SIGBUS ? "SIGBUS" : strsignal(sig), x.done);
+	} else {
+		while (access(o->wait_file, F_OK))
+			usleep(20000);
+		check(poke(x.h.db) == SIGBUS, "hold: doorbell store raises SIGBUS");
+		check(peek((volatile const uint8_t *)x.qp.cq) == SIGBUS,
+		      "hold: completion ring load raises SIGBUS");
+		check(peek(x.qp.sq) == SIGBUS, "hold: send ring load raises SIGBUS");
+	}
+	err = ioctl(x.h.fd, DBNIC_IOC_QUERY, &info) ? errno : 0;
+	check(err == ENODEV, "hold: ioctl after removal: %s",
+	      err ? strerror(err) : "succeeded");
+	check(x.errors == 0 && x.bad_data == 0,
+	      "hold: no bad completion before removal");
+	/* Unmap everything (no fault) and close: the driver frees the file. */
+	dbnic_close(&x.h);
+	check(1, "hold: closed");
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* memlock: pinned pages count against RLIMIT_MEMLOCK                   */
+/* ------------------------------------------------------------------ */
+
+static long vm_pin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int cmd_memlock(const struct opts *o)
+{
+	struct rlimit rl = { 256 << 10, 256 << 10 };
+	struct dbnic_handle h;
+	struct dbnic_umr a, b, c;
+	uint8_t *p = alloc(2 << 20);
+	int ret;
+
+	open_dev(o, &h);
+	/* Without CAP_IPC_LOCK (not root any more), a 256 KiB limit. */
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		die("drop privileges", errno);
+	check(vm_pin_kb() == 0, "memlock: VmPin 0 kB at start (%ld)", vm_pin_kb());
+	ret = dbnic_mr_reg(&h, &a, p, 1 << 20, DBNIC_MR_LOCAL_WRITE);
+	check(ret == -ENOMEM, "memlock: 1 MiB over a 256 KiB limit: %s",
+	      strerror(-ret));
+	ret = dbnic_mr_reg(&h, &a, p, 128 << 10, DBNIC_MR_LOCAL_WRITE);
+	check(!ret, "memlock: 128 KiB: %s", strerror(-ret));
+	check(vm_pin_kb() == 128, "memlock: VmPin 128 kB (%ld)", vm_pin_kb());
+	ret = dbnic_mr_reg(&h, &b, p + (512 << 10), 128 << 10, 0);
+	check(!ret, "memlock: another 128 KiB, at the limit: %s", strerror(-ret));
+	ret = dbnic_mr_reg(&h, &c, p + (1 << 20), 4096, 0);
+	check(ret == -ENOMEM, "memlock: one page past the limit: %s",
+	      strerror(-ret));
+	dbnic_mr_dereg(&h, &a);
+	dbnic_mr_dereg(&h, &b);
+	check(vm_pin_kb() == 0, "memlock: VmPin back to 0 kB (%ld)", vm_pin_kb());
+	ret = dbnic_mr_reg(&h, &a, p, 256 << 10, 0);
+	check(!ret, "memlock: 256 KiB after deregistering: %s", strerror(-ret));
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: dbnic-tool info|copy|fill|evil|hold|memlock [options]\n"
+		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
+		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
+		"  --qp  --seed N  --quiet\n"
+		"  evil: --evil-qid Q [--evil-cqn C]  --evil-key [--key K] [--addr A]\n"
+		"        --torn  --evil-mmap\n"
+		"  hold: --busy | --wait-file F\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dev", required_argument, NULL, 'D' },
+		{ "size", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "sges", required_argument, NULL, 'g' },
+		{ "sq-log", required_argument, NULL, 'l' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "ids", required_argument, NULL, 'i' },
+		{ "qp", no_argument, NULL, 'Q' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "evil-qid", required_argument, NULL, 'E' },
+		{ "evil-cqn", required_argument, NULL, 'C' },
+		{ "evil-key", no_argument, NULL, 'K' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "torn", no_argument, NULL, 'T' },
+		{ "evil-mmap", no_argument, NULL, 'M' },
+		{ "busy", no_argument, NULL, 'B' },
+		{ "wait-file", required_argument, NULL, 'W' },
+		{ }
+	};
+	struct opts o = {
+		.size = 64 << 10, .count = 100, .depth = 8, .sges = 1,
+		.sq_log = 8, .path = DBNIC_UPATH_AUTO,
+		.policy = DBNIC_UPOLICY_AUTO, .evil_qid = -1, .evil_cqn = -1,
+	};
+	const char *cmd;
+	int c;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'D': o.dev = optarg; break;
+		case 's': o.size = parse_size(optarg); break;
+		case 'n': o.count = strtoul(optarg, NULL, 0); break;
+		case 't': o.time = atof(optarg); break;
+		case 'd': o.depth = strtoul(optarg, NULL, 0); break;
+		case 'g': o.sges = strtoul(optarg, NULL, 0); break;
+		case 'l': o.sq_log = strtoul(optarg, NULL, 0); break;
+		case 'v': o.verify = 1; break;
+		case 'i': o.ids = optarg; break;
+		case 'Q': o.want_qp = 1; break;
+		case 'S': o.seed = strtoul(optarg, NULL, 0); break;
+		case 'q': o.quiet = 1; break;
+		case 'E': o.evil_qid = strtol(optarg, NULL, 0); break;
+		case 'C': o.evil_cqn = strtol(optarg, NULL, 0); break;
+		case 'K': o.evil_key = 1; break;
+		case 'k': o.key = strtoul(optarg, NULL, 0); break;
+		case 'a': o.addr = strtoull(optarg, NULL, 0); break;
+		case 'T': o.torn = 1; break;
+		case 'M': o.evil_mmap = 1; break;
+		case 'B': o.busy = 1; break;
+		case 'W': o.wait_file = optarg; break;
+		case 'p':
+			if (!strcmp(optarg, "ring")) {
+				o.path = DBNIC_UPATH_RING;
+				o.policy = DBNIC_UPOLICY_RING;
+			} else if (!strcmp(optarg, "prio")) {
+				o.path = DBNIC_UPATH_PRIO;
+				o.policy = DBNIC_UPOLICY_PRIO;
+			} else if (!strcmp(optarg, "auto")) {
+				o.path = DBNIC_UPATH_AUTO;
+				o.policy = DBNIC_UPOLICY_AUTO;
+			} else {
+				usage();
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!o.size || o.size > DBNIC_MAX_XFER || !o.depth || !o.sges ||
+	    o.sges > 7 || o.sq_log < 1 || o.sq_log > DBNIC_LOG_RING_MAX)
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (!strcmp(cmd, "info"))
+		return cmd_info(&o);
+	if (!strcmp(cmd, "copy"))
+		return cmd_xfer(&o, 0);
+	if (!strcmp(cmd, "fill"))
+		return cmd_xfer(&o, 1);
+	if (!strcmp(cmd, "evil")) {
+		if (o.evil_qid < 0 && !o.evil_key && !o.torn && !o.evil_mmap)
+			usage();
+		return cmd_evil(&o);
+	}
+	if (!strcmp(cmd, "hold")) {
+		if (!o.busy && !o.wait_file)
+			usage();
+		return cmd_hold(&o);
+	}
+	if (!strcmp(cmd, "memlock"))
+		return cmd_memlock(&o);
+	usage();
+	return 2;
+}
