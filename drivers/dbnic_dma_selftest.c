@@ -17,10 +17,15 @@
  *                destination
  *   terminate    64 memsets issued, then terminate_sync: the channel
  *                drains and takes the next transaction
+ *   error        a memcpy to a bus address with no memory behind it:
+ *                the device's error completion fails the transaction
+ *                (result and tx_status; the driver logs it), and the
+ *                channel goes on ("after error": fence again)
  *
  * Bytes the transfer must not touch are checked too.
  */
 
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
@@ -44,6 +49,7 @@
 #define DST_SMALL	SZ_64K		/* buffers of the small cases */
 #define DST_BIG		SZ_2M		/* buffer of memset_big */
 #define DST_TERMINATE	64
+#define DST_NOWHERE	BIT_ULL(46)	/* no RAM or BAR in the guest there */
 
 struct dst_buf {
 	void *cpu;
@@ -254,8 +260,8 @@ out:
 	kfree(sgl);
 }
 
-static void dst_fence(struct dst_ctx *c, struct dst_buf *src,
-		      struct dst_buf *dst)
+static void dst_fence(struct dst_ctx *c, const char *name,
+		      struct dst_buf *src, struct dst_buf *dst)
 {
 	const size_t half = dst->len / 2;
 	struct dma_async_tx_descriptor *a;
@@ -267,14 +273,14 @@ static void dst_fence(struct dst_ctx *c, struct dst_buf *src,
 	a = dmaengine_prep_dma_memcpy(c->chan, dst->dma, src->dma, half,
 				      DMA_PREP_FENCE | DMA_CTRL_ACK);
 	if (!a || dma_submit_error(dmaengine_submit(a))) {
-		dst_result(c, "fence", -EIO, -1);
+		dst_result(c, name, -EIO, -1);
 		return;
 	}
 	ret = dst_run(c, dmaengine_prep_dma_memcpy(c->chan, dst->dma + half,
 						   dst->dma, half,
 						   DMA_PREP_INTERRUPT |
 						   DMA_CTRL_ACK));
-	dst_result(c, "fence", ret,
+	dst_result(c, name, ret,
 		   ret ? -1 : dst_diff(dst->cpu + half, src->cpu, 0, half));
 }
 
@@ -306,6 +312,41 @@ static void dst_terminate(struct dst_ctx *c, struct dst_buf *b)
 		   ret ? -1 : dst_diff(b->cpu, NULL, 0x77, b->len));
 }
 
+static void dst_error(struct dst_ctx *c, struct dst_buf *src)
+{
+	struct dma_async_tx_descriptor *tx;
+	struct dst_wait w;
+	dma_cookie_t cookie;
+	enum dma_status st;
+
+	tx = dmaengine_prep_dma_memcpy(c->chan, DST_NOWHERE, src->dma, SZ_4K,
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
+	if (!tx) {
+		dst_result(c, "error", -EINVAL, -1);
+		return;
+	}
+	init_completion(&w.done);
+	w.result = DMA_TRANS_NOERROR;
+	tx->callback_result = dst_callback;
+	tx->callback_param = &w;
+	cookie = dmaengine_submit(tx);
+	dma_async_issue_pending(c->chan);
+	if (!wait_for_completion_timeout(&w.done,
+					 msecs_to_jiffies(DST_TIMEOUT_MS))) {
+		dmaengine_terminate_sync(c->chan);
+		dst_result(c, "error", -ETIMEDOUT, -1);
+		return;
+	}
+	st = dma_async_is_tx_complete(c->chan, cookie, NULL, NULL);
+	if (w.result == DMA_TRANS_NOERROR || st != DMA_ERROR) {
+		dst_log(c, "%s error: FAIL result %d status %d\n",
+			dma_chan_name(c->chan), w.result, st);
+		c->failed = true;
+		return;
+	}
+	dst_result(c, "error", 0, -1);
+}
+
 static void dst_channel(struct dst_ctx *c)
 {
 	struct dst_buf src = {}, dst = {}, big = {};
@@ -323,9 +364,14 @@ static void dst_channel(struct dst_ctx *c)
 			      SZ_32K);
 	}
 	if (dma_has_cap(DMA_MEMCPY, c->chan->device->cap_mask))
-		dst_fence(c, &src, &dst);
+		dst_fence(c, "fence", &src, &dst);
 	if (dma_has_cap(DMA_MEMSET, c->chan->device->cap_mask))
 		dst_terminate(c, &dst);
+	if (dma_has_cap(DMA_MEMCPY, c->chan->device->cap_mask)) {
+		dst_error(c, &src);
+		/* After the error, the channel still copies. */
+		dst_fence(c, "after error", &src, &dst);
+	}
 out:
 	dst_free(c, &big);
 	dst_free(c, &dst);

@@ -59,7 +59,7 @@ static u32 fake_db_sq(const struct fake_sq *f)
 
 static u8 *fake_slot(const struct fake_sq *f, unsigned int s)
 {
-	return f->page + 0x800 + s * 0x100;	/* datasheet section 3 */
+	return f->page + 0x1000 + s * 0x100;	/* datasheet section 3 */
 }
 
 static void *ring_slot(const struct fake_sq *f, u16 index)
@@ -537,7 +537,7 @@ static void post_prio_test(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, ring_slot(f, 7), slot, 128);
 	KUNIT_EXPECT_EQ(test, fake_db_sq(f), 0);
 	/* No other slot written. */
-	KUNIT_EXPECT_TRUE(test, all_zero(f->page + 0x800, 2 * 0x100));
+	KUNIT_EXPECT_TRUE(test, all_zero(f->page + 0x1000, 2 * 0x100));
 	KUNIT_EXPECT_TRUE(test, all_zero(fake_slot(f, 3), 5 * 0x100));
 }
 
@@ -556,10 +556,10 @@ static void post_prio_alternate_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, get_unaligned_le16(fake_slot(f, slots[i]) + 4),
 				i);
 	}
-	KUNIT_EXPECT_TRUE(test, all_zero(f->page + 0x800, 2 * 0x100));
+	KUNIT_EXPECT_TRUE(test, all_zero(f->page + 0x1000, 2 * 0x100));
 	KUNIT_EXPECT_TRUE(test, all_zero(fake_slot(f, 4), 4 * 0x100));
-	KUNIT_EXPECT_EQ(test, dbnic_prio_slot_addr(fake_iomem(f->page + 0x800), 3) -
-			fake_iomem(f->page), 0xb00);
+	KUNIT_EXPECT_EQ(test, dbnic_prio_slot_addr(fake_iomem(f->page + 0x1000), 3) -
+			fake_iomem(f->page), 0x1300);
 }
 
 /* The self-test's half-written priority copy: block 0 only, no DB_SQ. */
