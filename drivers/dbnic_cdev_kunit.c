@@ -221,13 +221,19 @@ static void mr_smallest_page_test(struct kunit *test)
 	static const struct fake_seg seg[] = { { 0x300000, 0x2000 } };
 	static const struct fake_seg big[] = { { 0x40000000, 0x200000 } };
 	static const struct fake_seg mid[] = { { 0x40080000, 0x101000 } };
+	static const struct fake_seg cross[] = { { 0x40bc0000, 0x101000 } };
 
 	/* 0x1000 bytes from offset 0x800: one 8 KiB page, two 4 KiB ones. */
 	check_list(test, seg, 1, 0x10000800, 0x1000, 13, 1);
 	/* 2 MiB aligned in both spaces: one 2 MiB page. */
 	check_list(test, big, 1, 0x7f4000000000, 0x200000, 21, 1);
-	/* 1 MiB + 4 KiB from its middle straddles 1 MiB: two 1 MiB pages. */
-	check_list(test, mid, 1, 0x7f4000080000, 0x101000, 20, 2);
+	/* 1 MiB + 4 KiB inside it: still one 2 MiB page. */
+	check_list(test, mid, 1, 0x7f4000080000, 0x101000, 21, 1);
+	/*
+	 * Congruent modulo 2 MiB only, across a 2 MiB boundary: two pages
+	 * of 2 MiB or of 1 MiB, so 1 MiB ones.
+	 */
+	check_list(test, cross, 1, 0x7f40001c0000, 0x101000, 20, 2);
 }
 
 static void mr_bad_sg_test(struct kunit *test)

@@ -28,7 +28,8 @@
  * close() (or the death of the process) destroys the context: its queues
  * and registrations go, pinned memory is released.  When the device goes
  * away (unbind, hot unplug) the mappings are revoked (further accesses
- * raise SIGBUS) and every ioctl fails with ENODEV; close the file.
+ * raise SIGBUS) and every ioctl fails with ENODEV; close the file.  The
+ * driver module cannot be unloaded while any such file is open.
  *
  * Completion queues are polled: arming one (DB_CQ with ARM) has no effect
  * visible to the process.

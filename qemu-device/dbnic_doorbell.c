@@ -58,6 +58,14 @@ static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 {
 	uint16_t ahead = dbnic_ring_used(pi, sq->ci);
 
+	if (ahead > dbnic_sq_size(sq) &&
+	    dbnic_ring_used(sq->pi, pi) <= dbnic_sq_size(sq)) {
+		/*
+		 * Behind the consumer: an old doorbell, e.g. the header of an
+		 * abandoned priority write flushed late.  Nothing to do.
+		 */
+		return;
+	}
 	if (ahead > dbnic_sq_size(sq)) {
 		/*
 		 * Past the ring: keep the queue as it was and tell the owner

@@ -55,8 +55,8 @@
 
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 
-ndbnic=0 dbnic_opts= logfile= timeout=300 mem=512 smp=2 shell=0 quiet=0
-script= append=
+ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
+script='' append=''
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.

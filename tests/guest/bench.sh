@@ -26,6 +26,9 @@ if [ -z "$dbg" ] || [ ! -e "$dbg/bench" ]; then
 	exit 1
 fi
 echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# Kernel messages on the console would land in the middle of the tables:
+# keep them in dmesg, which is checked at the end.
+echo 1 > /proc/sys/kernel/printk
 
 if [ -n "${1:-}" ] && ! echo "$1" > "$dbg/bench"; then
 	echo "bad kernel benchmark parameters: $1"

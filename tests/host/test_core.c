@@ -654,6 +654,33 @@ static void test_doorbell_past_ring(void)
 	fake_free(&f);
 }
 
+/* A doorbell behind the consumer index is old news, not an error. */
+static void test_doorbell_backwards_ignored(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	for (i = 0; i < 5; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+	}
+	fake_run(&f);
+	for (i = 0; i < 5; i++)
+		CHECK(cq_poll(&q, &cqe));
+	ring_doorbell(&q, 2);		/* behind: ignored */
+	ring_doorbell(&q, 5);		/* current: no-op */
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 5);
+	fake_free(&f);
+}
+
 static void test_bad_descriptors_complete_with_errors(void)
 {
 	struct fake f;
@@ -1169,6 +1196,7 @@ static const struct {
 	T(test_doorbell_and_prio_same_index_once),
 	T(test_foreign_doorbell_refused),
 	T(test_doorbell_past_ring),
+	T(test_doorbell_backwards_ignored),
 	T(test_bad_descriptors_complete_with_errors),
 	T(test_unprivileged_dma_address_denied),
 	T(test_cq_overflow_counted),
