@@ -19,4 +19,5 @@ esac
 
 exec "$DBNIC_TOP/scripts/run-guest.sh" --dbnic 1 --timeout 600 "${shell[@]}" \
 	--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko" \
+	--add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool" \
 	--script "$DBNIC_TOP/tests/guest/demo.sh"

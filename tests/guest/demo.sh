@@ -9,5 +9,7 @@ insmod /dbnic/dbnic.ko || exit 1
 dmesg | grep 'dbnic' | tail -n 3
 echo "== selftest: NOP and copy through the ring and the priority area"
 cat /sys/kernel/debug/dbnic/*/selftest
+echo "== user space: a process copies through its own doorbell page"
+/dbnic/dbnic-tool copy --size 64K --count 200 --path prio --verify
 echo "== device counters"
 cat /sys/kernel/debug/dbnic/*/counters
