@@ -10,12 +10,18 @@
  * through the priority area, at queue depth 1 and at a deep queue depth
  * (qd, 32 by default: that many descriptors kept outstanding).  A sample
  * is the time from just before dbnic_queue_post() to the completion
- * callback (ktime_get_ns()); the table gives their median and 99th
- * percentile, descriptors per second over the run, the mean CPU time of
- * the post call itself, the share that ran from the priority lane and the
- * device's priority fallbacks.  For the run the queue is in polling mode:
+ * callback (ktime_get_ns()); the table gives their minimum, median and
+ * 99th percentile, descriptors per second over the run, the median time
+ * of the post call itself, the share that ran from the priority lane and
+ * the device's priority fallbacks.  For the run the queue is in polling mode:
  * completions are reaped with dbnic_queue_reap(), without interrupts and
  * without a DB_CQ write per completion.
+ *
+ * Ring against priority, paired: at queue depth 1 the two paths' posts
+ * alternate in one run, and the median over pairs of (ring - priority)
+ * estimates what the priority path saves.  Under TCG on a shared host a
+ * row's median moves by more between runs than the timing model's
+ * round trip; pairs see the same conditions.
  *
  * Bandwidth: COPY of 4 KiB to 4 MiB between two coherent buffers, one
  * descriptor per copy (several if CAP_MAX_XFER is smaller), ring path, at
@@ -126,6 +132,7 @@ struct bench {
 /* One measured run: n descriptors, at most qd outstanding. */
 struct bench_case {
 	enum dbnic_path path;
+	bool alternate;		/* ring and priority posts take turns */
 	unsigned int qd;
 	unsigned int n;
 	u32 bytes;		/* per copy; 0: NOP */
@@ -228,7 +235,10 @@ static int bench_run(struct bench *b, const struct bench_case *c,
 	t0 = ktime_get_ns();
 	while (READ_ONCE(b->done) < c->n) {
 		struct bench_req *r = &b->reqs[posted % b->nreqs];
+		enum dbnic_path path = c->path;
 
+		if (c->alternate)
+			path = posted & 1 ? DBNIC_PATH_PRIO : DBNIC_PATH_RING;
 		if (posted < c->n && posted - READ_ONCE(b->done) < c->qd &&
 		    !READ_ONCE(r->busy)) {
 			ret = bench_build(b, c, posted, &d);
@@ -236,7 +246,7 @@ static int bench_run(struct bench *b, const struct bench_case *c,
 				break;
 			WRITE_ONCE(r->busy, true);
 			r->t_post = ktime_get_ns();
-			ret = dbnic_queue_post(b->q, &d, c->path, &r->req,
+			ret = dbnic_queue_post(b->q, &d, path, &r->req,
 					       &r->req.index);
 			t = ktime_get_ns();
 			if (!ret) {
@@ -282,7 +292,8 @@ static int bench_run(struct bench *b, const struct bench_case *c,
 	res->fallback = dbnic_read_counter(b->dd, DBNIC_CNT_PRIO_FALLBACK) -
 			fb0;
 	n = min(b->done, b->nlat);
-	if (n) {
+	/* Alternating runs keep the samples in order for bench_ab(). */
+	if (n && !c->alternate) {
 		sort(b->lat, n, sizeof(*b->lat), u64_cmp, NULL);
 		res->min = b->lat[0];
 		res->med = b->lat[n / 2];
@@ -394,6 +405,73 @@ static int bench_latency(struct bench *b)
 		}
 	}
 	return 0;
+}
+
+static int s64_cmp(const void *a, const void *b)
+{
+	s64 x = *(const s64 *)a, y = *(const s64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Ring against priority at queue depth 1, posts alternating in one run:
+ * both paths see the same host conditions, which on a busy host move a
+ * row's median more than the timing model's round trip does.  Sample 2i
+ * is a ring post, 2i + 1 the priority post after it; the median of their
+ * differences estimates what the priority path saves.
+ */
+static int bench_ab_row(struct bench *b, u32 bytes)
+{
+	struct bench_case c = {
+		.alternate = true, .qd = 1, .n = b->nlat & ~1u,
+		.bytes = bytes, .desc_bytes = bytes,
+	};
+	unsigned int i, pairs = c.n / 2;
+	/* post[] is free now: differences, then the priority samples. */
+	s64 *diff = (s64 *)b->post;
+	u64 *prio = b->post + pairs;
+	struct bench_result r;
+	char label[16];
+	int ret;
+
+	scnprintf(label, sizeof(label), "%-4s %5u", bytes ? "copy" : "nop",
+		  bytes);
+	if (!pairs)
+		return 0;
+	ret = bench_measure(b, &c, &r, label);
+	if (ret)
+		return ret == -ETIMEDOUT ? ret : 0;
+	for (i = 0; i < pairs; i++) {
+		prio[i] = b->lat[2 * i + 1];
+		diff[i] = (s64)(b->lat[2 * i] - prio[i]);
+	}
+	for (i = 0; i < pairs; i++)
+		b->lat[i] = b->lat[2 * i];
+	sort(b->lat, pairs, sizeof(*b->lat), u64_cmp, NULL);
+	sort(prio, pairs, sizeof(*prio), u64_cmp, NULL);
+	sort(diff, pairs, sizeof(*diff), s64_cmp, NULL);
+	bench_printf(b, "%s %9llu %9llu %10lld %5u\n", label,
+		     b->lat[pairs / 2], prio[pairs / 2], diff[pairs / 2],
+		     r.prio * 100 / pairs);
+	return 0;
+}
+
+static int bench_ab(struct bench *b)
+{
+	int ret;
+
+	if (!b->dd->prio)
+		return 0;
+	bench_printf(b, "\nring vs prio at qd 1, posts alternating in one run, %u pairs;\n",
+		     b->nlat / 2);
+	bench_printf(b, "saved_ns: median over pairs of ring minus the prio post after it\n");
+	bench_printf(b, "%-4s %5s %9s %9s %10s %5s\n", "op", "bytes",
+		     "ring_med", "prio_med", "saved_ns", "prio%");
+	ret = bench_ab_row(b, 0);
+	if (!ret && (b->dd->caps.features & DBNIC_FEAT_COPY))
+		ret = bench_ab_row(b, b->p.copy);
+	return ret;
 }
 
 static void bench_size_label(char *buf, size_t len, size_t bytes)
@@ -617,6 +695,8 @@ static char *bench_run_all(struct dbnic_dev *dd, size_t *len)
 	ret = 0;
 	if (b.p.lat)
 		ret = bench_latency(&b);
+	if (!ret && b.p.lat)
+		ret = bench_ab(&b);
 	if (!ret && b.p.bw) {
 		if (b.buf_bytes < ((size_t)b.p.max_kib << 10))
 			bench_printf(&b, "(buffers limited to %zu KiB)\n",

@@ -165,7 +165,9 @@ struct dbnic_sq {
 	struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
 	uint8_t lane_head;
 	uint8_t lane_len;
-	uint8_t prefetched;	/* timing model: fetched, not yet started */
+	/* Timing model: ring indices [from, to) came with the last fetch. */
+	uint16_t fetched_from;
+	uint16_t fetched_to;
 	struct dbnic_job job;
 };
 

@@ -435,17 +435,19 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
 		return true;
 	}
 	/*
-	 * Timing model: one round trip brings this descriptor and up to
-	 * DBNIC_CORE_PREFETCH - 1 more that are already announced.
+	 * Timing model: one round trip brings this descriptor and the ones
+	 * already announced after it, up to DBNIC_CORE_PREFETCH in all.
 	 */
-	if (sq->prefetched) {
-		sq->prefetched--;
+	if (index != sq->fetched_from &&
+	    dbnic_ring_used(index, sq->fetched_from) <
+	    dbnic_ring_used(sq->fetched_to, sq->fetched_from)) {
 		job_start(c, sq, qid, false, false);
 	} else {
-		uint16_t avail = dbnic_ring_used(sq->pi, sq->ci);
+		uint16_t avail = dbnic_ring_used(sq->pi, index);
 
-		sq->prefetched = avail < DBNIC_CORE_PREFETCH - 1 ?
-				 avail : DBNIC_CORE_PREFETCH - 1;
+		sq->fetched_from = index;
+		sq->fetched_to = index + (avail < DBNIC_CORE_PREFETCH ?
+					  avail : DBNIC_CORE_PREFETCH);
 		job_start(c, sq, qid, false, true);
 	}
 	return true;

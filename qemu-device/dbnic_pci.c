@@ -224,12 +224,17 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
 {
     DbnicState *s = opaque;
 
+    uint32_t in = addr & (DBNIC_DB_PAGE_SIZE - 1);
+
     dbnic_core_db_write(&s->core, addr, val, size);
-    if (s->mmio_cost_ns) {
+    if (s->mmio_cost_ns &&
+        (in < DBNIC_PRIO_OFFSET || in % DBNIC_DESC_BLOCK_SIZE == 0)) {
         /*
-         * Timing model: a posted write into the BAR costs the writing
-         * CPU this long, as crossing PCIe does; eight 8-byte priority
-         * stores cost eight times one doorbell.
+         * Timing model: a posted write costs the writing CPU this long.
+         * Write-combining hardware sends a 64-byte line as one write, so
+         * a priority line is charged once, at its first word; a doorbell
+         * once per write.  The wait holds the BQL, so it also delays the
+         * device's other work: an upper bound, not a precise model.
          */
         int64_t end = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) +
                       s->mmio_cost_ns;

@@ -10,7 +10,9 @@
  * A sample is the time from just before dbnic_post() to the dbnic_poll()
  * that returned its completion (CLOCK_MONOTONIC); completions returned by
  * one poll share its time.  dbnic_poll() writes DB_CQ whenever it found
- * completions, so that store is part of every cycle.
+ * completions, so that store is part of every cycle.  A last table
+ * compares the two paths at queue depth 1 with their posts alternating
+ * in one run, so that both see the same host conditions.
  *
  *   dbnic-bench [-d /dev/dbnic0] [-n iters] [-q qd] [-s copy-bytes]
  */
@@ -86,10 +88,16 @@ static int build(struct bench *b, uint32_t bytes, struct dbnic_desc *d)
 	return dbnic_build_copy(d, &src, 1, &dst, 1);
 }
 
-/* n descriptors, at most qd outstanding; 0 or a negative errno. */
+/*
+ * n descriptors, at most qd outstanding; 0 or a negative errno.  With
+ * path DBNIC_UPATH_AUTO, ring and priority posts alternate (and the
+ * samples stay in completion order, unsorted).
+ */
 static int run(struct bench *b, uint32_t bytes, enum dbnic_upath path,
 	       unsigned int qd, unsigned int n, struct result *r)
 {
+	const enum dbnic_upath mode = path;
+	int alternate = mode == DBNIC_UPATH_AUTO;
 	unsigned int mask = (1u << b->qp.sq_log) - 1;
 	unsigned int posted = 0, done = 0, i, k;
 	uint64_t t0, t, progress;
@@ -105,6 +113,9 @@ static int run(struct bench *b, uint32_t bytes, enum dbnic_upath path,
 			ret = build(b, bytes, &d);
 			if (ret)
 				return ret;
+			if (alternate)
+				path = posted & 1 ? DBNIC_UPATH_PRIO :
+						    DBNIC_UPATH_RING;
 			t = now_ns();
 			ret = dbnic_post(&b->qp, &d, path);
 			if (ret >= 0) {
@@ -130,12 +141,14 @@ static int run(struct bench *b, uint32_t bytes, enum dbnic_upath path,
 				r->bad_status = cqe[i].status;
 			if (cqe[i].flags & DBNIC_CQE_F_PRIO)
 				r->prio++;
-			else if (path == DBNIC_UPATH_PRIO)
+			else if (mode == DBNIC_UPATH_PRIO)
 				r->fallback++;
 			b->lat[done++] = t - b->t_post[slot];
 		}
 	}
 	r->ns = now_ns() - t0;
+	if (alternate)
+		return r->bad ? -EIO : 0;
 	qsort(b->lat, n, sizeof(*b->lat), u64_cmp);
 	qsort(b->post, n, sizeof(*b->post), u64_cmp);
 	r->min = b->lat[0];
@@ -179,6 +192,52 @@ static int row(struct bench *b, const struct params *p, uint32_t bytes,
 	       (unsigned long long)(r.ns ? p->iters * 1000000000ull / r.ns : 0),
 	       (unsigned long long)r.post_ns, r.prio * 100 / p->iters,
 	       r.fallback);
+	return 0;
+}
+
+static int s64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Ring against priority at queue depth 1, posts alternating in one run,
+ * as in the driver's bench: sample 2i is a ring post, 2i + 1 the priority
+ * post after it; saved_ns is the median of their differences.
+ */
+static int ab_row(struct bench *b, const struct params *p, uint32_t bytes)
+{
+	unsigned int i, n = p->iters & ~1u, pairs = n / 2;
+	int64_t *diff = (int64_t *)b->post;
+	uint64_t *prio = b->post + pairs;
+	struct result r;
+	int ret;
+
+	if (!pairs)
+		return 0;
+	ret = run(b, bytes, DBNIC_UPATH_AUTO, 1, n < WARMUP ? n : WARMUP, &r);
+	if (!ret)
+		ret = run(b, bytes, DBNIC_UPATH_AUTO, 1, n, &r);
+	if (ret) {
+		printf("%-4s %5u: %s\n", bytes ? "copy" : "nop", bytes,
+		       ret == -EIO ? "error completions" : strerror(-ret));
+		return ret == -ETIMEDOUT ? ret : 0;
+	}
+	for (i = 0; i < pairs; i++) {
+		prio[i] = b->lat[2 * i + 1];
+		diff[i] = (int64_t)(b->lat[2 * i] - prio[i]);
+	}
+	for (i = 0; i < pairs; i++)
+		b->lat[i] = b->lat[2 * i];
+	qsort(b->lat, pairs, sizeof(*b->lat), u64_cmp);
+	qsort(prio, pairs, sizeof(*prio), u64_cmp);
+	qsort(diff, pairs, sizeof(*diff), s64_cmp);
+	printf("%-4s %5u %9llu %9llu %10lld %5u\n", bytes ? "copy" : "nop",
+	       bytes, (unsigned long long)b->lat[pairs / 2],
+	       (unsigned long long)prio[pairs / 2], (long long)diff[pairs / 2],
+	       r.prio * 100 / pairs);
 	return 0;
 }
 
@@ -299,6 +358,17 @@ int main(int argc, char **argv)
 				ret = row(&b, &p, sizes[s], qds[qi],
 					  pi ? DBNIC_UPATH_PRIO :
 					       DBNIC_UPATH_RING);
+	}
+
+	if (!ret && dbnic_qp_has_prio(&b.qp)) {
+		printf("\nring vs prio at qd 1, posts alternating in one run, %u pairs;\n",
+		       p.iters / 2);
+		printf("saved_ns: median over pairs of ring minus the prio post after it\n");
+		printf("%-4s %5s %9s %9s %10s %5s\n", "op", "bytes", "ring_med",
+		       "prio_med", "saved_ns", "prio%");
+		ret = ab_row(&b, &p, 0);
+		if (!ret && (b.h.info.features & DBNIC_FEAT_COPY))
+			ret = ab_row(&b, &p, p.copy);
 	}
 
 	dbnic_mr_dereg(&b.h, &b.src);

@@ -1169,6 +1169,32 @@ static void test_timing_model(void)
 	fake_run(&f);
 	for (i = 0; i < DBNIC_CORE_PREFETCH; i++)
 		CHECK(cq_poll(&q, &cqe));	/* one round trip for all */
+
+	/*
+	 * A fetch covers what was announced then, not what comes later, and
+	 * slots of the priority lane are not fetched at all.
+	 */
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	fake_advance(&f, 5000);
+	fake_run(&f);
+	for (i = 0; i < 4; i++)
+		CHECK(cq_poll(&q, &cqe));
+	fake_advance(&f, 1000000);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));		/* pays its own round trip */
+	fake_advance(&f, 5000);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
 	fake_free(&f);
 }
 
