@@ -20,9 +20,9 @@
 
 void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector)
 {
-	dbnic_count(c, DBNIC_CNT_INTERRUPTS);
-	dbnic_tr(c, DBNIC_TR_IRQ, vector, 0, 0);
-	c->ops->irq(c->opaque, vector);
+    dbnic_count(c, DBNIC_CNT_INTERRUPTS);
+    dbnic_tr(c, DBNIC_TR_IRQ, vector, 0, 0);
+    c->ops->irq(c->opaque, vector);
 }
 
 /*
@@ -32,15 +32,16 @@ void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector)
  * acknowledges the cause.
  */
 void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
-			uint32_t ctx, uint32_t qid)
+                       uint32_t ctx, uint32_t qid)
 {
-	bool was_set = c->intr_cause & DBNIC_INTR_ERROR;
+    bool was_set = c->intr_cause & DBNIC_INTR_ERROR;
 
-	c->err = DBNIC_SET(DBNIC_ERR_CODE, code) | DBNIC_SET(DBNIC_ERR_CTX, ctx) |
-		 DBNIC_SET(DBNIC_ERR_QID, qid);
-	c->intr_cause |= DBNIC_INTR_ERROR;
-	if (!was_set)
-		dbnic_raise_irq(c, 0);
+    c->err = DBNIC_SET(DBNIC_ERR_CODE, code) | DBNIC_SET(DBNIC_ERR_CTX, ctx) |
+             DBNIC_SET(DBNIC_ERR_QID, qid);
+    c->intr_cause |= DBNIC_INTR_ERROR;
+    if (!was_set) {
+        dbnic_raise_irq(c, 0);
+    }
 }
 
 /*
@@ -49,32 +50,36 @@ void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
  */
 void dbnic_timer_arm(struct dbnic_core *c, uint64_t when)
 {
-	if (c->timer_at && c->timer_at <= when)
-		return;
-	c->timer_at = when;
-	c->ops->timer_mod(c->opaque, when);
+    if (c->timer_at && c->timer_at <= when) {
+        return;
+    }
+    c->timer_at = when;
+    c->ops->timer_mod(c->opaque, when);
 }
 
 void dbnic_core_timer(struct dbnic_core *c)
 {
-	c->timer_at = 0;
-	dbnic_prio_flush_expired(c);
-	if (c->cfg.dma_latency_ns)
-		c->ops->schedule(c->opaque);	/* waiting jobs may be due */
+    c->timer_at = 0;
+    dbnic_prio_flush_expired(c);
+    if (c->cfg.dma_latency_ns) {
+        c->ops->schedule(c->opaque); /* waiting jobs may be due */
+    }
 }
 
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid)
 {
-	if (qid >= c->cfg.max_sq || !c->sq[qid].in_use)
-		return NULL;
-	return &c->sq[qid];
+    if (qid >= c->cfg.max_sq || !c->sq[qid].in_use) {
+        return NULL;
+    }
+    return &c->sq[qid];
 }
 
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn)
 {
-	if (cqn >= c->cfg.max_cq || !c->cq[cqn].in_use)
-		return NULL;
-	return &c->cq[cqn];
+    if (cqn >= c->cfg.max_cq || !c->cq[cqn].in_use) {
+        return NULL;
+    }
+    return &c->cq[cqn];
 }
 
 /* ------------------------------------------------------------------ */
@@ -83,226 +88,246 @@ struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn)
 
 static void sq_destroy(struct dbnic_core *c, uint32_t qid)
 {
-	struct dbnic_sq *sq = &c->sq[qid];
-	struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
+    struct dbnic_sq *sq = &c->sq[qid];
+    struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
 
-	if (cq)
-		cq->users--;
-	memset(sq, 0, sizeof(*sq));
+    if (cq) {
+        cq->users--;
+    }
+    memset(sq, 0, sizeof(*sq));
 }
 
 static void ctx_destroy(struct dbnic_core *c, uint32_t ctx)
 {
-	uint32_t i;
+    uint32_t i;
 
-	for (i = 0; i < c->cfg.max_sq; i++)
-		if (c->sq[i].in_use && c->sq[i].ctx == ctx)
-			sq_destroy(c, i);
-	for (i = 0; i < c->cfg.max_cq; i++)
-		if (c->cq[i].in_use && c->cq[i].ctx == ctx)
-			memset(&c->cq[i], 0, sizeof(c->cq[i]));
-	for (i = 0; i < DBNIC_PRIO_SLOTS; i++)
-		dbnic_slot_clear(c, &c->ctx[ctx].slot[i]);
-	dbnic_mr_destroy_ctx(c, ctx);
-	memset(&c->ctx[ctx], 0, sizeof(c->ctx[ctx]));
+    for (i = 0; i < c->cfg.max_sq; i++) {
+        if (c->sq[i].in_use && c->sq[i].ctx == ctx) {
+            sq_destroy(c, i);
+        }
+    }
+    for (i = 0; i < c->cfg.max_cq; i++) {
+        if (c->cq[i].in_use && c->cq[i].ctx == ctx) {
+            memset(&c->cq[i], 0, sizeof(c->cq[i]));
+        }
+    }
+    for (i = 0; i < DBNIC_PRIO_SLOTS; i++) {
+        dbnic_slot_clear(c, &c->ctx[ctx].slot[i]);
+    }
+    dbnic_mr_destroy_ctx(c, ctx);
+    memset(&c->ctx[ctx], 0, sizeof(c->ctx[ctx]));
 }
 
 static uint8_t adm_create_ctx(struct dbnic_core *c,
-			      const struct dbnic_admin_cmd *cmd, uint32_t *res)
+                              const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
-	uint32_t flags = dbnic_le32(cmd->create_ctx.flags);
-	uint32_t i;
+    uint32_t flags = dbnic_le32(cmd->create_ctx.flags);
+    uint32_t i;
 
-	if (flags & ~DBNIC_CTX_F_PRIVILEGED)
-		return DBNIC_AST_BAD_PARAM;
-	for (i = 0; i < c->cfg.db_pages; i++) {
-		if (!c->ctx[i].in_use) {
-			memset(&c->ctx[i], 0, sizeof(c->ctx[i]));
-			c->ctx[i].in_use = true;
-			c->ctx[i].privileged = flags & DBNIC_CTX_F_PRIVILEGED;
-			*res = i;
-			return DBNIC_AST_OK;
-		}
-	}
-	return DBNIC_AST_NO_RESOURCE;
+    if (flags & ~DBNIC_CTX_F_PRIVILEGED) {
+        return DBNIC_AST_BAD_PARAM;
+    }
+    for (i = 0; i < c->cfg.db_pages; i++) {
+        if (!c->ctx[i].in_use) {
+            memset(&c->ctx[i], 0, sizeof(c->ctx[i]));
+            c->ctx[i].in_use = true;
+            c->ctx[i].privileged = flags & DBNIC_CTX_F_PRIVILEGED;
+            *res = i;
+            return DBNIC_AST_OK;
+        }
+    }
+    return DBNIC_AST_NO_RESOURCE;
 }
 
 static bool ctx_valid(const struct dbnic_core *c, uint32_t ctx)
 {
-	return ctx < c->cfg.db_pages && c->ctx[ctx].in_use;
+    return ctx < c->cfg.db_pages && c->ctx[ctx].in_use;
 }
 
 static uint8_t adm_create_cq(struct dbnic_core *c,
-			     const struct dbnic_admin_cmd *cmd, uint32_t *res)
+                             const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
-	uint64_t base = dbnic_le64(cmd->create_cq.base);
-	uint32_t ctx = dbnic_le32(cmd->create_cq.ctx);
-	uint8_t log = cmd->create_cq.log_size;
-	uint16_t vec = dbnic_le16(cmd->create_cq.msix_vector);
-	uint32_t i;
+    uint64_t base = dbnic_le64(cmd->create_cq.base);
+    uint32_t ctx = dbnic_le32(cmd->create_cq.ctx);
+    uint8_t log = cmd->create_cq.log_size;
+    uint16_t vec = dbnic_le16(cmd->create_cq.msix_vector);
+    uint32_t i;
 
-	if (!ctx_valid(c, ctx))
-		return DBNIC_AST_BAD_HANDLE;
-	if (!base || (base & (sizeof(struct dbnic_cqe) - 1)) ||
-	    log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
-	    vec >= c->cfg.msix_vectors)
-		return DBNIC_AST_BAD_PARAM;
-	for (i = 0; i < c->cfg.max_cq; i++) {
-		struct dbnic_cq *cq = &c->cq[i];
+    if (!ctx_valid(c, ctx)) {
+        return DBNIC_AST_BAD_HANDLE;
+    }
+    if (!base || (base & (sizeof(struct dbnic_cqe) - 1)) ||
+        log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
+        vec >= c->cfg.msix_vectors) {
+        return DBNIC_AST_BAD_PARAM;
+    }
+    for (i = 0; i < c->cfg.max_cq; i++) {
+        struct dbnic_cq *cq = &c->cq[i];
 
-		if (cq->in_use)
-			continue;
-		memset(cq, 0, sizeof(*cq));
-		cq->in_use = true;
-		cq->ctx = ctx;
-		cq->base = base;
-		cq->log_size = log;
-		cq->vector = vec;
-		*res = i;
-		return DBNIC_AST_OK;
-	}
-	return DBNIC_AST_NO_RESOURCE;
+        if (cq->in_use) {
+            continue;
+        }
+        memset(cq, 0, sizeof(*cq));
+        cq->in_use = true;
+        cq->ctx = ctx;
+        cq->base = base;
+        cq->log_size = log;
+        cq->vector = vec;
+        *res = i;
+        return DBNIC_AST_OK;
+    }
+    return DBNIC_AST_NO_RESOURCE;
 }
 
 static uint8_t adm_create_sq(struct dbnic_core *c,
-			     const struct dbnic_admin_cmd *cmd, uint32_t *res)
+                             const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
-	uint64_t base = dbnic_le64(cmd->create_sq.base);
-	uint32_t ctx = dbnic_le32(cmd->create_sq.ctx);
-	uint32_t cqn = dbnic_le32(cmd->create_sq.cqn);
-	uint8_t log = cmd->create_sq.log_size;
-	uint8_t stride = cmd->create_sq.log_stride;
-	struct dbnic_cq *cq;
-	uint32_t i;
+    uint64_t base = dbnic_le64(cmd->create_sq.base);
+    uint32_t ctx = dbnic_le32(cmd->create_sq.ctx);
+    uint32_t cqn = dbnic_le32(cmd->create_sq.cqn);
+    uint8_t log = cmd->create_sq.log_size;
+    uint8_t stride = cmd->create_sq.log_stride;
+    struct dbnic_cq *cq;
+    uint32_t i;
 
-	if (!ctx_valid(c, ctx))
-		return DBNIC_AST_BAD_HANDLE;
-	cq = dbnic_cq_get(c, cqn);
-	if (!cq)
-		return DBNIC_AST_BAD_HANDLE;
-	if (cq->ctx != ctx || !base || (base & (DBNIC_DESC_BLOCK_SIZE - 1)) ||
-	    log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
-	    stride < DBNIC_LOG_STRIDE_MIN || stride > DBNIC_LOG_STRIDE_MAX)
-		return DBNIC_AST_BAD_PARAM;
-	for (i = 0; i < c->cfg.max_sq; i++) {
-		struct dbnic_sq *sq = &c->sq[i];
+    if (!ctx_valid(c, ctx)) {
+        return DBNIC_AST_BAD_HANDLE;
+    }
+    cq = dbnic_cq_get(c, cqn);
+    if (!cq) {
+        return DBNIC_AST_BAD_HANDLE;
+    }
+    if (cq->ctx != ctx || !base || (base & (DBNIC_DESC_BLOCK_SIZE - 1)) ||
+        log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
+        stride < DBNIC_LOG_STRIDE_MIN || stride > DBNIC_LOG_STRIDE_MAX) {
+        return DBNIC_AST_BAD_PARAM;
+    }
+    for (i = 0; i < c->cfg.max_sq; i++) {
+        struct dbnic_sq *sq = &c->sq[i];
 
-		if (sq->in_use)
-			continue;
-		memset(sq, 0, sizeof(*sq));
-		sq->in_use = true;
-		sq->ctx = ctx;
-		sq->cqn = cqn;
-		sq->base = base;
-		sq->log_size = log;
-		sq->log_stride = stride;
-		cq->users++;
-		*res = i;
-		return DBNIC_AST_OK;
-	}
-	return DBNIC_AST_NO_RESOURCE;
+        if (sq->in_use) {
+            continue;
+        }
+        memset(sq, 0, sizeof(*sq));
+        sq->in_use = true;
+        sq->ctx = ctx;
+        sq->cqn = cqn;
+        sq->base = base;
+        sq->log_size = log;
+        sq->log_stride = stride;
+        cq->users++;
+        *res = i;
+        return DBNIC_AST_OK;
+    }
+    return DBNIC_AST_NO_RESOURCE;
 }
 
 static uint8_t adm_destroy(struct dbnic_core *c,
-			   const struct dbnic_admin_cmd *cmd)
+                           const struct dbnic_admin_cmd *cmd)
 {
-	uint32_t h = dbnic_le32(cmd->destroy.handle);
+    uint32_t h = dbnic_le32(cmd->destroy.handle);
 
-	switch (cmd->opcode) {
-	case DBNIC_ADM_DESTROY_CTX:
-		if (!ctx_valid(c, h))
-			return DBNIC_AST_BAD_HANDLE;
-		ctx_destroy(c, h);
-		return DBNIC_AST_OK;
-	case DBNIC_ADM_DESTROY_CQ:
-		if (!dbnic_cq_get(c, h))
-			return DBNIC_AST_BAD_HANDLE;
-		if (c->cq[h].users)
-			return DBNIC_AST_BUSY;
-		memset(&c->cq[h], 0, sizeof(c->cq[h]));
-		return DBNIC_AST_OK;
-	default: /* DBNIC_ADM_DESTROY_SQ */
-		if (!dbnic_sq_get(c, h))
-			return DBNIC_AST_BAD_HANDLE;
-		sq_destroy(c, h);
-		return DBNIC_AST_OK;
-	}
+    switch (cmd->opcode) {
+    case DBNIC_ADM_DESTROY_CTX:
+        if (!ctx_valid(c, h)) {
+            return DBNIC_AST_BAD_HANDLE;
+        }
+        ctx_destroy(c, h);
+        return DBNIC_AST_OK;
+    case DBNIC_ADM_DESTROY_CQ:
+        if (!dbnic_cq_get(c, h)) {
+            return DBNIC_AST_BAD_HANDLE;
+        }
+        if (c->cq[h].users) {
+            return DBNIC_AST_BUSY;
+        }
+        memset(&c->cq[h], 0, sizeof(c->cq[h]));
+        return DBNIC_AST_OK;
+    default: /* DBNIC_ADM_DESTROY_SQ */
+        if (!dbnic_sq_get(c, h)) {
+            return DBNIC_AST_BAD_HANDLE;
+        }
+        sq_destroy(c, h);
+        return DBNIC_AST_OK;
+    }
 }
 
 static uint8_t admin_exec(struct dbnic_core *c,
-			  const struct dbnic_admin_cmd *cmd, uint32_t *res)
+                          const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
-	switch (cmd->opcode) {
-	case DBNIC_ADM_CREATE_CTX:
-		return adm_create_ctx(c, cmd, res);
-	case DBNIC_ADM_CREATE_CQ:
-		return adm_create_cq(c, cmd, res);
-	case DBNIC_ADM_CREATE_SQ:
-		return adm_create_sq(c, cmd, res);
-	case DBNIC_ADM_DESTROY_CTX:
-	case DBNIC_ADM_DESTROY_CQ:
-	case DBNIC_ADM_DESTROY_SQ:
-		return adm_destroy(c, cmd);
-	case DBNIC_ADM_REG_MR:
-		return dbnic_mr_register(c, cmd, res);
-	case DBNIC_ADM_DEREG_MR:
-		return dbnic_mr_deregister(c, dbnic_le32(cmd->destroy.handle));
-	default:
-		return DBNIC_AST_BAD_OPCODE;
-	}
+    switch (cmd->opcode) {
+    case DBNIC_ADM_CREATE_CTX:
+        return adm_create_ctx(c, cmd, res);
+    case DBNIC_ADM_CREATE_CQ:
+        return adm_create_cq(c, cmd, res);
+    case DBNIC_ADM_CREATE_SQ:
+        return adm_create_sq(c, cmd, res);
+    case DBNIC_ADM_DESTROY_CTX:
+    case DBNIC_ADM_DESTROY_CQ:
+    case DBNIC_ADM_DESTROY_SQ:
+        return adm_destroy(c, cmd);
+    case DBNIC_ADM_REG_MR:
+        return dbnic_mr_register(c, cmd, res);
+    case DBNIC_ADM_DEREG_MR:
+        return dbnic_mr_deregister(c, dbnic_le32(cmd->destroy.handle));
+    default:
+        return DBNIC_AST_BAD_OPCODE;
+    }
 }
 
 static void admin_fatal(struct dbnic_core *c)
 {
-	c->status |= DBNIC_STATUS_FATAL;
-	dbnic_async_error(c, DBNIC_AERR_ADMIN, 0, 0);
+    c->status |= DBNIC_STATUS_FATAL;
+    dbnic_async_error(c, DBNIC_AERR_ADMIN, 0, 0);
 }
 
 void dbnic_run_admin(struct dbnic_core *c)
 {
-	unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
-	bool posted = false;
+    unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
+    bool posted = false;
 
-	if (c->status & DBNIC_STATUS_FATAL)
-		return;
-	while (c->aq_ci != c->aq_pi) {
-		struct dbnic_admin_cmd cmd;
-		struct dbnic_admin_cqe cqe;
-		uint32_t res = 0;
-		uint64_t addr;
+    if (c->status & DBNIC_STATUS_FATAL) {
+        return;
+    }
+    while (c->aq_ci != c->aq_pi) {
+        struct dbnic_admin_cmd cmd;
+        struct dbnic_admin_cqe cqe;
+        uint32_t res = 0;
+        uint64_t addr;
 
-		addr = c->aq_sq_base +
-		       (uint64_t)dbnic_ring_slot(c->aq_ci, log) * sizeof(cmd);
-		if (c->ops->dma_read(c->opaque, addr, &cmd, sizeof(cmd))) {
-			admin_fatal(c);
-			return;
-		}
-		c->aq_ci++;
-		memset(&cqe, 0, sizeof(cqe));
-		cqe.status = admin_exec(c, &cmd, &res);
-		cqe.result = dbnic_le32(res);
-		cqe.cmd_id = cmd.cmd_id;
-		cqe.sq_head = dbnic_le16(c->aq_ci);
-		cqe.flags = dbnic_cq_phase(c->aq_cq_pi, log) ? DBNIC_CQE_F_PHASE : 0;
-		dbnic_count(c, DBNIC_CNT_ADMIN_CMDS);
-		dbnic_tr(c, DBNIC_TR_ADMIN, cmd.opcode, cqe.status, res);
+        addr = c->aq_sq_base +
+               (uint64_t)dbnic_ring_slot(c->aq_ci, log) * sizeof(cmd);
+        if (c->ops->dma_read(c->opaque, addr, &cmd, sizeof(cmd))) {
+            admin_fatal(c);
+            return;
+        }
+        c->aq_ci++;
+        memset(&cqe, 0, sizeof(cqe));
+        cqe.status = admin_exec(c, &cmd, &res);
+        cqe.result = dbnic_le32(res);
+        cqe.cmd_id = cmd.cmd_id;
+        cqe.sq_head = dbnic_le16(c->aq_ci);
+        cqe.flags = dbnic_cq_phase(c->aq_cq_pi, log) ? DBNIC_CQE_F_PHASE : 0;
+        dbnic_count(c, DBNIC_CNT_ADMIN_CMDS);
+        dbnic_tr(c, DBNIC_TR_ADMIN, cmd.opcode, cqe.status, res);
 
-		addr = c->aq_cq_base +
-		       (uint64_t)dbnic_ring_slot(c->aq_cq_pi, log) * sizeof(cqe);
-		if (dbnic_write_cqe(c, addr, &cqe)) {
-			admin_fatal(c);
-			return;
-		}
-		c->aq_cq_pi++;
-		posted = true;
-	}
-	if (posted) {
-		bool was_set = c->intr_cause & DBNIC_INTR_ADMIN;
+        addr = c->aq_cq_base +
+               (uint64_t)dbnic_ring_slot(c->aq_cq_pi, log) * sizeof(cqe);
+        if (dbnic_write_cqe(c, addr, &cqe)) {
+            admin_fatal(c);
+            return;
+        }
+        c->aq_cq_pi++;
+        posted = true;
+    }
+    if (posted) {
+        bool was_set = c->intr_cause & DBNIC_INTR_ADMIN;
 
-		c->intr_cause |= DBNIC_INTR_ADMIN;
-		if (!was_set)
-			dbnic_raise_irq(c, 0);
-	}
+        c->intr_cause |= DBNIC_INTR_ADMIN;
+        if (!was_set) {
+            dbnic_raise_irq(c, 0);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -311,182 +336,187 @@ void dbnic_run_admin(struct dbnic_core *c)
 
 static void destroy_all(struct dbnic_core *c)
 {
-	uint32_t i;
+    uint32_t i;
 
-	for (i = 0; i < c->cfg.db_pages; i++)
-		ctx_destroy(c, i);
-	c->prio_partial = 0;
-	c->timer_at = 0;
-	c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
-	c->rr_next = 0;
+    for (i = 0; i < c->cfg.db_pages; i++) {
+        ctx_destroy(c, i);
+    }
+    c->prio_partial = 0;
+    c->timer_at = 0;
+    c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
+    c->rr_next = 0;
 }
 
 void dbnic_core_reset(struct dbnic_core *c)
 {
-	destroy_all(c);
-	c->ctrl = 0;
-	c->status = 0;
-	c->intr_cause = 0;
-	c->err = 0;
-	c->aq_sq_base = 0;
-	c->aq_cq_base = 0;
-	c->aq_cfg = 0;
-	memset(c->counters, 0, sizeof(c->counters));
+    destroy_all(c);
+    c->ctrl = 0;
+    c->status = 0;
+    c->intr_cause = 0;
+    c->err = 0;
+    c->aq_sq_base = 0;
+    c->aq_cq_base = 0;
+    c->aq_cfg = 0;
+    memset(c->counters, 0, sizeof(c->counters));
 }
 
 static void write_ctrl(struct dbnic_core *c, uint32_t val)
 {
-	unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
+    unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
 
-	if (val & DBNIC_CTRL_RESET) {
-		dbnic_core_reset(c);
-		return;
-	}
-	if ((val & DBNIC_CTRL_ENABLE) && !(c->ctrl & DBNIC_CTRL_ENABLE)) {
-		c->ctrl = DBNIC_CTRL_ENABLE;
-		if (log < 1 || log > DBNIC_AQ_LOG_SIZE_MAX ||
-		    !c->aq_sq_base || !c->aq_cq_base ||
-		    (c->aq_sq_base & (DBNIC_ADMIN_CMD_SIZE - 1)) ||
-		    (c->aq_cq_base & (sizeof(struct dbnic_admin_cqe) - 1))) {
-			admin_fatal(c);
-			return;
-		}
-		c->status = DBNIC_STATUS_READY;
-	} else if (!(val & DBNIC_CTRL_ENABLE) && (c->ctrl & DBNIC_CTRL_ENABLE)) {
-		destroy_all(c);
-		c->ctrl = 0;
-		c->status = 0;
-	}
+    if (val & DBNIC_CTRL_RESET) {
+        dbnic_core_reset(c);
+        return;
+    }
+    if ((val & DBNIC_CTRL_ENABLE) && !(c->ctrl & DBNIC_CTRL_ENABLE)) {
+        c->ctrl = DBNIC_CTRL_ENABLE;
+        if (log < 1 || log > DBNIC_AQ_LOG_SIZE_MAX || !c->aq_sq_base ||
+            !c->aq_cq_base || (c->aq_sq_base & (DBNIC_ADMIN_CMD_SIZE - 1)) ||
+            (c->aq_cq_base & (sizeof(struct dbnic_admin_cqe) - 1))) {
+            admin_fatal(c);
+            return;
+        }
+        c->status = DBNIC_STATUS_READY;
+    } else if (!(val & DBNIC_CTRL_ENABLE) && (c->ctrl & DBNIC_CTRL_ENABLE)) {
+        destroy_all(c);
+        c->ctrl = 0;
+        c->status = 0;
+    }
 }
 
 static uint32_t cap_reg(const struct dbnic_core *c, uint64_t off)
 {
-	switch (off) {
-	case DBNIC_REG_ID:
-		return DBNIC_ID_MAGIC;
-	case DBNIC_REG_VERSION:
-		return DBNIC_VERSION;
-	case DBNIC_REG_CAP_QUEUES:
-		return DBNIC_SET(DBNIC_CAPQ_MAX_SQ, c->cfg.max_sq) |
-		       DBNIC_SET(DBNIC_CAPQ_MAX_CQ, c->cfg.max_cq);
-	case DBNIC_REG_CAP_DB:
-		return DBNIC_SET(DBNIC_CAPDB_PAGES, c->cfg.db_pages) |
-		       DBNIC_SET(DBNIC_CAPDB_PAGE_SHIFT, DBNIC_DB_PAGE_SHIFT) |
-		       DBNIC_SET(DBNIC_CAPDB_PRIO_SLOTS, DBNIC_PRIO_SLOTS);
-	case DBNIC_REG_CAP_LIMITS:
-		return DBNIC_SET(DBNIC_CAPL_LOG_RING, DBNIC_LOG_RING_MAX) |
-		       DBNIC_SET(DBNIC_CAPL_MAX_BLOCKS, DBNIC_DESC_MAX_BLOCKS) |
-		       DBNIC_SET(DBNIC_CAPL_MAX_SGE, DBNIC_MAX_SGE) |
-		       DBNIC_SET(DBNIC_CAPL_MSIX, c->cfg.msix_vectors);
-	case DBNIC_REG_CAP_FEATURES:
-		return DBNIC_FEAT_PRIORITY | DBNIC_FEAT_COPY | DBNIC_FEAT_FILL |
-		       DBNIC_FEAT_COMPARE;
-	case DBNIC_REG_CAP_MAX_XFER:
-		return DBNIC_MAX_XFER;
-	case DBNIC_REG_CAP_MRS:
-		return c->cfg.max_mr;
-	}
-	return 0;
+    switch (off) {
+    case DBNIC_REG_ID:
+        return DBNIC_ID_MAGIC;
+    case DBNIC_REG_VERSION:
+        return DBNIC_VERSION;
+    case DBNIC_REG_CAP_QUEUES:
+        return DBNIC_SET(DBNIC_CAPQ_MAX_SQ, c->cfg.max_sq) |
+               DBNIC_SET(DBNIC_CAPQ_MAX_CQ, c->cfg.max_cq);
+    case DBNIC_REG_CAP_DB:
+        return DBNIC_SET(DBNIC_CAPDB_PAGES, c->cfg.db_pages) |
+               DBNIC_SET(DBNIC_CAPDB_PAGE_SHIFT, DBNIC_DB_PAGE_SHIFT) |
+               DBNIC_SET(DBNIC_CAPDB_PRIO_SLOTS, DBNIC_PRIO_SLOTS);
+    case DBNIC_REG_CAP_LIMITS:
+        return DBNIC_SET(DBNIC_CAPL_LOG_RING, DBNIC_LOG_RING_MAX) |
+               DBNIC_SET(DBNIC_CAPL_MAX_BLOCKS, DBNIC_DESC_MAX_BLOCKS) |
+               DBNIC_SET(DBNIC_CAPL_MAX_SGE, DBNIC_MAX_SGE) |
+               DBNIC_SET(DBNIC_CAPL_MSIX, c->cfg.msix_vectors);
+    case DBNIC_REG_CAP_FEATURES:
+        return DBNIC_FEAT_PRIORITY | DBNIC_FEAT_COPY | DBNIC_FEAT_FILL |
+               DBNIC_FEAT_COMPARE;
+    case DBNIC_REG_CAP_MAX_XFER:
+        return DBNIC_MAX_XFER;
+    case DBNIC_REG_CAP_MRS:
+        return c->cfg.max_mr;
+    }
+    return 0;
 }
 
 uint64_t dbnic_core_ctrl_read(struct dbnic_core *c, uint64_t off,
-			      unsigned int size)
+                              unsigned int size)
 {
-	uint64_t v = 0;
-	uint32_t reg = off & ~7ull;
+    uint64_t v = 0;
+    uint32_t reg = off & ~7ull;
 
-	if ((size != 4 && size != 8) || (off & (size - 1)) ||
-	    off >= DBNIC_CTRL_BAR_SIZE)
-		return 0;
+    if ((size != 4 && size != 8) || (off & (size - 1)) ||
+        off >= DBNIC_CTRL_BAR_SIZE) {
+        return 0;
+    }
 
-	if (off >= DBNIC_REG_COUNTERS &&
-	    off < DBNIC_REG_COUNTER(DBNIC_CNT_NUM)) {
-		v = c->counters[(off - DBNIC_REG_COUNTERS) / 8];
-		return size == 8 ? v : (uint32_t)(v >> (off & 4 ? 32 : 0));
-	}
-	switch (reg) {
-	case DBNIC_REG_AQ_SQ_BASE:
-		v = c->aq_sq_base;
-		break;
-	case DBNIC_REG_AQ_CQ_BASE:
-		v = c->aq_cq_base;
-		break;
-	default:
-		if (size != 4)
-			return 0;
-		switch (off) {
-		case DBNIC_REG_CTRL:
-			return c->ctrl;
-		case DBNIC_REG_STATUS:
-			return c->status;
-		case DBNIC_REG_INTR_CAUSE:
-			return c->intr_cause;
-		case DBNIC_REG_ERR:
-			v = c->err;
-			c->err = 0;
-			return v;
-		case DBNIC_REG_AQ_CFG:
-			return c->aq_cfg;
-		default:
-			return cap_reg(c, off);
-		}
-	}
-	return size == 8 ? v : (uint32_t)(v >> (off & 4 ? 32 : 0));
+    if (off >= DBNIC_REG_COUNTERS && off < DBNIC_REG_COUNTER(DBNIC_CNT_NUM)) {
+        v = c->counters[(off - DBNIC_REG_COUNTERS) / 8];
+        return size == 8 ? v : (uint32_t)(v >> (off & 4 ? 32 : 0));
+    }
+    switch (reg) {
+    case DBNIC_REG_AQ_SQ_BASE:
+        v = c->aq_sq_base;
+        break;
+    case DBNIC_REG_AQ_CQ_BASE:
+        v = c->aq_cq_base;
+        break;
+    default:
+        if (size != 4) {
+            return 0;
+        }
+        switch (off) {
+        case DBNIC_REG_CTRL:
+            return c->ctrl;
+        case DBNIC_REG_STATUS:
+            return c->status;
+        case DBNIC_REG_INTR_CAUSE:
+            return c->intr_cause;
+        case DBNIC_REG_ERR:
+            v = c->err;
+            c->err = 0;
+            return v;
+        case DBNIC_REG_AQ_CFG:
+            return c->aq_cfg;
+        default:
+            return cap_reg(c, off);
+        }
+    }
+    return size == 8 ? v : (uint32_t)(v >> (off & 4 ? 32 : 0));
 }
 
 /* Update the 4 or 8 bytes of a 64-bit register that a write covers. */
 static void write64_part(uint64_t *reg, uint64_t off, uint64_t val,
-			 unsigned int size)
+                         unsigned int size)
 {
-	if (size == 8)
-		*reg = val;
-	else if (off & 4)
-		*reg = (*reg & 0xffffffffull) | (val << 32);
-	else
-		*reg = (*reg & ~0xffffffffull) | (uint32_t)val;
+    if (size == 8) {
+        *reg = val;
+    } else if (off & 4) {
+        *reg = (*reg & 0xffffffffull) | (val << 32);
+    } else {
+        *reg = (*reg & ~0xffffffffull) | (uint32_t)val;
+    }
 }
 
 void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
-			   unsigned int size)
+                           unsigned int size)
 {
-	if ((size != 4 && size != 8) || (off & (size - 1)) ||
-	    off >= DBNIC_CTRL_BAR_SIZE)
-		return;
-	dbnic_tr(c, DBNIC_TR_REG_WRITE, (uint32_t)off, 0, val);
+    if ((size != 4 && size != 8) || (off & (size - 1)) ||
+        off >= DBNIC_CTRL_BAR_SIZE) {
+        return;
+    }
+    dbnic_tr(c, DBNIC_TR_REG_WRITE, (uint32_t)off, 0, val);
 
-	switch (off & ~7ull) {
-	case DBNIC_REG_AQ_SQ_BASE:
-		write64_part(&c->aq_sq_base, off, val, size);
-		return;
-	case DBNIC_REG_AQ_CQ_BASE:
-		write64_part(&c->aq_cq_base, off, val, size);
-		return;
-	}
-	if (size != 4)
-		return;
-	switch (off) {
-	case DBNIC_REG_CTRL:
-		write_ctrl(c, (uint32_t)val);
-		break;
-	case DBNIC_REG_INTR_CAUSE:
-		c->intr_cause &= ~(uint32_t)val;
-		break;
-	case DBNIC_REG_AQ_CFG:
-		c->aq_cfg = val & DBNIC_AQ_LOG_SIZE_MASK;
-		break;
-	case DBNIC_REG_AQ_DB:
-		if (!dbnic_ready(c))
-			break;
-		/* More than a ring's worth outstanding: the host is broken. */
-		if (dbnic_ring_used((uint16_t)val, c->aq_ci) >
-		    (1u << (c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK))) {
-			admin_fatal(c);
-			break;
-		}
-		c->aq_pi = (uint16_t)val;
-		c->ops->schedule(c->opaque);
-		break;
-	}
+    switch (off & ~7ull) {
+    case DBNIC_REG_AQ_SQ_BASE:
+        write64_part(&c->aq_sq_base, off, val, size);
+        return;
+    case DBNIC_REG_AQ_CQ_BASE:
+        write64_part(&c->aq_cq_base, off, val, size);
+        return;
+    }
+    if (size != 4) {
+        return;
+    }
+    switch (off) {
+    case DBNIC_REG_CTRL:
+        write_ctrl(c, (uint32_t)val);
+        break;
+    case DBNIC_REG_INTR_CAUSE:
+        c->intr_cause &= ~(uint32_t)val;
+        break;
+    case DBNIC_REG_AQ_CFG:
+        c->aq_cfg = val & DBNIC_AQ_LOG_SIZE_MASK;
+        break;
+    case DBNIC_REG_AQ_DB:
+        if (!dbnic_ready(c)) {
+            break;
+        }
+        /* More than a ring's worth outstanding: the host is broken. */
+        if (dbnic_ring_used((uint16_t)val, c->aq_ci) >
+            (1u << (c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK))) {
+            admin_fatal(c);
+            break;
+        }
+        c->aq_pi = (uint16_t)val;
+        c->ops->schedule(c->opaque);
+        break;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -494,38 +524,38 @@ void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
 /* ------------------------------------------------------------------ */
 
 int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
-		    const struct dbnic_core_ops *ops, void *opaque)
+                    const struct dbnic_core_ops *ops, void *opaque)
 {
-	memset(c, 0, sizeof(*c));
-	if (cfg->db_pages < 1 || cfg->db_pages > 256 ||
-	    cfg->max_sq < 1 || cfg->max_sq > 0xffff ||
-	    cfg->max_cq < 1 || cfg->max_cq > 0x7fff ||
-	    cfg->msix_vectors < 1 || cfg->msix_vectors > 255 ||
-	    cfg->max_mr < 1 || cfg->max_mr > 0xffff)
-		return -1;
-	c->cfg = *cfg;
-	c->ops = ops;
-	c->opaque = opaque;
-	c->ctx = calloc(cfg->db_pages, sizeof(*c->ctx));
-	c->sq = calloc(cfg->max_sq, sizeof(*c->sq));
-	c->cq = calloc(cfg->max_cq, sizeof(*c->cq));
-	c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
-	if (!c->ctx || !c->sq || !c->cq || !c->mr) {
-		dbnic_core_free(c);
-		return -1;
-	}
-	dbnic_core_reset(c);
-	return 0;
+    memset(c, 0, sizeof(*c));
+    if (cfg->db_pages < 1 || cfg->db_pages > 256 || cfg->max_sq < 1 ||
+        cfg->max_sq > 0xffff || cfg->max_cq < 1 || cfg->max_cq > 0x7fff ||
+        cfg->msix_vectors < 1 || cfg->msix_vectors > 255 || cfg->max_mr < 1 ||
+        cfg->max_mr > 0xffff) {
+        return -1;
+    }
+    c->cfg = *cfg;
+    c->ops = ops;
+    c->opaque = opaque;
+    c->ctx = calloc(cfg->db_pages, sizeof(*c->ctx));
+    c->sq = calloc(cfg->max_sq, sizeof(*c->sq));
+    c->cq = calloc(cfg->max_cq, sizeof(*c->cq));
+    c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
+    if (!c->ctx || !c->sq || !c->cq || !c->mr) {
+        dbnic_core_free(c);
+        return -1;
+    }
+    dbnic_core_reset(c);
+    return 0;
 }
 
 void dbnic_core_free(struct dbnic_core *c)
 {
-	free(c->ctx);
-	free(c->sq);
-	free(c->cq);
-	free(c->mr);
-	c->mr = NULL;
-	c->ctx = NULL;
-	c->sq = NULL;
-	c->cq = NULL;
+    free(c->ctx);
+    free(c->sq);
+    free(c->cq);
+    free(c->mr);
+    c->mr = NULL;
+    c->ctx = NULL;
+    c->sq = NULL;
+    c->cq = NULL;
 }

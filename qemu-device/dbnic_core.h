@@ -23,202 +23,201 @@
 
 /* Trace points; the glue maps each to a QEMU trace event. */
 enum dbnic_trace_event {
-	DBNIC_TR_DB_SQ,		/* a: ctx, b: qid, c: producer index */
-	DBNIC_TR_DB_CQ,		/* a: ctx, b: cqn, c: consumer | arm << 16 */
-	DBNIC_TR_DB_REFUSED,	/* a: ctx, b: qid, c: enum dbnic_async_err */
-	DBNIC_TR_PRIO_WRITE,	/* a: ctx, b: slot, c: offset | size << 16 */
-	DBNIC_TR_PRIO_QUEUED,	/* a: ctx, b: qid, c: index */
-	DBNIC_TR_PRIO_FALLBACK,	/* a: ctx, b: qid, c: index */
-	DBNIC_TR_PRIO_TORN,	/* a: ctx, b: slot, c: written-word mask */
-	DBNIC_TR_PRIO_STALE,	/* a: ctx, b: qid, c: index */
-	DBNIC_TR_RING_FETCH,	/* a: qid, b: index, c: address */
-	DBNIC_TR_RING_SKIP,	/* a: qid, b: index */
-	DBNIC_TR_EXEC,		/* a: qid, b: index, c: opcode | prio << 8 */
-	DBNIC_TR_CQE,		/* a: cqn, b: index, c: status */
-	DBNIC_TR_IRQ,		/* a: vector */
-	DBNIC_TR_ADMIN,		/* a: opcode, b: status, c: result */
-	DBNIC_TR_REG_WRITE,	/* a: offset, c: value */
-	DBNIC_TR_BAD_ACCESS,	/* a: bar, b: offset, c: size */
-	DBNIC_TR_ACCESS_FAULT,	/* a: qid, b: key, c: address */
-	DBNIC_TR_MR,		/* a: ctx, b: key, c: length (0: deregistered) */
+    DBNIC_TR_DB_SQ,         /* a: ctx, b: qid, c: producer index */
+    DBNIC_TR_DB_CQ,         /* a: ctx, b: cqn, c: consumer | arm << 16 */
+    DBNIC_TR_DB_REFUSED,    /* a: ctx, b: qid, c: enum dbnic_async_err */
+    DBNIC_TR_PRIO_WRITE,    /* a: ctx, b: slot, c: offset | size << 16 */
+    DBNIC_TR_PRIO_QUEUED,   /* a: ctx, b: qid, c: index */
+    DBNIC_TR_PRIO_FALLBACK, /* a: ctx, b: qid, c: index */
+    DBNIC_TR_PRIO_TORN,     /* a: ctx, b: slot, c: written-word mask */
+    DBNIC_TR_PRIO_STALE,    /* a: ctx, b: qid, c: index */
+    DBNIC_TR_RING_FETCH,    /* a: qid, b: index, c: address */
+    DBNIC_TR_RING_SKIP,     /* a: qid, b: index */
+    DBNIC_TR_EXEC,          /* a: qid, b: index, c: opcode | prio << 8 */
+    DBNIC_TR_CQE,           /* a: cqn, b: index, c: status */
+    DBNIC_TR_IRQ,           /* a: vector */
+    DBNIC_TR_ADMIN,         /* a: opcode, b: status, c: result */
+    DBNIC_TR_REG_WRITE,     /* a: offset, c: value */
+    DBNIC_TR_BAD_ACCESS,    /* a: bar, b: offset, c: size */
+    DBNIC_TR_ACCESS_FAULT,  /* a: qid, b: key, c: address */
+    DBNIC_TR_MR,            /* a: ctx, b: key, c: length (0: deregistered) */
 };
 
 struct dbnic_core_ops {
-	/* Device-initiated DMA.  Return 0 on success, -1 if it failed. */
-	int (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
-	int (*dma_write)(void *opaque, uint64_t addr, const void *buf,
-			 size_t len);
-	/* Send an MSI-X message. */
-	void (*irq)(void *opaque, unsigned int vector);
-	/* Transmit one frame (unused in v1, reserved for ETH_TX). */
-	void (*send_packet)(void *opaque, const void *buf, size_t len);
-	/* Monotonic time in nanoseconds. */
-	uint64_t (*clock_ns)(void *opaque);
-	/* Ask for dbnic_core_run() soon, outside the current call. */
-	void (*schedule)(void *opaque);
-	/* Ask for dbnic_core_timer() at this clock_ns() time. */
-	void (*timer_mod)(void *opaque, uint64_t when_ns);
-	/* Optional. */
-	void (*trace)(void *opaque, enum dbnic_trace_event ev, uint32_t a,
-		      uint32_t b, uint64_t c);
+    /* Device-initiated DMA.  Return 0 on success, -1 if it failed. */
+    int (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
+    int (*dma_write)(void *opaque, uint64_t addr, const void *buf, size_t len);
+    /* Send an MSI-X message. */
+    void (*irq)(void *opaque, unsigned int vector);
+    /* Transmit one frame (unused in v1, reserved for ETH_TX). */
+    void (*send_packet)(void *opaque, const void *buf, size_t len);
+    /* Monotonic time in nanoseconds. */
+    uint64_t (*clock_ns)(void *opaque);
+    /* Ask for dbnic_core_run() soon, outside the current call. */
+    void (*schedule)(void *opaque);
+    /* Ask for dbnic_core_timer() at this clock_ns() time. */
+    void (*timer_mod)(void *opaque, uint64_t when_ns);
+    /* Optional. */
+    void (*trace)(void *opaque, enum dbnic_trace_event ev, uint32_t a,
+                  uint32_t b, uint64_t c);
 };
 
 struct dbnic_core_config {
-	uint32_t db_pages;	/* contexts, 1..256 */
-	uint32_t max_sq;	/* 1..65535 */
-	uint32_t max_cq;	/* 1..32767 */
-	uint32_t msix_vectors;	/* 1..255 */
-	uint32_t max_mr;	/* 1..65535 */
-	/*
-	 * PCIe timing model, off when 0: the round trip of a device DMA read.
-	 * A ring descriptor fetch costs one (for up to DBNIC_CORE_PREFETCH
-	 * descriptors at a time), and so does a job's first payload read; a
-	 * priority descriptor needs no fetch.
-	 */
-	uint32_t dma_latency_ns;
+    uint32_t db_pages;     /* contexts, 1..256 */
+    uint32_t max_sq;       /* 1..65535 */
+    uint32_t max_cq;       /* 1..32767 */
+    uint32_t msix_vectors; /* 1..255 */
+    uint32_t max_mr;       /* 1..65535 */
+    /*
+     * PCIe timing model, off when 0: the round trip of a device DMA read.
+     * A ring descriptor fetch costs one (for up to DBNIC_CORE_PREFETCH
+     * descriptors at a time), and so does a job's first payload read; a
+     * priority descriptor needs no fetch.
+     */
+    uint32_t dma_latency_ns;
 };
 
 /* Ring descriptors fetched per DMA round trip under the timing model. */
-#define DBNIC_CORE_PREFETCH	8
+#define DBNIC_CORE_PREFETCH 8
 
 /* Bytes of payload the engine moves per dbnic_core_run() call at most. */
-#define DBNIC_CORE_RUN_BYTES	(1u << 20)
+#define DBNIC_CORE_RUN_BYTES (1u << 20)
 /* Bytes per DMA burst through the bounce buffers. */
-#define DBNIC_CORE_BOUNCE	4096u
+#define DBNIC_CORE_BOUNCE    4096u
 /* Descriptors the engine runs per dbnic_core_run() call at most. */
-#define DBNIC_CORE_RUN_DESCS	64
+#define DBNIC_CORE_RUN_DESCS 64
 /* Descriptors waiting on one queue's priority lane. */
-#define DBNIC_CORE_PRIO_LANE	DBNIC_PRIO_SLOTS
+#define DBNIC_CORE_PRIO_LANE DBNIC_PRIO_SLOTS
 
 struct dbnic_prio_slot {
-	uint8_t buf[DBNIC_PRIO_SLOT_SIZE];
-	uint64_t written;	/* one bit per 4-byte word of buf */
-	uint64_t last_ns;	/* time of the latest write */
+    uint8_t buf[DBNIC_PRIO_SLOT_SIZE];
+    uint64_t written; /* one bit per 4-byte word of buf */
+    uint64_t last_ns; /* time of the latest write */
 };
 
 struct dbnic_ctx {
-	bool in_use;
-	bool privileged;
-	struct dbnic_prio_slot slot[DBNIC_PRIO_SLOTS];
+    bool in_use;
+    bool privileged;
+    struct dbnic_prio_slot slot[DBNIC_PRIO_SLOTS];
 };
 
 struct dbnic_cq {
-	bool in_use;
-	bool armed;
-	uint8_t log_size;
-	uint16_t vector;
-	uint16_t pi;		/* next CQE the device writes */
-	uint16_t ci;		/* host's consumer index, from DB_CQ */
-	uint32_t ctx;
-	uint32_t users;		/* send queues completing here */
-	uint64_t base;
+    bool in_use;
+    bool armed;
+    uint8_t log_size;
+    uint16_t vector;
+    uint16_t pi; /* next CQE the device writes */
+    uint16_t ci; /* host's consumer index, from DB_CQ */
+    uint32_t ctx;
+    uint32_t users; /* send queues completing here */
+    uint64_t base;
 };
 
 /* Position in one SGE list of a descriptor. */
 struct dbnic_sg_pos {
-	uint8_t first;		/* first SGE of the list in desc.sge[] */
-	uint8_t n;		/* SGEs in the list */
-	uint8_t i;		/* current SGE, relative to first */
-	uint32_t off;		/* bytes used of the current SGE */
+    uint8_t first; /* first SGE of the list in desc.sge[] */
+    uint8_t n;     /* SGEs in the list */
+    uint8_t i;     /* current SGE, relative to first */
+    uint32_t off;  /* bytes used of the current SGE */
 };
 
 /* The descriptor a queue is executing, resumable between chunks. */
 struct dbnic_job {
-	bool active;
-	bool prio;
-	uint8_t status;		/* from validation */
-	uint16_t index;
-	uint64_t wait_until;	/* timing model: not before this time */
-	uint64_t total;		/* bytes to move */
-	uint64_t done;		/* bytes moved */
-	struct dbnic_sg_pos src;
-	struct dbnic_sg_pos dst;
-	struct dbnic_desc d;
+    bool active;
+    bool prio;
+    uint8_t status; /* from validation */
+    uint16_t index;
+    uint64_t wait_until; /* timing model: not before this time */
+    uint64_t total;      /* bytes to move */
+    uint64_t done;       /* bytes moved */
+    struct dbnic_sg_pos src;
+    struct dbnic_sg_pos dst;
+    struct dbnic_desc d;
 };
 
 struct dbnic_mr {
-	bool in_use;
-	uint8_t page_shift;
-	uint8_t access;
-	uint16_t gen;		/* bumped at each registration of the entry */
-	uint32_t ctx;
-	uint32_t npages;
-	uint64_t iova;
-	uint64_t length;
-	uint64_t pages;		/* DMA address of the page list */
+    bool in_use;
+    uint8_t page_shift;
+    uint8_t access;
+    uint16_t gen; /* bumped at each registration of the entry */
+    uint32_t ctx;
+    uint32_t npages;
+    uint64_t iova;
+    uint64_t length;
+    uint64_t pages; /* DMA address of the page list */
 };
 
 struct dbnic_sq {
-	bool in_use;
-	uint8_t log_size;
-	uint8_t log_stride;
-	uint16_t pi;		/* announced producer index */
-	uint16_t ci;		/* ring lane: next index to consider */
-	bool bad_db;		/* a doorbell past the ring awaits its CQE */
-	uint16_t bad_db_pi;
-	uint32_t ctx;
-	uint32_t cqn;
-	uint64_t base;
-	/* Ring slots whose descriptor belongs to the priority lane. */
-	uint8_t prio_owned[(1u << DBNIC_LOG_RING_MAX) / 8];
-	/* The priority lane: complete priority copies, oldest first. */
-	struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
-	uint8_t lane_head;
-	uint8_t lane_len;
-	/* Timing model: ring indices [from, to) came with the last fetch. */
-	uint16_t fetched_from;
-	uint16_t fetched_to;
-	struct dbnic_job job;
+    bool in_use;
+    uint8_t log_size;
+    uint8_t log_stride;
+    uint16_t pi; /* announced producer index */
+    uint16_t ci; /* ring lane: next index to consider */
+    bool bad_db; /* a doorbell past the ring awaits its CQE */
+    uint16_t bad_db_pi;
+    uint32_t ctx;
+    uint32_t cqn;
+    uint64_t base;
+    /* Ring slots whose descriptor belongs to the priority lane. */
+    uint8_t prio_owned[(1u << DBNIC_LOG_RING_MAX) / 8];
+    /* The priority lane: complete priority copies, oldest first. */
+    struct dbnic_desc lane[DBNIC_CORE_PRIO_LANE];
+    uint8_t lane_head;
+    uint8_t lane_len;
+    /* Timing model: ring indices [from, to) came with the last fetch. */
+    uint16_t fetched_from;
+    uint16_t fetched_to;
+    struct dbnic_job job;
 };
 
 struct dbnic_core {
-	const struct dbnic_core_ops *ops;
-	void *opaque;
-	struct dbnic_core_config cfg;
+    const struct dbnic_core_ops *ops;
+    void *opaque;
+    struct dbnic_core_config cfg;
 
-	/* Registers. */
-	uint32_t ctrl;
-	uint32_t status;
-	uint32_t intr_cause;
-	uint32_t err;
-	uint64_t aq_sq_base;
-	uint64_t aq_cq_base;
-	uint32_t aq_cfg;
-	uint16_t aq_pi;		/* from AQ_DB */
-	uint16_t aq_ci;		/* next admin command to run */
-	uint16_t aq_cq_pi;	/* next admin CQE to write */
-	uint64_t counters[DBNIC_CNT_NUM];
+    /* Registers. */
+    uint32_t ctrl;
+    uint32_t status;
+    uint32_t intr_cause;
+    uint32_t err;
+    uint64_t aq_sq_base;
+    uint64_t aq_cq_base;
+    uint32_t aq_cfg;
+    uint16_t aq_pi;    /* from AQ_DB */
+    uint16_t aq_ci;    /* next admin command to run */
+    uint16_t aq_cq_pi; /* next admin CQE to write */
+    uint64_t counters[DBNIC_CNT_NUM];
 
-	/* Objects. */
-	struct dbnic_ctx *ctx;
-	struct dbnic_sq *sq;
-	struct dbnic_cq *cq;
-	struct dbnic_mr *mr;
-	uint32_t prio_partial;	/* slots holding an incomplete assembly */
-	uint64_t timer_at;	/* pending ops->timer_mod() deadline, 0: none */
-	uint32_t rr_next;	/* round-robin start for the ring lanes */
+    /* Objects. */
+    struct dbnic_ctx *ctx;
+    struct dbnic_sq *sq;
+    struct dbnic_cq *cq;
+    struct dbnic_mr *mr;
+    uint32_t prio_partial; /* slots holding an incomplete assembly */
+    uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
+    uint32_t rr_next;      /* round-robin start for the ring lanes */
 
-	/* Bounce buffers for payload DMA. */
-	uint8_t bounce[DBNIC_CORE_BOUNCE];
-	uint8_t bounce2[DBNIC_CORE_BOUNCE];
+    /* Bounce buffers for payload DMA. */
+    uint8_t bounce[DBNIC_CORE_BOUNCE];
+    uint8_t bounce2[DBNIC_CORE_BOUNCE];
 };
 
 /* Set up; returns 0, or -1 if cfg is out of range or memory is short. */
 int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
-		    const struct dbnic_core_ops *ops, void *opaque);
+                    const struct dbnic_core_ops *ops, void *opaque);
 void dbnic_core_free(struct dbnic_core *c);
 /* Device reset: what CTRL.RESET and a PCI reset do. */
 void dbnic_core_reset(struct dbnic_core *c);
 
 /* BAR 0, control registers.  size is 4 or 8, offset aligned to it. */
 uint64_t dbnic_core_ctrl_read(struct dbnic_core *c, uint64_t off,
-			      unsigned int size);
+                              unsigned int size);
 void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
-			   unsigned int size);
+                           unsigned int size);
 
 /* BAR 2, doorbell pages.  Reads have no side effect and return 0. */
 void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
-			 unsigned int size);
+                         unsigned int size);
 uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
 
 /* Execution engine: run admin commands and descriptors, bounded. */

@@ -15,46 +15,47 @@
 
 /* Device memory is little-endian; the conversions are their own inverse. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define dbnic_le16(x)	__builtin_bswap16(x)
-#define dbnic_le32(x)	__builtin_bswap32(x)
-#define dbnic_le64(x)	__builtin_bswap64(x)
+#define dbnic_le16(x) __builtin_bswap16(x)
+#define dbnic_le32(x) __builtin_bswap32(x)
+#define dbnic_le64(x) __builtin_bswap64(x)
 #else
-#define dbnic_le16(x)	((uint16_t)(x))
-#define dbnic_le32(x)	((uint32_t)(x))
-#define dbnic_le64(x)	((uint64_t)(x))
+#define dbnic_le16(x) ((uint16_t)(x))
+#define dbnic_le32(x) ((uint32_t)(x))
+#define dbnic_le64(x) ((uint64_t)(x))
 #endif
 
 static inline void dbnic_count(struct dbnic_core *c, enum dbnic_counter i)
 {
-	c->counters[i]++;
+    c->counters[i]++;
 }
 
 static inline void dbnic_tr(struct dbnic_core *c, enum dbnic_trace_event ev,
-			    uint32_t a, uint32_t b, uint64_t d)
+                            uint32_t a, uint32_t b, uint64_t d)
 {
-	if (c->ops->trace)
-		c->ops->trace(c->opaque, ev, a, b, d);
+    if (c->ops->trace) {
+        c->ops->trace(c->opaque, ev, a, b, d);
+    }
 }
 
 static inline uint64_t dbnic_now(struct dbnic_core *c)
 {
-	return c->ops->clock_ns(c->opaque);
+    return c->ops->clock_ns(c->opaque);
 }
 
 static inline bool dbnic_ready(const struct dbnic_core *c)
 {
-	return c->status & DBNIC_STATUS_READY;
+    return c->status & DBNIC_STATUS_READY;
 }
 
 static inline uint32_t dbnic_sq_size(const struct dbnic_sq *sq)
 {
-	return 1u << sq->log_size;
+    return 1u << sq->log_size;
 }
 
 /* dbnic_core.c */
 void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector);
 void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
-		       uint32_t ctx, uint32_t qid);
+                       uint32_t ctx, uint32_t qid);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);
@@ -67,20 +68,20 @@ void dbnic_prio_flush_expired(struct dbnic_core *c);
 /* dbnic_exec.c */
 int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry);
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-		    uint16_t index, uint8_t status, uint32_t bytes, bool prio);
+                    uint16_t index, uint8_t status, uint32_t bytes, bool prio);
 bool dbnic_prio_owned(const struct dbnic_sq *sq, uint16_t index);
 void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on);
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
-			  uint32_t qid);
+                          uint32_t qid);
 
 /* dbnic_mr.c */
 uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
-			const struct dbnic_sge *sge, bool write);
+                        const struct dbnic_sge *sge, bool write);
 int dbnic_sge_translate(struct dbnic_core *c, uint32_t ctx,
-			const struct dbnic_sge *sge, uint32_t off, uint32_t max,
-			uint64_t *dma, uint32_t *len);
+                        const struct dbnic_sge *sge, uint32_t off, uint32_t max,
+                        uint64_t *dma, uint32_t *len);
 uint8_t dbnic_mr_register(struct dbnic_core *c,
-			  const struct dbnic_admin_cmd *cmd, uint32_t *key);
+                          const struct dbnic_admin_cmd *cmd, uint32_t *key);
 uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key);
 void dbnic_mr_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
 

@@ -13,10 +13,10 @@
 
 static void cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq)
 {
-	if (cq->armed && cq->pi != cq->ci) {
-		cq->armed = false;
-		dbnic_raise_irq(c, cq->vector);
-	}
+    if (cq->armed && cq->pi != cq->ci) {
+        cq->armed = false;
+        dbnic_raise_irq(c, cq->vector);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -24,29 +24,29 @@ static void cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq)
 /* ------------------------------------------------------------------ */
 
 static void refuse(struct dbnic_core *c, uint32_t ctx, uint32_t qid,
-		   enum dbnic_async_err why)
+                   enum dbnic_async_err why)
 {
-	dbnic_count(c, why == DBNIC_AERR_DB_NOT_OWNER ? DBNIC_CNT_DB_NOT_OWNER :
-						  DBNIC_CNT_DB_BAD);
-	dbnic_tr(c, DBNIC_TR_DB_REFUSED, ctx, qid, why);
-	dbnic_async_error(c, why, ctx, qid);
+    dbnic_count(c, why == DBNIC_AERR_DB_NOT_OWNER ? DBNIC_CNT_DB_NOT_OWNER
+                                                  : DBNIC_CNT_DB_BAD);
+    dbnic_tr(c, DBNIC_TR_DB_REFUSED, ctx, qid, why);
+    dbnic_async_error(c, why, ctx, qid);
 }
 
 /* The send queue qid if page ctx may act on it, else NULL (counted). */
 static struct dbnic_sq *owned_sq(struct dbnic_core *c, uint32_t ctx,
-				 uint32_t qid)
+                                 uint32_t qid)
 {
-	struct dbnic_sq *sq = dbnic_sq_get(c, qid);
+    struct dbnic_sq *sq = dbnic_sq_get(c, qid);
 
-	if (!sq) {
-		refuse(c, ctx, qid, DBNIC_AERR_DB_BAD_QUEUE);
-		return NULL;
-	}
-	if (sq->ctx != ctx) {
-		refuse(c, ctx, qid, DBNIC_AERR_DB_NOT_OWNER);
-		return NULL;
-	}
-	return sq;
+    if (!sq) {
+        refuse(c, ctx, qid, DBNIC_AERR_DB_BAD_QUEUE);
+        return NULL;
+    }
+    if (sq->ctx != ctx) {
+        refuse(c, ctx, qid, DBNIC_AERR_DB_NOT_OWNER);
+        return NULL;
+    }
+    return sq;
 }
 
 /*
@@ -54,69 +54,71 @@ static struct dbnic_sq *owned_sq(struct dbnic_core *c, uint32_t ctx,
  * and by priority writes, which are doorbells for their index + 1.
  */
 static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-		     uint16_t pi)
+                     uint16_t pi)
 {
-	uint16_t ahead = dbnic_ring_used(pi, sq->ci);
+    uint16_t ahead = dbnic_ring_used(pi, sq->ci);
 
-	if (ahead > dbnic_sq_size(sq) &&
-	    dbnic_ring_used(sq->pi, pi) <= dbnic_sq_size(sq)) {
-		/*
-		 * Behind the consumer: an old doorbell, e.g. the header of an
-		 * abandoned priority write flushed late.  Nothing to do.
-		 */
-		return;
-	}
-	if (ahead > dbnic_sq_size(sq)) {
-		/*
-		 * Past the ring: keep the queue as it was and tell the owner
-		 * with an error completion, written by the engine.
-		 */
-		dbnic_count(c, DBNIC_CNT_DB_BAD);
-		sq->bad_db = true;
-		sq->bad_db_pi = pi;
-	} else if (ahead > dbnic_ring_used(sq->pi, sq->ci)) {
-		sq->pi = pi;
-	}
-	c->ops->schedule(c->opaque);
+    if (ahead > dbnic_sq_size(sq) &&
+        dbnic_ring_used(sq->pi, pi) <= dbnic_sq_size(sq)) {
+        /*
+         * Behind the consumer: an old doorbell, e.g. the header of an
+         * abandoned priority write flushed late.  Nothing to do.
+         */
+        return;
+    }
+    if (ahead > dbnic_sq_size(sq)) {
+        /*
+         * Past the ring: keep the queue as it was and tell the owner
+         * with an error completion, written by the engine.
+         */
+        dbnic_count(c, DBNIC_CNT_DB_BAD);
+        sq->bad_db = true;
+        sq->bad_db_pi = pi;
+    } else if (ahead > dbnic_ring_used(sq->pi, sq->ci)) {
+        sq->pi = pi;
+    }
+    c->ops->schedule(c->opaque);
 }
 
 static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
 {
-	uint32_t qid = DBNIC_GET(val, DBNIC_DB_SQ_QID);
-	uint16_t pi = DBNIC_GET(val, DBNIC_DB_SQ_PI);
-	struct dbnic_sq *sq;
+    uint32_t qid = DBNIC_GET(val, DBNIC_DB_SQ_QID);
+    uint16_t pi = DBNIC_GET(val, DBNIC_DB_SQ_PI);
+    struct dbnic_sq *sq;
 
-	dbnic_tr(c, DBNIC_TR_DB_SQ, ctx, qid, pi);
-	sq = owned_sq(c, ctx, qid);
-	if (sq)
-		announce(c, sq, qid, pi);
+    dbnic_tr(c, DBNIC_TR_DB_SQ, ctx, qid, pi);
+    sq = owned_sq(c, ctx, qid);
+    if (sq) {
+        announce(c, sq, qid, pi);
+    }
 }
 
 static void db_cq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
 {
-	uint32_t cqn = DBNIC_GET(val, DBNIC_DB_CQ_CQN);
-	uint16_t ci = DBNIC_GET(val, DBNIC_DB_CQ_CI);
-	struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
+    uint32_t cqn = DBNIC_GET(val, DBNIC_DB_CQ_CQN);
+    uint16_t ci = DBNIC_GET(val, DBNIC_DB_CQ_CI);
+    struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
 
-	dbnic_tr(c, DBNIC_TR_DB_CQ, ctx, cqn, ci | (val & DBNIC_DB_CQ_ARM ? 1u << 16 : 0));
-	if (!cq) {
-		refuse(c, ctx, cqn, DBNIC_AERR_DB_BAD_QUEUE);
-		return;
-	}
-	if (cq->ctx != ctx) {
-		refuse(c, ctx, cqn, DBNIC_AERR_DB_NOT_OWNER);
-		return;
-	}
-	/* The consumer may only move forward, and not past the producer. */
-	if (dbnic_ring_used(ci, cq->ci) > dbnic_ring_used(cq->pi, cq->ci)) {
-		refuse(c, ctx, cqn, DBNIC_AERR_DB_BAD_ACCESS);
-		return;
-	}
-	cq->ci = ci;
-	if (val & DBNIC_DB_CQ_ARM) {
-		cq->armed = true;
-		cq_fire_if_armed(c, cq);
-	}
+    dbnic_tr(c, DBNIC_TR_DB_CQ, ctx, cqn,
+             ci | (val & DBNIC_DB_CQ_ARM ? 1u << 16 : 0));
+    if (!cq) {
+        refuse(c, ctx, cqn, DBNIC_AERR_DB_BAD_QUEUE);
+        return;
+    }
+    if (cq->ctx != ctx) {
+        refuse(c, ctx, cqn, DBNIC_AERR_DB_NOT_OWNER);
+        return;
+    }
+    /* The consumer may only move forward, and not past the producer. */
+    if (dbnic_ring_used(ci, cq->ci) > dbnic_ring_used(cq->pi, cq->ci)) {
+        refuse(c, ctx, cqn, DBNIC_AERR_DB_BAD_ACCESS);
+        return;
+    }
+    cq->ci = ci;
+    if (val & DBNIC_DB_CQ_ARM) {
+        cq->armed = true;
+        cq_fire_if_armed(c, cq);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -125,20 +127,21 @@ static void db_cq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
 
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s)
 {
-	if (s->written)
-		c->prio_partial--;
-	s->written = 0;
+    if (s->written) {
+        c->prio_partial--;
+    }
+    s->written = 0;
 }
 
 static const struct dbnic_desc_hdr *slot_hdr(const struct dbnic_prio_slot *s)
 {
-	return (const struct dbnic_desc_hdr *)s->buf;
+    return (const struct dbnic_desc_hdr *)s->buf;
 }
 
 /* Header words present: bytes 0..7 name queue, index and size. */
 static bool slot_has_hdr(const struct dbnic_prio_slot *s)
 {
-	return (s->written & 0x3) == 0x3;
+    return (s->written & 0x3) == 0x3;
 }
 
 /*
@@ -146,192 +149,208 @@ static bool slot_has_hdr(const struct dbnic_prio_slot *s)
  * header, if any, is a doorbell for index + 1.
  */
 static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
-			   struct dbnic_prio_slot *s, unsigned int slot)
+                           struct dbnic_prio_slot *s, unsigned int slot)
 {
-	if (slot_has_hdr(s)) {
-		const struct dbnic_desc_hdr *h = slot_hdr(s);
-		uint32_t qid = dbnic_le16(h->qid);
-		uint16_t index = dbnic_le16(h->index);
-		struct dbnic_sq *sq;
+    if (slot_has_hdr(s)) {
+        const struct dbnic_desc_hdr *h = slot_hdr(s);
+        uint32_t qid = dbnic_le16(h->qid);
+        uint16_t index = dbnic_le16(h->index);
+        struct dbnic_sq *sq;
 
-		dbnic_count(c, DBNIC_CNT_PRIO_FALLBACK);
-		dbnic_tr(c, DBNIC_TR_PRIO_FALLBACK, ctx, qid, index);
-		sq = owned_sq(c, ctx, qid);
-		if (sq)
-			announce(c, sq, qid, index + 1);
-	} else {
-		dbnic_count(c, DBNIC_CNT_PRIO_TORN);
-		dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
-	}
-	dbnic_slot_clear(c, s);
+        dbnic_count(c, DBNIC_CNT_PRIO_FALLBACK);
+        dbnic_tr(c, DBNIC_TR_PRIO_FALLBACK, ctx, qid, index);
+        sq = owned_sq(c, ctx, qid);
+        if (sq) {
+            announce(c, sq, qid, index + 1);
+        }
+    } else {
+        dbnic_count(c, DBNIC_CNT_PRIO_TORN);
+        dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
+    }
+    dbnic_slot_clear(c, s);
 }
 
 /* A complete, checksummed priority copy: put it on its queue's lane. */
 static void slot_queue(struct dbnic_core *c, uint32_t ctx,
-		       struct dbnic_prio_slot *s)
+                       struct dbnic_prio_slot *s)
 {
-	const struct dbnic_desc_hdr *h = slot_hdr(s);
-	uint32_t qid = dbnic_le16(h->qid);
-	uint16_t index = dbnic_le16(h->index);
-	struct dbnic_sq *sq = owned_sq(c, ctx, qid);
-	unsigned int tail;
+    const struct dbnic_desc_hdr *h = slot_hdr(s);
+    uint32_t qid = dbnic_le16(h->qid);
+    uint16_t index = dbnic_le16(h->index);
+    struct dbnic_sq *sq = owned_sq(c, ctx, qid);
+    unsigned int tail;
 
-	if (!sq) {
-		/* Not this page's queue: drop it, announce nothing. */
-		dbnic_slot_clear(c, s);
-		return;
-	}
-	if (dbnic_ring_used(index, sq->ci) >= dbnic_sq_size(sq) ||
-	    dbnic_prio_owned(sq, index)) {
-		/* Already run (or past the ring): never run twice. */
-		dbnic_count(c, DBNIC_CNT_PRIO_STALE);
-		dbnic_tr(c, DBNIC_TR_PRIO_STALE, ctx, qid, index);
-		announce(c, sq, qid, index + 1);
-		dbnic_slot_clear(c, s);
-		return;
-	}
-	if (sq->lane_len == DBNIC_CORE_PRIO_LANE) {
-		/* Lane full: the ring copy will do. */
-		slot_fall_back(c, ctx, s, 0);
-		return;
-	}
+    if (!sq) {
+        /* Not this page's queue: drop it, announce nothing. */
+        dbnic_slot_clear(c, s);
+        return;
+    }
+    if (dbnic_ring_used(index, sq->ci) >= dbnic_sq_size(sq) ||
+        dbnic_prio_owned(sq, index)) {
+        /* Already run (or past the ring): never run twice. */
+        dbnic_count(c, DBNIC_CNT_PRIO_STALE);
+        dbnic_tr(c, DBNIC_TR_PRIO_STALE, ctx, qid, index);
+        announce(c, sq, qid, index + 1);
+        dbnic_slot_clear(c, s);
+        return;
+    }
+    if (sq->lane_len == DBNIC_CORE_PRIO_LANE) {
+        /* Lane full: the ring copy will do. */
+        slot_fall_back(c, ctx, s, 0);
+        return;
+    }
 
-	tail = (sq->lane_head + sq->lane_len) % DBNIC_CORE_PRIO_LANE;
-	memset(&sq->lane[tail], 0, sizeof(sq->lane[tail]));
-	memcpy(&sq->lane[tail], s->buf, h->size * DBNIC_DESC_BLOCK_SIZE);
-	sq->lane_len++;
-	/* The ring lane will pass this slot without reading it. */
-	dbnic_set_prio_owned(sq, index, true);
-	dbnic_tr(c, DBNIC_TR_PRIO_QUEUED, ctx, qid, index);
-	dbnic_slot_clear(c, s);
-	announce(c, sq, qid, index + 1);
-	dbnic_ring_lane_skip(c, sq, qid);
+    tail = (sq->lane_head + sq->lane_len) % DBNIC_CORE_PRIO_LANE;
+    memset(&sq->lane[tail], 0, sizeof(sq->lane[tail]));
+    memcpy(&sq->lane[tail], s->buf, h->size * DBNIC_DESC_BLOCK_SIZE);
+    sq->lane_len++;
+    /* The ring lane will pass this slot without reading it. */
+    dbnic_set_prio_owned(sq, index, true);
+    dbnic_tr(c, DBNIC_TR_PRIO_QUEUED, ctx, qid, index);
+    dbnic_slot_clear(c, s);
+    announce(c, sq, qid, index + 1);
+    dbnic_ring_lane_skip(c, sq, qid);
 }
 
 static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
-			      struct dbnic_prio_slot *s, unsigned int slot)
+                              struct dbnic_prio_slot *s, unsigned int slot)
 {
-	const struct dbnic_desc_hdr *h = slot_hdr(s);
-	unsigned int words, dwords;
-	uint64_t need;
+    const struct dbnic_desc_hdr *h = slot_hdr(s);
+    unsigned int words, dwords;
+    uint64_t need;
 
-	if (!slot_has_hdr(s))
-		return;
-	if (h->size < 1 || h->size > DBNIC_DESC_MAX_BLOCKS) {
-		slot_fall_back(c, ctx, s, slot);
-		return;
-	}
-	words = h->size * DBNIC_DESC_BLOCK_SIZE / 8;
-	dwords = words * 2;
-	need = dwords >= 64 ? ~0ull : (1ull << dwords) - 1;
-	if ((s->written & need) != need)
-		return;
+    if (!slot_has_hdr(s)) {
+        return;
+    }
+    if (h->size < 1 || h->size > DBNIC_DESC_MAX_BLOCKS) {
+        slot_fall_back(c, ctx, s, slot);
+        return;
+    }
+    words = h->size * DBNIC_DESC_BLOCK_SIZE / 8;
+    dwords = words * 2;
+    need = dwords >= 64 ? ~0ull : (1ull << dwords) - 1;
+    if ((s->written & need) != need) {
+        return;
+    }
 
-	if (dbnic_desc_csum(s->buf, words) != dbnic_le32(h->csum)) {
-		/* Every word is there, but not all from the same post. */
-		dbnic_count(c, DBNIC_CNT_PRIO_TORN);
-		dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
-		slot_fall_back(c, ctx, s, slot);
-		return;
-	}
-	slot_queue(c, ctx, s);
+    if (dbnic_desc_csum(s->buf, words) != dbnic_le32(h->csum)) {
+        /* Every word is there, but not all from the same post. */
+        dbnic_count(c, DBNIC_CNT_PRIO_TORN);
+        dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
+        slot_fall_back(c, ctx, s, slot);
+        return;
+    }
+    slot_queue(c, ctx, s);
 }
 
 static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
-		       uint64_t val, unsigned int size)
+                       uint64_t val, unsigned int size)
 {
-	unsigned int slot = (off - DBNIC_PRIO_OFFSET) / DBNIC_PRIO_SLOT_SIZE;
-	unsigned int byte = (off - DBNIC_PRIO_OFFSET) % DBNIC_PRIO_SLOT_SIZE;
-	struct dbnic_prio_slot *s = &c->ctx[ctx].slot[slot];
-	uint64_t bits = (size == 8 ? 0x3ull : 0x1ull) << (byte / 4);
-	uint64_t t = dbnic_now(c);
-	unsigned int i;
+    unsigned int slot = (off - DBNIC_PRIO_OFFSET) / DBNIC_PRIO_SLOT_SIZE;
+    unsigned int byte = (off - DBNIC_PRIO_OFFSET) % DBNIC_PRIO_SLOT_SIZE;
+    struct dbnic_prio_slot *s = &c->ctx[ctx].slot[slot];
+    uint64_t bits = (size == 8 ? 0x3ull : 0x1ull) << (byte / 4);
+    uint64_t t = dbnic_now(c);
+    unsigned int i;
 
-	dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
-	if (s->written && t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS)
-		slot_fall_back(c, ctx, s, slot);
-	/* A word written twice: the host has moved on to its next post. */
-	if (s->written & bits)
-		slot_fall_back(c, ctx, s, slot);
+    dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
+    if (s->written && t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS) {
+        slot_fall_back(c, ctx, s, slot);
+    }
+    /* A word written twice: the host has moved on to its next post. */
+    if (s->written & bits) {
+        slot_fall_back(c, ctx, s, slot);
+    }
 
-	for (i = 0; i < size; i++)
-		s->buf[byte + i] = (uint8_t)(val >> (8 * i));
-	if (!s->written)
-		c->prio_partial++;
-	s->written |= bits;
-	s->last_ns = t;
+    for (i = 0; i < size; i++) {
+        s->buf[byte + i] = (uint8_t)(val >> (8 * i));
+    }
+    if (!s->written) {
+        c->prio_partial++;
+    }
+    s->written |= bits;
+    s->last_ns = t;
 
-	slot_try_complete(c, ctx, s, slot);
-	if (s->written)
-		dbnic_timer_arm(c, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+    slot_try_complete(c, ctx, s, slot);
+    if (s->written) {
+        dbnic_timer_arm(c, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+    }
 }
 
 /* Flush assemblies that went quiet; arm the timer for the next one. */
 void dbnic_prio_flush_expired(struct dbnic_core *c)
 {
-	uint64_t t = dbnic_now(c), next = 0;
-	uint32_t p;
-	unsigned int i;
+    uint64_t t = dbnic_now(c), next = 0;
+    uint32_t p;
+    unsigned int i;
 
-	for (p = 0; p < c->cfg.db_pages && c->prio_partial; p++) {
-		for (i = 0; i < DBNIC_PRIO_SLOTS; i++) {
-			struct dbnic_prio_slot *s = &c->ctx[p].slot[i];
-			uint64_t due = s->last_ns + DBNIC_PRIO_FLUSH_TIMEOUT_NS;
+    for (p = 0; p < c->cfg.db_pages && c->prio_partial; p++) {
+        for (i = 0; i < DBNIC_PRIO_SLOTS; i++) {
+            struct dbnic_prio_slot *s = &c->ctx[p].slot[i];
+            uint64_t due = s->last_ns + DBNIC_PRIO_FLUSH_TIMEOUT_NS;
 
-			if (!s->written)
-				continue;
-			if (t >= due)
-				slot_fall_back(c, p, s, i);
-			else if (!next || due < next)
-				next = due;
-		}
-	}
-	if (next)
-		dbnic_timer_arm(c, next);
+            if (!s->written) {
+                continue;
+            }
+            if (t >= due) {
+                slot_fall_back(c, p, s, i);
+            } else if (!next || due < next) {
+                next = due;
+            }
+        }
+    }
+    if (next) {
+        dbnic_timer_arm(c, next);
+    }
 }
 
 void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
-			 unsigned int size)
+                         unsigned int size)
 {
-	uint32_t ctx = off >> DBNIC_DB_PAGE_SHIFT;
-	uint32_t in = off & (DBNIC_DB_PAGE_SIZE - 1);
+    uint32_t ctx = off >> DBNIC_DB_PAGE_SHIFT;
+    uint32_t in = off & (DBNIC_DB_PAGE_SIZE - 1);
 
-	if (!dbnic_ready(c) || ctx >= c->cfg.db_pages)
-		return;
-	if ((size != 4 && size != 8) || (in & (size - 1)))
-		goto bad;
+    if (!dbnic_ready(c) || ctx >= c->cfg.db_pages) {
+        return;
+    }
+    if ((size != 4 && size != 8) || (in & (size - 1))) {
+        goto bad;
+    }
 
-	if (in >= DBNIC_PRIO_OFFSET) {
-		if (in >= DBNIC_PRIO_SLOT_OFFSET(DBNIC_PRIO_SLOTS))
-			goto bad;
-		/* An unused page has no queues; its writes go nowhere. */
-		if (!c->ctx[ctx].in_use)
-			return;
-		prio_write(c, ctx, in, val, size);
-		return;
-	}
-	if (size != 4)
-		goto bad;
-	switch (in) {
-	case DBNIC_DB_SQ:
-		db_sq(c, ctx, (uint32_t)val);
-		return;
-	case DBNIC_DB_CQ:
-		db_cq(c, ctx, (uint32_t)val);
-		return;
-	}
+    if (in >= DBNIC_PRIO_OFFSET) {
+        if (in >= DBNIC_PRIO_SLOT_OFFSET(DBNIC_PRIO_SLOTS)) {
+            goto bad;
+        }
+        /* An unused page has no queues; its writes go nowhere. */
+        if (!c->ctx[ctx].in_use) {
+            return;
+        }
+        prio_write(c, ctx, in, val, size);
+        return;
+    }
+    if (size != 4) {
+        goto bad;
+    }
+    switch (in) {
+    case DBNIC_DB_SQ:
+        db_sq(c, ctx, (uint32_t)val);
+        return;
+    case DBNIC_DB_CQ:
+        db_cq(c, ctx, (uint32_t)val);
+        return;
+    }
 bad:
-	dbnic_tr(c, DBNIC_TR_BAD_ACCESS, DBNIC_BAR_DB, (uint32_t)off, size);
-	refuse(c, ctx, 0, DBNIC_AERR_DB_BAD_ACCESS);
+    dbnic_tr(c, DBNIC_TR_BAD_ACCESS, DBNIC_BAR_DB, (uint32_t)off, size);
+    refuse(c, ctx, 0, DBNIC_AERR_DB_BAD_ACCESS);
 }
 
 uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c)
 {
-	uint64_t size = (uint64_t)c->cfg.db_pages << DBNIC_DB_PAGE_SHIFT;
-	uint64_t pow2 = DBNIC_DB_PAGE_SIZE;
+    uint64_t size = (uint64_t)c->cfg.db_pages << DBNIC_DB_PAGE_SHIFT;
+    uint64_t pow2 = DBNIC_DB_PAGE_SIZE;
 
-	while (pow2 < size)
-		pow2 <<= 1;
-	return pow2;
+    while (pow2 < size) {
+        pow2 <<= 1;
+    }
+    return pow2;
 }
-

@@ -19,19 +19,20 @@
 
 bool dbnic_prio_owned(const struct dbnic_sq *sq, uint16_t index)
 {
-	uint32_t s = dbnic_ring_slot(index, sq->log_size);
+    uint32_t s = dbnic_ring_slot(index, sq->log_size);
 
-	return sq->prio_owned[s / 8] & (1u << (s % 8));
+    return sq->prio_owned[s / 8] & (1u << (s % 8));
 }
 
 void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on)
 {
-	uint32_t s = dbnic_ring_slot(index, sq->log_size);
+    uint32_t s = dbnic_ring_slot(index, sq->log_size);
 
-	if (on)
-		sq->prio_owned[s / 8] |= 1u << (s % 8);
-	else
-		sq->prio_owned[s / 8] &= ~(1u << (s % 8));
+    if (on) {
+        sq->prio_owned[s / 8] |= 1u << (s % 8);
+    } else {
+        sq->prio_owned[s / 8] &= ~(1u << (s % 8));
+    }
 }
 
 /*
@@ -40,14 +41,14 @@ void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on)
  * next CQE already frees them for the host.
  */
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
-			  uint32_t qid)
+                          uint32_t qid)
 {
-	while (sq->ci != sq->pi && dbnic_prio_owned(sq, sq->ci)) {
-		dbnic_set_prio_owned(sq, sq->ci, false);
-		dbnic_count(c, DBNIC_CNT_RING_SKIP);
-		dbnic_tr(c, DBNIC_TR_RING_SKIP, qid, sq->ci, 0);
-		sq->ci++;
-	}
+    while (sq->ci != sq->pi && dbnic_prio_owned(sq, sq->ci)) {
+        dbnic_set_prio_owned(sq, sq->ci, false);
+        dbnic_count(c, DBNIC_CNT_RING_SKIP);
+        dbnic_tr(c, DBNIC_TR_RING_SKIP, qid, sq->ci, 0);
+        sq->ci++;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -57,56 +58,59 @@ void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
 /* Write a 16-byte entry in two parts so that the flags byte lands last. */
 int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry)
 {
-	const uint8_t *p = entry;
+    const uint8_t *p = entry;
 
-	if (c->ops->dma_write(c->opaque, addr, p, DBNIC_CQE_TAIL_OFFSET))
-		return -1;
-	return c->ops->dma_write(c->opaque, addr + DBNIC_CQE_TAIL_OFFSET,
-				 p + DBNIC_CQE_TAIL_OFFSET,
-				 sizeof(struct dbnic_cqe) - DBNIC_CQE_TAIL_OFFSET);
+    if (c->ops->dma_write(c->opaque, addr, p, DBNIC_CQE_TAIL_OFFSET)) {
+        return -1;
+    }
+    return c->ops->dma_write(c->opaque, addr + DBNIC_CQE_TAIL_OFFSET,
+                             p + DBNIC_CQE_TAIL_OFFSET,
+                             sizeof(struct dbnic_cqe) - DBNIC_CQE_TAIL_OFFSET);
 }
 
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-		    uint16_t index, uint8_t status, uint32_t bytes, bool prio)
+                    uint16_t index, uint8_t status, uint32_t bytes, bool prio)
 {
-	struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
-	struct dbnic_cqe cqe;
-	uint64_t addr;
+    struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
+    struct dbnic_cqe cqe;
+    uint64_t addr;
 
-	if (status != DBNIC_ST_OK)
-		dbnic_count(c, DBNIC_CNT_DESC_ERROR);
-	if (!cq)
-		return;
-	if (dbnic_ring_used(cq->pi, cq->ci) >= (1u << cq->log_size)) {
-		dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
-		dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
-		return;
-	}
+    if (status != DBNIC_ST_OK) {
+        dbnic_count(c, DBNIC_CNT_DESC_ERROR);
+    }
+    if (!cq) {
+        return;
+    }
+    if (dbnic_ring_used(cq->pi, cq->ci) >= (1u << cq->log_size)) {
+        dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
+        dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
+        return;
+    }
 
-	memset(&cqe, 0, sizeof(cqe));
-	cqe.byte_count = dbnic_le32(bytes);
-	cqe.index = dbnic_le16(index);
-	cqe.qid = dbnic_le16(qid);
-	cqe.sq_head = dbnic_le16(sq->ci);
-	cqe.status = status;
-	cqe.flags = (dbnic_cq_phase(cq->pi, cq->log_size) ? DBNIC_CQE_F_PHASE : 0) |
-		    (prio ? DBNIC_CQE_F_PRIO : 0);
+    memset(&cqe, 0, sizeof(cqe));
+    cqe.byte_count = dbnic_le32(bytes);
+    cqe.index = dbnic_le16(index);
+    cqe.qid = dbnic_le16(qid);
+    cqe.sq_head = dbnic_le16(sq->ci);
+    cqe.status = status;
+    cqe.flags = (dbnic_cq_phase(cq->pi, cq->log_size) ? DBNIC_CQE_F_PHASE : 0) |
+                (prio ? DBNIC_CQE_F_PRIO : 0);
 
-	addr = cq->base + (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) *
-			  sizeof(cqe);
-	dbnic_tr(c, DBNIC_TR_CQE, sq->cqn, index, status);
-	if (dbnic_write_cqe(c, addr, &cqe)) {
-		/* The host gave us a CQ we cannot write: nothing to report to. */
-		dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
-		dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
-		return;
-	}
-	cq->pi++;
-	dbnic_count(c, DBNIC_CNT_COMPLETIONS);
-	if (cq->armed) {
-		cq->armed = false;
-		dbnic_raise_irq(c, cq->vector);
-	}
+    addr = cq->base +
+           (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) * sizeof(cqe);
+    dbnic_tr(c, DBNIC_TR_CQE, sq->cqn, index, status);
+    if (dbnic_write_cqe(c, addr, &cqe)) {
+        /* The host gave us a CQ we cannot write: nothing to report to. */
+        dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
+        dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
+        return;
+    }
+    cq->pi++;
+    dbnic_count(c, DBNIC_CNT_COMPLETIONS);
+    if (cq->armed) {
+        cq->armed = false;
+        dbnic_raise_irq(c, cq->vector);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -120,69 +124,77 @@ enum sg_dir { SG_READ, SG_WRITE };
  * contiguous in DMA space.  Returns a status.
  */
 static uint8_t sg_xfer(struct dbnic_core *c, struct dbnic_sq *sq,
-		       struct dbnic_sg_pos *pos, uint8_t *buf, uint32_t n,
-		       enum sg_dir dir)
+                       struct dbnic_sg_pos *pos, uint8_t *buf, uint32_t n,
+                       enum sg_dir dir)
 {
-	while (n) {
-		const struct dbnic_sge *sge = &sq->job.d.sge[pos->first + pos->i];
-		uint32_t left = dbnic_le32(sge->len) - pos->off;
-		uint64_t dma;
-		uint32_t len;
-		int err;
+    while (n) {
+        const struct dbnic_sge *sge = &sq->job.d.sge[pos->first + pos->i];
+        uint32_t left = dbnic_le32(sge->len) - pos->off;
+        uint64_t dma;
+        uint32_t len;
+        int err;
 
-		if (dbnic_sge_translate(c, sq->ctx, sge, pos->off,
-					left < n ? left : n, &dma, &len))
-			return DBNIC_ST_ACCESS;
-		if (dir == SG_READ)
-			err = c->ops->dma_read(c->opaque, dma, buf, len);
-		else
-			err = c->ops->dma_write(c->opaque, dma, buf, len);
-		if (err)
-			return DBNIC_ST_DMA_ERROR;
-		buf += len;
-		n -= len;
-		pos->off += len;
-		if (pos->off == dbnic_le32(sge->len)) {
-			pos->i++;
-			pos->off = 0;
-		}
-	}
-	return DBNIC_ST_OK;
+        if (dbnic_sge_translate(c, sq->ctx, sge, pos->off, left < n ? left : n,
+                                &dma, &len)) {
+            return DBNIC_ST_ACCESS;
+        }
+        if (dir == SG_READ) {
+            err = c->ops->dma_read(c->opaque, dma, buf, len);
+        } else {
+            err = c->ops->dma_write(c->opaque, dma, buf, len);
+        }
+        if (err) {
+            return DBNIC_ST_DMA_ERROR;
+        }
+        buf += len;
+        n -= len;
+        pos->off += len;
+        if (pos->off == dbnic_le32(sge->len)) {
+            pos->i++;
+            pos->off = 0;
+        }
+    }
+    return DBNIC_ST_OK;
 }
 
 /* One burst of the job: at most DBNIC_CORE_BOUNCE bytes. */
-static uint8_t job_burst(struct dbnic_core *c, struct dbnic_sq *sq,
-			 uint32_t n, uint32_t *mismatch)
+static uint8_t job_burst(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t n,
+                         uint32_t *mismatch)
 {
-	struct dbnic_job *j = &sq->job;
-	uint8_t st = DBNIC_ST_OK;
-	uint32_t i;
+    struct dbnic_job *j = &sq->job;
+    uint8_t st = DBNIC_ST_OK;
+    uint32_t i;
 
-	switch (j->d.hdr.opcode) {
-	case DBNIC_OP_COPY:
-		st = sg_xfer(c, sq, &j->src, c->bounce, n, SG_READ);
-		if (st == DBNIC_ST_OK)
-			st = sg_xfer(c, sq, &j->dst, c->bounce, n, SG_WRITE);
-		break;
-	case DBNIC_OP_FILL:
-		for (i = 0; i < n; i++)
-			c->bounce[i] = (uint8_t)(dbnic_le32(j->d.hdr.imm) >>
-						 (8 * ((j->done + i) % 4)));
-		st = sg_xfer(c, sq, &j->dst, c->bounce, n, SG_WRITE);
-		break;
-	case DBNIC_OP_COMPARE:
-		st = sg_xfer(c, sq, &j->src, c->bounce, n, SG_READ);
-		if (st == DBNIC_ST_OK)
-			st = sg_xfer(c, sq, &j->dst, c->bounce2, n, SG_READ);
-		if (st == DBNIC_ST_OK && memcmp(c->bounce, c->bounce2, n)) {
-			for (i = 0; c->bounce[i] == c->bounce2[i]; i++)
-				;
-			*mismatch = i;
-			st = DBNIC_ST_MISMATCH;
-		}
-		break;
-	}
-	return st;
+    switch (j->d.hdr.opcode) {
+    case DBNIC_OP_COPY:
+        st = sg_xfer(c, sq, &j->src, c->bounce, n, SG_READ);
+        if (st == DBNIC_ST_OK) {
+            st = sg_xfer(c, sq, &j->dst, c->bounce, n, SG_WRITE);
+        }
+        break;
+    case DBNIC_OP_FILL:
+        for (i = 0; i < n; i++) {
+            c->bounce[i] = (uint8_t)(dbnic_le32(j->d.hdr.imm) >>
+                                     (8 * ((j->done + i) % 4)));
+        }
+        st = sg_xfer(c, sq, &j->dst, c->bounce, n, SG_WRITE);
+        break;
+    case DBNIC_OP_COMPARE:
+        st = sg_xfer(c, sq, &j->src, c->bounce, n, SG_READ);
+        if (st == DBNIC_ST_OK) {
+            st = sg_xfer(c, sq, &j->dst, c->bounce2, n, SG_READ);
+        }
+        if (st == DBNIC_ST_OK && memcmp(c->bounce, c->bounce2, n)) {
+            i = 0;
+            while (c->bounce[i] == c->bounce2[i]) {
+                i++;
+            }
+            *mismatch = i;
+            st = DBNIC_ST_MISMATCH;
+        }
+        break;
+    }
+    return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -191,110 +203,123 @@ static uint8_t job_burst(struct dbnic_core *c, struct dbnic_sq *sq,
 
 /* Check one SGE list; its total length goes to *total. */
 static uint8_t check_list(struct dbnic_core *c, struct dbnic_sq *sq,
-			  const struct dbnic_sg_pos *pos, bool write,
-			  uint64_t *total)
+                          const struct dbnic_sg_pos *pos, bool write,
+                          uint64_t *total)
 {
-	unsigned int i;
+    unsigned int i;
 
-	*total = 0;
-	for (i = 0; i < pos->n; i++) {
-		const struct dbnic_sge *sge = &sq->job.d.sge[pos->first + i];
-		uint8_t st = dbnic_sge_check(c, sq->ctx, sge, write);
+    *total = 0;
+    for (i = 0; i < pos->n; i++) {
+        const struct dbnic_sge *sge = &sq->job.d.sge[pos->first + i];
+        uint8_t st = dbnic_sge_check(c, sq->ctx, sge, write);
 
-		if (st == DBNIC_ST_ACCESS) {
-			dbnic_count(c, DBNIC_CNT_ACCESS_FAULT);
-			dbnic_tr(c, DBNIC_TR_ACCESS_FAULT, sq - c->sq,
-				 dbnic_le32(sge->key), dbnic_le64(sge->addr));
-		}
-		if (st != DBNIC_ST_OK)
-			return st;
-		*total += dbnic_le32(sge->len);
-	}
-	return DBNIC_ST_OK;
+        if (st == DBNIC_ST_ACCESS) {
+            dbnic_count(c, DBNIC_CNT_ACCESS_FAULT);
+            dbnic_tr(c, DBNIC_TR_ACCESS_FAULT, sq - c->sq, dbnic_le32(sge->key),
+                     dbnic_le64(sge->addr));
+        }
+        if (st != DBNIC_ST_OK) {
+            return st;
+        }
+        *total += dbnic_le32(sge->len);
+    }
+    return DBNIC_ST_OK;
 }
 
 /* Shape of a descriptor: size, SGE counts. */
 static uint8_t check_shape(const struct dbnic_desc *d, unsigned int max_bytes)
 {
-	unsigned int nsge = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC) +
-			    DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
+    unsigned int nsge = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC) +
+                        DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
 
-	if (d->hdr.size < 1 || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
-	    d->hdr.size * DBNIC_DESC_BLOCK_SIZE > max_bytes)
-		return DBNIC_ST_BAD_DESC;
-	if (nsge > DBNIC_MAX_SGE || dbnic_desc_blocks(nsge) > d->hdr.size)
-		return DBNIC_ST_BAD_DESC;
-	return DBNIC_ST_OK;
+    if (d->hdr.size < 1 || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
+        d->hdr.size * DBNIC_DESC_BLOCK_SIZE > max_bytes) {
+        return DBNIC_ST_BAD_DESC;
+    }
+    if (nsge > DBNIC_MAX_SGE || dbnic_desc_blocks(nsge) > d->hdr.size) {
+        return DBNIC_ST_BAD_DESC;
+    }
+    return DBNIC_ST_OK;
 }
 
 /* Validate the job's descriptor before any byte moves. */
 static uint8_t job_validate(struct dbnic_core *c, struct dbnic_sq *sq)
 {
-	struct dbnic_job *j = &sq->job;
-	const struct dbnic_desc *d = &j->d;
-	unsigned int nsrc = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC);
-	unsigned int ndst = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
-	uint64_t src_total = 0, dst_total = 0;
-	uint8_t st;
+    struct dbnic_job *j = &sq->job;
+    const struct dbnic_desc *d = &j->d;
+    unsigned int nsrc = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC);
+    unsigned int ndst = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
+    uint64_t src_total = 0, dst_total = 0;
+    uint8_t st;
 
-	st = check_shape(d, 1u << sq->log_stride);
-	if (st != DBNIC_ST_OK)
-		return st;
-	j->src = (struct dbnic_sg_pos){ .first = 0, .n = nsrc };
-	j->dst = (struct dbnic_sg_pos){ .first = nsrc, .n = ndst };
+    st = check_shape(d, 1u << sq->log_stride);
+    if (st != DBNIC_ST_OK) {
+        return st;
+    }
+    j->src = (struct dbnic_sg_pos){.first = 0, .n = nsrc};
+    j->dst = (struct dbnic_sg_pos){.first = nsrc, .n = ndst};
 
-	switch (d->hdr.opcode) {
-	case DBNIC_OP_NOP:
-		return d->hdr.nsge ? DBNIC_ST_BAD_DESC : DBNIC_ST_OK;
-	case DBNIC_OP_COPY:
-	case DBNIC_OP_COMPARE:
-		if (!nsrc || !ndst)
-			return DBNIC_ST_BAD_DESC;
-		st = check_list(c, sq, &j->src, false, &src_total);
-		if (st == DBNIC_ST_OK)
-			st = check_list(c, sq, &j->dst,
-					d->hdr.opcode == DBNIC_OP_COPY, &dst_total);
-		if (st != DBNIC_ST_OK)
-			return st;
-		if (src_total != dst_total)
-			return DBNIC_ST_BAD_LENGTH;
-		break;
-	case DBNIC_OP_FILL:
-		if (nsrc || !ndst)
-			return DBNIC_ST_BAD_DESC;
-		st = check_list(c, sq, &j->dst, true, &dst_total);
-		if (st != DBNIC_ST_OK)
-			return st;
-		break;
-	default:
-		return DBNIC_ST_BAD_OPCODE;
-	}
-	if (dst_total > DBNIC_MAX_XFER)
-		return DBNIC_ST_BAD_LENGTH;
-	j->total = dst_total;
-	return DBNIC_ST_OK;
+    switch (d->hdr.opcode) {
+    case DBNIC_OP_NOP:
+        return d->hdr.nsge ? DBNIC_ST_BAD_DESC : DBNIC_ST_OK;
+    case DBNIC_OP_COPY:
+    case DBNIC_OP_COMPARE:
+        if (!nsrc || !ndst) {
+            return DBNIC_ST_BAD_DESC;
+        }
+        st = check_list(c, sq, &j->src, false, &src_total);
+        if (st == DBNIC_ST_OK) {
+            st = check_list(c, sq, &j->dst, d->hdr.opcode == DBNIC_OP_COPY,
+                            &dst_total);
+        }
+        if (st != DBNIC_ST_OK) {
+            return st;
+        }
+        if (src_total != dst_total) {
+            return DBNIC_ST_BAD_LENGTH;
+        }
+        break;
+    case DBNIC_OP_FILL:
+        if (nsrc || !ndst) {
+            return DBNIC_ST_BAD_DESC;
+        }
+        st = check_list(c, sq, &j->dst, true, &dst_total);
+        if (st != DBNIC_ST_OK) {
+            return st;
+        }
+        break;
+    default:
+        return DBNIC_ST_BAD_OPCODE;
+    }
+    if (dst_total > DBNIC_MAX_XFER) {
+        return DBNIC_ST_BAD_LENGTH;
+    }
+    j->total = dst_total;
+    return DBNIC_ST_OK;
 }
 
-static void job_finish(struct dbnic_core *c, struct dbnic_sq *sq,
-		       uint32_t qid, uint8_t st, uint32_t bytes)
+static void job_finish(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
+                       uint8_t st, uint32_t bytes)
 {
-	struct dbnic_job *j = &sq->job;
+    struct dbnic_job *j = &sq->job;
 
-	j->active = false;
-	if (st != DBNIC_ST_OK || (j->d.hdr.flags & DBNIC_DESC_F_COMPLETION))
-		dbnic_complete(c, sq, qid, j->index, st, bytes, j->prio);
+    j->active = false;
+    if (st != DBNIC_ST_OK || (j->d.hdr.flags & DBNIC_DESC_F_COMPLETION)) {
+        dbnic_complete(c, sq, qid, j->index, st, bytes, j->prio);
+    }
 }
 
 /* Timing model: the DMA round trips this job waits for before it runs. */
-static uint64_t job_latency(const struct dbnic_core *c, const struct dbnic_job *j,
-			    bool fetched)
+static uint64_t job_latency(const struct dbnic_core *c,
+                            const struct dbnic_job *j, bool fetched)
 {
-	uint64_t rtt = c->cfg.dma_latency_ns, wait = fetched ? rtt : 0;
+    uint64_t rtt = c->cfg.dma_latency_ns, wait = fetched ? rtt : 0;
 
-	if (j->status == DBNIC_ST_OK && j->total &&
-	    j->d.hdr.opcode != DBNIC_OP_FILL)
-		wait += rtt;			/* first payload read */
-	return wait;
+    if (j->status == DBNIC_ST_OK && j->total &&
+        j->d.hdr.opcode != DBNIC_OP_FILL) {
+        wait += rtt; /* first payload read */
+    }
+    return wait;
 }
 
 /*
@@ -303,21 +328,22 @@ static uint64_t job_latency(const struct dbnic_core *c, const struct dbnic_job *
  * was read by DMA.
  */
 static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-		      bool prio, bool fetched)
+                      bool prio, bool fetched)
 {
-	struct dbnic_job *j = &sq->job;
+    struct dbnic_job *j = &sq->job;
 
-	j->prio = prio;
-	j->index = dbnic_le16(j->d.hdr.index);
-	j->done = 0;
-	j->total = 0;
-	dbnic_tr(c, DBNIC_TR_EXEC, qid, j->index,
-		 j->d.hdr.opcode | (prio ? 0x100 : 0));
-	j->status = job_validate(c, sq);
-	j->wait_until = 0;
-	if (c->cfg.dma_latency_ns)
-		j->wait_until = dbnic_now(c) + job_latency(c, j, fetched);
-	j->active = true;
+    j->prio = prio;
+    j->index = dbnic_le16(j->d.hdr.index);
+    j->done = 0;
+    j->total = 0;
+    dbnic_tr(c, DBNIC_TR_EXEC, qid, j->index,
+             j->d.hdr.opcode | (prio ? 0x100 : 0));
+    j->status = job_validate(c, sq);
+    j->wait_until = 0;
+    if (c->cfg.dma_latency_ns) {
+        j->wait_until = dbnic_now(c) + job_latency(c, j, fetched);
+    }
+    j->active = true;
 }
 
 /*
@@ -325,52 +351,56 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
  * waiting under the timing model moves nothing and stays active.
  */
 static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
-			 uint32_t qid)
+                         uint32_t qid)
 {
-	struct dbnic_job *j = &sq->job;
-	uint32_t moved = 0;
+    struct dbnic_job *j = &sq->job;
+    uint32_t moved = 0;
 
-	if (!j->active || (j->wait_until && dbnic_now(c) < j->wait_until))
-		return 0;
-	if (j->status != DBNIC_ST_OK || j->total == 0) {
-		job_finish(c, sq, qid, j->status, 0);
-		return 0;
-	}
-	while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
-		uint64_t left = j->total - j->done;
-		uint32_t n = left < DBNIC_CORE_BOUNCE ? (uint32_t)left :
-							 DBNIC_CORE_BOUNCE;
-		uint32_t mismatch = 0;
-		uint8_t st = job_burst(c, sq, n, &mismatch);
+    if (!j->active || (j->wait_until && dbnic_now(c) < j->wait_until)) {
+        return 0;
+    }
+    if (j->status != DBNIC_ST_OK || j->total == 0) {
+        job_finish(c, sq, qid, j->status, 0);
+        return 0;
+    }
+    while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
+        uint64_t left = j->total - j->done;
+        uint32_t n =
+            left < DBNIC_CORE_BOUNCE ? (uint32_t)left : DBNIC_CORE_BOUNCE;
+        uint32_t mismatch = 0;
+        uint8_t st = job_burst(c, sq, n, &mismatch);
 
-		if (st == DBNIC_ST_MISMATCH) {
-			job_finish(c, sq, qid, st, (uint32_t)j->done + mismatch);
-			return moved + n;
-		}
-		if (st != DBNIC_ST_OK) {
-			job_finish(c, sq, qid, st, 0);
-			return moved;
-		}
-		j->done += n;
-		moved += n;
-		c->counters[DBNIC_CNT_BYTES] += n;
-	}
-	if (j->done == j->total)
-		job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
-	return moved;
+        if (st == DBNIC_ST_MISMATCH) {
+            job_finish(c, sq, qid, st, (uint32_t)j->done + mismatch);
+            return moved + n;
+        }
+        if (st != DBNIC_ST_OK) {
+            job_finish(c, sq, qid, st, 0);
+            return moved;
+        }
+        j->done += n;
+        moved += n;
+        c->counters[DBNIC_CNT_BYTES] += n;
+    }
+    if (j->done == j->total) {
+        job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
+    }
+    return moved;
 }
 
 /* Is the job waiting under the timing model?  Note its deadline. */
 static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
-			uint64_t *next)
+                        uint64_t *next)
 {
-	const struct dbnic_job *j = &sq->job;
+    const struct dbnic_job *j = &sq->job;
 
-	if (!j->active || !j->wait_until || dbnic_now(c) >= j->wait_until)
-		return false;
-	if (!*next || j->wait_until < *next)
-		*next = j->wait_until;
-	return true;
+    if (!j->active || !j->wait_until || dbnic_now(c) >= j->wait_until) {
+        return false;
+    }
+    if (!*next || j->wait_until < *next) {
+        *next = j->wait_until;
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -383,74 +413,76 @@ static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
  */
 static bool lane_head_blocked(const struct dbnic_sq *sq)
 {
-	const struct dbnic_desc *d = &sq->lane[sq->lane_head];
-	uint16_t index = dbnic_le16(d->hdr.index);
+    const struct dbnic_desc *d = &sq->lane[sq->lane_head];
+    uint16_t index = dbnic_le16(d->hdr.index);
 
-	return (d->hdr.flags & DBNIC_DESC_F_FENCE) &&
-	       dbnic_ring_used(index, sq->ci) < dbnic_sq_size(sq) &&
-	       index != sq->ci;
+    return (d->hdr.flags & DBNIC_DESC_F_FENCE) &&
+           dbnic_ring_used(index, sq->ci) < dbnic_sq_size(sq) &&
+           index != sq->ci;
 }
 
 /* Start the priority lane's head, if it may start. */
 static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
-			    uint32_t qid)
+                            uint32_t qid)
 {
-	if (sq->job.active || !sq->lane_len || lane_head_blocked(sq))
-		return false;
-	sq->job.d = sq->lane[sq->lane_head];
-	sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
-	sq->lane_len--;
-	dbnic_count(c, DBNIC_CNT_PRIO_EXEC);
-	job_start(c, sq, qid, true, false);
-	return true;
+    if (sq->job.active || !sq->lane_len || lane_head_blocked(sq)) {
+        return false;
+    }
+    sq->job.d = sq->lane[sq->lane_head];
+    sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
+    sq->lane_len--;
+    dbnic_count(c, DBNIC_CNT_PRIO_EXEC);
+    job_start(c, sq, qid, true, false);
+    return true;
 }
 
 /* Fetch and start the ring lane's next descriptor. */
 static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
-			    uint32_t qid)
+                            uint32_t qid)
 {
-	struct dbnic_desc *d = &sq->job.d;
-	uint16_t index = sq->ci;
-	uint64_t addr;
+    struct dbnic_desc *d = &sq->job.d;
+    uint16_t index = sq->ci;
+    uint64_t addr;
 
-	if (sq->job.active || sq->ci == sq->pi)
-		return false;
-	sq->ci++;
-	dbnic_ring_lane_skip(c, sq, qid);
+    if (sq->job.active || sq->ci == sq->pi) {
+        return false;
+    }
+    sq->ci++;
+    dbnic_ring_lane_skip(c, sq, qid);
 
-	addr = sq->base + ((uint64_t)dbnic_ring_slot(index, sq->log_size) <<
-			   sq->log_stride);
-	dbnic_count(c, DBNIC_CNT_RING_FETCH);
-	dbnic_tr(c, DBNIC_TR_RING_FETCH, qid, index, addr);
-	memset(d, 0, sizeof(*d));
-	if (c->ops->dma_read(c->opaque, addr, &d->hdr, sizeof(d->hdr)) ||
-	    (check_shape(d, 1u << sq->log_stride) == DBNIC_ST_OK &&
-	     c->ops->dma_read(c->opaque, addr, d,
-			      d->hdr.size * DBNIC_DESC_BLOCK_SIZE))) {
-		dbnic_complete(c, sq, qid, index, DBNIC_ST_DMA_ERROR, 0, false);
-		return true;
-	}
-	if (dbnic_le16(d->hdr.index) != index || dbnic_le16(d->hdr.qid) != qid) {
-		dbnic_complete(c, sq, qid, index, DBNIC_ST_BAD_DESC, 0, false);
-		return true;
-	}
-	/*
-	 * Timing model: one round trip brings this descriptor and the ones
-	 * already announced after it, up to DBNIC_CORE_PREFETCH in all.
-	 */
-	if (index != sq->fetched_from &&
-	    dbnic_ring_used(index, sq->fetched_from) <
-	    dbnic_ring_used(sq->fetched_to, sq->fetched_from)) {
-		job_start(c, sq, qid, false, false);
-	} else {
-		uint16_t avail = dbnic_ring_used(sq->pi, index);
+    addr = sq->base +
+           ((uint64_t)dbnic_ring_slot(index, sq->log_size) << sq->log_stride);
+    dbnic_count(c, DBNIC_CNT_RING_FETCH);
+    dbnic_tr(c, DBNIC_TR_RING_FETCH, qid, index, addr);
+    memset(d, 0, sizeof(*d));
+    if (c->ops->dma_read(c->opaque, addr, &d->hdr, sizeof(d->hdr)) ||
+        (check_shape(d, 1u << sq->log_stride) == DBNIC_ST_OK &&
+         c->ops->dma_read(c->opaque, addr, d,
+                          d->hdr.size * DBNIC_DESC_BLOCK_SIZE))) {
+        dbnic_complete(c, sq, qid, index, DBNIC_ST_DMA_ERROR, 0, false);
+        return true;
+    }
+    if (dbnic_le16(d->hdr.index) != index || dbnic_le16(d->hdr.qid) != qid) {
+        dbnic_complete(c, sq, qid, index, DBNIC_ST_BAD_DESC, 0, false);
+        return true;
+    }
+    /*
+     * Timing model: one round trip brings this descriptor and the ones
+     * already announced after it, up to DBNIC_CORE_PREFETCH in all.
+     */
+    if (index != sq->fetched_from &&
+        dbnic_ring_used(index, sq->fetched_from) <
+            dbnic_ring_used(sq->fetched_to, sq->fetched_from)) {
+        job_start(c, sq, qid, false, false);
+    } else {
+        uint16_t avail = dbnic_ring_used(sq->pi, index);
 
-		sq->fetched_from = index;
-		sq->fetched_to = index + (avail < DBNIC_CORE_PREFETCH ?
-					  avail : DBNIC_CORE_PREFETCH);
-		job_start(c, sq, qid, false, true);
-	}
-	return true;
+        sq->fetched_from = index;
+        sq->fetched_to =
+            index + (avail < DBNIC_CORE_PREFETCH ? avail : DBNIC_CORE_PREFETCH);
+        job_start(c, sq, qid, false, true);
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -459,65 +491,72 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
 
 void dbnic_core_run(struct dbnic_core *c)
 {
-	unsigned int budget = DBNIC_CORE_RUN_DESCS;
-	uint32_t bytes = 0, n = c->cfg.max_sq, i;
-	uint64_t next = 0;
-	bool progress = true;
+    unsigned int budget = DBNIC_CORE_RUN_DESCS;
+    uint32_t bytes = 0, n = c->cfg.max_sq, i;
+    uint64_t next = 0;
+    bool progress = true;
 
-	if (!dbnic_ready(c))
-		return;
-	dbnic_run_admin(c);
+    if (!dbnic_ready(c)) {
+        return;
+    }
+    dbnic_run_admin(c);
 
-	while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
-		progress = false;
-		next = 0;
+    while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
+        progress = false;
+        next = 0;
 
-		/*
-		 * Priority lanes first, on every queue, every time round: a
-		 * complete priority descriptor starts before any ring
-		 * descriptor that has not started yet.
-		 */
-		for (i = 0; i < n; i++) {
-			struct dbnic_sq *sq = &c->sq[i];
+        /*
+         * Priority lanes first, on every queue, every time round: a
+         * complete priority descriptor starts before any ring
+         * descriptor that has not started yet.
+         */
+        for (i = 0; i < n; i++) {
+            struct dbnic_sq *sq = &c->sq[i];
 
-			if (!sq->in_use)
-				continue;
-			if (sq->bad_db) {
-				sq->bad_db = false;
-				dbnic_complete(c, sq, i, sq->bad_db_pi,
-					       DBNIC_ST_BAD_DOORBELL, 0, false);
-			}
-			if (budget && start_from_lane(c, sq, i)) {
-				budget--;
-				progress = true;
-				bytes += job_step(c, sq, i);
-			}
-		}
-		if (progress)
-			continue;
+            if (!sq->in_use) {
+                continue;
+            }
+            if (sq->bad_db) {
+                sq->bad_db = false;
+                dbnic_complete(c, sq, i, sq->bad_db_pi, DBNIC_ST_BAD_DOORBELL,
+                               0, false);
+            }
+            if (budget && start_from_lane(c, sq, i)) {
+                budget--;
+                progress = true;
+                bytes += job_step(c, sq, i);
+            }
+        }
+        if (progress) {
+            continue;
+        }
 
-		/* Then one chunk or one new ring descriptor per queue. */
-		for (i = 0; i < n && budget && bytes < DBNIC_CORE_RUN_BYTES; i++) {
-			uint32_t q = (c->rr_next + i) % n;
-			struct dbnic_sq *sq = &c->sq[q];
+        /* Then one chunk or one new ring descriptor per queue. */
+        for (i = 0; i < n && budget && bytes < DBNIC_CORE_RUN_BYTES; i++) {
+            uint32_t q = (c->rr_next + i) % n;
+            struct dbnic_sq *sq = &c->sq[q];
 
-			if (!sq->in_use || job_waiting(c, sq, &next))
-				continue;
-			if (!sq->job.active) {
-				if (!start_from_ring(c, sq, q))
-					continue;
-				budget--;
-			}
-			progress = true;
-			bytes += job_step(c, sq, q);
-			/* A waiting priority descriptor may start now. */
-			if (sq->lane_len && !sq->job.active)
-				break;
-		}
-		c->rr_next = (c->rr_next + 1) % n;
-	}
-	if (progress)
-		c->ops->schedule(c->opaque);	/* more to do: yield, then go on */
-	else if (next)
-		dbnic_timer_arm(c, next);	/* jobs waiting on the model */
+            if (!sq->in_use || job_waiting(c, sq, &next)) {
+                continue;
+            }
+            if (!sq->job.active) {
+                if (!start_from_ring(c, sq, q)) {
+                    continue;
+                }
+                budget--;
+            }
+            progress = true;
+            bytes += job_step(c, sq, q);
+            /* A waiting priority descriptor may start now. */
+            if (sq->lane_len && !sq->job.active) {
+                break;
+            }
+        }
+        c->rr_next = (c->rr_next + 1) % n;
+    }
+    if (progress) {
+        c->ops->schedule(c->opaque); /* more to do: yield, then go on */
+    } else if (next) {
+        dbnic_timer_arm(c, next); /* jobs waiting on the model */
+    }
 }

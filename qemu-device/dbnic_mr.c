@@ -13,137 +13,154 @@
 
 static struct dbnic_mr *mr_get(struct dbnic_core *c, uint32_t key)
 {
-	uint32_t idx = DBNIC_GET(key, DBNIC_MR_KEY_INDEX);
-	struct dbnic_mr *mr;
+    uint32_t idx = DBNIC_GET(key, DBNIC_MR_KEY_INDEX);
+    struct dbnic_mr *mr;
 
-	if (idx == 0 || idx > c->cfg.max_mr)
-		return NULL;
-	mr = &c->mr[idx - 1];
-	if (!mr->in_use || mr->gen != DBNIC_GET(key, DBNIC_MR_KEY_GEN))
-		return NULL;
-	return mr;
+    if (idx == 0 || idx > c->cfg.max_mr) {
+        return NULL;
+    }
+    mr = &c->mr[idx - 1];
+    if (!mr->in_use || mr->gen != DBNIC_GET(key, DBNIC_MR_KEY_GEN)) {
+        return NULL;
+    }
+    return mr;
 }
 
 uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
-			const struct dbnic_sge *sge, bool write)
+                        const struct dbnic_sge *sge, bool write)
 {
-	uint64_t addr = dbnic_le64(sge->addr);
-	uint32_t len = dbnic_le32(sge->len);
-	uint32_t key = dbnic_le32(sge->key);
-	struct dbnic_mr *mr;
+    uint64_t addr = dbnic_le64(sge->addr);
+    uint32_t len = dbnic_le32(sge->len);
+    uint32_t key = dbnic_le32(sge->key);
+    struct dbnic_mr *mr;
 
-	if (len == 0)
-		return DBNIC_ST_BAD_LENGTH;
-	if (addr + len < addr)
-		return DBNIC_ST_BAD_LENGTH;
-	if (key == 0)
-		return c->ctx[ctx].privileged ? DBNIC_ST_OK : DBNIC_ST_ACCESS;
+    if (len == 0) {
+        return DBNIC_ST_BAD_LENGTH;
+    }
+    if (addr + len < addr) {
+        return DBNIC_ST_BAD_LENGTH;
+    }
+    if (key == 0) {
+        return c->ctx[ctx].privileged ? DBNIC_ST_OK : DBNIC_ST_ACCESS;
+    }
 
-	mr = mr_get(c, key);
-	if (!mr || mr->ctx != ctx || addr < mr->iova ||
-	    addr - mr->iova > mr->length || len > mr->length - (addr - mr->iova))
-		return DBNIC_ST_ACCESS;
-	if (write && !(mr->access & DBNIC_MR_LOCAL_WRITE))
-		return DBNIC_ST_ACCESS;
-	return DBNIC_ST_OK;
+    mr = mr_get(c, key);
+    if (!mr || mr->ctx != ctx || addr < mr->iova ||
+        addr - mr->iova > mr->length || len > mr->length - (addr - mr->iova)) {
+        return DBNIC_ST_ACCESS;
+    }
+    if (write && !(mr->access & DBNIC_MR_LOCAL_WRITE)) {
+        return DBNIC_ST_ACCESS;
+    }
+    return DBNIC_ST_OK;
 }
 
 int dbnic_sge_translate(struct dbnic_core *c, uint32_t ctx,
-			const struct dbnic_sge *sge, uint32_t off, uint32_t max,
-			uint64_t *dma, uint32_t *len)
+                        const struct dbnic_sge *sge, uint32_t off, uint32_t max,
+                        uint64_t *dma, uint32_t *len)
 {
-	uint64_t addr = dbnic_le64(sge->addr) + off;
-	uint32_t key = dbnic_le32(sge->key);
-	struct dbnic_mr *mr;
-	uint64_t pos, page, in, entry, psize;
+    uint64_t addr = dbnic_le64(sge->addr) + off;
+    uint32_t key = dbnic_le32(sge->key);
+    struct dbnic_mr *mr;
+    uint64_t pos, page, in, entry, psize;
 
-	if (key == 0) {
-		*dma = addr;
-		*len = max;
-		return 0;
-	}
-	/* Checked when the descriptor started; it may be gone since. */
-	mr = mr_get(c, key);
-	if (!mr || mr->ctx != ctx)
-		return -1;
-	psize = 1ull << mr->page_shift;
-	pos = (mr->iova & (psize - 1)) + (addr - mr->iova);
-	page = pos >> mr->page_shift;
-	in = pos & (psize - 1);
-	if (page >= mr->npages)
-		return -1;
-	if (c->ops->dma_read(c->opaque, mr->pages + 8 * page, &entry, 8))
-		return -1;
-	*dma = (dbnic_le64(entry) & ~(psize - 1)) + in;
-	*len = psize - in < max ? (uint32_t)(psize - in) : max;
-	return 0;
+    if (key == 0) {
+        *dma = addr;
+        *len = max;
+        return 0;
+    }
+    /* Checked when the descriptor started; it may be gone since. */
+    mr = mr_get(c, key);
+    if (!mr || mr->ctx != ctx) {
+        return -1;
+    }
+    psize = 1ull << mr->page_shift;
+    pos = (mr->iova & (psize - 1)) + (addr - mr->iova);
+    page = pos >> mr->page_shift;
+    in = pos & (psize - 1);
+    if (page >= mr->npages) {
+        return -1;
+    }
+    if (c->ops->dma_read(c->opaque, mr->pages + 8 * page, &entry, 8)) {
+        return -1;
+    }
+    *dma = (dbnic_le64(entry) & ~(psize - 1)) + in;
+    *len = psize - in < max ? (uint32_t)(psize - in) : max;
+    return 0;
 }
 
 uint8_t dbnic_mr_register(struct dbnic_core *c,
-			  const struct dbnic_admin_cmd *cmd, uint32_t *key)
+                          const struct dbnic_admin_cmd *cmd, uint32_t *key)
 {
-	uint64_t iova = dbnic_le64(cmd->reg_mr.iova);
-	uint64_t length = dbnic_le64(cmd->reg_mr.length);
-	uint64_t pages = dbnic_le64(cmd->reg_mr.pages);
-	uint32_t ctx = dbnic_le32(cmd->reg_mr.ctx);
-	uint32_t npages = dbnic_le32(cmd->reg_mr.npages);
-	uint8_t shift = cmd->reg_mr.page_shift;
-	uint8_t access = cmd->reg_mr.access;
-	uint64_t fbo;
-	uint32_t i;
+    uint64_t iova = dbnic_le64(cmd->reg_mr.iova);
+    uint64_t length = dbnic_le64(cmd->reg_mr.length);
+    uint64_t pages = dbnic_le64(cmd->reg_mr.pages);
+    uint32_t ctx = dbnic_le32(cmd->reg_mr.ctx);
+    uint32_t npages = dbnic_le32(cmd->reg_mr.npages);
+    uint8_t shift = cmd->reg_mr.page_shift;
+    uint8_t access = cmd->reg_mr.access;
+    uint64_t fbo;
+    uint32_t i;
 
-	if (ctx >= c->cfg.db_pages || !c->ctx[ctx].in_use)
-		return DBNIC_AST_BAD_HANDLE;
-	if (shift < DBNIC_MR_PAGE_SHIFT_MIN || shift > DBNIC_MR_PAGE_SHIFT_MAX ||
-	    npages == 0 || npages > DBNIC_MR_MAX_PAGES || length == 0 ||
-	    iova + length < iova || !pages || (pages & 7) ||
-	    (access & ~DBNIC_MR_ACCESS_ALL))
-		return DBNIC_AST_BAD_PARAM;
-	fbo = iova & ((1ull << shift) - 1);
-	if (((uint64_t)npages << shift) < fbo + length)
-		return DBNIC_AST_BAD_PARAM;
+    if (ctx >= c->cfg.db_pages || !c->ctx[ctx].in_use) {
+        return DBNIC_AST_BAD_HANDLE;
+    }
+    if (shift < DBNIC_MR_PAGE_SHIFT_MIN || shift > DBNIC_MR_PAGE_SHIFT_MAX ||
+        npages == 0 || npages > DBNIC_MR_MAX_PAGES || length == 0 ||
+        iova + length < iova || !pages || (pages & 7) ||
+        (access & ~DBNIC_MR_ACCESS_ALL)) {
+        return DBNIC_AST_BAD_PARAM;
+    }
+    fbo = iova & ((1ull << shift) - 1);
+    if (((uint64_t)npages << shift) < fbo + length) {
+        return DBNIC_AST_BAD_PARAM;
+    }
 
-	for (i = 0; i < c->cfg.max_mr; i++) {
-		struct dbnic_mr *mr = &c->mr[i];
-		uint16_t gen;
+    for (i = 0; i < c->cfg.max_mr; i++) {
+        struct dbnic_mr *mr = &c->mr[i];
+        uint16_t gen;
 
-		if (mr->in_use)
-			continue;
-		gen = mr->gen + 1;
-		memset(mr, 0, sizeof(*mr));
-		mr->in_use = true;
-		mr->gen = gen;
-		mr->ctx = ctx;
-		mr->iova = iova;
-		mr->length = length;
-		mr->pages = pages;
-		mr->npages = npages;
-		mr->page_shift = shift;
-		mr->access = access;
-		*key = DBNIC_SET(DBNIC_MR_KEY_INDEX, i + 1) |
-		       DBNIC_SET(DBNIC_MR_KEY_GEN, gen);
-		dbnic_tr(c, DBNIC_TR_MR, ctx, *key, length);
-		return DBNIC_AST_OK;
-	}
-	return DBNIC_AST_NO_RESOURCE;
+        if (mr->in_use) {
+            continue;
+        }
+        gen = mr->gen + 1;
+        memset(mr, 0, sizeof(*mr));
+        mr->in_use = true;
+        mr->gen = gen;
+        mr->ctx = ctx;
+        mr->iova = iova;
+        mr->length = length;
+        mr->pages = pages;
+        mr->npages = npages;
+        mr->page_shift = shift;
+        mr->access = access;
+        *key = DBNIC_SET(DBNIC_MR_KEY_INDEX, i + 1) |
+               DBNIC_SET(DBNIC_MR_KEY_GEN, gen);
+        dbnic_tr(c, DBNIC_TR_MR, ctx, *key, length);
+        return DBNIC_AST_OK;
+    }
+    return DBNIC_AST_NO_RESOURCE;
 }
 
 uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key)
 {
-	struct dbnic_mr *mr = mr_get(c, key);
+    struct dbnic_mr *mr = mr_get(c, key);
 
-	if (!mr)
-		return DBNIC_AST_BAD_HANDLE;
-	mr->in_use = false;	/* keep gen: the key stays dead */
-	dbnic_tr(c, DBNIC_TR_MR, mr->ctx, key, 0);
-	return DBNIC_AST_OK;
+    if (!mr) {
+        return DBNIC_AST_BAD_HANDLE;
+    }
+    mr->in_use = false; /* keep gen: the key stays dead */
+    dbnic_tr(c, DBNIC_TR_MR, mr->ctx, key, 0);
+    return DBNIC_AST_OK;
 }
 
 void dbnic_mr_destroy_ctx(struct dbnic_core *c, uint32_t ctx)
 {
-	uint32_t i;
+    uint32_t i;
 
-	for (i = 0; i < c->cfg.max_mr; i++)
-		if (c->mr[i].in_use && c->mr[i].ctx == ctx)
-			c->mr[i].in_use = false;
+    for (i = 0; i < c->cfg.max_mr; i++) {
+        if (c->mr[i].in_use && c->mr[i].ctx == ctx) {
+            c->mr[i].in_use = false;
+        }
+    }
 }
