@@ -742,6 +742,45 @@ static void test_bad_descriptors_complete_with_errors(void)
 	fake_free(&f);
 }
 
+/* Lengths that overflow or exceed CAP_MAX_XFER move nothing. */
+static void test_length_overflow(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a[2], b[2];
+	uint32_t huge[2] = { 0xffffffffu, 0xffffffffu };
+	uint32_t big = DBNIC_MAX_XFER + 1;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 7);
+	a[0] = a[1] = fake_alloc(&f, 64, 64);
+	b[0] = b[1] = fake_alloc(&f, 64, 64);
+	memset(gpa(&f, b[0]), 0x77, 64);
+	/* 2 x 4 GiB - 2: the totals match but are far past the limit. */
+	desc_copy(&d, &q, 0, a, huge, 2, b, huge, 2);
+	post_ring(&q, &d);
+	/* An SGE whose end wraps around the address space. */
+	a[0] = ~0ull - 10;
+	desc_copy(&d, &q, 0, a, &big, 1, b, &big, 1);
+	post_ring(&q, &d);
+	/* FILL one byte past the limit. */
+	desc_copy(&d, &q, 0, NULL, NULL, 0, b, &big, 1);
+	d.hdr.opcode = DBNIC_OP_FILL;
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK_EQ(counter(&f, DBNIC_CNT_BYTES), 0);
+	CHECK_EQ(((uint8_t *)gpa(&f, b[0]))[0], 0x77);
+	fake_free(&f);
+}
+
 static void test_unprivileged_dma_address_denied(void)
 {
 	struct fake f;
@@ -1224,6 +1263,7 @@ static const struct {
 	T(test_doorbell_past_ring),
 	T(test_doorbell_backwards_ignored),
 	T(test_bad_descriptors_complete_with_errors),
+	T(test_length_overflow),
 	T(test_unprivileged_dma_address_denied),
 	T(test_cq_overflow_counted),
 	T(test_error_interrupts_coalesce),
