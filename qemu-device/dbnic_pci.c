@@ -79,7 +79,9 @@ static void dbnic_send_packet(void *opaque, const void *buf, size_t len)
 {
     DbnicState *s = opaque;
 
-    qemu_send_packet(qemu_get_queue(s->nic), buf, len);
+    if (s->nic) {
+        qemu_send_packet(qemu_get_queue(s->nic), buf, len);
+    }
 }
 
 static uint64_t dbnic_clock_ns(void *opaque)
@@ -330,18 +332,22 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
                                 &DEVICE(pdev)->mem_reentrancy_guard);
     s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
 
-    qemu_macaddr_default_if_unset(&s->conf.macaddr);
-    s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
-                          object_get_typename(OBJECT(s)),
-                          DEVICE(pdev)->id, &DEVICE(pdev)->mem_reentrancy_guard,
-                          s);
+    /* v1 sends no frames: attach a NIC only when a netdev is given. */
+    if (s->conf.peers.ncs[0]) {
+        qemu_macaddr_default_if_unset(&s->conf.macaddr);
+        s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
+                              object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
+                              &DEVICE(pdev)->mem_reentrancy_guard, s);
+    }
 }
 
 static void dbnic_exit(PCIDevice *pdev)
 {
     DbnicState *s = DBNIC(pdev);
 
-    qemu_del_nic(s->nic);
+    if (s->nic) {
+        qemu_del_nic(s->nic);
+    }
     timer_free(s->prio_timer);
     qemu_bh_delete(s->bh);
     pcie_cap_exit(pdev);

@@ -8,72 +8,10 @@
 # without harm to the kernel.  The kernel log must stay clean.
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
-TOOL=$DIR/dbnic-tool
+. "$DIR/user-lib.sh"
 DRV=/sys/bus/pci/drivers/dbnic
 
-first() {
-	for p in "$@"; do
-		[ -e "$p" ] && { echo "$p"; return; }
-	done
-}
-counter() { awk -v n="$1" '$1 == n { print $2 }' "$dbg/counters"; }
-# field FILE NAME: the word after NAME in FILE.
-field() { awk -v n="$2" '{ for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$1"; }
-users_field() { awk -v n="$1" '$1 == "device" { for (i = 1; i < NF; i++) if ($i == n) print $(i + 1) }' "$dbg/users"; }
-wait_file() {
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -s "$1" ]
-}
-# verdicts FILE: the tool's PASS/FAIL lines, one check each.
-verdicts() {
-	cat "$1"
-	while read -r verdict rest; do
-		case $verdict in
-		PASS) t_ok "$rest" ;;
-		FAIL) t_fail "$rest" "failed" ;;
-		esac
-	done < "$1"
-}
-# result NAME PID OUTPUT: the process's status as one check.
-result() {
-	if wait "$2"; then
-		t_ok "$1"
-	else
-		t_fail "$1" "exit $?: $(tail -n 5 "$3" | tr '\n' ' ')"
-	fi
-	cat "$3"
-}
-
-# delta NAME BEFORE: how much a counter moved.
-delta() { echo $(( $(counter "$1") - $2 )); }
-# at_least NAME BEFORE MIN
-at_least() {
-	d=$(delta "$1" "$2")
-	if [ "$d" -ge "$3" ]; then
-		t_ok "counter $1 moved by $d (>= $3)"
-	else
-		t_fail "counter $1 moved by >= $3" "moved by $d"
-	fi
-}
-# attack NAME ARGS...: run the attacker; its checks, then its status.
-attack() {
-	name=$1
-	shift
-	"$TOOL" evil "$@" > /tmp/e.out 2>&1
-	rc=$?
-	verdicts /tmp/e.out
-	if [ $rc -eq 0 ]; then t_ok "$name: refused"; else t_fail "$name: refused" "exit $rc"; fi
-}
-
-echo "== load"
-if ! insmod "$DIR/dbnic.ko"; then
-	t_fail "insmod dbnic.ko" "insmod failed"
-	dmesg | tail -n 30
-	t_done
-	exit 1
-fi
-t_ok "insmod dbnic.ko"
+load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
 echo "device $pci"
 
