@@ -188,9 +188,14 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	}
 
 	ret = dbnic_admin_errno(cqe.status);
+	/*
+	 * Rate-limited: user space can make commands fail (e.g. by opening
+	 * more contexts than the device has) as often as it likes.
+	 */
 	if (ret)
-		dev_err(dev, "admin %s failed: status %u (%d)\n",
-			dbnic_admin_op_name(cmd->opcode), cqe.status, ret);
+		dev_err_ratelimited(dev, "admin %s failed: status %u (%d)\n",
+				    dbnic_admin_op_name(cmd->opcode),
+				    cqe.status, ret);
 	else if (result)
 		*result = le32_to_cpu(cqe.result);
 out:
