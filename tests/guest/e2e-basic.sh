@@ -22,27 +22,7 @@ counter() {
 # selftest NAME: run the self-test once; one check per case, and the
 # verdict line.
 selftest() {
-	out=$(cat "$dbg/selftest")
-	echo "$out"
-	set -f
-	old_ifs=$IFS
-	IFS='
-'
-	for line in $out; do
-		case $line in
-		"selftest: "*) ;;
-		*": ok") t_ok "$1: ${line%: ok}" ;;
-		*": ok ("*) t_ok "$1: ${line%%: ok (*}" ;;
-		*": FAIL"*) t_fail "$1: ${line%%: FAIL*}" "${line#*: FAIL }" ;;
-		esac
-	done
-	IFS=$old_ifs
-	set +f
-	if [ "$(echo "$out" | tail -n 1)" = "selftest: PASS" ]; then
-		t_ok "$1: PASS"
-	else
-		t_fail "$1: PASS" "last line: $(echo "$out" | tail -n 1)"
-	fi
+	t_report "$1" "$dbg/selftest"
 }
 
 echo "== load"

@@ -169,27 +169,7 @@ run() {
 
 # dma_selftest POLICY: one check per case and channel, and the verdict.
 dma_selftest() {
-	out=$(cat "$dbg/dma_selftest")
-	echo "$out"
-	set -f
-	old_ifs=$IFS
-	IFS='
-'
-	for line in $out; do
-		case $line in
-		"dma_selftest: "*) ;;
-		*": ok") t_ok "$1 dma_selftest ${line%: ok}" ;;
-		*": FAIL"*) t_fail "$1 dma_selftest ${line%%: FAIL*}" "${line#*: FAIL }" ;;
-		*) t_fail "$1 dma_selftest" "$line" ;;
-		esac
-	done
-	IFS=$old_ifs
-	set +f
-	if [ "$(echo "$out" | tail -n 1)" = "dma_selftest: PASS" ]; then
-		t_ok "$1 dma_selftest: PASS"
-	else
-		t_fail "$1 dma_selftest: PASS" "last line: $(echo "$out" | tail -n 1)"
-	fi
+	t_report "$1 dma_selftest" "$dbg/dma_selftest"
 }
 
 for policy in ring prio; do

@@ -39,6 +39,39 @@ t_dmesg_clean() {
 	fi
 }
 
+# t_report PREFIX FILE: read a debugfs self-test report (FILE is e.g.
+# $dbg/selftest) and turn it into checks: each "case: ok", "case: ok (..)"
+# passes, "case: FAIL (..)" fails, "case: skipped (..)" is only shown, any
+# other line fails, and the last line must be "<report>: PASS".
+t_report() {
+	prefix=$1
+	name=$(basename "$2")
+	out=$(cat "$2")
+	echo "$out"
+	set -f
+	old_ifs=$IFS
+	IFS='
+'
+	for line in $out; do
+		case $line in
+		"$name: "*) ;;
+		*": ok") t_ok "$prefix ${line%: ok}" ;;
+		*": ok ("*) t_ok "$prefix ${line%%: ok (*}" ;;
+		*": skipped ("*) ;;
+		*": FAIL"*) t_fail "$prefix ${line%%: FAIL*}" "${line#*: FAIL }" ;;
+		*) t_fail "$prefix" "unexpected line: $line" ;;
+		esac
+	done
+	IFS=$old_ifs
+	set +f
+	last=$(echo "$out" | tail -n 1)
+	if [ "$last" = "$name: PASS" ]; then
+		t_ok "$prefix: PASS"
+	else
+		t_fail "$prefix: PASS" "last line: $last"
+	fi
+}
+
 t_done() {
 	echo "guest: $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
