@@ -17,12 +17,28 @@
 
 FRAGMENT=$DBNIC_TOP/scripts/guest-kernel.config
 TARBALL=/usr/src/$LINUX_SOURCE_PKG.tar.xz
+# Objects in a whole build of this configuration, for the progress line
+# until a build of this tree has counted them itself.
+KERNEL_OBJS_ESTIMATE=2500
 KMAKE=(make -C "$KERNEL_SRC" O="$KERNEL_BUILD" -j"$JOBS"
 	CC="ccache gcc" HOSTCC="ccache gcc")
 
+# The installed version, or nothing when the package is not installed
+# (dpkg-query then fails: that is an answer here, not an error).
 installed_version() {
-	dpkg-query -W -f '${Status} ${Version}' "$LINUX_SOURCE_PKG" 2>/dev/null |
+	{ dpkg-query -W -f '${Status} ${Version}' "$LINUX_SOURCE_PKG" 2>/dev/null || true; } |
 		sed -n 's/^install ok installed //p'
+}
+
+# Progress of a kernel build: objects compiled so far against the count
+# the last complete build of this tree compiled (an estimate before then).
+OBJCOUNT=$KERNEL_BUILD/.dbnic-objcount
+kernel_progress() {
+	local built total
+	built=$(grep -cE '^  (CC|AS)( \[M\])? ' "$1" || true)
+	total=$(cat "$OBJCOUNT" 2>/dev/null || echo "$KERNEL_OBJS_ESTIMATE")
+	[ "$built" -le "$total" ] || total=$built
+	printf '%s/%s objects (%s%%)' "$built" "$total" $((100 * built / total))
 }
 
 # One build at a time: the test suite and a developer may both call this,
@@ -107,10 +123,19 @@ fi
 # 5. Build.  The stamp skips even make's tree walk on a warm rerun.
 if [ "${FORCE:-0}" = 1 ] || ! stamp_ok "$KERNEL_BUILD/.dbnic-build" "$key" ||
    [ ! -f "$KERNEL_IMAGE" ] || [ ! -f "$KERNEL_BUILD/Module.symvers" ]; then
-	log "building kernel $ver (bzImage modules, -j$JOBS, ccache)"
-	start=$(date +%s)
-	"${KMAKE[@]}" bzImage modules
+	klog=$DBNIC_CACHE/kernel-build.log
+	log "building kernel $ver (bzImage modules, -j$JOBS, ccache, log: $klog)"
+	start=$SECONDS
+	if ! run_logged "$klog" "building kernel" kernel_progress \
+		"${KMAKE[@]}" bzImage modules; then
+		grep -E 'error|Error' "$klog" | tail -n 40 >&2 || true
+		die "kernel build failed (log: $klog)"
+	fi
+	grep -A4 'warning:' "$klog" >&2 || true
+	# Only a build from scratch tells how many objects a whole build has.
+	n=$(grep -cE '^  (CC|AS)( \[M\])? ' "$klog" || true)
+	[ -f "$OBJCOUNT" ] || echo "$n" > "$OBJCOUNT"
 	stamp_set "$KERNEL_BUILD/.dbnic-build" "$key"
-	log "kernel built in $(( $(date +%s) - start ))s"
+	log "kernel built in $((SECONDS - start)) s"
 fi
 log "kernel $(cat "$KERNEL_BUILD/include/config/kernel.release"): $KERNEL_IMAGE"

@@ -87,7 +87,14 @@ fi
 # warnings are shown, and the tail of the log when the build fails.
 blog=$DBNIC_CACHE/qemu-build.log
 log "building qemu-system-x86_64 (-j$JOBS, log: $blog)"
-if ! ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 > "$blog" 2>&1; then
+# ninja's own "[n/m]" status, last one in the log.
+ninja_progress() {
+	local p
+	p=$(grep -o '^\[[0-9]*/[0-9]*\]' "$1" | tail -n1 || true)
+	printf '%s' "${p:-[starting]}"
+}
+if ! run_logged "$blog" "building qemu" ninja_progress \
+	ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64; then
 	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
 	die "qemu build failed (log: $blog)"
 fi

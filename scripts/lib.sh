@@ -1,6 +1,27 @@
 # shellcheck shell=bash
 # Common settings for every dbnic script.  Source it; do not run it.
-set -euo pipefail
+#
+# -E makes the ERR trap below fire inside functions, command substitutions
+# and subshells too, so no failure under -e is silent: each one names the
+# command, the file and the line (and the call chain), then the script
+# exits with the command's status.
+set -Eeuo pipefail
+
+dbnic_on_err() {	# status line file command
+	local i
+	# Once per shell: with -E a failure inside a function fires again as
+	# the function returns.  A subshell reports for itself, then its parent
+	# for the command that ran it.
+	[ "${DBNIC_ERR_PID:-}" = "$BASHPID" ] && return
+	DBNIC_ERR_PID=$BASHPID
+	printf '[dbnic] error: %s:%s: command failed with status %s: %s\n' \
+		"$3" "$2" "$1" "$4" >&2
+	for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+		printf '[dbnic]   called from %s() at %s:%s\n' "${FUNCNAME[$i]}" \
+			"${BASH_SOURCE[$((i + 1))]}" "${BASH_LINENO[$i]}" >&2
+	done
+}
+trap 'dbnic_on_err "$?" "$LINENO" "${BASH_SOURCE[0]:-$0}" "$BASH_COMMAND"' ERR
 
 DBNIC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything fetched or built from upstream lives outside the clone.
@@ -11,6 +32,34 @@ mkdir -p "$DBNIC_CACHE"
 
 log() { printf '[dbnic] %s\n' "$*" >&2; }
 die() { printf '[dbnic] error: %s\n' "$*" >&2; exit 1; }
+
+# run_logged LOG LABEL PROBE CMD...: runs CMD with its output in LOG and,
+# every DBNIC_PROGRESS_SECS (20) seconds while it runs, prints
+# "[dbnic] LABEL: <PROBE LOG>, N s" so that a long build shows signs of
+# life.  PROBE is a function that reads LOG and prints the progress so far
+# (ninja's [n/m], the kernel's objects built).  Returns CMD's status.
+run_logged() {
+	local logf=$1 label=$2 probe=$3 pid rc=0 t0=$SECONDS
+	shift 3
+	"$@" > "$logf" 2>&1 &
+	pid=$!
+	while ! wait_for "$pid" "${DBNIC_PROGRESS_SECS:-20}"; do
+		log "$label: $("$probe" "$logf"), $((SECONDS - t0)) s"
+	done
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || log "$label: '$*' failed with status $rc (log: $logf)"
+	return "$rc"
+}
+
+# wait_for PID SECS: true once PID has exited, false after SECS seconds.
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 4; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.25
+	done
+	! kill -0 "$1" 2>/dev/null
+}
 
 # Run as root directly, or through sudo when we are not root.
 as_root() {
