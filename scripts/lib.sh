@@ -76,6 +76,11 @@ stamp_set() { printf '%s' "$2" > "$1"; }
 
 # Where builds land (all under the cache, never in the clone).
 export CCACHE_DIR=${CCACHE_DIR:-$DBNIC_CACHE/ccache}
+# Paths relative to the cache, and no working directory in the hash, so
+# that a second cache (DBNIC_CACHE=... with CCACHE_DIR shared, as a
+# parallel worktree uses) gets hits from the first.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$DBNIC_CACHE}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 QEMU_SRC=$DBNIC_CACHE/src/qemu
 QEMU_BUILD=$DBNIC_CACHE/build/qemu
 QEMU_BIN=$QEMU_BUILD/qemu-system-x86_64
