@@ -16,12 +16,14 @@ mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial" "$APTDIR/empty.d"
 
 system_mirror() {
 	local uri
-	uri=$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null |
-		grep -v -e security -e nodesource -e google | head -n1)
-	[ -n "$uri" ] || uri=$(sed -n 's/^URIs:[[:space:]]*//p' \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)
-	[ -n "$uri" ] || uri=$(awk '$1=="deb" && $3 !~ /security/ {print $2; exit}' \
-		/etc/apt/sources.list 2>/dev/null)
+	# Each probe may find nothing (grep then fails); the next one tries.
+	# shellcheck disable=SC2016  # $(REPO_URI) is apt's template, not ours
+	uri=$({ apt-get indextargets --format '$(REPO_URI)' 2>/dev/null || true; } |
+		{ grep -v -e security -e nodesource -e google || true; } | head -n1)
+	[ -n "$uri" ] || uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n 's/^URIs:[[:space:]]*//p' | { grep -v security || true; } | head -n1)
+	[ -n "$uri" ] || uri=$({ awk '$1=="deb" && $3 !~ /security/ {print $2; exit}' \
+		/etc/apt/sources.list 2>/dev/null || true; })
 	[ -n "$uri" ] || die "cannot find the system's Debian mirror in /etc/apt"
 	printf '%s\n' "${uri%/}"
 }

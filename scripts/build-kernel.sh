@@ -23,13 +23,6 @@ KERNEL_OBJS_ESTIMATE=2500
 KMAKE=(make -C "$KERNEL_SRC" O="$KERNEL_BUILD" -j"$JOBS"
 	CC="ccache gcc" HOSTCC="ccache gcc")
 
-# The installed version, or nothing when the package is not installed
-# (dpkg-query then fails: that is an answer here, not an error).
-installed_version() {
-	{ dpkg-query -W -f '${Status} ${Version}' "$LINUX_SOURCE_PKG" 2>/dev/null || true; } |
-		sed -n 's/^install ok installed //p'
-}
-
 # Progress of a kernel build: objects compiled so far against the count
 # the last complete build of this tree compiled (an estimate before then).
 OBJCOUNT=$KERNEL_BUILD/.dbnic-objcount
@@ -48,12 +41,12 @@ exec 9> "$KERNEL_BUILD.lock"
 flock 9
 
 # 1. The source package (bookworm-security carries 6.12 for bookworm).
-ver=$(installed_version)
+ver=$(pkg_version "$LINUX_SOURCE_PKG")
 if [ -z "$ver" ] || [ ! -f "$TARBALL" ]; then
 	log "installing $LINUX_SOURCE_PKG"
 	"$DBNIC_TOP/scripts/apt.sh" update-if-old
 	"$DBNIC_TOP/scripts/apt.sh" install "$LINUX_SOURCE_PKG"
-	ver=$(installed_version)
+	ver=$(pkg_version "$LINUX_SOURCE_PKG")
 	[ -n "$ver" ] || die "$LINUX_SOURCE_PKG did not install"
 fi
 

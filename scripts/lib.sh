@@ -13,6 +13,10 @@ dbnic_on_err() {	# status line file command
 	# the function returns.  A subshell reports for itself, then its parent
 	# for the command that ran it.
 	[ "${DBNIC_ERR_PID:-}" = "$BASHPID" ] && return
+	# Only failures that end the script: a command substitution does not
+	# inherit -e, so a failure inside one is an answer, not an error,
+	# until the command that used it fails in turn.
+	[[ $- == *e* ]] || return 0
 	DBNIC_ERR_PID=$BASHPID
 	printf '[dbnic] error: %s:%s: command failed with status %s: %s\n' \
 		"$3" "$2" "$1" "$4" >&2
@@ -61,6 +65,14 @@ wait_for() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# pkg_version PKG: the installed version of Debian package PKG, or nothing
+# when it is not installed.  dpkg-query fails for a package it has never
+# seen; here that is an answer, not an error.
+pkg_version() {
+	{ dpkg-query -W -f '${Status} ${Version}' "$1" 2>/dev/null || true; } |
+		sed -n 's/^install ok installed //p'
+}
+
 # Run as root directly, or through sudo when we are not root.
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -81,6 +93,8 @@ export CCACHE_DIR=${CCACHE_DIR:-$DBNIC_CACHE/ccache}
 # parallel worktree uses) gets hits from the first.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$DBNIC_CACHE}
 export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+# shellcheck disable=SC2034  # used by the scripts that source this file
+{
 QEMU_SRC=$DBNIC_CACHE/src/qemu
 QEMU_BUILD=$DBNIC_CACHE/build/qemu
 QEMU_BIN=$QEMU_BUILD/qemu-system-x86_64
@@ -89,6 +103,7 @@ KERNEL_BUILD=$DBNIC_CACHE/build/linux
 KERNEL_IMAGE=$KERNEL_BUILD/arch/x86/boot/bzImage
 GUEST_DIR=$DBNIC_CACHE/guest
 MODULE_BUILD=$DBNIC_CACHE/build/module
+}
 
 # Our QEMU is built with --disable-install-blobs, so its firmware (BIOS,
 # option ROMs) comes from Debian's seabios, qemu-system-data and ipxe-qemu.

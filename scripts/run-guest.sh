@@ -111,6 +111,7 @@ mkdir -p "$(dirname "$logfile")"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbnic-run.XXXXXX")
 qpid=
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
 	# Never leave a QEMU behind, whatever ended the launcher.
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
@@ -161,6 +162,7 @@ if declare -p QEMU_FIRMWARE_ARGS >/dev/null 2>&1; then
 	if [[ $(declare -p QEMU_FIRMWARE_ARGS) == "declare -a"* ]]; then
 		fw=("${QEMU_FIRMWARE_ARGS[@]}")
 	else
+		# shellcheck disable=SC2128  # a plain string set in the environment
 		read -ra fw <<< "$QEMU_FIRMWARE_ARGS"
 	fi
 else

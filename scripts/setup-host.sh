@@ -11,7 +11,7 @@ PKGS=(
 	python3-venv
 	libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
 	flex bison bc cpio xz-utils kmod libelf-dev libssl-dev
-	sparse
+	sparse shellcheck
 	busybox-static
 	seabios qemu-system-data ipxe-qemu
 	clang libclang-rt-14-dev
@@ -21,14 +21,12 @@ BPO_PKGS=(meson python3-pycotap)
 
 missing=()
 for p in "${PKGS[@]}"; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
+	[ -n "$(pkg_version "$p")" ] || missing+=("$p")
 done
 meson_ok=0
 if command -v meson >/dev/null &&
    dpkg --compare-versions "$(meson --version)" ge 1.5; then
-	dpkg-query -W -f '${Status}' python3-pycotap 2>/dev/null |
-		grep -q 'install ok installed' && meson_ok=1
+	[ -n "$(pkg_version python3-pycotap)" ] && meson_ok=1
 fi
 
 if [ ${#missing[@]} -eq 0 ] && [ $meson_ok -eq 1 ]; then

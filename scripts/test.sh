@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included:
+#   0. tests of the scripts (errors name their line; shellcheck clean)
 #   1. host unit tests of the device core (ASan + UBSan)
 #   2. a short libFuzzer run of the core
 #   3. KUnit suites of the driver, in the test kernel under QEMU
@@ -34,6 +35,12 @@ finish() {
 }
 
 "$DBNIC_TOP/scripts/build-all.sh"
+
+# --- 0. the scripts themselves -------------------------------------------
+if "$DBNIC_TOP/tests/scripts/run.sh" > "$LOGDIR/scripts.log" 2>&1; then :; fi
+cat "$LOGDIR/scripts.log"
+read -r p f <<<"$(counts "$LOGDIR/scripts.log")" || true
+if [ -n "${p:-}" ]; then tally scripts "$p" "$f"; else tally scripts 0 1; fi
 
 # --- 1. host unit tests ------------------------------------------------
 HOSTOUT=$DBNIC_CACHE/build/host

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Tests of the project's own scripts: a failure is never silent, set-up
+# helpers survive a fresh machine's answers, long steps show progress, and
+# every shell script is shellcheck-clean.  Runs on the host in seconds.
+# Prints "scripts: N passed, N failed" (the line scripts/test.sh counts).
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dbnic-scripts.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() {
+	FAILED=$((FAILED + 1)); echo "not ok - $1"
+	[ -z "${2:-}" ] || sed 's/^/#   /' "$2"
+}
+
+# A command that fails under lib.sh's -e is reported with its file, line
+# and text, with the function that ran it, and the script exits non-zero.
+cat > "$TMP/fails.sh" <<EOT
+. "$DBNIC_TOP/scripts/lib.sh"
+inner() { ls /dbnic/no/such/path >/dev/null; }
+outer() { inner; }
+outer
+echo "not reached"
+EOT
+cat > "$TMP/subst.sh" <<EOT
+. "$DBNIC_TOP/scripts/lib.sh"
+value=\$(ls /dbnic/no/such/path)
+echo "not reached \$value"
+EOT
+rc=0 rc2=0
+bash "$TMP/fails.sh" > "$TMP/out" 2> "$TMP/err" || rc=$?
+bash "$TMP/subst.sh" >> "$TMP/out" 2>> "$TMP/err" || rc2=$?
+if [ $rc -eq 2 ] && [ $rc2 -eq 2 ] && ! grep -q 'not reached' "$TMP/out" &&
+   grep -q "fails.sh:2: command failed with status 2: ls /dbnic/no/such/path" "$TMP/err" &&
+   grep -q 'called from inner() at .*fails.sh:3$' "$TMP/err" &&
+   grep -q 'called from outer() at .*fails.sh:4$' "$TMP/err" &&
+   grep -q "subst.sh:2: command failed with status 2: value=\$(ls /dbnic/no/such/path)" "$TMP/err"; then
+	ok "a failing command names its file, line, text and callers"
+else
+	not_ok "a failing command names its file, line, text and callers (status $rc, $rc2)" "$TMP/err"
+fi
+
+# A failure that is an answer (inside a command substitution whose result
+# is tested, or guarded by ||) prints nothing.
+cat > "$TMP/answers.sh" <<EOT
+. "$DBNIC_TOP/scripts/lib.sh"
+for f in \$(ls /dbnic/no/such/path 2>/dev/null); do :; done
+case \$(readlink /dbnic/no/such/link) in *x) ;; esac
+grep -q never /dev/null || true
+echo 'done'
+EOT
+rc=0
+bash "$TMP/answers.sh" > "$TMP/out" 2> "$TMP/err" || rc=$?
+if [ $rc -eq 0 ] && grep -qx 'done' "$TMP/out" && ! grep -q error "$TMP/err"; then
+	ok "a failure that is tested is not reported as an error"
+else
+	not_ok "a failure that is tested is not reported as an error (status $rc)" "$TMP/err"
+fi
+
+# A package that is not installed has no version; asking is not fatal.
+# (On a fresh machine linux-source-6.12 is such a package, and asking for
+# its version killed build-kernel.sh without a word.)
+rc=0
+v=$(pkg_version dbnic-no-such-package) || rc=$?
+if [ $rc -eq 0 ] && [ -z "$v" ] && [ -n "$(pkg_version bash)" ]; then
+	ok "pkg_version: empty for a missing package, a version for bash"
+else
+	not_ok "pkg_version: status $rc, version '$v' for a missing package"
+fi
+
+# Every script that runs on the host goes through lib.sh (and its trap),
+# and none asks dpkg-query itself.
+bad=()
+for f in "$DBNIC_TOP"/scripts/*.sh "$DBNIC_TOP"/tests/scripts/*.sh; do
+	[ "${f##*/}" = lib.sh ] && continue
+	grep -q '^\. .*lib\.sh"$' "$f" || bad+=("${f#"$DBNIC_TOP"/} does not source lib.sh")
+	[ "$f" -ef "$0" ] && continue
+	grep -q 'dpkg-query' "$f" && bad+=("${f#"$DBNIC_TOP"/} calls dpkg-query (use pkg_version)")
+done
+if [ ${#bad[@]} -eq 0 ]; then
+	ok "every host script sources lib.sh"
+else
+	printf '%s\n' "${bad[@]}" > "$TMP/err"
+	not_ok "every host script sources lib.sh" "$TMP/err"
+fi
+
+# A long step prints a progress line at least every DBNIC_PROGRESS_SECS,
+# and its status comes back.
+tail_line() { tail -n1 "$1"; }
+rc=0
+# shellcheck disable=SC2016  # $i expands in the child shell
+DBNIC_PROGRESS_SECS=1 run_logged "$TMP/step.log" "test step" tail_line \
+	bash -c 'for i in 1 2 3 4; do echo "step $i"; sleep 1; done; exit 3' \
+	2> "$TMP/err" || rc=$?
+n=$(grep -c '^\[dbnic\] test step: step [0-9], [0-9]* s$' "$TMP/err" || true)
+if [ $rc -eq 3 ] && [ "$n" -ge 2 ]; then
+	ok "run_logged: $n progress lines in 4 s, status 3 returned"
+else
+	not_ok "run_logged: $n progress lines, status $rc (want >= 2 and 3)" "$TMP/err"
+fi
+
+# Lint: host scripts as bash, guest scripts as busybox sh
+# (tests/guest/.shellcheckrc).
+if ! command -v shellcheck >/dev/null; then
+	echo "shellcheck missing: run scripts/setup-host.sh" > "$TMP/err"
+	not_ok "shellcheck" "$TMP/err"
+elif (cd "$DBNIC_TOP" && shellcheck -x -P SCRIPTDIR scripts/*.sh tests/scripts/*.sh \
+	tests/guest/*.sh) > "$TMP/err" 2>&1; then
+	ok "shellcheck: scripts/, tests/scripts/, tests/guest/"
+else
+	not_ok "shellcheck: scripts/, tests/scripts/, tests/guest/" "$TMP/err"
+fi
+
+echo "scripts: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ] || exit 1
