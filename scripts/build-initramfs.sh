@@ -88,10 +88,22 @@ echo "dbnic-guest: userspace up at $(cut -d' ' -f1 /proc/uptime)s"
 # The payload: /dbnic/cmd is the command (a shell script), /dbnic/.shell
 # asks for an interactive shell afterwards.  No payload: just a shell.
 cd /dbnic 2>/dev/null || cd /
+# kmemleak (when the kernel has it): what boot allocated is not the run's.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -w "$KMEMLEAK" ] && echo clear > "$KMEMLEAK"
 rc=0
 if [ -f /dbnic/cmd ]; then
 	sh /dbnic/cmd
 	rc=$?
+fi
+# An object is reported once it is older than 5 s and unreferenced in a
+# scan; the host fails the run on any "unreferenced object" line.
+if [ -w "$KMEMLEAK" ] && [ ! -e /dbnic/.shell ]; then
+	sleep 5
+	echo scan > "$KMEMLEAK"
+	echo scan > "$KMEMLEAK"
+	sed 's/^/kmemleak: /' "$KMEMLEAK"
+	echo "DBNIC-KMEMLEAK scanned: $(grep -c '^unreferenced object' "$KMEMLEAK") leaks"
 fi
 if [ -e /dbnic/.shell ] || [ ! -f /dbnic/cmd ]; then
 	# cttyhack gives the shell a controlling tty: job control and ^C work.

@@ -73,6 +73,15 @@ pkg_version() {
 		sed -n 's/^install ok installed //p'
 }
 
+# kernel_reports LOG: the lines of a guest's serial log in which one of the
+# kernel's watchdogs reported (KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
+# debugobjects, DMA-API debug through WARN, kmemleak as printed by the
+# guest's /init, UBSAN, oopses, hung tasks).  Any such line fails a run.
+KERNEL_REPORT_RE='BUG: |WARNING: |ODEBUG: |UBSAN: |unreferenced object 0x|general protection fault|Kernel panic|Oops: |INFO: task .* blocked for more than'
+kernel_reports() {
+	tr -d '\r' < "$1" | grep -E "$KERNEL_REPORT_RE" || true
+}
+
 # Run as root directly, or through sudo when we are not root.
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -28,6 +28,24 @@ counts() {
 	sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$1" | tail -n1
 }
 
+# watchdogs SUITE LOG: one more check per guest run: no kernel watchdog
+# reported anything, and (with kmemleak in the kernel) the leak scan ran.
+watchdogs() {
+	local reports
+	reports=$(kernel_reports "$2")
+	if [ -n "$reports" ]; then
+		log "$1: kernel watchdog reports (log: $2):"
+		printf '%s\n' "$reports" | head -n 20 >&2
+		tally "$1 watchdogs" 0 1
+	elif grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$KERNEL_BUILD/.config" &&
+	     ! tr -d '\r' < "$2" | grep -q '^DBNIC-KMEMLEAK scanned: 0 leaks'; then
+		log "$1: the guest did not finish its kmemleak scan (log: $2)"
+		tally "$1 watchdogs" 0 1
+	else
+		tally "$1 watchdogs" 1 0
+	fi
+}
+
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
@@ -90,6 +108,7 @@ PY
 # A run that crashed, timed out or printed no cases counts as a failure.
 if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
+watchdogs kunit "$LOGDIR/kunit.log"
 
 # --- 4. end-to-end guest tests ----------------------------------------------
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
@@ -107,6 +126,7 @@ for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	fi
 	[ "$p" -gt 0 ] || f=$((f + 1))
 	tally "$name" "$p" "$f"
+	watchdogs "$name" "$LOGDIR/$name.log"
 done
 
 log "logs: $LOGDIR"

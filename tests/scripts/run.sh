@@ -102,6 +102,28 @@ else
 	not_ok "run_logged: $n progress lines, status $rc (want >= 2 and 3)" "$TMP/err"
 fi
 
+# The kernel's watchdogs: every kind of report is found in a serial log
+# (with its CRs), and an ordinary log has none.
+printf '%s\r\n' '[    1.0] DMA-API: preallocated 65536 debug entries' \
+	'DBNIC-TEST ok copy 4096' 'guest: 3 passed, 0 failed' \
+	'DBNIC-KMEMLEAK scanned: 0 leaks' > "$TMP/clean.log"
+printf '%s\r\n' '[    2.0] BUG: KASAN: slab-use-after-free in dbnic_reap+0x1/0x2' \
+	'[    2.1] WARNING: possible circular locking dependency detected' \
+	'[    2.2] BUG: sleeping function called from invalid context at x.c:1' \
+	'[    2.3] ODEBUG: free active (active state 0) object: x type: timer_list' \
+	'[    2.4] WARNING: CPU: 0 PID: 1 at kernel/dma/debug.c:1 check_unmap+0x1' \
+	'kmemleak: unreferenced object 0xffff888003c1e000 (size 64):' \
+	'[    2.5] INFO: task insmod:80 blocked for more than 120 seconds.' \
+	> "$TMP/bad.log"
+clean=$(kernel_reports "$TMP/clean.log")
+n=$(kernel_reports "$TMP/bad.log" | wc -l)
+if [ -z "$clean" ] && [ "$n" -eq 7 ]; then
+	ok "kernel_reports: 7 of 7 watchdog reports, none in a clean log"
+else
+	printf 'clean log gave: %s\n' "$clean" > "$TMP/err"
+	not_ok "kernel_reports: $n of 7 reports found" "$TMP/err"
+fi
+
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
 if ! command -v shellcheck >/dev/null; then
