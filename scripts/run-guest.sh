@@ -54,6 +54,8 @@
 . "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
+# Bad usage: what is wrong and what is allowed, exit status 2.
+bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2; }
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
 script='' append=''
@@ -62,6 +64,11 @@ while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
 	case $1 in
 	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+	esac
+	# An option that takes a value must have one.
+	case $1 in
+	--dbnic|--dbnic-opts|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
 	--dbnic) ndbnic=$2; shift ;;
@@ -79,14 +86,19 @@ while [ $# -gt 0 ]; do
 	-q|--quiet) quiet=1 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
-	-*) die "unknown option $1 (see --help)" ;;
+	-*) bad_usage "unknown option $1" ;;
 	*) break ;;
 	esac
 	shift
 done
-[[ $ndbnic =~ ^[0-9]+$ ]] || die "--dbnic wants a number, got '$ndbnic'"
-[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout wants seconds, got '$timeout'"
-[ -n "$script" ] && [ $# -gt 0 ] && die "give --script FILE or COMMAND, not both"
+[[ $ndbnic =~ ^[0-9]+$ ]] || bad_usage "--dbnic wants a number, got '$ndbnic'"
+[[ $timeout =~ ^[0-9]+$ ]] || bad_usage "--timeout wants seconds, got '$timeout'"
+[[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 128 ] ||
+	bad_usage "--mem wants megabytes, at least 128, got '$mem'"
+# The test kernel is built with CONFIG_NR_CPUS=4.
+[[ $smp =~ ^[1-4]$ ]] || bad_usage "--smp wants 1 to 4 CPUs, got '$smp'"
+[ -z "$script" ] || [ -f "$script" ] || bad_usage "--script $script: no such file"
+[ -n "$script" ] && [ $# -gt 0 ] && bad_usage "give --script FILE or COMMAND, not both"
 # Nothing to run: a shell, as that is all the guest could do.
 [ -z "$script" ] && [ $# -eq 0 ] && shell=1
 

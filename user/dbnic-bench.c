@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "libdbnic.h"
 
 #define WARMUP		64		/* unrecorded descriptors per row */
@@ -277,27 +278,30 @@ int main(int argc, char **argv)
 	int opt, ret;
 	void *src, *dst;
 
+	cli_prog = "dbnic-bench";
 	while ((opt = getopt(argc, argv, "d:n:q:s:h")) != -1) {
 		switch (opt) {
 		case 'd':
 			p.dev = optarg;
 			break;
 		case 'n':
-			p.iters = strtoul(optarg, NULL, 0);
+			p.iters = cli_parse_num("-n", optarg, 1,
+						UINT32_MAX, 0);
 			break;
 		case 'q':
-			p.qd = strtoul(optarg, NULL, 0);
+			p.qd = cli_parse_num("-q", optarg, 1,
+					     1u << SQ_LOG, 0);
 			break;
 		case 's':
-			p.copy = strtoul(optarg, NULL, 0);
+			p.copy = cli_parse_num("-s", optarg, 1,
+					       1u << 20, 1);
 			break;
 		default:
 			return usage(argv[0]);
 		}
 	}
-	if (!p.iters || !p.qd || p.qd > (1u << SQ_LOG) || !p.copy ||
-	    p.copy > 1u << 20)
-		return usage(argv[0]);
+	if (optind < argc)
+		cli_bad_usage("unexpected argument '%s'", argv[optind]);
 
 	memset(&b, 0, sizeof(b));
 	ret = dbnic_open(&b.h, p.dev);

@@ -22,9 +22,11 @@
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "libdbnic.h"
 
 #define MAX_DEPTH	256
@@ -106,23 +109,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static size_t parse_size(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; break;
-	case 'm': case 'M': v <<= 20; break;
-	case 'g': case 'G': v <<= 30; break;
-	case '\0': break;
-	default:
-		fprintf(stderr, "dbnic-tool: bad size '%s'\n", s);
-		exit(2);
-	}
-	return v;
 }
 
 static uint64_t rng(uint64_t *s)
@@ -278,6 +264,16 @@ static void xfer_setup(struct xfer *x)
 
 	raise_memlock();
 	open_dev(o, &x->h);
+	/* Limits that only the device knows (DBNIC_IOC_QUERY). */
+	if (o->size > x->h.info.max_xfer)
+		cli_bad_usage("--size %zu: this device moves at most %u bytes per descriptor (QUERY max_xfer); use 1..%u",
+			  o->size, x->h.info.max_xfer, x->h.info.max_xfer);
+	if (2 * o->sges > x->h.info.max_sge)
+		cli_bad_usage("--sges %u: this device takes %u SGEs per descriptor (QUERY max_sge), so at most %u per side",
+			  o->sges, x->h.info.max_sge, x->h.info.max_sge / 2);
+	if (o->sq_log > x->h.info.max_log_ring)
+		cli_bad_usage("--sq-log %u: this device's rings have at most 2^%u entries (QUERY max_log_ring)",
+			  o->sq_log, x->h.info.max_log_ring);
 	make_qp(o, &x->h, &x->qp);
 	x->depth = o->depth;
 	if (x->depth > MAX_DEPTH)
@@ -1011,29 +1007,60 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
-	if (argc < 2)
+	cli_prog = "dbnic-tool";
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		usage();
 	cmd = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'D': o.dev = optarg; break;
-		case 's': o.size = parse_size(optarg); break;
-		case 'n': o.count = strtoul(optarg, NULL, 0); break;
-		case 't': o.time = atof(optarg); break;
-		case 'd': o.depth = strtoul(optarg, NULL, 0); break;
-		case 'g': o.sges = strtoul(optarg, NULL, 0); break;
-		case 'l': o.sq_log = strtoul(optarg, NULL, 0); break;
+		/* Device limits (QUERY) are checked once the device is open. */
+		case 's':
+			o.size = cli_parse_num("--size", optarg, 1, SIZE_MAX / 2, 1);
+			break;
+		case 'n':
+			o.count = cli_parse_num("--count", optarg, 1, ULONG_MAX, 0);
+			break;
+		case 't': {
+			char *end;
+
+			o.time = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.time > 0 && o.time <= 86400))
+				cli_bad_usage("--time '%s': must be seconds, more than 0 and at most 86400",
+					  optarg);
+			break;
+		}
+		case 'd':
+			o.depth = cli_parse_num("--depth", optarg, 1, MAX_DEPTH, 0);
+			break;
+		case 'g':
+			o.sges = cli_parse_num("--sges", optarg, 1, DBNIC_MAX_SGE / 2, 0);
+			break;
+		case 'l':
+			o.sq_log = cli_parse_num("--sq-log", optarg, 1,
+					     DBNIC_LOG_RING_MAX, 0);
+			break;
 		case 'v': o.verify = 1; break;
 		case 'i': o.ids = optarg; break;
 		case 'Q': o.want_qp = 1; break;
-		case 'S': o.seed = strtoul(optarg, NULL, 0); break;
+		case 'S':
+			o.seed = cli_parse_num("--seed", optarg, 0, UINT_MAX, 0);
+			break;
 		case 'q': o.quiet = 1; break;
-		case 'E': o.evil_qid = strtol(optarg, NULL, 0); break;
-		case 'C': o.evil_cqn = strtol(optarg, NULL, 0); break;
+		case 'E':
+			o.evil_qid = cli_parse_num("--evil-qid", optarg, 0, 0xffff, 0);
+			break;
+		case 'C':
+			o.evil_cqn = cli_parse_num("--evil-cqn", optarg, 0, 0xffff, 0);
+			break;
 		case 'K': o.evil_key = 1; break;
-		case 'k': o.key = strtoul(optarg, NULL, 0); break;
-		case 'a': o.addr = strtoull(optarg, NULL, 0); break;
+		case 'k':
+			o.key = cli_parse_num("--key", optarg, 0, UINT32_MAX, 0);
+			break;
+		case 'a':
+			o.addr = cli_parse_num("--addr", optarg, 0, UINT64_MAX, 0);
+			break;
 		case 'T': o.torn = 1; break;
 		case 'M': o.evil_mmap = 1; break;
 		case 'B': o.busy = 1; break;
@@ -1049,16 +1076,17 @@ int main(int argc, char **argv)
 				o.path = DBNIC_UPATH_AUTO;
 				o.policy = DBNIC_UPOLICY_AUTO;
 			} else {
-				usage();
+				cli_bad_usage("--path '%s': must be ring, prio or auto",
+					  optarg);
 			}
 			break;
 		default:
+			/* getopt_long has said which option it did not know. */
 			usage();
 		}
 	}
-	if (!o.size || o.size > DBNIC_MAX_XFER || !o.depth || !o.sges ||
-	    o.sges > 7 || o.sq_log < 1 || o.sq_log > DBNIC_LOG_RING_MAX)
-		usage();
+	if (optind < argc)
+		cli_bad_usage("unexpected argument '%s'", argv[optind]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (!strcmp(cmd, "info"))
@@ -1069,16 +1097,16 @@ int main(int argc, char **argv)
 		return cmd_xfer(&o, 1);
 	if (!strcmp(cmd, "evil")) {
 		if (o.evil_qid < 0 && !o.evil_key && !o.torn && !o.evil_mmap)
-			usage();
+			cli_bad_usage("evil: name an attack: --evil-qid, --evil-key, --torn or --evil-mmap");
 		return cmd_evil(&o);
 	}
 	if (!strcmp(cmd, "hold")) {
 		if (!o.busy && !o.wait_file)
-			usage();
+			cli_bad_usage("hold: say how long: --busy or --wait-file FILE");
 		return cmd_hold(&o);
 	}
 	if (!strcmp(cmd, "memlock"))
 		return cmd_memlock(&o);
-	usage();
-	return 2;
+	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold or memlock",
+		  cmd);
 }

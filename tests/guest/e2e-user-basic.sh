@@ -16,7 +16,7 @@ dmesg | grep -i 'user-space submission'
 
 echo "== info"
 t_check "dbnic-tool info --qp" "$TOOL" info --qp
-"$TOOL" info --qp
+"$TOOL" info --qp | tee /tmp/info.out
 t_check "no context left after info" test "$(users_field contexts)" = 0
 
 echo "== two processes at once"
@@ -53,6 +53,31 @@ if [ "$nr" = 0 ]; then t_ok "ring path only on the ring queue"; else t_fail "rin
 echo "== a large copy"
 t_check "copy 4 MiB x 8, 7 SGEs, verified" "$TOOL" copy --size 4M --count 8 \
 	--depth 2 --sges 7 --verify
+
+echo "== bad input gets a reason, not just the usage text"
+# usage_error NAME PATTERN ARGS...: dbnic-tool exits 2 and its message
+# matches PATTERN (what is wrong and what is allowed).
+usage_error() {
+	name=$1 pat=$2
+	shift 2
+	"$TOOL" "$@" > /tmp/u.out 2>&1
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q -- "$pat" /tmp/u.out; then
+		t_ok "$name"
+	else
+		t_fail "$name" "exit $rc: $(head -n 2 /tmp/u.out | tr '\n' ' ')"
+	fi
+}
+max=$(sed -n 's/.* max_xfer \([0-9]*\) .*/\1/p' /tmp/info.out)
+usage_error "copy --size 0: says the minimum" "size 0: must be at least 1" \
+	copy --size 0
+usage_error "copy --size 100G: names QUERY's max_xfer ($max)" \
+	"at most $max bytes per descriptor (QUERY max_xfer)" copy --size 100G
+usage_error "copy --size 12x: not a number" "size '12x': not a number" \
+	copy --size 12x
+usage_error "copy --path foo: lists the paths" "must be ring, prio or auto" \
+	copy --path foo
+usage_error "unknown command is named" "unknown command 'frob'" frob
 
 echo "== mmap, ioctl and fork rules"
 "$TOOL" copy --time 3 --size 16K --verify --ids /tmp/v.ids > /tmp/v.out 2>&1 &

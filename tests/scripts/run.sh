@@ -102,6 +102,31 @@ else
 	not_ok "run_logged: $n progress lines, status $rc (want >= 2 and 3)" "$TMP/err"
 fi
 
+# The launcher refuses bad options with a reason and status 2, before it
+# looks for QEMU or a kernel.
+bad=()
+while IFS='|' read -r want args; do
+	rc=0
+	# shellcheck disable=SC2086  # the arguments are split on purpose
+	"$DBNIC_TOP/scripts/run-guest.sh" $args > "$TMP/out" 2>&1 || rc=$?
+	if [ $rc -ne 2 ] || ! grep -qF -- "$want" "$TMP/out"; then
+		bad+=("run-guest.sh $args: status $rc, said: $(head -n1 "$TMP/out")")
+	fi
+done <<'EOT'
+--mem wants a value|--mem
+--mem wants megabytes, at least 128, got '12'|--mem 12
+--smp wants 1 to 4 CPUs, got '9'|--smp 9
+--dbnic wants a number, got 'two'|--dbnic two
+--script /dbnic/no/such: no such file|--script /dbnic/no/such
+unknown option --bogus|--bogus
+EOT
+if [ ${#bad[@]} -eq 0 ]; then
+	ok "run-guest.sh: bad options get a reason and status 2"
+else
+	printf '%s\n' "${bad[@]}" > "$TMP/err"
+	not_ok "run-guest.sh: bad options get a reason and status 2" "$TMP/err"
+fi
+
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
 printf '%s\r\n' '[    1.0] DMA-API: preallocated 65536 debug entries' \
