@@ -93,8 +93,9 @@ while [ $# -gt 0 ]; do
 done
 [[ $ndbnic =~ ^[0-9]+$ ]] || bad_usage "--dbnic wants a number, got '$ndbnic'"
 [[ $timeout =~ ^[0-9]+$ ]] || bad_usage "--timeout wants seconds, got '$timeout'"
-[[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 128 ] ||
+if ! [[ $mem =~ ^[0-9]+$ ]] || [ "$mem" -lt 128 ]; then
 	bad_usage "--mem wants megabytes, at least 128, got '$mem'"
+fi
 # The test kernel is built with CONFIG_NR_CPUS=4.
 [[ $smp =~ ^[1-4]$ ]] || bad_usage "--smp wants 1 to 4 CPUs, got '$smp'"
 [ -z "$script" ] || [ -f "$script" ] || bad_usage "--script $script: no such file"
