@@ -1,5 +1,5 @@
 # Convenience targets; each is one script under scripts/.
-.PHONY: all demo shell test host-test fuzz qemu kernel module initramfs clean-build \
+.PHONY: all demo shell test host-test fuzz fuzz-qemu qemu kernel module initramfs clean-build \
 	bench
 
 all:
@@ -24,6 +24,10 @@ host-test:
 
 fuzz:
 	$(MAKE) -C tests/host fuzz-run FUZZ_TIME=$${FUZZ_TIME:-600}
+
+# QEMU's generic-fuzz against the device through its glue (30 minutes).
+fuzz-qemu:
+	./scripts/fuzz-qemu.sh $${FUZZ_TIME:-1800}
 
 qemu:
 	./scripts/build-qemu.sh

@@ -5,7 +5,19 @@
 #      and QEMU's build files are told about that directory (once);
 #   3. configure runs once per (version, flags); ninja builds the binary.
 # A warm rerun only copies changed files and lets ninja do the rest.
+#
+#   scripts/build-qemu.sh          qemu-system-x86_64 in $QEMU_BUILD
+#   scripts/build-qemu.sh --fuzz   qemu-fuzz-x86_64 (libFuzzer, ASan, UBSan,
+#                                  clang) in $QEMU_BUILD-fuzz, for QEMU's
+#                                  generic-fuzz target (scripts/fuzz-qemu.sh)
 . "$(dirname "$0")/lib.sh"
+
+fuzz=0
+case ${1:-} in
+'') ;;
+--fuzz) fuzz=1 ;;
+*) die "usage: $0 [--fuzz]" ;;
+esac
 
 # Overridable so the graft can be tried with a stand-in device.
 DEVICE_DIR=${DBNIC_QEMU_DEVICE_DIR:-$DBNIC_TOP/qemu-device}
@@ -70,6 +82,20 @@ FLAGS=(
 	# Debian's python; the one on PATH may be a pyenv without our modules.
 	--python=/usr/bin/python3
 )
+TARGET=qemu-system-x86_64
+if [ $fuzz = 1 ]; then
+	# QEMU's fuzzers need clang's libFuzzer (libclang-rt-14-dev).
+	ccc=clang cxx=clang++
+	command -v ccache >/dev/null && ccc="ccache clang" cxx="ccache clang++"
+	ff=("--cc=$ccc" "--cxx=$cxx")
+	for f in "${FLAGS[@]}"; do
+		case $f in --cc=*|--enable-kvm) ;; *) ff+=("$f") ;; esac
+	done
+	FLAGS=("${ff[@]}" --enable-fuzzing --enable-asan --enable-ubsan)
+	QEMU_BUILD=$QEMU_BUILD-fuzz
+	QEMU_BIN=$QEMU_BUILD/qemu-fuzz-x86_64
+	TARGET=qemu-fuzz-x86_64
+fi
 key="$(cat "$DBNIC_CACHE/src/qemu.version") ${FLAGS[*]}"
 STAMP=$QEMU_BUILD/.dbnic-configured
 if ! stamp_ok "$STAMP" "$key" || [ ! -f "$QEMU_BUILD/build.ninja" ]; then
@@ -77,16 +103,16 @@ if ! stamp_ok "$STAMP" "$key" || [ ! -f "$QEMU_BUILD/build.ninja" ]; then
 	log "configuring qemu in $QEMU_BUILD"
 	rm -rf "$QEMU_BUILD"
 	mkdir -p "$QEMU_BUILD"
-	(cd "$QEMU_BUILD" && "$QEMU_SRC/configure" "${FLAGS[@]}") > "$DBNIC_CACHE/qemu-configure.log" 2>&1 ||
-		{ tail -n 30 "$DBNIC_CACHE/qemu-configure.log" >&2; die "qemu configure failed (log: $DBNIC_CACHE/qemu-configure.log)"; }
+	(cd "$QEMU_BUILD" && "$QEMU_SRC/configure" "${FLAGS[@]}") > "$QEMU_BUILD.configure.log" 2>&1 ||
+		{ tail -n 30 "$QEMU_BUILD.configure.log" >&2; die "qemu configure failed (log: $QEMU_BUILD.configure.log)"; }
 	stamp_set "$STAMP" "$key"
 fi
 
 # --- build ----------------------------------------------------------------
 # The output goes to a log (ninja may rerun meson, which is chatty);
 # warnings are shown, and the tail of the log when the build fails.
-blog=$DBNIC_CACHE/qemu-build.log
-log "building qemu-system-x86_64 (-j$JOBS, log: $blog)"
+blog=$QEMU_BUILD.build.log
+log "building $TARGET (-j$JOBS, log: $blog)"
 # ninja's own "[n/m]" status, last one in the log.
 ninja_progress() {
 	local p
@@ -94,11 +120,12 @@ ninja_progress() {
 	printf '%s' "${p:-[starting]}"
 }
 if ! run_logged "$blog" "building qemu" ninja_progress \
-	ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64; then
+	ninja -C "$QEMU_BUILD" -j"$JOBS" "$TARGET"; then
 	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
 	die "qemu build failed (log: $blog)"
 fi
 grep -A4 'warning:' "$blog" >&2 || true
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"
-"$QEMU_BIN" -device help | grep -q '"dbnic' || die "$QEMU_BIN has no dbnic device"
+[ $fuzz = 1 ] || "$QEMU_BIN" -device help | grep -q '"dbnic' ||
+	die "$QEMU_BIN has no dbnic device"
 log "qemu: $QEMU_BIN"
