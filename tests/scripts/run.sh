@@ -16,6 +16,18 @@ not_ok() {
 	[ -z "${2:-}" ] || sed 's/^/#   /' "$2"
 }
 
+# none_bad NAME PROBLEM...: passes when no problem is listed.
+none_bad() {
+	local name=$1
+	shift
+	if [ $# -eq 0 ]; then
+		ok "$name"
+	else
+		printf '%s\n' "$@" > "$TMP/err"
+		not_ok "$name" "$TMP/err"
+	fi
+}
+
 # A command that fails under lib.sh's -e is reported with its file, line
 # and text, with the function that ran it, and the script exits non-zero.
 cat > "$TMP/fails.sh" <<EOT
@@ -80,12 +92,7 @@ for f in "$DBNIC_TOP"/scripts/*.sh "$DBNIC_TOP"/tests/scripts/*.sh; do
 	[ "$f" -ef "$0" ] && continue
 	grep -q 'dpkg-query' "$f" && bad+=("${f#"$DBNIC_TOP"/} calls dpkg-query (use pkg_version)")
 done
-if [ ${#bad[@]} -eq 0 ]; then
-	ok "every host script sources lib.sh"
-else
-	printf '%s\n' "${bad[@]}" > "$TMP/err"
-	not_ok "every host script sources lib.sh" "$TMP/err"
-fi
+none_bad "every host script sources lib.sh" "${bad[@]}"
 
 # A long step prints a progress line at least every DBNIC_PROGRESS_SECS,
 # and its status comes back.
@@ -120,12 +127,7 @@ done <<'EOT'
 --script /dbnic/no/such: no such file|--script /dbnic/no/such
 unknown option --bogus|--bogus
 EOT
-if [ ${#bad[@]} -eq 0 ]; then
-	ok "run-guest.sh: bad options get a reason and status 2"
-else
-	printf '%s\n' "${bad[@]}" > "$TMP/err"
-	not_ok "run-guest.sh: bad options get a reason and status 2" "$TMP/err"
-fi
+none_bad "run-guest.sh: bad options get a reason and status 2" "${bad[@]}"
 
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
