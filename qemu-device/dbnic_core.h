@@ -93,6 +93,12 @@ struct dbnic_prio_slot {
     uint8_t buf[DBNIC_PRIO_SLOT_SIZE];
     uint64_t written; /* one bit per 4-byte word of buf */
     uint64_t last_ns; /* time of the latest write */
+    /*
+     * The assembly's index was passed or covered by a doorbell: it will
+     * neither run nor act as a doorbell.  The slot still takes the rest
+     * of that post's words, so they do not start a headerless assembly.
+     */
+    bool dead;
 };
 
 struct dbnic_ctx {
@@ -139,6 +145,7 @@ struct dbnic_mr {
     bool in_use;
     uint8_t page_shift;
     uint8_t access;
+    bool retired; /* gen is spent: never used again until reset */
     uint16_t gen; /* bumped at each registration of the entry */
     uint32_t ctx;
     uint32_t npages;
