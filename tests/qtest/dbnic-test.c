@@ -451,6 +451,105 @@ static void test_dma_to_own_bars(void)
     dbnic_stop(&d);
 }
 
+static uint32_t admin_ok(Dbnic *d, struct dbnic_admin_cmd *cmd)
+{
+    struct dbnic_admin_cqe cqe;
+
+    admin_post(d, cmd);
+    g_assert(admin_wait(d, d->aq_pi - 1, &cqe));
+    g_assert_cmpuint(cqe.status, ==, DBNIC_AST_OK);
+    return cqe.result;
+}
+
+/*
+ * Payload DMA aimed at the device's own BARs: a COPY from BAR 0 (ERR is
+ * read-to-clear) and a COPY onto BAR 2's DB_SQ (a doorbell rung by the
+ * engine itself).  Both are refused by the guard: DMA_ERROR completions,
+ * no register touched, no doorbell counted.
+ */
+static void test_payload_dma_to_own_bars(void)
+{
+    Dbnic d;
+    struct dbnic_admin_cmd cmd;
+    struct dbnic_desc desc;
+    struct dbnic_cqe cqe;
+    uint64_t cq, sq, buf, src[2], dst[2];
+    uint32_t ctx, cqn, qid;
+    unsigned int i, j;
+
+    dbnic_start(&d, "");
+    cq = guest_alloc(&d.alloc, 4 * sizeof(cqe));
+    sq = guest_alloc(&d.alloc, 4 * DBNIC_DESC_BLOCK_SIZE);
+    buf = guest_alloc(&d.alloc, 64);
+    qtest_memset(d.qts, cq, 0, 4 * sizeof(cqe));
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CTX;
+    cmd.create_ctx.flags = DBNIC_CTX_F_PRIVILEGED;
+    ctx = admin_ok(&d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CQ;
+    cmd.create_cq.base = cq;
+    cmd.create_cq.ctx = ctx;
+    cmd.create_cq.log_size = 2;
+    cmd.create_cq.msix_vector = 1;
+    cqn = admin_ok(&d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_SQ;
+    cmd.create_sq.base = sq;
+    cmd.create_sq.ctx = ctx;
+    cmd.create_sq.cqn = cqn;
+    cmd.create_sq.log_size = 2;
+    cmd.create_sq.log_stride = 6;
+    qid = admin_ok(&d, &cmd);
+
+    /* Something for ERR to hold: a doorbell for a queue that is not. */
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid + 1, 1));
+    qtest_writel(d.qts, buf, dbnic_db_sq_val(qid, 3));
+    src[0] = d.bar0.addr + DBNIC_REG_ERR;
+    dst[0] = buf + 8;
+    src[1] = buf;
+    dst[1] = d.bar2.addr + db_off(ctx, DBNIC_DB_SQ);
+    for (i = 0; i < 2; i++) {
+        memset(&desc, 0, sizeof(desc));
+        desc.hdr.opcode = DBNIC_OP_COPY;
+        desc.hdr.flags = DBNIC_DESC_F_COMPLETION;
+        desc.hdr.size = dbnic_desc_blocks(2);
+        desc.hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, 1) |
+                        DBNIC_SET(DBNIC_NSGE_DST, 1);
+        desc.hdr.index = i;
+        desc.hdr.qid = qid;
+        desc.sge[0].addr = src[i];
+        desc.sge[0].len = 4;
+        desc.sge[1].addr = dst[i];
+        desc.sge[1].len = 4;
+        qtest_memwrite(d.qts, sq + i * DBNIC_DESC_BLOCK_SIZE, &desc,
+                       DBNIC_DESC_BLOCK_SIZE);
+    }
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid, 2));
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < POLL_STEPS; j++) {
+            qtest_memread(d.qts, cq + i * sizeof(cqe), &cqe, sizeof(cqe));
+            if (cqe.flags & DBNIC_CQE_F_PHASE) {
+                break;
+            }
+            settle(&d);
+        }
+        g_assert(cqe.flags & DBNIC_CQE_F_PHASE);
+        g_assert_cmpuint(cqe.index, ==, i);
+        g_assert_cmpuint(cqe.status, ==, DBNIC_ST_DMA_ERROR);
+    }
+    /* ERR was not read by the DMA; only the one bad doorbell counted. */
+    g_assert_cmpuint(DBNIC_GET(rd32(&d, DBNIC_REG_ERR), DBNIC_ERR_CODE), ==,
+                     DBNIC_AERR_DB_BAD_QUEUE);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 1);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    dbnic_stop(&d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -464,5 +563,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/reentrancy/flush-timer",
                    test_reentrancy_flush_timer);
     qtest_add_func("/dbnic/dma-to-own-bars", test_dma_to_own_bars);
+    qtest_add_func("/dbnic/payload-dma-to-own-bars",
+                   test_payload_dma_to_own_bars);
     return g_test_run();
 }
