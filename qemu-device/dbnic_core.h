@@ -229,7 +229,12 @@ uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
 
 /* Execution engine: run admin commands and descriptors, bounded. */
 void dbnic_core_run(struct dbnic_core *c);
-/* The timer asked for with ops->timer_mod() has expired. */
+/*
+ * The timer asked for with ops->timer_mod() has expired.  Like
+ * dbnic_core_run(), it may raise interrupts and DMA: call it where the
+ * owner's re-entrancy protection holds (QEMU: from the guarded bottom
+ * half, not from the timer callback).
+ */
 void dbnic_core_timer(struct dbnic_core *c);
 
 #endif /* DBNIC_CORE_H */
