@@ -146,9 +146,9 @@ enum dbnic_async_err {
 #define DBNIC_COUNTER_LIST(X)						\
 	X(RING_FETCH,	 ring_fetch)	/* descriptors read from a ring */	\
 	X(PRIO_EXEC,	 prio_exec)	/* descriptors run from a slot */	\
-	X(PRIO_FALLBACK, prio_fallback)	/* priority writes that fell back */	\
-	X(PRIO_TORN,	 prio_torn)	/* assemblies discarded as torn */	\
-	X(PRIO_STALE,	 prio_stale)	/* complete, but index already done */ \
+	X(PRIO_FALLBACK, prio_fallback)	/* incomplete, fell back to the ring */ \
+	X(PRIO_TORN,	 prio_torn)	/* torn (csum) or headerless, dropped */ \
+	X(PRIO_STALE,	 prio_stale)	/* index passed or covered, dropped */ \
 	X(RING_SKIP,	 ring_skip)	/* ring slots consumed w/o a read */	\
 	X(DB_NOT_OWNER,	 db_not_owner)	/* doorbells for foreign queues */	\
 	X(DB_BAD,	 db_bad)	/* malformed or out-of-range doorbells */ \
@@ -241,6 +241,8 @@ enum dbnic_opcode {
 /* dbnic_desc_hdr.flags */
 #define DBNIC_DESC_F_COMPLETION		(1u << 0)	/* write a CQE on success */
 #define DBNIC_DESC_F_FENCE		(1u << 1)	/* wait for lower indices */
+/* Every defined flag; the others are reserved and give BAD_DESC. */
+#define DBNIC_DESC_F_ALL		(DBNIC_DESC_F_COMPLETION | DBNIC_DESC_F_FENCE)
 
 /* dbnic_desc_hdr.nsge */
 #define DBNIC_NSGE_SRC_MASK		0x0f
@@ -334,7 +336,7 @@ enum dbnic_status {
 	DBNIC_ST_ACCESS			= 0x05,	/* range not granted to context */
 	DBNIC_ST_MISMATCH		= 0x06,	/* compare found a difference */
 	DBNIC_ST_BAD_DOORBELL		= 0x07,	/* producer index past the ring */
-	DBNIC_ST_FLUSHED		= 0x08,	/* queue destroyed */
+	DBNIC_ST_FLUSHED		= 0x08,	/* queue destroyed first */
 };
 
 /* dbnic_cqe.flags */

@@ -94,6 +94,8 @@ static void sq_destroy(struct dbnic_core *c, uint32_t qid)
     if (cq) {
         cq->users--;
     }
+    /* Copies still being written to its page's slots go with it. */
+    dbnic_prio_retire(c, sq->ctx, qid, 0, 0x10000);
     memset(sq, 0, sizeof(*sq));
 }
 
@@ -247,6 +249,7 @@ static uint8_t adm_destroy(struct dbnic_core *c,
         if (!dbnic_sq_get(c, h)) {
             return DBNIC_AST_BAD_HANDLE;
         }
+        dbnic_sq_flush(c, &c->sq[h], h);
         sq_destroy(c, h);
         return DBNIC_AST_OK;
     }
@@ -341,6 +344,7 @@ static void destroy_all(struct dbnic_core *c)
     for (i = 0; i < c->cfg.db_pages; i++) {
         ctx_destroy(c, i);
     }
+    dbnic_mr_reset(c);
     c->prio_partial = 0;
     c->timer_at = 0;
     c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;

@@ -93,6 +93,12 @@ struct dbnic_prio_slot {
     uint8_t buf[DBNIC_PRIO_SLOT_SIZE];
     uint64_t written; /* one bit per 4-byte word of buf */
     uint64_t last_ns; /* time of the latest write */
+    /*
+     * The assembly's index was passed or covered by a doorbell: it will
+     * neither run nor act as a doorbell.  The slot still takes the rest
+     * of that post's words, so they do not start a headerless assembly.
+     */
+    bool dead;
 };
 
 struct dbnic_ctx {
@@ -139,6 +145,7 @@ struct dbnic_mr {
     bool in_use;
     uint8_t page_shift;
     uint8_t access;
+    bool retired; /* gen is spent: never used again until reset */
     uint16_t gen; /* bumped at each registration of the entry */
     uint32_t ctx;
     uint32_t npages;
@@ -222,7 +229,12 @@ uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
 
 /* Execution engine: run admin commands and descriptors, bounded. */
 void dbnic_core_run(struct dbnic_core *c);
-/* The timer asked for with ops->timer_mod() has expired. */
+/*
+ * The timer asked for with ops->timer_mod() has expired.  Like
+ * dbnic_core_run(), it may raise interrupts and DMA: call it where the
+ * owner's re-entrancy protection holds (QEMU: from the guarded bottom
+ * half, not from the timer callback).
+ */
 void dbnic_core_timer(struct dbnic_core *c);
 
 #endif /* DBNIC_CORE_H */

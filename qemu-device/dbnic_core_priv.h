@@ -52,6 +52,17 @@ static inline uint32_t dbnic_sq_size(const struct dbnic_sq *sq)
     return 1u << sq->log_size;
 }
 
+/*
+ * Is index i one of the n indices from 'from' on, on the free-running
+ * 16-bit counter?  Exact only while the caller knows the range is less
+ * than a wrap old, which is why the core judges indices when they arrive
+ * and when the queue moves, never from a window much later.
+ */
+static inline bool dbnic_idx_in(uint16_t i, uint16_t from, uint32_t n)
+{
+    return (uint16_t)(i - from) < n;
+}
+
 /* dbnic_core.c */
 void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector);
 void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
@@ -64,6 +75,8 @@ void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
 /* dbnic_doorbell.c */
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s);
 void dbnic_prio_flush_expired(struct dbnic_core *c);
+void dbnic_prio_retire(struct dbnic_core *c, uint32_t ctx, uint32_t qid,
+                       uint16_t from, uint32_t n);
 
 /* dbnic_exec.c */
 int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry);
@@ -73,6 +86,7 @@ bool dbnic_prio_owned(const struct dbnic_sq *sq, uint16_t index);
 void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on);
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
                           uint32_t qid);
+void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
 
 /* dbnic_mr.c */
 uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
@@ -84,5 +98,6 @@ uint8_t dbnic_mr_register(struct dbnic_core *c,
                           const struct dbnic_admin_cmd *cmd, uint32_t *key);
 uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key);
 void dbnic_mr_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
+void dbnic_mr_reset(struct dbnic_core *c);
 
 #endif /* DBNIC_CORE_PRIV_H */

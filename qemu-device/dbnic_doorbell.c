@@ -88,8 +88,17 @@ static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
 
     dbnic_tr(c, DBNIC_TR_DB_SQ, ctx, qid, pi);
     sq = owned_sq(c, ctx, qid);
-    if (sq) {
-        announce(c, sq, qid, pi);
+    if (!sq) {
+        return;
+    }
+    announce(c, sq, qid, pi);
+    /*
+     * The host rings DB_SQ for indices it posted through the ring or
+     * gave up writing to a slot: a partial priority copy of an index this
+     * doorbell covers is dead now (datasheet 3.2).
+     */
+    if (dbnic_ring_used(pi, sq->ci) <= dbnic_ring_used(sq->pi, sq->ci)) {
+        dbnic_prio_retire(c, ctx, qid, sq->ci, dbnic_ring_used(pi, sq->ci));
     }
 }
 
@@ -131,6 +140,7 @@ void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s)
         c->prio_partial--;
     }
     s->written = 0;
+    s->dead = false;
 }
 
 static const struct dbnic_desc_hdr *slot_hdr(const struct dbnic_prio_slot *s)
@@ -145,20 +155,94 @@ static bool slot_has_hdr(const struct dbnic_prio_slot *s)
 }
 
 /*
+ * The assembly can never run or be a doorbell: its index is gone.  It is
+ * counted once, here; the slot is cleared when its post's words are in,
+ * or at the next post or the flush timeout, without a further effect.
+ */
+static void slot_kill(struct dbnic_core *c, uint32_t ctx,
+                      struct dbnic_prio_slot *s)
+{
+    const struct dbnic_desc_hdr *h = slot_hdr(s);
+
+    s->dead = true;
+    dbnic_count(c, DBNIC_CNT_PRIO_STALE);
+    dbnic_tr(c, DBNIC_TR_PRIO_STALE, ctx, dbnic_le16(h->qid),
+             dbnic_le16(h->index));
+}
+
+/*
+ * Kill the assemblies on page ctx whose header names queue qid and one of
+ * the n indices from 'from' on.  Called when the queue moves past them
+ * (the ring lane passed them, a DB_SQ covered them, the queue went away),
+ * so that they are judged against the queue as it is now and not acted
+ * on 10 ms later, when a 16-bit index can no longer tell old from new.
+ */
+void dbnic_prio_retire(struct dbnic_core *c, uint32_t ctx, uint32_t qid,
+                       uint16_t from, uint32_t n)
+{
+    unsigned int i;
+
+    if (!c->prio_partial || !n) {
+        return;
+    }
+    for (i = 0; i < DBNIC_PRIO_SLOTS; i++) {
+        struct dbnic_prio_slot *s = &c->ctx[ctx].slot[i];
+        const struct dbnic_desc_hdr *h = slot_hdr(s);
+
+        if (s->written && !s->dead && slot_has_hdr(s) &&
+            dbnic_le16(h->qid) == qid &&
+            dbnic_idx_in(dbnic_le16(h->index), from, n)) {
+            slot_kill(c, ctx, s);
+        }
+    }
+}
+
+/*
+ * The header has just arrived.  An index outside the ring's worth from
+ * the ring lane on was executed already, or is so far ahead that no host
+ * could have posted it: either way it is dead at once.  A header naming
+ * a queue the page does not own is left for the ownership check when the
+ * assembly completes or falls back.
+ */
+static void slot_check_hdr(struct dbnic_core *c, uint32_t ctx,
+                           struct dbnic_prio_slot *s)
+{
+    const struct dbnic_desc_hdr *h = slot_hdr(s);
+    struct dbnic_sq *sq = dbnic_sq_get(c, dbnic_le16(h->qid));
+    uint16_t index = dbnic_le16(h->index);
+
+    if (sq && sq->ctx == ctx &&
+        (!dbnic_idx_in(index, sq->ci, dbnic_sq_size(sq)) ||
+         dbnic_prio_owned(sq, index))) {
+        slot_kill(c, ctx, s);
+    }
+}
+
+/*
  * An assembly that cannot run as it is falls back to the ring copy: its
- * header, if any, is a doorbell for index + 1.
+ * header, if any, is a doorbell for index + 1.  Each assembly is counted
+ * once: PRIO_TORN if it was torn (torn, or no header), else
+ * PRIO_FALLBACK; a dead one was counted when it died.
  */
 static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
-                           struct dbnic_prio_slot *s, unsigned int slot)
+                           struct dbnic_prio_slot *s, unsigned int slot,
+                           bool torn)
 {
-    if (slot_has_hdr(s)) {
+    if (s->dead) {
+        /* Nothing: counted when it died. */
+    } else if (slot_has_hdr(s)) {
         const struct dbnic_desc_hdr *h = slot_hdr(s);
         uint32_t qid = dbnic_le16(h->qid);
         uint16_t index = dbnic_le16(h->index);
         struct dbnic_sq *sq;
 
-        dbnic_count(c, DBNIC_CNT_PRIO_FALLBACK);
-        dbnic_tr(c, DBNIC_TR_PRIO_FALLBACK, ctx, qid, index);
+        if (torn) {
+            dbnic_count(c, DBNIC_CNT_PRIO_TORN);
+            dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
+        } else {
+            dbnic_count(c, DBNIC_CNT_PRIO_FALLBACK);
+            dbnic_tr(c, DBNIC_TR_PRIO_FALLBACK, ctx, qid, index);
+        }
         sq = owned_sq(c, ctx, qid);
         if (sq) {
             announce(c, sq, qid, index + 1);
@@ -185,18 +269,20 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
         dbnic_slot_clear(c, s);
         return;
     }
-    if (dbnic_ring_used(index, sq->ci) >= dbnic_sq_size(sq) ||
+    /*
+     * Judged when the header came and whenever the queue moved since,
+     * so this is fresh; checked again because a copy must never run
+     * twice.
+     */
+    if (!dbnic_idx_in(index, sq->ci, dbnic_sq_size(sq)) ||
         dbnic_prio_owned(sq, index)) {
-        /* Already run (or past the ring): never run twice. */
-        dbnic_count(c, DBNIC_CNT_PRIO_STALE);
-        dbnic_tr(c, DBNIC_TR_PRIO_STALE, ctx, qid, index);
-        announce(c, sq, qid, index + 1);
+        slot_kill(c, ctx, s);
         dbnic_slot_clear(c, s);
         return;
     }
     if (sq->lane_len == DBNIC_CORE_PRIO_LANE) {
         /* Lane full: the ring copy will do. */
-        slot_fall_back(c, ctx, s, 0);
+        slot_fall_back(c, ctx, s, 0, false);
         return;
     }
 
@@ -223,7 +309,7 @@ static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
         return;
     }
     if (h->size < 1 || h->size > DBNIC_DESC_MAX_BLOCKS) {
-        slot_fall_back(c, ctx, s, slot);
+        slot_fall_back(c, ctx, s, slot, false);
         return;
     }
     words = h->size * DBNIC_DESC_BLOCK_SIZE / 8;
@@ -232,12 +318,15 @@ static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
     if ((s->written & need) != need) {
         return;
     }
+    if (s->dead) {
+        /* The rest of a dead post is in: the slot is free again. */
+        dbnic_slot_clear(c, s);
+        return;
+    }
 
     if (dbnic_desc_csum(s->buf, words) != dbnic_le32(h->csum)) {
         /* Every word is there, but not all from the same post. */
-        dbnic_count(c, DBNIC_CNT_PRIO_TORN);
-        dbnic_tr(c, DBNIC_TR_PRIO_TORN, ctx, slot, s->written);
-        slot_fall_back(c, ctx, s, slot);
+        slot_fall_back(c, ctx, s, slot, true);
         return;
     }
     slot_queue(c, ctx, s);
@@ -252,15 +341,17 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
     uint64_t bits = (size == 8 ? 0x3ull : 0x1ull) << (byte / 4);
     uint64_t t = dbnic_now(c);
     unsigned int i;
+    bool had_hdr;
 
     dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
     if (s->written && t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS) {
-        slot_fall_back(c, ctx, s, slot);
+        slot_fall_back(c, ctx, s, slot, false);
     }
     /* A word written twice: the host has moved on to its next post. */
     if (s->written & bits) {
-        slot_fall_back(c, ctx, s, slot);
+        slot_fall_back(c, ctx, s, slot, false);
     }
+    had_hdr = slot_has_hdr(s);
 
     for (i = 0; i < size; i++) {
         s->buf[byte + i] = (uint8_t)(val >> (8 * i));
@@ -271,6 +362,9 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
     s->written |= bits;
     s->last_ns = t;
 
+    if (!had_hdr && slot_has_hdr(s)) {
+        slot_check_hdr(c, ctx, s);
+    }
     slot_try_complete(c, ctx, s, slot);
     if (s->written) {
         dbnic_timer_arm(c, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
@@ -293,7 +387,7 @@ void dbnic_prio_flush_expired(struct dbnic_core *c)
                 continue;
             }
             if (t >= due) {
-                slot_fall_back(c, p, s, i);
+                slot_fall_back(c, p, s, i, false);
             } else if (!next || due < next) {
                 next = due;
             }
@@ -310,10 +404,12 @@ void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
     uint32_t ctx = off >> DBNIC_DB_PAGE_SHIFT;
     uint32_t in = off & (DBNIC_DB_PAGE_SIZE - 1);
 
-    if (!dbnic_ready(c) || ctx >= c->cfg.db_pages) {
+    if (!dbnic_ready(c) || off >= dbnic_core_db_bar_size(c)) {
         return;
     }
-    if ((size != 4 && size != 8) || (in & (size - 1))) {
+    /* The BAR's padding pages (rounding up to a power of 2) take nothing. */
+    if (ctx >= c->cfg.db_pages || (size != 4 && size != 8) ||
+        (in & (size - 1))) {
         goto bad;
     }
 

@@ -43,12 +43,16 @@ void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on)
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
                           uint32_t qid)
 {
+    uint16_t from = sq->ci;
+
     while (sq->ci != sq->pi && dbnic_prio_owned(sq, sq->ci)) {
         dbnic_set_prio_owned(sq, sq->ci, false);
         dbnic_count(c, DBNIC_CNT_RING_SKIP);
         dbnic_tr(c, DBNIC_TR_RING_SKIP, qid, sq->ci, 0);
         sq->ci++;
     }
+    /* Priority copies still being written for these indices are dead. */
+    dbnic_prio_retire(c, sq->ctx, qid, from, dbnic_ring_used(sq->ci, from));
 }
 
 /* ------------------------------------------------------------------ */
@@ -226,14 +230,15 @@ static uint8_t check_list(struct dbnic_core *c, struct dbnic_sq *sq,
     return DBNIC_ST_OK;
 }
 
-/* Shape of a descriptor: size, SGE counts. */
+/* Shape of a descriptor: size, SGE counts, reserved flags. */
 static uint8_t check_shape(const struct dbnic_desc *d, unsigned int max_bytes)
 {
     unsigned int nsge = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC) +
                         DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
 
     if (d->hdr.size < 1 || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
-        d->hdr.size * DBNIC_DESC_BLOCK_SIZE > max_bytes) {
+        d->hdr.size * DBNIC_DESC_BLOCK_SIZE > max_bytes ||
+        (d->hdr.flags & ~DBNIC_DESC_F_ALL)) {
         return DBNIC_ST_BAD_DESC;
     }
     if (nsge > DBNIC_MAX_SGE || dbnic_desc_blocks(nsge) > d->hdr.size) {
@@ -408,32 +413,111 @@ static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
 /* ------------------------------------------------------------------ */
 
 /*
- * A FENCE descriptor on the priority lane waits until the ring lane has
- * passed every lower index.
+ * Does index a come before index b on the queue?  Both are announced
+ * indices the queue has not completed, so both lie within a ring's worth
+ * behind the producer index.
  */
-static bool lane_head_blocked(const struct dbnic_sq *sq)
+static bool idx_before(const struct dbnic_sq *sq, uint16_t a, uint16_t b)
 {
-    const struct dbnic_desc *d = &sq->lane[sq->lane_head];
-    uint16_t index = dbnic_le16(d->hdr.index);
-
-    return (d->hdr.flags & DBNIC_DESC_F_FENCE) &&
-           dbnic_ring_used(index, sq->ci) < dbnic_sq_size(sq) &&
-           index != sq->ci;
+    return dbnic_ring_used(sq->pi, a) > dbnic_ring_used(sq->pi, b);
 }
 
-/* Start the priority lane's head, if it may start. */
+static const struct dbnic_desc *lane_at(const struct dbnic_sq *sq,
+                                        unsigned int k)
+{
+    return &sq->lane[(sq->lane_head + k) % DBNIC_CORE_PRIO_LANE];
+}
+
+/*
+ * May lane entry k start now (the queue's job is idle)?  A FENCE
+ * descriptor waits until every lower index of its queue has completed:
+ * the ring lane has reached its index (every ring descriptor before it
+ * has started, and with the job idle, completed) and no lower index
+ * still waits on the priority lane.
+ */
+static bool lane_entry_ready(const struct dbnic_sq *sq, unsigned int k)
+{
+    const struct dbnic_desc *d = lane_at(sq, k);
+    uint16_t index = dbnic_le16(d->hdr.index);
+    unsigned int j;
+
+    if (!(d->hdr.flags & DBNIC_DESC_F_FENCE)) {
+        return true;
+    }
+    if (idx_before(sq, sq->ci, index)) {
+        return false;
+    }
+    for (j = 0; j < sq->lane_len; j++) {
+        if (j != k && idx_before(sq, dbnic_le16(lane_at(sq, j)->hdr.index),
+                                 index)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Start the oldest priority descriptor that may start.  A fenced one
+ * that must wait does not hold up the others behind it: they would
+ * otherwise wait for it while it waits for them.
+ */
 static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
                             uint32_t qid)
 {
-    if (sq->job.active || !sq->lane_len || lane_head_blocked(sq)) {
+    unsigned int k, j;
+
+    if (sq->job.active) {
         return false;
     }
-    sq->job.d = sq->lane[sq->lane_head];
+    for (k = 0; k < sq->lane_len && !lane_entry_ready(sq, k); k++) {
+        /* look further */
+    }
+    if (k == sq->lane_len) {
+        return false;
+    }
+    sq->job.d = *lane_at(sq, k);
+    /* Close the gap: the entries before k move up by one. */
+    for (j = k; j > 0; j--) {
+        sq->lane[(sq->lane_head + j) % DBNIC_CORE_PRIO_LANE] =
+            *lane_at(sq, j - 1);
+    }
     sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
     sq->lane_len--;
     dbnic_count(c, DBNIC_CNT_PRIO_EXEC);
     job_start(c, sq, qid, true, false);
     return true;
+}
+
+/*
+ * DESTROY_SQ: every descriptor announced and not completed completes
+ * with FLUSHED, whether or not it asked for a completion, as a real HCA
+ * flushes a queue it takes down: the started one (its data may be partly
+ * written), the priority lane, then the ring lane in index order.
+ */
+void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+{
+    if (sq->job.active) {
+        sq->job.active = false;
+        dbnic_complete(c, sq, qid, sq->job.index, DBNIC_ST_FLUSHED, 0,
+                       sq->job.prio);
+    }
+    while (sq->lane_len) {
+        uint16_t index = dbnic_le16(lane_at(sq, 0)->hdr.index);
+
+        sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
+        sq->lane_len--;
+        dbnic_complete(c, sq, qid, index, DBNIC_ST_FLUSHED, 0, true);
+    }
+    while (sq->ci != sq->pi) {
+        uint16_t index = sq->ci++;
+
+        if (dbnic_prio_owned(sq, index)) {
+            dbnic_set_prio_owned(sq, index, false); /* flushed above */
+        } else {
+            dbnic_complete(c, sq, qid, index, DBNIC_ST_FLUSHED, 0, false);
+        }
+    }
+    sq->bad_db = false;
 }
 
 /* Fetch and start the ring lane's next descriptor. */
@@ -448,6 +532,7 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
         return false;
     }
     sq->ci++;
+    dbnic_prio_retire(c, sq->ctx, qid, index, 1);
     dbnic_ring_lane_skip(c, sq, qid);
 
     addr = sq->base +

@@ -89,6 +89,19 @@ int dbnic_sge_translate(struct dbnic_core *c, uint32_t ctx,
     return 0;
 }
 
+/*
+ * Free an entry.  It keeps its generation, so its keys stay dead; an
+ * entry whose generation is spent is retired rather than let the 16-bit
+ * generation wrap into a key that was handed out before.
+ */
+static void mr_release(struct dbnic_mr *mr)
+{
+    mr->in_use = false;
+    if (mr->gen == DBNIC_GET(DBNIC_MR_KEY_GEN_MASK, DBNIC_MR_KEY_GEN)) {
+        mr->retired = true;
+    }
+}
+
 uint8_t dbnic_mr_register(struct dbnic_core *c,
                           const struct dbnic_admin_cmd *cmd, uint32_t *key)
 {
@@ -120,7 +133,7 @@ uint8_t dbnic_mr_register(struct dbnic_core *c,
         struct dbnic_mr *mr = &c->mr[i];
         uint16_t gen;
 
-        if (mr->in_use) {
+        if (mr->in_use || mr->retired) {
             continue;
         }
         gen = mr->gen + 1;
@@ -149,7 +162,7 @@ uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key)
     if (!mr) {
         return DBNIC_AST_BAD_HANDLE;
     }
-    mr->in_use = false; /* keep gen: the key stays dead */
+    mr_release(mr);
     dbnic_tr(c, DBNIC_TR_MR, mr->ctx, key, 0);
     return DBNIC_AST_OK;
 }
@@ -160,7 +173,17 @@ void dbnic_mr_destroy_ctx(struct dbnic_core *c, uint32_t ctx)
 
     for (i = 0; i < c->cfg.max_mr; i++) {
         if (c->mr[i].in_use && c->mr[i].ctx == ctx) {
-            c->mr[i].in_use = false;
+            mr_release(&c->mr[i]);
         }
     }
+}
+
+/*
+ * Reset and disable forget every registration and every key with them
+ * (contexts are gone, so no old key can reach a new registration of its
+ * own context): generations restart and retired entries come back.
+ */
+void dbnic_mr_reset(struct dbnic_core *c)
+{
+    memset(c->mr, 0, sizeof(*c->mr) * c->cfg.max_mr);
 }

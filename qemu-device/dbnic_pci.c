@@ -40,6 +40,7 @@ struct DbnicState {
     MemoryRegion msix_bar;
     QEMUBH *bh;
     QEMUTimer *prio_timer;
+    bool timer_due;             /* the timer fired; the BH tells the core */
     NICState *nic;
     NICConf conf;
 
@@ -175,18 +176,30 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .trace = dbnic_trace,
 };
 
+/*
+ * Every call into the core that can raise an MSI or DMA runs here or in
+ * an MMIO handler, both under the device's re-entrancy guard, so an MSI-X
+ * entry or a DMA address aimed at our own BARs is blocked instead of
+ * re-entering the core.
+ */
 static void dbnic_bh(void *opaque)
 {
     DbnicState *s = opaque;
 
+    if (s->timer_due) {
+        s->timer_due = false;
+        dbnic_core_timer(&s->core);
+    }
     dbnic_core_run(&s->core);
 }
 
+/* A timer callback is not guarded: leave the work to the guarded BH. */
 static void dbnic_prio_timer(void *opaque)
 {
     DbnicState *s = opaque;
 
-    dbnic_core_timer(&s->core);
+    s->timer_due = true;
+    qemu_bh_schedule(s->bh);
 }
 
 /* ---- BARs ---------------------------------------------------------- */
@@ -208,12 +221,15 @@ static void dbnic_ctrl_write(void *opaque, hwaddr addr, uint64_t val,
     dbnic_core_ctrl_write(&s->core, addr, val, size);
 }
 
+/* As BAR 2: the core ignores what the datasheet does not allow. */
 static const MemoryRegionOps dbnic_ctrl_ops = {
     .read = dbnic_ctrl_read,
     .write = dbnic_ctrl_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 4, .max_access_size = 8 },
-    .impl = { .min_access_size = 4, .max_access_size = 8 },
+    .valid = { .min_access_size = 1, .max_access_size = 8,
+               .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8,
+              .unaligned = true },
 };
 
 static uint64_t dbnic_db_read(void *opaque, hwaddr addr, unsigned size)
@@ -248,16 +264,20 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
 }
 
 /*
- * 4- and 8-byte accesses reach the core as they were made; a guest's
- * write-combined 64-byte copy arrives as eight 8-byte writes, which is
- * exactly what the priority-slot assembly expects.
+ * Every access reaches the core as it was made, whatever its size and
+ * alignment: a guest's write-combined 64-byte copy arrives as eight 8-byte
+ * writes, which is what the priority-slot assembly expects, and the
+ * 1-, 2-byte and unaligned writes the datasheet forbids reach the core
+ * too, so that it can count them in DB_BAD instead of QEMU dropping them.
  */
 static const MemoryRegionOps dbnic_db_ops = {
     .read = dbnic_db_read,
     .write = dbnic_db_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 4, .max_access_size = 8 },
-    .impl = { .min_access_size = 4, .max_access_size = 8 },
+    .valid = { .min_access_size = 1, .max_access_size = 8,
+               .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8,
+              .unaligned = true },
 };
 
 /* ---- network backend (no receive queues in v1) --------------------- */
@@ -290,7 +310,8 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
-    pdev->config[PCI_INTERRUPT_PIN] = 1;
+    /* MSI-X only (datasheet section 1): no INTx pin. */
+    pdev->config[PCI_INTERRUPT_PIN] = 0;
 
     memory_region_init_io(&s->ctrl_bar, OBJECT(s), &dbnic_ctrl_ops, s,
                           "dbnic-ctrl", DBNIC_CTRL_BAR_SIZE);
@@ -361,6 +382,7 @@ static void dbnic_reset_hold(Object *obj, ResetType type)
     DbnicState *s = DBNIC(obj);
 
     timer_del(s->prio_timer);
+    s->timer_due = false;
     dbnic_core_reset(&s->core);
 }
 

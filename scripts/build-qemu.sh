@@ -3,7 +3,9 @@
 #   1. fetch-qemu.sh puts Debian's QEMU source in $QEMU_SRC;
 #   2. qemu-device/* and include/dbnic_hw.h are copied to hw/misc/dbnic/
 #      and QEMU's build files are told about that directory (once);
-#   3. configure runs once per (version, flags); ninja builds the binary.
+#      tests/qtest/dbnic-test.c joins QEMU's x86_64 qtests the same way;
+#   3. configure runs once per (version, flags); ninja builds the binary
+#      and the qtest.
 # A warm rerun only copies changed files and lets ninja do the rest.
 #
 #   scripts/build-qemu.sh          qemu-system-x86_64 in $QEMU_BUILD
@@ -22,6 +24,7 @@ esac
 # Overridable so the graft can be tried with a stand-in device.
 DEVICE_DIR=${DBNIC_QEMU_DEVICE_DIR:-$DBNIC_TOP/qemu-device}
 HW_H=${DBNIC_HW_H:-$DBNIC_TOP/include/dbnic_hw.h}
+QTEST=$DBNIC_TOP/tests/qtest/dbnic-test.c
 
 # One build at a time: two runs would fight over the same tree.
 exec 9>"$DBNIC_CACHE/qemu.lock"
@@ -64,6 +67,18 @@ if ! grep -q "^ *'hw/misc/dbnic',$" "$QEMU_SRC/meson.build"; then
 		die "could not add hw/misc/dbnic to trace_events_subdirs"
 fi
 
+# The glue's qtest: a file of QEMU's tests/qtest, in the x86_64 list when
+# the device is built.  It includes hw/misc/dbnic/dbnic_hw.h from above.
+[ -f "$QTEST" ] || die "missing $QTEST"
+cmp -s "$QTEST" "$QEMU_SRC/tests/qtest/dbnic-test.c" ||
+	{ cp "$QTEST" "$QEMU_SRC/tests/qtest/dbnic-test.c"; log "graft: tests/qtest/dbnic-test.c"; }
+qline="qtests_x86_64 += config_all_devices.has_key('CONFIG_DBNIC') ? ['dbnic-test'] : []"
+if ! grep -qxF "$qline" "$QEMU_SRC/tests/qtest/meson.build"; then
+	sed -i "s|^qtests_x86_64 = qtests_i386\$|&\n$qline|" "$QEMU_SRC/tests/qtest/meson.build"
+	grep -qxF "$qline" "$QEMU_SRC/tests/qtest/meson.build" ||
+		die "could not add dbnic-test to QEMU's qtests"
+fi
+
 # --- configure ------------------------------------------------------------
 # configure hard-codes the compiler in its meson cross file, so meson does
 # not add ccache by itself; name it in --cc.
@@ -82,7 +97,7 @@ FLAGS=(
 	# Debian's python; the one on PATH may be a pyenv without our modules.
 	--python=/usr/bin/python3
 )
-TARGET=qemu-system-x86_64
+TARGETS=(qemu-system-x86_64 tests/qtest/dbnic-test)
 if [ $fuzz = 1 ]; then
 	# QEMU's fuzzers need clang's libFuzzer (libclang-rt-14-dev).
 	ccc=clang cxx=clang++
@@ -94,7 +109,7 @@ if [ $fuzz = 1 ]; then
 	FLAGS=("${ff[@]}" --enable-fuzzing --enable-asan --enable-ubsan)
 	QEMU_BUILD=$QEMU_BUILD-fuzz
 	QEMU_BIN=$QEMU_BUILD/qemu-fuzz-x86_64
-	TARGET=qemu-fuzz-x86_64
+	TARGETS=(qemu-fuzz-x86_64)
 fi
 key="$(cat "$DBNIC_CACHE/src/qemu.version") ${FLAGS[*]}"
 STAMP=$QEMU_BUILD/.dbnic-configured
@@ -112,7 +127,7 @@ fi
 # The output goes to a log (ninja may rerun meson, which is chatty);
 # warnings are shown, and the tail of the log when the build fails.
 blog=$QEMU_BUILD.build.log
-log "building $TARGET (-j$JOBS, log: $blog)"
+log "building ${TARGETS[*]} (-j$JOBS, log: $blog)"
 # ninja's own "[n/m]" status, last one in the log.
 ninja_progress() {
 	local p
@@ -120,12 +135,15 @@ ninja_progress() {
 	printf '%s' "${p:-[starting]}"
 }
 if ! run_logged "$blog" "building qemu" ninja_progress \
-	ninja -C "$QEMU_BUILD" -j"$JOBS" "$TARGET"; then
+	ninja -C "$QEMU_BUILD" -j"$JOBS" "${TARGETS[@]}"; then
 	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
 	die "qemu build failed (log: $blog)"
 fi
 grep -A4 'warning:' "$blog" >&2 || true
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"
-[ $fuzz = 1 ] || "$QEMU_BIN" -device help | grep -q '"dbnic' ||
-	die "$QEMU_BIN has no dbnic device"
+if [ $fuzz = 0 ]; then
+	[ -x "$QEMU_BUILD/tests/qtest/dbnic-test" ] ||
+		die "no $QEMU_BUILD/tests/qtest/dbnic-test after the build"
+	"$QEMU_BIN" -device help | grep -q '"dbnic' || die "$QEMU_BIN has no dbnic device"
+fi
 log "qemu: $QEMU_BIN"

@@ -3,8 +3,9 @@
 #   0. tests of the scripts (errors name their line; shellcheck clean)
 #   1. host unit tests of the device core (ASan + UBSan)
 #   2. a short libFuzzer run of the core
-#   3. KUnit suites of the driver, in the test kernel under QEMU
-#   4. end-to-end guest tests: the driver on the emulated device
+#   3. the qtest of the QEMU glue (tests/qtest/dbnic-test.c, TAP)
+#   4. KUnit suites of the driver, in the test kernel under QEMU
+#   5. end-to-end guest tests: the driver on the emulated device
 # Ends with one line "N passed, N failed" over all suites; exits non-zero
 # if anything failed or a suite produced no results.
 #
@@ -75,7 +76,33 @@ else
 	tally fuzz 0 1
 fi
 
-# --- 3. KUnit in the guest -------------------------------------------------
+# --- 3. qtest of the QEMU glue -------------------------------------------
+# Built by build-qemu.sh inside QEMU's tree.  A failed g_assert ends the
+# whole process, so each case runs on its own and prints its TAP line.
+QTEST=$QEMU_BUILD/tests/qtest/dbnic-test
+export QTEST_QEMU_BINARY=$QEMU_BIN
+export DBNIC_QTEST_ARGS="${QEMU_FIRMWARE_ARGS[*]}"
+p=0
+f=0
+: > "$LOGDIR/qtest.log"
+for t in $("$QTEST" -l | grep '^/'); do
+	rc=0
+	timeout 120 "$QTEST" -p "$t" --tap > "$LOGDIR/qtest-case.log" 2>&1 || rc=$?
+	cat "$LOGDIR/qtest-case.log" >> "$LOGDIR/qtest.log"
+	if [ $rc -eq 0 ] && grep -q '^ok ' "$LOGDIR/qtest-case.log"; then
+		echo "ok $t"
+		p=$((p + 1))
+	else
+		echo "not ok $t (status $rc)"
+		grep -E 'ERROR|Bail out' "$LOGDIR/qtest-case.log" | head -n 3 || true
+		f=$((f + 1))
+	fi
+done
+rm -f "$LOGDIR/qtest-case.log"
+[ "$p" -gt 0 ] || f=$((f + 1))
+tally qtest "$p" "$f"
+
+# --- 4. KUnit in the guest -------------------------------------------------
 MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
       --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
@@ -110,7 +137,7 @@ if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
 watchdogs kunit "$LOGDIR/kunit.log"
 
-# --- 4. end-to-end guest tests ----------------------------------------------
+# --- 5. end-to-end guest tests ----------------------------------------------
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
 	rc=0

@@ -668,12 +668,9 @@ static void torn_one(struct dbnic_handle *h, struct dbnic_qp *qp,
 	check(!memcmp(src, dst, len), "torn: %s: data", what);
 	/*
 	 * Let the device flush what is left in the slot (its 10 ms timeout)
-	 * before the next post.  The header of an abandoned partial write
-	 * then falls back as a doorbell for index + 1, which is where the
-	 * queue is.  Flushed later, after more posts, that doorbell would be
-	 * behind the consumer index, and the device (v1.1 model) takes it as
-	 * "more than a ring ahead" and writes a BAD_DOORBELL completion,
-	 * where datasheet section 3.1 says a backwards index is ignored.
+	 * before the next post, so that each case starts from an empty slot
+	 * and the counters tell the cases apart.  (The partial copy of case 0
+	 * died at its DB_SQ, datasheet 3.2: it is never taken as a doorbell.)
 	 */
 	usleep(3 * DBNIC_PRIO_FLUSH_TIMEOUT_NS / 1000);
 }

@@ -6,7 +6,7 @@
 # victim's queue, DMAs through the victim's key, outside its own
 # registrations and with key 0, and writes torn priority descriptors.
 # Each attack must be refused and counted by the device (db_not_owner,
-# access_fault, prio_torn, prio_fallback), and the victim must finish
+# access_fault, prio_torn, prio_stale), and the victim must finish
 # with every byte right.
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -47,11 +47,12 @@ attack "evil-key with the victim's source key" --evil-key --key "$vs"
 echo "== torn priority descriptors"
 sleep 0.05
 b_torn=$(counter prio_torn)
-b_fall=$(counter prio_fallback)
+b_stale=$(counter prio_stale)
 attack "torn" --torn
-# Partial + DB_SQ falls back (header held); words of two posts are torn
-# and fall back; a write without header is torn when flushed.
-at_least prio_fallback "$b_fall" 2
+# Datasheet 3.2, each assembly counted once: a partial copy whose index
+# DB_SQ covers is stale; words of two posts are torn; a write without
+# header is torn when flushed.
+at_least prio_stale "$b_stale" 1
 at_least prio_torn "$b_torn" 2
 
 echo "== the victim"

@@ -10,6 +10,7 @@
 
 int t_failed;
 uint32_t harness_dma_latency_ns;
+uint32_t harness_db_pages;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
 static struct fake *live[8];
@@ -20,6 +21,7 @@ static void fake_release(struct fake *f);
 void harness_cleanup(void)
 {
 	harness_dma_latency_ns = 0;
+	harness_db_pages = 0;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -106,7 +108,7 @@ static void wr32(struct fake *f, uint64_t off, uint32_t v)
 void fake_init(struct fake *f)
 {
 	struct dbnic_core_config cfg = {
-		.db_pages = 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
+		.db_pages = harness_db_pages ? harness_db_pages : 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
 		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
 	};
 
@@ -242,6 +244,16 @@ uint8_t dereg_mr(struct fake *f, uint32_t key)
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opcode = DBNIC_ADM_DEREG_MR;
 	cmd.destroy.handle = key;
+	return admin(f, &cmd, NULL);
+}
+
+uint8_t destroy(struct fake *f, uint8_t opcode, uint32_t handle)
+{
+	struct dbnic_admin_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = opcode;
+	cmd.destroy.handle = handle;
 	return admin(f, &cmd, NULL);
 }
 

@@ -55,6 +55,8 @@ struct hq {
 extern int t_failed;
 /* Timing model for the next fake_init(); reset after each test. */
 extern uint32_t harness_dma_latency_ns;
+/* Doorbell pages for the next fake_init() (0: 4); reset after each test. */
+extern uint32_t harness_db_pages;
 
 #define CHECK(cond)							\
 	do {								\
@@ -99,6 +101,8 @@ uint8_t reg_mr(struct fake *f, uint32_t ctx, uint64_t iova, uint64_t len,
 	       const uint64_t *pages, uint32_t npages, uint8_t access,
 	       uint32_t *key);
 uint8_t dereg_mr(struct fake *f, uint32_t key);
+/* DESTROY_CTX, DESTROY_CQ, DESTROY_SQ: the admin status. */
+uint8_t destroy(struct fake *f, uint8_t opcode, uint32_t handle);
 
 /* Queues. */
 void hq_create(struct fake *f, struct hq *q, bool privileged,

@@ -529,6 +529,8 @@ static void test_mixed_words_rejected_by_csum(void)
 	}
 	fake_run(&f);
 	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_TORN), 1);
+	/* One assembly, one counter: torn is not also a fallback. */
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 0);
 	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
 	CHECK(cq_poll(&q, &cqe));
 	CHECK_EQ(cqe.status, DBNIC_ST_OK);
@@ -1237,6 +1239,315 @@ static void test_timing_model(void)
 	fake_free(&f);
 }
 
+/* ---- order and staleness on the priority lane --------------------- */
+
+/*
+ * Datasheet 3.2: a FENCE descriptor waits for every lower index of its
+ * queue, priority copies included.  Ring copies 0-3 (3 fenced), then the
+ * priority copy of 3 and the priority copy of 1: 1 jumps the ring, 3 runs
+ * last.  (The lane used to run 3 as soon as the ring lane had skipped 1:
+ * 0 2 3p 1p.)
+ */
+static void test_prio_fence_waits_for_lower_prio(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d[4];
+	struct dbnic_cqe cqe;
+	static const unsigned int want[4] = { 1, 0, 2, 3 };
+	static const bool prio[4] = { true, false, false, true };
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	for (i = 0; i < 4; i++) {
+		desc_nop(&d[i], &q, i);
+		if (i == 3)
+			d[i].hdr.flags |= DBNIC_DESC_F_FENCE;
+		desc_seal(&d[i]);
+		ring_put(&q, &d[i]);
+	}
+	q.pi = 4;
+	prio_copy(&f, q.ctx, 0, &d[3], NULL, WORDS(&d[3]));
+	prio_copy(&f, q.ctx, 1, &d[1], NULL, WORDS(&d[1]));
+	fake_run(&f);
+	for (i = 0; i < 4; i++) {
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.index, want[i]);
+		CHECK_EQ(!!(cqe.flags & DBNIC_CQE_F_PRIO), prio[i]);
+		CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	}
+	CHECK(!cq_poll(&q, &cqe));
+	fake_free(&f);
+}
+
+/*
+ * Issue 6, 4: a header abandoned as the datasheet asks (DB_SQ rung) is
+ * dead at that doorbell.  Ten ms later, with the queue a ring further on,
+ * it must not come back as a doorbell "past the ring".
+ */
+static void test_stale_partial_header_dies_at_doorbell(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t w0;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 1, 6);		/* 2 entries */
+	desc_nop(&d, &q, 0);
+	desc_seal(&d);
+	ring_put(&q, &d);			/* 1. NOP 0 in the ring */
+	memcpy(&w0, &d, 8);
+	prio_store(&f, q.ctx, 0, 0, w0, 8);	/* 2. its header only */
+	q.pi = 1;
+	ring_doorbell(&q, 1);			/* 3. abandon: DB_SQ pi=1 */
+	fake_run(&f);
+	for (i = 1; i < 4; i++) {		/* 4. NOPs 1-3, ring path */
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+		fake_run(&f);
+	}
+	for (i = 0; i < 4; i++) {
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.index, i);
+		CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	}
+	fake_advance(&f, 11000000);		/* 5. 11 ms */
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_STALE), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 0);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4), 0);
+	/* The slot is free for the next post. */
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 4);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	fake_free(&f);
+}
+
+/*
+ * A partial copy the ring lane passed (a later priority post announced
+ * it, no DB_SQ) dies then; after the queue has gone almost a whole 16-bit
+ * wrap further, its header must not look like a fresh doorbell and make
+ * the ring lane run old ring slots again.
+ */
+static void test_stale_partial_header_after_wrap(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t w0;
+	unsigned int n;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 1, 6);		/* 2 entries */
+	desc_nop(&d, &q, 0);
+	d.hdr.index = q.pi++;
+	desc_seal(&d);
+	ring_put(&q, &d);
+	memcpy(&w0, &d, 8);
+	prio_store(&f, q.ctx, 0, 0, w0, 8);	/* header of 0, abandoned */
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);		/* 1, complete, in slot 1 */
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_STALE), 1);
+	/* Silent NOPs until the producer index is 0xffff. */
+	while (q.pi != 0xffff) {
+		desc_nop(&d, &q, 0);
+		d.hdr.flags = 0;
+		d.hdr.index = q.pi;
+		ring_put(&q, &d);
+		n = q.pi == 0xfffe ? 1 : 2;
+		if (n == 2) {
+			d.hdr.index = q.pi + 1;
+			ring_put(&q, &d);
+		}
+		q.pi += n;
+		ring_doorbell(&q, q.pi);
+		fake_run(&f);
+	}
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0xffff - 1);
+	fake_advance(&f, 11000000);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0xffff - 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DESC_ERROR), 0);
+	fake_free(&f);
+}
+
+/* A header that arrives for an index the queue already ran dies at once. */
+static void test_stale_header_dies_on_arrival(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t w0;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	desc_seal(&d);
+	memcpy(&w0, &d, 8);
+	prio_store(&f, q.ctx, 0, 0, w0, 8);	/* header of done index 0 */
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_STALE), 1);
+	fake_advance(&f, 11000000);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_STALE), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 0);
+	fake_free(&f);
+}
+
+/* ---- spec conformance --------------------------------------------- */
+
+/* Reserved flags bits give BAD_DESC (header: "reserved bits"). */
+static void test_reserved_flags_bad_desc(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, 0);
+	d.hdr.flags |= 0x80;
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.flags |= 0x04;
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+	fake_free(&f);
+}
+
+/*
+ * DESTROY_SQ completes every announced, unfinished descriptor with
+ * FLUSHED, with or without COMPLETION, ring and priority lane alike.
+ */
+static void test_destroy_sq_flushes(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i, seen = 0, prio = 0;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	for (i = 0; i < 3; i++) {
+		desc_nop(&d, &q, 0);
+		if (i == 1)
+			d.hdr.flags = 0;	/* no completion asked */
+		post_ring(&q, &d);
+	}
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	/* Nothing ran yet: the admin command runs first in the BH. */
+	CHECK_EQ(destroy(&f, DBNIC_ADM_DESTROY_SQ, q.qid), DBNIC_AST_OK);
+	for (i = 0; i < 4; i++) {
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.status, DBNIC_ST_FLUSHED);
+		CHECK_EQ(cqe.qid, q.qid);
+		seen |= 1u << cqe.index;
+		if (cqe.flags & DBNIC_CQE_F_PRIO) {
+			CHECK_EQ(cqe.index, 3);
+			prio++;
+		}
+	}
+	CHECK_EQ(seen, 0xf);
+	CHECK_EQ(prio, 1);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	/* The CQ is free to go now. */
+	CHECK_EQ(destroy(&f, DBNIC_ADM_DESTROY_CQ, q.cqn), DBNIC_AST_OK);
+	fake_free(&f);
+}
+
+/* A key is never handed out twice: a spent generation retires its entry. */
+static void test_mr_generation_never_wraps(void)
+{
+	struct fake f;
+	struct hq q;
+	uint64_t page;
+	uint32_t key, first = 0;
+	static uint8_t seen[1u << 16];	/* generations of entry 1 seen */
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	page = fake_alloc(&f, 4096, 4096);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i <= 0x10001; i++) {
+		CHECK_EQ(reg_mr(&f, q.ctx, 0, 4096, &page, 1, 0, &key),
+			 DBNIC_AST_OK);
+		if (!first)
+			first = key;
+		/* Entry 1 cycles through its generations, then retires. */
+		if (DBNIC_GET(key, DBNIC_MR_KEY_INDEX) == 1) {
+			CHECK(DBNIC_GET(key, DBNIC_MR_KEY_GEN) != 0);
+			if (seen[DBNIC_GET(key, DBNIC_MR_KEY_GEN)]) {
+				fprintf(stderr, "    key %#x handed out twice\n", key);
+				CHECK(0);
+			}
+			seen[DBNIC_GET(key, DBNIC_MR_KEY_GEN)] = 1;
+		}
+		CHECK_EQ(dereg_mr(&f, key), DBNIC_AST_OK);
+		/* Each reg_mr() allocates an 8-byte page list: hand it back. */
+		f.alloc_next -= 8;
+	}
+	CHECK_EQ(DBNIC_GET(key, DBNIC_MR_KEY_INDEX), 2);
+	CHECK_EQ(dereg_mr(&f, first), DBNIC_AST_BAD_HANDLE);
+	/* Reset gives the entries back, generations restarted. */
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	CHECK_EQ(f.core.mr[0].retired, 0);
+	fake_free(&f);
+}
+
+/* Writes to the BAR's padding pages (3 pages round up to 4) are counted. */
+static void test_padding_page_writes_counted(void)
+{
+	struct fake f;
+
+	harness_db_pages = 3;
+	fake_init(&f);
+	CHECK_EQ(dbnic_core_db_bar_size(&f.core), 4 * DBNIC_DB_PAGE_SIZE);
+	dbnic_core_db_write(&f.core, 3 * DBNIC_DB_PAGE_SIZE + DBNIC_DB_SQ,
+			    dbnic_db_sq_val(0, 1), 4);
+	dbnic_core_db_write(&f.core, 3 * DBNIC_DB_PAGE_SIZE +
+			    DBNIC_PRIO_SLOT_OFFSET(0), 1, 8);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2);
+	CHECK_EQ(DBNIC_GET(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4),
+			   DBNIC_ERR_CODE), DBNIC_AERR_DB_BAD_ACCESS);
+	/* Past the BAR (not reachable through QEMU): nothing. */
+	dbnic_core_db_write(&f.core, 4 * DBNIC_DB_PAGE_SIZE, 1, 4);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2);
+	fake_free(&f);
+}
+
 #define T(fn) { #fn, fn }
 static const struct {
 	const char *name;
@@ -1276,6 +1587,14 @@ static const struct {
 	T(test_prio_waits_for_started_job_only),
 	T(test_arm_semantics),
 	T(test_timing_model),
+	T(test_prio_fence_waits_for_lower_prio),
+	T(test_stale_partial_header_dies_at_doorbell),
+	T(test_stale_partial_header_after_wrap),
+	T(test_stale_header_dies_on_arrival),
+	T(test_reserved_flags_bad_desc),
+	T(test_destroy_sq_flushes),
+	T(test_mr_generation_never_wraps),
+	T(test_padding_page_writes_counted),
 };
 
 int main(int argc, char **argv)

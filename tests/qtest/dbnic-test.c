@@ -1,0 +1,569 @@
+/*
+ * QTest of the dbnic QEMU glue (qemu-device/dbnic_pci.c): what the core's
+ * host tests cannot see because they call the core directly.  PCI
+ * identity, BAR access sizes as the memory API delivers them, MSI-X,
+ * reset, and the device's re-entrancy guard: MSI-X messages and DMA aimed
+ * at the device's own BARs, from the bottom half, from an MMIO handler and
+ * from the priority-flush timer.
+ *
+ * scripts/build-qemu.sh grafts this file into QEMU's tests/qtest; the
+ * datasheet is docs/hardware.md in the dbnic repository.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "libqos/libqos-malloc.h"
+#include "libqos/malloc-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "../../hw/misc/dbnic/dbnic_hw.h"
+
+#define AQ_LOG          3
+/* Bounded polls: the device works in a bottom half or on a timer. */
+#define POLL_STEPS      1000
+#define POLL_STEP_NS    10000
+
+typedef struct Dbnic {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar bar0, bar2;
+    uint64_t bar2_size;
+    QGuestAllocator alloc;
+    uint64_t aq_sq, aq_cq;
+    uint16_t aq_pi;
+    uint64_t msi_buf;   /* guest RAM that MSI-X messages are aimed at */
+} Dbnic;
+
+static uint32_t rd32(Dbnic *d, uint64_t off)
+{
+    return qpci_io_readl(d->dev, d->bar0, off);
+}
+
+static void wr32(Dbnic *d, uint64_t off, uint32_t val)
+{
+    qpci_io_writel(d->dev, d->bar0, off, val);
+}
+
+static uint64_t counter(Dbnic *d, enum dbnic_counter i)
+{
+    return qpci_io_readq(d->dev, d->bar0, DBNIC_REG_COUNTER(i));
+}
+
+static void dbnic_map(Dbnic *d)
+{
+    qpci_device_enable(d->dev);
+    d->bar0 = qpci_iomap(d->dev, DBNIC_BAR_CTRL, NULL);
+    d->bar2 = qpci_iomap(d->dev, DBNIC_BAR_DB, &d->bar2_size);
+}
+
+static void dbnic_start(Dbnic *d, const char *props)
+{
+    memset(d, 0, sizeof(*d));
+    /*
+     * DBNIC_QTEST_ARGS: extra QEMU arguments, e.g. the firmware search
+     * path (-L) of a QEMU built without its blobs.
+     */
+    d->qts = qtest_initf("-M q35 %s -device dbnic,addr=04.0%s",
+                         getenv("DBNIC_QTEST_ARGS") ?: "", props);
+    pc_alloc_init(&d->alloc, d->qts, ALLOC_NO_FLAGS);
+    d->bus = qpci_new_pc(d->qts, &d->alloc);
+    d->dev = qpci_device_find(d->bus, QPCI_DEVFN(4, 0));
+    g_assert(d->dev);
+    dbnic_map(d);
+    d->aq_sq = guest_alloc(&d->alloc, DBNIC_ADMIN_CMD_SIZE << AQ_LOG);
+    d->aq_cq = guest_alloc(&d->alloc,
+                           sizeof(struct dbnic_admin_cqe) << AQ_LOG);
+    d->msi_buf = guest_alloc(&d->alloc, 64);
+}
+
+static void dbnic_stop(Dbnic *d)
+{
+    g_free(d->dev);
+    qpci_free_pc(d->bus);
+    alloc_destroy(&d->alloc);
+    qtest_quit(d->qts);
+}
+
+/* Let the bottom half and timers run. */
+static void settle(Dbnic *d)
+{
+    qtest_clock_step(d->qts, POLL_STEP_NS);
+}
+
+/* Datasheet 2.1: reset, admin queue in guest RAM, enable. */
+static void dbnic_enable(Dbnic *d, uint64_t aq_sq, uint64_t aq_cq)
+{
+    wr32(d, DBNIC_REG_CTRL, DBNIC_CTRL_RESET);
+    g_assert_cmpuint(rd32(d, DBNIC_REG_STATUS), ==, 0);
+    qtest_memset(d->qts, d->aq_cq, 0,
+                 sizeof(struct dbnic_admin_cqe) << AQ_LOG);
+    qpci_io_writeq(d->dev, d->bar0, DBNIC_REG_AQ_SQ_BASE, aq_sq);
+    qpci_io_writeq(d->dev, d->bar0, DBNIC_REG_AQ_CQ_BASE, aq_cq);
+    wr32(d, DBNIC_REG_AQ_CFG, AQ_LOG);
+    wr32(d, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE);
+    d->aq_pi = 0;
+}
+
+static void admin_post(Dbnic *d, struct dbnic_admin_cmd *cmd)
+{
+    unsigned int slot = d->aq_pi & ((1u << AQ_LOG) - 1);
+
+    cmd->cmd_id = d->aq_pi;
+    qtest_memwrite(d->qts, d->aq_sq + slot * sizeof(*cmd), cmd, sizeof(*cmd));
+    d->aq_pi++;
+    wr32(d, DBNIC_REG_AQ_DB, d->aq_pi);
+}
+
+/* Wait for the completion of admin command idx; false if none came. */
+static bool admin_wait(Dbnic *d, uint16_t idx, struct dbnic_admin_cqe *cqe)
+{
+    unsigned int slot = idx & ((1u << AQ_LOG) - 1);
+    int i;
+
+    for (i = 0; i < POLL_STEPS; i++) {
+        qtest_memread(d->qts, d->aq_cq + slot * sizeof(*cqe), cqe,
+                      sizeof(*cqe));
+        if ((cqe->flags & DBNIC_CQE_F_PHASE) == dbnic_cq_phase(idx, AQ_LOG) &&
+            cqe->cmd_id == idx) {
+            return true;
+        }
+        settle(d);
+    }
+    return false;
+}
+
+static uint32_t create_ctx(Dbnic *d)
+{
+    struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CTX };
+    struct dbnic_admin_cqe cqe;
+
+    admin_post(d, &cmd);
+    g_assert(admin_wait(d, d->aq_pi - 1, &cqe));
+    g_assert_cmpuint(cqe.status, ==, DBNIC_AST_OK);
+    return cqe.result;
+}
+
+/* Aim MSI-X vector v at addr with data, unmasked. */
+static void msix_aim(Dbnic *d, unsigned int v, uint64_t addr, uint32_t data)
+{
+    uint64_t e = d->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
+
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)addr);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   e + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   e + PCI_MSIX_ENTRY_DATA, data);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+}
+
+static void msix_mask(Dbnic *d, unsigned int v, bool mask)
+{
+    uint64_t e = d->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
+
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+static uint64_t db_off(uint32_t page, uint32_t off)
+{
+    return ((uint64_t)page << DBNIC_DB_PAGE_SHIFT) + off;
+}
+
+/* ---- identity ------------------------------------------------------ */
+
+/* Datasheet 1: MSI-X only, so no INTx pin. */
+static void test_pci_identity(void)
+{
+    Dbnic d;
+
+    dbnic_start(&d, "");
+    g_assert_cmphex(qpci_config_readw(d.dev, PCI_VENDOR_ID), ==,
+                    DBNIC_PCI_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(d.dev, PCI_DEVICE_ID), ==,
+                    DBNIC_PCI_DEVICE_ID);
+    g_assert_cmphex(qpci_config_readb(d.dev, PCI_INTERRUPT_PIN), ==, 0);
+    g_assert_cmphex(qpci_find_capability(d.dev, PCI_CAP_ID_MSIX, 0), !=, 0);
+    g_assert_cmphex(rd32(&d, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+    dbnic_stop(&d);
+}
+
+/* ---- access sizes ---------------------------------------------------- */
+
+/*
+ * Datasheet 2: BAR 0 takes aligned 4-byte accesses (and 8 on 64-bit
+ * registers); anything else is ignored and reads as 0.
+ */
+static void test_bar0_access_sizes(void)
+{
+    Dbnic d;
+    uint64_t base = 0x123456789abcdef0ull & ~63ull;
+
+    dbnic_start(&d, "");
+    g_assert_cmphex(qpci_io_readb(d.dev, d.bar0, DBNIC_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readw(d.dev, d.bar0, DBNIC_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readl(d.dev, d.bar0, DBNIC_REG_ID + 1), ==, 0);
+    g_assert_cmphex(qpci_io_readq(d.dev, d.bar0, DBNIC_REG_ID), ==, 0);
+
+    qpci_io_writeq(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE, base);
+    g_assert_cmphex(qpci_io_readq(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE), ==,
+                    base);
+    g_assert_cmphex(rd32(&d, DBNIC_REG_AQ_SQ_BASE + 4), ==, base >> 32);
+    /* Narrow or unaligned writes change nothing. */
+    qpci_io_writeb(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE, 0xff);
+    qpci_io_writew(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE, 0xffff);
+    qpci_io_writel(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE + 2, 0xffffffff);
+    g_assert_cmphex(qpci_io_readq(d.dev, d.bar0, DBNIC_REG_AQ_SQ_BASE), ==,
+                    base);
+    qpci_io_writeb(d.dev, d.bar0, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE);
+    g_assert_cmphex(rd32(&d, DBNIC_REG_CTRL), ==, 0);
+    g_assert_cmphex(rd32(&d, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+    dbnic_stop(&d);
+}
+
+/*
+ * Datasheet 3: BAR 2 writes of 1 or 2 bytes, unaligned writes, 8-byte
+ * doorbell writes and writes to padding pages reach the device and count
+ * in DB_BAD (QEMU used to drop the narrow and unaligned ones first).
+ */
+static void test_bar2_access_sizes(void)
+{
+    Dbnic d;
+    uint64_t bad;
+
+    dbnic_start(&d, ",db-pages=3");
+    g_assert_cmpuint(d.bar2_size, ==, 4 * DBNIC_DB_PAGE_SIZE);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    g_assert_cmphex(qpci_io_readl(d.dev, d.bar2, 0), ==, 0);
+    bad = counter(&d, DBNIC_CNT_DB_BAD);
+
+    qpci_io_writeb(d.dev, d.bar2, db_off(0, DBNIC_DB_SQ), 1);
+    qpci_io_writew(d.dev, d.bar2, db_off(0, DBNIC_DB_SQ), 1);
+    qpci_io_writel(d.dev, d.bar2, db_off(0, DBNIC_DB_SQ + 1), 1);
+    qpci_io_writeq(d.dev, d.bar2, db_off(0, DBNIC_DB_SQ), 1);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, bad + 4);
+
+    qpci_io_writew(d.dev, d.bar2, db_off(0, DBNIC_PRIO_SLOT_OFFSET(0)), 1);
+    qpci_io_writel(d.dev, d.bar2, db_off(0, DBNIC_PRIO_SLOT_OFFSET(0) + 2),
+                   1);
+    qpci_io_writeq(d.dev, d.bar2,
+                   db_off(0, DBNIC_PRIO_SLOT_OFFSET(0) + 4), 1);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, bad + 7);
+
+    /* Page 3 is padding: the BAR is rounded up to 4 pages. */
+    qpci_io_writel(d.dev, d.bar2, db_off(3, DBNIC_DB_SQ), 1);
+    qpci_io_writeb(d.dev, d.bar2, db_off(3, DBNIC_PRIO_OFFSET + 7), 1);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, bad + 9);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    dbnic_stop(&d);
+}
+
+/* ---- MSI-X and reset -------------------------------------------------- */
+
+/* Vector 0 after an admin completion; a masked vector is left pending. */
+static void test_msix_delivery(void)
+{
+    Dbnic d;
+    struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CTX };
+    struct dbnic_admin_cqe cqe;
+
+    dbnic_start(&d, "");
+    qpci_msix_enable(d.dev);
+    g_assert_cmpuint(qpci_msix_table_size(d.dev), ==, 8);
+    msix_aim(&d, 0, d.msi_buf, 0x5a5a0001);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    create_ctx(&d);
+    g_assert_cmphex(qtest_readl(d.qts, d.msi_buf), ==, 0x5a5a0001);
+
+    qtest_writel(d.qts, d.msi_buf, 0);
+    wr32(&d, DBNIC_REG_INTR_CAUSE, DBNIC_INTR_ADMIN);
+    msix_mask(&d, 0, true);
+    admin_post(&d, &cmd);
+    g_assert(admin_wait(&d, d.aq_pi - 1, &cqe));
+    g_assert_cmphex(qtest_readl(d.qts, d.msi_buf), ==, 0);
+    g_assert(qpci_msix_pending(d.dev, 0));
+    msix_mask(&d, 0, false);
+    g_assert(!qpci_msix_pending(d.dev, 0));
+    g_assert_cmphex(qtest_readl(d.qts, d.msi_buf), ==, 0x5a5a0001);
+    dbnic_stop(&d);
+}
+
+/*
+ * CTRL.RESET forgets everything; a machine reset with a priority flush
+ * pending leaves no timer behind, and the device comes back.
+ */
+static void test_reset(void)
+{
+    Dbnic d;
+    uint64_t hdr = 0;
+    struct dbnic_desc_hdr h = {
+        .opcode = DBNIC_OP_NOP, .size = 1, .qid = 0, .index = 0,
+    };
+
+    dbnic_start(&d, "");
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_ADMIN_CMDS), ==, 1);
+    wr32(&d, DBNIC_REG_CTRL, DBNIC_CTRL_RESET);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_ADMIN_CMDS), ==, 0);
+
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    memcpy(&hdr, &h, sizeof(hdr));
+    qpci_io_writeq(d.dev, d.bar2, db_off(0, DBNIC_PRIO_SLOT_OFFSET(0)), hdr);
+    qtest_system_reset(d.qts);
+    qtest_clock_step(d.qts, 2 * DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+
+    /* Config space was reset too: map the BARs again. */
+    dbnic_map(&d);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 0);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    dbnic_stop(&d);
+}
+
+/* ---- re-entrancy ------------------------------------------------------ */
+
+/*
+ * Vector 0 aimed at the device's own CTRL register with data RESET: if
+ * the message got through, the device would reset itself from inside its
+ * own interrupt path.  The re-entrancy guard must drop it.
+ */
+static void aim_at_own_reset(Dbnic *d)
+{
+    msix_aim(d, 0, d->bar0.addr + DBNIC_REG_CTRL, DBNIC_CTRL_RESET);
+}
+
+/* The bottom half raises vector 0 after an admin command. */
+static void test_reentrancy_bh(void)
+{
+    Dbnic d;
+
+    dbnic_start(&d, "");
+    qpci_msix_enable(d.dev);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    aim_at_own_reset(&d);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    settle(&d);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_INTERRUPTS), ==, 1);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_ADMIN_CMDS), ==, 1);
+    dbnic_stop(&d);
+}
+
+/* An MMIO handler raises vector 0: a doorbell for a queue that is not. */
+static void test_reentrancy_mmio(void)
+{
+    Dbnic d;
+
+    dbnic_start(&d, "");
+    qpci_msix_enable(d.dev);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    aim_at_own_reset(&d);
+    qpci_io_writel(d.dev, d.bar2, db_off(0, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(5, 1));
+    settle(&d);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 1);
+    dbnic_stop(&d);
+}
+
+/*
+ * The priority-flush timer raises vector 0: a partial priority write
+ * whose header names a queue the page does not own falls back after
+ * 10 ms and is refused.  The timer used to call the core outside the
+ * guard, and the message reset the device.
+ */
+static void test_reentrancy_flush_timer(void)
+{
+    Dbnic d;
+    uint64_t hdr = 0;
+    struct dbnic_desc_hdr h = {
+        .opcode = DBNIC_OP_NOP, .size = 1, .qid = 5, .index = 0,
+    };
+    int i;
+
+    dbnic_start(&d, "");
+    qpci_msix_enable(d.dev);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    wr32(&d, DBNIC_REG_INTR_CAUSE, DBNIC_INTR_ADMIN | DBNIC_INTR_ERROR);
+    aim_at_own_reset(&d);
+    memcpy(&hdr, &h, sizeof(hdr));
+    qpci_io_writeq(d.dev, d.bar2, db_off(0, DBNIC_PRIO_SLOT_OFFSET(0)), hdr);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 0);
+    qtest_clock_step(d.qts, DBNIC_PRIO_FLUSH_TIMEOUT_NS + 1000000);
+    for (i = 0; i < POLL_STEPS && rd32(&d, DBNIC_REG_STATUS) ==
+         DBNIC_STATUS_READY && !counter(&d, DBNIC_CNT_DB_BAD); i++) {
+        settle(&d);
+    }
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 1);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_PRIO_FALLBACK), ==, 1);
+    dbnic_stop(&d);
+}
+
+/*
+ * DMA aimed at the device's own BARs: an admin ring or admin CQ that
+ * points into BAR 0 or BAR 2.  The guard refuses the access, the admin
+ * queue goes FATAL (datasheet 7), and a reset recovers.
+ */
+static void test_dma_to_own_bars(void)
+{
+    Dbnic d;
+    struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CTX };
+    uint64_t targets[3][2];
+    unsigned int i;
+
+    dbnic_start(&d, "");
+    targets[0][0] = d.bar0.addr;                /* read commands from BAR 0 */
+    targets[0][1] = d.aq_cq;
+    targets[1][0] = d.aq_sq;                    /* CQE onto CTRL */
+    targets[1][1] = d.bar0.addr + DBNIC_REG_CTRL;
+    targets[2][0] = d.aq_sq;                    /* CQE onto DB_SQ of page 0 */
+    targets[2][1] = d.bar2.addr;
+    for (i = 0; i < 3; i++) {
+        dbnic_enable(&d, targets[i][0], targets[i][1]);
+        g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+        admin_post(&d, &cmd);
+        settle(&d);
+        settle(&d);
+        g_assert_cmphex(rd32(&d, DBNIC_REG_STATUS), ==,
+                        DBNIC_STATUS_READY | DBNIC_STATUS_FATAL);
+        g_assert_cmphex(rd32(&d, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+        g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 0);
+    }
+    /* And the device works again after a reset. */
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    g_assert_cmpuint(create_ctx(&d), ==, 0);
+    dbnic_stop(&d);
+}
+
+static uint32_t admin_ok(Dbnic *d, struct dbnic_admin_cmd *cmd)
+{
+    struct dbnic_admin_cqe cqe;
+
+    admin_post(d, cmd);
+    g_assert(admin_wait(d, d->aq_pi - 1, &cqe));
+    g_assert_cmpuint(cqe.status, ==, DBNIC_AST_OK);
+    return cqe.result;
+}
+
+/*
+ * Payload DMA aimed at the device's own BARs: a COPY from BAR 0 (ERR is
+ * read-to-clear) and a COPY onto BAR 2's DB_SQ (a doorbell rung by the
+ * engine itself).  Both are refused by the guard: DMA_ERROR completions,
+ * no register touched, no doorbell counted.
+ */
+static void test_payload_dma_to_own_bars(void)
+{
+    Dbnic d;
+    struct dbnic_admin_cmd cmd;
+    struct dbnic_desc desc;
+    struct dbnic_cqe cqe;
+    uint64_t cq, sq, buf, src[2], dst[2];
+    uint32_t ctx, cqn, qid;
+    unsigned int i, j;
+
+    dbnic_start(&d, "");
+    cq = guest_alloc(&d.alloc, 4 * sizeof(cqe));
+    sq = guest_alloc(&d.alloc, 4 * DBNIC_DESC_BLOCK_SIZE);
+    buf = guest_alloc(&d.alloc, 64);
+    qtest_memset(d.qts, cq, 0, 4 * sizeof(cqe));
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CTX;
+    cmd.create_ctx.flags = DBNIC_CTX_F_PRIVILEGED;
+    ctx = admin_ok(&d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CQ;
+    cmd.create_cq.base = cq;
+    cmd.create_cq.ctx = ctx;
+    cmd.create_cq.log_size = 2;
+    cmd.create_cq.msix_vector = 1;
+    cqn = admin_ok(&d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_SQ;
+    cmd.create_sq.base = sq;
+    cmd.create_sq.ctx = ctx;
+    cmd.create_sq.cqn = cqn;
+    cmd.create_sq.log_size = 2;
+    cmd.create_sq.log_stride = 6;
+    qid = admin_ok(&d, &cmd);
+
+    /* Something for ERR to hold: a doorbell for a queue that is not. */
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid + 1, 1));
+    qtest_writel(d.qts, buf, dbnic_db_sq_val(qid, 3));
+    src[0] = d.bar0.addr + DBNIC_REG_ERR;
+    dst[0] = buf + 8;
+    src[1] = buf;
+    dst[1] = d.bar2.addr + db_off(ctx, DBNIC_DB_SQ);
+    for (i = 0; i < 2; i++) {
+        memset(&desc, 0, sizeof(desc));
+        desc.hdr.opcode = DBNIC_OP_COPY;
+        desc.hdr.flags = DBNIC_DESC_F_COMPLETION;
+        desc.hdr.size = dbnic_desc_blocks(2);
+        desc.hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, 1) |
+                        DBNIC_SET(DBNIC_NSGE_DST, 1);
+        desc.hdr.index = i;
+        desc.hdr.qid = qid;
+        desc.sge[0].addr = src[i];
+        desc.sge[0].len = 4;
+        desc.sge[1].addr = dst[i];
+        desc.sge[1].len = 4;
+        qtest_memwrite(d.qts, sq + i * DBNIC_DESC_BLOCK_SIZE, &desc,
+                       DBNIC_DESC_BLOCK_SIZE);
+    }
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid, 2));
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < POLL_STEPS; j++) {
+            qtest_memread(d.qts, cq + i * sizeof(cqe), &cqe, sizeof(cqe));
+            if (cqe.flags & DBNIC_CQE_F_PHASE) {
+                break;
+            }
+            settle(&d);
+        }
+        g_assert(cqe.flags & DBNIC_CQE_F_PHASE);
+        g_assert_cmpuint(cqe.index, ==, i);
+        g_assert_cmpuint(cqe.status, ==, DBNIC_ST_DMA_ERROR);
+    }
+    /* ERR was not read by the DMA; only the one bad doorbell counted. */
+    g_assert_cmpuint(DBNIC_GET(rd32(&d, DBNIC_REG_ERR), DBNIC_ERR_CODE), ==,
+                     DBNIC_AERR_DB_BAD_QUEUE);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 1);
+    g_assert_cmpuint(rd32(&d, DBNIC_REG_STATUS), ==, DBNIC_STATUS_READY);
+    dbnic_stop(&d);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/dbnic/pci-identity", test_pci_identity);
+    qtest_add_func("/dbnic/bar0-access-sizes", test_bar0_access_sizes);
+    qtest_add_func("/dbnic/bar2-access-sizes", test_bar2_access_sizes);
+    qtest_add_func("/dbnic/msix-delivery", test_msix_delivery);
+    qtest_add_func("/dbnic/reset", test_reset);
+    qtest_add_func("/dbnic/reentrancy/bh", test_reentrancy_bh);
+    qtest_add_func("/dbnic/reentrancy/mmio", test_reentrancy_mmio);
+    qtest_add_func("/dbnic/reentrancy/flush-timer",
+                   test_reentrancy_flush_timer);
+    qtest_add_func("/dbnic/dma-to-own-bars", test_dma_to_own_bars);
+    qtest_add_func("/dbnic/payload-dma-to-own-bars",
+                   test_payload_dma_to_own_bars);
+    return g_test_run();
+}
