@@ -19,14 +19,16 @@ t_check "dbnic-tool info --qp" "$TOOL" info --qp
 "$TOOL" info --qp | tee /tmp/info.out
 t_check "no context left after info" test "$(users_field contexts)" = 0
 
-echo "== two processes at once"
-"$TOOL" copy --size 256K --count 300 --depth 8 --path prio --verify \
+echo "== three processes at once"
+# Each runs for a time, not a count: a count could finish before the
+# check below sees the three contexts.
+"$TOOL" copy --size 256K --time 4 --depth 8 --path prio --verify \
 	--ids /tmp/a.ids > /tmp/a.out 2>&1 &
 pa=$!
-"$TOOL" copy --size 64K --count 800 --depth 16 --path ring --sges 5 \
+"$TOOL" copy --size 64K --time 4 --depth 16 --path ring --sges 5 \
 	--verify --ids /tmp/b.ids > /tmp/b.out 2>&1 &
 pb=$!
-"$TOOL" fill --size 128K --count 400 --depth 4 --path auto --sges 3 \
+"$TOOL" fill --size 128K --time 4 --depth 4 --path auto --sges 3 \
 	--verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
 pc=$!
 wait_file /tmp/a.ids && wait_file /tmp/b.ids && wait_file /tmp/c.ids
