@@ -610,6 +610,7 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 	struct device *dev = dbnic_to_dev(dd);
 	unsigned int max_log = min_t(unsigned int, dd->caps.max_log_ring,
 				     DBNIC_LOG_RING_MAX);
+	struct dbnic_admin_hold *hold;
 	struct dbnic_queue *q;
 	u32 cqn, qid;
 	int ret;
@@ -618,8 +619,13 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		return ERR_PTR(-EINVAL);
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
-	if (!q)
+	/* Takes the rings should a create time out (the device may run it). */
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+	if (!q || !hold) {
+		kfree(hold);
+		kfree(q);
 		return ERR_PTR(-ENOMEM);
+	}
 	spin_lock_init(&q->lock);
 	q->dd = dd;
 	q->vector = vector;
@@ -661,24 +667,45 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		goto err;
 	}
 
+	hold->buf[0].cpu = q->sq.ring;
+	hold->buf[0].dma = q->sq_dma;
+	hold->buf[0].bytes = q->sq_bytes;
+	hold->buf[1].cpu = q->cq.cqes;
+	hold->buf[1].dma = q->cq_dma;
+	hold->buf[1].bytes = q->cq_bytes;
+	hold->pages = PFN_UP(q->sq_bytes) + PFN_UP(q->cq_bytes);
 	ret = dbnic_admin_create_cq(dd, dd->ctx, q->cq_dma, q->cq.log_size,
-				    vector, &cqn);
+				    vector, &cqn, hold);
 	if (ret)
 		goto err;
 	q->cq.cqn = cqn;
 	q->cq_created = true;
 
+	/* If CREATE_SQ times out, its CQ goes after it, then the rings. */
+	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
+	hold->undo[0].handle = cqn;
+	hold->nundo = 1;
 	ret = dbnic_admin_create_sq(dd, dd->ctx, cqn, q->sq_dma,
-				    q->sq.log_size, q->sq.log_stride, &qid);
+				    q->sq.log_size, q->sq.log_stride, &qid,
+				    hold);
 	if (ret)
 		goto err;
 	q->sq.qid = qid;
 	q->sq_created = true;
+	kfree(hold);
 
 	dbnic_queue_poll(q);	/* arms the CQ */
 	return q;
 
 err:
+	if (ret == -ETIMEDOUT) {
+		/* The admin queue owns the rings, and the CQ if there is one. */
+		q->sq.ring = NULL;
+		q->cq.cqes = NULL;
+		q->cq_created = false;
+	} else {
+		kfree(hold);
+	}
 	dbnic_queue_stop(q);
 	dbnic_queue_free(q);
 	return ERR_PTR(ret);

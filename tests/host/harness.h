@@ -55,6 +55,9 @@ struct hq {
 extern int t_failed;
 /* Timing model for the next fake_init(); reset after each test. */
 extern uint32_t harness_dma_latency_ns;
+/* Test-only admin delay for the next fake_init(); reset after each test. */
+extern uint32_t harness_admin_delay_ms;
+extern uint32_t harness_admin_delay_ops;
 
 #define CHECK(cond)							\
 	do {								\
