@@ -11,6 +11,7 @@
  *   selftest   reading it runs the self-test on the kernel queue
  *   dma_selftest  reading it runs the dmaengine self-test on every
  *              channel (dbnic_dma_selftest.c), when there are channels
+ *   dma_sync_test  its "terminate in flight" case alone
  *   bench      reading it runs the benchmark (dbnic_bench.c); write
  *              "key=value ..." to set its parameters
  */
