@@ -12,10 +12,11 @@
  * stay until the device answers.  The caller hands that memory over in a
  * struct dbnic_admin_hold; the hold waits on the "held" list until its
  * completion shows up (taken by the next command's reap, or by late_work,
- * which the vector-0 interrupt kicks while anything is held).  late_work
- * then destroys what a late successful create made, so no process is
- * left with a live key or queue it was told failed, and frees the memory.
- * A device reset answers everything at once: dbnic_admin_forget().
+ * which the vector-0 interrupt kicks while anything is held).  Whoever
+ * took it then, still under the mutex, destroys what a late successful
+ * create made, so no process is left with a live key or queue it was
+ * told failed, and frees the memory.  A device reset answers everything
+ * at once: dbnic_admin_forget().
  */
 
 #include <linux/dma-mapping.h>
@@ -144,7 +145,7 @@ static u8 dbnic_admin_undo_op(u8 opcode)
 	}
 }
 
-/* The answer to a command that timed out: hand its hold to late_work. */
+/* The answer to a command that timed out: move its hold to "answered". */
 static void dbnic_admin_late(struct dbnic_dev *dd,
 			     const struct dbnic_admin_cqe *cqe)
 {
@@ -173,11 +174,11 @@ static void dbnic_admin_late(struct dbnic_dev *dd,
 				     cmd_id, cqe->status);
 		return;
 	}
+	/* The caller holds a->lock and settles it before dropping it. */
 	dev_info_ratelimited(dbnic_to_dev(dd),
 			     "late admin %s completion: cmd_id %u status %u\n",
 			     dbnic_admin_op_name(found->opcode), cmd_id,
 			     cqe->status);
-	schedule_work(&a->late_work);
 }
 
 /*
@@ -233,8 +234,9 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
  * dbnic_admin_forget() runs, -EBUSY when the ring is still full of
  * timed-out commands, or the errno of the admin status.
  */
-static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
-			    u32 *result, struct dbnic_admin_hold *hold)
+static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
+				   struct dbnic_admin_cmd *cmd, u32 *result,
+				   struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin *a = &dd->admin;
 	struct device *dev = dbnic_to_dev(dd);
@@ -243,7 +245,7 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	u16 cmd_id;
 	int ret;
 
-	mutex_lock(&a->lock);
+	lockdep_assert_held(&a->lock);
 	if (READ_ONCE(a->stopped)) {
 		ret = -ENODEV;
 		goto out;
@@ -312,6 +314,24 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	else if (result)
 		*result = le32_to_cpu(cqe.result);
 out:
+	return ret;
+}
+
+static void dbnic_admin_settle_answered(struct dbnic_dev *dd);
+
+static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
+			    u32 *result, struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin *a = &dd->admin;
+	int ret;
+
+	mutex_lock(&a->lock);
+	ret = dbnic_admin_exec_locked(dd, cmd, result, hold);
+	/*
+	 * Late answers this command's reap took: undo them before anyone
+	 * else can post (see dbnic_admin_settle()).
+	 */
+	dbnic_admin_settle_answered(dd);
 	mutex_unlock(&a->lock);
 	return ret;
 }
@@ -424,7 +444,12 @@ void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold)
 
 /*
  * @hold's command was answered: undo what it created and what its owner
- * listed, then release.  Runs in late_work, without a->lock.
+ * listed, then release.  Runs with a->lock held, right after the reap
+ * that took the answer, so no other command is posted in between: a
+ * handle the late create got cannot have been freed and handed to
+ * someone else before its DESTROY runs (queue and CQ numbers are reused
+ * at once).  A destroy that already ran (say DESTROY_CTX of the owner)
+ * only turns ours into BAD_HANDLE.
  */
 static void dbnic_admin_settle(struct dbnic_dev *dd,
 			       struct dbnic_admin_hold *hold)
@@ -458,7 +483,7 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 		for (i = 1; i < hold->nundo; i++)
 			hold->undo[i - 1] = hold->undo[i];
 		hold->nundo--;
-		ret = dbnic_admin_exec(dd, &cmd, NULL, hold);
+		ret = dbnic_admin_exec_locked(dd, &cmd, NULL, hold);
 		/* Timed out again: settled again when that answer comes. */
 		if (ret == -ETIMEDOUT)
 			return;
@@ -475,28 +500,39 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 	dbnic_admin_release(dd, hold);
 }
 
+/* Settle every answered hold, including those settling answers more. */
+static void dbnic_admin_settle_answered(struct dbnic_dev *dd)
+{
+	struct dbnic_admin *a = &dd->admin;
+	struct dbnic_admin_hold *hold;
+
+	lockdep_assert_held(&a->lock);
+	for (;;) {
+		spin_lock(&a->hold_lock);
+		hold = list_first_entry_or_null(&a->answered,
+						struct dbnic_admin_hold, node);
+		if (hold)
+			list_del(&hold->node);
+		spin_unlock(&a->hold_lock);
+		if (!hold)
+			return;
+		dbnic_admin_settle(dd, hold);
+	}
+}
+
 static void dbnic_admin_late_work(struct work_struct *work)
 {
 	struct dbnic_admin *a = container_of(work, struct dbnic_admin,
 					     late_work);
 	struct dbnic_dev *dd = container_of(a, struct dbnic_dev, admin);
-	struct dbnic_admin_hold *hold, *tmp;
 	struct dbnic_admin_cqe cqe;
-	LIST_HEAD(todo);
 
 	mutex_lock(&a->lock);
 	/* No command is waiting: every completion there is is a late one. */
 	if (!READ_ONCE(a->stopped))
 		dbnic_admin_reap(dd, -1, &cqe);
-	spin_lock(&a->hold_lock);
-	list_splice_init(&a->answered, &todo);
-	spin_unlock(&a->hold_lock);
+	dbnic_admin_settle_answered(dd);
 	mutex_unlock(&a->lock);
-
-	list_for_each_entry_safe(hold, tmp, &todo, node) {
-		list_del(&hold->node);
-		dbnic_admin_settle(dd, hold);
-	}
 }
 
 /**

@@ -26,7 +26,7 @@
  *   terminate in flight
  *                128 memcpys of 1 MiB into one destination, issued,
  *                then terminate_sync and the destination reused; a
- *                fenced memcpy after them (the device runs it after
+ *                memcpy after a fenced one (so the device runs it after
  *                every lower ring index) proves that nothing of the 128
  *                wrote the destination after terminate_sync returned
  *
@@ -434,9 +434,20 @@ static void dst_terminate_inflight(struct dst_ctx *c, struct dst_buf *src,
 		return;
 	}
 
-	tx = dmaengine_prep_dma_memcpy(c->chan, mark->dma, src->dma, SZ_4K,
-				       DMA_PREP_FENCE | DMA_PREP_INTERRUPT |
-				       DMA_CTRL_ACK);
+	/*
+	 * A fenced transaction, then the marker: the driver posts the
+	 * marker with the descriptor FENCE flag, so the device runs it only
+	 * after every lower index of the ring (datasheet section 8).
+	 */
+	tx = dmaengine_prep_dma_memcpy(c->chan, mark->dma, src->dma, 64,
+				       DMA_PREP_FENCE | DMA_CTRL_ACK);
+	if (!tx || dma_submit_error(dmaengine_submit(tx))) {
+		dst_result(c, name, -EIO, -1);
+		return;
+	}
+	tx = dmaengine_prep_dma_memcpy(c->chan, mark->dma + mark->len / 2,
+				       src->dma, 64,
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
 	if (!tx) {
 		dst_result(c, name, -EINVAL, -1);
 		return;
