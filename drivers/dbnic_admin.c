@@ -288,12 +288,8 @@ static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 			 * undoing; if even that record cannot be had, the
 			 * answer is dropped as before.
 			 */
-			if (!hold) {
+			if (!hold)
 				hold = kzalloc(sizeof(*hold), GFP_KERNEL);
-				if (!hold)
-					dev_err(dev, "admin %s: cannot track its late answer\n",
-						dbnic_admin_op_name(cmd->opcode));
-			}
 			if (hold)
 				dbnic_admin_hold_add(a, hold, cmd_id,
 						     cmd->opcode);
@@ -528,7 +524,7 @@ static void dbnic_admin_late_work(struct work_struct *work)
 	struct dbnic_admin_cqe cqe;
 
 	mutex_lock(&a->lock);
-	/* No command is waiting: every completion there is is a late one. */
+	/* No command is waiting: all completions found are late ones. */
 	if (!READ_ONCE(a->stopped))
 		dbnic_admin_reap(dd, -1, &cqe);
 	dbnic_admin_settle_answered(dd);
