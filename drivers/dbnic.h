@@ -173,6 +173,9 @@ int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 		       u32 access, u32 *key, struct dbnic_admin_hold *hold);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
 void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
+int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
+			   size_t bytes0, void *cpu1, dma_addr_t dma1,
+			   size_t bytes1);
 void dbnic_admin_forget(struct dbnic_dev *dd);
 void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd);
 

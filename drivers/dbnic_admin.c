@@ -75,14 +75,14 @@ static int dbnic_admin_errno(u8 status)
 	}
 }
 
+static void dbnic_admin_late_work(struct work_struct *work);
+
 /**
  * dbnic_admin_init - allocate the admin rings
  * @dd: the device
  *
  * Return: 0 or -ENOMEM.  The rings are device-managed.
  */
-static void dbnic_admin_late_work(struct work_struct *work);
-
 int dbnic_admin_init(struct dbnic_dev *dd)
 {
 	struct dbnic_admin *a = &dd->admin;
@@ -436,6 +436,40 @@ void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold)
 	spin_lock(&a->hold_lock);
 	list_add_tail(&hold->node, &a->parked);
 	spin_unlock(&a->hold_lock);
+}
+
+/**
+ * dbnic_admin_park_rings - keep two coherent buffers until the device is reset
+ * @dd: the device
+ * @cpu0: first buffer (or NULL), @bytes0 bytes at DMA address @dma0
+ * @dma0: its DMA address
+ * @bytes0: its size
+ * @cpu1: second buffer (or NULL), as @cpu0
+ * @dma1: its DMA address
+ * @bytes1: its size
+ *
+ * For rings of a queue whose destroy failed: the device may still write
+ * them, so they are freed by dbnic_admin_forget(), not now.
+ *
+ * Return: 0, or -ENOMEM (then the caller can only leak them).
+ */
+int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
+			   size_t bytes0, void *cpu1, dma_addr_t dma1,
+			   size_t bytes1)
+{
+	struct dbnic_admin_hold *hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+
+	if (!hold)
+		return -ENOMEM;
+	hold->buf[0].cpu = cpu0;
+	hold->buf[0].dma = dma0;
+	hold->buf[0].bytes = bytes0;
+	hold->buf[1].cpu = cpu1;
+	hold->buf[1].dma = dma1;
+	hold->buf[1].bytes = bytes1;
+	hold->pages = (cpu0 ? PFN_UP(bytes0) : 0) + (cpu1 ? PFN_UP(bytes1) : 0);
+	dbnic_admin_park(dd, hold);
+	return 0;
 }
 
 /*

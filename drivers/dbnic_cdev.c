@@ -349,9 +349,15 @@ static void dbnic_uqp_free(struct dbnic_dev *dd, struct dbnic_uqp *qp)
 	struct device *dev = dbnic_to_dev(dd);
 
 	if (qp->sq_created || qp->cq_created) {
-		/* The device may still write them: leak, do not hand back. */
-		dev_warn(dev, "user queue %u still known to the device: leaking its rings\n",
-			 qp->qid);
+		/* The device may still write them: keep them until reset. */
+		if (dbnic_admin_park_rings(dd, qp->sq_ring, qp->sq_dma,
+					   qp->sq_bytes, qp->cq_ring,
+					   qp->cq_dma, qp->cq_bytes))
+			dev_warn(dev, "user queue %u still known to the device: leaking its rings\n",
+				 qp->qid);
+		else
+			dev_warn(dev, "user queue %u still known to the device: keeping its rings until reset\n",
+				 qp->qid);
 	} else {
 		if (qp->sq_ring)
 			dma_free_coherent(dev, qp->sq_bytes, qp->sq_ring,
@@ -651,13 +657,15 @@ static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 {
 	struct device *dev = dbnic_to_dev(dd);
 
+	atomic_long_sub(mr->accounted, &uf->pinned);
 	if (mr->registered) {
-		/* The device may still translate through it: leak it. */
-		dev_warn(dev, "user registration %#x still known to the device: leaking its pages\n",
+		/* The device may still translate through it: until reset. */
+		dev_warn(dev, "user registration %#x still known to the device: keeping its pages until reset\n",
 			 mr->key);
+		mr->hold.pages = mr->accounted;
+		dbnic_admin_park(dd, &mr->hold);
 		return;
 	}
-	atomic_long_sub(mr->accounted, &uf->pinned);
 	dbnic_umr_release_mem(dev, mr);
 }
 

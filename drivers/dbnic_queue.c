@@ -742,16 +742,24 @@ void dbnic_queue_stop(struct dbnic_queue *q)
  *
  * The device must no longer use the queue's memory: its objects are
  * destroyed, or the device is disabled (then clear the *_created flags
- * first).  Otherwise the rings are leaked rather than handed back while
- * the device may still write them.
+ * first).  Otherwise the rings are kept until the device is reset
+ * (dbnic_admin_park_rings()) rather than handed back while the device may
+ * still write them.
  */
 void dbnic_queue_free(struct dbnic_queue *q)
 {
 	struct device *dev = dbnic_to_dev(q->dd);
 
 	if (q->sq_created || q->cq_created) {
-		dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
-			 q->sq.qid);
+		/* The device may still write them: keep them until reset. */
+		if (dbnic_admin_park_rings(q->dd, q->sq.ring, q->sq_dma,
+					   q->sq_bytes, q->cq.cqes, q->cq_dma,
+					   q->cq_bytes))
+			dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
+				 q->sq.qid);
+		else
+			dev_warn(dev, "queue %u still known to the device: keeping its rings until reset\n",
+				 q->sq.qid);
 	} else {
 		if (q->sq.ring)
 			dma_free_coherent(dev, q->sq_bytes, q->sq.ring,

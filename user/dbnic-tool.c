@@ -13,7 +13,7 @@
  *   dbnic-tool evil  --evil-mmap [--evil-qid Q]     mappings and fork
  *   dbnic-tool hold  [--busy | --wait-file F] [--ids FILE]
  *   dbnic-tool late  [--size N] --wait-file F [--ids FILE]
- *                    (on a device that answers REG_MR and CREATE_CQ late)
+ *                    (on a device that answers REG_MR late)
  *   dbnic-tool memlock
  *
  * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
@@ -968,8 +968,8 @@ static int cmd_memlock(const struct opts *o)
 /* ------------------------------------------------------------------ */
 
 /*
- * With REG_MR and CREATE_CQ answered after the driver's admin timeout,
- * both fail with ETIMEDOUT; the driver keeps the pages pinned (VmPin)
+ * With REG_MR answered after the driver's admin timeout, it and the
+ * CREATE_CQ behind it fail with ETIMEDOUT; the driver keeps the pages pinned (VmPin)
  * until the device answers.  --ids gets "ctx C pid P vmpin K" once both
  * failed; after --wait-file appears (the test has seen the late answers
  * undone) VmPin must be back to 0, with this context still open.
