@@ -63,12 +63,16 @@ else
 fi
 
 echo "== the late answers"
-# The answers come 30 s after REG_MR was posted; wait for the event,
-# with a bound only for a broken device.
-i=0
-while [ "$(admin_field holds)" != 0 ] && [ $i -lt 900 ]; do
-	sleep 0.1
-	i=$((i + 1))
+# The answers come 30 s after REG_MR was posted: wait for the device to
+# have run REG_MR and CREATE_CQ (CREATE_CTX before them makes 3), then
+# for the driver to settle them; bounds only for a broken device.
+end=$(($(date +%s) + 120))
+while [ "$(delta admin_cmds "$before")" -lt 3 ] && [ "$(date +%s)" -lt $end ]; do
+	sleep 0.2
+done
+while [ -f "$dbg/admin" ] && [ "$(admin_field holds)" != 0 ] &&
+	[ "$(date +%s)" -lt $end ]; do
+	sleep 0.2
 done
 cat "$dbg/admin" 2>&1
 if [ "$(admin_field holds)" = 0 ] && [ "$(admin_field released)" = 2 ]; then
