@@ -12,7 +12,9 @@
 #include <linux/interrupt.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "dbnic_hw.h"
 
@@ -42,6 +44,59 @@ struct dbnic_caps {
 	u32 max_xfer;
 };
 
+struct dbnic_dev;
+
+#define DBNIC_HOLD_BUFS		2
+#define DBNIC_HOLD_UNDO		2
+
+/**
+ * struct dbnic_admin_hold - host memory named by an admin command that
+ *	may still be in flight
+ * @node: in one of the admin queue's hold lists
+ * @release: frees the memory and the hold; called once, in process
+ *	context, when the device no longer uses the memory.  NULL: free
+ *	@buf with dma_free_coherent() and the hold with kfree().
+ * @buf: coherent buffers the default @release frees (@buf[i].cpu NULL:
+ *	unused)
+ * @undo: objects to destroy (DESTROY_* opcode and handle), in order,
+ *	before @release, after what the command itself created: e.g. the
+ *	CQ a timed-out CREATE_SQ was to complete on
+ * @nundo: entries of @undo in use
+ * @pages: pages of memory held, for debugfs only
+ * @cmd_id: set by the admin queue: the command in flight
+ * @opcode: set by the admin queue: its opcode
+ * @status: set by the admin queue: the device's answer
+ * @result: set by the admin queue: its result (the handle created)
+ *
+ * A caller that passes a hold to a create, register or destroy command
+ * (dbnic_admin_create_cq() ...) keeps ownership unless the command
+ * returns -ETIMEDOUT: then the admin queue owns the hold and every byte
+ * the command names, until the device answers (a created object is then
+ * destroyed, then @undo, then @release) or is reset (@release only, from
+ * dbnic_admin_forget()).  Datasheet section 4: commands run in order and
+ * each gets one completion, so the answer always comes unless the device
+ * is reset.
+ */
+struct dbnic_admin_hold {
+	struct list_head node;
+	void (*release)(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
+	struct {
+		void *cpu;
+		dma_addr_t dma;
+		size_t bytes;
+	} buf[DBNIC_HOLD_BUFS];
+	struct {
+		u8 opcode;
+		u32 handle;
+	} undo[DBNIC_HOLD_UNDO];
+	unsigned int nundo;
+	unsigned long pages;
+	u16 cmd_id;
+	u8 opcode;
+	u8 status;
+	u32 result;
+};
+
 struct dbnic_admin {
 	struct dbnic_admin_cmd *sq;
 	struct dbnic_admin_cqe *cq;
@@ -54,6 +109,18 @@ struct dbnic_admin {
 	u16 cmd_id;		/* last cmd_id used */
 	struct mutex lock;	/* serialises commands */
 	struct completion done;	/* completed by the vector-0 interrupt */
+
+	/* Commands that timed out, and what they name (dbnic_admin_hold). */
+	spinlock_t hold_lock;	/* the three lists and the counts */
+	struct list_head held;	/* in flight, no answer yet */
+	struct list_head answered;	/* answered, for late_work */
+	struct list_head parked;	/* the device may use it until reset */
+	struct work_struct late_work;	/* settles answered holds */
+	bool have_held;		/* held is not empty: the IRQ kicks late_work */
+	bool stopped;		/* dbnic_admin_forget() is running */
+	u64 timeouts;
+	u64 late_answers;
+	u64 released;
 };
 
 struct dbnic_queue;
@@ -95,14 +162,22 @@ void dbnic_admin_program(struct dbnic_dev *dd);
 irqreturn_t dbnic_admin_irq(int irq, void *data);
 int dbnic_admin_create_ctx(struct dbnic_dev *dd, u32 flags, u32 *ctx);
 int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
-			  unsigned int log_size, u16 vector, u32 *cqn);
+			  unsigned int log_size, u16 vector, u32 *cqn,
+			  struct dbnic_admin_hold *hold);
 int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 			  dma_addr_t base, unsigned int log_size,
-			  unsigned int log_stride, u32 *qid);
+			  unsigned int log_stride, u32 *qid,
+			  struct dbnic_admin_hold *hold);
 int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 		       dma_addr_t pages, u32 npages, unsigned int page_shift,
-		       u32 access, u32 *key);
+		       u32 access, u32 *key, struct dbnic_admin_hold *hold);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
+void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
+int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
+			   size_t bytes0, void *cpu1, dma_addr_t dma1,
+			   size_t bytes1);
+void dbnic_admin_forget(struct dbnic_dev *dd);
+void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd);
 
 /* dbnic_debugfs.c */
 extern const char * const dbnic_counter_names[DBNIC_CNT_NUM];

@@ -6,17 +6,35 @@
  * submission ring, dma_wmb(), write the producer index to AQ_DB, then
  * sleep until the vector-0 interrupt reports an admin completion and
  * read the completion ring by phase.
+ *
+ * A command that times out is still in the ring, and the device may run
+ * it later: the memory it names (rings, page lists, pinned pages) must
+ * stay until the device answers.  The caller hands that memory over in a
+ * struct dbnic_admin_hold; the hold waits on the "held" list until its
+ * completion shows up (taken by the next command's reap, or by late_work,
+ * which the vector-0 interrupt kicks while anything is held).  Whoever
+ * took it then, still under the mutex, destroys what a late successful
+ * create made, so no process is left with a live key or queue it was
+ * told failed, and frees the memory.  A device reset answers everything
+ * at once: dbnic_admin_forget().
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "dbnic.h"
 
 #define DBNIC_ADMIN_LOG_SIZE	4	/* 16 entries: one command at a time */
-#define DBNIC_ADMIN_TIMEOUT_MS	5000
+
+static unsigned int admin_timeout_ms = 5000;
+module_param(admin_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(admin_timeout_ms,
+		 "How long an admin command may take before the driver gives up on it, in ms (default 5000; what it names stays allocated until the device answers)");
 
 static const char * const dbnic_admin_op_names[] = {
 	[DBNIC_ADM_CREATE_CTX] = "CREATE_CTX",
@@ -57,6 +75,8 @@ static int dbnic_admin_errno(u8 status)
 	}
 }
 
+static void dbnic_admin_late_work(struct work_struct *work);
+
 /**
  * dbnic_admin_init - allocate the admin rings
  * @dd: the device
@@ -70,6 +90,11 @@ int dbnic_admin_init(struct dbnic_dev *dd)
 
 	mutex_init(&a->lock);
 	init_completion(&a->done);
+	spin_lock_init(&a->hold_lock);
+	INIT_LIST_HEAD(&a->held);
+	INIT_LIST_HEAD(&a->answered);
+	INIT_LIST_HEAD(&a->parked);
+	INIT_WORK(&a->late_work, dbnic_admin_late_work);
 	a->log_size = min(DBNIC_ADMIN_LOG_SIZE, DBNIC_AQ_LOG_SIZE_MAX);
 	/* Coherent allocations are page aligned: enough for both rings. */
 	a->sq = dmam_alloc_coherent(dev, sizeof(*a->sq) << a->log_size,
@@ -103,17 +128,72 @@ void dbnic_admin_program(struct dbnic_dev *dd)
 	       dd->ctrl + DBNIC_REG_AQ_CFG);
 }
 
+/* The command that undoes what a successful @opcode made, or 0. */
+static u8 dbnic_admin_undo_op(u8 opcode)
+{
+	switch (opcode) {
+	case DBNIC_ADM_CREATE_CTX:
+		return DBNIC_ADM_DESTROY_CTX;
+	case DBNIC_ADM_CREATE_CQ:
+		return DBNIC_ADM_DESTROY_CQ;
+	case DBNIC_ADM_CREATE_SQ:
+		return DBNIC_ADM_DESTROY_SQ;
+	case DBNIC_ADM_REG_MR:
+		return DBNIC_ADM_DEREG_MR;
+	default:
+		return 0;
+	}
+}
+
+/* The answer to a command that timed out: move its hold to "answered". */
+static void dbnic_admin_late(struct dbnic_dev *dd,
+			     const struct dbnic_admin_cqe *cqe)
+{
+	struct dbnic_admin *a = &dd->admin;
+	u16 cmd_id = le16_to_cpu(cqe->cmd_id);
+	struct dbnic_admin_hold *h, *found = NULL;
+
+	spin_lock(&a->hold_lock);
+	list_for_each_entry(h, &a->held, node) {
+		if (h->cmd_id == cmd_id) {
+			found = h;
+			h->status = cqe->status;
+			h->result = le32_to_cpu(cqe->result);
+			list_move_tail(&h->node, &a->answered);
+			a->late_answers++;
+			break;
+		}
+	}
+	if (list_empty(&a->held))
+		WRITE_ONCE(a->have_held, false);
+	spin_unlock(&a->hold_lock);
+
+	if (!found) {
+		dev_warn_ratelimited(dbnic_to_dev(dd),
+				     "unexpected admin completion: cmd_id %u status %u\n",
+				     cmd_id, cqe->status);
+		return;
+	}
+	/* The caller holds a->lock and settles it before dropping it. */
+	dev_info_ratelimited(dbnic_to_dev(dd),
+			     "late admin %s completion: cmd_id %u status %u\n",
+			     dbnic_admin_op_name(found->opcode), cmd_id,
+			     cqe->status);
+}
+
 /*
- * Take admin completions until the one for @cmd_id.  Completions of
- * earlier commands that timed out are dropped.
+ * Take admin completions until the one for @cmd_id (or all there are,
+ * for a negative @cmd_id).  Completions of earlier commands that timed
+ * out go to their holds.  Called with a->lock held.
  *
  * Return: 0 with *out filled, or -EAGAIN when it has not arrived yet.
  */
-static int dbnic_admin_reap(struct dbnic_dev *dd, u16 cmd_id,
+static int dbnic_admin_reap(struct dbnic_dev *dd, int cmd_id,
 			    struct dbnic_admin_cqe *out)
 {
 	struct dbnic_admin *a = &dd->admin;
 
+	lockdep_assert_held(&a->lock);
 	for (;;) {
 		struct dbnic_admin_cqe *e =
 			&a->cq[dbnic_ring_slot(a->cq_ci, a->log_size)];
@@ -127,21 +207,36 @@ static int dbnic_admin_reap(struct dbnic_dev *dd, u16 cmd_id,
 		a->sq_head = le16_to_cpu(out->sq_head);
 		if (le16_to_cpu(out->cmd_id) == cmd_id)
 			return 0;
-		dev_warn(dbnic_to_dev(dd),
-			 "late admin completion: cmd_id %u status %u\n",
-			 le16_to_cpu(out->cmd_id), out->status);
+		dbnic_admin_late(dd, out);
 	}
+}
+
+/* Put a hold on the held list: its command @cmd_id timed out. */
+static void dbnic_admin_hold_add(struct dbnic_admin *a,
+				 struct dbnic_admin_hold *hold, u16 cmd_id,
+				 u8 opcode)
+{
+	hold->cmd_id = cmd_id;
+	hold->opcode = opcode;
+	spin_lock(&a->hold_lock);
+	list_add_tail(&hold->node, &a->held);
+	a->timeouts++;
+	WRITE_ONCE(a->have_held, true);
+	spin_unlock(&a->hold_lock);
 }
 
 /*
  * Run one admin command and wait for its completion.
  *
- * Return: 0 with *result set (if not NULL), -ETIMEDOUT, -EBUSY when the
- * ring is still full of timed-out commands, or the errno of the admin
- * status.
+ * Return: 0 with *result set (if not NULL), -ETIMEDOUT (then the admin
+ * queue owns @hold, see struct dbnic_admin_hold; without one, it still
+ * undoes what a late successful create made), -ENODEV while
+ * dbnic_admin_forget() runs, -EBUSY when the ring is still full of
+ * timed-out commands, or the errno of the admin status.
  */
-static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
-			    u32 *result)
+static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
+				   struct dbnic_admin_cmd *cmd, u32 *result,
+				   struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin *a = &dd->admin;
 	struct device *dev = dbnic_to_dev(dd);
@@ -150,7 +245,11 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	u16 cmd_id;
 	int ret;
 
-	mutex_lock(&a->lock);
+	lockdep_assert_held(&a->lock);
+	if (READ_ONCE(a->stopped)) {
+		ret = -ENODEV;
+		goto out;
+	}
 	if (dbnic_ring_used(a->sq_pi, a->sq_head) >= 1u << a->log_size) {
 		ret = -EBUSY;
 		goto out;
@@ -164,14 +263,15 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	a->sq_pi++;
 	writel(a->sq_pi, dd->ctrl + DBNIC_REG_AQ_DB);
 
-	deadline = jiffies + msecs_to_jiffies(DBNIC_ADMIN_TIMEOUT_MS);
+	deadline = jiffies +
+		   msecs_to_jiffies(max(READ_ONCE(admin_timeout_ms), 1u));
 	for (;;) {
 		long left = (long)(deadline - jiffies);
 
 		ret = dbnic_admin_reap(dd, cmd_id, &cqe);
 		if (ret != -EAGAIN)
 			break;
-		if (left <= 0 ||
+		if (left <= 0 || READ_ONCE(a->stopped) ||
 		    !wait_for_completion_timeout(&a->done, left)) {
 			/* A last look: the interrupt may be what was lost. */
 			ret = dbnic_admin_reap(dd, cmd_id, &cqe);
@@ -179,9 +279,20 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 				dev_warn_once(dev, "admin completion without interrupt\n");
 				break;
 			}
-			dev_err(dev, "admin %s timed out (status %#x)\n",
-				dbnic_admin_op_name(cmd->opcode),
-				readl(dd->ctrl + DBNIC_REG_STATUS));
+			dev_err_ratelimited(dev, "admin %s timed out (status %#x)\n",
+					    dbnic_admin_op_name(cmd->opcode),
+					    readl(dd->ctrl + DBNIC_REG_STATUS));
+			/*
+			 * Still in the ring: whatever it names stays until the
+			 * answer.  Without a hold, only the late result needs
+			 * undoing; if even that record cannot be had, the
+			 * answer is dropped as before.
+			 */
+			if (!hold)
+				hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+			if (hold)
+				dbnic_admin_hold_add(a, hold, cmd_id,
+						     cmd->opcode);
 			ret = -ETIMEDOUT;
 			goto out;
 		}
@@ -199,6 +310,24 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	else if (result)
 		*result = le32_to_cpu(cqe.result);
 out:
+	return ret;
+}
+
+static void dbnic_admin_settle_answered(struct dbnic_dev *dd);
+
+static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
+			    u32 *result, struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin *a = &dd->admin;
+	int ret;
+
+	mutex_lock(&a->lock);
+	ret = dbnic_admin_exec_locked(dd, cmd, result, hold);
+	/*
+	 * Late answers this command's reap took: undo them before anyone
+	 * else can post (see dbnic_admin_settle()).
+	 */
+	dbnic_admin_settle_answered(dd);
 	mutex_unlock(&a->lock);
 	return ret;
 }
@@ -208,11 +337,13 @@ int dbnic_admin_create_ctx(struct dbnic_dev *dd, u32 flags, u32 *ctx)
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CTX };
 
 	cmd.create_ctx.flags = cpu_to_le32(flags);
-	return dbnic_admin_exec(dd, &cmd, ctx);
+	return dbnic_admin_exec(dd, &cmd, ctx, NULL);
 }
 
+/* CREATE_CQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
 int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
-			  unsigned int log_size, u16 vector, u32 *cqn)
+			  unsigned int log_size, u16 vector, u32 *cqn,
+			  struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CQ };
 
@@ -220,12 +351,14 @@ int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
 	cmd.create_cq.ctx = cpu_to_le32(ctx);
 	cmd.create_cq.log_size = log_size;
 	cmd.create_cq.msix_vector = cpu_to_le16(vector);
-	return dbnic_admin_exec(dd, &cmd, cqn);
+	return dbnic_admin_exec(dd, &cmd, cqn, hold);
 }
 
+/* CREATE_SQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
 int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 			  dma_addr_t base, unsigned int log_size,
-			  unsigned int log_stride, u32 *qid)
+			  unsigned int log_stride, u32 *qid,
+			  struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_SQ };
 
@@ -234,13 +367,16 @@ int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 	cmd.create_sq.cqn = cpu_to_le32(cqn);
 	cmd.create_sq.log_size = log_size;
 	cmd.create_sq.log_stride = log_stride;
-	return dbnic_admin_exec(dd, &cmd, qid);
+	return dbnic_admin_exec(dd, &cmd, qid, hold);
 }
 
-/* REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses. */
+/*
+ * REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses.
+ * @hold holds the list and the pages, see struct dbnic_admin_hold.
+ */
 int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 		       dma_addr_t pages, u32 npages, unsigned int page_shift,
-		       u32 access, u32 *key)
+		       u32 access, u32 *key, struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_REG_MR };
 
@@ -251,7 +387,7 @@ int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 	cmd.reg_mr.npages = cpu_to_le32(npages);
 	cmd.reg_mr.page_shift = page_shift;
 	cmd.reg_mr.access = access;
-	return dbnic_admin_exec(dd, &cmd, key);
+	return dbnic_admin_exec(dd, &cmd, key, hold);
 }
 
 /* DESTROY_CTX, DESTROY_CQ, DESTROY_SQ or DEREG_MR (handle = key). */
@@ -260,7 +396,243 @@ int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
 	struct dbnic_admin_cmd cmd = { .opcode = opcode };
 
 	cmd.destroy.handle = cpu_to_le32(handle);
-	return dbnic_admin_exec(dd, &cmd, NULL);
+	return dbnic_admin_exec(dd, &cmd, NULL, NULL);
+}
+
+/* The device no longer uses what @hold names: free it. */
+static void dbnic_admin_release(struct dbnic_dev *dd,
+				struct dbnic_admin_hold *hold)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	struct dbnic_admin *a = &dd->admin;
+	unsigned int i;
+
+	spin_lock(&a->hold_lock);
+	a->released++;
+	spin_unlock(&a->hold_lock);
+	if (hold->release) {
+		hold->release(dd, hold);
+		return;
+	}
+	for (i = 0; i < DBNIC_HOLD_BUFS; i++)
+		if (hold->buf[i].cpu)
+			dma_free_coherent(dev, hold->buf[i].bytes,
+					  hold->buf[i].cpu, hold->buf[i].dma);
+	kfree(hold);
+}
+
+/**
+ * dbnic_admin_park - keep memory until the device is reset
+ * @dd: the device
+ * @hold: memory the device may still use (e.g. a queue whose DESTROY_SQ
+ *	failed); the admin queue owns it from now on
+ *
+ * dbnic_admin_forget() releases it.
+ */
+void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin *a = &dd->admin;
+
+	spin_lock(&a->hold_lock);
+	list_add_tail(&hold->node, &a->parked);
+	spin_unlock(&a->hold_lock);
+}
+
+/**
+ * dbnic_admin_park_rings - keep two coherent buffers until the device is reset
+ * @dd: the device
+ * @cpu0: first buffer (or NULL), @bytes0 bytes at DMA address @dma0
+ * @dma0: its DMA address
+ * @bytes0: its size
+ * @cpu1: second buffer (or NULL), as @cpu0
+ * @dma1: its DMA address
+ * @bytes1: its size
+ *
+ * For rings of a queue whose destroy failed: the device may still write
+ * them, so they are freed by dbnic_admin_forget(), not now.
+ *
+ * Return: 0, or -ENOMEM (then the caller can only leak them).
+ */
+int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
+			   size_t bytes0, void *cpu1, dma_addr_t dma1,
+			   size_t bytes1)
+{
+	struct dbnic_admin_hold *hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+
+	if (!hold)
+		return -ENOMEM;
+	hold->buf[0].cpu = cpu0;
+	hold->buf[0].dma = dma0;
+	hold->buf[0].bytes = bytes0;
+	hold->buf[1].cpu = cpu1;
+	hold->buf[1].dma = dma1;
+	hold->buf[1].bytes = bytes1;
+	hold->pages = (cpu0 ? PFN_UP(bytes0) : 0) + (cpu1 ? PFN_UP(bytes1) : 0);
+	dbnic_admin_park(dd, hold);
+	return 0;
+}
+
+/*
+ * @hold's command was answered: undo what it created and what its owner
+ * listed, then release.  Runs with a->lock held, right after the reap
+ * that took the answer, so no other command is posted in between: a
+ * handle the late create got cannot have been freed and handed to
+ * someone else before its DESTROY runs (queue and CQ numbers are reused
+ * at once).  A destroy that already ran (say DESTROY_CTX of the owner)
+ * only turns ours into BAD_HANDLE.
+ */
+static void dbnic_admin_settle(struct dbnic_dev *dd,
+			       struct dbnic_admin_hold *hold)
+{
+	u8 undo = dbnic_admin_undo_op(hold->opcode);
+	unsigned int i;
+	int ret;
+
+	if (undo && hold->status == DBNIC_AST_OK) {
+		/* It made an object nobody knows of: that goes first. */
+		if (WARN_ON_ONCE(hold->nundo >= DBNIC_HOLD_UNDO)) {
+			dbnic_admin_park(dd, hold);
+			return;
+		}
+		for (i = hold->nundo; i > 0; i--)
+			hold->undo[i] = hold->undo[i - 1];
+		hold->undo[0].opcode = undo;
+		hold->undo[0].handle = hold->result;
+		hold->nundo++;
+	} else if (!undo && hold->status != DBNIC_AST_OK &&
+		   hold->status != DBNIC_AST_BAD_HANDLE) {
+		/* A destroy that failed: the object may live until reset. */
+		dbnic_admin_park(dd, hold);
+		return;
+	}
+
+	while (hold->nundo) {
+		struct dbnic_admin_cmd cmd = { .opcode = hold->undo[0].opcode };
+
+		cmd.destroy.handle = cpu_to_le32(hold->undo[0].handle);
+		for (i = 1; i < hold->nundo; i++)
+			hold->undo[i - 1] = hold->undo[i];
+		hold->nundo--;
+		ret = dbnic_admin_exec_locked(dd, &cmd, NULL, hold);
+		/* Timed out again: settled again when that answer comes. */
+		if (ret == -ETIMEDOUT)
+			return;
+		/* Gone already (e.g. with its context) is as good as destroyed. */
+		if (ret && ret != -ENOENT) {
+			dev_warn(dbnic_to_dev(dd),
+				 "admin %s of handle %#x after a late answer: %d; keeping its memory until reset\n",
+				 dbnic_admin_op_name(cmd.opcode),
+				 le32_to_cpu(cmd.destroy.handle), ret);
+			dbnic_admin_park(dd, hold);
+			return;
+		}
+	}
+	dbnic_admin_release(dd, hold);
+}
+
+/* Settle every answered hold, including those settling answers more. */
+static void dbnic_admin_settle_answered(struct dbnic_dev *dd)
+{
+	struct dbnic_admin *a = &dd->admin;
+	struct dbnic_admin_hold *hold;
+
+	lockdep_assert_held(&a->lock);
+	for (;;) {
+		spin_lock(&a->hold_lock);
+		hold = list_first_entry_or_null(&a->answered,
+						struct dbnic_admin_hold, node);
+		if (hold)
+			list_del(&hold->node);
+		spin_unlock(&a->hold_lock);
+		if (!hold)
+			return;
+		dbnic_admin_settle(dd, hold);
+	}
+}
+
+static void dbnic_admin_late_work(struct work_struct *work)
+{
+	struct dbnic_admin *a = container_of(work, struct dbnic_admin,
+					     late_work);
+	struct dbnic_dev *dd = container_of(a, struct dbnic_dev, admin);
+	struct dbnic_admin_cqe cqe;
+
+	mutex_lock(&a->lock);
+	/* No command is waiting: all completions found are late ones. */
+	if (!READ_ONCE(a->stopped))
+		dbnic_admin_reap(dd, -1, &cqe);
+	dbnic_admin_settle_answered(dd);
+	mutex_unlock(&a->lock);
+}
+
+/**
+ * dbnic_admin_forget - the device was reset: release all held memory
+ * @dd: the device, reset or disabled (it runs no command and touches no
+ *	memory any more), with no command of the driver's waiting
+ *
+ * Frees what timed-out commands name and what was parked.  Also for
+ * PCI reset handling, after the reset and before new commands.
+ */
+void dbnic_admin_forget(struct dbnic_dev *dd)
+{
+	struct dbnic_admin *a = &dd->admin;
+	struct dbnic_admin_hold *hold, *tmp;
+	int irq = pci_irq_vector(dd->pdev, DBNIC_VEC_ADMIN);
+	LIST_HEAD(todo);
+
+	WRITE_ONCE(a->stopped, true);
+	spin_lock(&a->hold_lock);
+	WRITE_ONCE(a->have_held, false);
+	spin_unlock(&a->hold_lock);
+	/* No interrupt handler is about to queue late_work, and it is idle. */
+	if (irq >= 0)
+		synchronize_irq(irq);
+	complete(&a->done);
+	cancel_work_sync(&a->late_work);
+
+	spin_lock(&a->hold_lock);
+	list_splice_init(&a->held, &todo);
+	list_splice_tail_init(&a->answered, &todo);
+	list_splice_tail_init(&a->parked, &todo);
+	spin_unlock(&a->hold_lock);
+	list_for_each_entry_safe(hold, tmp, &todo, node) {
+		list_del(&hold->node);
+		dbnic_admin_release(dd, hold);
+	}
+	WRITE_ONCE(a->stopped, false);
+}
+
+static void dbnic_admin_show_list(struct seq_file *s, struct list_head *list,
+				  const char *state)
+{
+	struct dbnic_admin_hold *h;
+
+	list_for_each_entry(h, list, node)
+		seq_printf(s, "hold %s cmd_id %u op %s status %u pages %lu undo %u\n",
+			   state, h->cmd_id, dbnic_admin_op_name(h->opcode),
+			   h->status, h->pages, h->nundo);
+}
+
+/* debugfs "admin": timed-out commands and the memory they hold. */
+void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd)
+{
+	struct dbnic_admin *a = &dd->admin;
+	unsigned int n = 0;
+	struct list_head *p;
+
+	spin_lock(&a->hold_lock);
+	list_for_each(p, &a->held)
+		n++;
+	list_for_each(p, &a->answered)
+		n++;
+	list_for_each(p, &a->parked)
+		n++;
+	seq_printf(s, "timeouts %llu\nlate_answers %llu\nreleased %llu\nholds %u\n",
+		   a->timeouts, a->late_answers, a->released, n);
+	dbnic_admin_show_list(s, &a->held, "in_flight");
+	dbnic_admin_show_list(s, &a->answered, "answered");
+	dbnic_admin_show_list(s, &a->parked, "parked");
+	spin_unlock(&a->hold_lock);
 }
 
 static const char * const dbnic_async_err_names[] = {
@@ -299,7 +671,11 @@ irqreturn_t dbnic_admin_irq(int irq, void *data)
 
 	if (cause & DBNIC_INTR_ERROR)
 		dbnic_async_error(dd);
-	if (cause & DBNIC_INTR_ADMIN)
+	if (cause & DBNIC_INTR_ADMIN) {
 		complete(&dd->admin.done);
+		/* Nobody may be waiting for a late answer: go and take it. */
+		if (READ_ONCE(dd->admin.have_held))
+			schedule_work(&dd->admin.late_work);
+	}
 	return IRQ_HANDLED;
 }

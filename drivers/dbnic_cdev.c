@@ -106,6 +106,8 @@ struct dbnic_uqp {
 
 struct dbnic_umr {
 	struct list_head node;
+	struct dbnic_admin_hold hold;	/* should REG_MR time out */
+	struct mm_struct *mm;		/* pinned_vm charged, mmgrab()ed */
 	u32 key;
 	bool registered;		/* known to the device */
 	bool write;			/* DBNIC_MR_LOCAL_WRITE */
@@ -347,9 +349,15 @@ static void dbnic_uqp_free(struct dbnic_dev *dd, struct dbnic_uqp *qp)
 	struct device *dev = dbnic_to_dev(dd);
 
 	if (qp->sq_created || qp->cq_created) {
-		/* The device may still write them: leak, do not hand back. */
-		dev_warn(dev, "user queue %u still known to the device: leaking its rings\n",
-			 qp->qid);
+		/* The device may still write them: keep them until reset. */
+		if (dbnic_admin_park_rings(dd, qp->sq_ring, qp->sq_dma,
+					   qp->sq_bytes, qp->cq_ring,
+					   qp->cq_dma, qp->cq_bytes))
+			dev_warn(dev, "user queue %u still known to the device: leaking its rings\n",
+				 qp->qid);
+		else
+			dev_warn(dev, "user queue %u still known to the device: keeping its rings until reset\n",
+				 qp->qid);
 	} else {
 		if (qp->sq_ring)
 			dma_free_coherent(dev, qp->sq_bytes, qp->sq_ring,
@@ -410,6 +418,7 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	struct device *dev = dbnic_to_dev(dd);
 	unsigned int max_log = dbnic_umax_log(dd);
 	unsigned int npairs = uf->uc->prio_slots / 2;
+	struct dbnic_admin_hold *hold = NULL;
 	struct dbnic_ucreate_qp req;
 	struct dbnic_uqp *qp;
 	unsigned int pair;
@@ -454,21 +463,36 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 					 GFP_KERNEL);
 	qp->cq_ring = dma_alloc_coherent(dev, qp->cq_bytes, &qp->cq_dma,
 					 GFP_KERNEL);
-	if (!qp->sq_ring || !qp->cq_ring) {
+	/* Takes the rings should a create time out (the device may run it). */
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+	if (!qp->sq_ring || !qp->cq_ring || !hold) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	hold->buf[0].cpu = qp->sq_ring;
+	hold->buf[0].dma = qp->sq_dma;
+	hold->buf[0].bytes = qp->sq_bytes;
+	hold->buf[1].cpu = qp->cq_ring;
+	hold->buf[1].dma = qp->cq_dma;
+	hold->buf[1].bytes = qp->cq_bytes;
+	hold->pages = PFN_UP(qp->sq_bytes) + PFN_UP(qp->cq_bytes);
 
 	ret = dbnic_admin_create_cq(dd, uf->ctx, qp->cq_dma, qp->cq_log,
-				    uf->uc->cq_vector, &cqn);
+				    uf->uc->cq_vector, &cqn, hold);
 	if (ret)
 		goto err;
 	qp->cqn = cqn;
 	qp->cq_created = true;
+	/* If CREATE_SQ times out, its CQ goes after it, then the rings. */
+	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
+	hold->undo[0].handle = cqn;
+	hold->nundo = 1;
 	ret = dbnic_admin_create_sq(dd, uf->ctx, cqn, qp->sq_dma, qp->sq_log,
-				    qp->stride, &qid);
+				    qp->stride, &qid, hold);
 	if (ret)
 		goto err;
+	kfree(hold);
+	hold = NULL;
 	qp->qid = qid;
 	qp->sq_created = true;
 	if (qid > U16_MAX) {
@@ -502,6 +526,17 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	return 0;
 
 err:
+	if (ret == -ETIMEDOUT) {
+		/*
+		 * The device may still run the create: the admin queue owns
+		 * the rings and destroys what it made, the CQ included.
+		 */
+		qp->sq_ring = NULL;
+		qp->cq_ring = NULL;
+		qp->cq_created = false;
+	} else {
+		kfree(hold);
+	}
 	dbnic_uqp_destroy_hw(dd, qp);
 	mutex_lock(&uf->lock);
 	dbnic_uqp_unlink(uf, qp);
@@ -583,20 +618,16 @@ static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
 	return ret;
 }
 
-/* Free a registration the device no longer knows. */
-static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
-			   struct dbnic_umr *mr)
+/*
+ * Unpin and free a registration the device no longer knows, and take its
+ * pages off the opener's pinned_vm.  Needs nothing of the file, which may
+ * be gone when a held registration is released (dbnic_umr_held_release).
+ */
+static void dbnic_umr_release_mem(struct device *dev, struct dbnic_umr *mr)
 {
-	struct device *dev = dbnic_to_dev(dd);
 	struct scatterlist *sg;
 	unsigned int i;
 
-	if (mr->registered) {
-		/* The device may still translate through it: leak it. */
-		dev_warn(dev, "user registration %#x still known to the device: leaking its pages\n",
-			 mr->key);
-		return;
-	}
 	if (mr->list)
 		dma_free_coherent(dev, mr->list_bytes, mr->list, mr->list_dma);
 	if (mr->mapped)
@@ -606,11 +637,36 @@ static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 						 DIV_ROUND_UP(sg->length, PAGE_SIZE),
 						 mr->write);
 	sg_free_append_table(&mr->sgt);
-	if (mr->accounted) {
-		atomic64_sub(mr->accounted, &uf->mm->pinned_vm);
-		atomic_long_sub(mr->accounted, &uf->pinned);
-	}
+	if (mr->accounted)
+		atomic64_sub(mr->accounted, &mr->mm->pinned_vm);
+	mmdrop(mr->mm);
 	kfree(mr);
+}
+
+/* A REG_MR that timed out has been answered (and undone), or reset. */
+static void dbnic_umr_held_release(struct dbnic_dev *dd,
+				   struct dbnic_admin_hold *hold)
+{
+	dbnic_umr_release_mem(dbnic_to_dev(dd),
+			      container_of(hold, struct dbnic_umr, hold));
+}
+
+/* Free a registration the device no longer knows. */
+static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			   struct dbnic_umr *mr)
+{
+	struct device *dev = dbnic_to_dev(dd);
+
+	atomic_long_sub(mr->accounted, &uf->pinned);
+	if (mr->registered) {
+		/* The device may still translate through it: until reset. */
+		dev_warn(dev, "user registration %#x still known to the device: keeping its pages until reset\n",
+			 mr->key);
+		mr->hold.pages = mr->accounted;
+		dbnic_admin_park(dd, &mr->hold);
+		return;
+	}
+	dbnic_umr_release_mem(dev, mr);
 }
 
 static void dbnic_umr_dereg_hw(struct dbnic_dev *dd, struct dbnic_umr *mr)
@@ -648,6 +704,7 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 {
 	struct device *dev = dbnic_to_dev(dd);
 	struct dbnic_ureg_mr req;
+	unsigned long accounted;
 	struct dbnic_umr *mr;
 	u32 key;
 	int ret;
@@ -666,10 +723,14 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	mr->iova = req.addr;
 	mr->length = req.length;
 	mr->write = req.access & DBNIC_MR_LOCAL_WRITE;
+	mr->hold.release = dbnic_umr_held_release;
+	mr->mm = uf->mm;
+	mmgrab(mr->mm);
 
 	mutex_lock(&uf->lock);
 	if (uf->nmrs >= DBNIC_UMR_MAX) {
 		mutex_unlock(&uf->lock);
+		mmdrop(mr->mm);
 		kfree(mr);
 		return -ENOSPC;
 	}
@@ -707,9 +768,24 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	if (ret)
 		goto err;
 
+	accounted = mr->accounted;
+	mr->hold.pages = accounted;
 	ret = dbnic_admin_reg_mr(dd, uf->ctx, mr->iova, mr->length,
 				 mr->list_dma, mr->npages, mr->shift,
-				 req.access, &key);
+				 req.access, &key, &mr->hold);
+	if (ret == -ETIMEDOUT) {
+		/*
+		 * The device may still run it: the admin queue owns the
+		 * list and the pinned pages (still charged to the opener's
+		 * pinned_vm) until the answer, and deregisters a late key.
+		 * mr may be gone already.
+		 */
+		mutex_lock(&uf->lock);
+		uf->nmrs--;
+		mutex_unlock(&uf->lock);
+		atomic_long_sub(accounted, &uf->pinned);
+		return ret;
+	}
 	if (ret)
 		goto err;
 	mr->key = key;

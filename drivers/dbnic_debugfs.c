@@ -5,10 +5,13 @@
  *   counters   device counters, one "name value" per line
  *   queue      the kernel queue's indices and driver counts, then those
  *              of each dmaengine channel's queue (dbnic_dma.c)
+ *   admin      admin commands that timed out, and the memory each still
+ *              holds until the device answers (dbnic_admin.c)
  *   policy     posting policy of the kernel queue; write a name to change
  *   selftest   reading it runs the self-test on the kernel queue
  *   dma_selftest  reading it runs the dmaengine self-test on every
  *              channel (dbnic_dma_selftest.c), when there are channels
+ *   dma_sync_test  its "terminate in flight" case alone
  *   bench      reading it runs the benchmark (dbnic_bench.c); write
  *              "key=value ..." to set its parameters
  */
@@ -78,6 +81,13 @@ static int queue_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(queue);
+
+static int admin_show(struct seq_file *s, void *unused)
+{
+	dbnic_admin_show_holds(s, s->private);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(admin);
 
 static int policy_show(struct seq_file *s, void *unused)
 {
@@ -178,6 +188,7 @@ void dbnic_debugfs_add(struct dbnic_dev *dd)
 	dir = debugfs_create_dir(pci_name(dd->pdev), dbnic_debugfs_root);
 	debugfs_create_file("counters", 0444, dir, dd, &counters_fops);
 	debugfs_create_file("queue", 0444, dir, dd, &queue_fops);
+	debugfs_create_file("admin", 0444, dir, dd, &admin_fops);
 	debugfs_create_file("policy", 0644, dir, dd, &policy_fops);
 	debugfs_create_file("selftest", 0444, dir, dd, &selftest_fops);
 	dbnic_dma_debugfs_add(dd, dir);

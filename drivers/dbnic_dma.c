@@ -48,7 +48,8 @@
 #define DBNIC_DMA_LOG_SIZE	8	/* 256 descriptors per channel's ring */
 #define DBNIC_DMA_PRIO_SLOT	2	/* slots 0 and 1: the kernel queue */
 #define DBNIC_DMA_MAX_RANGES	4096	/* per transaction, per side */
-#define DBNIC_DMA_SYNC_MS	5000	/* wait for the device's descriptors */
+#define DBNIC_DMA_SYNC_MS	5000	/* warn while waiting this long */
+#define DBNIC_DMA_FAILED_LOG	256	/* failed transactions remembered */
 
 static unsigned int dma_queues = 2;
 module_param(dma_queues, uint, 0444);
@@ -95,7 +96,17 @@ struct dbnic_dma_chan {
 	unsigned int tail;		/* next slot to use */
 	unsigned int fenced;		/* active transactions with a fence */
 	bool dead;			/* device going away: post nothing */
-	dma_cookie_t last_error;	/* last transaction that failed */
+	bool stopped;			/* queue stopped: no DMA, no interrupt */
+	/*
+	 * Transactions that failed or were terminated, for tx_status after
+	 * virt-dma has freed their descriptors: a ring of the last
+	 * DBNIC_DMA_FAILED_LOG (cookies are never 0, so zeroes are free).
+	 */
+	struct {
+		dma_cookie_t cookie;
+		u32 residue;
+	} failed[DBNIC_DMA_FAILED_LOG];
+	unsigned int failed_next;	/* entries ever recorded */
 	struct dbnic_desc hw;		/* scratch: the piece being posted */
 	struct dbnic_sg ssg[DBNIC_MAX_SGE];
 	struct dbnic_sg dsg[DBNIC_MAX_SGE];
@@ -105,6 +116,7 @@ struct dbnic_dma_chan {
 	u64 stat_bytes;
 	u64 stat_ring_full;
 	u64 stat_terminated;
+	u64 stat_failed_forgotten;	/* dropped from failed[] */
 };
 
 struct dbnic_dma {
@@ -273,6 +285,19 @@ static void dbnic_dma_retire(struct dbnic_dma_chan *dc)
 	}
 }
 
+/* Remember that @d did not complete, for tx_status. */
+static void dbnic_dma_record_failed(struct dbnic_dma_chan *dc,
+				    struct dbnic_dma_desc *d)
+{
+	unsigned int i = dc->failed_next++ % DBNIC_DMA_FAILED_LOG;
+
+	lockdep_assert_held(&dc->vc.lock);
+	if (dc->failed[i].cookie)
+		dc->stat_failed_forgotten++;
+	dc->failed[i].cookie = d->vd.tx.cookie;
+	dc->failed[i].residue = min_t(size_t, d->len - d->done_bytes, U32_MAX);
+}
+
 /* Hand transactions whose pieces have all finished to virt-dma, in order. */
 static void dbnic_dma_complete(struct dbnic_dma_chan *dc)
 {
@@ -293,7 +318,7 @@ static void dbnic_dma_complete(struct dbnic_dma_chan *dc)
 			d->vd.tx_result.residue = min_t(size_t,
 							d->len - d->done_bytes,
 							U32_MAX);
-			WRITE_ONCE(dc->last_error, d->vd.tx.cookie);
+			dbnic_dma_record_failed(dc, d);
 			dc->stat_failed++;
 			dev_err_ratelimited(dbnic_chan_dev(dc),
 					    "%s: transaction %d failed: device status %u%s\n",
@@ -512,8 +537,24 @@ static enum dma_status dbnic_dma_tx_status(struct dma_chan *chan,
 	u32 residue = 0;
 
 	status = dma_cookie_status(chan, cookie, txstate);
-	if (status == DMA_COMPLETE)
-		return READ_ONCE(dc->last_error) == cookie ? DMA_ERROR : status;
+	if (status == DMA_COMPLETE) {
+		unsigned int i, n;
+
+		/* Each failed transaction keeps its own result. */
+		spin_lock_irqsave(&dc->vc.lock, flags);
+		n = min_t(unsigned int, dc->failed_next, DBNIC_DMA_FAILED_LOG);
+		for (i = 0; i < n; i++) {
+			if (dc->failed[i].cookie == cookie) {
+				status = DMA_ERROR;
+				residue = dc->failed[i].residue;
+				break;
+			}
+		}
+		spin_unlock_irqrestore(&dc->vc.lock, flags);
+		if (status == DMA_ERROR)
+			dma_set_residue(txstate, residue);
+		return status;
+	}
 	if (!txstate)
 		return status;
 
@@ -529,11 +570,13 @@ static enum dma_status dbnic_dma_tx_status(struct dma_chan *chan,
 /*
  * The device cannot abort a posted descriptor: forget the transactions
  * (no callback will run), and let device_synchronize wait for the
- * device's descriptors to finish before the caller frees the buffers.
+ * device's answer to every descriptor posted before the caller reuses
+ * or frees the buffers.
  */
 static int dbnic_dma_terminate_all(struct dma_chan *chan)
 {
 	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	struct dbnic_dma_desc *d;
 	unsigned long flags;
 	unsigned int i;
 	LIST_HEAD(head);
@@ -541,7 +584,11 @@ static int dbnic_dma_terminate_all(struct dma_chan *chan)
 	spin_lock_irqsave(&dc->vc.lock, flags);
 	for (i = dc->head; i != dc->tail; i++)
 		dc->slots[i & (dc->nslots - 1)].desc = NULL;
-	dc->stat_terminated += list_count_nodes(&dc->active);
+	/* Started, not finished: tx_status says DMA_ERROR, not COMPLETE. */
+	list_for_each_entry(d, &dc->active, vd.node) {
+		dbnic_dma_record_failed(dc, d);
+		dc->stat_terminated++;
+	}
 	list_splice_tail_init(&dc->active, &head);
 	dc->cur = NULL;
 	dc->fenced = 0;
@@ -563,15 +610,45 @@ static bool dbnic_dma_idle(struct dbnic_dma_chan *dc)
 	return idle;
 }
 
+/*
+ * The device can no longer run anything: disabled or reset (READY clear,
+ * every object destroyed, datasheet section 2.1), or gone (all-ones).
+ */
+static bool dbnic_dma_hw_stopped(struct dbnic_dma_chan *dc)
+{
+	struct dbnic_dev *dd = dc->dma->dd;
+	u32 status;
+
+	/* Set before the device is removed, after which dd is gone. */
+	if (READ_ONCE(dc->stopped))
+		return true;
+	if (pci_channel_offline(dd->pdev))
+		return true;
+	status = readl(dd->ctrl + DBNIC_REG_STATUS);
+	return status == U32_MAX || !(status & DBNIC_STATUS_READY);
+}
+
+/*
+ * Return only when the device will not touch any buffer of a transaction
+ * posted so far (the dmaengine contract for device_synchronize): every
+ * descriptor posted has been answered, or the device has stopped.  There
+ * is no deadline after which the buffers would be safe, so a slow device
+ * is waited for, with a warning now and then.
+ */
 static void dbnic_dma_synchronize(struct dma_chan *chan)
 {
 	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
+	unsigned int waited = 0;
 
-	if (!wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
-				msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
-		dev_warn(dbnic_chan_dev(dc),
-			 "%s: device descriptors still running after %u ms\n",
-			 dma_chan_name(chan), DBNIC_DMA_SYNC_MS);
+	while (!wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
+				   msecs_to_jiffies(DBNIC_DMA_SYNC_MS))) {
+		if (dbnic_dma_hw_stopped(dc))
+			break;
+		waited += DBNIC_DMA_SYNC_MS;
+		dev_warn_ratelimited(dbnic_chan_dev(dc),
+				     "%s: device descriptors still running after %u ms, waiting\n",
+				     dma_chan_name(chan), waited);
+	}
 	tasklet_kill(&dc->reap);
 	vchan_synchronize(&dc->vc);
 }
@@ -649,14 +726,26 @@ static int dbnic_dma_chan_init(struct dbnic_dma *dma, unsigned int i,
 	return 0;
 }
 
-/* Stop the channels' queues; nothing is in flight any more. */
+/*
+ * Stop the channels' queues; nothing is in flight any more.  Stopping a
+ * queue frees its interrupt, the last thing that schedules the channel's
+ * reap tasklet: only then can the tasklet be killed for good, so that it
+ * cannot run once the channel is freed.
+ */
 static void dbnic_dma_stop(struct dbnic_dma *dma)
 {
 	unsigned int i;
 
-	for (i = 0; i < dma->nchans; i++)
-		if (dma->chans[i].q)
-			dbnic_queue_stop(dma->chans[i].q);
+	for (i = 0; i < dma->nchans; i++) {
+		struct dbnic_dma_chan *dc = &dma->chans[i];
+
+		if (!dc->dma)
+			continue;	/* never initialised (probe failed) */
+		if (dc->q)
+			dbnic_queue_stop(dc->q);
+		tasklet_kill(&dc->reap);
+		WRITE_ONCE(dc->stopped, true);
+	}
 }
 
 /* Free the stopped queues; @destroyed: the device forgot them anyway. */
@@ -844,6 +933,8 @@ void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd)
 		seq_printf(s, "dma_pieces %llu\ndma_bytes %llu\ndma_ring_full %llu\n",
 			   dc->stat_pieces, dc->stat_bytes, dc->stat_ring_full);
 		seq_printf(s, "dma_in_flight %u\n", dc->tail - dc->head);
+		seq_printf(s, "dma_failed_forgotten %llu\n",
+			   dc->stat_failed_forgotten);
 		spin_unlock_irqrestore(&dc->vc.lock, flags);
 	}
 }

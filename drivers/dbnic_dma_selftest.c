@@ -21,8 +21,19 @@
  *                the device's error completion fails the transaction
  *                (result and tx_status; the driver logs it), and the
  *                channel goes on ("after error": fence again)
+ *   two errors   two such memcpys, then a good one: tx_status reports
+ *                each failure on its own cookie, the good one COMPLETE
+ *   terminate in flight
+ *                128 memcpys of 1 MiB into one destination, issued,
+ *                then terminate_sync and the destination reused; a
+ *                memcpy after a fenced one (so the device runs it after
+ *                every lower ring index) proves that nothing of the 128
+ *                wrote the destination after terminate_sync returned
  *
- * Bytes the transfer must not touch are checked too.
+ * Bytes the transfer must not touch are checked too.  Reading
+ * "dma_sync_test" runs "terminate in flight" only: a guest test runs it
+ * on a device with a slow PCIe timing model (dma-latency-ns), where the
+ * 128 copies take longer than any fixed wait.
  */
 
 #include <linux/bits.h>
@@ -50,6 +61,8 @@
 #define DST_BIG		SZ_2M		/* buffer of memset_big */
 #define DST_TERMINATE	64
 #define DST_NOWHERE	BIT_ULL(46)	/* no RAM or BAR in the guest there */
+#define DST_INFLIGHT	128		/* terminate in flight: copies */
+#define DST_INFLIGHT_MS	120000		/* ... and the marker's wait */
 
 struct dst_buf {
 	void *cpu;
@@ -347,6 +360,135 @@ static void dst_error(struct dst_ctx *c, struct dst_buf *src)
 	dst_result(c, "error", 0, -1);
 }
 
+/* Two failures, then a success: each cookie reports its own result. */
+static void dst_two_errors(struct dst_ctx *c, struct dst_buf *src,
+			   struct dst_buf *dst)
+{
+	struct dma_async_tx_descriptor *tx;
+	dma_cookie_t cookie[2];
+	enum dma_status st[3];
+	struct dma_tx_state state;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		tx = dmaengine_prep_dma_memcpy(c->chan, DST_NOWHERE + i * SZ_4K,
+					       src->dma, SZ_4K, DMA_CTRL_ACK);
+		cookie[i] = tx ? dmaengine_submit(tx) : -EINVAL;
+		if (dma_submit_error(cookie[i])) {
+			dst_result(c, "two errors", -EIO, -1);
+			return;
+		}
+	}
+	/* In order: once this completes, both failures have been seen. */
+	ret = dst_run(c, dmaengine_prep_dma_memcpy(c->chan, dst->dma, src->dma,
+						   SZ_4K, DMA_PREP_INTERRUPT |
+						   DMA_CTRL_ACK));
+	if (ret) {
+		dst_result(c, "two errors", ret, -1);
+		return;
+	}
+	st[0] = dma_async_is_tx_complete(c->chan, cookie[0], NULL, NULL);
+	st[1] = dma_async_is_tx_complete(c->chan, cookie[1], NULL, NULL);
+	st[2] = dmaengine_tx_status(c->chan, cookie[0], &state);
+	if (st[0] != DMA_ERROR || st[1] != DMA_ERROR || st[2] != DMA_ERROR ||
+	    state.residue != SZ_4K) {
+		dst_log(c, "%s two errors: FAIL status %d %d, again %d residue %u\n",
+			dma_chan_name(c->chan), st[0], st[1], st[2],
+			state.residue);
+		c->failed = true;
+		return;
+	}
+	dst_result(c, "two errors", 0, -1);
+}
+
+/*
+ * dmaengine_terminate_sync() with descriptors in flight, then reuse the
+ * destination: the device must not write it afterwards.  @src and @dst
+ * are 1 MiB; @mark is a small buffer for the fenced marker copy.
+ */
+static void dst_terminate_inflight(struct dst_ctx *c, struct dst_buf *src,
+				   struct dst_buf *dst, struct dst_buf *mark)
+{
+	const char *name = "terminate in flight";
+	struct dma_async_tx_descriptor *tx;
+	struct dst_wait w;
+	dma_cookie_t cookie;
+	unsigned int i;
+	int ret = 0;
+
+	memset(src->cpu, 0xa5, src->len);
+	memset(dst->cpu, 0, dst->len);
+	for (i = 0; i < DST_INFLIGHT && !ret; i++) {
+		tx = dmaengine_prep_dma_memcpy(c->chan, dst->dma, src->dma,
+					       dst->len, DMA_CTRL_ACK);
+		if (!tx || dma_submit_error(dmaengine_submit(tx)))
+			ret = -EIO;
+	}
+	dma_async_issue_pending(c->chan);
+	dmaengine_terminate_sync(c->chan);
+	/* The buffer is the caller's again: reuse it. */
+	memset(dst->cpu, DST_CANARY, dst->len);
+	if (ret) {
+		dst_result(c, name, ret, -1);
+		return;
+	}
+
+	/*
+	 * A fenced transaction, then the marker: the driver posts the
+	 * marker with the descriptor FENCE flag, so the device runs it only
+	 * after every lower index of the ring (datasheet section 8).
+	 */
+	tx = dmaengine_prep_dma_memcpy(c->chan, mark->dma, src->dma, 64,
+				       DMA_PREP_FENCE | DMA_CTRL_ACK);
+	if (!tx || dma_submit_error(dmaengine_submit(tx))) {
+		dst_result(c, name, -EIO, -1);
+		return;
+	}
+	tx = dmaengine_prep_dma_memcpy(c->chan, mark->dma + mark->len / 2,
+				       src->dma, 64,
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
+	if (!tx) {
+		dst_result(c, name, -EINVAL, -1);
+		return;
+	}
+	init_completion(&w.done);
+	w.result = DMA_TRANS_ABORTED;
+	tx->callback_result = dst_callback;
+	tx->callback_param = &w;
+	cookie = dmaengine_submit(tx);
+	dma_async_issue_pending(c->chan);
+	/* Not a deadline for the test: only a bound on a broken device. */
+	if (dma_submit_error(cookie) ||
+	    !wait_for_completion_timeout(&w.done,
+					 msecs_to_jiffies(DST_INFLIGHT_MS))) {
+		dmaengine_terminate_sync(c->chan);
+		dst_result(c, name, -ETIMEDOUT, -1);
+		return;
+	}
+	dst_result(c, name, w.result == DMA_TRANS_NOERROR ? 0 : -EIO,
+		   dst_diff(dst->cpu, NULL, DST_CANARY, dst->len));
+}
+
+static void dst_channel_sync(struct dst_ctx *c)
+{
+	struct dst_buf src = {}, dst = {}, mark = {};
+
+	if (!dma_has_cap(DMA_MEMCPY, c->chan->device->cap_mask)) {
+		dst_log(c, "%s terminate in flight: skipped (no memcpy)\n",
+			dma_chan_name(c->chan));
+		return;
+	}
+	if (dst_alloc(c, &src, SZ_1M) || dst_alloc(c, &dst, SZ_1M) ||
+	    dst_alloc(c, &mark, SZ_4K))
+		dst_result(c, "buffers", -ENOMEM, -1);
+	else
+		dst_terminate_inflight(c, &src, &dst, &mark);
+	dst_free(c, &mark);
+	dst_free(c, &dst);
+	dst_free(c, &src);
+}
+
 static void dst_channel(struct dst_ctx *c)
 {
 	struct dst_buf src = {}, dst = {}, big = {};
@@ -371,6 +513,7 @@ static void dst_channel(struct dst_ctx *c)
 		dst_error(c, &src);
 		/* After the error, the channel still copies. */
 		dst_fence(c, "after error", &src, &dst);
+		dst_two_errors(c, &src, &dst);
 	}
 out:
 	dst_free(c, &big);
@@ -383,7 +526,8 @@ static bool dst_filter(struct dma_chan *chan, void *param)
 	return chan == param;
 }
 
-static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, size_t *len)
+static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, bool sync_only,
+				    size_t *len)
 {
 	static DEFINE_MUTEX(lock);	/* one run at a time */
 	struct dst_ctx c = { .dev = dbnic_to_dev(dd) };
@@ -404,12 +548,14 @@ static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, size_t *len)
 				dma_chan_name(chan));
 			continue;
 		}
-		dst_channel(&c);
+		if (!sync_only)
+			dst_channel(&c);
+		dst_channel_sync(&c);
 		dma_release_channel(c.chan);
 		ran++;
 	}
 	mutex_unlock(&lock);
-	dst_log(&c, "dma_selftest: %s\n",
+	dst_log(&c, "%s: %s\n", sync_only ? "dma_sync_test" : "dma_selftest",
 		c.failed ? "FAIL" : ran ? "PASS" : "no channel");
 	*len = c.len;
 	return c.report;
@@ -421,19 +567,30 @@ struct dst_report {
 	size_t len;
 };
 
-static int dst_open(struct inode *inode, struct file *file)
+static int dst_open_report(struct inode *inode, struct file *file,
+			   bool sync_only)
 {
 	struct dst_report *r = kzalloc(sizeof(*r), GFP_KERNEL);
 
 	if (!r)
 		return -ENOMEM;
-	r->text = dbnic_dma_selftest_run(inode->i_private, &r->len);
+	r->text = dbnic_dma_selftest_run(inode->i_private, sync_only, &r->len);
 	if (!r->text) {
 		kfree(r);
 		return -ENOMEM;
 	}
 	file->private_data = r;
 	return nonseekable_open(inode, file);
+}
+
+static int dst_open(struct inode *inode, struct file *file)
+{
+	return dst_open_report(inode, file, false);
+}
+
+static int dst_sync_open(struct inode *inode, struct file *file)
+{
+	return dst_open_report(inode, file, true);
 }
 
 static ssize_t dst_read(struct file *file, char __user *ubuf, size_t count,
@@ -460,8 +617,17 @@ static const struct file_operations dst_fops = {
 	.release = dst_release,
 };
 
+static const struct file_operations dst_sync_fops = {
+	.owner = THIS_MODULE,
+	.open = dst_sync_open,
+	.read = dst_read,
+	.release = dst_release,
+};
+
 void dbnic_dma_debugfs_add(struct dbnic_dev *dd, struct dentry *dir)
 {
-	if (dbnic_dma_chan(dd, 0))
-		debugfs_create_file("dma_selftest", 0444, dir, dd, &dst_fops);
+	if (!dbnic_dma_chan(dd, 0))
+		return;
+	debugfs_create_file("dma_selftest", 0444, dir, dd, &dst_fops);
+	debugfs_create_file("dma_sync_test", 0444, dir, dd, &dst_sync_fops);
 }

@@ -207,6 +207,8 @@ static void dbnic_teardown(struct dbnic_dev *dd)
 	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, dd->ctx))
 		dd->have_ctx = false;
 	dbnic_hw_disable(dd);
+	/* What timed-out commands still name: the device forgot them now. */
+	dbnic_admin_forget(dd);
 	dbnic_dma_free(dd);
 	if (dd->kq) {
 		/* Disabling destroyed whatever the admin queue could not. */

@@ -610,6 +610,7 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 	struct device *dev = dbnic_to_dev(dd);
 	unsigned int max_log = min_t(unsigned int, dd->caps.max_log_ring,
 				     DBNIC_LOG_RING_MAX);
+	struct dbnic_admin_hold *hold;
 	struct dbnic_queue *q;
 	u32 cqn, qid;
 	int ret;
@@ -618,8 +619,13 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		return ERR_PTR(-EINVAL);
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
-	if (!q)
+	/* Takes the rings should a create time out (the device may run it). */
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+	if (!q || !hold) {
+		kfree(hold);
+		kfree(q);
 		return ERR_PTR(-ENOMEM);
+	}
 	spin_lock_init(&q->lock);
 	q->dd = dd;
 	q->vector = vector;
@@ -661,24 +667,45 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		goto err;
 	}
 
+	hold->buf[0].cpu = q->sq.ring;
+	hold->buf[0].dma = q->sq_dma;
+	hold->buf[0].bytes = q->sq_bytes;
+	hold->buf[1].cpu = q->cq.cqes;
+	hold->buf[1].dma = q->cq_dma;
+	hold->buf[1].bytes = q->cq_bytes;
+	hold->pages = PFN_UP(q->sq_bytes) + PFN_UP(q->cq_bytes);
 	ret = dbnic_admin_create_cq(dd, dd->ctx, q->cq_dma, q->cq.log_size,
-				    vector, &cqn);
+				    vector, &cqn, hold);
 	if (ret)
 		goto err;
 	q->cq.cqn = cqn;
 	q->cq_created = true;
 
+	/* If CREATE_SQ times out, its CQ goes after it, then the rings. */
+	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
+	hold->undo[0].handle = cqn;
+	hold->nundo = 1;
 	ret = dbnic_admin_create_sq(dd, dd->ctx, cqn, q->sq_dma,
-				    q->sq.log_size, q->sq.log_stride, &qid);
+				    q->sq.log_size, q->sq.log_stride, &qid,
+				    hold);
 	if (ret)
 		goto err;
 	q->sq.qid = qid;
 	q->sq_created = true;
+	kfree(hold);
 
 	dbnic_queue_poll(q);	/* arms the CQ */
 	return q;
 
 err:
+	if (ret == -ETIMEDOUT) {
+		/* The admin queue owns the rings, and the CQ if there is one. */
+		q->sq.ring = NULL;
+		q->cq.cqes = NULL;
+		q->cq_created = false;
+	} else {
+		kfree(hold);
+	}
 	dbnic_queue_stop(q);
 	dbnic_queue_free(q);
 	return ERR_PTR(ret);
@@ -715,16 +742,24 @@ void dbnic_queue_stop(struct dbnic_queue *q)
  *
  * The device must no longer use the queue's memory: its objects are
  * destroyed, or the device is disabled (then clear the *_created flags
- * first).  Otherwise the rings are leaked rather than handed back while
- * the device may still write them.
+ * first).  Otherwise the rings are kept until the device is reset
+ * (dbnic_admin_park_rings()) rather than handed back while the device may
+ * still write them.
  */
 void dbnic_queue_free(struct dbnic_queue *q)
 {
 	struct device *dev = dbnic_to_dev(q->dd);
 
 	if (q->sq_created || q->cq_created) {
-		dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
-			 q->sq.qid);
+		/* The device may still write them: keep them until reset. */
+		if (dbnic_admin_park_rings(q->dd, q->sq.ring, q->sq_dma,
+					   q->sq_bytes, q->cq.cqes, q->cq_dma,
+					   q->cq_bytes))
+			dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
+				 q->sq.qid);
+		else
+			dev_warn(dev, "queue %u still known to the device: keeping its rings until reset\n",
+				 q->sq.qid);
 	} else {
 		if (q->sq.ring)
 			dma_free_coherent(dev, q->sq_bytes, q->sq.ring,

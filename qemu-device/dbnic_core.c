@@ -61,7 +61,7 @@ void dbnic_core_timer(struct dbnic_core *c)
 {
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
-    if (c->cfg.dma_latency_ns) {
+    if (c->cfg.dma_latency_ns || c->aq_due) {
         c->ops->schedule(c->opaque); /* waiting jobs may be due */
     }
 }
@@ -284,6 +284,30 @@ static void admin_fatal(struct dbnic_core *c)
     dbnic_async_error(c, DBNIC_AERR_ADMIN, 0, 0);
 }
 
+/*
+ * Test-only admin_delay_ms: may the command at the head run now?  If not,
+ * the timer brings the engine back when it may.
+ */
+static bool admin_due(struct dbnic_core *c, uint8_t opcode)
+{
+    uint64_t now;
+
+    if (!c->cfg.admin_delay_ms || opcode >= 32 ||
+        !(c->cfg.admin_delay_ops & (1u << opcode))) {
+        return true;
+    }
+    now = c->ops->clock_ns(c->opaque);
+    if (!c->aq_due) {
+        c->aq_due = now + (uint64_t)c->cfg.admin_delay_ms * 1000000u;
+    }
+    if (now < c->aq_due) {
+        dbnic_timer_arm(c, c->aq_due);
+        return false;
+    }
+    c->aq_due = 0;
+    return true;
+}
+
 void dbnic_run_admin(struct dbnic_core *c)
 {
     unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
@@ -303,6 +327,9 @@ void dbnic_run_admin(struct dbnic_core *c)
         if (c->ops->dma_read(c->opaque, addr, &cmd, sizeof(cmd))) {
             admin_fatal(c);
             return;
+        }
+        if (!admin_due(c, cmd.opcode)) {
+            break;
         }
         c->aq_ci++;
         memset(&cqe, 0, sizeof(cqe));
@@ -347,6 +374,7 @@ static void destroy_all(struct dbnic_core *c)
     dbnic_mr_reset(c);
     c->prio_partial = 0;
     c->timer_at = 0;
+    c->aq_due = 0;
     c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
     c->rr_next = 0;
 }
@@ -534,7 +562,8 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     if (cfg->db_pages < 1 || cfg->db_pages > 256 || cfg->max_sq < 1 ||
         cfg->max_sq > 0xffff || cfg->max_cq < 1 || cfg->max_cq > 0x7fff ||
         cfg->msix_vectors < 1 || cfg->msix_vectors > 255 || cfg->max_mr < 1 ||
-        cfg->max_mr > 0xffff) {
+        cfg->max_mr > 0xffff ||
+        cfg->admin_delay_ms > DBNIC_CORE_ADMIN_DELAY_MAX_MS) {
         return -1;
     }
     c->cfg = *cfg;

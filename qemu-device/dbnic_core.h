@@ -75,7 +75,18 @@ struct dbnic_core_config {
      * priority descriptor needs no fetch.
      */
     uint32_t dma_latency_ns;
+    /*
+     * Test-only fault injection, off when 0: the device answers each admin
+     * command whose opcode has its bit set in admin_delay_ops this many
+     * milliseconds (0..DBNIC_CORE_ADMIN_DELAY_MAX_MS) after the command
+     * reached the head of the ring, so that a driver's timeout can be
+     * forced.  Commands still run in order: later ones wait behind it.
+     */
+    uint32_t admin_delay_ms;
+    uint32_t admin_delay_ops; /* bit n: delay opcode n */
 };
+
+#define DBNIC_CORE_ADMIN_DELAY_MAX_MS 60000u
 
 /* Ring descriptors fetched per DMA round trip under the timing model. */
 #define DBNIC_CORE_PREFETCH 8
@@ -193,6 +204,7 @@ struct dbnic_core {
     uint16_t aq_pi;    /* from AQ_DB */
     uint16_t aq_ci;    /* next admin command to run */
     uint16_t aq_cq_pi; /* next admin CQE to write */
+    uint64_t aq_due;   /* admin_delay_ms: head command runs then; 0: none */
     uint64_t counters[DBNIC_CNT_NUM];
 
     /* Objects. */

@@ -304,9 +304,11 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
 
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
-                   "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535 "
-                   "(got %u/%u/%u/%u/%u)", db_pages, s->cfg.max_sq,
-                   s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr);
+                   "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
+                   "admin-delay-ms 0..%u (got %u/%u/%u/%u/%u/%u)",
+                   DBNIC_CORE_ADMIN_DELAY_MAX_MS, db_pages, s->cfg.max_sq,
+                   s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr,
+                   s->cfg.admin_delay_ms);
         return;
     }
 
@@ -396,6 +398,10 @@ static const Property dbnic_properties[] = {
     /* PCIe timing model, off by default; see dbnic_core.h. */
     DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, cfg.dma_latency_ns, 0),
     DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns, 0),
+    /* Test-only: answer admin commands late; see dbnic_core.h. */
+    DEFINE_PROP_UINT32("admin-delay-ms", DbnicState, cfg.admin_delay_ms, 0),
+    DEFINE_PROP_UINT32("admin-delay-ops", DbnicState, cfg.admin_delay_ops,
+                       UINT32_MAX),
 };
 
 /*

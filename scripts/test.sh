@@ -141,7 +141,10 @@ watchdogs kunit "$LOGDIR/kunit.log"
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
 	rc=0
+	# A test may ask for device properties: "# dbnic-opts: a=1,b=2".
+	opts=$(sed -n 's/^# dbnic-opts: //p' "$t")
 	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+		${opts:+--dbnic-opts "$opts"} \
 		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)

@@ -12,6 +12,8 @@
  *   dbnic-tool evil  --torn                         torn priority writes
  *   dbnic-tool evil  --evil-mmap [--evil-qid Q]     mappings and fork
  *   dbnic-tool hold  [--busy | --wait-file F] [--ids FILE]
+ *   dbnic-tool late  [--size N] --wait-file F [--ids FILE]
+ *                    (on a device that answers REG_MR late)
  *   dbnic-tool memlock
  *
  * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
@@ -955,17 +957,65 @@ static int cmd_memlock(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* late: commands that time out (test-only admin-delay-ms)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * With REG_MR answered after the driver's admin timeout, it and the
+ * CREATE_CQ behind it fail with ETIMEDOUT; the driver keeps the pages pinned (VmPin)
+ * until the device answers.  --ids gets "ctx C pid P vmpin K" once both
+ * failed; after --wait-file appears (the test has seen the late answers
+ * undone) VmPin must be back to 0, with this context still open.
+ */
+static int cmd_late(const struct opts *o)
+{
+	struct dbnic_handle h;
+	struct dbnic_umr mr;
+	struct dbnic_qp qp;
+	uint8_t *p = alloc(o->size);
+	char line[96];
+	FILE *f;
+	int ret;
+
+	raise_memlock();
+	open_dev(o, &h);
+	memset(p, 0x5a, o->size);
+	ret = dbnic_mr_reg(&h, &mr, p, o->size, DBNIC_MR_LOCAL_WRITE);
+	check(ret == -ETIMEDOUT, "late: REG_MR times out: %s",
+	      ret ? strerror(-ret) : "succeeded");
+	ret = dbnic_qp_create(&h, &qp, o->sq_log, o->policy);
+	check(ret == -ETIMEDOUT, "late: CREATE_QP times out: %s",
+	      ret ? strerror(-ret) : "succeeded");
+	snprintf(line, sizeof(line), "ctx %u pid %d vmpin %ld\n", h.info.ctx,
+		 (int)getpid(), vm_pin_kb());
+	msg("late: %s", line);
+	if (o->ids) {
+		f = fopen(o->ids, "w");
+		if (!f || fputs(line, f) < 0 || fclose(f))
+			die(o->ids, errno);
+	}
+	while (access(o->wait_file, F_OK))
+		usleep(20000);
+	check(vm_pin_kb() == 0, "late: VmPin back to 0 kB once answered (%ld)",
+	      vm_pin_kb());
+	check(all_bytes(p, o->size, 0x5a), "late: buffer untouched");
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dbnic-tool info|copy|fill|evil|hold|memlock [options]\n"
+		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|late [options]\n"
 		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
 		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
 		"  --qp  --seed N  --quiet\n"
 		"  evil: --evil-qid Q [--evil-cqn C]  --evil-key [--key K] [--addr A]\n"
 		"        --torn  --evil-mmap\n"
-		"  hold: --busy | --wait-file F\n");
+		"  hold: --busy | --wait-file F\n"
+		"  late: --wait-file F\n");
 	exit(2);
 }
 
@@ -1104,6 +1154,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "memlock"))
 		return cmd_memlock(&o);
-	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold or memlock",
-		  cmd);
+	if (!strcmp(cmd, "late")) {
+		if (!o.wait_file)
+			cli_bad_usage("late: say when to release: --wait-file FILE");
+		return cmd_late(&o);
+	}
+	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold, memlock or late",
+		      cmd);
 }

@@ -11,6 +11,8 @@
 int t_failed;
 uint32_t harness_dma_latency_ns;
 uint32_t harness_db_pages;
+uint32_t harness_admin_delay_ms;
+uint32_t harness_admin_delay_ops;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
 static struct fake *live[8];
@@ -22,6 +24,8 @@ void harness_cleanup(void)
 {
 	harness_dma_latency_ns = 0;
 	harness_db_pages = 0;
+	harness_admin_delay_ms = 0;
+	harness_admin_delay_ops = 0;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -110,6 +114,8 @@ void fake_init(struct fake *f)
 	struct dbnic_core_config cfg = {
 		.db_pages = harness_db_pages ? harness_db_pages : 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
 		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
+		.admin_delay_ms = harness_admin_delay_ms,
+		.admin_delay_ops = harness_admin_delay_ops,
 	};
 
 	memset(f, 0, sizeof(*f));

@@ -57,6 +57,9 @@ extern int t_failed;
 extern uint32_t harness_dma_latency_ns;
 /* Doorbell pages for the next fake_init() (0: 4); reset after each test. */
 extern uint32_t harness_db_pages;
+/* Test-only admin delay for the next fake_init(); reset after each test. */
+extern uint32_t harness_admin_delay_ms;
+extern uint32_t harness_admin_delay_ops;
 
 #define CHECK(cond)							\
 	do {								\

@@ -1548,6 +1548,88 @@ static void test_padding_page_writes_counted(void)
 	fake_free(&f);
 }
 
+/* Post an admin command without waiting for it (the harness's admin() does). */
+static void admin_post(struct fake *f, struct dbnic_admin_cmd *cmd)
+{
+	unsigned int slot = f->aq_pi & ((1u << AQ_LOG) - 1);
+
+	cmd->cmd_id = f->aq_pi;
+	memcpy(gpa(f, AQ_SQ_ADDR + slot * sizeof(*cmd)), cmd, sizeof(*cmd));
+	f->aq_pi++;
+	dbnic_core_ctrl_write(&f->core, DBNIC_REG_AQ_DB, f->aq_pi, 4);
+}
+
+/* The next admin CQE, if the device has written it. */
+static bool admin_poll(struct fake *f, struct dbnic_admin_cqe *out)
+{
+	unsigned int slot = f->aq_ci & ((1u << AQ_LOG) - 1);
+	struct dbnic_admin_cqe *cqe = gpa(f, AQ_CQ_ADDR + slot * sizeof(*cqe));
+
+	if ((cqe->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(f->aq_ci, AQ_LOG))
+		return false;
+	*out = *cqe;
+	f->aq_ci++;
+	return true;
+}
+
+/*
+ * Test-only admin-delay-ms: a delayed opcode is answered that long after
+ * it reached the head of the ring, by the timer (nothing blocks), and the
+ * commands behind it wait; other opcodes are not delayed; reset forgets.
+ */
+static void test_admin_delay(void)
+{
+	struct dbnic_admin_cmd reg = { .opcode = DBNIC_ADM_REG_MR };
+	struct dbnic_admin_cmd cc = { .opcode = DBNIC_ADM_CREATE_CTX };
+	struct dbnic_admin_cqe cqe;
+	struct fake f;
+	uint32_t ctx;
+
+	harness_admin_delay_ms = 7;
+	harness_admin_delay_ops = 1u << DBNIC_ADM_REG_MR;
+	fake_init(&f);
+	ctx = create_ctx(&f, true);		/* not delayed */
+
+	reg.reg_mr.ctx = ctx;			/* BAD_PARAM: no pages */
+	admin_post(&f, &reg);
+	admin_post(&f, &cc);
+	fake_run(&f);
+	CHECK(!admin_poll(&f, &cqe));
+	CHECK(f.timer_at != 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ADMIN_CMDS), 1);
+	fake_advance(&f, 7000000 - 1);
+	fake_run(&f);
+	CHECK(!admin_poll(&f, &cqe));		/* CREATE_CTX waits behind */
+	fake_advance(&f, 1);
+	fake_run(&f);
+	CHECK(admin_poll(&f, &cqe));
+	CHECK_EQ(cqe.cmd_id, reg.cmd_id);
+	CHECK_EQ(cqe.status, DBNIC_AST_BAD_PARAM);
+	CHECK(admin_poll(&f, &cqe));
+	CHECK_EQ(cqe.cmd_id, cc.cmd_id);
+	CHECK_EQ(cqe.status, DBNIC_AST_OK);
+
+	/* A reset forgets the delayed command and its deadline. */
+	admin_post(&f, &reg);
+	fake_run(&f);
+	CHECK(!admin_poll(&f, &cqe));
+	dbnic_core_reset(&f.core);
+	CHECK_EQ(f.core.aq_due, 0);
+	fake_free(&f);
+
+	/* Out of range: refused at init. */
+	{
+		struct dbnic_core_config cfg = {
+			.db_pages = 1, .max_sq = 1, .max_cq = 1,
+			.msix_vectors = 1, .max_mr = 1,
+			.admin_delay_ms = DBNIC_CORE_ADMIN_DELAY_MAX_MS + 1,
+		};
+		struct dbnic_core c;
+
+		CHECK(dbnic_core_init(&c, &cfg, NULL, NULL) != 0);
+	}
+}
+
 #define T(fn) { #fn, fn }
 static const struct {
 	const char *name;
@@ -1595,6 +1677,7 @@ static const struct {
 	T(test_destroy_sq_flushes),
 	T(test_mr_generation_never_wraps),
 	T(test_padding_page_writes_counted),
+	T(test_admin_delay),
 };
 
 int main(int argc, char **argv)
