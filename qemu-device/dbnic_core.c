@@ -108,6 +108,7 @@ void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
     default: /* CQ_OVERFLOW: the caller reports the transition only */
         break;
     }
+    dbnic_tr(c, DBNIC_TR_EVENT, code, ctx, object);
     if (!c->eq_on) {
         err_latch(c, code, ctx, object);
         return;
@@ -501,10 +502,12 @@ static bool config_ok(const struct dbnic_core *c)
                  sizeof(struct dbnic_admin_cqe))) {
         return false;
     }
-    return eq_log == 0 ||
-           (eq_log >= DBNIC_EQ_LOG_SIZE_MIN && eq_log <= DBNIC_EQ_LOG_SIZE_MAX &&
-            ring_ok(c->eq_base, sizeof(struct dbnic_eqe) << eq_log,
-                    sizeof(struct dbnic_eqe)));
+    if (eq_log == 0) {
+        return true; /* no event queue: ERR as in 1.1 */
+    }
+    return eq_log >= DBNIC_EQ_LOG_SIZE_MIN && eq_log <= DBNIC_EQ_LOG_SIZE_MAX &&
+           ring_ok(c->eq_base, sizeof(struct dbnic_eqe) << eq_log,
+                   sizeof(struct dbnic_eqe));
 }
 
 static void write_ctrl(struct dbnic_core *c, uint32_t val)

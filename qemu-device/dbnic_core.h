@@ -42,6 +42,7 @@ enum dbnic_trace_event {
     DBNIC_TR_ACCESS_FAULT,  /* a: qid, b: key, c: address */
     DBNIC_TR_MR,            /* a: ctx, b: key, c: length (0: deregistered) */
     DBNIC_TR_RUN,           /* a: queue scan visits, b: descriptors started */
+    DBNIC_TR_EVENT,         /* a: enum dbnic_async_err, b: ctx, c: object */
 };
 
 struct dbnic_core_ops {

@@ -85,10 +85,15 @@ if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
 
 # --- 4. end-to-end guest tests ----------------------------------------------
+# A test that needs other device properties says so in a line
+# "# dbnic-opts: PROP=VAL,..." (e.g. e2e-user-storm.sh: msix-vectors=4).
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
+	opts=()
+	o=$(sed -n 's/^# dbnic-opts: //p' "$t")
+	if [ -n "$o" ]; then opts=(--dbnic-opts "$o"); fi
 	rc=0
-	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 "${opts[@]}" \
 		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)

@@ -13,6 +13,8 @@
  *   dbnic-tool evil  --evil-mmap [--evil-qid Q]     mappings and fork
  *   dbnic-tool hold  [--busy | --wait-file F] [--ids FILE]
  *   dbnic-tool memlock
+ *   dbnic-tool storm --arm [--count N]   DB_CQ with ARM over an unconsumed CQE
+ *   dbnic-tool storm --cq-overflow       sq log 12, cq log 1, DB_SQ 4096, 8192
  *
  * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
  * what it expected, 1 otherwise, 2 on bad usage; "evil" modes expect the
@@ -56,6 +58,8 @@ struct opts {
 	enum dbnic_upolicy policy;
 	int verify;
 	int busy;
+	int arm_storm;
+	int cq_overflow;
 	int want_qp;
 	long evil_qid;
 	long evil_cqn;
@@ -962,17 +966,103 @@ static int cmd_memlock(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* storm: what a process can make the device do (issue 6, section 2)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One CQE left unconsumed, then --count DB_CQ writes with ARM over it.
+ * Each arms a CQ that already holds a CQE: on a vector, every write would
+ * be an MSI.  The test counts the interrupts from /proc/interrupts.
+ */
+static void storm_arm(const struct opts *o, struct dbnic_handle *h,
+		      struct dbnic_qp *qp)
+{
+	volatile struct dbnic_cqe *e = &qp->cq[0];
+	struct dbnic_desc d;
+	struct dbnic_cqe c;
+	double end = now_s() + POLL_TIMEOUT_S;
+	unsigned long i;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.hdr.opcode = DBNIC_OP_NOP;
+	d.hdr.size = 1;
+	ret = dbnic_post(qp, &d, DBNIC_UPATH_RING);
+	if (ret < 0)
+		die("post", ret);
+	/* Wait for the CQE by its phase, without consuming it. */
+	while (!(e->flags & DBNIC_CQE_F_PHASE) && now_s() < end)
+		;
+	check(e->flags & DBNIC_CQE_F_PHASE, "storm: a CQE is waiting");
+	for (i = 0; i < o->count; i++)
+		dbnic_db_cq(h, qp->cqn, qp->ci, 1);
+	check(1, "storm: %lu DB_CQ writes with ARM over it", o->count);
+	check(!wait_cqe(qp, &c, POLL_TIMEOUT_S) && c.status == DBNIC_ST_OK,
+	      "storm: the CQE is then consumed, status %s",
+	      dbnic_status_name(c.status));
+}
+
+/*
+ * sq_log_size 12, cq_log_size 1, never polled, DB_SQ to 4096 then 8192
+ * over a zeroed ring: every slot completes BAD_DESC.  The CQ must enter
+ * its error state once (the driver reports it) instead of raising an
+ * error per dropped CQE.
+ */
+static void storm_cq_overflow(struct dbnic_handle *h, struct dbnic_qp *qp)
+{
+	double end = now_s() + POLL_TIMEOUT_S;
+	uint32_t flags = 0;
+	int ret;
+
+	dbnic_db_sq(h, qp->qid, 4096);
+	dbnic_db_sq(h, qp->qid, 8192 & 0xffff);
+	do {
+		ret = dbnic_qp_query(qp, &flags);
+		if (ret)
+			break;
+		usleep(10000);
+	} while (!(flags & DBNIC_UQP_F_CQ_ERROR) && now_s() < end);
+	check(!ret, "storm: QUERY_QP: %s", strerror(-ret));
+	check(flags & DBNIC_UQP_F_CQ_ERROR,
+	      "storm: the driver reports the CQ in error (flags %#x)", flags);
+}
+
+static int cmd_storm(const struct opts *o)
+{
+	struct dbnic_handle h;
+	struct dbnic_qp qp;
+	int ret;
+
+	open_dev(o, &h);
+	ret = dbnic_qp_create_cq(&h, &qp, o->cq_overflow ? 12 : 3,
+				 o->cq_overflow ? 1 : 0, DBNIC_UPOLICY_RING);
+	if (ret)
+		die("create queue", ret);
+	msg("storm: ctx %u qid %u cqn %u cq_log %u\n", h.info.ctx, qp.qid,
+	    qp.cqn, qp.cq_log);
+	if (o->arm_storm)
+		storm_arm(o, &h, &qp);
+	else
+		storm_cq_overflow(&h, &qp);
+	ret = dbnic_qp_destroy(&qp);
+	check(!ret, "storm: queue destroyed: %s", strerror(-ret));
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dbnic-tool info|copy|fill|evil|hold|memlock [options]\n"
+		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|storm [options]\n"
 		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
 		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
 		"  --qp  --seed N  --quiet\n"
 		"  evil: --evil-qid Q [--evil-cqn C]  --evil-key [--key K] [--addr A]\n"
 		"        --torn  --evil-mmap\n"
-		"  hold: --busy | --wait-file F\n");
+		"  hold: --busy | --wait-file F\n"
+		"  storm: --arm [--count N] | --cq-overflow\n");
 	exit(2);
 }
 
@@ -1001,6 +1091,8 @@ int main(int argc, char **argv)
 		{ "evil-mmap", no_argument, NULL, 'M' },
 		{ "busy", no_argument, NULL, 'B' },
 		{ "wait-file", required_argument, NULL, 'W' },
+		{ "arm", no_argument, NULL, 'A' },
+		{ "cq-overflow", no_argument, NULL, 'O' },
 		{ }
 	};
 	struct opts o = {
@@ -1038,6 +1130,8 @@ int main(int argc, char **argv)
 		case 'M': o.evil_mmap = 1; break;
 		case 'B': o.busy = 1; break;
 		case 'W': o.wait_file = optarg; break;
+		case 'A': o.arm_storm = 1; break;
+		case 'O': o.cq_overflow = 1; break;
 		case 'p':
 			if (!strcmp(optarg, "ring")) {
 				o.path = DBNIC_UPATH_RING;
@@ -1079,6 +1173,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "memlock"))
 		return cmd_memlock(&o);
+	if (!strcmp(cmd, "storm")) {
+		if (o.arm_storm == o.cq_overflow)
+			usage();
+		return cmd_storm(&o);
+	}
 	usage();
 	return 2;
 }
