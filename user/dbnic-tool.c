@@ -1014,8 +1014,15 @@ static void storm_cq_overflow(struct dbnic_handle *h, struct dbnic_qp *qp)
 	uint32_t flags = 0;
 	int ret;
 
+	/*
+	 * As the issue did: the second doorbell after the device has had
+	 * time to run the first 4096 (a v1.1 device then takes 8192 as a
+	 * doorbell for 4096 more, not as one past the ring).
+	 */
 	dbnic_db_sq(h, qp->qid, 4096);
+	usleep(500000);
 	dbnic_db_sq(h, qp->qid, 8192 & 0xffff);
+	usleep(500000);
 	do {
 		ret = dbnic_qp_query(qp, &flags);
 		if (ret)
