@@ -671,7 +671,8 @@ static unsigned int dbnic_queue_stride(struct dbnic_dev *dd)
  * dbnic_queue_create - create a send queue and its completion queue
  * @dd: the device; its kernel context and doorbell page exist
  * @log_size: log2 of the send queue's entries
- * @vector: MSI-X vector of the completion queue
+ * @vector: MSI-X vector of the completion queue, or DBNIC_CQ_NO_VECTOR
+ *          for a queue that is only reaped by polling (no interrupt)
  * @prio_slot: first of the two priority slots the queue may use
  *
  * The completion queue has twice the entries, so that every descriptor
@@ -725,6 +726,10 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		goto err;
 	}
 
+	if (vector == DBNIC_CQ_NO_VECTOR) {
+		q->polled = true;
+		goto no_irq;
+	}
 	q->irq = pci_irq_vector(dd->pdev, vector);
 	if (q->irq < 0) {
 		ret = q->irq;
@@ -738,6 +743,7 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		q->irq = 0;
 		goto err;
 	}
+no_irq:
 
 	ret = dbnic_admin_create_cq(dd, dd->ctx, q->cq_dma, q->cq.log_size,
 				    vector, &cqn);
