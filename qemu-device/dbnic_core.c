@@ -195,6 +195,54 @@ struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn)
 /* Admin queue                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Send queues are found through a bitmap (a free one) and through their
+ * context's list (DESTROY_CTX), not by scanning max_sq entries of some
+ * kilobytes each: with max-sq=65535 such a scan took milliseconds per
+ * admin command, under the BQL.
+ */
+static uint32_t sq_find_free(const struct dbnic_core *c)
+{
+    uint32_t w, n = c->cfg.max_sq;
+
+    for (w = 0; w < (n + 63) / 64; w++) {
+        if (~c->sq_used[w]) {
+            uint32_t i = w * 64 + __builtin_ctzll(~c->sq_used[w]);
+
+            return i < n ? i : n;
+        }
+    }
+    return n;
+}
+
+static void sq_link(struct dbnic_core *c, uint32_t qid)
+{
+    struct dbnic_ctx *x = &c->ctx[c->sq[qid].ctx];
+
+    c->sq[qid].ctx_next = x->sq_first;
+    c->sq[qid].ctx_prev = 0;
+    if (x->sq_first) {
+        c->sq[x->sq_first - 1].ctx_prev = qid + 1;
+    }
+    x->sq_first = qid + 1;
+    c->sq_used[qid / 64] |= 1ull << (qid % 64);
+}
+
+static void sq_unlink(struct dbnic_core *c, uint32_t qid)
+{
+    struct dbnic_sq *sq = &c->sq[qid];
+
+    if (sq->ctx_prev) {
+        c->sq[sq->ctx_prev - 1].ctx_next = sq->ctx_next;
+    } else {
+        c->ctx[sq->ctx].sq_first = sq->ctx_next;
+    }
+    if (sq->ctx_next) {
+        c->sq[sq->ctx_next - 1].ctx_prev = sq->ctx_prev;
+    }
+    c->sq_used[qid / 64] &= ~(1ull << (qid % 64));
+}
+
 static void sq_destroy(struct dbnic_core *c, uint32_t qid)
 {
     struct dbnic_sq *sq = &c->sq[qid];
@@ -203,6 +251,7 @@ static void sq_destroy(struct dbnic_core *c, uint32_t qid)
     if (cq) {
         cq->users--;
     }
+    sq_unlink(c, qid);
     memset(sq, 0, sizeof(*sq));
 }
 
@@ -210,10 +259,8 @@ static void ctx_destroy(struct dbnic_core *c, uint32_t ctx)
 {
     uint32_t i;
 
-    for (i = 0; i < c->cfg.max_sq; i++) {
-        if (c->sq[i].in_use && c->sq[i].ctx == ctx) {
-            sq_destroy(c, i);
-        }
+    while (c->ctx[ctx].sq_first) {
+        sq_destroy(c, c->ctx[ctx].sq_first - 1);
     }
     for (i = 0; i < c->cfg.max_cq; i++) {
         if (c->cq[i].in_use && c->cq[i].ctx == ctx) {
@@ -311,12 +358,10 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
         stride < DBNIC_LOG_STRIDE_MIN || stride > DBNIC_LOG_STRIDE_MAX) {
         return DBNIC_AST_BAD_PARAM;
     }
-    for (i = 0; i < c->cfg.max_sq; i++) {
+    i = sq_find_free(c);
+    if (i < c->cfg.max_sq) {
         struct dbnic_sq *sq = &c->sq[i];
 
-        if (sq->in_use) {
-            continue;
-        }
         memset(sq, 0, sizeof(*sq));
         sq->in_use = true;
         sq->ctx = ctx;
@@ -324,6 +369,7 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
         sq->base = base;
         sq->log_size = log;
         sq->log_stride = stride;
+        sq_link(c, i);
         cq->users++;
         *res = i;
         return DBNIC_AST_OK;
@@ -713,7 +759,9 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->cq = calloc(cfg->max_cq, sizeof(*c->cq));
     c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
     c->sq_busy = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_busy));
-    if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy) {
+    c->sq_used = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_used));
+    if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy ||
+        !c->sq_used) {
         dbnic_core_free(c);
         return -1;
     }
@@ -728,8 +776,10 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->cq);
     free(c->mr);
     free(c->sq_busy);
+    free(c->sq_used);
     c->mr = NULL;
     c->sq_busy = NULL;
+    c->sq_used = NULL;
     c->ctx = NULL;
     c->sq = NULL;
     c->cq = NULL;

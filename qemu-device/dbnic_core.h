@@ -110,6 +110,7 @@ struct dbnic_ctx {
     bool in_use;
     bool privileged;
     uint8_t ev_reported; /* 1 << enum dbnic_async_err: doorbell events sent */
+    uint32_t sq_first;   /* the context's send queues: qid + 1, 0: none */
     struct dbnic_prio_slot slot[DBNIC_PRIO_SLOTS];
 };
 
@@ -170,6 +171,8 @@ struct dbnic_sq {
     uint16_t bad_db_pi;
     uint32_t ctx;
     uint32_t cqn;
+    uint32_t ctx_next; /* the context's list of send queues: qid + 1 */
+    uint32_t ctx_prev; /* or 0 at either end */
     uint64_t base;
     /* Ring slots whose descriptor belongs to the priority lane. */
     uint8_t prio_owned[(1u << DBNIC_LOG_RING_MAX) / 8];
@@ -219,6 +222,7 @@ struct dbnic_core {
     uint32_t rr_next;      /* where the next ring-lane pass starts */
     uint32_t prio_scan;    /* where an unfinished priority sweep resumes */
     uint64_t *sq_busy;     /* one bit per send queue that may have work */
+    uint64_t *sq_used;     /* one bit per send queue in use */
 
     /* Bounce buffers for payload DMA. */
     uint8_t bounce[DBNIC_CORE_BOUNCE];
