@@ -1210,6 +1210,48 @@ static void test_queue_scan_budget_per_run(void)
 	fake_free(&f);
 }
 
+/*
+ * DESTROY_CTX destroys the context's send queues (and only those), which
+ * the device finds through the context's list; a free queue number is
+ * the lowest one.
+ */
+static void test_destroy_ctx_takes_its_queues_only(void)
+{
+	struct fake f;
+	struct hq a1, a2, b;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct dbnic_admin_cmd cmd;
+	uint32_t ctx_a;
+
+	fake_init(&f);
+	ctx_a = create_ctx(&f, true);
+	hq_on_ctx(&f, &a1, ctx_a, 3, 6);
+	hq_create(&f, &b, true, 3, 6);
+	hq_on_ctx(&f, &a2, ctx_a, 3, 6);
+	CHECK_EQ(a1.qid, 0);
+	CHECK_EQ(b.qid, 1);
+	CHECK_EQ(a2.qid, 2);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DESTROY_CTX;
+	cmd.destroy.handle = ctx_a;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_OK);
+	ring_doorbell(&a1, 1);
+	ring_doorbell(&a2, 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2);	/* gone */
+	desc_nop(&d, &b, 0);
+	post_ring(&b, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&b, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	ctx_a = create_ctx(&f, true);
+	hq_on_ctx(&f, &a1, ctx_a, 3, 6);
+	CHECK_EQ(a1.qid, 0);				/* lowest free */
+	hq_on_ctx(&f, &a2, ctx_a, 3, 6);
+	CHECK_EQ(a2.qid, 2);
+	fake_free(&f);
+}
+
 /* A CQ created with NO_VECTOR never interrupts, however often armed. */
 static void test_cq_no_vector(void)
 {
@@ -1670,6 +1712,7 @@ static const struct {
 	T(test_admin_regs_latched),
 	T(test_admin_budget_per_run),
 	T(test_queue_scan_budget_per_run),
+	T(test_destroy_ctx_takes_its_queues_only),
 	T(test_cq_no_vector),
 	T(test_bad_mmio_sizes_ignored),
 	T(test_fill_pattern_across_ranges),
