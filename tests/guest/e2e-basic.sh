@@ -49,6 +49,11 @@ cap=$(dmesg | grep -E 'dbnic [0-9a-f:.]+: dbnic v1\.[0-9]+: [0-9]+ doorbell page
 if [ -n "$cap" ]; then
 	t_ok "capability line"
 	echo "$cap"
+	# A v1.2 device: async events through the event queue, not ERR.
+	case $cap in
+	*features*eq*", event queue") t_ok "event queue in use" ;;
+	*) t_fail "event queue in use" "$cap" ;;
+	esac
 else
 	t_fail "capability line" "not in dmesg"
 	dmesg | grep -i dbnic
