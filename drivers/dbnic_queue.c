@@ -589,9 +589,10 @@ void dbnic_queue_set_policy(struct dbnic_queue *q,
 /*
  * The queue's CQ is in error (datasheet 6.1): its SQ starts nothing more
  * and no CQE will come.  Destroy the SQ, which tells where the ring lane
- * stopped and guarantees that the device no longer touches the buffers
- * of pending requests, then fail every request still waiting with
- * ST_FLUSHED, after the CQEs the device did write.
+ * stopped, then fail every request still waiting with ST_FLUSHED, after
+ * the CQEs the device did write.  Nothing of the queue is in flight even
+ * if DESTROY_SQ fails: the SQ is the CQ's only one, the descriptor whose
+ * CQE failed had finished, and the device starts nothing after it.
  */
 static void dbnic_queue_err_work(struct work_struct *work)
 {
