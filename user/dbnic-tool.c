@@ -5,7 +5,7 @@
  *   dbnic-tool info  [--dev PATH] [--qp]
  *   dbnic-tool copy  [--size N] [--count N | --time S] [--depth N]
  *                    [--path ring|prio|auto] [--sges N] [--verify]
- *                    [--ids FILE]
+ *                    [--ids FILE] [--wait-file F]
  *   dbnic-tool fill  (as copy)
  *   dbnic-tool evil  --evil-qid Q [--evil-cqn C]    ring another's queue
  *   dbnic-tool evil  --evil-key [--key K --addr A]  unregistered / foreign
@@ -441,6 +441,9 @@ static int cmd_xfer(const struct opts *o, int fill)
 	x.fill = fill;
 	xfer_setup(&x);
 	ret = xfer_run(&x);
+	/* Keep the context until told, so that a test can count it. */
+	while (o->wait_file && access(o->wait_file, F_OK))
+		usleep(20000);
 	if (dbnic_mr_dereg(&x.h, &x.src_mr) || dbnic_mr_dereg(&x.h, &x.dst_mr) ||
 	    dbnic_qp_destroy(&x.qp)) {
 		fprintf(stderr, "dbnic-tool: teardown failed\n");
@@ -1065,7 +1068,7 @@ static void usage(void)
 		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|storm [options]\n"
 		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
 		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
-		"  --qp  --seed N  --quiet\n"
+		"  --qp  --seed N  --quiet  --wait-file F (copy, fill: then wait for F)\n"
 		"  evil: --evil-qid Q [--evil-cqn C]  --evil-key [--key K] [--addr A]\n"
 		"        --torn  --evil-mmap\n"
 		"  hold: --busy | --wait-file F\n"
