@@ -84,11 +84,12 @@ static int eq_write(struct dbnic_core *c, enum dbnic_async_err code,
  * object, so what a guest can make the device report is bounded by the
  * objects it has, not by how often it misbehaves.
  */
+static void eq_post(struct dbnic_core *c, enum dbnic_async_err code,
+                    uint32_t ctx, uint32_t object, uint32_t data);
+
 void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
                  uint32_t object, uint32_t data)
 {
-    uint32_t size, used;
-
     switch (code) {
     case DBNIC_AERR_DB_NOT_OWNER:
     case DBNIC_AERR_DB_BAD_QUEUE:
@@ -113,6 +114,44 @@ void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
         err_latch(c, code, ctx, object);
         return;
     }
+    if (!c->in_run) {
+        /*
+         * An MMIO handler or the timer: no DMA there (datasheet model:
+         * MMIO only records).  The run writes it.  Only doorbell errors
+         * (once per page and kind) and ADMIN get here, so the queue,
+         * sized for all of them, cannot be full.
+         */
+        if (c->evq_len < c->evq_cap) {
+            c->evq[c->evq_len++] = (struct dbnic_pending_ev){
+                .type = code, .ctx = ctx, .object = object, .data = data,
+            };
+        } else {
+            dbnic_count(c, DBNIC_CNT_EVENTS_LOST);
+        }
+        c->ops->schedule(c->opaque);
+        return;
+    }
+    eq_post(c, code, ctx, object, data);
+}
+
+/* Write the events recorded outside a run; called by dbnic_core_run(). */
+void dbnic_events_flush(struct dbnic_core *c)
+{
+    uint32_t i;
+
+    for (i = 0; i < c->evq_len; i++) {
+        eq_post(c, c->evq[i].type, c->evq[i].ctx, c->evq[i].object,
+                c->evq[i].data);
+    }
+    c->evq_len = 0;
+}
+
+/* Write an event to the EQ, keeping its last free entry for overflow. */
+static void eq_post(struct dbnic_core *c, enum dbnic_async_err code,
+                    uint32_t ctx, uint32_t object, uint32_t data)
+{
+    uint32_t size, used;
+
     size = 1u << (c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK);
     used = dbnic_ring_used(c->eq_pi, c->eq_ci);
     if (used + 1 < size) {
@@ -508,6 +547,7 @@ static void destroy_all(struct dbnic_core *c)
     c->eq_on = false;
     c->eq_ovf = false;
     c->eq_pi = c->eq_ci = 0;
+    c->evq_len = 0;
     c->admin_reported = false;
 }
 
@@ -760,8 +800,11 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
     c->sq_busy = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_busy));
     c->sq_used = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_used));
+    /* Events raised outside a run: 3 doorbell kinds per page, ADMIN. */
+    c->evq_cap = 3 * cfg->db_pages + 1;
+    c->evq = calloc(c->evq_cap, sizeof(*c->evq));
     if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy ||
-        !c->sq_used) {
+        !c->sq_used || !c->evq) {
         dbnic_core_free(c);
         return -1;
     }
@@ -777,6 +820,8 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->mr);
     free(c->sq_busy);
     free(c->sq_used);
+    free(c->evq);
+    c->evq = NULL;
     c->mr = NULL;
     c->sq_busy = NULL;
     c->sq_used = NULL;

@@ -186,6 +186,14 @@ struct dbnic_sq {
     struct dbnic_job job;
 };
 
+/* An event raised outside dbnic_core_run(), written to the EQ by it. */
+struct dbnic_pending_ev {
+    uint8_t type; /* enum dbnic_async_err */
+    uint32_t ctx;
+    uint32_t object;
+    uint32_t data;
+};
+
 struct dbnic_core {
     const struct dbnic_core_ops *ops;
     void *opaque;
@@ -210,6 +218,10 @@ struct dbnic_core {
     bool admin_reported;
     uint16_t eq_pi;    /* next event entry to write */
     uint16_t eq_ci;    /* from EQ_CI */
+    bool in_run;       /* in dbnic_core_run(): DMA allowed */
+    struct dbnic_pending_ev *evq; /* events for the EQ, from MMIO/timer */
+    uint32_t evq_len;
+    uint32_t evq_cap;
     uint64_t counters[DBNIC_CNT_NUM];
 
     /* Objects. */

@@ -73,6 +73,7 @@ void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
 void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
                  uint32_t object, uint32_t data);
 void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci);
+void dbnic_events_flush(struct dbnic_core *c);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);

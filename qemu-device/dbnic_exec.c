@@ -573,6 +573,8 @@ void dbnic_core_run(struct dbnic_core *c)
     if (!dbnic_ready(c)) {
         return;
     }
+    c->in_run = true;
+    dbnic_events_flush(c);
     dbnic_run_admin(c);
 
     while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
@@ -665,6 +667,7 @@ void dbnic_core_run(struct dbnic_core *c)
             }
         }
     }
+    c->in_run = false;
     dbnic_tr(c, DBNIC_TR_RUN, 2 * DBNIC_CORE_RUN_VISITS - pvisits - rvisits,
              DBNIC_CORE_RUN_DESCS - budget, 0);
     if (progress || more) {

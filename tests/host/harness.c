@@ -64,6 +64,7 @@ static int f_dma_write(void *opaque, uint64_t addr, const void *buf,
 {
 	struct fake *f = opaque;
 
+	f->dma_writes++;
 	if (!in_mem(addr, len))
 		return -1;
 	memcpy(f->mem + (addr - MEM_BASE), buf, len);

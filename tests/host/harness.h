@@ -31,6 +31,7 @@ struct fake {
 	uint64_t timer_at;		/* 0: not armed */
 	unsigned int irqs[256];		/* per vector */
 	unsigned int dma_reads;
+	unsigned int dma_writes;
 	uint16_t aq_pi;
 	uint16_t aq_ci;
 	uint16_t eq_ci;			/* host consumer of the EQ */
