@@ -10,6 +10,7 @@
 
 #include <linux/completion.h>
 #include <linux/interrupt.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
@@ -123,6 +124,18 @@ struct dbnic_admin {
 	u64 released;
 };
 
+/*
+ * The event queue (datasheet section 7.1), on vector 0 with the admin
+ * queue.  Used only when the device reports DBNIC_FEAT_EQ; otherwise
+ * async errors come through the ERR register.
+ */
+struct dbnic_eq {
+	struct dbnic_eqe *ring;	/* 2^log_size entries, or NULL */
+	dma_addr_t dma;
+	unsigned int log_size;
+	u16 ci;			/* next entry to read */
+};
+
 struct dbnic_queue;
 struct dbnic_dma;
 struct seq_file;
@@ -133,6 +146,17 @@ struct dbnic_dev {
 	void __iomem *ctrl;	/* BAR 0 */
 	struct dbnic_caps caps;
 	struct dbnic_admin admin;
+	struct dbnic_eq eq;
+	u64 events;		/* event entries read */
+
+	/*
+	 * Kernel queues by CQ, for CQ error events: struct dbnic_queue's
+	 * node, under queues_lock (taken in the vector-0 handler).
+	 */
+	struct list_head queues;
+	spinlock_t queues_lock;	/* queues; taken in hard IRQ */
+	/* CQs of processes in the error state, by cqn; or NULL. */
+	unsigned long *ucq_err;
 
 	/* The kernel's privileged context and its doorbell page. */
 	u32 ctx;
@@ -178,6 +202,7 @@ int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
 			   size_t bytes1);
 void dbnic_admin_forget(struct dbnic_dev *dd);
 void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd);
+int dbnic_admin_destroy_sq(struct dbnic_dev *dd, u32 qid, u16 *head);
 
 /* dbnic_debugfs.c */
 extern const char * const dbnic_counter_names[DBNIC_CNT_NUM];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dbnic admin queue (datasheet section 4) and the vector-0 interrupt.
+ * dbnic admin queue (datasheet section 4), the event queue (section 7.1)
+ * and the vector-0 interrupt.
  *
  * Commands run one at a time under a mutex: write the command into the
  * submission ring, dma_wmb(), write the producer index to AQ_DB, then
@@ -17,17 +18,24 @@
  * create made, so no process is left with a live key or queue it was
  * told failed, and frees the memory.  A device reset answers everything
  * at once: dbnic_admin_forget().
+ *
+ * Async events (bad doorbells, a CQ that overflowed, a broken admin
+ * queue) arrive in the event queue when the device has one, else in the
+ * ERR register.  The device reports each kind once per object, so the
+ * handler's work is bounded by the objects that exist.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "dbnic.h"
+#include "dbnic_queue.h"
 
 #define DBNIC_ADMIN_LOG_SIZE	4	/* 16 entries: one command at a time */
 
@@ -77,9 +85,35 @@ static int dbnic_admin_errno(u8 status)
 
 static void dbnic_admin_late_work(struct work_struct *work);
 
+/*
+ * Allocate the event queue if the device has one (the capability
+ * registers can be read before enable).  One entry per event the device
+ * may have pending: three kinds of doorbell error per context, one CQ
+ * error per CQ, ADMIN and EQ_OVERFLOW; capped at the largest EQ.
+ */
+static int dbnic_eq_init(struct dbnic_dev *dd)
+{
+	struct dbnic_eq *eq = &dd->eq;
+	u32 feat = readl(dd->ctrl + DBNIC_REG_CAP_FEATURES);
+	u32 pages = DBNIC_GET(readl(dd->ctrl + DBNIC_REG_CAP_DB),
+			      DBNIC_CAPDB_PAGES);
+	u32 cqs = DBNIC_GET(readl(dd->ctrl + DBNIC_REG_CAP_QUEUES),
+			    DBNIC_CAPQ_MAX_CQ);
+
+	if (!(feat & DBNIC_FEAT_EQ))
+		return 0;
+	eq->log_size = clamp_t(unsigned int,
+			       order_base_2(3 * pages + cqs + 2 + 1),
+			       DBNIC_EQ_LOG_SIZE_MIN, DBNIC_EQ_LOG_SIZE_MAX);
+	eq->ring = dmam_alloc_coherent(dbnic_to_dev(dd),
+				       sizeof(*eq->ring) << eq->log_size,
+				       &eq->dma, GFP_KERNEL);
+	return eq->ring ? 0 : -ENOMEM;
+}
+
 /**
- * dbnic_admin_init - allocate the admin rings
- * @dd: the device
+ * dbnic_admin_init - allocate the admin rings and the event queue
+ * @dd: the device, reset
  *
  * Return: 0 or -ENOMEM.  The rings are device-managed.
  */
@@ -103,7 +137,7 @@ int dbnic_admin_init(struct dbnic_dev *dd)
 				    &a->cq_dma, GFP_KERNEL);
 	if (!a->sq || !a->cq)
 		return -ENOMEM;
-	return 0;
+	return dbnic_eq_init(dd);
 }
 
 /**
@@ -126,6 +160,13 @@ void dbnic_admin_program(struct dbnic_dev *dd)
 	lo_hi_writeq(a->cq_dma, dd->ctrl + DBNIC_REG_AQ_CQ_BASE);
 	writel(a->log_size & DBNIC_AQ_LOG_SIZE_MASK,
 	       dd->ctrl + DBNIC_REG_AQ_CFG);
+
+	if (dd->eq.ring) {
+		memset(dd->eq.ring, 0, sizeof(*dd->eq.ring) << dd->eq.log_size);
+		dd->eq.ci = 0;
+		lo_hi_writeq(dd->eq.dma, dd->ctrl + DBNIC_REG_EQ_BASE);
+		writel(dd->eq.log_size, dd->ctrl + DBNIC_REG_EQ_CFG);
+	}
 }
 
 /* The command that undoes what a successful @opcode made, or 0. */
@@ -635,6 +676,28 @@ void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd)
 	spin_unlock(&a->hold_lock);
 }
 
+/**
+ * dbnic_admin_destroy_sq - destroy a send queue, learn where it stopped
+ * @dd: the device
+ * @qid: the send queue
+ * @head: the ring lane's consumer index (datasheet 6.1): descriptors
+ *        before it were started, the ones from it on never ran
+ *
+ * Return: 0, or an errno of dbnic_admin_exec().
+ */
+int dbnic_admin_destroy_sq(struct dbnic_dev *dd, u32 qid, u16 *head)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_DESTROY_SQ };
+	u32 res = 0;
+	int ret;
+
+	cmd.destroy.handle = cpu_to_le32(qid);
+	ret = dbnic_admin_exec(dd, &cmd, &res, NULL);
+	if (!ret)
+		*head = res;
+	return ret;
+}
+
 static const char * const dbnic_async_err_names[] = {
 	[DBNIC_AERR_NONE] = "none",
 	[DBNIC_AERR_DB_NOT_OWNER] = "doorbell for a foreign queue",
@@ -642,24 +705,113 @@ static const char * const dbnic_async_err_names[] = {
 	[DBNIC_AERR_DB_BAD_ACCESS] = "bad doorbell page access",
 	[DBNIC_AERR_CQ_OVERFLOW] = "completion queue overflow",
 	[DBNIC_AERR_ADMIN] = "admin queue unusable",
+	[DBNIC_AERR_EQ_OVERFLOW] = "event queue overflow, events lost",
 };
 
+static const char *dbnic_async_err_name(u8 type)
+{
+	if (type < ARRAY_SIZE(dbnic_async_err_names) &&
+	    dbnic_async_err_names[type])
+		return dbnic_async_err_names[type];
+	return "?";
+}
+
+/*
+ * One async event.  A CQ in the error state stops its send queues: the
+ * kernel queue owning it fails its pending requests, or the process
+ * owning it learns it from DBNIC_IOC_QUERY_QP.  Hard-IRQ context.
+ */
+static void dbnic_event(struct dbnic_dev *dd, u8 type, u32 ctx, u32 object,
+			u32 data)
+{
+	struct device *dev = dbnic_to_dev(dd);
+
+	switch (type) {
+	case DBNIC_AERR_CQ_OVERFLOW:
+		if (dbnic_queue_cq_error(dd, object))
+			return;
+		if (dd->ucq_err && object < dd->caps.max_cq)
+			set_bit(object, dd->ucq_err);
+		dev_warn_ratelimited(dev, "CQ %u of context %u in error (%s): its queue is stopped\n",
+				     object, ctx,
+				     data == DBNIC_CQ_ERR_WRITE ? "write fault" :
+				     "overflow");
+		return;
+	case DBNIC_AERR_ADMIN:
+	case DBNIC_AERR_EQ_OVERFLOW:
+		dev_err(dev, "async event %u (%s): data %u\n", type,
+			dbnic_async_err_name(type), data);
+		return;
+	default:
+		/* Reported once per context by the device. */
+		dev_warn_ratelimited(dev, "async event %u (%s): context %u queue %u\n",
+				     type, dbnic_async_err_name(type), ctx,
+				     object);
+	}
+}
+
+/* Without an event queue: the first error since the last read of ERR. */
 static void dbnic_async_error(struct dbnic_dev *dd)
 {
 	u32 err = readl(dd->ctrl + DBNIC_REG_ERR);
 	u32 code = DBNIC_GET(err, DBNIC_ERR_CODE);
 
-	dev_warn_ratelimited(dbnic_to_dev(dd),
-			     "async error %u (%s): context %u queue %u\n",
-			     code,
-			     code < ARRAY_SIZE(dbnic_async_err_names) &&
-			     dbnic_async_err_names[code] ?
-			     dbnic_async_err_names[code] : "?",
-			     DBNIC_GET(err, DBNIC_ERR_CTX),
-			     DBNIC_GET(err, DBNIC_ERR_QID));
+	/*
+	 * Only a device with an EQ stops the queues of a CQ that overflowed;
+	 * from ERR (a v1.1 device) it is a dropped completion: log it.
+	 */
+	if (code == DBNIC_AERR_CQ_OVERFLOW) {
+		dev_warn_ratelimited(dbnic_to_dev(dd),
+				     "async error %u (%s): context %u queue %u\n",
+				     code, dbnic_async_err_name(code),
+				     DBNIC_GET(err, DBNIC_ERR_CTX),
+				     DBNIC_GET(err, DBNIC_ERR_QID));
+		return;
+	}
+	if (code)
+		dbnic_event(dd, code, DBNIC_GET(err, DBNIC_ERR_CTX),
+			    DBNIC_GET(err, DBNIC_ERR_QID), 0);
 }
 
-/* Vector 0: admin completions and async errors (datasheet section 7). */
+/*
+ * Read the event queue up to the first entry without the expected phase,
+ * then report the consumer index.  At most one ring's worth per call:
+ * the device coalesces, so that is everything pending.
+ */
+static void dbnic_eq_process(struct dbnic_dev *dd)
+{
+	struct dbnic_eq *eq = &dd->eq;
+	unsigned int n = 0;
+
+	if (!eq->ring)
+		return;
+	while (n < 1u << eq->log_size) {
+		struct dbnic_eqe *e = &eq->ring[dbnic_ring_slot(eq->ci,
+								eq->log_size)];
+		struct dbnic_eqe ev;
+
+		if ((READ_ONCE(e->flags) & DBNIC_CQE_F_PHASE) !=
+		    dbnic_cq_phase(eq->ci, eq->log_size))
+			break;
+		dma_rmb();
+		ev = *e;
+		eq->ci++;
+		n++;
+		dbnic_event(dd, ev.type, le16_to_cpu(ev.ctx),
+			    le32_to_cpu(ev.object), le32_to_cpu(ev.data));
+	}
+	if (n) {
+		dd->events += n;
+		writel(eq->ci, dd->ctrl + DBNIC_REG_EQ_CI);
+	}
+}
+
+/*
+ * Vector 0: admin completions and async events (datasheet section 7).
+ * Events first: the device reported them before the admin completions
+ * of the same interrupt, so a DESTROY_CQ waiter sees its CQ's error
+ * event handled before it reuses the number.
+ */
 irqreturn_t dbnic_admin_irq(int irq, void *data)
 {
 	struct dbnic_dev *dd = data;
@@ -669,6 +821,8 @@ irqreturn_t dbnic_admin_irq(int irq, void *data)
 		return IRQ_NONE;
 	writel(cause, dd->ctrl + DBNIC_REG_INTR_CAUSE);
 
+	if (cause & DBNIC_INTR_EVENT)
+		dbnic_eq_process(dd);
 	if (cause & DBNIC_INTR_ERROR)
 		dbnic_async_error(dd);
 	if (cause & DBNIC_INTR_ADMIN) {

@@ -34,10 +34,16 @@
  *    reference on the module (the misc core's fops_get()), so rmmod is
  *    refused while a process has the device open or mapped; unbinding
  *    the PCI device is what revokes.
- *  - Completion queues of processes are polled.  They get an MSI-X vector
- *    the driver never allocated: its table entry stays masked, so a
- *    process that arms its CQ only sets a pending bit and cannot make the
- *    host take interrupts.
+ *  - Completion queues of processes are polled, and never share a vector
+ *    with the kernel's queues: a process that loops DB_CQ with ARM over
+ *    an unconsumed CQE would otherwise send an MSI per write (the device
+ *    does not rate-limit, datasheet section 4).  They are created with
+ *    NO_VECTOR (v1.2), or on a v1.1 device with a vector the driver
+ *    never allocated (its table entry stays masked); without either,
+ *    there is no user-space submission.
+ *  - A process's CQ that overflows enters the error state and stops its
+ *    queue (datasheet 6.1); the vector-0 handler marks it in
+ *    dd->ucq_err and DBNIC_IOC_QUERY_QP reports it.
  */
 
 #include <linux/capability.h>
@@ -412,6 +418,30 @@ static int dbnic_udestroy_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	return 0;
 }
 
+/* DBNIC_IOC_QUERY_QP: is the queue stopped by an error of its CQ? */
+static int dbnic_uquery_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			   struct dbnic_uquery_qp __user *arg)
+{
+	struct dbnic_uquery_qp req;
+	struct dbnic_uqp *qp;
+	int ret = 0;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+	mutex_lock(&uf->lock);
+	qp = dbnic_uqp_find(uf, req.qid);
+	if (!qp)
+		ret = -ENOENT;
+	else if (qp->cqn < dd->caps.max_cq && test_bit(qp->cqn, dd->ucq_err))
+		req.flags |= DBNIC_UQP_F_CQ_ERROR;
+	mutex_unlock(&uf->lock);
+	if (ret)
+		return ret;
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 			    struct dbnic_ucreate_qp __user *arg)
 {
@@ -483,6 +513,9 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		goto err;
 	qp->cqn = cqn;
 	qp->cq_created = true;
+	/* A former CQ of this number may have been in error. */
+	if (cqn < dd->caps.max_cq)
+		clear_bit(cqn, dd->ucq_err);
 	/* If CREATE_SQ times out, its CQ goes after it, then the rings. */
 	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
 	hold->undo[0].handle = cqn;
@@ -1000,6 +1033,9 @@ static long dbnic_cdev_ioctl(struct file *file, unsigned int cmd,
 	case DBNIC_IOC_REG_MR:
 		ret = dbnic_ureg_mr(uf, dd, uarg);
 		break;
+	case DBNIC_IOC_QUERY_QP:
+		ret = dbnic_uquery_qp(uf, dd, uarg);
+		break;
 	case DBNIC_IOC_DEREG_MR:
 		if (copy_from_user(&dm, uarg, sizeof(dm)))
 			ret = -EFAULT;
@@ -1152,17 +1188,21 @@ DEFINE_SHOW_ATTRIBUTE(users);
 /* Device life cycle                                                    */
 /* ------------------------------------------------------------------ */
 
-/* The first MSI-X vector the driver did not allocate (left masked). */
-static u16 dbnic_ucq_vector(struct dbnic_dev *dd)
+/*
+ * The vector of processes' CQs: none (v1.2), else the first MSI-X vector
+ * the driver did not allocate (left masked).  Never one of the kernel's:
+ * -ENOSPC if there is no such vector.
+ */
+static int dbnic_ucq_vector(struct dbnic_dev *dd)
 {
 	unsigned int v;
 
+	if (dd->caps.features & DBNIC_FEAT_EQ)
+		return DBNIC_CQ_NO_VECTOR;
 	for (v = 0; v < dd->caps.msix; v++)
 		if (pci_irq_vector(dd->pdev, v) < 0)
 			return v;
-	dev_warn(dbnic_to_dev(dd),
-		 "no spare MSI-X vector: user CQs share the kernel queue's\n");
-	return DBNIC_VEC_KQ;
+	return -ENOSPC;
 }
 
 /**
@@ -1186,6 +1226,11 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 			 PAGE_SIZE);
 		return;
 	}
+	ret = dbnic_ucq_vector(dd);
+	if (ret < 0) {
+		dev_info(dev, "no user-space submission: no MSI-X vector that user CQs could have to themselves\n");
+		return;
+	}
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc) {
 		ret = -ENOMEM;
@@ -1200,7 +1245,7 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 	if (dd->caps.features & DBNIC_FEAT_PRIORITY)
 		uc->prio_slots = min_t(unsigned int, dd->caps.prio_slots,
 				       DBNIC_PRIO_SLOTS);
-	uc->cq_vector = dbnic_ucq_vector(dd);
+	uc->cq_vector = dbnic_ucq_vector(dd);	/* checked above */
 
 	uc->id = ida_alloc(&dbnic_cdev_ida, GFP_KERNEL);
 	if (uc->id < 0) {

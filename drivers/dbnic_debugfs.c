@@ -67,6 +67,7 @@ void dbnic_debugfs_show_queue(struct seq_file *s, struct dbnic_queue *q)
 		   q->posted_prio);
 	seq_printf(s, "completions %llu\nunexpected %llu\n", q->completions,
 		   q->unexpected);
+	seq_printf(s, "cq_error %d\nflushed %llu\n", q->error, q->flushed);
 	seq_printf(s, "policy %s\n", dbnic_policy_names[q->sq.policy]);
 	spin_unlock_irqrestore(&q->lock, flags);
 }
@@ -76,6 +77,11 @@ static int queue_show(struct seq_file *s, void *unused)
 	struct dbnic_dev *dd = s->private;
 
 	seq_printf(s, "context %u\n", dd->ctx);
+	if (dd->eq.ring)
+		seq_printf(s, "event_queue log_size %u ci %u events %llu\n",
+			   dd->eq.log_size, dd->eq.ci, dd->events);
+	else
+		seq_puts(s, "event_queue none (ERR register)\n");
 	dbnic_debugfs_show_queue(s, dd->kq);
 	dbnic_dma_show(s, dd);
 	return 0;

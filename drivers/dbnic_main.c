@@ -102,6 +102,7 @@ static const struct {
 	{ DBNIC_FEAT_COMPARE, "compare" },
 	{ DBNIC_FEAT_NET, "net" },
 	{ DBNIC_FEAT_RDMA, "rdma" },
+	{ DBNIC_FEAT_EQ, "eq" },
 };
 
 /* Step 6: read and check the capability registers, log them. */
@@ -134,10 +135,11 @@ static int dbnic_read_caps(struct dbnic_dev *dd)
 				       n ? "," : "", dbnic_feature_names[i].name);
 
 	dev_info(dbnic_to_dev(dd),
-		 "dbnic v%u.%u: %u doorbell pages, %u prio slots/page, %u SQs, %u CQs, ring<=%u, sge<=%u, %u MSI-X, features %s\n",
+		 "dbnic v%u.%u: %u doorbell pages, %u prio slots/page, %u SQs, %u CQs, ring<=%u, sge<=%u, %u MSI-X, features %s, %s\n",
 		 c->ver_major, c->ver_minor, c->db_pages, c->prio_slots,
 		 c->max_sq, c->max_cq, 1u << min_t(u8, c->max_log_ring, 31),
-		 c->max_sge, c->msix, n ? feat : "none");
+		 c->max_sge, c->msix, n ? feat : "none",
+		 dd->eq.ring ? "event queue" : "ERR register");
 
 	if (c->db_page_shift != DBNIC_DB_PAGE_SHIFT || !c->db_pages ||
 	    ((resource_size_t)c->db_pages << DBNIC_DB_PAGE_SHIFT) > db_len) {
@@ -230,6 +232,8 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	dd->pdev = pdev;
 	mutex_init(&dd->selftest_lock);
+	INIT_LIST_HEAD(&dd->queues);
+	spin_lock_init(&dd->queues_lock);
 	pci_set_drvdata(pdev, dd);
 
 	ret = pcim_enable_device(pdev);
@@ -288,6 +292,11 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dbnic_read_caps(dd);
 	if (ret)
 		goto err;
+	dd->ucq_err = devm_bitmap_zalloc(dev, dd->caps.max_cq, GFP_KERNEL);
+	if (!dd->ucq_err) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	ret = dbnic_admin_create_ctx(dd, DBNIC_CTX_F_PRIVILEGED, &dd->ctx);
 	if (ret)
 		goto err;

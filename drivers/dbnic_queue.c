@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
 #include "dbnic.h"
@@ -509,7 +510,8 @@ static irqreturn_t dbnic_queue_irq(int irq, void *data)
  *
  * Return: 0 or a negative errno: see dbnic_sq_post(); -ENOSPC (ring
  * full) and -EBUSY (the ring slot's previous callback has not run yet)
- * pass once completions arrive.
+ * pass once completions arrive; -EIO: the queue stopped after an error
+ * of its CQ (datasheet 6.1) and takes nothing more.
  */
 int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 		     enum dbnic_path path, struct dbnic_req *req, u16 *index)
@@ -519,6 +521,10 @@ int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 	int ret;
 
 	spin_lock_irqsave(&q->lock, flags);
+	if (q->error) {
+		ret = -EIO;
+		goto out;
+	}
 	slot = &q->reqs[dbnic_ring_slot(q->sq.pi, q->sq.log_size)];
 	/*
 	 * sq_head may pass a priority descriptor before its completion is
@@ -580,6 +586,77 @@ void dbnic_queue_set_policy(struct dbnic_queue *q,
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
+/*
+ * The queue's CQ is in error (datasheet 6.1): its SQ starts nothing more
+ * and no CQE will come.  Destroy the SQ, which tells where the ring lane
+ * stopped, then fail every request still waiting with ST_FLUSHED, after
+ * the CQEs the device did write.  Nothing of the queue is in flight even
+ * if DESTROY_SQ fails: the SQ is the CQ's only one, the descriptor whose
+ * CQE failed had finished, and the device starts nothing after it.
+ */
+static void dbnic_queue_err_work(struct work_struct *work)
+{
+	struct dbnic_queue *q = container_of(work, struct dbnic_queue,
+					     err_work);
+	struct dbnic_cqe cqe = { .status = DBNIC_ST_FLUSHED };
+	unsigned int i, n = 0;
+	unsigned long flags;
+	u16 head = 0;
+
+	if (q->sq_created && !dbnic_admin_destroy_sq(q->dd, q->sq.qid, &head))
+		q->sq_created = false;
+	spin_lock_irqsave(&q->lock, flags);
+	dbnic_queue_process(q);
+	cqe.qid = cpu_to_le16(q->sq.qid);
+	for (i = 0; i < 1u << q->sq.log_size; i++) {
+		struct dbnic_req *req = q->reqs[i];
+
+		if (!req)
+			continue;
+		q->reqs[i] = NULL;
+		cqe.index = cpu_to_le16(req->index);
+		req->done(req, &cqe);
+		n++;
+	}
+	q->flushed += n;
+	spin_unlock_irqrestore(&q->lock, flags);
+	dev_err(dbnic_to_dev(q->dd),
+		"queue %u: CQ %u in error, queue stopped at index %u, %u requests failed\n",
+		q->sq.qid, q->cq.cqn, head, n);
+}
+
+/**
+ * dbnic_queue_cq_error - a CQ error event for a kernel queue's CQ
+ * @dd: the device
+ * @cqn: the CQ of the event (datasheet section 7)
+ *
+ * Called from the vector-0 interrupt.  Posts to the queue fail with -EIO
+ * from now on; its pending requests fail with ST_FLUSHED from a work
+ * item, once the device has confirmed the SQ is gone.
+ *
+ * Return: true if @cqn is the CQ of a kernel queue.
+ */
+bool dbnic_queue_cq_error(struct dbnic_dev *dd, u32 cqn)
+{
+	struct dbnic_queue *q;
+	bool found = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dd->queues_lock, flags);
+	list_for_each_entry(q, &dd->queues, node) {
+		if (q->cq.cqn != cqn)
+			continue;
+		spin_lock(&q->lock);
+		q->error = true;
+		spin_unlock(&q->lock);
+		schedule_work(&q->err_work);
+		found = true;
+		break;
+	}
+	spin_unlock_irqrestore(&dd->queues_lock, flags);
+	return found;
+}
+
 /* Smallest stride that holds the device's largest descriptor. */
 static unsigned int dbnic_queue_stride(struct dbnic_dev *dd)
 {
@@ -595,7 +672,8 @@ static unsigned int dbnic_queue_stride(struct dbnic_dev *dd)
  * dbnic_queue_create - create a send queue and its completion queue
  * @dd: the device; its kernel context and doorbell page exist
  * @log_size: log2 of the send queue's entries
- * @vector: MSI-X vector of the completion queue
+ * @vector: MSI-X vector of the completion queue, or DBNIC_CQ_NO_VECTOR
+ *          for a queue that is only reaped by polling (no interrupt)
  * @prio_slot: first of the two priority slots the queue may use
  *
  * The completion queue has twice the entries, so that every descriptor
@@ -627,6 +705,8 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		return ERR_PTR(-ENOMEM);
 	}
 	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->node);
+	INIT_WORK(&q->err_work, dbnic_queue_err_work);
 	q->dd = dd;
 	q->vector = vector;
 
@@ -653,6 +733,10 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		goto err;
 	}
 
+	if (vector == DBNIC_CQ_NO_VECTOR) {
+		q->polled = true;
+		goto no_irq;
+	}
 	q->irq = pci_irq_vector(dd->pdev, vector);
 	if (q->irq < 0) {
 		ret = q->irq;
@@ -666,6 +750,7 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		q->irq = 0;
 		goto err;
 	}
+no_irq:
 
 	hold->buf[0].cpu = q->sq.ring;
 	hold->buf[0].dma = q->sq_dma;
@@ -680,6 +765,9 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		goto err;
 	q->cq.cqn = cqn;
 	q->cq_created = true;
+	spin_lock_irq(&dd->queues_lock);
+	list_add_tail(&q->node, &dd->queues);
+	spin_unlock_irq(&dd->queues_lock);
 
 	/* If CREATE_SQ times out, its CQ goes after it, then the rings. */
 	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
@@ -721,6 +809,11 @@ err:
 void dbnic_queue_stop(struct dbnic_queue *q)
 {
 	struct dbnic_dev *dd = q->dd;
+
+	spin_lock_irq(&dd->queues_lock);
+	list_del_init(&q->node);
+	spin_unlock_irq(&dd->queues_lock);
+	cancel_work_sync(&q->err_work);
 
 	if (q->sq_created &&
 	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_SQ, q->sq.qid))

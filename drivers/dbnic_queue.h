@@ -11,8 +11,10 @@
 #ifndef DBNIC_QUEUE_H
 #define DBNIC_QUEUE_H
 
+#include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "dbnic_hw.h"
 
@@ -87,7 +89,14 @@ struct dbnic_req {
 
 struct dbnic_queue {
 	struct dbnic_dev *dd;
-	spinlock_t lock;	/* sq, cq, reqs */
+	struct list_head node;	/* in dd->queues while its CQ exists */
+	spinlock_t lock;	/* sq, cq, reqs, error */
+	/*
+	 * The CQ entered the error state (datasheet 6.1): posts fail with
+	 * -EIO; err_work destroys the SQ and fails what was pending.
+	 */
+	bool error;
+	struct work_struct err_work;
 	struct dbnic_sq sq;
 	struct dbnic_cq cq;
 	dma_addr_t sq_dma;
@@ -105,6 +114,7 @@ struct dbnic_queue {
 	u64 posted_prio;
 	u64 completions;
 	u64 unexpected;		/* CQEs nobody waited for */
+	u64 flushed;		/* requests failed by a CQ error */
 };
 
 /* Descriptor building (plain memory). */
@@ -133,6 +143,7 @@ void dbnic_queue_set_polled(struct dbnic_queue *q, bool polled);
 unsigned int dbnic_queue_reap(struct dbnic_queue *q);
 void dbnic_queue_set_policy(struct dbnic_queue *q,
 			    enum dbnic_post_policy policy);
+bool dbnic_queue_cq_error(struct dbnic_dev *dd, u32 cqn);
 
 /* Ring logic, visible to the KUnit tests only. */
 #if IS_ENABLED(CONFIG_KUNIT)

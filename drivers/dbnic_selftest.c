@@ -12,8 +12,10 @@
  *
  * A priority post that the device let fall back to the ring (allowed, if
  * rare) is tried again, up to ST_TRIES times.  A COPY whose priority write
- * is left half done must run from the ring.  Last, a burst of NOPs wraps
- * every ring index.
+ * is left half done must run from the ring.  Then a burst of NOPs wraps
+ * every ring index.  Last, on a device with an event queue, a queue of
+ * its own overflows its CQ: the request waiting on it fails with
+ * ST_FLUSHED and the queue refuses posts (datasheet section 6.1).
  */
 
 #include <linux/atomic.h>
@@ -449,6 +451,96 @@ static int st_run_burst(struct dbnic_dev *dd, char *why, size_t len)
 	return ret;
 }
 
+/* Wait until the device has written CQE @index of @q's CQ. */
+static bool st_cqe_written(struct dbnic_queue *q, u16 index)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ST_TIMEOUT_MS);
+	const struct dbnic_cqe *e =
+		&q->cq.cqes[dbnic_ring_slot(index, q->cq.log_size)];
+
+	while ((READ_ONCE(e->flags) & DBNIC_CQE_F_PHASE) !=
+	       dbnic_cq_phase(index, q->cq.log_size)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(50, 100);
+	}
+	return true;
+}
+
+/*
+ * A polled queue of 2 entries and a CQ of 4 that nobody reaps.  Four
+ * descriptors of its zeroed ring (BAD_DESC each) fill the CQ; then a NOP
+ * posted with a callback needs a fifth entry: the CQ enters the error
+ * state, the event reaches dbnic_queue_cq_error(), and the callback gets
+ * ST_FLUSHED once the SQ is destroyed.  Later posts get -EIO.
+ */
+static int st_run_cq_error(struct dbnic_dev *dd, char *why, size_t len)
+{
+	struct dbnic_queue *q;
+	struct st_wait w = { };
+	struct dbnic_desc d;
+	unsigned long flags;
+	u16 pi, index;
+	int ret;
+
+	q = dbnic_queue_create(dd, DBNIC_LOG_RING_MIN, DBNIC_CQ_NO_VECTOR, 0);
+	if (IS_ERR(q)) {
+		scnprintf(why, len, "queue not created (%ld)", PTR_ERR(q));
+		return PTR_ERR(q);
+	}
+	for (pi = 2; pi <= 4; pi += 2) {
+		writel(dbnic_db_sq_val(q->sq.qid, pi), dd->db + DBNIC_DB_SQ);
+		if (!st_cqe_written(q, pi - 1)) {
+			scnprintf(why, len, "CQE %u not written", pi - 1);
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	/*
+	 * The driver's bookkeeping follows the raw doorbells, and passes the
+	 * four CQEs without telling the device, whose CQ stays full.
+	 */
+	spin_lock_irqsave(&q->lock, flags);
+	q->sq.pi = 4;
+	q->sq.head = 4;
+	q->cq.ci = 4;
+	q->cq.ci_told = 4;
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	init_completion(&w.done);
+	w.req.done = st_done;
+	dbnic_desc_nop(&d, DBNIC_DESC_F_COMPLETION);
+	ret = dbnic_queue_post(q, &d, DBNIC_PATH_RING, &w.req, &w.req.index);
+	if (ret) {
+		scnprintf(why, len, "post failed (%d)", ret);
+		goto out;
+	}
+	if (!wait_for_completion_timeout(&w.done,
+					 msecs_to_jiffies(ST_TIMEOUT_MS))) {
+		dbnic_queue_cancel(q, w.req.index, &w.req);
+		scnprintf(why, len, "request not failed after the CQ error");
+		ret = -ETIMEDOUT;
+		goto out;
+	}
+	if (w.cqe.status != DBNIC_ST_FLUSHED) {
+		scnprintf(why, len, "request status %u, want FLUSHED",
+			  w.cqe.status);
+		ret = -EIO;
+		goto out;
+	}
+	ret = dbnic_queue_post(q, &d, DBNIC_PATH_RING, NULL, &index);
+	if (ret != -EIO) {
+		scnprintf(why, len, "post after the error: %d, want -EIO", ret);
+		ret = -EIO;
+		goto out;
+	}
+	ret = 0;
+out:
+	dbnic_queue_stop(q);
+	dbnic_queue_free(q);
+	return ret;
+}
+
 static void st_free(struct st_bufs *b)
 {
 	kfree(b->src);
@@ -529,6 +621,17 @@ char *dbnic_selftest_run(struct dbnic_dev *dd, size_t *len)
 	} else {
 		n += scnprintf(out + n, ST_REPORT_SIZE - n,
 			       "burst %u ring+prio: ok\n", ST_BURST);
+	}
+	why[0] = '\0';
+	if (!(dd->caps.features & DBNIC_FEAT_EQ)) {
+		n += scnprintf(out + n, ST_REPORT_SIZE - n,
+			       "cq error: skipped (no event queue)\n");
+	} else if (st_run_cq_error(dd, why, sizeof(why))) {
+		pass = false;
+		n += scnprintf(out + n, ST_REPORT_SIZE - n,
+			       "cq error: FAIL (%s)\n", why);
+	} else {
+		n += scnprintf(out + n, ST_REPORT_SIZE - n, "cq error: ok\n");
 	}
 	mutex_unlock(&dd->selftest_lock);
 

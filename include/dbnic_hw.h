@@ -56,16 +56,20 @@
 #define DBNIC_REG_CTRL			0x020	/* RW: DBNIC_CTRL_* */
 #define DBNIC_REG_STATUS		0x024	/* RO: DBNIC_STATUS_* */
 #define DBNIC_REG_INTR_CAUSE		0x028	/* RW1C: DBNIC_INTR_* */
-#define DBNIC_REG_ERR			0x02c	/* RC: last async error */
-#define DBNIC_REG_AQ_SQ_BASE		0x030	/* RW, 64: admin SQ address */
-#define DBNIC_REG_AQ_CQ_BASE		0x038	/* RW, 64: admin CQ address */
-#define DBNIC_REG_AQ_CFG		0x040	/* RW: log2 admin queue size */
+#define DBNIC_REG_ERR			0x02c	/* RC: first async error (no EQ) */
+/* The five registers marked "latched" are frozen while CTRL.ENABLE is set. */
+#define DBNIC_REG_AQ_SQ_BASE		0x030	/* RW, 64, latched: admin SQ */
+#define DBNIC_REG_AQ_CQ_BASE		0x038	/* RW, 64, latched: admin CQ */
+#define DBNIC_REG_AQ_CFG		0x040	/* RW, latched: log2 admin size */
 #define DBNIC_REG_AQ_DB			0x044	/* WO: admin SQ producer index */
+#define DBNIC_REG_EQ_BASE		0x048	/* RW, 64, latched: event queue */
+#define DBNIC_REG_EQ_CFG		0x050	/* RW, latched: log2 EQ size */
+#define DBNIC_REG_EQ_CI			0x054	/* WO: EQ consumer index */
 #define DBNIC_REG_COUNTERS		0x100	/* RO, 64 each: enum dbnic_counter */
 
 #define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
 #define DBNIC_VERSION_MAJOR		1
-#define DBNIC_VERSION_MINOR		1
+#define DBNIC_VERSION_MINOR		2
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
 #define DBNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define DBNIC_VERSION_MAJOR_SHIFT	16
@@ -103,6 +107,7 @@
 #define DBNIC_FEAT_COMPARE		(1u << 3)
 #define DBNIC_FEAT_NET			(1u << 4)
 #define DBNIC_FEAT_RDMA			(1u << 5)
+#define DBNIC_FEAT_EQ			(1u << 6)	/* 1.2: EQ, CQ error state */
 
 /* CTRL */
 #define DBNIC_CTRL_ENABLE		(1u << 0)
@@ -115,8 +120,9 @@
 /* INTR_CAUSE (vector 0) */
 #define DBNIC_INTR_ADMIN		(1u << 0)	/* admin CQE posted */
 #define DBNIC_INTR_ERROR		(1u << 1)	/* DBNIC_REG_ERR is valid */
+#define DBNIC_INTR_EVENT		(1u << 2)	/* event entry written (1.2) */
 
-/* ERR: last async error, cleared on read */
+/* ERR: first async error since the last read (ADMIN replaces any) */
 #define DBNIC_ERR_CODE_MASK		0x000000ffu	/* enum dbnic_async_err */
 #define DBNIC_ERR_CODE_SHIFT		0
 #define DBNIC_ERR_CTX_MASK		0x0000ff00u	/* context (page) */
@@ -129,15 +135,47 @@ enum dbnic_async_err {
 	DBNIC_AERR_DB_NOT_OWNER		= 1,	/* page rang a foreign queue */
 	DBNIC_AERR_DB_BAD_QUEUE		= 2,	/* doorbell for no such queue */
 	DBNIC_AERR_DB_BAD_ACCESS	= 3,	/* bad size/offset in a page */
-	DBNIC_AERR_CQ_OVERFLOW		= 4,	/* CQE dropped, CQ full */
+	DBNIC_AERR_CQ_OVERFLOW		= 4,	/* CQ entered the error state */
 	DBNIC_AERR_ADMIN		= 5,	/* admin queue unusable */
+	DBNIC_AERR_EQ_OVERFLOW		= 6,	/* events lost, EQ full */
+	DBNIC_AERR_NUM
 };
+
+/* Event data of DBNIC_AERR_CQ_OVERFLOW: why the CQ entered error. */
+#define DBNIC_CQ_ERR_FULL		1	/* no free entry */
+#define DBNIC_CQ_ERR_WRITE		2	/* entry could not be written */
 
 /* AQ_CFG */
 #define DBNIC_AQ_LOG_SIZE_MASK		0x0000000fu
 #define DBNIC_AQ_LOG_SIZE_SHIFT		0
 #define DBNIC_AQ_LOG_SIZE_MIN		1
 #define DBNIC_AQ_LOG_SIZE_MAX		6		/* 64 entries */
+
+/* EQ_CFG (1.2); 0 = no event queue, ERR as in 1.1. */
+#define DBNIC_EQ_LOG_SIZE_MASK		0x0000000fu
+#define DBNIC_EQ_LOG_SIZE_SHIFT		0
+#define DBNIC_EQ_LOG_SIZE_MIN		2
+#define DBNIC_EQ_LOG_SIZE_MAX		12		/* 4096 entries */
+
+/* EQ_CI */
+#define DBNIC_EQ_CI_MASK		0x0000ffffu
+#define DBNIC_EQ_CI_SHIFT		0
+
+/*
+ * An event queue entry.  Written like a CQE: bytes 0..11, then 12..15,
+ * so that a host that sees the new phase also sees the rest.
+ */
+struct dbnic_eqe {
+	__le32	object;		/* queue, cqn, ...: see datasheet 7 */
+	__le32	data;		/* type-specific */
+	__le16	ctx;		/* context (doorbell page) */
+	__le16	rsvd;
+	__u8	type;		/* enum dbnic_async_err */
+	__u8	rsvd1[2];
+	__u8	flags;		/* DBNIC_CQE_F_PHASE; written last */
+};
+
+_Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 
 /*
  * Device counters, 64-bit each at DBNIC_REG_COUNTERS + 8 * index.  The list
@@ -155,10 +193,14 @@ enum dbnic_async_err {
 	X(DESC_ERROR,	 desc_error)	/* error completions */		\
 	X(ACCESS_FAULT,	 access_fault)	/* SGEs outside a context's memory */ \
 	X(COMPLETIONS,	 completions)	/* CQEs written */			\
-	X(CQ_OVERFLOW,	 cq_overflow)	/* CQEs dropped, CQ full */		\
+	X(CQ_OVERFLOW,	 cq_overflow)	/* CQs that entered the error state */ \
 	X(INTERRUPTS,	 interrupts)	/* MSI-X messages sent */		\
 	X(ADMIN_CMDS,	 admin_cmds)	/* admin commands executed */		\
-	X(BYTES,	 bytes)		/* payload bytes moved */
+	X(BYTES,	 bytes)		/* payload bytes moved */		\
+	X(REG_LATCHED,	 reg_latched)	/* latched-register writes ignored */	\
+	X(CQE_DROPPED,	 cqe_dropped)	/* CQEs for a CQ in error */		\
+	X(EVENTS,	 events)	/* event entries written */		\
+	X(EVENTS_LOST,	 events_lost)	/* events dropped, EQ full */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
@@ -394,6 +436,9 @@ enum dbnic_admin_status {
 	DBNIC_AST_BUSY			= 0x05,	/* object still in use */
 };
 
+/* create_cq.msix_vector of a polled CQ: it never interrupts (1.2). */
+#define DBNIC_CQ_NO_VECTOR		0xffffu
+
 /* create_ctx.flags */
 #define DBNIC_CTX_F_PRIVILEGED		(1u << 0)	/* may use key 0 (DMA addr) */
 
@@ -430,7 +475,7 @@ struct dbnic_admin_cmd {
 			__le32	ctx;
 			__u8	log_size;
 			__u8	rsvd;
-			__le16	msix_vector;
+			__le16	msix_vector;	/* or DBNIC_CQ_NO_VECTOR */
 		} create_cq;
 		struct {
 			__le64	base;		/* ring, stride << log_size bytes */

@@ -32,7 +32,13 @@
  * driver module cannot be unloaded while any such file is open.
  *
  * Completion queues are polled: arming one (DB_CQ with ARM) has no effect
- * visible to the process.
+ * visible to the process, and sends no interrupt anywhere.
+ *
+ * A completion queue that overflows (more CQEs due than the process
+ * consumed) enters the device's error state (datasheet section 6.1):
+ * it takes no more CQEs and its send queue runs nothing more.
+ * DBNIC_IOC_QUERY_QP reports DBNIC_UQP_F_CQ_ERROR then; destroy the queue
+ * pair and create a new one.  Descriptors without a CQE have failed.
  */
 #ifndef DBNIC_UAPI_H
 #define DBNIC_UAPI_H
@@ -145,6 +151,19 @@ struct dbnic_udestroy_qp {
 };
 
 /**
+ * struct dbnic_uquery_qp - DBNIC_IOC_QUERY_QP
+ * @qid:	in: a queue this file created
+ * @flags:	in: 0; out: DBNIC_UQP_F_*
+ */
+struct dbnic_uquery_qp {
+	__u32	qid;
+	__u32	flags;
+};
+
+/* The queue's CQ overflowed: the queue is stopped for good. */
+#define DBNIC_UQP_F_CQ_ERROR		(1u << 0)
+
+/**
  * struct dbnic_ureg_mr - DBNIC_IOC_REG_MR
  * @addr:	in: first byte; descriptors use user addresses in
  *		[addr, addr + length) with @key
@@ -182,5 +201,6 @@ struct dbnic_udereg_mr {
 #define DBNIC_IOC_DESTROY_QP	_IOW(DBNIC_IOC_MAGIC, 0x82, struct dbnic_udestroy_qp)
 #define DBNIC_IOC_REG_MR	_IOWR(DBNIC_IOC_MAGIC, 0x83, struct dbnic_ureg_mr)
 #define DBNIC_IOC_DEREG_MR	_IOW(DBNIC_IOC_MAGIC, 0x84, struct dbnic_udereg_mr)
+#define DBNIC_IOC_QUERY_QP	_IOWR(DBNIC_IOC_MAGIC, 0x85, struct dbnic_uquery_qp)
 
 #endif /* DBNIC_UAPI_H */

@@ -20,27 +20,179 @@
 
 void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector)
 {
+    if (vector == DBNIC_CQ_NO_VECTOR) {
+        return; /* a polled CQ */
+    }
     dbnic_count(c, DBNIC_CNT_INTERRUPTS);
     dbnic_tr(c, DBNIC_TR_IRQ, vector, 0, 0);
     c->ops->irq(c->opaque, vector);
 }
 
+/* Set a vector-0 cause; the vector fires when it goes from clear to set. */
+static void cause_set(struct dbnic_core *c, uint32_t cause)
+{
+    bool was_set = c->intr_cause & cause;
+
+    c->intr_cause |= cause;
+    if (!was_set) {
+        dbnic_raise_irq(c, 0);
+    }
+}
+
 /*
- * Latch an async error.  Vector 0 fires only when the ERROR cause goes
- * from clear to set, so a guest hammering bad doorbells cannot turn the
- * device into an interrupt storm: the host sees one interrupt until it
- * acknowledges the cause.
+ * Without an EQ (1.1 behaviour): ERR keeps the first error until it is
+ * read, so a flood of minor errors cannot overwrite it; only ADMIN, which
+ * stops the device, replaces what ERR holds.
  */
+static void err_latch(struct dbnic_core *c, enum dbnic_async_err code,
+                      uint32_t ctx, uint32_t object)
+{
+    if (!c->err || code == DBNIC_AERR_ADMIN) {
+        c->err = DBNIC_SET(DBNIC_ERR_CODE, code) |
+                 DBNIC_SET(DBNIC_ERR_CTX, ctx) |
+                 DBNIC_SET(DBNIC_ERR_QID, object);
+    }
+    cause_set(c, DBNIC_INTR_ERROR);
+}
+
+/* Write one event entry at eq_pi; -1 if the EQ memory is not writable. */
+static int eq_write(struct dbnic_core *c, enum dbnic_async_err code,
+                    uint32_t ctx, uint32_t object, uint32_t data)
+{
+    unsigned int log = c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK;
+    struct dbnic_eqe e;
+    uint64_t addr;
+
+    memset(&e, 0, sizeof(e));
+    e.object = dbnic_le32(object);
+    e.data = dbnic_le32(data);
+    e.ctx = dbnic_le16((uint16_t)ctx);
+    e.type = code;
+    e.flags = dbnic_cq_phase(c->eq_pi, log) ? DBNIC_CQE_F_PHASE : 0;
+    addr = c->eq_base + (uint64_t)dbnic_ring_slot(c->eq_pi, log) * sizeof(e);
+    if (dbnic_write_cqe(c, addr, &e)) {
+        return -1;
+    }
+    c->eq_pi++;
+    dbnic_count(c, DBNIC_CNT_EVENTS);
+    cause_set(c, DBNIC_INTR_EVENT);
+    return 0;
+}
+
+/*
+ * Report an async event (datasheet 7).  Each kind is reported once per
+ * object, so what a guest can make the device report is bounded by the
+ * objects it has, not by how often it misbehaves.
+ */
+static void eq_post(struct dbnic_core *c, enum dbnic_async_err code,
+                    uint32_t ctx, uint32_t object, uint32_t data);
+
+void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
+                 uint32_t object, uint32_t data)
+{
+    uint8_t *reported;
+
+    switch (code) {
+    case DBNIC_AERR_DB_NOT_OWNER:
+    case DBNIC_AERR_DB_BAD_QUEUE:
+    case DBNIC_AERR_DB_BAD_ACCESS:
+        /* The BAR's padding pages share one record: they have no context. */
+        reported = ctx < c->cfg.db_pages ? &c->ctx[ctx].ev_reported
+                                         : &c->pad_ev_reported;
+        if (*reported & (1u << code)) {
+            return;
+        }
+        *reported |= 1u << code;
+        break;
+    case DBNIC_AERR_ADMIN:
+        if (c->admin_reported) {
+            return;
+        }
+        c->admin_reported = true;
+        break;
+    default: /* CQ_OVERFLOW: the caller reports the transition only */
+        break;
+    }
+    dbnic_tr(c, DBNIC_TR_EVENT, code, ctx, object);
+    if (!c->eq_on) {
+        err_latch(c, code, ctx, object);
+        return;
+    }
+    if (!c->in_run) {
+        /*
+         * An MMIO handler or the timer: no DMA there (datasheet model:
+         * MMIO only records).  The run writes it.  Only doorbell errors
+         * (once per page and kind) and ADMIN get here, so the queue,
+         * sized for all of them, cannot be full.
+         */
+        if (c->evq_len < c->evq_cap) {
+            c->evq[c->evq_len++] = (struct dbnic_pending_ev){
+                .type = code, .ctx = ctx, .object = object, .data = data,
+            };
+        } else {
+            dbnic_count(c, DBNIC_CNT_EVENTS_LOST);
+        }
+        c->ops->schedule(c->opaque);
+        return;
+    }
+    eq_post(c, code, ctx, object, data);
+}
+
+/* Write the events recorded outside a run; called by dbnic_core_run(). */
+void dbnic_events_flush(struct dbnic_core *c)
+{
+    uint32_t i;
+
+    for (i = 0; i < c->evq_len; i++) {
+        eq_post(c, c->evq[i].type, c->evq[i].ctx, c->evq[i].object,
+                c->evq[i].data);
+    }
+    c->evq_len = 0;
+}
+
+/* Write an event to the EQ, keeping its last free entry for overflow. */
+static void eq_post(struct dbnic_core *c, enum dbnic_async_err code,
+                    uint32_t ctx, uint32_t object, uint32_t data)
+{
+    uint32_t size, used;
+
+    size = 1u << (c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK);
+    used = dbnic_ring_used(c->eq_pi, c->eq_ci);
+    if (used + 1 < size) {
+        if (eq_write(c, code, ctx, object, data)) {
+            /* An EQ the device cannot write: fall back to ERR. */
+            dbnic_count(c, DBNIC_CNT_EVENTS_LOST);
+            err_latch(c, code, ctx, object);
+        }
+        return;
+    }
+    /* The last free entry is kept for the overflow report. */
+    dbnic_count(c, DBNIC_CNT_EVENTS_LOST);
+    if (used + 1 == size && !c->eq_ovf) {
+        c->eq_ovf = true;
+        if (eq_write(c, DBNIC_AERR_EQ_OVERFLOW, 0, 0,
+                     (uint32_t)c->counters[DBNIC_CNT_EVENTS_LOST])) {
+            err_latch(c, DBNIC_AERR_EQ_OVERFLOW, 0, 0);
+        }
+    }
+}
+
 void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
                        uint32_t ctx, uint32_t qid)
 {
-    bool was_set = c->intr_cause & DBNIC_INTR_ERROR;
+    dbnic_event(c, code, ctx, qid, 0);
+}
 
-    c->err = DBNIC_SET(DBNIC_ERR_CODE, code) | DBNIC_SET(DBNIC_ERR_CTX, ctx) |
-             DBNIC_SET(DBNIC_ERR_QID, qid);
-    c->intr_cause |= DBNIC_INTR_ERROR;
-    if (!was_set) {
-        dbnic_raise_irq(c, 0);
+/* EQ_CI: the host consumed event entries up to ci. */
+void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci)
+{
+    if (!c->eq_on ||
+        dbnic_ring_used(ci, c->eq_ci) > dbnic_ring_used(c->eq_pi, c->eq_ci)) {
+        return; /* backwards or past the producer */
+    }
+    c->eq_ci = ci;
+    if (c->eq_ci == c->eq_pi) {
+        c->eq_ovf = false;
     }
 }
 
@@ -86,6 +238,54 @@ struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn)
 /* Admin queue                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Send queues are found through a bitmap (a free one) and through their
+ * context's list (DESTROY_CTX), not by scanning max_sq entries of some
+ * kilobytes each: with max-sq=65535 such a scan took milliseconds per
+ * admin command, under the BQL.
+ */
+static uint32_t sq_find_free(const struct dbnic_core *c)
+{
+    uint32_t w, n = c->cfg.max_sq;
+
+    for (w = 0; w < (n + 63) / 64; w++) {
+        if (~c->sq_used[w]) {
+            uint32_t i = w * 64 + __builtin_ctzll(~c->sq_used[w]);
+
+            return i < n ? i : n;
+        }
+    }
+    return n;
+}
+
+static void sq_link(struct dbnic_core *c, uint32_t qid)
+{
+    struct dbnic_ctx *x = &c->ctx[c->sq[qid].ctx];
+
+    c->sq[qid].ctx_next = x->sq_first;
+    c->sq[qid].ctx_prev = 0;
+    if (x->sq_first) {
+        c->sq[x->sq_first - 1].ctx_prev = qid + 1;
+    }
+    x->sq_first = qid + 1;
+    c->sq_used[qid / 64] |= 1ull << (qid % 64);
+}
+
+static void sq_unlink(struct dbnic_core *c, uint32_t qid)
+{
+    struct dbnic_sq *sq = &c->sq[qid];
+
+    if (sq->ctx_prev) {
+        c->sq[sq->ctx_prev - 1].ctx_next = sq->ctx_next;
+    } else {
+        c->ctx[sq->ctx].sq_first = sq->ctx_next;
+    }
+    if (sq->ctx_next) {
+        c->sq[sq->ctx_next - 1].ctx_prev = sq->ctx_prev;
+    }
+    c->sq_used[qid / 64] &= ~(1ull << (qid % 64));
+}
+
 static void sq_destroy(struct dbnic_core *c, uint32_t qid)
 {
     struct dbnic_sq *sq = &c->sq[qid];
@@ -96,6 +296,7 @@ static void sq_destroy(struct dbnic_core *c, uint32_t qid)
     }
     /* Copies still being written to its page's slots go with it. */
     dbnic_prio_retire(c, sq->ctx, qid, 0, 0x10000);
+    sq_unlink(c, qid);
     memset(sq, 0, sizeof(*sq));
 }
 
@@ -103,10 +304,8 @@ static void ctx_destroy(struct dbnic_core *c, uint32_t ctx)
 {
     uint32_t i;
 
-    for (i = 0; i < c->cfg.max_sq; i++) {
-        if (c->sq[i].in_use && c->sq[i].ctx == ctx) {
-            sq_destroy(c, i);
-        }
+    while (c->ctx[ctx].sq_first) {
+        sq_destroy(c, c->ctx[ctx].sq_first - 1);
     }
     for (i = 0; i < c->cfg.max_cq; i++) {
         if (c->cq[i].in_use && c->cq[i].ctx == ctx) {
@@ -160,7 +359,7 @@ static uint8_t adm_create_cq(struct dbnic_core *c,
     }
     if (!base || (base & (sizeof(struct dbnic_cqe) - 1)) ||
         log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
-        vec >= c->cfg.msix_vectors) {
+        (vec >= c->cfg.msix_vectors && vec != DBNIC_CQ_NO_VECTOR)) {
         return DBNIC_AST_BAD_PARAM;
     }
     for (i = 0; i < c->cfg.max_cq; i++) {
@@ -204,12 +403,10 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
         stride < DBNIC_LOG_STRIDE_MIN || stride > DBNIC_LOG_STRIDE_MAX) {
         return DBNIC_AST_BAD_PARAM;
     }
-    for (i = 0; i < c->cfg.max_sq; i++) {
+    i = sq_find_free(c);
+    if (i < c->cfg.max_sq) {
         struct dbnic_sq *sq = &c->sq[i];
 
-        if (sq->in_use) {
-            continue;
-        }
         memset(sq, 0, sizeof(*sq));
         sq->in_use = true;
         sq->ctx = ctx;
@@ -217,6 +414,7 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
         sq->base = base;
         sq->log_size = log;
         sq->log_stride = stride;
+        sq_link(c, i);
         cq->users++;
         *res = i;
         return DBNIC_AST_OK;
@@ -225,7 +423,7 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
 }
 
 static uint8_t adm_destroy(struct dbnic_core *c,
-                           const struct dbnic_admin_cmd *cmd)
+                           const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
     uint32_t h = dbnic_le32(cmd->destroy.handle);
 
@@ -249,7 +447,14 @@ static uint8_t adm_destroy(struct dbnic_core *c,
         if (!dbnic_sq_get(c, h)) {
             return DBNIC_AST_BAD_HANDLE;
         }
-        dbnic_sq_flush(c, &c->sq[h], h);
+        /*
+         * Where the ring lane stopped (6.1), taken before the flush moves
+         * it.  A CQ in error takes no flushed CQEs: nothing to flush.
+         */
+        *res = c->sq[h].ci;
+        if (!dbnic_sq_stopped(c, &c->sq[h])) {
+            dbnic_sq_flush(c, &c->sq[h], h);
+        }
         sq_destroy(c, h);
         return DBNIC_AST_OK;
     }
@@ -268,7 +473,7 @@ static uint8_t admin_exec(struct dbnic_core *c,
     case DBNIC_ADM_DESTROY_CTX:
     case DBNIC_ADM_DESTROY_CQ:
     case DBNIC_ADM_DESTROY_SQ:
-        return adm_destroy(c, cmd);
+        return adm_destroy(c, cmd, res);
     case DBNIC_ADM_REG_MR:
         return dbnic_mr_register(c, cmd, res);
     case DBNIC_ADM_DEREG_MR:
@@ -311,6 +516,7 @@ static bool admin_due(struct dbnic_core *c, uint8_t opcode)
 void dbnic_run_admin(struct dbnic_core *c)
 {
     unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
+    unsigned int budget = DBNIC_CORE_RUN_ADMIN;
     bool posted = false;
 
     if (c->status & DBNIC_STATUS_FATAL) {
@@ -321,6 +527,11 @@ void dbnic_run_admin(struct dbnic_core *c)
         struct dbnic_admin_cqe cqe;
         uint32_t res = 0;
         uint64_t addr;
+
+        if (!budget--) {
+            c->ops->schedule(c->opaque); /* the rest in the next run */
+            break;
+        }
 
         addr = c->aq_sq_base +
                (uint64_t)dbnic_ring_slot(c->aq_ci, log) * sizeof(cmd);
@@ -351,12 +562,7 @@ void dbnic_run_admin(struct dbnic_core *c)
         posted = true;
     }
     if (posted) {
-        bool was_set = c->intr_cause & DBNIC_INTR_ADMIN;
-
-        c->intr_cause |= DBNIC_INTR_ADMIN;
-        if (!was_set) {
-            dbnic_raise_irq(c, 0);
-        }
+        cause_set(c, DBNIC_INTR_ADMIN);
     }
 }
 
@@ -377,6 +583,14 @@ static void destroy_all(struct dbnic_core *c)
     c->aq_due = 0;
     c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
     c->rr_next = 0;
+    c->prio_scan = 0;
+    memset(c->sq_busy, 0, (c->cfg.max_sq + 63) / 64 * sizeof(*c->sq_busy));
+    c->eq_on = false;
+    c->eq_ovf = false;
+    c->eq_pi = c->eq_ci = 0;
+    c->evq_len = 0;
+    c->admin_reported = false;
+    c->pad_ev_reported = 0;
 }
 
 void dbnic_core_reset(struct dbnic_core *c)
@@ -389,25 +603,54 @@ void dbnic_core_reset(struct dbnic_core *c)
     c->aq_sq_base = 0;
     c->aq_cq_base = 0;
     c->aq_cfg = 0;
+    c->eq_base = 0;
+    c->eq_cfg = 0;
     memset(c->counters, 0, sizeof(c->counters));
+}
+
+/*
+ * A ring of n bytes at base: non-zero, aligned to align, and not wrapping
+ * past the top of the address space.
+ */
+static bool ring_ok(uint64_t base, uint64_t bytes, uint64_t align)
+{
+    return base && !(base & (align - 1)) && base + bytes - 1 > base;
+}
+
+/* The latched configuration is usable (datasheet 2.1). */
+static bool config_ok(const struct dbnic_core *c)
+{
+    unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
+    unsigned int eq_log = c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK;
+
+    if (log < DBNIC_AQ_LOG_SIZE_MIN || log > DBNIC_AQ_LOG_SIZE_MAX ||
+        !ring_ok(c->aq_sq_base, (uint64_t)DBNIC_ADMIN_CMD_SIZE << log,
+                 DBNIC_ADMIN_CMD_SIZE) ||
+        !ring_ok(c->aq_cq_base, sizeof(struct dbnic_admin_cqe) << log,
+                 sizeof(struct dbnic_admin_cqe))) {
+        return false;
+    }
+    if (eq_log == 0) {
+        return true; /* no event queue: ERR as in 1.1 */
+    }
+    return eq_log >= DBNIC_EQ_LOG_SIZE_MIN && eq_log <= DBNIC_EQ_LOG_SIZE_MAX &&
+           ring_ok(c->eq_base, sizeof(struct dbnic_eqe) << eq_log,
+                   sizeof(struct dbnic_eqe));
 }
 
 static void write_ctrl(struct dbnic_core *c, uint32_t val)
 {
-    unsigned int log = c->aq_cfg & DBNIC_AQ_LOG_SIZE_MASK;
-
     if (val & DBNIC_CTRL_RESET) {
         dbnic_core_reset(c);
         return;
     }
     if ((val & DBNIC_CTRL_ENABLE) && !(c->ctrl & DBNIC_CTRL_ENABLE)) {
         c->ctrl = DBNIC_CTRL_ENABLE;
-        if (log < 1 || log > DBNIC_AQ_LOG_SIZE_MAX || !c->aq_sq_base ||
-            !c->aq_cq_base || (c->aq_sq_base & (DBNIC_ADMIN_CMD_SIZE - 1)) ||
-            (c->aq_cq_base & (sizeof(struct dbnic_admin_cqe) - 1))) {
-            admin_fatal(c);
+        if (!config_ok(c)) {
+            admin_fatal(c); /* to ERR: eq_on is still false */
             return;
         }
+        c->eq_on = (c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK) != 0;
         c->status = DBNIC_STATUS_READY;
     } else if (!(val & DBNIC_CTRL_ENABLE) && (c->ctrl & DBNIC_CTRL_ENABLE)) {
         destroy_all(c);
@@ -437,7 +680,7 @@ static uint32_t cap_reg(const struct dbnic_core *c, uint64_t off)
                DBNIC_SET(DBNIC_CAPL_MSIX, c->cfg.msix_vectors);
     case DBNIC_REG_CAP_FEATURES:
         return DBNIC_FEAT_PRIORITY | DBNIC_FEAT_COPY | DBNIC_FEAT_FILL |
-               DBNIC_FEAT_COMPARE;
+               DBNIC_FEAT_COMPARE | DBNIC_FEAT_EQ;
     case DBNIC_REG_CAP_MAX_XFER:
         return DBNIC_MAX_XFER;
     case DBNIC_REG_CAP_MRS:
@@ -468,6 +711,9 @@ uint64_t dbnic_core_ctrl_read(struct dbnic_core *c, uint64_t off,
     case DBNIC_REG_AQ_CQ_BASE:
         v = c->aq_cq_base;
         break;
+    case DBNIC_REG_EQ_BASE:
+        v = c->eq_base;
+        break;
     default:
         if (size != 4) {
             return 0;
@@ -485,6 +731,8 @@ uint64_t dbnic_core_ctrl_read(struct dbnic_core *c, uint64_t off,
             return v;
         case DBNIC_REG_AQ_CFG:
             return c->aq_cfg;
+        case DBNIC_REG_EQ_CFG:
+            return c->eq_cfg;
         default:
             return cap_reg(c, off);
         }
@@ -516,13 +764,25 @@ void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
 
     switch (off & ~7ull) {
     case DBNIC_REG_AQ_SQ_BASE:
-        write64_part(&c->aq_sq_base, off, val, size);
-        return;
     case DBNIC_REG_AQ_CQ_BASE:
-        write64_part(&c->aq_cq_base, off, val, size);
+    case DBNIC_REG_EQ_BASE:
+        if (c->ctrl & DBNIC_CTRL_ENABLE) {
+            dbnic_count(c, DBNIC_CNT_REG_LATCHED);
+        } else if ((off & ~7ull) == DBNIC_REG_AQ_SQ_BASE) {
+            write64_part(&c->aq_sq_base, off, val, size);
+        } else if ((off & ~7ull) == DBNIC_REG_AQ_CQ_BASE) {
+            write64_part(&c->aq_cq_base, off, val, size);
+        } else {
+            write64_part(&c->eq_base, off, val, size);
+        }
         return;
     }
     if (size != 4) {
+        return;
+    }
+    if ((off == DBNIC_REG_AQ_CFG || off == DBNIC_REG_EQ_CFG) &&
+        (c->ctrl & DBNIC_CTRL_ENABLE)) {
+        dbnic_count(c, DBNIC_CNT_REG_LATCHED);
         return;
     }
     switch (off) {
@@ -534,6 +794,14 @@ void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
         break;
     case DBNIC_REG_AQ_CFG:
         c->aq_cfg = val & DBNIC_AQ_LOG_SIZE_MASK;
+        break;
+    case DBNIC_REG_EQ_CFG:
+        c->eq_cfg = val & DBNIC_EQ_LOG_SIZE_MASK;
+        break;
+    case DBNIC_REG_EQ_CI:
+        if (dbnic_ready(c)) {
+            dbnic_eq_ci(c, DBNIC_GET((uint32_t)val, DBNIC_EQ_CI));
+        }
         break;
     case DBNIC_REG_AQ_DB:
         if (!dbnic_ready(c)) {
@@ -573,7 +841,13 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->sq = calloc(cfg->max_sq, sizeof(*c->sq));
     c->cq = calloc(cfg->max_cq, sizeof(*c->cq));
     c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
-    if (!c->ctx || !c->sq || !c->cq || !c->mr) {
+    c->sq_busy = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_busy));
+    c->sq_used = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_used));
+    /* Events raised outside a run: 3 doorbell kinds per page, ADMIN. */
+    c->evq_cap = 3 * cfg->db_pages + 1;
+    c->evq = calloc(c->evq_cap, sizeof(*c->evq));
+    if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy ||
+        !c->sq_used || !c->evq) {
         dbnic_core_free(c);
         return -1;
     }
@@ -587,7 +861,13 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->sq);
     free(c->cq);
     free(c->mr);
+    free(c->sq_busy);
+    free(c->sq_used);
+    free(c->evq);
+    c->evq = NULL;
     c->mr = NULL;
+    c->sq_busy = NULL;
+    c->sq_used = NULL;
     c->ctx = NULL;
     c->sq = NULL;
     c->cq = NULL;

@@ -41,6 +41,8 @@ enum dbnic_trace_event {
     DBNIC_TR_BAD_ACCESS,    /* a: bar, b: offset, c: size */
     DBNIC_TR_ACCESS_FAULT,  /* a: qid, b: key, c: address */
     DBNIC_TR_MR,            /* a: ctx, b: key, c: length (0: deregistered) */
+    DBNIC_TR_RUN,           /* a: queue scan visits, b: descriptors started */
+    DBNIC_TR_EVENT,         /* a: enum dbnic_async_err, b: ctx, c: object */
 };
 
 struct dbnic_core_ops {
@@ -97,6 +99,15 @@ struct dbnic_core_config {
 #define DBNIC_CORE_BOUNCE    4096u
 /* Descriptors the engine runs per dbnic_core_run() call at most. */
 #define DBNIC_CORE_RUN_DESCS 64
+/* Admin commands per dbnic_core_run() call at most (datasheet 4). */
+#define DBNIC_CORE_RUN_ADMIN 8
+/*
+ * Send queue entries one dbnic_core_run() call looks at, at most: a scan
+ * of max_sq queues resumes in the next call, so a guest that creates
+ * 65535 queues and keeps one busy does not hold the BQL for a scan of
+ * them all per descriptor.
+ */
+#define DBNIC_CORE_RUN_VISITS 8192
 /* Descriptors waiting on one queue's priority lane. */
 #define DBNIC_CORE_PRIO_LANE DBNIC_PRIO_SLOTS
 
@@ -115,12 +126,15 @@ struct dbnic_prio_slot {
 struct dbnic_ctx {
     bool in_use;
     bool privileged;
+    uint8_t ev_reported; /* 1 << enum dbnic_async_err: doorbell events sent */
+    uint32_t sq_first;   /* the context's send queues: qid + 1, 0: none */
     struct dbnic_prio_slot slot[DBNIC_PRIO_SLOTS];
 };
 
 struct dbnic_cq {
     bool in_use;
     bool armed;
+    bool error; /* overflowed: takes no CQEs, its SQs stop (datasheet 6.1) */
     uint8_t log_size;
     uint16_t vector;
     uint16_t pi; /* next CQE the device writes */
@@ -175,6 +189,8 @@ struct dbnic_sq {
     uint16_t bad_db_pi;
     uint32_t ctx;
     uint32_t cqn;
+    uint32_t ctx_next; /* the context's list of send queues: qid + 1 */
+    uint32_t ctx_prev; /* or 0 at either end */
     uint64_t base;
     /* Ring slots whose descriptor belongs to the priority lane. */
     uint8_t prio_owned[(1u << DBNIC_LOG_RING_MAX) / 8];
@@ -188,6 +204,14 @@ struct dbnic_sq {
     struct dbnic_job job;
 };
 
+/* An event raised outside dbnic_core_run(), written to the EQ by it. */
+struct dbnic_pending_ev {
+    uint8_t type; /* enum dbnic_async_err */
+    uint32_t ctx;
+    uint32_t object;
+    uint32_t data;
+};
+
 struct dbnic_core {
     const struct dbnic_core_ops *ops;
     void *opaque;
@@ -198,13 +222,26 @@ struct dbnic_core {
     uint32_t status;
     uint32_t intr_cause;
     uint32_t err;
+    /* Latched while CTRL.ENABLE is set: writes are ignored then. */
     uint64_t aq_sq_base;
     uint64_t aq_cq_base;
     uint32_t aq_cfg;
+    uint64_t eq_base;
+    uint32_t eq_cfg;
     uint16_t aq_pi;    /* from AQ_DB */
     uint16_t aq_ci;    /* next admin command to run */
     uint16_t aq_cq_pi; /* next admin CQE to write */
     uint64_t aq_due;   /* admin_delay_ms: head command runs then; 0: none */
+    bool eq_on;        /* the EQ passed the checks at enable */
+    bool eq_ovf;       /* EQ_OVERFLOW written, the host has not emptied it */
+    bool admin_reported;
+    uint8_t pad_ev_reported; /* as dbnic_ctx.ev_reported, padding pages */
+    uint16_t eq_pi;    /* next event entry to write */
+    uint16_t eq_ci;    /* from EQ_CI */
+    bool in_run;       /* in dbnic_core_run(): DMA allowed */
+    struct dbnic_pending_ev *evq; /* events for the EQ, from MMIO/timer */
+    uint32_t evq_len;
+    uint32_t evq_cap;
     uint64_t counters[DBNIC_CNT_NUM];
 
     /* Objects. */
@@ -214,7 +251,10 @@ struct dbnic_core {
     struct dbnic_mr *mr;
     uint32_t prio_partial; /* slots holding an incomplete assembly */
     uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
-    uint32_t rr_next;      /* round-robin start for the ring lanes */
+    uint32_t rr_next;      /* where the next ring-lane pass starts */
+    uint32_t prio_scan;    /* where an unfinished priority sweep resumes */
+    uint64_t *sq_busy;     /* one bit per send queue that may have work */
+    uint64_t *sq_used;     /* one bit per send queue in use */
 
     /* Bounce buffers for payload DMA. */
     uint8_t bounce[DBNIC_CORE_BOUNCE];

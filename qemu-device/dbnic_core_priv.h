@@ -63,10 +63,28 @@ static inline bool dbnic_idx_in(uint16_t i, uint16_t from, uint32_t n)
     return (uint16_t)(i - from) < n;
 }
 
+/* A send queue whose CQ is in error starts nothing (datasheet 6.1). */
+static inline bool dbnic_sq_stopped(const struct dbnic_core *c,
+                                    const struct dbnic_sq *sq)
+{
+    return sq->cqn < c->cfg.max_cq && c->cq[sq->cqn].in_use &&
+           c->cq[sq->cqn].error;
+}
+
+/* The send queue may have work: the engine's scans look at it again. */
+static inline void dbnic_sq_wake(struct dbnic_core *c, uint32_t qid)
+{
+    c->sq_busy[qid / 64] |= 1ull << (qid % 64);
+}
+
 /* dbnic_core.c */
 void dbnic_raise_irq(struct dbnic_core *c, unsigned int vector);
 void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
                        uint32_t ctx, uint32_t qid);
+void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
+                 uint32_t object, uint32_t data);
+void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci);
+void dbnic_events_flush(struct dbnic_core *c);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);

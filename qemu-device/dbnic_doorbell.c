@@ -58,6 +58,7 @@ static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 {
     uint16_t ahead = dbnic_ring_used(pi, sq->ci);
 
+    dbnic_sq_wake(c, qid);
     if (ahead > dbnic_sq_size(sq) &&
         dbnic_ring_used(sq->pi, pi) <= dbnic_sq_size(sq)) {
         /*
@@ -117,6 +118,9 @@ static void db_cq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
     if (cq->ctx != ctx) {
         refuse(c, ctx, cqn, DBNIC_AERR_DB_NOT_OWNER);
         return;
+    }
+    if (cq->error) {
+        return; /* takes nothing until destroyed (datasheet 6.1) */
     }
     /* The consumer may only move forward, and not past the producer. */
     if (dbnic_ring_used(ci, cq->ci) > dbnic_ring_used(cq->pi, cq->ci)) {

@@ -72,6 +72,22 @@ int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry)
                              sizeof(struct dbnic_cqe) - DBNIC_CQE_TAIL_OFFSET);
 }
 
+/*
+ * The CQ cannot take a CQE: it enters the error state (datasheet 6.1),
+ * reports it once, and its send queues stop.  A CQ that merely dropped
+ * CQEs and raised an error for each would let one queue that is never
+ * polled keep vector 0 busy for as long as its ring has work.
+ */
+static void cq_fail(struct dbnic_core *c, struct dbnic_cq *cq, uint32_t reason)
+{
+    cq->error = true;
+    cq->armed = false;
+    dbnic_count(c, DBNIC_CNT_CQE_DROPPED);
+    dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
+    dbnic_event(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, (uint32_t)(cq - c->cq),
+                reason);
+}
+
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
                     uint16_t index, uint8_t status, uint32_t bytes, bool prio)
 {
@@ -85,9 +101,12 @@ void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     if (!cq) {
         return;
     }
+    if (cq->error) {
+        dbnic_count(c, DBNIC_CNT_CQE_DROPPED);
+        return;
+    }
     if (dbnic_ring_used(cq->pi, cq->ci) >= (1u << cq->log_size)) {
-        dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
-        dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
+        cq_fail(c, cq, DBNIC_CQ_ERR_FULL);
         return;
     }
 
@@ -104,9 +123,7 @@ void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
            (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) * sizeof(cqe);
     dbnic_tr(c, DBNIC_TR_CQE, sq->cqn, index, status);
     if (dbnic_write_cqe(c, addr, &cqe)) {
-        /* The host gave us a CQ we cannot write: nothing to report to. */
-        dbnic_count(c, DBNIC_CNT_CQ_OVERFLOW);
-        dbnic_async_error(c, DBNIC_AERR_CQ_OVERFLOW, cq->ctx, qid);
+        cq_fail(c, cq, DBNIC_CQ_ERR_WRITE);
         return;
     }
     cq->pi++;
@@ -469,6 +486,10 @@ static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
     if (sq->job.active) {
         return false;
     }
+    if (dbnic_sq_stopped(c, sq)) {
+        sq->lane_len = 0; /* discarded: nothing may start (6.1) */
+        return false;
+    }
     for (k = 0; k < sq->lane_len && !lane_entry_ready(sq, k); k++) {
         /* look further */
     }
@@ -528,7 +549,7 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
     uint16_t index = sq->ci;
     uint64_t addr;
 
-    if (sq->job.active || sq->ci == sq->pi) {
+    if (sq->job.active || sq->ci == sq->pi || dbnic_sq_stopped(c, sq)) {
         return false;
     }
     sq->ci++;
@@ -574,16 +595,71 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
 /* The engine                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Nothing left to do on sq: the scans may pass it by until it is woken. */
+static bool sq_idle(const struct dbnic_core *c, const struct dbnic_sq *sq)
+{
+    return !sq->in_use ||
+           (!sq->job.active && !sq->lane_len && !sq->bad_db &&
+            (sq->ci == sq->pi || dbnic_sq_stopped(c, sq)));
+}
+
+/*
+ * Find the first busy send queue at or after *pos.  Each 64-queue word
+ * looked at costs a visit.  Returns true with *pos the queue; false with
+ * *pos = max_sq at the end, or where to resume when out of visits.
+ */
+static bool next_busy(struct dbnic_core *c, uint32_t *pos, unsigned int *visits)
+{
+    uint32_t i = *pos, n = c->cfg.max_sq;
+
+    while (i < n) {
+        uint64_t w;
+
+        if (!*visits) {
+            *pos = i;
+            return false;
+        }
+        (*visits)--;
+        w = c->sq_busy[i / 64] >> (i % 64);
+        if (w) {
+            i += __builtin_ctzll(w);
+            *pos = i;
+            return i < n;
+        }
+        i = (i / 64 + 1) * 64;
+    }
+    *pos = n;
+    return false;
+}
+
+static void sq_settle(struct dbnic_core *c, uint32_t qid)
+{
+    if (sq_idle(c, &c->sq[qid])) {
+        c->sq_busy[qid / 64] &= ~(1ull << (qid % 64));
+    }
+}
+
+/*
+ * Only send queues woken by a doorbell (dbnic_sq_wake()) and not yet idle
+ * are looked at, and a run looks at DBNIC_CORE_RUN_VISITS words or queues
+ * at most in each of its two scans, then goes on in the next run: a guest
+ * that creates 65535 queues cannot make one run scan them all for each
+ * descriptor.
+ */
 void dbnic_core_run(struct dbnic_core *c)
 {
     unsigned int budget = DBNIC_CORE_RUN_DESCS;
-    uint32_t bytes = 0, n = c->cfg.max_sq, i;
+    unsigned int pvisits = DBNIC_CORE_RUN_VISITS;
+    unsigned int rvisits = DBNIC_CORE_RUN_VISITS;
+    uint32_t bytes = 0, n = c->cfg.max_sq, i, start;
     uint64_t next = 0;
-    bool progress = true;
+    bool progress = true, more = false, wrapped;
 
     if (!dbnic_ready(c)) {
         return;
     }
+    c->in_run = true;
+    dbnic_events_flush(c);
     dbnic_run_admin(c);
 
     while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
@@ -593,53 +669,93 @@ void dbnic_core_run(struct dbnic_core *c)
         /*
          * Priority lanes first, on every queue, every time round: a
          * complete priority descriptor starts before any ring
-         * descriptor that has not started yet.
+         * descriptor that has not started yet.  A sweep that runs out
+         * of visits resumes in the next run, and no ring lane runs
+         * before it has finished.
          */
-        for (i = 0; i < n; i++) {
-            struct dbnic_sq *sq = &c->sq[i];
+        while (next_busy(c, &c->prio_scan, &pvisits)) {
+            struct dbnic_sq *sq;
 
-            if (!sq->in_use) {
-                continue;
-            }
-            if (sq->bad_db) {
+            i = c->prio_scan++;
+            sq = &c->sq[i];
+            pvisits = pvisits ? pvisits - 1 : 0; /* the queue itself */
+            if (sq->in_use && sq->bad_db) {
                 sq->bad_db = false;
                 dbnic_complete(c, sq, i, sq->bad_db_pi, DBNIC_ST_BAD_DOORBELL,
                                0, false);
             }
-            if (budget && start_from_lane(c, sq, i)) {
+            if (sq->in_use && budget && start_from_lane(c, sq, i)) {
                 budget--;
                 progress = true;
                 bytes += job_step(c, sq, i);
             }
+            sq_settle(c, i);
         }
+        if (c->prio_scan < n) {
+            more = true;
+            break;
+        }
+        c->prio_scan = 0;
         if (progress) {
             continue;
         }
 
-        /* Then one chunk or one new ring descriptor per queue. */
-        for (i = 0; i < n && budget && bytes < DBNIC_CORE_RUN_BYTES; i++) {
-            uint32_t q = (c->rr_next + i) % n;
-            struct dbnic_sq *sq = &c->sq[q];
+        /*
+         * Then one chunk or one new ring descriptor per queue, round
+         * robin from where the last pass stopped.  The ring lanes have a
+         * budget of visits of their own, so that long priority sweeps
+         * cannot starve them.
+         */
+        start = c->rr_next;
+        wrapped = false;
+        while (budget && bytes < DBNIC_CORE_RUN_BYTES) {
+            struct dbnic_sq *sq;
+            uint32_t q = c->rr_next;
+            bool found = next_busy(c, &q, &rvisits);
 
+            if (wrapped && q >= start) {
+                break; /* a full cycle */
+            }
+            if (!found && q < n) {
+                c->rr_next = q; /* out of visits: go on from here */
+                more = true;
+                break;
+            }
+            if (!found) {
+                if (wrapped || !start) {
+                    break;
+                }
+                wrapped = true;
+                c->rr_next = 0;
+                continue;
+            }
+            rvisits = rvisits ? rvisits - 1 : 0; /* the queue itself */
+            c->rr_next = q + 1;
+            sq = &c->sq[q];
             if (!sq->in_use || job_waiting(c, sq, &next)) {
+                sq_settle(c, q);
                 continue;
             }
             if (!sq->job.active) {
                 if (!start_from_ring(c, sq, q)) {
+                    sq_settle(c, q);
                     continue;
                 }
                 budget--;
             }
             progress = true;
             bytes += job_step(c, sq, q);
+            sq_settle(c, q);
             /* A waiting priority descriptor may start now. */
             if (sq->lane_len && !sq->job.active) {
                 break;
             }
         }
-        c->rr_next = (c->rr_next + 1) % n;
     }
-    if (progress) {
+    c->in_run = false;
+    dbnic_tr(c, DBNIC_TR_RUN, 2 * DBNIC_CORE_RUN_VISITS - pvisits - rvisits,
+             DBNIC_CORE_RUN_DESCS - budget, 0);
+    if (progress || more) {
         c->ops->schedule(c->opaque); /* more to do: yield, then go on */
     } else if (next) {
         dbnic_timer_arm(c, next); /* jobs waiting on the model */

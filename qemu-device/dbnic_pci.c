@@ -32,6 +32,15 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 
 #define DBNIC_PCIE_CAP_OFFSET   0xe0
 
+/*
+ * Upper bound of the mmio-cost-ns property.  The cost is paid by busy
+ * waiting with the BQL held (the MMIO handler runs under it), so every
+ * vCPU and the device's own bottom half wait too: a few microseconds
+ * model a PCIe posted write generously, more would let one doorbell
+ * loop stall the whole machine.
+ */
+#define DBNIC_MMIO_COST_MAX_NS  10000
+
 struct DbnicState {
     PCIDevice parent_obj;
 
@@ -162,6 +171,12 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_MR:
         trace_dbnic_mr(a, b, c);
         break;
+    case DBNIC_TR_RUN:
+        trace_dbnic_run(a, b);
+        break;
+    case DBNIC_TR_EVENT:
+        trace_dbnic_event(a, b, c);
+        break;
     }
 }
 
@@ -252,7 +267,8 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
          * Write-combining hardware sends a 64-byte line as one write, so
          * a priority line is charged once, at its first word; a doorbell
          * once per write.  The wait holds the BQL, so it also delays the
-         * device's other work: an upper bound, not a precise model.
+         * device's other work: an upper bound, not a precise model, and
+         * capped at DBNIC_MMIO_COST_MAX_NS by realize.
          */
         int64_t end = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) +
                       s->mmio_cost_ns;
@@ -309,6 +325,12 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
                    DBNIC_CORE_ADMIN_DELAY_MAX_MS, db_pages, s->cfg.max_sq,
                    s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr,
                    s->cfg.admin_delay_ms);
+        return;
+    }
+    if (s->mmio_cost_ns > DBNIC_MMIO_COST_MAX_NS) {
+        error_setg(errp, "dbnic: mmio-cost-ns must be at most %u (got %u)",
+                   DBNIC_MMIO_COST_MAX_NS, s->mmio_cost_ns);
+        dbnic_core_free(&s->core);
         return;
     }
 

@@ -138,13 +138,15 @@ tally kunit "${p:-0}" "$f"
 watchdogs kunit "$LOGDIR/kunit.log"
 
 # --- 5. end-to-end guest tests ----------------------------------------------
+# A test that needs other device properties says so in a line
+# "# dbnic-opts: PROP=VAL,..." (e.g. e2e-user-storm.sh: msix-vectors=4).
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
+	opts=()
+	o=$(sed -n 's/^# dbnic-opts: //p' "$t")
+	if [ -n "$o" ]; then opts=(--dbnic-opts "$o"); fi
 	rc=0
-	# A test may ask for device properties: "# dbnic-opts: a=1,b=2".
-	opts=$(sed -n 's/^# dbnic-opts: //p' "$t")
-	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
-		${opts:+--dbnic-opts "$opts"} \
+	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 "${opts[@]}" \
 		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)

@@ -5,7 +5,7 @@
  *   dbnic-tool info  [--dev PATH] [--qp]
  *   dbnic-tool copy  [--size N] [--count N | --time S] [--depth N]
  *                    [--path ring|prio|auto] [--sges N] [--verify]
- *                    [--ids FILE]
+ *                    [--ids FILE] [--wait-file F]
  *   dbnic-tool fill  (as copy)
  *   dbnic-tool evil  --evil-qid Q [--evil-cqn C]    ring another's queue
  *   dbnic-tool evil  --evil-key [--key K --addr A]  unregistered / foreign
@@ -15,6 +15,8 @@
  *   dbnic-tool late  [--size N] --wait-file F [--ids FILE]
  *                    (on a device that answers REG_MR late)
  *   dbnic-tool memlock
+ *   dbnic-tool storm --arm [--count N]   DB_CQ with ARM over an unconsumed CQE
+ *   dbnic-tool storm --cq-overflow       sq log 12, cq log 1, DB_SQ 4096, 8192
  *
  * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
  * what it expected, 1 otherwise, 2 on bad usage; "evil" modes expect the
@@ -61,6 +63,8 @@ struct opts {
 	enum dbnic_upolicy policy;
 	int verify;
 	int busy;
+	int arm_storm;
+	int cq_overflow;
 	int want_qp;
 	long evil_qid;
 	long evil_cqn;
@@ -435,6 +439,9 @@ static int cmd_xfer(const struct opts *o, int fill)
 	x.fill = fill;
 	xfer_setup(&x);
 	ret = xfer_run(&x);
+	/* Keep the context until told, so that a test can count it. */
+	while (o->wait_file && access(o->wait_file, F_OK))
+		usleep(20000);
 	if (dbnic_mr_dereg(&x.h, &x.src_mr) || dbnic_mr_dereg(&x.h, &x.dst_mr) ||
 	    dbnic_qp_destroy(&x.qp)) {
 		fprintf(stderr, "dbnic-tool: teardown failed\n");
@@ -1004,18 +1011,111 @@ static int cmd_late(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* storm: what a process can make the device do (issue 6, section 2)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One CQE left unconsumed, then --count DB_CQ writes with ARM over it.
+ * Each arms a CQ that already holds a CQE: on a vector, every write would
+ * be an MSI.  The test counts the interrupts from /proc/interrupts.
+ */
+static void storm_arm(const struct opts *o, struct dbnic_handle *h,
+		      struct dbnic_qp *qp)
+{
+	volatile struct dbnic_cqe *e = &qp->cq[0];
+	struct dbnic_desc d;
+	struct dbnic_cqe c;
+	double end = now_s() + POLL_TIMEOUT_S;
+	unsigned long i;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.hdr.opcode = DBNIC_OP_NOP;
+	d.hdr.size = 1;
+	ret = dbnic_post(qp, &d, DBNIC_UPATH_RING);
+	if (ret < 0)
+		die("post", ret);
+	/* Wait for the CQE by its phase, without consuming it. */
+	while (!(e->flags & DBNIC_CQE_F_PHASE) && now_s() < end)
+		;
+	check(e->flags & DBNIC_CQE_F_PHASE, "storm: a CQE is waiting");
+	for (i = 0; i < o->count; i++)
+		dbnic_db_cq(h, qp->cqn, qp->ci, 1);
+	check(1, "storm: %lu DB_CQ writes with ARM over it", o->count);
+	check(!wait_cqe(qp, &c, POLL_TIMEOUT_S) && c.status == DBNIC_ST_OK,
+	      "storm: the CQE is then consumed, status %s",
+	      dbnic_status_name(c.status));
+}
+
+/*
+ * sq_log_size 12, cq_log_size 1, never polled, DB_SQ to 4096 then 8192
+ * over a zeroed ring: every slot completes BAD_DESC.  The CQ must enter
+ * its error state once (the driver reports it) instead of raising an
+ * error per dropped CQE.
+ */
+static void storm_cq_overflow(struct dbnic_handle *h, struct dbnic_qp *qp)
+{
+	double end = now_s() + POLL_TIMEOUT_S;
+	uint32_t flags = 0;
+	int ret;
+
+	/*
+	 * As the issue did: the second doorbell after the device has had
+	 * time to run the first 4096 (a v1.1 device then takes 8192 as a
+	 * doorbell for 4096 more, not as one past the ring).
+	 */
+	dbnic_db_sq(h, qp->qid, 4096);
+	usleep(500000);
+	dbnic_db_sq(h, qp->qid, 8192 & 0xffff);
+	usleep(500000);
+	do {
+		ret = dbnic_qp_query(qp, &flags);
+		if (ret)
+			break;
+		usleep(10000);
+	} while (!(flags & DBNIC_UQP_F_CQ_ERROR) && now_s() < end);
+	check(!ret, "storm: QUERY_QP: %s", strerror(-ret));
+	check(flags & DBNIC_UQP_F_CQ_ERROR,
+	      "storm: the driver reports the CQ in error (flags %#x)", flags);
+}
+
+static int cmd_storm(const struct opts *o)
+{
+	struct dbnic_handle h;
+	struct dbnic_qp qp;
+	int ret;
+
+	open_dev(o, &h);
+	ret = dbnic_qp_create_cq(&h, &qp, o->cq_overflow ? 12 : 3,
+				 o->cq_overflow ? 1 : 0, DBNIC_UPOLICY_RING);
+	if (ret)
+		die("create queue", ret);
+	msg("storm: ctx %u qid %u cqn %u cq_log %u\n", h.info.ctx, qp.qid,
+	    qp.cqn, qp.cq_log);
+	if (o->arm_storm)
+		storm_arm(o, &h, &qp);
+	else
+		storm_cq_overflow(&h, &qp);
+	ret = dbnic_qp_destroy(&qp);
+	check(!ret, "storm: queue destroyed: %s", strerror(-ret));
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|late [options]\n"
+		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|late|storm [options]\n"
 		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
 		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
-		"  --qp  --seed N  --quiet\n"
+		"  --qp  --seed N  --quiet  --wait-file F (copy, fill: then wait for F)\n"
 		"  evil: --evil-qid Q [--evil-cqn C]  --evil-key [--key K] [--addr A]\n"
 		"        --torn  --evil-mmap\n"
 		"  hold: --busy | --wait-file F\n"
-		"  late: --wait-file F\n");
+		"  late: --wait-file F\n"
+		"  storm: --arm [--count N] | --cq-overflow\n");
 	exit(2);
 }
 
@@ -1044,6 +1144,8 @@ int main(int argc, char **argv)
 		{ "evil-mmap", no_argument, NULL, 'M' },
 		{ "busy", no_argument, NULL, 'B' },
 		{ "wait-file", required_argument, NULL, 'W' },
+		{ "arm", no_argument, NULL, 'A' },
+		{ "cq-overflow", no_argument, NULL, 'O' },
 		{ }
 	};
 	struct opts o = {
@@ -1112,6 +1214,8 @@ int main(int argc, char **argv)
 		case 'M': o.evil_mmap = 1; break;
 		case 'B': o.busy = 1; break;
 		case 'W': o.wait_file = optarg; break;
+		case 'A': o.arm_storm = 1; break;
+		case 'O': o.cq_overflow = 1; break;
 		case 'p':
 			if (!strcmp(optarg, "ring")) {
 				o.path = DBNIC_UPATH_RING;
@@ -1159,6 +1263,11 @@ int main(int argc, char **argv)
 			cli_bad_usage("late: say when to release: --wait-file FILE");
 		return cmd_late(&o);
 	}
-	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold, memlock or late",
+	if (!strcmp(cmd, "storm")) {
+		if (o.arm_storm == o.cq_overflow)
+			cli_bad_usage("storm: name one: --arm or --cq-overflow");
+		return cmd_storm(&o);
+	}
+	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold, memlock, late or storm",
 		      cmd);
 }

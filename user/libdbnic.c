@@ -76,6 +76,23 @@ void dbnic_close(struct dbnic_handle *h)
 int dbnic_qp_create(struct dbnic_handle *h, struct dbnic_qp *qp,
 		    unsigned int sq_log, enum dbnic_upolicy policy)
 {
+	return dbnic_qp_create_cq(h, qp, sq_log, 0, policy);
+}
+
+int dbnic_qp_query(struct dbnic_qp *qp, uint32_t *flags)
+{
+	struct dbnic_uquery_qp req = { .qid = qp->qid };
+
+	if (ioctl(qp->h->fd, DBNIC_IOC_QUERY_QP, &req))
+		return neg_errno();
+	*flags = req.flags;
+	return 0;
+}
+
+int dbnic_qp_create_cq(struct dbnic_handle *h, struct dbnic_qp *qp,
+		       unsigned int sq_log, unsigned int cq_log,
+		       enum dbnic_upolicy policy)
+{
 	struct dbnic_ucreate_qp req;
 	struct dbnic_udestroy_qp dq = { 0 };
 	int ret;
@@ -83,6 +100,7 @@ int dbnic_qp_create(struct dbnic_handle *h, struct dbnic_qp *qp,
 	memset(qp, 0, sizeof(*qp));
 	memset(&req, 0, sizeof(req));
 	req.sq_log_size = sq_log;
+	req.cq_log_size = cq_log;
 	if (ioctl(h->fd, DBNIC_IOC_CREATE_QP, &req))
 		return neg_errno();
 	qp->h = h;

@@ -105,6 +105,12 @@ void dbnic_close(struct dbnic_handle *h);
 
 int dbnic_qp_create(struct dbnic_handle *h, struct dbnic_qp *qp,
 		    unsigned int sq_log, enum dbnic_upolicy policy);
+/* As dbnic_qp_create(), with a CQ of 2^cq_log entries (0: the default). */
+int dbnic_qp_create_cq(struct dbnic_handle *h, struct dbnic_qp *qp,
+		       unsigned int sq_log, unsigned int cq_log,
+		       enum dbnic_upolicy policy);
+/* DBNIC_UQP_F_* of the queue in *flags (CQ in error: queue stopped). */
+int dbnic_qp_query(struct dbnic_qp *qp, uint32_t *flags);
 int dbnic_qp_destroy(struct dbnic_qp *qp);
 int dbnic_qp_has_prio(const struct dbnic_qp *qp);
 

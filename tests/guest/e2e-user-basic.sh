@@ -20,16 +20,17 @@ t_check "dbnic-tool info --qp" "$TOOL" info --qp
 t_check "no context left after info" test "$(users_field contexts)" = 0
 
 echo "== three processes at once"
-# Each runs for a time, not a count: a count could finish before the
-# check below sees the three contexts.
-"$TOOL" copy --size 256K --time 4 --depth 8 --path prio --verify \
-	--ids /tmp/a.ids > /tmp/a.out 2>&1 &
+# Each keeps its context after its run until /tmp/go exists: a fast
+# device must not let one finish before the count below.
+rm -f /tmp/go
+"$TOOL" copy --size 256K --count 300 --depth 8 --path prio --verify \
+	--ids /tmp/a.ids --wait-file /tmp/go > /tmp/a.out 2>&1 &
 pa=$!
-"$TOOL" copy --size 64K --time 4 --depth 16 --path ring --sges 5 \
-	--verify --ids /tmp/b.ids > /tmp/b.out 2>&1 &
+"$TOOL" copy --size 64K --count 800 --depth 16 --path ring --sges 5 \
+	--verify --ids /tmp/b.ids --wait-file /tmp/go > /tmp/b.out 2>&1 &
 pb=$!
-"$TOOL" fill --size 128K --time 4 --depth 4 --path auto --sges 3 \
-	--verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+"$TOOL" fill --size 128K --count 400 --depth 4 --path auto --sges 3 \
+	--verify --ids /tmp/c.ids --wait-file /tmp/go > /tmp/c.out 2>&1 &
 pc=$!
 wait_file /tmp/a.ids && wait_file /tmp/b.ids && wait_file /tmp/c.ids
 cat "$dbg/users"
@@ -38,6 +39,7 @@ if [ "$(users_field contexts)" = 3 ]; then
 else
 	t_fail "three contexts while running" "$(head -n 1 "$dbg/users")"
 fi
+touch /tmp/go
 result "copy through the priority area, verified" $pa /tmp/a.out
 result "copy through the ring, 5 SGEs, verified" $pb /tmp/b.out
 result "fill, auto path, verified" $pc /tmp/c.out

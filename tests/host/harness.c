@@ -13,6 +13,10 @@ uint32_t harness_dma_latency_ns;
 uint32_t harness_db_pages;
 uint32_t harness_admin_delay_ms;
 uint32_t harness_admin_delay_ops;
+unsigned int harness_eq_log;
+uint32_t harness_max_sq;
+unsigned int harness_cq_log;
+unsigned int harness_cq_vector;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
 static struct fake *live[8];
@@ -26,6 +30,10 @@ void harness_cleanup(void)
 	harness_db_pages = 0;
 	harness_admin_delay_ms = 0;
 	harness_admin_delay_ops = 0;
+	harness_eq_log = 0;
+	harness_max_sq = 0;
+	harness_cq_log = 0;
+	harness_cq_vector = 0;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -62,6 +70,7 @@ static int f_dma_write(void *opaque, uint64_t addr, const void *buf,
 {
 	struct fake *f = opaque;
 
+	f->dma_writes++;
 	if (!in_mem(addr, len))
 		return -1;
 	memcpy(f->mem + (addr - MEM_BASE), buf, len);
@@ -73,6 +82,15 @@ static void f_irq(void *opaque, unsigned int vector)
 	struct fake *f = opaque;
 
 	f->irqs[vector & 0xff]++;
+	/*
+	 * A host that handles vector 0 at once, as a CPU other than the
+	 * one running the device would: ack the causes and read ERR.
+	 */
+	if (vector == 0 && f->ack_irq0) {
+		f->acks++;
+		dbnic_core_ctrl_write(&f->core, DBNIC_REG_INTR_CAUSE, ~0u, 4);
+		dbnic_core_ctrl_read(&f->core, DBNIC_REG_ERR, 4);
+	}
 }
 
 static void f_send(void *opaque, const void *buf, size_t len)
@@ -94,6 +112,19 @@ static void f_timer_mod(void *opaque, uint64_t when)
 	((struct fake *)opaque)->timer_at = when;
 }
 
+static void f_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
+		    uint32_t b, uint64_t c)
+{
+	struct fake *f = opaque;
+
+	if (ev == DBNIC_TR_RUN) {
+		f->runs++;
+		f->visits += a;
+		if (a > f->max_visits)
+			f->max_visits = a;
+	}
+}
+
 static const struct dbnic_core_ops fake_ops = {
 	.dma_read = f_dma_read,
 	.dma_write = f_dma_write,
@@ -102,6 +133,7 @@ static const struct dbnic_core_ops fake_ops = {
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,
+	.trace = f_trace,
 };
 
 static void wr32(struct fake *f, uint64_t off, uint32_t v)
@@ -112,7 +144,9 @@ static void wr32(struct fake *f, uint64_t off, uint32_t v)
 void fake_init(struct fake *f)
 {
 	struct dbnic_core_config cfg = {
-		.db_pages = harness_db_pages ? harness_db_pages : 4, .max_sq = 8, .max_cq = 8, .msix_vectors = 4,
+		.db_pages = harness_db_pages ? harness_db_pages : 4,
+		.max_sq = harness_max_sq ? harness_max_sq : 8,
+		.max_cq = 8, .msix_vectors = 4,
 		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
 		.admin_delay_ms = harness_admin_delay_ms,
 		.admin_delay_ops = harness_admin_delay_ops,
@@ -131,6 +165,11 @@ void fake_init(struct fake *f)
 	wr32(f, DBNIC_REG_AQ_CQ_BASE, (uint32_t)AQ_CQ_ADDR);
 	wr32(f, DBNIC_REG_AQ_CQ_BASE + 4, (uint32_t)(AQ_CQ_ADDR >> 32));
 	wr32(f, DBNIC_REG_AQ_CFG, AQ_LOG);
+	f->eq_log = harness_eq_log;
+	if (f->eq_log) {
+		dbnic_core_ctrl_write(&f->core, DBNIC_REG_EQ_BASE, EQ_ADDR, 8);
+		wr32(f, DBNIC_REG_EQ_CFG, f->eq_log);
+	}
 	wr32(f, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE);
 }
 
@@ -273,7 +312,7 @@ void hq_on_ctx(struct fake *f, struct hq *q, uint32_t ctx, uint8_t log_size,
 	q->ctx = ctx;
 	q->log_size = log_size;
 	q->log_stride = log_stride;
-	q->cq_log = 6;
+	q->cq_log = harness_cq_log ? harness_cq_log : 6;
 	q->cq_base = fake_alloc(f, sizeof(struct dbnic_cqe) << q->cq_log, 4096);
 	q->sq_base = fake_alloc(f, (uint64_t)1 << (log_size + log_stride), 4096);
 
@@ -282,7 +321,7 @@ void hq_on_ctx(struct fake *f, struct hq *q, uint32_t ctx, uint8_t log_size,
 	cmd.create_cq.base = q->cq_base;
 	cmd.create_cq.ctx = ctx;
 	cmd.create_cq.log_size = q->cq_log;
-	cmd.create_cq.msix_vector = 1;
+	cmd.create_cq.msix_vector = harness_cq_vector ? harness_cq_vector : 1;
 	if (admin(f, &cmd, &q->cqn) != DBNIC_AST_OK)
 		abort();
 
@@ -417,6 +456,20 @@ bool cq_poll(struct hq *q, struct dbnic_cqe *out)
 	dbnic_core_db_write(&q->f->core,
 			    ((uint64_t)q->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_CQ,
 			    dbnic_db_cq_val(q->cqn, q->cq_ci, 0), 4);
+	return true;
+}
+
+bool eq_poll(struct fake *f, struct dbnic_eqe *out)
+{
+	unsigned int slot = dbnic_ring_slot(f->eq_ci, f->eq_log);
+	struct dbnic_eqe *e = gpa(f, EQ_ADDR + slot * sizeof(*e));
+
+	if (!f->eq_log ||
+	    (e->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(f->eq_ci, f->eq_log))
+		return false;
+	*out = *e;
+	f->eq_ci++;
+	wr32(f, DBNIC_REG_EQ_CI, f->eq_ci);
 	return true;
 }
 

@@ -21,6 +21,7 @@
 #define AQ_SQ_ADDR	(MEM_BASE + 0x0000)
 #define AQ_CQ_ADDR	(MEM_BASE + 0x1000)
 #define AQ_LOG		3
+#define EQ_ADDR		(MEM_BASE + 0x1400)	/* up to 64 entries */
 
 struct fake {
 	struct dbnic_core core;
@@ -30,8 +31,16 @@ struct fake {
 	uint64_t timer_at;		/* 0: not armed */
 	unsigned int irqs[256];		/* per vector */
 	unsigned int dma_reads;
+	unsigned int dma_writes;
 	uint16_t aq_pi;
 	uint16_t aq_ci;
+	uint16_t eq_ci;			/* host consumer of the EQ */
+	unsigned int eq_log;		/* 0: no EQ */
+	bool ack_irq0;			/* host acks vector 0 at once */
+	unsigned int acks;		/* vector-0 interrupts it acked */
+	unsigned int runs;		/* dbnic_core_run() calls traced */
+	uint64_t visits;		/* queue scan visits, all runs */
+	uint32_t max_visits;		/* most visits of one run */
 	uint64_t alloc_next;		/* bump allocator for test buffers */
 };
 
@@ -60,6 +69,11 @@ extern uint32_t harness_db_pages;
 /* Test-only admin delay for the next fake_init(); reset after each test. */
 extern uint32_t harness_admin_delay_ms;
 extern uint32_t harness_admin_delay_ops;
+/* For the next fake_init() / hq_on_ctx(); reset after each test. */
+extern unsigned int harness_eq_log;	/* 0: no event queue */
+extern uint32_t harness_max_sq;		/* 0: 8 */
+extern unsigned int harness_cq_log;	/* 0: 6 */
+extern unsigned int harness_cq_vector;	/* 0: 1 */
 
 #define CHECK(cond)							\
 	do {								\
@@ -136,6 +150,9 @@ void prio_store(struct fake *f, uint32_t ctx, unsigned int slot,
 void prio_copy(struct fake *f, uint32_t ctx, unsigned int slot,
 	       const struct dbnic_desc *d, const unsigned int *order,
 	       unsigned int nwords);
+
+/* Events: the next EQE (consumed and reported with EQ_CI), or false. */
+bool eq_poll(struct fake *f, struct dbnic_eqe *out);
 
 /* Completions: the next CQE, or false if none is there. */
 bool cq_poll(struct hq *q, struct dbnic_cqe *out);

@@ -806,6 +806,10 @@ static void test_unprivileged_dma_address_denied(void)
 	fake_free(&f);
 }
 
+/*
+ * A CQ that overflows enters the error state once: the CQE is dropped,
+ * CQ_OVERFLOW counts once, and the send queue stops (datasheet 6.1).
+ */
 static void test_cq_overflow_counted(void)
 {
 	struct fake f;
@@ -828,12 +832,17 @@ static void test_cq_overflow_counted(void)
 	}
 	ring_doorbell(&q, q.pi);
 	fake_run(&f);
-	CHECK_EQ(counter(&f, DBNIC_CNT_CQ_OVERFLOW), 3);
+	CHECK_EQ(counter(&f, DBNIC_CNT_CQ_OVERFLOW), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_CQE_DROPPED), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 65);	/* then stopped */
 	CHECK_EQ(counter(&f, DBNIC_CNT_COMPLETIONS), 64);
 	fake_free(&f);
 }
 
-/* A flood of bad doorbells raises one interrupt until acknowledged. */
+/*
+ * Bad doorbells of one context raise one event for its lifetime, not one
+ * per acknowledgement: a process cannot keep vector 0 busy.
+ */
 static void test_error_interrupts_coalesce(void)
 {
 	struct fake f;
@@ -847,8 +856,440 @@ static void test_error_interrupts_coalesce(void)
 	CHECK_EQ(f.irqs[0] - before, 1);
 	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 1000);
 	dbnic_core_ctrl_write(&f.core, DBNIC_REG_INTR_CAUSE, DBNIC_INTR_ERROR, 4);
-	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	CHECK_EQ(DBNIC_GET(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4),
+			   DBNIC_ERR_CODE), DBNIC_AERR_DB_BAD_QUEUE);
+	for (i = 0; i < 1000; i++) {
+		dbnic_core_db_write(&f.core, DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+		dbnic_core_ctrl_write(&f.core, DBNIC_REG_INTR_CAUSE, ~0u, 4);
+	}
+	CHECK_EQ(f.irqs[0] - before, 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2000);
+	/* Another kind of error of the same page is reported on its own. */
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ + 2, 1, 4);	/* unaligned */
 	CHECK_EQ(f.irqs[0] - before, 2);
+	fake_free(&f);
+}
+
+/*
+ * Issue 6: sq_log_size 12, cq_log_size 1, never polled, DB_SQ to 4096 then
+ * 8192 over a zeroed ring (every slot a BAD_DESC), with a host that acks
+ * vector 0 at once.  v1.1 raised an async error for every dropped CQE:
+ * thousands of vector-0 interrupts.  Now the CQ fails once and the queue
+ * stops.  With and without an event queue.
+ */
+static void storm_case(unsigned int eq_log)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_eqe e;
+	unsigned int irq0;
+
+	harness_eq_log = eq_log;
+	harness_cq_log = 1;
+	fake_init(&f);
+	hq_create(&f, &q, false, 12, 6);
+	f.ack_irq0 = true;
+	irq0 = f.irqs[0];
+	ring_doorbell(&q, 4096);
+	fake_run(&f);
+	ring_doorbell(&q, 8192);
+	fake_run(&f);
+	CHECK(f.irqs[0] - irq0 <= 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_CQ_OVERFLOW), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_COMPLETIONS), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 3);
+	CHECK(counter(&f, DBNIC_CNT_INTERRUPTS) <= 16);
+	if (eq_log) {
+		CHECK_EQ(counter(&f, DBNIC_CNT_EVENTS), 1);
+		CHECK(eq_poll(&f, &e));
+		CHECK_EQ(e.type, DBNIC_AERR_CQ_OVERFLOW);
+		CHECK_EQ(e.object, q.cqn);
+		CHECK_EQ(e.ctx, q.ctx);
+		CHECK_EQ(e.data, DBNIC_CQ_ERR_FULL);
+		CHECK(!eq_poll(&f, &e));
+	}
+	fake_free(&f);
+}
+
+static void test_full_cq_no_storm_err(void)
+{
+	storm_case(0);
+}
+
+static void test_full_cq_no_storm_eq(void)
+{
+	storm_case(5);
+}
+
+/*
+ * A CQ in error takes nothing more: its SQ starts nothing, DB_CQ does not
+ * arm it, and DESTROY_SQ reports where the ring lane stopped.
+ */
+static void test_cq_error_stops_sq_until_destroyed(void)
+{
+	struct fake f;
+	struct hq q, q2;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct dbnic_eqe e;
+	struct dbnic_admin_cmd cmd;
+	uint32_t res = 0;
+	unsigned int i, irq1;
+
+	harness_eq_log = 4;
+	harness_cq_log = 1;
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	for (i = 0; i < 5; i++) {
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+	}
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_COMPLETIONS), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 3);
+	CHECK(eq_poll(&f, &e));
+	CHECK_EQ(e.type, DBNIC_AERR_CQ_OVERFLOW);
+	/* The host drains and re-arms: the CQ stays in error. */
+	irq1 = f.irqs[1];
+	CHECK(cq_poll(&q, &cqe));
+	CHECK(cq_poll(&q, &cqe));
+	cq_arm(&q);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);
+	fake_run(&f);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK_EQ(f.irqs[1], irq1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 3);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 0);
+	CHECK(!eq_poll(&f, &e));		/* reported once */
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DESTROY_CQ;
+	cmd.destroy.handle = q.cqn;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BUSY);
+	cmd.opcode = DBNIC_ADM_DESTROY_SQ;
+	cmd.destroy.handle = q.qid;
+	CHECK_EQ(admin(&f, &cmd, &res), DBNIC_AST_OK);
+	CHECK_EQ(res, 3);	/* 0..2 started; 3..6 never ran */
+	cmd.opcode = DBNIC_ADM_DESTROY_CQ;
+	cmd.destroy.handle = q.cqn;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_OK);
+
+	/* A new CQ with the same number works. */
+	harness_cq_log = 4;
+	hq_on_ctx(&f, &q2, q.ctx, 3, 6);
+	CHECK_EQ(q2.cqn, q.cqn);
+	desc_nop(&d, &q2, 0);
+	post_ring(&q2, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q2, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	fake_free(&f);
+}
+
+/*
+ * Event queue: entries with phase, nothing in ERR, and an ADMIN failure
+ * after a flood of doorbell errors is still reported.  Events raised in
+ * an MMIO handler are written by the next run, not by the handler.
+ */
+static void test_eq_reports_without_hiding(void)
+{
+	struct fake f;
+	struct dbnic_eqe e;
+	uint32_t ctx;
+	unsigned int i, irq0, writes;
+
+	harness_eq_log = 3;
+	fake_init(&f);
+	ctx = create_ctx(&f, false);
+	irq0 = f.irqs[0];
+	writes = f.dma_writes;
+	for (i = 0; i < 100; i++)
+		dbnic_core_db_write(&f.core, ((uint64_t)ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	CHECK_EQ(f.dma_writes, writes);		/* no DMA from MMIO */
+	CHECK_EQ(f.irqs[0] - irq0, 0);
+	CHECK(f.scheduled);
+	fake_run(&f);
+	CHECK_EQ(f.irqs[0] - irq0, 1);
+	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_INTR_CAUSE, 4) &
+	      DBNIC_INTR_EVENT);
+	CHECK(!(dbnic_core_ctrl_read(&f.core, DBNIC_REG_INTR_CAUSE, 4) &
+		DBNIC_INTR_ERROR));
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4), 0);
+	CHECK(eq_poll(&f, &e));
+	CHECK_EQ(e.type, DBNIC_AERR_DB_BAD_QUEUE);
+	CHECK_EQ(e.ctx, ctx);
+	CHECK_EQ(e.object, 7);
+	CHECK(!eq_poll(&f, &e));
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_INTR_CAUSE, DBNIC_INTR_EVENT, 4);
+
+	/* The admin queue breaks: a producer index far past the ring. */
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_AQ_DB, 0x8000, 4);
+	CHECK(dbnic_core_ctrl_read(&f.core, DBNIC_REG_STATUS, 4) &
+	      DBNIC_STATUS_FATAL);
+	fake_run(&f);
+	CHECK_EQ(f.irqs[0] - irq0, 2);
+	CHECK(eq_poll(&f, &e));
+	CHECK_EQ(e.type, DBNIC_AERR_ADMIN);
+	CHECK_EQ(counter(&f, DBNIC_CNT_EVENTS), 2);
+	fake_free(&f);
+}
+
+/*
+ * Without an EQ, ERR keeps the first error until read, and ADMIN is never
+ * overwritten by a later doorbell error.
+ */
+static void test_err_register_keeps_admin(void)
+{
+	struct fake f;
+	uint32_t err;
+
+	fake_init(&f);
+	create_ctx(&f, false);
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_AQ_DB, 0x8000, 4);
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	err = dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4);
+	CHECK_EQ(DBNIC_GET(err, DBNIC_ERR_CODE), DBNIC_AERR_ADMIN);
+	CHECK_EQ(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4), 0);
+	fake_free(&f);
+}
+
+/*
+ * One pending event per object: a small EQ that runs full reports
+ * EQ_OVERFLOW once in its last entry, counts what it lost, and reports
+ * again once the host has emptied it.
+ */
+static void test_eq_overflow_reported_once(void)
+{
+	struct fake f;
+	struct dbnic_eqe e;
+	unsigned int page, i;
+
+	harness_eq_log = 2;	/* 4 entries */
+	fake_init(&f);
+	for (page = 0; page < 4; page++)	/* four events */
+		for (i = 0; i < 10; i++)
+			dbnic_core_db_write(&f.core,
+					    ((uint64_t)page << DBNIC_DB_PAGE_SHIFT) +
+					    DBNIC_DB_SQ, dbnic_db_sq_val(7, 1), 4);
+	dbnic_core_db_write(&f.core, DBNIC_DB_SQ + 2, 1, 4);	/* 5th: lost */
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_EVENTS), 4);
+	CHECK_EQ(counter(&f, DBNIC_CNT_EVENTS_LOST), 2);
+	for (i = 0; i < 3; i++) {
+		CHECK(eq_poll(&f, &e));
+		CHECK_EQ(e.type, DBNIC_AERR_DB_BAD_QUEUE);
+		CHECK_EQ(e.ctx, i);
+	}
+	CHECK(eq_poll(&f, &e));
+	CHECK_EQ(e.type, DBNIC_AERR_EQ_OVERFLOW);
+	CHECK_EQ(e.data, 1);			/* lost when it was written */
+	CHECK(!eq_poll(&f, &e));
+	/* Emptied: the next event is written, with the phase of pass two. */
+	dbnic_core_db_write(&f.core, (1u << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_SQ + 2,
+			    1, 4);
+	fake_run(&f);
+	CHECK(eq_poll(&f, &e));
+	CHECK_EQ(e.type, DBNIC_AERR_DB_BAD_ACCESS);
+	CHECK_EQ(e.ctx, 1);
+	CHECK(!eq_poll(&f, &e));
+	fake_free(&f);
+}
+
+/*
+ * AQ_CFG, AQ_SQ_BASE, AQ_CQ_BASE, EQ_BASE and EQ_CFG are latched at
+ * enable: writes while enabled are ignored and counted.  The issue's
+ * AQ_CFG=15 no longer gives a 32768-entry admin ring.
+ */
+static void test_admin_regs_latched(void)
+{
+	struct fake f;
+	struct dbnic_core *c = &f.core;
+
+	fake_init(&f);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CFG, 15, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_SQ_BASE, 0x40, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CQ_BASE + 4, 1, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_EQ_BASE, 0x1000, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_EQ_CFG, 3, 4);
+	CHECK_EQ(counter(&f, DBNIC_CNT_REG_LATCHED), 5);
+	CHECK_EQ(dbnic_core_ctrl_read(c, DBNIC_REG_AQ_CFG, 4), AQ_LOG);
+	CHECK_EQ(dbnic_core_ctrl_read(c, DBNIC_REG_AQ_SQ_BASE, 8), AQ_SQ_ADDR);
+	CHECK_EQ(dbnic_core_ctrl_read(c, DBNIC_REG_AQ_CQ_BASE, 8), AQ_CQ_ADDR);
+	CHECK_EQ(dbnic_core_ctrl_read(c, DBNIC_REG_EQ_CFG, 4), 0);
+	create_ctx(&f, false);			/* still the old ring */
+	CHECK(!(dbnic_core_ctrl_read(c, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_FATAL));
+
+	/* Checked at enable: a ring that wraps past 2^64, a bad EQ size. */
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, 0, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_SQ_BASE, ~0ull << 6, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE, 4);
+	CHECK(dbnic_core_ctrl_read(c, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_FATAL);
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, 0, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_SQ_BASE, AQ_SQ_ADDR, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CQ_BASE, AQ_CQ_ADDR, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CFG, AQ_LOG, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_EQ_BASE, EQ_ADDR, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_EQ_CFG, 1, 4);	/* below 2 */
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE, 4);
+	CHECK(dbnic_core_ctrl_read(c, DBNIC_REG_STATUS, 4) & DBNIC_STATUS_FATAL);
+	fake_free(&f);
+}
+
+/* Write n admin commands with an unknown opcode straight into the ring. */
+static void admin_burst(struct fake *f, unsigned int log, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct dbnic_admin_cmd *cmd =
+			gpa(f, AQ_SQ_ADDR + dbnic_ring_slot(i, log) * sizeof(*cmd));
+
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->opcode = 0x7f;
+		cmd->cmd_id = i;
+	}
+	dbnic_core_ctrl_write(&f->core, DBNIC_REG_AQ_DB, n, 4);
+}
+
+/* One run executes a bounded number of admin commands, then reschedules. */
+static void test_admin_budget_per_run(void)
+{
+	struct fake f;
+	struct dbnic_core *c = &f.core;
+
+	fake_init(&f);
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_SQ_BASE, AQ_SQ_ADDR, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CQ_BASE, AQ_SQ_ADDR + 0x2000, 8);
+	dbnic_core_ctrl_write(c, DBNIC_REG_AQ_CFG, DBNIC_AQ_LOG_SIZE_MAX, 4);
+	dbnic_core_ctrl_write(c, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE, 4);
+	admin_burst(&f, DBNIC_AQ_LOG_SIZE_MAX, 1u << DBNIC_AQ_LOG_SIZE_MAX);
+	f.scheduled = false;
+	dbnic_core_run(c);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ADMIN_CMDS), DBNIC_CORE_RUN_ADMIN);
+	CHECK(f.scheduled);
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ADMIN_CMDS), 1u << DBNIC_AQ_LOG_SIZE_MAX);
+	fake_free(&f);
+}
+
+/*
+ * With 65535 send queues and one of them busy, the engine's scans cost
+ * what the busy queues need, not max_sq per descriptor, and no run
+ * looks at more than its budget.  (v1.1: 64 x 2 x 65535 visits a run.)
+ */
+static void test_queue_scan_budget_per_run(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i;
+
+	harness_max_sq = 65535;
+	harness_cq_log = 8;
+	fake_init(&f);
+	hq_create(&f, &q, true, 7, 6);
+	f.runs = 0;
+	f.visits = 0;
+	f.max_visits = 0;
+	for (i = 0; i < 100; i++) {
+		desc_nop(&d, &q, 0);
+		ring_put(&q, &d);
+		q.pi++;
+	}
+	ring_doorbell(&q, q.pi);
+	fake_run(&f);
+	for (i = 0; i < 100; i++)
+		CHECK(cq_poll(&q, &cqe));
+	CHECK(f.runs > 0);
+	CHECK(f.max_visits <= 2 * DBNIC_CORE_RUN_VISITS);
+	/*
+	 * Per descriptor: a priority sweep of the 1024 words of the busy
+	 * bitmap, and a ring pass that wraps round them once.
+	 */
+	CHECK(f.visits <= 100 * 4 * 1025);
+	fake_free(&f);
+}
+
+/*
+ * DESTROY_CTX destroys the context's send queues (and only those), which
+ * the device finds through the context's list; a free queue number is
+ * the lowest one.
+ */
+static void test_destroy_ctx_takes_its_queues_only(void)
+{
+	struct fake f;
+	struct hq a1, a2, b;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct dbnic_admin_cmd cmd;
+	uint32_t ctx_a;
+
+	fake_init(&f);
+	ctx_a = create_ctx(&f, true);
+	hq_on_ctx(&f, &a1, ctx_a, 3, 6);
+	hq_create(&f, &b, true, 3, 6);
+	hq_on_ctx(&f, &a2, ctx_a, 3, 6);
+	CHECK_EQ(a1.qid, 0);
+	CHECK_EQ(b.qid, 1);
+	CHECK_EQ(a2.qid, 2);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_DESTROY_CTX;
+	cmd.destroy.handle = ctx_a;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_OK);
+	ring_doorbell(&a1, 1);
+	ring_doorbell(&a2, 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2);	/* gone */
+	desc_nop(&d, &b, 0);
+	post_ring(&b, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&b, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	ctx_a = create_ctx(&f, true);
+	hq_on_ctx(&f, &a1, ctx_a, 3, 6);
+	CHECK_EQ(a1.qid, 0);				/* lowest free */
+	hq_on_ctx(&f, &a2, ctx_a, 3, 6);
+	CHECK_EQ(a2.qid, 2);
+	fake_free(&f);
+}
+
+/* A CQ created with NO_VECTOR never interrupts, however often armed. */
+static void test_cq_no_vector(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_admin_cmd cmd;
+	uint64_t before;
+	unsigned int i, v, sum = 0;
+
+	harness_cq_vector = DBNIC_CQ_NO_VECTOR;
+	fake_init(&f);
+	hq_create(&f, &q, false, 3, 6);
+	desc_nop(&d, &q, 0);
+	post_ring(&q, &d);
+	fake_run(&f);
+	before = counter(&f, DBNIC_CNT_INTERRUPTS);
+	for (i = 0; i < 1000; i++)
+		cq_arm(&q);			/* one CQE never consumed */
+	CHECK_EQ(counter(&f, DBNIC_CNT_INTERRUPTS), before);
+	for (v = 1; v < 256; v++)
+		sum += f.irqs[v];
+	CHECK_EQ(sum, 0);
+	/* Other vectors past the device's still get BAD_PARAM. */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = q.cq_base;
+	cmd.create_cq.ctx = q.ctx;
+	cmd.create_cq.log_size = 2;
+	cmd.create_cq.msix_vector = 4;
+	CHECK_EQ(admin(&f, &cmd, NULL), DBNIC_AST_BAD_PARAM);
 	fake_free(&f);
 }
 
@@ -1540,6 +1981,7 @@ static void test_padding_page_writes_counted(void)
 	dbnic_core_db_write(&f.core, 3 * DBNIC_DB_PAGE_SIZE +
 			    DBNIC_PRIO_SLOT_OFFSET(0), 1, 8);
 	CHECK_EQ(counter(&f, DBNIC_CNT_DB_BAD), 2);
+	fake_run(&f);	/* events raised in MMIO are posted by the BH (7.1) */
 	CHECK_EQ(DBNIC_GET(dbnic_core_ctrl_read(&f.core, DBNIC_REG_ERR, 4),
 			   DBNIC_ERR_CODE), DBNIC_AERR_DB_BAD_ACCESS);
 	/* Past the BAR (not reachable through QEMU): nothing. */
@@ -1660,6 +2102,17 @@ static const struct {
 	T(test_unprivileged_dma_address_denied),
 	T(test_cq_overflow_counted),
 	T(test_error_interrupts_coalesce),
+	T(test_full_cq_no_storm_err),
+	T(test_full_cq_no_storm_eq),
+	T(test_cq_error_stops_sq_until_destroyed),
+	T(test_eq_reports_without_hiding),
+	T(test_err_register_keeps_admin),
+	T(test_eq_overflow_reported_once),
+	T(test_admin_regs_latched),
+	T(test_admin_budget_per_run),
+	T(test_queue_scan_budget_per_run),
+	T(test_destroy_ctx_takes_its_queues_only),
+	T(test_cq_no_vector),
 	T(test_bad_mmio_sizes_ignored),
 	T(test_fill_pattern_across_ranges),
 	T(test_compare_equal_and_mismatch),
