@@ -85,11 +85,15 @@ if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
 
 # --- 4. end-to-end guest tests ----------------------------------------------
+# A test asks for launcher options (a root port, host actions) with a
+# "# run-guest: OPTIONS" line in its header.
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
+	read -ra topts <<<"$(sed -n '1,/^[^#]/s/^# run-guest: //p' "$t")" || true
 	rc=0
 	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
-		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
+		--log "$LOGDIR/$name.log" "${MODS[@]}" "${topts[@]}" \
+		--script "$t" || rc=$?
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)
 	f=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST not ok ' || true)
