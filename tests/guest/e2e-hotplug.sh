@@ -1,0 +1,100 @@
+# run-guest: --root-port --host-actions
+# End-to-end test: hot-unplug (QMP device_del, driven by the launcher on
+# the host when this script prints "DBNIC-HOST unplug dbnic0") while
+# processes hold mappings and post copies and dmatest runs.  The guest's
+# pciehp removes the device: the driver's remove must finish, a busy
+# process gets SIGBUS then ENODEV, an idle one SIGBUS on its next access,
+# dmatest sees its transactions fail; QEMU then unrealizes the device
+# and must keep running.  A device_add ("DBNIC-HOST plug dbnic0") must
+# bring up a working device.  The kernel log must stay clean.
+# Needs CONFIG_HOTPLUG_PCI_PCIE in the test kernel.
+# Runs in the guest (busybox sh) behind a pcie-root-port with dbnic.ko,
+# lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/user-lib.sh"
+DRV=/sys/bus/pci/drivers/dbnic
+PARAMS=/sys/module/dmatest/parameters
+
+load_dbnic
+pci=$(basename "$(first "$DRV"/0000:*)")
+dev=/sys/bus/pci/devices/$pci
+echo "device $pci; slots:" /sys/bus/pci/slots/*
+
+echo "== users"
+rm -f /tmp/go
+"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+p1=$!
+"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+p2=$!
+"$TOOL" copy --time 120 --size 256K --depth 16 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+pc=$!
+wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+modprobe dmatest
+echo 0 > $PARAMS/iterations
+echo 1 > $PARAMS/threads_per_chan
+echo 0 > $PARAMS/dmatest
+echo "$pci" > $PARAMS/device
+echo 1 > $PARAMS/run
+sleep 1
+cat "$dbg/users"
+
+echo "== unplug"
+echo "dbnic-e2e: mark unplug" > /dev/kmsg
+echo "DBNIC-HOST unplug dbnic0"
+# pciehp waits 5 s after the attention button before it removes.
+i=0
+while [ -e "$dev" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -e "$dev" ]; then
+	t_ok "device removed by hot-unplug"
+else
+	t_fail "device removed by hot-unplug" "still there after 60 s (does the kernel have CONFIG_HOTPLUG_PCI_PCIE?)"
+fi
+t_check "/dev/dbnic0 gone" test ! -e /dev/dbnic0
+result_within "busy process: SIGBUS, then ENODEV" $p1 30 /tmp/h1.out
+touch /tmp/go
+result_within "idle process: SIGBUS on access, ENODEV from ioctl" $p2 30 /tmp/h2.out
+if wait_exit $pc 30; then
+	wait $pc
+	rc=$?
+else
+	kill -9 $pc
+	wait $pc
+	rc=running
+fi
+tail -n 3 /tmp/c.out
+if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+i=0
+while [ -z "$(secs_of 'dmatest: .*result #')" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -n "$(secs_of 'dmatest: .*result #')" ]; then
+	t_ok "dmatest sees its transactions fail"
+else
+	t_fail "dmatest sees its transactions fail" "no error result"
+fi
+echo 0 > $PARAMS/run
+cat $PARAMS/wait > /dev/null
+modprobe -r dmatest
+since_mark | grep -E 'dmatest: .*(summary|result)' | head -n 6
+t_dmesg_clean "dmesg clean after the unplug"
+
+echo "== plug"
+echo "dbnic-e2e: mark plug" > /dev/kmsg
+echo "DBNIC-HOST plug dbnic0"
+i=0
+while [ -z "$(first "$DRV"/0000:*)" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+pci=$(basename "$(first "$DRV"/0000:*)")
+if [ -n "$pci" ]; then t_ok "device back and bound ($pci)"; else t_fail "device back and bound" "not after 60 s"; fi
+i=0
+while [ ! -c /dev/dbnic0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "copy on the new device, verified" "$TOOL" copy --size 64K --count 200 --verify
+t_check "no context left" test "$(users_field contexts)" = 0
+
+echo "== unload"
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+dmesg | grep -i -E 'dbnic|pciehp' | tail -n 30
+t_dmesg_clean "dmesg clean"
+t_done
