@@ -233,7 +233,8 @@ if [ -n "$qmp" ]; then
 fi
 args+=("${qemu_extra[@]}")
 
-# device_add arguments as QMP JSON, from a -device option string.
+# device_add arguments as QMP JSON, from a -device option string.  QMP
+# wants typed values: numbers and on/off become JSON numbers and booleans.
 qmp_device_args() {
 	/usr/bin/python3 -c 'import json, sys
 d = {}
@@ -241,15 +242,20 @@ for kv in sys.argv[1].replace(",,", "\0").split(","):
     k, _, v = kv.partition("=")
     if "=" not in kv and not d:
         k, v = "driver", kv
-    d[k] = v.replace("\0", ",")
+    v = v.replace("\0", ",")
+    if v.isdigit():
+        v = int(v)
+    elif v in ("on", "off"):
+        v = v == "on"
+    d[k] = v
 print(json.dumps(d))' "$1"
 }
 
 # The host side of --host-actions: follow the serial log, act on the
-# guest's requests.  Runs until the launcher kills it.
+# guest's requests.  Ends when QEMU (PID $1) has ended.
 host_actions() {
 	local line act id
-	tail -n +1 -F "$logfile" 2>/dev/null | while IFS= read -r line; do
+	tail -n +1 -F --pid="$1" "$logfile" 2>/dev/null | while IFS= read -r line; do
 		[[ $line =~ DBNIC-HOST\ (unplug|plug)\ (dbnic[0-9]+) ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]}
 		if [ -z "${devspec[$id]:-}" ]; then
@@ -281,7 +287,7 @@ else
 	fi
 	qpid=$!
 	if [ $host_actions = 1 ]; then
-		host_actions &
+		host_actions "$qpid" &
 		apid=$!
 	fi
 	deadline=$(( $(date +%s) + timeout ))
@@ -301,9 +307,9 @@ else
 	wait "$qpid" && qrc=0 || qrc=$?
 	qpid=
 	if [ -n "$apid" ]; then
-		kill "$apid" 2>/dev/null || true
+		# Its tail ends by itself within a second of QEMU.
 		wait "$apid" 2>/dev/null || true
-		apid=
+		apid=''
 	fi
 fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
