@@ -1099,10 +1099,13 @@ static int cmd_limits(const struct opts *o)
 	struct rlimit rl = { 256 << 10, 256 << 10 };
 	struct dbnic_qp small, big;
 	struct dbnic_handle h;
-	int fds[128], n = 0, err = 0, st, ret;
+	int fds[128], n = 0, err = 0, st, ret, held[2], done[2];
 	long before, after, want;
-	pid_t pid;
+	pid_t pid, pid2;
+	char c;
 
+	if (pipe(held) || pipe(done))
+		die("pipe", errno);
 	pid = fork();
 	if (pid < 0)
 		die("fork", errno);
@@ -1119,20 +1122,26 @@ static int cmd_limits(const struct opts *o)
 		check(n == o->max_ctx && err == EUSERS,
 		      "limits: one user opens %ld contexts, then EUSERS (%d, then %s)",
 		      o->max_ctx, n, err ? strerror(err) : "no error");
-		/* Another user, while the first holds all it may. */
-		pid = fork();
-		if (!pid) {
-			drop_to(65533);
-			_exit(open(path, O_RDWR | O_CLOEXEC) < 0 ? errno : 0);
-		}
-		waitpid(pid, &st, 0);
-		check(WIFEXITED(st) && !WEXITSTATUS(st),
-		      "limits: another user still opens the device (%s)",
-		      WIFEXITED(st) ? strerror(WEXITSTATUS(st)) : "killed");
+		/* Hold them while another user tries. */
+		if (write(held[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+			die("pipe", errno);
 		while (n)
 			close(fds[--n]);
 		_exit(failures ? 1 : 0);
 	}
+	if (read(held[0], &c, 1) != 1)
+		die("first user", EPIPE);
+	pid2 = fork();
+	if (!pid2) {
+		drop_to(65533);
+		_exit(open(path, O_RDWR | O_CLOEXEC) < 0 ? errno : 0);
+	}
+	waitpid(pid2, &st, 0);
+	check(WIFEXITED(st) && !WEXITSTATUS(st),
+	      "limits: another user still opens the device (%s)",
+	      WIFEXITED(st) ? strerror(WEXITSTATUS(st)) : "killed");
+	if (write(done[1], "x", 1) != 1)
+		die("pipe", errno);
 	waitpid(pid, &st, 0);
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		failures++;
