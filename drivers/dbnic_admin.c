@@ -137,8 +137,8 @@ static int dbnic_admin_reap(struct dbnic_dev *dd, u16 cmd_id,
  * Run one admin command and wait for its completion.
  *
  * Return: 0 with *result set (if not NULL), -ETIMEDOUT, -EBUSY when the
- * ring is still full of timed-out commands, or the errno of the admin
- * status.
+ * ring is still full of timed-out commands, -ENODEV when the PCI channel
+ * is offline, or the errno of the admin status.
  */
 static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 			    u32 *result)
@@ -149,6 +149,14 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	struct dbnic_admin_cqe cqe;
 	u16 cmd_id;
 	int ret;
+
+	/*
+	 * A frozen or disconnected link (PCI error recovery, surprise
+	 * removal) carries neither the doorbell nor the completion: fail
+	 * now instead of after the timeout.
+	 */
+	if (pci_channel_offline(dd->pdev))
+		return -ENODEV;
 
 	mutex_lock(&a->lock);
 	if (dbnic_ring_used(a->sq_pi, a->sq_head) >= 1u << a->log_size) {

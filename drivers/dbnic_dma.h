@@ -21,6 +21,7 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 		     unsigned int nvectors);
 void dbnic_dma_remove(struct dbnic_dev *dd);
 void dbnic_dma_free(struct dbnic_dev *dd);
+void dbnic_dma_exit(void);
 void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd);
 struct dma_chan *dbnic_dma_chan(struct dbnic_dev *dd, unsigned int i);
 /* dbnic_dma_selftest.c */
@@ -42,6 +43,10 @@ static inline void dbnic_dma_remove(struct dbnic_dev *dd)
 }
 
 static inline void dbnic_dma_free(struct dbnic_dev *dd)
+{
+}
+
+static inline void dbnic_dma_exit(void)
 {
 }
 
