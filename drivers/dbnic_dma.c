@@ -112,6 +112,8 @@ struct dbnic_dma {
 	struct kref ref;		/* the driver's and the dma_device's */
 	struct list_head grave;		/* in dbnic_dma_graveyard, released */
 	struct dbnic_dev *dd;
+	atomic_t clients;		/* channels some client holds */
+	wait_queue_head_t released;	/* woken when one is released */
 	u32 max_xfer;			/* bytes per device descriptor */
 	unsigned int max_sge;		/* SGEs per device descriptor */
 	unsigned int nchans;
@@ -577,6 +579,13 @@ static void dbnic_dma_synchronize(struct dma_chan *chan)
 	vchan_synchronize(&dc->vc);
 }
 
+/* A client took the channel (the core calls this for the first one). */
+static int dbnic_dma_alloc_chan_resources(struct dma_chan *chan)
+{
+	atomic_inc(&to_dbnic_chan(chan)->dma->clients);
+	return 0;
+}
+
 static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
 {
 	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
@@ -584,6 +593,8 @@ static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
 	dbnic_dma_terminate_all(chan);
 	dbnic_dma_synchronize(chan);
 	vchan_free_chan_resources(&dc->vc);
+	if (atomic_dec_and_test(&dc->dma->clients))
+		wake_up(&dc->dma->released);
 }
 
 /* ------------------------------------------------------------------ */
@@ -630,6 +641,7 @@ static void dbnic_dma_bury(struct list_head *dead)
 	list_for_each_entry_safe(dma, next, dead, grave) {
 		for (i = 0; i < dma->nchans; i++)
 			kfree(dma->chans[i].slots);
+		put_device(dma->ddev.dev);
 		kfree(dma);
 	}
 }
@@ -762,6 +774,8 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 		return;
 	dma->nchans = n;
 	kref_init(&dma->ref);
+	atomic_set(&dma->clients, 0);
+	init_waitqueue_head(&dma->released);
 	dma->dd = dd;
 	dma->max_xfer = caps->max_xfer;
 	/* SGEs that fit in the largest descriptor the device takes. */
@@ -772,7 +786,12 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 			     min_t(unsigned int, sges, DBNIC_MAX_SGE));
 
 	ddev = &dma->ddev;
-	ddev->dev = dev;
+	/*
+	 * Clients map their buffers for this device (dmaengine_unmap_data
+	 * keeps the pointer): it must outlive every channel, even after a
+	 * hot-unplug, until the last client has released its channel.
+	 */
+	ddev->dev = get_device(dev);
 	INIT_LIST_HEAD(&ddev->channels);
 	/* Not for the public pool (async_tx): dma_request_channel() only. */
 	dma_cap_set(DMA_PRIVATE, ddev->cap_mask);
@@ -796,6 +815,7 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 	ddev->device_tx_status = dbnic_dma_tx_status;
 	ddev->device_terminate_all = dbnic_dma_terminate_all;
 	ddev->device_synchronize = dbnic_dma_synchronize;
+	ddev->device_alloc_chan_resources = dbnic_dma_alloc_chan_resources;
 	ddev->device_free_chan_resources = dbnic_dma_free_chan_resources;
 	ddev->device_release = dbnic_dma_device_release;
 
@@ -872,14 +892,17 @@ static void dbnic_dma_abort(struct dbnic_dma_chan *dc, bool wait)
 /**
  * dbnic_dma_remove - quiesce and unregister the channels, stop their queues
  * @dd: the device
+ * @removal: the PCI device goes away (unbind, hot-unplug), not a reset
  *
  * Called before the kernel context goes.  Clients are normally gone: a
  * client holds a reference on the module while it holds a channel.  One
  * that is left (the PCI device unbound or reset under it) gets its
  * unfinished transactions failed and finds dead channels that post
- * nothing.
+ * nothing.  On removal, such clients get up to DBNIC_DMA_SYNC_MS to
+ * release their channels: until they do, they may hold DMA mappings of
+ * the device, which must not outlive its driver.
  */
-void dbnic_dma_remove(struct dbnic_dev *dd)
+void dbnic_dma_remove(struct dbnic_dev *dd, bool removal)
 {
 	struct dbnic_dma *dma = dd->dma;
 	bool offline = pci_channel_offline(dd->pdev);
@@ -902,6 +925,12 @@ void dbnic_dma_remove(struct dbnic_dev *dd)
 	dbnic_dma_exhume(&dead);
 	dma_async_device_unregister(&dma->ddev);
 	dbnic_dma_bury(&dead);
+	if (removal &&
+	    !wait_event_timeout(dma->released, !atomic_read(&dma->clients),
+				msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
+		dev_warn(dbnic_to_dev(dd),
+			 "dmaengine clients still hold %d channels after %u ms: their DMA mappings outlive the driver\n",
+			 atomic_read(&dma->clients), DBNIC_DMA_SYNC_MS);
 	dbnic_dma_stop(dma);
 }
 

@@ -195,12 +195,15 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 	return 0;
 }
 
-/* Undo what probe did, in an order that never frees memory in use. */
-static void dbnic_teardown(struct dbnic_dev *dd)
+/*
+ * Undo what probe did, in an order that never frees memory in use.
+ * @removal: the PCI device is going away (remove), not being reset.
+ */
+static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 {
 	dbnic_cdev_remove(dd);
 	dbnic_debugfs_remove(dd);
-	dbnic_dma_remove(dd);
+	dbnic_dma_remove(dd, removal);
 	if (dd->kq)
 		dbnic_queue_stop(dd->kq);
 	if (dd->have_ctx &&
@@ -272,7 +275,7 @@ static int dbnic_start(struct dbnic_dev *dd)
 	return 0;
 
 err:
-	dbnic_teardown(dd);
+	dbnic_teardown(dd, true);
 	return ret;
 }
 
@@ -345,7 +348,7 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void dbnic_remove(struct pci_dev *pdev)
 {
-	dbnic_teardown(pci_get_drvdata(pdev));
+	dbnic_teardown(pci_get_drvdata(pdev), true);
 }
 
 static void dbnic_shutdown(struct pci_dev *pdev)
@@ -370,7 +373,7 @@ static void dbnic_reset_prepare(struct pci_dev *pdev)
 	struct dbnic_dev *dd = pci_get_drvdata(pdev);
 
 	dev_info(&pdev->dev, "function reset: stopping\n");
-	dbnic_teardown(dd);
+	dbnic_teardown(dd, false);
 }
 
 /* After the reset: bring the device up again, as probe did. */
@@ -403,7 +406,7 @@ static pci_ers_result_t dbnic_error_detected(struct pci_dev *pdev,
 	struct dbnic_dev *dd = pci_get_drvdata(pdev);
 
 	dev_warn(&pdev->dev, "PCI error (channel state %d): stopping\n", state);
-	dbnic_teardown(dd);
+	dbnic_teardown(dd, false);
 	if (state == pci_channel_io_perm_failure)
 		return PCI_ERS_RESULT_DISCONNECT;
 	return PCI_ERS_RESULT_NEED_RESET;

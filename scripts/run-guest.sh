@@ -213,6 +213,11 @@ for spec in "${netdevs[@]}"; do
 	[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
 done
 declare -A devspec=()
+# q35 hot-plugs through ACPI by default, which the test kernel leaves out
+# (no HOTPLUG_PCI_ACPI): root ports then use native PCIe hot-plug (pciehp).
+if [ $root_port = 1 ] && [ "$ndbnic" -gt 0 ]; then
+	args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+fi
 for ((i = 0; i < ndbnic; i++)); do
 	dev="$DBNIC_DEVICE,id=dbnic$i"
 	if [ $root_port = 1 ]; then

@@ -16,6 +16,34 @@ DIR=${DBNIC_DIR:-/dbnic}
 DRV=/sys/bus/pci/drivers/dbnic
 PARAMS=/sys/module/dmatest/parameters
 
+# dmesg_clean_hotplug NAME: t_dmesg_clean, except for one report that is
+# not dbnic's: Linux 6.12's pciehp takes pci_rescan_remove_lock and its
+# ctrl->reset_lock in both orders, and lockdep reports that on every
+# hot-unplug, with or without dbnic loaded.  That report is shown and
+# counted apart; everything else must be clean.
+dmesg_clean_hotplug() {
+	rest=$(dmesg | awk '
+		/possible circular locking dependency detected/ { blk = 1; buf = "" }
+		blk { buf = buf $0 "\n"; if ($0 ~ /<\/TASK>/) { blk = 0
+			if (buf !~ /ctrl->reset_lock/ || buf !~ /pci_rescan_remove_lock/)
+				printf "%s", buf
+			else
+				print "(pciehp lockdep report, not dbnic)" }
+			next }
+		{ print }
+		END { if (blk) printf "%s", buf }')
+	if echo "$rest" | grep -q 'pciehp lockdep report'; then
+		echo "note: the kernel's pciehp lockdep report (reset_lock vs pci_rescan_remove_lock) was seen"
+	fi
+	bad=$(echo "$rest" | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN' || true)
+	if [ -z "$bad" ]; then
+		t_ok "$1"
+	else
+		t_fail "$1" "$(echo "$bad" | head -n 3 | tr '\n' ' ')"
+		dmesg | tail -n 60
+	fi
+}
+
 load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
 dev=/sys/bus/pci/devices/$pci
@@ -42,7 +70,24 @@ cat "$dbg/users"
 echo "== unplug"
 echo "dbnic-e2e: mark unplug" > /dev/kmsg
 echo "DBNIC-HOST unplug dbnic0"
-# pciehp waits 5 s after the attention button before it removes.
+# pciehp waits 5 s after the attention button before it removes.  The
+# driver fails dmatest's transactions, then gives clients a few seconds
+# to release their channels (and DMA mappings): stop dmatest, as a
+# client should on such errors.
+i=0
+while [ -z "$(secs_of 'dmatest: .*result #')" ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -n "$(secs_of 'dmatest: .*result #')" ]; then
+	t_ok "dmatest sees its transactions fail"
+else
+	t_fail "dmatest sees its transactions fail" "no error result"
+fi
+echo 0 > $PARAMS/run
+cat $PARAMS/wait > /dev/null
+modprobe -r dmatest
+since_mark | grep -E 'dmatest: .*(summary|result)' | head -n 6
 i=0
 while [ -e "$dev" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 if [ ! -e "$dev" ]; then
@@ -64,21 +109,7 @@ else
 fi
 tail -n 3 /tmp/c.out
 if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
-i=0
-while [ -z "$(secs_of 'dmatest: .*result #')" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -n "$(secs_of 'dmatest: .*result #')" ]; then
-	t_ok "dmatest sees its transactions fail"
-else
-	t_fail "dmatest sees its transactions fail" "no error result"
-fi
-echo 0 > $PARAMS/run
-cat $PARAMS/wait > /dev/null
-modprobe -r dmatest
-since_mark | grep -E 'dmatest: .*(summary|result)' | head -n 6
-t_dmesg_clean "dmesg clean after the unplug"
+dmesg_clean_hotplug "dmesg clean after the unplug"
 
 echo "== plug"
 echo "dbnic-e2e: mark plug" > /dev/kmsg
@@ -96,5 +127,5 @@ t_check "no context left" test "$(users_field contexts)" = 0
 echo "== unload"
 if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|pciehp' | tail -n 30
-t_dmesg_clean "dmesg clean"
+dmesg_clean_hotplug "dmesg clean"
 t_done
