@@ -259,7 +259,7 @@ print(json.dumps(d))' "$1"
 # The host side of --host-actions: follow the serial log, act on the
 # guest's requests.  Ends when QEMU (PID $1) has ended.
 host_actions() {
-	local line act id
+	local line act id out try
 	tail -n +1 -F --pid="$1" "$logfile" 2>/dev/null | while IFS= read -r line; do
 		[[ $line =~ DBNIC-HOST\ (unplug|plug)\ (dbnic[0-9]+) ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]}
@@ -269,9 +269,17 @@ host_actions() {
 		fi
 		if [ "$act" = unplug ]; then
 			log "host action: device_del $id: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_del "{\"id\": \"$id\"}" 2>&1 || true)"
-		else
-			log "host action: device_add $id: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_add "$(qmp_device_args "${devspec[$id]}")" 2>&1 || true)"
+			continue
 		fi
+		# The guest sees the device gone before it has powered the slot
+		# off, and only that makes QEMU delete it: until then its id is
+		# taken.  Try again for up to 30 s.
+		for ((try = 0; try < 60; try++)); do
+			out=$("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_add "$(qmp_device_args "${devspec[$id]}")" 2>&1) && break
+			[[ $out == *"Duplicate device ID"* ]] || break
+			sleep 0.5
+		done
+		log "host action: device_add $id: $out"
 	done
 }
 

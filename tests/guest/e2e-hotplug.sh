@@ -47,7 +47,13 @@ dmesg_clean_hotplug() {
 load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
 dev=/sys/bus/pci/devices/$pci
-echo "device $pci; slots:" /sys/bus/pci/slots/*
+# Its hot-plug slot: pciehp powers it off after the removal, and only
+# that makes QEMU delete the device (and free its id for device_add).
+slot=
+for s in /sys/bus/pci/slots/*; do
+	[ "$(cat "$s/address" 2>/dev/null)" = "${pci%.*}" ] && slot=$s
+done
+echo "device $pci, slot ${slot:-none}"
 
 echo "== users"
 rm -f /tmp/go
@@ -110,6 +116,10 @@ fi
 tail -n 3 /tmp/c.out
 if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
 dmesg_clean_hotplug "dmesg clean after the unplug"
+
+i=0
+while [ "$(cat "$slot/power" 2>/dev/null)" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+t_check "slot powered off" test "$(cat "$slot/power" 2>/dev/null)" = 0
 
 echo "== plug"
 echo "dbnic-e2e: mark plug" > /dev/kmsg
