@@ -50,4 +50,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError) as e:
+        # No QEMU (yet, or any more), a timeout, or a garbled answer.
+        sys.exit("qmp: %s: %s" % (sys.argv[1], e))
