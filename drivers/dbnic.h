@@ -161,9 +161,11 @@ struct dbnic_dev {
 	/* The kernel's privileged context and its doorbell page. */
 	u32 ctx;
 	bool have_ctx;
+	u32 db_ctx;		/* the context whose page db and prio map */
 	void __iomem *db;	/* doorbell region, uncached */
 	void __iomem *prio;	/* priority area, write-combining; or NULL */
 
+	unsigned int nvecs;	/* MSI-X vectors allocated */
 	struct dbnic_queue *kq;	/* the kernel queue */
 	struct dbnic_dma *dma;	/* dmaengine channels, dbnic_dma.c; or NULL */
 

@@ -272,8 +272,9 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
  * Return: 0 with *result set (if not NULL), -ETIMEDOUT (then the admin
  * queue owns @hold, see struct dbnic_admin_hold; without one, it still
  * undoes what a late successful create made), -ENODEV while
- * dbnic_admin_forget() runs, -EBUSY when the ring is still full of
- * timed-out commands, or the errno of the admin status.
+ * dbnic_admin_forget() runs or when the PCI channel is offline, -EBUSY
+ * when the ring is still full of timed-out commands, or the errno of the
+ * admin status.
  */
 static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 				   struct dbnic_admin_cmd *cmd, u32 *result,
@@ -287,7 +288,12 @@ static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 	int ret;
 
 	lockdep_assert_held(&a->lock);
-	if (READ_ONCE(a->stopped)) {
+	/*
+	 * A frozen or disconnected link (PCI error recovery, surprise
+	 * removal) carries neither the doorbell nor the completion: fail
+	 * now instead of after the timeout.
+	 */
+	if (READ_ONCE(a->stopped) || pci_channel_offline(dd->pdev)) {
 		ret = -ENODEV;
 		goto out;
 	}

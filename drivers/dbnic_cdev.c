@@ -21,6 +21,11 @@
  *    the last file is closed (kref).  Its rwsem is held for read by every
  *    file operation that talks to the device and for write by removal, so
  *    removal waits for them and they see ->dd == NULL (ENODEV) after it.
+ *  - No user memory is touched with the rwsem held: a page fault on a
+ *    buffer backed by userfaultfd or FUSE may never end, and removal (or
+ *    a reset) would wait for it.  ioctls copy their arguments in and pin
+ *    the pages of a registration before taking it, and copy results out
+ *    after dropping it (undoing the call if that faults).
  *  - A file's objects are under its mutex; ->mmap() only takes that
  *    mutex, never the rwsem, because it runs under the mmap lock.  Lock
  *    order: ucdev rwsem, then mmap lock, then file mutex.
@@ -34,6 +39,11 @@
  *    reference on the module (the misc core's fops_get()), so rmmod is
  *    refused while a process has the device open or mapped; unbinding
  *    the PCI device is what revokes.
+ *  - Per-user limits: a user (real uid) may hold max_user_contexts open
+ *    files per device (EUSERS past it) unless it has CAP_SYS_RESOURCE.
+ *    The rings of its queues count against RLIMIT_MEMLOCK like the pages
+ *    it registers (unless CAP_IPC_LOCK), and all memory a file allocates
+ *    is charged to the opener's memory cgroup (__GFP_ACCOUNT).
  *  - Completion queues of processes are polled, and never share a vector
  *    with the kernel's queues: a process that loops DB_CQ with ARM over
  *    an unconsumed CQE would otherwise send an MSI per write (the device
@@ -47,6 +57,7 @@
  */
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
@@ -75,6 +86,11 @@
 #define DBNIC_UMR_MAX		64		/* registrations per open file */
 #define DBNIC_UMR_MAX_BYTES	SZ_1G		/* bytes per registration */
 
+static unsigned int max_user_contexts = 16;
+module_param(max_user_contexts, uint, 0644);
+MODULE_PARM_DESC(max_user_contexts,
+		 "Open files (device contexts) one user may hold per device; 0: no limit; CAP_SYS_RESOURCE is exempt (default: 16)");
+
 static DEFINE_IDA(dbnic_cdev_ida);
 
 struct dbnic_ucdev {
@@ -86,6 +102,7 @@ struct dbnic_ucdev {
 	struct miscdevice misc;
 	struct dentry *debugfs;
 	phys_addr_t db_base;		/* BAR 2 */
+	unsigned int max_seg;		/* DMA segment bytes, for pinning */
 	unsigned int prio_slots;	/* per page; 0: ring path only */
 	u16 cq_vector;
 	int id;
@@ -108,6 +125,7 @@ struct dbnic_uqp {
 	dma_addr_t cq_dma;
 	size_t sq_bytes;		/* whole pages */
 	size_t cq_bytes;
+	unsigned long accounted;	/* pages added to mm->pinned_vm */
 };
 
 struct dbnic_umr {
@@ -145,6 +163,7 @@ struct dbnic_ufile {
 	unsigned int nmrs;
 	unsigned long prio_pairs;	/* bitmap of pairs given to queues */
 	atomic_long_t pinned;		/* pages */
+	kuid_t uid;			/* the opener's real uid */
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 };
@@ -310,6 +329,36 @@ VISIBLE_IF_KUNIT int dbnic_mr_fill_list(const struct sg_table *sgt,
 EXPORT_SYMBOL_IF_KUNIT(dbnic_mr_fill_list);
 
 /* ------------------------------------------------------------------ */
+/* Accounting                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Count @npages against RLIMIT_MEMLOCK in the opener's pinned_vm: the
+ * pages of its registrations, pinned, and the rings of its queues, which
+ * it maps and which cannot be swapped either.
+ *
+ * Return: 0, or -ENOMEM past the limit (without CAP_IPC_LOCK).
+ */
+static int dbnic_uaccount(struct dbnic_ufile *uf, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	u64 pinned = atomic64_add_return(npages, &uf->mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &uf->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	atomic_long_add(npages, &uf->pinned);
+	return 0;
+}
+
+static void dbnic_uunaccount(struct dbnic_ufile *uf, unsigned long npages)
+{
+	atomic64_sub(npages, &uf->mm->pinned_vm);
+	atomic_long_sub(npages, &uf->pinned);
+}
+
+/* ------------------------------------------------------------------ */
 /* Queue pairs                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -350,9 +399,13 @@ static void dbnic_uqp_destroy_hw(struct dbnic_dev *dd, struct dbnic_uqp *qp)
 }
 
 /* Free a queue pair nobody maps and the device no longer knows. */
-static void dbnic_uqp_free(struct dbnic_dev *dd, struct dbnic_uqp *qp)
+static void dbnic_uqp_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			   struct dbnic_uqp *qp)
 {
 	struct device *dev = dbnic_to_dev(dd);
+
+	if (qp->accounted)
+		dbnic_uunaccount(uf, qp->accounted);
 
 	if (qp->sq_created || qp->cq_created) {
 		/* The device may still write them: keep them until reset. */
@@ -414,49 +467,46 @@ static int dbnic_udestroy_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		return -ENOENT;
 
 	dbnic_uqp_destroy_hw(dd, qp);
-	dbnic_uqp_free(dd, qp);
+	dbnic_uqp_free(uf, dd, qp);
 	return 0;
 }
 
-/* DBNIC_IOC_QUERY_QP: is the queue stopped by an error of its CQ? */
+/*
+ * DBNIC_IOC_QUERY_QP: is the queue stopped by an error of its CQ?
+ * @req: the caller's copy, in and out; the caller copies it out.
+ */
 static int dbnic_uquery_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
-			   struct dbnic_uquery_qp __user *arg)
+			   struct dbnic_uquery_qp *req)
 {
-	struct dbnic_uquery_qp req;
 	struct dbnic_uqp *qp;
 	int ret = 0;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if (req.flags)
+	if (req->flags)
 		return -EINVAL;
 	mutex_lock(&uf->lock);
-	qp = dbnic_uqp_find(uf, req.qid);
+	qp = dbnic_uqp_find(uf, req->qid);
 	if (!qp)
 		ret = -ENOENT;
 	else if (qp->cqn < dd->caps.max_cq && test_bit(qp->cqn, dd->ucq_err))
-		req.flags |= DBNIC_UQP_F_CQ_ERROR;
+		req->flags |= DBNIC_UQP_F_CQ_ERROR;
 	mutex_unlock(&uf->lock);
-	if (ret)
-		return ret;
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+	return ret;
 }
 
+/* @arg: the caller's copy, in and out; the caller copies it out. */
 static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
-			    struct dbnic_ucreate_qp __user *arg)
+			    struct dbnic_ucreate_qp *arg)
 {
 	struct device *dev = dbnic_to_dev(dd);
 	unsigned int max_log = dbnic_umax_log(dd);
 	unsigned int npairs = uf->uc->prio_slots / 2;
 	struct dbnic_admin_hold *hold = NULL;
-	struct dbnic_ucreate_qp req;
+	struct dbnic_ucreate_qp req = *arg;
 	struct dbnic_uqp *qp;
 	unsigned int pair;
 	u32 cqn, qid;
 	int ret;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
 	if (req.rsvd0 || req.flags || req.sq_log_size < DBNIC_LOG_RING_MIN ||
 	    req.sq_log_size > max_log || req.cq_log_size > max_log ||
 	    (req.cq_log_size && req.cq_log_size < DBNIC_LOG_RING_MIN) ||
@@ -464,7 +514,7 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 				   req.sq_log_stride > DBNIC_LOG_STRIDE_MAX)))
 		return -EINVAL;
 
-	qp = kzalloc(sizeof(*qp), GFP_KERNEL);
+	qp = kzalloc(sizeof(*qp), GFP_KERNEL_ACCOUNT);
 	if (!qp)
 		return -ENOMEM;
 	qp->sq_log = req.sq_log_size;
@@ -489,10 +539,14 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	/* Zeroed: every CQE starts with the phase of no completion. */
 	qp->sq_bytes = PAGE_ALIGN((size_t)1 << (qp->sq_log + qp->stride));
 	qp->cq_bytes = PAGE_ALIGN(sizeof(struct dbnic_cqe) << qp->cq_log);
+	ret = dbnic_uaccount(uf, (qp->sq_bytes + qp->cq_bytes) >> PAGE_SHIFT);
+	if (ret)
+		goto err;
+	qp->accounted = (qp->sq_bytes + qp->cq_bytes) >> PAGE_SHIFT;
 	qp->sq_ring = dma_alloc_coherent(dev, qp->sq_bytes, &qp->sq_dma,
-					 GFP_KERNEL);
+					 GFP_KERNEL_ACCOUNT);
 	qp->cq_ring = dma_alloc_coherent(dev, qp->cq_bytes, &qp->cq_dma,
-					 GFP_KERNEL);
+					 GFP_KERNEL_ACCOUNT);
 	/* Takes the rings should a create time out (the device may run it). */
 	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
 	if (!qp->sq_ring || !qp->cq_ring || !hold) {
@@ -552,10 +606,7 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	list_add_tail(&qp->node, &uf->qps);
 	mutex_unlock(&uf->lock);
 
-	if (copy_to_user(arg, &req, sizeof(req))) {
-		dbnic_udestroy_qp(uf, dd, qid);
-		return -EFAULT;
-	}
+	*arg = req;
 	return 0;
 
 err:
@@ -574,7 +625,7 @@ err:
 	mutex_lock(&uf->lock);
 	dbnic_uqp_unlink(uf, qp);
 	mutex_unlock(&uf->lock);
-	dbnic_uqp_free(dd, qp);
+	dbnic_uqp_free(uf, dd, qp);
 	return ret;
 }
 
@@ -587,25 +638,11 @@ static enum dma_data_direction dbnic_umr_dir(const struct dbnic_umr *mr)
 	return mr->write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 }
 
-/* Count @npages against RLIMIT_MEMLOCK in the opener's pinned_vm. */
-static int dbnic_umr_account(struct dbnic_ufile *uf, struct dbnic_umr *mr,
-			     unsigned long npages)
-{
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	u64 pinned = atomic64_add_return(npages, &uf->mm->pinned_vm);
-
-	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(npages, &uf->mm->pinned_vm);
-		return -ENOMEM;
-	}
-	mr->accounted = npages;
-	atomic_long_add(npages, &uf->pinned);
-	return 0;
-}
-
-/* Pin the pages under [iova, iova + length) into mr->sgt. */
-static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
-			 struct device *dev)
+/*
+ * Pin the pages under [iova, iova + length) into mr->sgt.  Runs without
+ * the rwsem: the faults it takes may wait on user space for ever.
+ */
+static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr)
 {
 	unsigned long start = mr->iova & PAGE_MASK;
 	unsigned long left = (PAGE_ALIGN(mr->iova + mr->length) - start) >>
@@ -614,9 +651,10 @@ static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
 	struct page **batch;
 	int ret;
 
-	ret = dbnic_umr_account(uf, mr, left);
+	ret = dbnic_uaccount(uf, left);
 	if (ret)
 		return ret;
+	mr->accounted = left;
 	batch = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
@@ -638,8 +676,9 @@ static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
 		}
 		ret = sg_alloc_append_table_from_pages(&mr->sgt, batch, got, 0,
 						       (unsigned long)got << PAGE_SHIFT,
-						       dma_get_max_seg_size(dev),
-						       left - got, GFP_KERNEL);
+						       uf->uc->max_seg,
+						       left - got,
+						       GFP_KERNEL_ACCOUNT);
 		if (ret) {
 			unpin_user_pages(batch, got);
 			break;
@@ -655,6 +694,7 @@ static int dbnic_umr_pin(struct dbnic_ufile *uf, struct dbnic_umr *mr,
  * Unpin and free a registration the device no longer knows, and take its
  * pages off the opener's pinned_vm.  Needs nothing of the file, which may
  * be gone when a held registration is released (dbnic_umr_held_release).
+ * @dev may be NULL for one that was only pinned (never DMA-mapped).
  */
 static void dbnic_umr_release_mem(struct device *dev, struct dbnic_umr *mr)
 {
@@ -684,22 +724,23 @@ static void dbnic_umr_held_release(struct dbnic_dev *dd,
 			      container_of(hold, struct dbnic_umr, hold));
 }
 
-/* Free a registration the device no longer knows. */
+/*
+ * Free a registration the device no longer knows.  @dd may be NULL for
+ * one that was only pinned (never DMA-mapped).
+ */
 static void dbnic_umr_free(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 			   struct dbnic_umr *mr)
 {
-	struct device *dev = dbnic_to_dev(dd);
-
 	atomic_long_sub(mr->accounted, &uf->pinned);
 	if (mr->registered) {
 		/* The device may still translate through it: until reset. */
-		dev_warn(dev, "user registration %#x still known to the device: keeping its pages until reset\n",
+		dev_warn(dbnic_to_dev(dd), "user registration %#x still known to the device: keeping its pages until reset\n",
 			 mr->key);
 		mr->hold.pages = mr->accounted;
 		dbnic_admin_park(dd, &mr->hold);
 		return;
 	}
-	dbnic_umr_release_mem(dev, mr);
+	dbnic_umr_release_mem(dd ? dbnic_to_dev(dd) : NULL, mr);
 }
 
 static void dbnic_umr_dereg_hw(struct dbnic_dev *dd, struct dbnic_umr *mr)
@@ -732,30 +773,43 @@ static int dbnic_udereg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	return 0;
 }
 
-static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
-			 struct dbnic_ureg_mr __user *arg)
+/* Give up a registration before it was DMA-mapped. */
+static void dbnic_umr_discard(struct dbnic_ufile *uf, struct dbnic_umr *mr)
 {
-	struct device *dev = dbnic_to_dev(dd);
-	struct dbnic_ureg_mr req;
-	unsigned long accounted;
+	mutex_lock(&uf->lock);
+	uf->nmrs--;
+	mutex_unlock(&uf->lock);
+	dbnic_umr_free(uf, NULL, mr);
+}
+
+/*
+ * The half of REG_MR that touches user memory, run before the rwsem is
+ * taken: check the request, take one of the file's registrations,
+ * account and pin the pages.
+ *
+ * Return: the registration for dbnic_ureg_mr() (or dbnic_umr_discard()),
+ * or an ERR_PTR: -EINVAL, -EFAULT, -ENOSPC (DBNIC_UMR_MAX), -ENOMEM
+ * (also past RLIMIT_MEMLOCK), -EINTR.
+ */
+static struct dbnic_umr *dbnic_umr_prepare(struct dbnic_ufile *uf,
+					   const struct dbnic_ureg_mr *req)
+{
 	struct dbnic_umr *mr;
-	u32 key;
 	int ret;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if ((req.access & ~DBNIC_MR_LOCAL_WRITE) || !req.length ||
-	    req.length > DBNIC_UMR_MAX_BYTES || req.addr + req.length < req.addr)
-		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(req.addr), req.length))
-		return -EFAULT;
+	if ((req->access & ~DBNIC_MR_LOCAL_WRITE) || !req->length ||
+	    req->length > DBNIC_UMR_MAX_BYTES ||
+	    req->addr + req->length < req->addr)
+		return ERR_PTR(-EINVAL);
+	if (!access_ok(u64_to_user_ptr(req->addr), req->length))
+		return ERR_PTR(-EFAULT);
 
-	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL_ACCOUNT);
 	if (!mr)
-		return -ENOMEM;
-	mr->iova = req.addr;
-	mr->length = req.length;
-	mr->write = req.access & DBNIC_MR_LOCAL_WRITE;
+		return ERR_PTR(-ENOMEM);
+	mr->iova = req->addr;
+	mr->length = req->length;
+	mr->write = req->access & DBNIC_MR_LOCAL_WRITE;
 	mr->hold.release = dbnic_umr_held_release;
 	mr->mm = uf->mm;
 	mmgrab(mr->mm);
@@ -765,14 +819,32 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		mutex_unlock(&uf->lock);
 		mmdrop(mr->mm);
 		kfree(mr);
-		return -ENOSPC;
+		return ERR_PTR(-ENOSPC);
 	}
 	uf->nmrs++;
 	mutex_unlock(&uf->lock);
 
-	ret = dbnic_umr_pin(uf, mr, dev);
-	if (ret)
-		goto err;
+	ret = dbnic_umr_pin(uf, mr);
+	if (ret) {
+		dbnic_umr_discard(uf, mr);
+		return ERR_PTR(ret);
+	}
+	return mr;
+}
+
+/*
+ * The half of REG_MR that talks to the device, with the rwsem held: map
+ * the pinned pages of @mr, write its page list and register it.  @mr is
+ * consumed; @req->key is set on success.
+ */
+static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			 struct dbnic_ureg_mr *req, struct dbnic_umr *mr)
+{
+	struct device *dev = dbnic_to_dev(dd);
+	unsigned long accounted;
+	u32 key;
+	int ret;
+
 	ret = dma_map_sgtable(dev, &mr->sgt.sgt, dbnic_umr_dir(mr), 0);
 	if (ret)
 		goto err;
@@ -791,7 +863,7 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	/* The device reads the list by DMA until DEREG_MR completes. */
 	mr->list_bytes = mr->npages * sizeof(*mr->list);
 	mr->list = dma_alloc_coherent(dev, mr->list_bytes, &mr->list_dma,
-				      GFP_KERNEL);
+				      GFP_KERNEL_ACCOUNT);
 	if (!mr->list) {
 		ret = -ENOMEM;
 		goto err;
@@ -805,7 +877,7 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	mr->hold.pages = accounted;
 	ret = dbnic_admin_reg_mr(dd, uf->ctx, mr->iova, mr->length,
 				 mr->list_dma, mr->npages, mr->shift,
-				 req.access, &key, &mr->hold);
+				 req->access, &key, &mr->hold);
 	if (ret == -ETIMEDOUT) {
 		/*
 		 * The device may still run it: the admin queue owns the
@@ -828,11 +900,7 @@ static int dbnic_ureg_mr(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 	list_add_tail(&mr->node, &uf->mrs);
 	mutex_unlock(&uf->lock);
 
-	req.key = key;
-	if (copy_to_user(arg, &req, sizeof(req))) {
-		dbnic_udereg_mr(uf, dd, key);
-		return -EFAULT;
-	}
+	req->key = key;
 	return 0;
 
 err:
@@ -862,8 +930,14 @@ static void dbnic_ufile_destroy(struct dbnic_ufile *uf)
 	bool ctx_gone = false;
 
 	mutex_lock(&uf->lock);
+	/*
+	 * On a frozen link (PCI error recovery) the command fails at once;
+	 * the device neither reaches memory nor runs again before the slot
+	 * reset destroys the context, so its memory can go.
+	 */
 	if (uf->have_ctx &&
-	    !dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, uf->ctx)) {
+	    (!dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, uf->ctx) ||
+	     pci_channel_offline(dd->pdev))) {
 		uf->have_ctx = false;
 		ctx_gone = true;
 	}
@@ -875,7 +949,7 @@ static void dbnic_ufile_destroy(struct dbnic_ufile *uf)
 			dbnic_uqp_destroy_hw(dd, qp);
 		}
 		list_del(&qp->node);
-		dbnic_uqp_free(dd, qp);
+		dbnic_uqp_free(uf, dd, qp);
 	}
 	list_for_each_entry_safe(mr, mtmp, &uf->mrs, node) {
 		if (ctx_gone)
@@ -883,12 +957,36 @@ static void dbnic_ufile_destroy(struct dbnic_ufile *uf)
 		else
 			dbnic_umr_dereg_hw(dd, mr);
 		list_del(&mr->node);
+		/* Not to 0: a REG_MR may be pinning, its count taken. */
+		uf->nmrs--;
 		dbnic_umr_free(uf, dd, mr);
 	}
 	uf->nqps = 0;
-	uf->nmrs = 0;
 	uf->prio_pairs = 0;
 	mutex_unlock(&uf->lock);
+}
+
+/*
+ * Take a place for @uf in the device's files, within its user's limit
+ * (max_user_contexts, read once per call).  Called with uc->lock held.
+ *
+ * Return: 0, or -EUSERS when the user holds the limit already.
+ */
+static int dbnic_uclaim(struct dbnic_ucdev *uc, struct dbnic_ufile *uf)
+{
+	unsigned int max = READ_ONCE(max_user_contexts), n = 0;
+	struct dbnic_ufile *other;
+
+	lockdep_assert_held(&uc->lock);
+	if (max && !capable(CAP_SYS_RESOURCE)) {
+		list_for_each_entry(other, &uc->files, node)
+			if (uid_eq(other->uid, uf->uid))
+				n++;
+		if (n >= max)
+			return -EUSERS;
+	}
+	list_add_tail(&uf->node, &uc->files);
+	return 0;
 }
 
 static int dbnic_cdev_open(struct inode *inode, struct file *file)
@@ -901,7 +999,7 @@ static int dbnic_cdev_open(struct inode *inode, struct file *file)
 
 	if (!current->mm)
 		return -EINVAL;
-	uf = kzalloc(sizeof(*uf), GFP_KERNEL);
+	uf = kzalloc(sizeof(*uf), GFP_KERNEL_ACCOUNT);
 	if (!uf)
 		return -ENOMEM;
 	mutex_init(&uf->lock);
@@ -909,6 +1007,9 @@ static int dbnic_cdev_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&uf->mrs);
 	atomic_long_set(&uf->pinned, 0);
 	uf->uc = uc;
+	uf->uid = current_uid();
+	uf->pid = task_tgid_nr(current);
+	get_task_comm(uf->comm, current);
 
 	down_read(&uc->rwsem);
 	dd = uc->dd;
@@ -916,30 +1017,35 @@ static int dbnic_cdev_open(struct inode *inode, struct file *file)
 		ret = -ENODEV;
 		goto err;
 	}
-	ret = dbnic_admin_create_ctx(dd, 0, &uf->ctx);
+	/* The place first, so that concurrent opens see it. */
+	mutex_lock(&uc->lock);
+	ret = dbnic_uclaim(uc, uf);
+	mutex_unlock(&uc->lock);
 	if (ret)
 		goto err;
+	ret = dbnic_admin_create_ctx(dd, 0, &uf->ctx);
+	if (ret)
+		goto err_unlist;
 	uf->have_ctx = true;
 	if (uf->ctx >= dd->caps.db_pages) {
 		dbnic_ufile_destroy(uf);
 		ret = -EIO;
-		goto err;
+		goto err_unlist;
 	}
 	uf->db_phys = uc->db_base + ((phys_addr_t)uf->ctx << DBNIC_DB_PAGE_SHIFT);
 	uf->mm = current->mm;
 	mmgrab(uf->mm);
 	uf->mapping = file->f_mapping;
-	uf->pid = task_tgid_nr(current);
-	get_task_comm(uf->comm, current);
 	kref_get(&uc->ref);
-	mutex_lock(&uc->lock);
-	list_add_tail(&uf->node, &uc->files);
-	mutex_unlock(&uc->lock);
 	up_read(&uc->rwsem);
 
 	file->private_data = uf;
 	return nonseekable_open(inode, file);
 
+err_unlist:
+	mutex_lock(&uc->lock);
+	list_del(&uf->node);
+	mutex_unlock(&uc->lock);
 err:
 	up_read(&uc->rwsem);
 	mutex_destroy(&uf->lock);
@@ -968,10 +1074,10 @@ static int dbnic_cdev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int dbnic_uquery(struct dbnic_ufile *uf, struct dbnic_dev *dd,
-			struct dbnic_uinfo __user *arg)
+static void dbnic_uquery(struct dbnic_ufile *uf, struct dbnic_dev *dd,
+			 struct dbnic_uinfo *arg)
 {
-	struct dbnic_uinfo info = {
+	*arg = (struct dbnic_uinfo){
 		.abi_version = DBNIC_UAPI_VERSION,
 		.ctx = uf->ctx,
 		.db_page_size = DBNIC_DB_PAGE_SIZE,
@@ -990,8 +1096,33 @@ static int dbnic_uquery(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		.db_offset = dbnic_umap_offset(DBNIC_UMAP_DB, 0),
 		.prio_offset = dbnic_umap_offset(DBNIC_UMAP_PRIO, 0),
 	};
+}
 
-	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+union dbnic_uargs {
+	struct dbnic_uinfo info;
+	struct dbnic_ucreate_qp cq;
+	struct dbnic_udestroy_qp dq;
+	struct dbnic_ureg_mr rm;
+	struct dbnic_udereg_mr dm;
+	struct dbnic_uquery_qp qq;
+};
+
+/*
+ * A created queue or registration whose result could not be copied out:
+ * the process never learns of it, so it goes again.
+ */
+static void dbnic_uundo(struct dbnic_ufile *uf, unsigned int cmd, u32 handle)
+{
+	struct dbnic_ucdev *uc = uf->uc;
+
+	down_read(&uc->rwsem);
+	if (uc->dd && !uf->dead) {
+		if (cmd == DBNIC_IOC_CREATE_QP)
+			dbnic_udestroy_qp(uf, uc->dd, handle);
+		else
+			dbnic_udereg_mr(uf, uc->dd, handle);
+	}
+	up_read(&uc->rwsem);
 }
 
 static long dbnic_cdev_ioctl(struct file *file, unsigned int cmd,
@@ -1000,14 +1131,35 @@ static long dbnic_cdev_ioctl(struct file *file, unsigned int cmd,
 	struct dbnic_ufile *uf = file->private_data;
 	struct dbnic_ucdev *uc = uf->uc;
 	void __user *uarg = (void __user *)arg;
-	struct dbnic_udestroy_qp dq;
-	struct dbnic_udereg_mr dm;
+	struct dbnic_umr *mr = NULL;
+	union dbnic_uargs u;
 	struct dbnic_dev *dd;
 	long ret;
 
 	/* Only the opener acts on the context (its pins, its mappings). */
 	if (current->mm != uf->mm)
 		return -EPERM;
+
+	/* User memory first, without the rwsem (see the top of the file). */
+	switch (cmd) {
+	case DBNIC_IOC_QUERY:
+		break;
+	case DBNIC_IOC_CREATE_QP:
+	case DBNIC_IOC_DESTROY_QP:
+	case DBNIC_IOC_REG_MR:
+	case DBNIC_IOC_DEREG_MR:
+	case DBNIC_IOC_QUERY_QP:
+		if (copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
+			return -EFAULT;
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (cmd == DBNIC_IOC_REG_MR) {
+		mr = dbnic_umr_prepare(uf, &u.rm);
+		if (IS_ERR(mr))
+			return PTR_ERR(mr);
+	}
 
 	down_read(&uc->rwsem);
 	dd = uc->dd;
@@ -1017,38 +1169,58 @@ static long dbnic_cdev_ioctl(struct file *file, unsigned int cmd,
 	}
 	switch (cmd) {
 	case DBNIC_IOC_QUERY:
-		ret = dbnic_uquery(uf, dd, uarg);
+		dbnic_uquery(uf, dd, &u.info);
+		ret = 0;
 		break;
 	case DBNIC_IOC_CREATE_QP:
-		ret = dbnic_ucreate_qp(uf, dd, uarg);
+		ret = dbnic_ucreate_qp(uf, dd, &u.cq);
 		break;
 	case DBNIC_IOC_DESTROY_QP:
-		if (copy_from_user(&dq, uarg, sizeof(dq)))
-			ret = -EFAULT;
-		else if (dq.rsvd)
-			ret = -EINVAL;
-		else
-			ret = dbnic_udestroy_qp(uf, dd, dq.qid);
+		ret = u.dq.rsvd ? -EINVAL : dbnic_udestroy_qp(uf, dd, u.dq.qid);
 		break;
 	case DBNIC_IOC_REG_MR:
-		ret = dbnic_ureg_mr(uf, dd, uarg);
-		break;
-	case DBNIC_IOC_QUERY_QP:
-		ret = dbnic_uquery_qp(uf, dd, uarg);
+		ret = dbnic_ureg_mr(uf, dd, &u.rm, mr);
+		mr = NULL;
 		break;
 	case DBNIC_IOC_DEREG_MR:
-		if (copy_from_user(&dm, uarg, sizeof(dm)))
-			ret = -EFAULT;
-		else if (dm.rsvd)
-			ret = -EINVAL;
-		else
-			ret = dbnic_udereg_mr(uf, dd, dm.key);
+		ret = u.dm.rsvd ? -EINVAL : dbnic_udereg_mr(uf, dd, u.dm.key);
+		break;
+	case DBNIC_IOC_QUERY_QP:
+		ret = dbnic_uquery_qp(uf, dd, &u.qq);
 		break;
 	default:
 		ret = -ENOTTY;
 	}
 out:
 	up_read(&uc->rwsem);
+	/* Pinned, but the device went away before it could be registered. */
+	if (mr)
+		dbnic_umr_discard(uf, mr);
+	if (ret)
+		return ret;
+
+	switch (cmd) {
+	case DBNIC_IOC_QUERY:
+		if (copy_to_user(uarg, &u.info, sizeof(u.info)))
+			ret = -EFAULT;
+		break;
+	case DBNIC_IOC_QUERY_QP:
+		if (copy_to_user(uarg, &u.qq, sizeof(u.qq)))
+			ret = -EFAULT;
+		break;
+	case DBNIC_IOC_CREATE_QP:
+		if (copy_to_user(uarg, &u.cq, sizeof(u.cq))) {
+			dbnic_uundo(uf, cmd, u.cq.qid);
+			ret = -EFAULT;
+		}
+		break;
+	case DBNIC_IOC_REG_MR:
+		if (copy_to_user(uarg, &u.rm, sizeof(u.rm))) {
+			dbnic_uundo(uf, cmd, u.rm.key);
+			ret = -EFAULT;
+		}
+		break;
+	}
 	return ret;
 }
 
@@ -1164,8 +1336,9 @@ static int users_show(struct seq_file *s, void *unused)
 		struct dbnic_umr *mr;
 
 		mutex_lock(&uf->lock);
-		seq_printf(s, "ctx %u pid %d comm %s qps %u mrs %u pinned %lu%s\n",
-			   uf->ctx, uf->pid, uf->comm, uf->nqps, uf->nmrs,
+		seq_printf(s, "ctx %u uid %u pid %d comm %s qps %u mrs %u pinned %lu%s\n",
+			   uf->ctx, from_kuid(&init_user_ns, uf->uid), uf->pid,
+			   uf->comm, uf->nqps, uf->nmrs,
 			   atomic_long_read(&uf->pinned),
 			   uf->dead ? " dead" : "");
 		list_for_each_entry(qp, &uf->qps, node)
@@ -1242,6 +1415,7 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 	INIT_LIST_HEAD(&uc->files);
 	uc->dd = dd;
 	uc->db_base = pci_resource_start(dd->pdev, DBNIC_BAR_DB);
+	uc->max_seg = dma_get_max_seg_size(dev);
 	if (dd->caps.features & DBNIC_FEAT_PRIORITY)
 		uc->prio_slots = min_t(unsigned int, dd->caps.prio_slots,
 				       DBNIC_PRIO_SLOTS);

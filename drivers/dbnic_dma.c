@@ -122,7 +122,10 @@ struct dbnic_dma_chan {
 struct dbnic_dma {
 	struct dma_device ddev;
 	struct kref ref;		/* the driver's and the dma_device's */
+	struct list_head grave;		/* in dbnic_dma_graveyard, released */
 	struct dbnic_dev *dd;
+	atomic_t clients;		/* channels some client holds */
+	wait_queue_head_t released;	/* woken when one is released */
 	u32 max_xfer;			/* bytes per device descriptor */
 	unsigned int max_sge;		/* SGEs per device descriptor */
 	unsigned int nchans;
@@ -653,6 +656,13 @@ static void dbnic_dma_synchronize(struct dma_chan *chan)
 	vchan_synchronize(&dc->vc);
 }
 
+/* A client took the channel (the core calls this for the first one). */
+static int dbnic_dma_alloc_chan_resources(struct dma_chan *chan)
+{
+	atomic_inc(&to_dbnic_chan(chan)->dma->clients);
+	return 0;
+}
+
 static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
 {
 	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
@@ -660,20 +670,73 @@ static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
 	dbnic_dma_terminate_all(chan);
 	dbnic_dma_synchronize(chan);
 	vchan_free_chan_resources(&dc->vc);
+	if (atomic_dec_and_test(&dc->dma->clients))
+		wake_up(&dc->dma->released);
 }
 
 /* ------------------------------------------------------------------ */
 /* Device                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Released channels wait here before they are freed.  A client that
+ * holds a channel while the device goes (removal, reset) releases it
+ * last: dma_release_channel() calls our device_release through the last
+ * dma_device_put(), then still writes to the channel, all under the
+ * dmaengine core's dma_list_mutex.  A release is therefore only complete
+ * once that mutex has been taken again after it.  Our own calls of
+ * dma_async_device_register() and _unregister() take it, and so do
+ * dmaengine_get() and dmaengine_put() at module exit: what was in the
+ * graveyard before such a call is freed after it.
+ */
+static LIST_HEAD(dbnic_dma_graveyard);
+static DEFINE_SPINLOCK(dbnic_dma_graveyard_lock);
+
 static void dbnic_dma_release_ref(struct kref *ref)
 {
 	struct dbnic_dma *dma = container_of(ref, struct dbnic_dma, ref);
+
+	spin_lock(&dbnic_dma_graveyard_lock);
+	list_add_tail(&dma->grave, &dbnic_dma_graveyard);
+	spin_unlock(&dbnic_dma_graveyard_lock);
+}
+
+/* Take what is in the graveyard now; free it with dbnic_dma_bury(). */
+static void dbnic_dma_exhume(struct list_head *dead)
+{
+	spin_lock(&dbnic_dma_graveyard_lock);
+	list_splice_init(&dbnic_dma_graveyard, dead);
+	spin_unlock(&dbnic_dma_graveyard_lock);
+}
+
+/* After dma_list_mutex was taken since dbnic_dma_exhume(@dead). */
+static void dbnic_dma_bury(struct list_head *dead)
+{
+	struct dbnic_dma *dma, *next;
 	unsigned int i;
 
-	for (i = 0; i < dma->nchans; i++)
-		kfree(dma->chans[i].slots);
-	kfree(dma);
+	list_for_each_entry_safe(dma, next, dead, grave) {
+		for (i = 0; i < dma->nchans; i++)
+			kfree(dma->chans[i].slots);
+		put_device(dma->ddev.dev);
+		kfree(dma);
+	}
+}
+
+/**
+ * dbnic_dma_exit - free the released channels, at module exit
+ */
+void dbnic_dma_exit(void)
+{
+	LIST_HEAD(dead);
+
+	dbnic_dma_exhume(&dead);
+	if (list_empty(&dead))
+		return;
+	/* Only for dma_list_mutex (no public channel of ours is counted). */
+	dmaengine_get();
+	dmaengine_put();
+	dbnic_dma_bury(&dead);
 }
 
 static void dbnic_dma_device_release(struct dma_device *ddev)
@@ -784,6 +847,7 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 	unsigned int n = min(nvectors, dbnic_dma_vectors()), sges, i;
 	struct dma_device *ddev;
 	struct dbnic_dma *dma;
+	LIST_HEAD(dead);
 	int ret;
 
 	if (!n)
@@ -799,6 +863,8 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 		return;
 	dma->nchans = n;
 	kref_init(&dma->ref);
+	atomic_set(&dma->clients, 0);
+	init_waitqueue_head(&dma->released);
 	dma->dd = dd;
 	dma->max_xfer = caps->max_xfer;
 	/* SGEs that fit in the largest descriptor the device takes. */
@@ -809,7 +875,12 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 			     min_t(unsigned int, sges, DBNIC_MAX_SGE));
 
 	ddev = &dma->ddev;
-	ddev->dev = dev;
+	/*
+	 * Clients map their buffers for this device (dmaengine_unmap_data
+	 * keeps the pointer): it must outlive every channel, even after a
+	 * hot-unplug, until the last client has released its channel.
+	 */
+	ddev->dev = get_device(dev);
 	INIT_LIST_HEAD(&ddev->channels);
 	/* Not for the public pool (async_tx): dma_request_channel() only. */
 	dma_cap_set(DMA_PRIVATE, ddev->cap_mask);
@@ -833,6 +904,7 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 	ddev->device_tx_status = dbnic_dma_tx_status;
 	ddev->device_terminate_all = dbnic_dma_terminate_all;
 	ddev->device_synchronize = dbnic_dma_synchronize;
+	ddev->device_alloc_chan_resources = dbnic_dma_alloc_chan_resources;
 	ddev->device_free_chan_resources = dbnic_dma_free_chan_resources;
 	ddev->device_release = dbnic_dma_device_release;
 
@@ -843,7 +915,9 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 	}
 
 	kref_get(&dma->ref);	/* dropped by device_release */
+	dbnic_dma_exhume(&dead);
 	ret = dma_async_device_register(ddev);
+	dbnic_dma_bury(&dead);
 	if (ret) {
 		kref_put(&dma->ref, dbnic_dma_release_ref);
 		goto err;
@@ -862,19 +936,67 @@ err:
 	kref_put(&dma->ref, dbnic_dma_release_ref);
 }
 
+/*
+ * The device goes (removal, reset, PCI error) under a client: let the
+ * device finish what is posted, if it still can (@wait), then fail every
+ * transaction not finished, each with its callback and DMA_ERROR from
+ * tx_status, so that the client learns at once instead of at its own
+ * timeout.  The channel is dead: nothing is posted any more.
+ */
+static void dbnic_dma_abort(struct dbnic_dma_chan *dc, bool wait)
+{
+	struct virt_dma_desc *vd, *next;
+	unsigned long flags;
+	unsigned int i;
+	LIST_HEAD(head);
+
+	if (wait && !wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
+					msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
+		dev_warn(dbnic_chan_dev(dc),
+			 "%s: device descriptors still running after %u ms\n",
+			 dma_chan_name(&dc->vc.chan), DBNIC_DMA_SYNC_MS);
+
+	spin_lock_irqsave(&dc->vc.lock, flags);
+	for (i = dc->head; i != dc->tail; i++)
+		dc->slots[i & (dc->nslots - 1)].desc = NULL;
+	list_splice_tail_init(&dc->active, &head);
+	dc->cur = NULL;
+	dc->fenced = 0;
+	list_splice_tail_init(&dc->vc.desc_issued, &head);
+	list_splice_tail_init(&dc->vc.desc_submitted, &head);
+	list_for_each_entry_safe(vd, next, &head, node) {
+		struct dbnic_dma_desc *d = to_dbnic_desc(vd);
+
+		list_del(&vd->node);
+		vd->tx_result.result = DMA_TRANS_ABORTED;
+		vd->tx_result.residue = min_t(size_t, d->len - d->done_bytes,
+					      U32_MAX);
+		dbnic_dma_record_failed(dc, d);
+		dc->stat_failed++;
+		vchan_cookie_complete(vd);
+	}
+	spin_unlock_irqrestore(&dc->vc.lock, flags);
+}
+
 /**
  * dbnic_dma_remove - quiesce and unregister the channels, stop their queues
  * @dd: the device
+ * @removal: the PCI device goes away (unbind, hot-unplug), not a reset
  *
  * Called before the kernel context goes.  Clients are normally gone: a
  * client holds a reference on the module while it holds a channel.  One
- * that is left (the PCI device unbound under it) finds dead channels that
- * post nothing.
+ * that is left (the PCI device unbound or reset under it) gets its
+ * unfinished transactions failed and finds dead channels that post
+ * nothing.  On removal, such clients get up to DBNIC_DMA_SYNC_MS to
+ * release their channels: until they do, they may hold DMA mappings of
+ * the device, which must not outlive its driver.
  */
-void dbnic_dma_remove(struct dbnic_dev *dd)
+void dbnic_dma_remove(struct dbnic_dev *dd, bool removal)
 {
 	struct dbnic_dma *dma = dd->dma;
+	bool offline = pci_channel_offline(dd->pdev);
 	unsigned int i;
+	LIST_HEAD(dead);
 
 	if (!dma)
 		return;
@@ -884,10 +1006,20 @@ void dbnic_dma_remove(struct dbnic_dev *dd)
 		spin_lock_irq(&dc->vc.lock);
 		WRITE_ONCE(dc->dead, true);
 		spin_unlock_irq(&dc->vc.lock);
-		dbnic_dma_terminate_all(&dc->vc.chan);
-		dbnic_dma_synchronize(&dc->vc.chan);
+		/* An offline link completes nothing, nor DMAs. */
+		dbnic_dma_abort(dc, !offline);
+		tasklet_kill(&dc->reap);
+		vchan_synchronize(&dc->vc);
 	}
+	dbnic_dma_exhume(&dead);
 	dma_async_device_unregister(&dma->ddev);
+	dbnic_dma_bury(&dead);
+	if (removal &&
+	    !wait_event_timeout(dma->released, !atomic_read(&dma->clients),
+				msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
+		dev_warn(dbnic_to_dev(dd),
+			 "dmaengine clients still hold %d channels after %u ms: their DMA mappings outlive the driver\n",
+			 atomic_read(&dma->clients), DBNIC_DMA_SYNC_MS);
 	dbnic_dma_stop(dma);
 }
 

@@ -19,8 +19,9 @@ struct seq_file;
 unsigned int dbnic_dma_vectors(void);
 void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 		     unsigned int nvectors);
-void dbnic_dma_remove(struct dbnic_dev *dd);
+void dbnic_dma_remove(struct dbnic_dev *dd, bool removal);
 void dbnic_dma_free(struct dbnic_dev *dd);
+void dbnic_dma_exit(void);
 void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd);
 struct dma_chan *dbnic_dma_chan(struct dbnic_dev *dd, unsigned int i);
 /* dbnic_dma_selftest.c */
@@ -37,11 +38,15 @@ static inline void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 {
 }
 
-static inline void dbnic_dma_remove(struct dbnic_dev *dd)
+static inline void dbnic_dma_remove(struct dbnic_dev *dd, bool removal)
 {
 }
 
 static inline void dbnic_dma_free(struct dbnic_dev *dd)
+{
+}
+
+static inline void dbnic_dma_exit(void)
 {
 }
 

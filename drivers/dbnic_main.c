@@ -197,12 +197,15 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 	return 0;
 }
 
-/* Undo what probe did, in an order that never frees memory in use. */
-static void dbnic_teardown(struct dbnic_dev *dd)
+/*
+ * Undo what probe did, in an order that never frees memory in use.
+ * @removal: the PCI device is going away (remove), not being reset.
+ */
+static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 {
 	dbnic_cdev_remove(dd);
 	dbnic_debugfs_remove(dd);
-	dbnic_dma_remove(dd);
+	dbnic_dma_remove(dd, removal);
 	if (dd->kq)
 		dbnic_queue_stop(dd->kq);
 	if (dd->have_ctx &&
@@ -219,6 +222,74 @@ static void dbnic_teardown(struct dbnic_dev *dd)
 		dbnic_queue_free(dd->kq);
 		dd->kq = NULL;
 	}
+}
+
+/*
+ * Steps 4 to 6 of the sequence on a device that is reset and has its
+ * MSI-X vectors, then the kernel queue and the device's users: the
+ * dmaengine channels, debugfs and /dev/dbnic<N>.  Used by probe and
+ * after a function reset.  On failure everything is undone.
+ */
+static int dbnic_start(struct dbnic_dev *dd)
+{
+	int ret;
+
+	dbnic_admin_program(dd);
+
+	/* Step 5. */
+	ret = dbnic_hw_enable(dd);
+	if (ret)
+		goto err;
+
+	/* Step 6. */
+	ret = dbnic_read_caps(dd);
+	if (ret)
+		goto err;
+	/* User CQs in error (datasheet 6.1); a reset forgets every CQ. */
+	if (!dd->ucq_err)
+		dd->ucq_err = devm_bitmap_zalloc(dbnic_to_dev(dd),
+						 dd->caps.max_cq, GFP_KERNEL);
+	if (!dd->ucq_err) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	bitmap_zero(dd->ucq_err, dd->caps.max_cq);
+	ret = dbnic_admin_create_ctx(dd, DBNIC_CTX_F_PRIVILEGED, &dd->ctx);
+	if (ret)
+		goto err;
+	dd->have_ctx = true;
+	if (!dd->db) {
+		ret = dbnic_map_kernel_page(dd);
+		if (ret)
+			goto err;
+		dd->db_ctx = dd->ctx;
+	} else if (dd->ctx != dd->db_ctx) {
+		/* A reset device hands out the lowest free context first. */
+		dev_err(dbnic_to_dev(dd), "kernel context %u after reset, was %u\n",
+			dd->ctx, dd->db_ctx);
+		ret = -EIO;
+		goto err;
+	}
+
+	dd->kq = dbnic_queue_create(dd, min_t(unsigned int, DBNIC_KQ_LOG_SIZE,
+					      dd->caps.max_log_ring),
+				    DBNIC_VEC_KQ, DBNIC_KQ_PRIO_SLOT);
+	if (IS_ERR(dd->kq)) {
+		ret = PTR_ERR(dd->kq);
+		dd->kq = NULL;
+		goto err;
+	}
+
+	dbnic_dma_probe(dd, DBNIC_NUM_VECS, dd->nvecs - DBNIC_NUM_VECS);
+	dbnic_debugfs_add(dd);
+	dbnic_cdev_add(dd);
+	dev_dbg(dbnic_to_dev(dd), "kernel context %u, queue %u, CQ %u\n",
+		dd->ctx, dd->kq->sq.qid, dd->kq->cq.cqn);
+	return 0;
+
+err:
+	dbnic_teardown(dd, true);
+	return ret;
 }
 
 static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -281,54 +352,18 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dbnic_admin_init(dd);
 	if (ret)
 		return ret;
-	dbnic_admin_program(dd);
-
-	/* Step 5. */
-	ret = dbnic_hw_enable(dd);
+	dd->nvecs = nvecs;
+	ret = dbnic_start(dd);
 	if (ret)
-		goto err;
-
-	/* Step 6. */
-	ret = dbnic_read_caps(dd);
-	if (ret)
-		goto err;
-	dd->ucq_err = devm_bitmap_zalloc(dev, dd->caps.max_cq, GFP_KERNEL);
-	if (!dd->ucq_err) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	ret = dbnic_admin_create_ctx(dd, DBNIC_CTX_F_PRIVILEGED, &dd->ctx);
-	if (ret)
-		goto err;
-	dd->have_ctx = true;
-	ret = dbnic_map_kernel_page(dd);
-	if (ret)
-		goto err;
-
-	dd->kq = dbnic_queue_create(dd, min_t(unsigned int, DBNIC_KQ_LOG_SIZE,
-					      dd->caps.max_log_ring),
-				    DBNIC_VEC_KQ, DBNIC_KQ_PRIO_SLOT);
-	if (IS_ERR(dd->kq)) {
-		ret = PTR_ERR(dd->kq);
-		dd->kq = NULL;
-		goto err;
-	}
-
-	dbnic_dma_probe(dd, DBNIC_NUM_VECS, nvecs - DBNIC_NUM_VECS);
-	dbnic_debugfs_add(dd);
-	dbnic_cdev_add(dd);
-	dev_dbg(dev, "kernel context %u, queue %u, CQ %u\n", dd->ctx,
-		dd->kq->sq.qid, dd->kq->cq.cqn);
+		return dev_err_probe(dev, ret, "initialisation failed\n");
+	/* What slot_reset restores after a PCI error (AER). */
+	pci_save_state(pdev);
 	return 0;
-
-err:
-	dbnic_teardown(dd);
-	return dev_err_probe(dev, ret, "initialisation failed\n");
 }
 
 static void dbnic_remove(struct pci_dev *pdev)
 {
-	dbnic_teardown(pci_get_drvdata(pdev));
+	dbnic_teardown(pci_get_drvdata(pdev), true);
 }
 
 static void dbnic_shutdown(struct pci_dev *pdev)
@@ -339,12 +374,93 @@ static void dbnic_shutdown(struct pci_dev *pdev)
 	dbnic_hw_disable(dd);
 }
 
+/*
+ * Function reset (sysfs "reset", a bus reset of the slot, VFIO): the
+ * reset destroys every object of the device and forgets the admin queue
+ * (datasheet section 2.1), so the driver takes everything down first,
+ * while the device still answers, exactly as removal does: user mappings
+ * are revoked and open files fail with ENODEV from then on, dmaengine
+ * clients get their transactions failed and find the channels gone, and
+ * all DMA memory is freed.  Called with the device lock held.
+ */
+static void dbnic_reset_prepare(struct pci_dev *pdev)
+{
+	struct dbnic_dev *dd = pci_get_drvdata(pdev);
+
+	dev_info(&pdev->dev, "function reset: stopping\n");
+	dbnic_teardown(dd, false);
+}
+
+/* After the reset: bring the device up again, as probe did. */
+static void dbnic_reset_done(struct pci_dev *pdev)
+{
+	struct dbnic_dev *dd = pci_get_drvdata(pdev);
+	int ret;
+
+	ret = dbnic_hw_reset(dd);
+	if (!ret)
+		ret = dbnic_start(dd);
+	if (ret)
+		dev_err(&pdev->dev, "not usable after the reset (%d): unbind and bind the driver to retry\n",
+			ret);
+	else
+		dev_info(&pdev->dev, "function reset: running again\n");
+}
+
+/*
+ * A PCI error (AER): while the link is frozen, nothing reaches the
+ * device and its DMA does not reach memory, so admin commands fail at
+ * once (dbnic_admin_exec() checks pci_channel_offline()) and the
+ * teardown treats the objects as gone.  The slot is reset before the
+ * device can run again; then it is brought up like after a function
+ * reset.
+ */
+static pci_ers_result_t dbnic_error_detected(struct pci_dev *pdev,
+					     pci_channel_state_t state)
+{
+	struct dbnic_dev *dd = pci_get_drvdata(pdev);
+
+	dev_warn(&pdev->dev, "PCI error (channel state %d): stopping\n", state);
+	dbnic_teardown(dd, false);
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t dbnic_slot_reset(struct pci_dev *pdev)
+{
+	struct dbnic_dev *dd = pci_get_drvdata(pdev);
+
+	pci_restore_state(pdev);
+	pci_set_master(pdev);
+	if (dbnic_hw_reset(dd) || dbnic_start(dd)) {
+		dev_err(&pdev->dev, "not usable after the slot reset\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	pci_save_state(pdev);
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void dbnic_resume(struct pci_dev *pdev)
+{
+	dev_info(&pdev->dev, "recovered from the PCI error\n");
+}
+
+static const struct pci_error_handlers dbnic_err_handlers = {
+	.error_detected = dbnic_error_detected,
+	.slot_reset = dbnic_slot_reset,
+	.resume = dbnic_resume,
+	.reset_prepare = dbnic_reset_prepare,
+	.reset_done = dbnic_reset_done,
+};
+
 static struct pci_driver dbnic_pci_driver = {
 	.name = DBNIC_DRV_NAME,
 	.id_table = dbnic_pci_ids,
 	.probe = dbnic_probe,
 	.remove = dbnic_remove,
 	.shutdown = dbnic_shutdown,
+	.err_handler = &dbnic_err_handlers,
 };
 
 static int __init dbnic_init(void)
@@ -362,6 +478,7 @@ module_init(dbnic_init);
 static void __exit dbnic_exit(void)
 {
 	pci_unregister_driver(&dbnic_pci_driver);
+	dbnic_dma_exit();
 	dbnic_debugfs_exit();
 }
 module_exit(dbnic_exit);

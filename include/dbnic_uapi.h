@@ -27,9 +27,18 @@
  *
  * close() (or the death of the process) destroys the context: its queues
  * and registrations go, pinned memory is released.  When the device goes
- * away (unbind, hot unplug) the mappings are revoked (further accesses
- * raise SIGBUS) and every ioctl fails with ENODEV; close the file.  The
- * driver module cannot be unloaded while any such file is open.
+ * away (unbind, hot unplug) or is reset (sysfs "reset", a PCI error) the
+ * mappings are revoked (further accesses raise SIGBUS) and every ioctl
+ * fails with ENODEV; close the file.  After a reset, open the device
+ * again.  The driver module cannot be unloaded while any such file is
+ * open.
+ *
+ * Limits: a user (real uid) may have at most max_user_contexts (module
+ * parameter, default 16) files of one device open at a time; open()
+ * fails with EUSERS past that, unless the caller has CAP_SYS_RESOURCE.
+ * The rings of queue pairs and the pages of registrations count against
+ * RLIMIT_MEMLOCK (VmPin) unless the process has CAP_IPC_LOCK, and the
+ * memory is charged to the opener's memory cgroup.
  *
  * Completion queues are polled: arming one (DB_CQ with ARM) has no effect
  * visible to the process, and sends no interrupt anywhere.
@@ -118,7 +127,8 @@ struct dbnic_uinfo {
  * @cq_offset:		out: mmap offset of the completion ring
  *
  * The rings are zeroed driver memory that the device reads and writes by
- * DMA; the driver never reads them.
+ * DMA; the driver never reads them.  Their pages (@sq_size + @cq_size)
+ * count against RLIMIT_MEMLOCK: ENOMEM past it.
  */
 struct dbnic_ucreate_qp {
 	__u8	sq_log_size;

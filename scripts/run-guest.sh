@@ -6,6 +6,19 @@
 #
 #   --dbnic N           add N devices: -device dbnic,id=dbnicI (I = 0..N-1)
 #   --dbnic-opts OPTS   append ",OPTS" to every dbnic -device
+#   --root-port         put each dbnic behind its own PCIe root port
+#                       (-device pcie-root-port,id=rpI): a slot that can
+#                       be reset (secondary bus reset) and hot-plugged
+#   --qmp PATH          a QMP socket at PATH (unix, server) for the host
+#                       side of a test; see scripts/qmp.py
+#   --host-actions      let the guest ask for hot-plug: a guest line
+#                       "DBNIC-HOST unplug dbnicI" makes the launcher send
+#                       QMP device_del for that device, "DBNIC-HOST plug
+#                       dbnicI" device_add with its original options.
+#                       Only these two, only for the launcher's own dbnic
+#                       devices; the guest polls sysfs for the outcome.
+#                       Implies a QMP socket (--qmp, or a private one).
+#                       What was sent and answered is logged to stderr.
 #   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
 #                       nI is attached to device dbnicI (netdev=nI); other
 #                       ids are left for --qemu-arg devices to use.
@@ -58,7 +71,7 @@ usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2; }
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
-script='' append=''
+script='' append='' root_port=0 qmp='' host_actions=0
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -73,6 +86,9 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--dbnic) ndbnic=$2; shift ;;
 	--dbnic-opts) dbnic_opts=$2; shift ;;
+	--root-port) root_port=1 ;;
+	--qmp) qmp=$2; shift ;;
+	--host-actions) host_actions=1 ;;
 	--netdev) netdevs+=("$2"); shift ;;
 	--add) adds+=("$2"); shift ;;
 	--script) script=$2; shift ;;
@@ -123,9 +139,10 @@ mkdir -p "$(dirname "$logfile")"
 : > "$logfile"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbnic-run.XXXXXX")
-qpid=
+qpid='' apid=''
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
+	if [ -n "$apid" ]; then kill "$apid" 2>/dev/null || true; fi
 	# Never leave a QEMU behind, whatever ended the launcher.
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill -TERM "$qpid" 2>/dev/null || true
@@ -213,15 +230,76 @@ for spec in "${netdevs[@]}"; do
 	args+=(-netdev "$spec")
 	[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
 done
+declare -A devspec=()
+# q35 hot-plugs through ACPI by default, which the test kernel leaves out
+# (no HOTPLUG_PCI_ACPI): root ports then use native PCIe hot-plug (pciehp).
+if [ $root_port = 1 ] && [ "$ndbnic" -gt 0 ]; then
+	args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+fi
 for ((i = 0; i < ndbnic; i++)); do
 	dev="$DBNIC_DEVICE,id=dbnic$i"
+	if [ $root_port = 1 ]; then
+		args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),slot=$((i + 1))")
+		dev+=",bus=rp$i"
+	fi
 	for id in "${ids[@]}"; do
 		[ "$id" = "n$i" ] && dev+=",netdev=n$i"
 	done
 	[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
+	devspec[dbnic$i]=$dev
 	args+=(-device "$dev")
 done
+if [ $host_actions = 1 ] && [ -z "$qmp" ]; then qmp=$tmp/qmp.sock; fi
+if [ -n "$qmp" ]; then
+	rm -f "$qmp"
+	args+=(-qmp "unix:${qmp//,/,,},server=on,wait=off")
+fi
 args+=("${qemu_extra[@]}")
+
+# device_add arguments as QMP JSON, from a -device option string.  QMP
+# wants typed values: numbers and on/off become JSON numbers and booleans.
+qmp_device_args() {
+	/usr/bin/python3 -c 'import json, sys
+d = {}
+for kv in sys.argv[1].replace(",,", "\0").split(","):
+    k, _, v = kv.partition("=")
+    if "=" not in kv and not d:
+        k, v = "driver", kv
+    v = v.replace("\0", ",")
+    if v.isdigit():
+        v = int(v)
+    elif v in ("on", "off"):
+        v = v == "on"
+    d[k] = v
+print(json.dumps(d))' "$1"
+}
+
+# The host side of --host-actions: follow the serial log, act on the
+# guest's requests.  Ends when QEMU (PID $1) has ended.
+host_actions() {
+	local line act id out try
+	tail -n +1 -F --pid="$1" "$logfile" 2>/dev/null | while IFS= read -r line; do
+		[[ $line =~ DBNIC-HOST\ (unplug|plug)\ (dbnic[0-9]+) ]] || continue
+		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]}
+		if [ -z "${devspec[$id]:-}" ]; then
+			log "host action $act $id: no such device"
+			continue
+		fi
+		if [ "$act" = unplug ]; then
+			log "host action: device_del $id: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_del "{\"id\": \"$id\"}" 2>&1 || true)"
+			continue
+		fi
+		# The guest sees the device gone before it has powered the slot
+		# off, and only that makes QEMU delete it: until then its id is
+		# taken.  Try again for up to 30 s.
+		for ((try = 0; try < 60; try++)); do
+			out=$("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_add "$(qmp_device_args "${devspec[$id]}")" 2>&1) && break
+			[[ $out == *"Duplicate device ID"* ]] || break
+			sleep 0.5
+		done
+		log "host action: device_add $id: $out"
+	done
+}
 
 # --- Run. -----------------------------------------------------------------
 printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd"
@@ -239,6 +317,10 @@ else
 		"$QEMU" "${args[@]}" < /dev/null &
 	fi
 	qpid=$!
+	if [ $host_actions = 1 ]; then
+		host_actions "$qpid" &
+		apid=$!
+	fi
 	deadline=$(( $(date +%s) + timeout ))
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ "$timeout" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then
@@ -255,6 +337,11 @@ else
 	done
 	wait "$qpid" && qrc=0 || qrc=$?
 	qpid=
+	if [ -n "$apid" ]; then
+		# Its tail ends by itself within a second of QEMU.
+		wait "$apid" 2>/dev/null || true
+		apid=''
+	fi
 fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 elapsed=$(printf '%.1f' "$elapsed")

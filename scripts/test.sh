@@ -138,16 +138,16 @@ tally kunit "${p:-0}" "$f"
 watchdogs kunit "$LOGDIR/kunit.log"
 
 # --- 5. end-to-end guest tests ----------------------------------------------
-# A test that needs other device properties says so in a line
-# "# dbnic-opts: PROP=VAL,..." (e.g. e2e-user-storm.sh: msix-vectors=4).
+# A test asks for launcher options (device properties, a root port, host
+# actions) with a "# run-guest: OPTIONS" line in its header, e.g.
+# "# run-guest: --dbnic-opts msix-vectors=4" (e2e-user-storm.sh).
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	name=$(basename "$t" .sh)
-	opts=()
-	o=$(sed -n 's/^# dbnic-opts: //p' "$t")
-	if [ -n "$o" ]; then opts=(--dbnic-opts "$o"); fi
+	read -ra topts <<<"$(sed -n '1,/^[^#]/s/^# run-guest: //p' "$t")" || true
 	rc=0
-	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 "${opts[@]}" \
-		--log "$LOGDIR/$name.log" "${MODS[@]}" --script "$t" || rc=$?
+	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+		--log "$LOGDIR/$name.log" "${MODS[@]}" "${topts[@]}" \
+		--script "$t" || rc=$?
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)
 	f=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST not ok ' || true)

@@ -17,6 +17,8 @@
  *   dbnic-tool memlock
  *   dbnic-tool storm --arm [--count N]   DB_CQ with ARM over an unconsumed CQE
  *   dbnic-tool storm --cq-overflow       sq log 12, cq log 1, DB_SQ 4096, 8192
+ *   dbnic-tool stall --wait-file F --ids FILE       ioctls stuck in faults
+ *   dbnic-tool limits --max-ctx N                   per-user limits
  *
  * Sizes take K, M and G suffixes.  Every mode exits 0 when what it saw is
  * what it expected, 1 otherwise, 2 on bad usage; "evil" modes expect the
@@ -25,8 +27,12 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,6 +45,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +82,7 @@ struct opts {
 	uint64_t addr;
 	unsigned int seed;
 	int quiet;
+	long max_ctx;
 };
 
 static int failures;
@@ -1011,6 +1019,113 @@ static int cmd_late(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* stall: ioctls whose user memory faults until the test says so        */
+/* ------------------------------------------------------------------ */
+
+struct stalled {
+	int fd;
+	unsigned long cmd;
+	void *arg;
+	int err;			/* errno of the ioctl, 0 if it worked */
+};
+
+static void *stall_thread(void *p)
+{
+	struct stalled *st = p;
+
+	st->err = ioctl(st->fd, st->cmd, st->arg) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * Two ioctls fault on pages that userfaultfd holds back: REG_MR of a
+ * buffer there (the driver pins it) and DESTROY_QP with its argument
+ * there (the driver copies it in).  Once both faults are pending, write
+ * the ids file and wait for the wait file; the test removes the device
+ * meanwhile, which must not wait for the faults.  Then resolve them: both
+ * ioctls must fail with ENODEV.  Exit 77 without userfaultfd.
+ */
+static int cmd_stall(const struct opts *o)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register ur = { 0 };
+	struct uffdio_zeropage zp = { 0 };
+	struct stalled reg_st, arg_st;
+	struct dbnic_ureg_mr *rm;
+	struct dbnic_handle h;
+	pthread_t t1, t2;
+	size_t len = 2 * 65536;
+	struct uffd_msg m;
+	struct pollfd pfd;
+	uint8_t *p;
+	FILE *f;
+	int uffd, n;
+
+	raise_memlock();
+	open_dev(o, &h);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		msg("SKIP stall: no userfaultfd (%s): the kernel needs CONFIG_USERFAULTFD\n",
+		    strerror(errno));
+		return 77;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api))
+		die("UFFDIO_API", errno);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	ur.range.start = (uintptr_t)p;
+	ur.range.len = len;
+	ur.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &ur))
+		die("UFFDIO_REGISTER", errno);
+
+	/* The REG_MR argument is ordinary memory, its buffer is not. */
+	rm = calloc(1, sizeof(*rm));
+	rm->addr = (uintptr_t)p;
+	rm->length = 65536;
+	rm->access = DBNIC_MR_LOCAL_WRITE;
+	reg_st = (struct stalled){ h.fd, DBNIC_IOC_REG_MR, rm, -1 };
+	arg_st = (struct stalled){ h.fd, DBNIC_IOC_DESTROY_QP, p + 65536, -1 };
+	if (pthread_create(&t1, NULL, stall_thread, &reg_st) ||
+	    pthread_create(&t2, NULL, stall_thread, &arg_st))
+		die("pthread_create", EAGAIN);
+
+	/* Both faults reach userfaultfd: the ioctls are stuck in them. */
+	for (n = 0; n < 2; ) {
+		pfd.fd = uffd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, POLL_TIMEOUT_S * 1000) != 1)
+			break;
+		if (read(uffd, &m, sizeof(m)) == sizeof(m) &&
+		    m.event == UFFD_EVENT_PAGEFAULT)
+			n++;
+	}
+	check(n == 2, "stall: both ioctls fault on held-back pages (%d)", n);
+	if (o->ids && (f = fopen(o->ids, "w"))) {
+		fprintf(f, "ctx %u faults %d\n", h.info.ctx, n);
+		fclose(f);
+	}
+	while (access(o->wait_file, F_OK))
+		usleep(20000);
+
+	zp.range.start = (uintptr_t)p;
+	zp.range.len = len;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp))
+		die("UFFDIO_ZEROPAGE", errno);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	check(reg_st.err == ENODEV, "stall: REG_MR of a held-back buffer: %s",
+	      reg_st.err ? strerror(reg_st.err) : "succeeded");
+	check(arg_st.err == ENODEV, "stall: ioctl with a held-back argument: %s",
+	      arg_st.err ? strerror(arg_st.err) : "succeeded");
+	close(uffd);
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* storm: what a process can make the device do (issue 6, section 2)    */
 /* ------------------------------------------------------------------ */
 
@@ -1103,11 +1218,107 @@ static int cmd_storm(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* limits: what one user may take                                       */
+/* ------------------------------------------------------------------ */
+
+static void drop_to(uid_t uid)
+{
+	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		die("drop privileges", errno);
+}
+
+/*
+ * As user 65534 (no capabilities), open the device until it refuses:
+ * exactly --max-ctx opens must succeed, then EUSERS, and user 65533 can
+ * still open it.  Then, with a 256 KiB RLIMIT_MEMLOCK, the rings of a
+ * queue pair count in VmPin and a queue pair whose rings pass the limit
+ * is refused.
+ */
+static int cmd_limits(const struct opts *o)
+{
+	const char *path = o->dev ? o->dev : "/dev/dbnic0";
+	struct rlimit rl = { 256 << 10, 256 << 10 };
+	struct dbnic_qp small, big;
+	struct dbnic_handle h;
+	int fds[128], n = 0, err = 0, st, ret, held[2], done[2];
+	long before, after, want;
+	pid_t pid, pid2;
+	char c;
+
+	if (pipe(held) || pipe(done))
+		die("pipe", errno);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (!pid) {
+		drop_to(65534);
+		while (n < (int)(sizeof(fds) / sizeof(fds[0]))) {
+			fds[n] = open(path, O_RDWR | O_CLOEXEC);
+			if (fds[n] < 0) {
+				err = errno;
+				break;
+			}
+			n++;
+		}
+		check(n == o->max_ctx && err == EUSERS,
+		      "limits: one user opens %ld contexts, then EUSERS (%d, then %s)",
+		      o->max_ctx, n, err ? strerror(err) : "no error");
+		/* Hold them while another user tries. */
+		if (write(held[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+			die("pipe", errno);
+		while (n)
+			close(fds[--n]);
+		_exit(failures ? 1 : 0);
+	}
+	if (read(held[0], &c, 1) != 1)
+		die("first user", EPIPE);
+	pid2 = fork();
+	if (!pid2) {
+		drop_to(65533);
+		_exit(open(path, O_RDWR | O_CLOEXEC) < 0 ? errno : 0);
+	}
+	waitpid(pid2, &st, 0);
+	check(WIFEXITED(st) && !WEXITSTATUS(st),
+	      "limits: another user still opens the device (%s)",
+	      WIFEXITED(st) ? strerror(WEXITSTATUS(st)) : "killed");
+	if (write(done[1], "x", 1) != 1)
+		die("pipe", errno);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		failures++;
+
+	/* Rings count against RLIMIT_MEMLOCK. */
+	open_dev(o, &h);
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit", errno);
+	drop_to(65534);
+	before = vm_pin_kb();
+	ret = dbnic_qp_create(&h, &small, 4, DBNIC_UPOLICY_RING);
+	check(!ret, "limits: a small queue pair: %s", strerror(-ret));
+	after = vm_pin_kb();
+	want = ret ? 0 : (long)((small.sq_map + small.cq_map) >> 10);
+	check(!ret && after - before == want,
+	      "limits: its rings count in VmPin (%ld kB, want %ld kB)",
+	      after - before, want);
+	ret = dbnic_qp_create(&h, &big, 12, DBNIC_UPOLICY_RING);
+	check(ret == -ENOMEM,
+	      "limits: a queue pair with rings past RLIMIT_MEMLOCK: %s",
+	      ret ? strerror(-ret) : "created");
+	if (!ret)
+		dbnic_qp_destroy(&big);
+	if (!dbnic_qp_destroy(&small))
+		check(vm_pin_kb() == before, "limits: VmPin back to %ld kB (%ld)",
+		      before, vm_pin_kb());
+	dbnic_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|late|storm [options]\n"
+		"usage: dbnic-tool info|copy|fill|evil|hold|memlock|late|storm|stall|limits [options]\n"
 		"  --dev PATH  --size N[K|M|G]  --count N  --time S  --depth N\n"
 		"  --path ring|prio|auto  --sges N  --sq-log N  --verify  --ids FILE\n"
 		"  --qp  --seed N  --quiet  --wait-file F (copy, fill: then wait for F)\n"
@@ -1115,7 +1326,8 @@ static void usage(void)
 		"        --torn  --evil-mmap\n"
 		"  hold: --busy | --wait-file F\n"
 		"  late: --wait-file F\n"
-		"  storm: --arm [--count N] | --cq-overflow\n");
+		"  storm: --arm [--count N] | --cq-overflow\n"
+		"  stall: --wait-file F  limits: --max-ctx N\n");
 	exit(2);
 }
 
@@ -1146,6 +1358,7 @@ int main(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'W' },
 		{ "arm", no_argument, NULL, 'A' },
 		{ "cq-overflow", no_argument, NULL, 'O' },
+		{ "max-ctx", required_argument, NULL, 'X' },
 		{ }
 	};
 	struct opts o = {
@@ -1216,6 +1429,9 @@ int main(int argc, char **argv)
 		case 'W': o.wait_file = optarg; break;
 		case 'A': o.arm_storm = 1; break;
 		case 'O': o.cq_overflow = 1; break;
+		case 'X':
+			o.max_ctx = cli_parse_num("--max-ctx", optarg, 1, 4096, 0);
+			break;
 		case 'p':
 			if (!strcmp(optarg, "ring")) {
 				o.path = DBNIC_UPATH_RING;
@@ -1268,6 +1484,16 @@ int main(int argc, char **argv)
 			cli_bad_usage("storm: name one: --arm or --cq-overflow");
 		return cmd_storm(&o);
 	}
-	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold, memlock, late or storm",
+	if (!strcmp(cmd, "stall")) {
+		if (!o.wait_file)
+			cli_bad_usage("stall: say when to resolve the faults: --wait-file FILE");
+		return cmd_stall(&o);
+	}
+	if (!strcmp(cmd, "limits")) {
+		if (o.max_ctx <= 0)
+			cli_bad_usage("limits: say how many contexts one user may hold: --max-ctx N");
+		return cmd_limits(&o);
+	}
+	cli_bad_usage("unknown command '%s': info, copy, fill, evil, hold, memlock, late, storm, stall or limits",
 		      cmd);
 }

@@ -12,7 +12,7 @@
 # still has its context open.  Runs in the guest (busybox sh) with
 # dbnic.ko, lib.sh and dbnic-tool in $DBNIC_DIR.
 #
-# dbnic-opts: admin-delay-ms=30000,admin-delay-ops=0x80
+# run-guest: --dbnic-opts admin-delay-ms=30000,admin-delay-ops=0x80
 # (0x80: opcode 7, REG_MR, which probe never uses; read by scripts/test.sh)
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"

@@ -7,7 +7,7 @@
 # Then the driver must unload cleanly.  Runs in the guest (busybox sh)
 # with dbnic.ko and lib.sh in $DBNIC_DIR.
 #
-# dbnic-opts: dma-latency-ns=100000000
+# run-guest: --dbnic-opts dma-latency-ns=100000000
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 

@@ -1,4 +1,4 @@
-# dbnic-opts: msix-vectors=4
+# run-guest: --dbnic-opts msix-vectors=4
 # End-to-end test: what an unprivileged process can make the device and
 # the kernel do (issue 6, section 2).  Runs in the guest (busybox sh) with
 # dbnic.ko, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic), on

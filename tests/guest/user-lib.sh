@@ -80,3 +80,39 @@ load_dbnic() {
 	t_ok "insmod dbnic.ko"
 	dbg=$(first /sys/kernel/debug/dbnic/0000:*)
 }
+
+# wait_exit PID SECS: true once PID has exited (reap it with wait), false
+# if it still runs after SECS seconds.  For processes a broken driver
+# would leave running for ever.
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# result_within NAME PID SECS OUTPUT: like result, but a process still
+# running after SECS seconds fails the check and is killed.
+result_within() {
+	if wait_exit "$2" "$3"; then
+		result "$1" "$2" "$4"
+	else
+		kill -9 "$2" 2>/dev/null
+		wait "$2" 2>/dev/null
+		t_fail "$1" "still running after $3 s: $(tail -n 3 "$4" | tr '\n' ' ')"
+	fi
+}
+
+# since_mark: the kernel log after the last "dbnic-e2e: mark" line.
+since_mark() {
+	dmesg | awk '/dbnic-e2e: mark/ { buf = ""; next } { buf = buf $0 "\n" }
+		END { printf "%s", buf }'
+}
+
+# secs_of ERE: the timestamp (seconds) of the first line since the mark
+# that matches ERE; nothing if there is none.
+secs_of() {
+	since_mark | grep -E "$1" | head -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
+}

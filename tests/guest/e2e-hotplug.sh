@@ -1,0 +1,141 @@
+# run-guest: --root-port --host-actions
+# End-to-end test: hot-unplug (QMP device_del, driven by the launcher on
+# the host when this script prints "DBNIC-HOST unplug dbnic0") while
+# processes hold mappings and post copies and dmatest runs.  The guest's
+# pciehp removes the device: the driver's remove must finish, a busy
+# process gets SIGBUS then ENODEV, an idle one SIGBUS on its next access,
+# dmatest sees its transactions fail; QEMU then unrealizes the device
+# and must keep running.  A device_add ("DBNIC-HOST plug dbnic0") must
+# bring up a working device.  The kernel log must stay clean.
+# Needs CONFIG_HOTPLUG_PCI_PCIE in the test kernel.
+# Runs in the guest (busybox sh) behind a pcie-root-port with dbnic.ko,
+# lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/user-lib.sh"
+DRV=/sys/bus/pci/drivers/dbnic
+PARAMS=/sys/module/dmatest/parameters
+
+# dmesg_clean_hotplug NAME: t_dmesg_clean, except for one report that is
+# not dbnic's: Linux 6.12's pciehp takes pci_rescan_remove_lock and its
+# ctrl->reset_lock in both orders, and lockdep reports that on every
+# hot-unplug, with or without dbnic loaded.  That report is shown and
+# counted apart; everything else must be clean.
+dmesg_clean_hotplug() {
+	rest=$(dmesg | awk '
+		/possible circular locking dependency detected/ { blk = 1; buf = "" }
+		blk { buf = buf $0 "\n"; if ($0 ~ /<\/TASK>/) { blk = 0
+			if (buf !~ /ctrl->reset_lock/ || buf !~ /pci_rescan_remove_lock/)
+				printf "%s", buf
+			else
+				print "(pciehp lockdep report, not dbnic)" }
+			next }
+		{ print }
+		END { if (blk) printf "%s", buf }')
+	if echo "$rest" | grep -q 'pciehp lockdep report'; then
+		echo "note: the kernel's pciehp lockdep report (reset_lock vs pci_rescan_remove_lock) was seen"
+	fi
+	bad=$(echo "$rest" | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN' || true)
+	if [ -z "$bad" ]; then
+		t_ok "$1"
+	else
+		t_fail "$1" "$(echo "$bad" | head -n 3 | tr '\n' ' ')"
+		dmesg | tail -n 60
+	fi
+}
+
+load_dbnic
+pci=$(basename "$(first "$DRV"/0000:*)")
+dev=/sys/bus/pci/devices/$pci
+# Its hot-plug slot: pciehp powers it off after the removal, and only
+# that makes QEMU delete the device (and free its id for device_add).
+slot=
+for s in /sys/bus/pci/slots/*; do
+	[ "$(cat "$s/address" 2>/dev/null)" = "${pci%.*}" ] && slot=$s
+done
+echo "device $pci, slot ${slot:-none}"
+
+echo "== users"
+rm -f /tmp/go
+"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+p1=$!
+"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+p2=$!
+"$TOOL" copy --time 120 --size 256K --depth 16 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+pc=$!
+wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+modprobe dmatest
+echo 0 > $PARAMS/iterations
+echo 1 > $PARAMS/threads_per_chan
+echo 0 > $PARAMS/dmatest
+echo "$pci" > $PARAMS/device
+echo 1 > $PARAMS/run
+sleep 1
+cat "$dbg/users"
+
+echo "== unplug"
+echo "dbnic-e2e: mark unplug" > /dev/kmsg
+echo "DBNIC-HOST unplug dbnic0"
+# pciehp waits 5 s after the attention button before it removes.  The
+# driver fails dmatest's transactions, then gives clients a few seconds
+# to release their channels (and DMA mappings): stop dmatest, as a
+# client should on such errors.
+i=0
+while [ -z "$(secs_of 'dmatest: .*result #')" ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -n "$(secs_of 'dmatest: .*result #')" ]; then
+	t_ok "dmatest sees its transactions fail"
+else
+	t_fail "dmatest sees its transactions fail" "no error result"
+fi
+echo 0 > $PARAMS/run
+cat $PARAMS/wait > /dev/null
+modprobe -r dmatest
+since_mark | grep -E 'dmatest: .*(summary|result)' | head -n 6
+i=0
+while [ -e "$dev" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -e "$dev" ]; then
+	t_ok "device removed by hot-unplug"
+else
+	t_fail "device removed by hot-unplug" "still there after 60 s (does the kernel have CONFIG_HOTPLUG_PCI_PCIE?)"
+fi
+t_check "/dev/dbnic0 gone" test ! -e /dev/dbnic0
+result_within "busy process: SIGBUS, then ENODEV" $p1 30 /tmp/h1.out
+touch /tmp/go
+result_within "idle process: SIGBUS on access, ENODEV from ioctl" $p2 30 /tmp/h2.out
+if wait_exit $pc 30; then
+	wait $pc
+	rc=$?
+else
+	kill -9 $pc
+	wait $pc
+	rc=running
+fi
+tail -n 3 /tmp/c.out
+if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+dmesg_clean_hotplug "dmesg clean after the unplug"
+
+i=0
+while [ "$(cat "$slot/power" 2>/dev/null)" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+t_check "slot powered off" test "$(cat "$slot/power" 2>/dev/null)" = 0
+
+echo "== plug"
+echo "dbnic-e2e: mark plug" > /dev/kmsg
+echo "DBNIC-HOST plug dbnic0"
+i=0
+while [ -z "$(first "$DRV"/0000:*)" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+pci=$(basename "$(first "$DRV"/0000:*)")
+if [ -n "$pci" ]; then t_ok "device back and bound ($pci)"; else t_fail "device back and bound" "not after 60 s"; fi
+i=0
+while [ ! -c /dev/dbnic0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "copy on the new device, verified" "$TOOL" copy --size 64K --count 200 --verify
+t_check "no context left" test "$(users_field contexts)" = 0
+
+echo "== unload"
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+dmesg | grep -i -E 'dbnic|pciehp' | tail -n 30
+dmesg_clean_hotplug "dmesg clean"
+t_done

@@ -1,0 +1,126 @@
+# run-guest: --root-port
+# End-to-end test: a function reset of the device (sysfs "reset", a
+# secondary bus reset of its root port) while processes hold mappings and
+# post copies and the kernel's dmatest runs on every channel.  The driver
+# must take the device down before the reset and bring it up after:
+# user mappings revoked (a busy process gets SIGBUS, an idle one SIGBUS
+# on its next access, both ENODEV from ioctls), dmatest sees errors
+# within a second of the reset, and then new opens, copies and a new
+# dmatest run work.  The kernel log must stay clean.
+# Runs in the guest (busybox sh) behind a pcie-root-port (the line
+# above asks scripts/test.sh for it) with dbnic.ko, lib.sh, user-lib.sh
+# and dbnic-tool in $DBNIC_DIR (/dbnic).
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/user-lib.sh"
+DRV=/sys/bus/pci/drivers/dbnic
+PARAMS=/sys/module/dmatest/parameters
+
+load_dbnic
+pci=$(basename "$(first "$DRV"/0000:*)")
+dev=/sys/bus/pci/devices/$pci
+echo "device $pci, reset methods: $(cat "$dev/reset_method" 2>/dev/null)"
+t_check "device can be reset" test -w "$dev/reset"
+
+# dmatest_start: every channel of the device, until stopped.
+dmatest_start() {
+	modprobe dmatest
+	echo 0 > $PARAMS/iterations
+	echo 1 > $PARAMS/threads_per_chan
+	echo 16384 > $PARAMS/test_buf_size
+	echo 0 > $PARAMS/dmatest
+	echo 5000 > $PARAMS/timeout
+	echo "$pci" > $PARAMS/device
+	echo 1 > $PARAMS/run
+}
+
+dmatest_stop() {
+	echo 0 > $PARAMS/run
+	cat $PARAMS/wait > /dev/null
+	modprobe -r dmatest
+}
+
+echo "== users"
+rm -f /tmp/go
+"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+p1=$!
+"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+p2=$!
+"$TOOL" copy --time 60 --size 64K --depth 8 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+pc=$!
+wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+cat /tmp/h1.ids /tmp/h2.ids /tmp/c.ids
+dmatest_start
+sleep 1
+cat "$dbg/users"
+
+echo "== reset"
+echo "dbnic-e2e: mark reset" > /dev/kmsg
+if echo 1 > "$dev/reset"; then t_ok "reset with users"; else t_fail "reset with users" "write failed"; fi
+result_within "busy process: SIGBUS, then ENODEV" $p1 30 /tmp/h1.out
+touch /tmp/go
+result_within "idle process: SIGBUS on access, ENODEV from ioctl" $p2 30 /tmp/h2.out
+if wait_exit $pc 30; then
+	wait $pc
+	rc=$?
+else
+	kill -9 $pc
+	wait $pc
+	rc=running
+fi
+tail -n 3 /tmp/c.out
+# 128 + SIGBUS (7): killed by its first access to a revoked mapping.
+if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+
+# dmatest's first failed transaction after the reset began.
+i=0
+while [ -z "$(secs_of 'dmatest: .*result #')" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t0=$(secs_of 'function reset: stopping')
+t1=$(secs_of 'dmatest: .*result #')
+echo "reset began at ${t0:-?} s, first dmatest error at ${t1:-?} s"
+if [ -n "$t0" ] && [ -n "$t1" ] && awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1) }'; then
+	t_ok "dmatest sees an error within a second of the reset"
+else
+	t_fail "dmatest sees an error within a second of the reset" "reset at ${t0:-never}, error at ${t1:-never}"
+fi
+dmatest_stop
+since_mark | grep -E 'dmatest: .*(summary|result)' | head -n 8
+
+echo "== after the reset"
+t_check "/dev/dbnic0 back" test -c /dev/dbnic0
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "no context left from before" test "$(users_field contexts)" = 0
+t_check "copy after the reset, verified" "$TOOL" copy --size 64K --count 200 --verify
+t_check "priority-path copy after the reset" "$TOOL" copy --size 16K --count 50 --path prio --verify
+echo "dbnic-e2e: mark dmatest again" > /dev/kmsg
+modprobe dmatest
+echo 200 > $PARAMS/iterations
+echo 1 > $PARAMS/threads_per_chan
+echo 16384 > $PARAMS/test_buf_size
+echo 0 > $PARAMS/dmatest
+echo "$pci" > $PARAMS/device
+echo 1 > $PARAMS/run
+cat $PARAMS/wait > /dev/null
+modprobe -r dmatest
+sums=$(since_mark | grep -E 'dmatest: .*summary')
+echo "$sums"
+if [ -n "$sums" ] && ! echo "$sums" | grep -qv ' 0 failures'; then
+	t_ok "dmatest after the reset: no failures"
+else
+	t_fail "dmatest after the reset: no failures" "$(echo "$sums" | tr '\n' ' ')"
+fi
+
+echo "== a second reset, idle"
+echo "dbnic-e2e: mark reset 2" > /dev/kmsg
+if echo 1 > "$dev/reset"; then t_ok "idle reset"; else t_fail "idle reset" "write failed"; fi
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+t_check "copy after the second reset" "$TOOL" copy --size 64K --count 50 --verify
+
+echo "== unload"
+if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+dmesg | grep -i -E 'dbnic|reset' | tail -n 30
+t_dmesg_clean "dmesg clean"
+t_done
