@@ -78,8 +78,32 @@ pkg_version() {
 # debugobjects, DMA-API debug through WARN, kmemleak as printed by the
 # guest's /init, UBSAN, oopses, hung tasks).  Any such line fails a run.
 KERNEL_REPORT_RE='BUG: |WARNING: |ODEBUG: |UBSAN: |unreferenced object 0x|general protection fault|Kernel panic|Oops: |INFO: task .* blocked for more than'
+#
+# One report is the kernel's own and is left out, with a note on stderr:
+# Linux 6.12's pciehp takes pci_rescan_remove_lock and ctrl->reset_lock in
+# both orders, and lockdep says so at the first hot-unplug of any device,
+# with no dbnic module loaded too (seen with a bare QMP device_del).  Only
+# a lockdep block (header to "</TASK>") that names both locks is left out;
+# lockdep turns itself off after it, so a run's later lock bugs go unseen.
 kernel_reports() {
-	tr -d '\r' < "$1" | grep -E "$KERNEL_REPORT_RE" || true
+	tr -d '\r' < "$1" | awk '
+		/WARNING: possible circular locking dependency detected/ {
+			blk = 1; buf = ""
+		}
+		blk {
+			buf = buf $0 "\n"
+			if ($0 ~ /<\/TASK>/) {
+				blk = 0
+				if (buf ~ /ctrl->reset_lock/ && buf ~ /pci_rescan_remove_lock/)
+					print "[dbnic] note: the kernel'"'"'s pciehp lockdep report (reset_lock vs pci_rescan_remove_lock) left out" > "/dev/stderr"
+				else
+					printf "%s", buf
+			}
+			next
+		}
+		{ print }
+		END { if (blk) printf "%s", buf }' |
+		{ grep -E "$KERNEL_REPORT_RE" || true; }
 }
 
 # Run as root directly, or through sudo when we are not root.

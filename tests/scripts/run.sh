@@ -151,6 +151,32 @@ else
 	not_ok "kernel_reports: $n of 7 reports found" "$TMP/err"
 fi
 
+# The one known report of the kernel's own (pciehp's lock order) is left
+# out; the same shape of report naming other locks is not.
+lockdep_block() {	# lock-a lock-b
+	printf '%s\r\n' '[    3.0] ======================================================' \
+		'[    3.0] WARNING: possible circular locking dependency detected' \
+		'[    3.0] 6.12.117 #1 Not tainted' \
+		"[    3.0] irq/24-pciehp/48 is trying to acquire lock:" \
+		"[    3.0] ffffffff8 ($1){+.+.}-{4:4}, at: pciehp_unconfigure_device+0x1/0x2" \
+		'[    3.0] but task is already holding lock:' \
+		"[    3.0] ffff8880 ($2){++++}-{4:4}, at: pciehp_ist+0x1/0x2" \
+		'[    3.0] Call Trace:' '[    3.0]  <TASK>' '[    3.0]  dump_stack_lvl+0x1/0x2' \
+		'[    3.0]  </TASK>'
+}
+{ lockdep_block pci_rescan_remove_lock '&ctrl->reset_lock'
+  printf '%s\r\n' 'DBNIC-TEST ok after the unplug'; } > "$TMP/pciehp.log"
+{ lockdep_block pci_rescan_remove_lock '&uf->lock'; } > "$TMP/ours.log"
+known=$(kernel_reports "$TMP/pciehp.log" 2> "$TMP/note")
+ours=$(kernel_reports "$TMP/ours.log" 2>/dev/null)
+if [ -z "$known" ] && grep -q 'pciehp lockdep report' "$TMP/note" &&
+   [ "$(printf '%s\n' "$ours" | grep -c 'circular locking')" = 1 ]; then
+	ok "kernel_reports: pciehp's own lockdep report left out (noted), others kept"
+else
+	printf 'pciehp log gave: %s\nother lock gave: %s\n' "$known" "$ours" > "$TMP/err"
+	not_ok "kernel_reports: pciehp's own lockdep report left out (noted), others kept" "$TMP/err"
+fi
+
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
 if ! command -v shellcheck >/dev/null; then
