@@ -57,20 +57,7 @@ cat "$dbg/users"
 echo "== reset"
 echo "dbnic-e2e: mark reset" > /dev/kmsg
 if echo 1 > "$dev/reset"; then t_ok "reset with users"; else t_fail "reset with users" "write failed"; fi
-result_within "busy process: SIGBUS, then ENODEV" $p1 30 /tmp/h1.out
-touch /tmp/go
-result_within "idle process: SIGBUS on access, ENODEV from ioctl" $p2 30 /tmp/h2.out
-if wait_exit $pc 30; then
-	wait $pc
-	rc=$?
-else
-	kill -9 $pc
-	wait $pc
-	rc=running
-fi
-tail -n 3 /tmp/c.out
-# 128 + SIGBUS (7): killed by its first access to a revoked mapping.
-if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+revoked_users "$p1" "$p2" "$pc"
 
 # dmatest's first failed transaction after the reset began.
 i=0

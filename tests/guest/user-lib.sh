@@ -116,3 +116,24 @@ since_mark() {
 secs_of() {
 	since_mark | grep -E "$1" | head -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
 }
+
+# revoked_users BUSY IDLE COPY: the device went (unplug, reset) under three
+# processes: BUSY (output /tmp/h1.out) sees SIGBUS, then ENODEV; IDLE
+# (/tmp/h2.out) the same once /tmp/go lets it touch its mapping; COPY
+# (/tmp/c.out) is killed by SIGBUS.
+revoked_users() {
+	result_within "busy process: SIGBUS, then ENODEV" "$1" 30 /tmp/h1.out
+	touch /tmp/go
+	result_within "idle process: SIGBUS on access, ENODEV from ioctl" "$2" 30 /tmp/h2.out
+	if wait_exit "$3" 30; then
+		wait "$3"
+		rc=$?
+	else
+		kill -9 "$3"
+		wait "$3"
+		rc=running
+	fi
+	tail -n 3 /tmp/c.out
+	# 128 + SIGBUS (7): killed by its first access to a revoked mapping.
+	if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
+}
