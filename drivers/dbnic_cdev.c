@@ -26,13 +26,28 @@
  *    a reset) would wait for it.  ioctls copy their arguments in and pin
  *    the pages of a registration before taking it, and copy results out
  *    after dropping it (undoing the call if that faults).
- *  - A file's objects are under its mutex; ->mmap() only takes that
- *    mutex, never the rwsem, because it runs under the mmap lock.  Lock
- *    order: ucdev rwsem, then mmap lock, then file mutex.
- *  - Mappings are revoked with unmap_mapping_range() under the opener's
- *    mmap lock, so no ->mmap() of the file is half-way (its PTEs made,
- *    its VMA not yet linked) when they are.  Queue numbers are unique on
- *    the device, so a queue's mmap window names that queue only.
+ *  - A file's objects are under its mutex; ->mmap() and the fault
+ *    handler only take that mutex, never the rwsem, because they run
+ *    under the mmap lock.  Lock order: ucdev rwsem, then mmap lock, then
+ *    file mutex.
+ *  - ->mmap() makes no page table entries: a fault inserts the page,
+ *    under the file mutex, only while the file still has the object the
+ *    VMA maps.  Revoking forgets the object (or marks the file dead)
+ *    under the mutex, then zaps with unmap_mapping_range(), so no entry
+ *    survives and none comes back: the next access gets SIGBUS.  Queue
+ *    numbers are unique on the device, so a queue's mmap window names
+ *    that queue only.
+ *  - Why faults and not remap_pfn_range() at ->mmap(): a VMA remapped
+ *    whole gets an x86 PAT reservation (VM_PAT), and untrack_pfn() frees
+ *    it, at the first zap or unmap of the VMA, by reading the PFN back
+ *    from the page table.  Revoking zaps under the mmap lock for read,
+ *    as exit_mmap() unmaps: when a process dies (of the SIGBUS revoking
+ *    gives it) while its VMAs are zapped, one side finds the table
+ *    already empty, warns (get_pat_info()) and leaks the reservation.
+ *    Pages inserted by a fault take no reservation: their memory type is
+ *    the one PAT already has for the address, so the priority areas are
+ *    reserved write-combining once per device (dbnic_cdev_add()), and the
+ *    doorbell regions, reserved by nobody, are uncached (UC-).
  *  - Device removal revokes every mapping, destroys the contexts and
  *    frees all DMA memory before it returns; the files stay, return
  *    ENODEV, and are freed at their last close.  An open file holds a
@@ -57,11 +72,13 @@
  */
 
 #include <linux/capability.h>
+#include <linux/cc_platform.h>
 #include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
@@ -86,6 +103,15 @@
 #define DBNIC_UMR_MAX		64		/* registrations per open file */
 #define DBNIC_UMR_MAX_BYTES	SZ_1G		/* bytes per registration */
 
+/*
+ * What a VMA maps, kept in its vm_private_data (a split VMA keeps it
+ * too): the kind in the low bits and, for a ring, the serial of its
+ * queue, so that a queue destroyed and created again under the same
+ * number is not mapped through the VMAs of the old one.
+ */
+#define DBNIC_UVMA_KIND_BITS	3
+#define DBNIC_UVMA_SERIAL_MAX	(U32_MAX >> DBNIC_UVMA_KIND_BITS)
+
 static unsigned int max_user_contexts = 16;
 module_param(max_user_contexts, uint, 0644);
 MODULE_PARM_DESC(max_user_contexts,
@@ -104,6 +130,7 @@ struct dbnic_ucdev {
 	phys_addr_t db_base;		/* BAR 2 */
 	unsigned int max_seg;		/* DMA segment bytes, for pinning */
 	unsigned int prio_slots;	/* per page; 0: ring path only */
+	unsigned int wc_pages;		/* priority areas reserved WC */
 	u16 cq_vector;
 	int id;
 	char name[16];
@@ -111,6 +138,7 @@ struct dbnic_ucdev {
 
 struct dbnic_uqp {
 	struct list_head node;
+	u32 serial;			/* unique in the file: its VMAs' tag */
 	u32 qid;
 	u32 cqn;
 	unsigned int sq_log;
@@ -162,6 +190,7 @@ struct dbnic_ufile {
 	unsigned int nqps;
 	unsigned int nmrs;
 	unsigned long prio_pairs;	/* bitmap of pairs given to queues */
+	u32 qp_serial;			/* last dbnic_uqp.serial given */
 	atomic_long_t pinned;		/* pages */
 	kuid_t uid;			/* the opener's real uid */
 	pid_t pid;
@@ -450,9 +479,7 @@ static int dbnic_udestroy_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 {
 	struct dbnic_uqp *qp;
 
-	/* No ->mmap() of this process is half-way while we hold this. */
-	if (mmap_read_lock_killable(uf->mm))
-		return -EINTR;
+	/* Off the list first: no fault maps its rings after this. */
 	mutex_lock(&uf->lock);
 	qp = dbnic_uqp_find(uf, qid);
 	if (qp) {
@@ -460,11 +487,9 @@ static int dbnic_udestroy_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		dbnic_uqp_unlink(uf, qp);
 	}
 	mutex_unlock(&uf->lock);
-	if (qp)
-		dbnic_uqp_zap(uf, qid);
-	mmap_read_unlock(uf->mm);
 	if (!qp)
 		return -ENOENT;
+	dbnic_uqp_zap(uf, qid);
 
 	dbnic_uqp_destroy_hw(dd, qp);
 	dbnic_uqp_free(uf, dd, qp);
@@ -529,6 +554,8 @@ static int dbnic_ucreate_qp(struct dbnic_ufile *uf, struct dbnic_dev *dd,
 		return -ENOSPC;
 	}
 	uf->nqps++;
+	uf->qp_serial = (uf->qp_serial + 1) & DBNIC_UVMA_SERIAL_MAX;
+	qp->serial = uf->qp_serial;
 	pair = find_first_zero_bit(&uf->prio_pairs, npairs);
 	if (pair < npairs) {
 		set_bit(pair, &uf->prio_pairs);
@@ -1224,33 +1251,116 @@ out:
 	return ret;
 }
 
-/* Map one page of BAR 2: the doorbell region or the priority area. */
-static int dbnic_umap_bar(struct vm_area_struct *vma, phys_addr_t phys,
-			  pgprot_t prot)
+static void *dbnic_uvma_tag(enum dbnic_umap_kind kind, u32 serial)
+{
+	return (void *)(((unsigned long)serial << DBNIC_UVMA_KIND_BITS) | kind);
+}
+
+/*
+ * The page of a ring to map at @pgoff (a file offset in pages), or 0 if
+ * the file no longer has that queue.  Called with uf->lock held.
+ */
+static unsigned long dbnic_uring_pfn(struct dbnic_ufile *uf,
+				     enum dbnic_umap_kind kind, u32 serial,
+				     pgoff_t pgoff)
+{
+	struct dbnic_uqp *qp;
+	pgoff_t first, index;
+	size_t bytes;
+	void *ring;
+
+	lockdep_assert_held(&uf->lock);
+	list_for_each_entry(qp, &uf->qps, node)
+		if (qp->serial == serial)
+			break;
+	if (list_entry_is_head(qp, &uf->qps, node))
+		return 0;
+	ring = kind == DBNIC_UMAP_SQ ? qp->sq_ring : qp->cq_ring;
+	bytes = kind == DBNIC_UMAP_SQ ? qp->sq_bytes : qp->cq_bytes;
+	first = dbnic_umap_offset(kind, qp->qid) >> PAGE_SHIFT;
+	if (pgoff < first)
+		return 0;
+	index = pgoff - first;
+	if (index >= bytes >> PAGE_SHIFT)
+		return 0;
+	/* Linear-mapped (checked at ->mmap()): one struct page per page. */
+	return page_to_pfn(virt_to_page(ring + (index << PAGE_SHIFT)));
+}
+
+/*
+ * A process touches a page of its mappings: insert it if the file still
+ * has what the VMA maps (see the top of the file), else SIGBUS.  The
+ * caching is the VMA's, as PAT allows it for the address: UC- for a
+ * doorbell region, WC for a priority area (reserved so), WB for rings.
+ */
+static vm_fault_t dbnic_uvma_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct dbnic_ufile *uf = vma->vm_file->private_data;
+	unsigned long tag = (unsigned long)vma->vm_private_data;
+	enum dbnic_umap_kind kind = tag & GENMASK(DBNIC_UVMA_KIND_BITS - 1, 0);
+	u32 serial = tag >> DBNIC_UVMA_KIND_BITS;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	phys_addr_t phys;
+	unsigned long pfn;
+
+	mutex_lock(&uf->lock);
+	if (uf->dead)
+		goto out;
+	switch (kind) {
+	case DBNIC_UMAP_DB:
+	case DBNIC_UMAP_PRIO:
+		/* One page, at the object's own offset (->mmap() checked). */
+		if (vmf->pgoff != dbnic_umap_offset(kind, 0) >> PAGE_SHIFT)
+			goto out;
+		phys = uf->db_phys + (kind == DBNIC_UMAP_DB ?
+				      DBNIC_DB_REGION_OFFSET : DBNIC_PRIO_OFFSET);
+		ret = vmf_insert_pfn_prot(vma, vmf->address, PHYS_PFN(phys),
+					  vma->vm_page_prot);
+		break;
+	case DBNIC_UMAP_SQ:
+	case DBNIC_UMAP_CQ:
+		pfn = dbnic_uring_pfn(uf, kind, serial, vmf->pgoff);
+		if (pfn)
+			ret = vmf_insert_pfn_prot(vma, vmf->address, pfn,
+						  vma->vm_page_prot);
+		break;
+	default:
+		break;
+	}
+out:
+	mutex_unlock(&uf->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct dbnic_uvma_ops = {
+	.fault = dbnic_uvma_fault,
+};
+
+/* Check a mapping of a page of BAR 2: doorbell region or priority area. */
+static int dbnic_umap_bar(struct vm_area_struct *vma, pgprot_t prot)
 {
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
-	vma->vm_page_prot = prot;
-	return io_remap_pfn_range(vma, vma->vm_start, PHYS_PFN(phys), PAGE_SIZE,
-				  vma->vm_page_prot);
+	vma->vm_page_prot = pgprot_decrypted(prot);
+	return 0;
 }
 
-static int dbnic_umap_ring(struct device *dev, struct vm_area_struct *vma,
-			   void *ring, dma_addr_t dma, size_t bytes)
+/*
+ * Check a mapping of a ring.  The fault handler maps a ring's pages by
+ * their struct page, which dma_alloc_coherent() memory has only when it
+ * is in the linear map (dma-direct without remapping, as on x86), and
+ * in the processor's ordinary (encrypted) view only without memory
+ * encryption: otherwise refuse rather than map the wrong thing.
+ */
+static int dbnic_umap_ring(struct vm_area_struct *vma, void *ring, size_t bytes)
 {
-	unsigned long pgoff = vma->vm_pgoff;
-	int ret;
-
 	if (vma->vm_end - vma->vm_start > bytes)
 		return -EINVAL;
-	/*
-	 * dma_mmap_coherent() takes vm_pgoff as an offset into the buffer;
-	 * the VMA keeps its file offset, which revoking looks up.
-	 */
-	vma->vm_pgoff = 0;
-	ret = dma_mmap_coherent(dev, vma, ring, dma, bytes);
-	vma->vm_pgoff = pgoff;
-	return ret;
+	if (is_vmalloc_addr(ring) || !virt_addr_valid(ring) ||
+	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
 static int dbnic_cdev_mmap(struct file *file, struct vm_area_struct *vma)
@@ -1258,8 +1368,9 @@ static int dbnic_cdev_mmap(struct file *file, struct vm_area_struct *vma)
 	struct dbnic_ufile *uf = file->private_data;
 	struct dbnic_ucdev *uc = uf->uc;
 	u64 offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	enum dbnic_umap_kind kind;
 	struct dbnic_uqp *qp;
-	u32 qid = 0;
+	u32 qid = 0, serial = 0;
 	int ret;
 
 	if (current->mm != uf->mm)
@@ -1267,37 +1378,43 @@ static int dbnic_cdev_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Shared (a private COW copy of a BAR is meaningless), never code. */
 	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
-	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
-	vm_flags_clear(vma, VM_MAYEXEC);
 
 	mutex_lock(&uf->lock);
 	if (uf->dead) {
 		ret = -ENODEV;
 		goto out;
 	}
-	switch (dbnic_umap_decode(offset, &qid)) {
+	kind = dbnic_umap_decode(offset, &qid);
+	switch (kind) {
 	case DBNIC_UMAP_DB:
-		ret = dbnic_umap_bar(vma, uf->db_phys + DBNIC_DB_REGION_OFFSET,
-				     pgprot_noncached(vma->vm_page_prot));
+		ret = dbnic_umap_bar(vma, pgprot_noncached(vma->vm_page_prot));
 		break;
 	case DBNIC_UMAP_PRIO:
 		ret = -EINVAL;
 		if (uc->prio_slots)
-			ret = dbnic_umap_bar(vma, uf->db_phys + DBNIC_PRIO_OFFSET,
-					     pgprot_writecombine(vma->vm_page_prot));
+			ret = dbnic_umap_bar(vma, pgprot_writecombine(vma->vm_page_prot));
 		break;
 	case DBNIC_UMAP_SQ:
-		qp = dbnic_uqp_find(uf, qid);
-		ret = qp ? dbnic_umap_ring(dbnic_to_dev(uc->dd), vma, qp->sq_ring,
-					   qp->sq_dma, qp->sq_bytes) : -EINVAL;
-		break;
 	case DBNIC_UMAP_CQ:
 		qp = dbnic_uqp_find(uf, qid);
-		ret = qp ? dbnic_umap_ring(dbnic_to_dev(uc->dd), vma, qp->cq_ring,
-					   qp->cq_dma, qp->cq_bytes) : -EINVAL;
+		if (!qp) {
+			ret = -EINVAL;
+			break;
+		}
+		serial = qp->serial;
+		ret = dbnic_umap_ring(vma, kind == DBNIC_UMAP_SQ ? qp->sq_ring : qp->cq_ring,
+				      kind == DBNIC_UMAP_SQ ? qp->sq_bytes : qp->cq_bytes);
 		break;
 	default:
 		ret = -EINVAL;
+	}
+	if (!ret) {
+		/* Pages come at fault time; see the top of the file. */
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY |
+			     VM_DONTEXPAND | VM_DONTDUMP);
+		vm_flags_clear(vma, VM_MAYEXEC);
+		vma->vm_private_data = dbnic_uvma_tag(kind, serial);
+		vma->vm_ops = &dbnic_uvma_ops;
 	}
 out:
 	mutex_unlock(&uf->lock);
@@ -1378,6 +1495,43 @@ static int dbnic_ucq_vector(struct dbnic_dev *dd)
 	return -ENOSPC;
 }
 
+/* The priority area of context @ctx's doorbell page: physical address. */
+static resource_size_t dbnic_uprio_phys(struct dbnic_ucdev *uc, unsigned int ctx)
+{
+	return uc->db_base + ((resource_size_t)ctx << DBNIC_DB_PAGE_SHIFT) +
+	       DBNIC_PRIO_OFFSET;
+}
+
+static void dbnic_uprio_free_wc(struct dbnic_ucdev *uc, unsigned int n)
+{
+	while (n--)
+		arch_io_free_memtype_wc(dbnic_uprio_phys(uc, n),
+					DBNIC_PRIO_AREA_SIZE);
+}
+
+/*
+ * Reserve every context's priority area write-combining, so that the
+ * pages the fault handler inserts really are WC: an inserted page gets
+ * the type PAT has for its address, and UC- where it has none (x86; a
+ * no-op where the architecture does not track types).  Return: 0 or the
+ * first failure, with nothing left reserved.
+ */
+static int dbnic_uprio_reserve_wc(struct dbnic_ucdev *uc, unsigned int pages)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < pages; i++) {
+		ret = arch_io_reserve_memtype_wc(dbnic_uprio_phys(uc, i),
+						 DBNIC_PRIO_AREA_SIZE);
+		if (ret) {
+			dbnic_uprio_free_wc(uc, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /**
  * dbnic_cdev_add - create /dev/dbnic<N> for a probed device
  * @dd: the device, with its admin queue running
@@ -1420,6 +1574,16 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 		uc->prio_slots = min_t(unsigned int, dd->caps.prio_slots,
 				       DBNIC_PRIO_SLOTS);
 	uc->cq_vector = dbnic_ucq_vector(dd);	/* checked above */
+	if (uc->prio_slots) {
+		ret = dbnic_uprio_reserve_wc(uc, dd->caps.db_pages);
+		if (ret) {
+			dev_warn(dev, "priority areas cannot be write-combining for user space (%d): ring path only\n",
+				 ret);
+			uc->prio_slots = 0;
+		} else {
+			uc->wc_pages = dd->caps.db_pages;
+		}
+	}
 
 	uc->id = ida_alloc(&dbnic_cdev_ida, GFP_KERNEL);
 	if (uc->id < 0) {
@@ -1444,6 +1608,7 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 err_ida:
 	ida_free(&dbnic_cdev_ida, uc->id);
 err_free:
+	dbnic_uprio_free_wc(uc, uc->wc_pages);
 	kfree(uc);
 err:
 	dev_warn(dev, "no user-space submission: %d\n", ret);
@@ -1455,26 +1620,13 @@ err:
  */
 static void dbnic_ufile_kill(struct dbnic_ufile *uf)
 {
-	struct mm_struct *mm = uf->mm;
-	bool live = mmget_not_zero(mm);
-
-	/*
-	 * With the mmap lock, no ->mmap() of the file is half-way; without a
-	 * user left, no thread runs to touch the mappings, and exit_mmap()
-	 * is tearing them down.
-	 */
-	if (live)
-		mmap_read_lock(mm);
+	/* Dead first: no fault maps anything of the file after this. */
 	mutex_lock(&uf->lock);
 	uf->dead = true;
 	mutex_unlock(&uf->lock);
 	unmap_mapping_range(uf->mapping, 0, 0, 1);
-	if (live)
-		mmap_read_unlock(mm);
 
 	dbnic_ufile_destroy(uf);
-	if (live)
-		mmput(mm);
 }
 
 /**
@@ -1505,6 +1657,8 @@ void dbnic_cdev_remove(struct dbnic_dev *dd)
 	uc->dd = NULL;
 	up_write(&uc->rwsem);
 
+	/* Every file is dead and zapped: no page of a priority area is mapped. */
+	dbnic_uprio_free_wc(uc, uc->wc_pages);
 	ida_free(&dbnic_cdev_ida, uc->id);
 	dd->ucdev = NULL;
 	kref_put(&uc->ref, dbnic_ucdev_release);

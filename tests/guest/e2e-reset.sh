@@ -54,6 +54,36 @@ dmatest_start
 sleep 1
 cat "$dbg/users"
 
+# The mappings must carry no x86 PAT reservation of their own (VM_PAT,
+# "ar" in smaps' VmFlags): revoking zaps them while the processes it
+# kills unmap them, and a VM_PAT VMA then trips untrack_pfn()'s warning
+# and leaks its reservation.  The priority areas keep write-combining
+# through the driver's own reservation of them instead.
+echo "== mappings"
+nmap=0
+npat=0
+for p in $p1 $p2 $pc; do
+	n=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { d = / \/dev\/dbnic/; if (d) m++ }
+		d && /^VmFlags:/ && / ar( |$)/ { a++ }
+		END { print m + 0, a + 0 }' "/proc/$p/smaps")
+	echo "pid $p: dbnic mappings, with VM_PAT: $n"
+	nmap=$((nmap + ${n% *}))
+	npat=$((npat + ${n#* }))
+done
+t_check "processes map the device" test "$nmap" -gt 0
+t_check "no mapping has a PAT reservation (VM_PAT)" test "$npat" = 0
+pat=/sys/kernel/debug/x86/pat_memtype_list
+if [ -r $pat ]; then
+	bar=$(awk 'NR == 3 { print $1 }' "$dev/resource")
+	ctx=$(field /tmp/h2.ids ctx)
+	prio=$(printf '0x%016x' $((bar + ctx * 8192 + 4096)))
+	grep -F "$prio" $pat
+	t_check "priority area of context $ctx reserved write-combining" \
+		grep -q "mem $prio-.* write-combining" $pat
+else
+	echo "no $pat (PAT off): memory types not checked"
+fi
+
 echo "== reset"
 echo "dbnic-e2e: mark reset" > /dev/kmsg
 if echo 1 > "$dev/reset"; then t_ok "reset with users"; else t_fail "reset with users" "write failed"; fi
