@@ -56,14 +56,7 @@ done
 echo "device $pci, slot ${slot:-none}"
 
 echo "== users"
-rm -f /tmp/go
-"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
-p1=$!
-"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
-p2=$!
-"$TOOL" copy --time 120 --size 256K --depth 16 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
-pc=$!
-wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+start_users --time 120 --size 256K --depth 16
 modprobe dmatest
 echo 0 > $PARAMS/iterations
 echo 1 > $PARAMS/threads_per_chan

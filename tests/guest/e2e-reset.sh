@@ -41,14 +41,7 @@ dmatest_stop() {
 }
 
 echo "== users"
-rm -f /tmp/go
-"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
-p1=$!
-"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
-p2=$!
-"$TOOL" copy --time 60 --size 64K --depth 8 --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
-pc=$!
-wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+start_users --time 60 --size 64K --depth 8
 cat /tmp/h1.ids /tmp/h2.ids /tmp/c.ids
 dmatest_start
 sleep 1

@@ -117,6 +117,21 @@ secs_of() {
 	since_mark | grep -E "$1" | head -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
 }
 
+# start_users COPY-OPTIONS...: the three processes revoked_users checks:
+# p1 busy posting, p2 idle until /tmp/go, pc copying with COPY-OPTIONS;
+# returns once each has its context and mappings (its ids file).
+# shellcheck disable=SC2034  # p1, p2 and pc are the caller's
+start_users() {
+	rm -f /tmp/go
+	"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+	p1=$!
+	"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+	p2=$!
+	"$TOOL" copy "$@" --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
+	pc=$!
+	wait_file /tmp/h1.ids && wait_file /tmp/h2.ids && wait_file /tmp/c.ids
+}
+
 # revoked_users BUSY IDLE COPY: the device went (unplug, reset) under three
 # processes: BUSY (output /tmp/h1.out) sees SIGBUS, then ENODEV; IDLE
 # (/tmp/h2.out) the same once /tmp/go lets it touch its mapping; COPY
