@@ -6,8 +6,9 @@
  * only through struct dbnic_core_ops, so the same code runs inside QEMU
  * (dbnic_pci.c), in host unit tests and under libFuzzer.
  *
- * Threading: the owner serialises every call (QEMU: the BQL).  MMIO entry
- * points only record state and ask for dbnic_core_run() through
+ * Threading: the owner serialises every call (QEMU: a mutex of the glue's,
+ * taken around each call, from vCPU threads and from the engine's thread).
+ * MMIO entry points only record state and ask for dbnic_core_run() through
  * ops->schedule; descriptors are executed there, never in an MMIO handler.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -86,6 +87,14 @@ struct dbnic_core_config {
      */
     uint32_t admin_delay_ms;
     uint32_t admin_delay_ops; /* bit n: delay opcode n */
+    /*
+     * Payload bytes one dbnic_core_run() call moves at most before it
+     * returns (and asks for the rest through ops->schedule); 0 means
+     * DBNIC_CORE_RUN_BYTES.  An owner that runs the engine in its own
+     * thread sets one DBNIC_CHUNK_BYTES piece, so that the lock it holds
+     * around each call is free again after every piece (datasheet 5).
+     */
+    uint32_t run_bytes;
 };
 
 #define DBNIC_CORE_ADMIN_DELAY_MAX_MS 60000u

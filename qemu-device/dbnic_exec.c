@@ -652,6 +652,8 @@ void dbnic_core_run(struct dbnic_core *c)
     unsigned int pvisits = DBNIC_CORE_RUN_VISITS;
     unsigned int rvisits = DBNIC_CORE_RUN_VISITS;
     uint32_t bytes = 0, n = c->cfg.max_sq, i, start;
+    uint32_t max_bytes = c->cfg.run_bytes ? c->cfg.run_bytes
+                                          : DBNIC_CORE_RUN_BYTES;
     uint64_t next = 0;
     bool progress = true, more = false, wrapped;
 
@@ -662,7 +664,7 @@ void dbnic_core_run(struct dbnic_core *c)
     dbnic_events_flush(c);
     dbnic_run_admin(c);
 
-    while (budget && progress && bytes < DBNIC_CORE_RUN_BYTES) {
+    while (budget && progress && bytes < max_bytes) {
         progress = false;
         next = 0;
 
@@ -708,7 +710,7 @@ void dbnic_core_run(struct dbnic_core *c)
          */
         start = c->rr_next;
         wrapped = false;
-        while (budget && bytes < DBNIC_CORE_RUN_BYTES) {
+        while (budget && bytes < max_bytes) {
             struct dbnic_sq *sq;
             uint32_t q = c->rr_next;
             bool found = next_busy(c, &q, &rvisits);

@@ -2,9 +2,27 @@
  * dbnic: emulated PCIe NIC / DMA engine with a doorbell BAR.
  *
  * QEMU glue only: PCI config, the three BARs, MSI-X, the NIC backend,
- * the bottom half and timer, trace events and vmstate.  The device's
- * behaviour lives in dbnic_core.c, which knows nothing of QEMU; this file
- * forwards MMIO to it and gives it DMA, interrupts and a clock.
+ * the engine's thread, trace events and vmstate.  The device's behaviour
+ * lives in dbnic_core.c, which knows nothing of QEMU; this file forwards
+ * MMIO to it and gives it DMA, interrupts and a clock.
+ *
+ * Threads and locks.  With an "iothread" the engine (dbnic_core_run) runs
+ * there, off the BQL, the way virtio dataplane does; without one it runs
+ * in a bottom half of the main loop, under the BQL (and, with -icount, in
+ * deterministic virtual time).  Either way:
+ * - s->lock serialises every call into the core.  The order is BQL, then
+ *   s->lock: MMIO handlers hold the BQL (QEMU 10.0 dispatches all MMIO
+ *   under it) and take s->lock; the engine thread takes s->lock only, and
+ *   never the BQL while it holds s->lock.
+ * - The engine gives s->lock up after every 64 KiB piece (cfg.run_bytes)
+ *   and waits until a vCPU that was blocked on it has had it: a mutex
+ *   release alone is no hand-off, the engine would take it again first.
+ * - Interrupts are recorded under s->lock (dbnic_irq) and sent after it is
+ *   released, under the BQL: directly by an MMIO handler, through a main
+ *   loop bottom half by the engine thread.
+ * - Device DMA reaches guest RAM only (MemTxAttrs.memory): a DMA aimed at
+ *   MMIO, our own BARs included, fails with an error completion instead of
+ *   re-entering the device or taking the BQL in the engine thread.
  *
  * The datasheet is docs/hardware.md in the dbnic repository.
  *
@@ -13,6 +31,11 @@
 
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
+#include "qemu/bitops.h"
+#include "qemu/thread.h"
+#include "block/aio.h"
+#include "block/aio-wait.h"
+#include "system/iothread.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
@@ -47,12 +70,23 @@ struct DbnicState {
     MemoryRegion ctrl_bar;
     MemoryRegion db_bar;
     MemoryRegion msix_bar;
-    QEMUBH *bh;
-    QEMUTimer *prio_timer;
-    bool timer_due;             /* the timer fired; the BH tells the core */
     NICState *nic;
     NICConf conf;
 
+    /* The engine: in iothread's AioContext, or the main loop's. */
+    IOThread *iothread;
+    AioContext *ctx;
+    QEMUBH *bh;                 /* runs the core's engine */
+    QEMUTimer *prio_timer;      /* the core's timer, in ctx */
+    bool timer_due;             /* the timer fired; the BH tells the core */
+    /* Threads that wait for s->lock outside the engine: see dbnic_lock(). */
+    int lock_waiters;
+
+    /* Interrupts the core raised, sent once s->lock is released. */
+    QEMUBH *irq_bh;             /* main loop, for the engine thread */
+    unsigned long irq_pending[BITS_TO_LONGS(256)];
+
+    QemuMutex lock;             /* serialises every call into the core */
     struct dbnic_core core;
     struct dbnic_core_config cfg;
     uint32_t mmio_cost_ns;      /* timing model: per doorbell-BAR write */
@@ -60,29 +94,103 @@ struct DbnicState {
 
 /* ---- services for the core ---------------------------------------- */
 
+/*
+ * Guest RAM only (attrs.memory): a DMA that names MMIO would run another
+ * device's handler, which needs the BQL, from the engine thread while it
+ * holds s->lock (the wrong lock order), or our own handler again.  ROM and
+ * ROM devices are RAM too, but a write to them is dispatched like MMIO,
+ * so a write is checked for direct access first; those regions do not move
+ * while the guest runs, so the check cannot go stale.
+ */
+static bool dbnic_dma_writable(AddressSpace *as, dma_addr_t addr, size_t len)
+{
+    RCU_READ_LOCK_GUARD();
+
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, true,
+                                                   MEMTXATTRS_UNSPECIFIED);
+
+        if (!l || !memory_access_is_direct(mr, true,
+                                           MEMTXATTRS_UNSPECIFIED)) {
+            return false;
+        }
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
 static int dbnic_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
 {
     DbnicState *s = opaque;
+    MemTxAttrs ram_only = { .memory = 1 };
 
-    return pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+    return pci_dma_rw(PCI_DEVICE(s), addr, buf, len, DMA_DIRECTION_TO_DEVICE,
+                      ram_only) == MEMTX_OK ? 0 : -1;
 }
 
 static int dbnic_dma_write(void *opaque, uint64_t addr, const void *buf,
                            size_t len)
 {
     DbnicState *s = opaque;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    MemTxAttrs ram_only = { .memory = 1 };
 
-    return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK ? 0 : -1;
+    if (!dbnic_dma_writable(pci_get_address_space(pdev), addr, len)) {
+        return -1;
+    }
+    return pci_dma_rw(pdev, addr, (void *)buf, len, DMA_DIRECTION_FROM_DEVICE,
+                      ram_only) == MEMTX_OK ? 0 : -1;
 }
 
+/* Called under s->lock: only record; dbnic_irq_send() sends. */
 static void dbnic_irq(void *opaque, unsigned int vector)
 {
     DbnicState *s = opaque;
+
+    if (vector < 256) {
+        qatomic_or(&s->irq_pending[BIT_WORD(vector)], BIT_MASK(vector));
+    }
+}
+
+/* Send the recorded interrupts.  The BQL is held, s->lock is not. */
+static void dbnic_irq_send(DbnicState *s)
+{
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    if (msix_enabled(pdev) && vector < msix_nr_vectors_allocated(pdev)) {
-        msix_notify(pdev, vector);
+    for (unsigned w = 0; w < ARRAY_SIZE(s->irq_pending); w++) {
+        unsigned long bits = qatomic_xchg(&s->irq_pending[w], 0);
+
+        while (bits) {
+            unsigned vector = w * BITS_PER_LONG + ctzl(bits);
+
+            bits &= bits - 1;
+            if (msix_enabled(pdev) &&
+                vector < msix_nr_vectors_allocated(pdev)) {
+                msix_notify(pdev, vector);
+            }
+        }
     }
+}
+
+static bool dbnic_irq_waiting(DbnicState *s)
+{
+    for (unsigned w = 0; w < ARRAY_SIZE(s->irq_pending); w++) {
+        if (qatomic_read(&s->irq_pending[w])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The main loop's half of the engine thread's interrupts, guarded: an
+ * MSI-X entry aimed at our own BARs is blocked, not dispatched to us.
+ */
+static void dbnic_irq_bh(void *opaque)
+{
+    dbnic_irq_send(opaque);
 }
 
 static void dbnic_send_packet(void *opaque, const void *buf, size_t len)
@@ -99,6 +207,7 @@ static uint64_t dbnic_clock_ns(void *opaque)
     return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 }
 
+/* Thread-safe: the BH and the timer belong to s->ctx. */
 static void dbnic_schedule(void *opaque)
 {
     DbnicState *s = opaque;
@@ -191,29 +300,73 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .trace = dbnic_trace,
 };
 
+/* ---- locking and the engine ----------------------------------------- */
+
 /*
- * Every call into the core that can raise an MSI or DMA runs here or in
- * an MMIO handler, both under the device's re-entrancy guard, so an MSI-X
- * entry or a DMA address aimed at our own BARs is blocked instead of
- * re-entering the core.
+ * For MMIO handlers and other callers outside the engine: announce the
+ * wait, so that the engine hands the lock over after its current piece.
+ */
+static void dbnic_lock(DbnicState *s)
+{
+    qatomic_inc(&s->lock_waiters);
+    qemu_mutex_lock(&s->lock);
+    qatomic_dec(&s->lock_waiters);
+}
+
+/* Release s->lock and send what the core raised.  The BQL is held. */
+static void dbnic_unlock(DbnicState *s)
+{
+    qemu_mutex_unlock(&s->lock);
+    dbnic_irq_send(s);
+}
+
+/*
+ * Upper bound of one hand-off wait, in polls: a vCPU that is about to take
+ * the lock takes it within a few; a guest that keeps a waiter there all
+ * the time must not stop the engine.
+ */
+#define DBNIC_HANDOFF_POLLS 1000
+
+/*
+ * One engine run: at most one 64 KiB piece of payload in the iothread
+ * (cfg.run_bytes), then the lock is handed to whoever waits for it, and
+ * the rest follows in the next run (the core reschedules the BH).
  */
 static void dbnic_bh(void *opaque)
 {
     DbnicState *s = opaque;
+    bool in_iothread = s->iothread != NULL;
 
-    if (s->timer_due) {
-        s->timer_due = false;
+    qemu_mutex_lock(&s->lock);
+    if (qatomic_xchg(&s->timer_due, false)) {
         dbnic_core_timer(&s->core);
     }
     dbnic_core_run(&s->core);
+    qemu_mutex_unlock(&s->lock);
+
+    if (!in_iothread) {
+        /* Main loop: the BQL is held and the BH is guarded. */
+        dbnic_irq_send(s);
+        return;
+    }
+    if (dbnic_irq_waiting(s)) {
+        qemu_bh_schedule(s->irq_bh);
+    }
+    for (unsigned i = 0;
+         i < DBNIC_HANDOFF_POLLS && qatomic_read(&s->lock_waiters); i++) {
+        sched_yield();
+    }
 }
 
-/* A timer callback is not guarded: leave the work to the guarded BH. */
+/*
+ * A timer callback is not guarded: leave the work to the BH, which is
+ * guarded in the main loop and never re-entered from the iothread.
+ */
 static void dbnic_prio_timer(void *opaque)
 {
     DbnicState *s = opaque;
 
-    s->timer_due = true;
+    qatomic_set(&s->timer_due, true);
     qemu_bh_schedule(s->bh);
 }
 
@@ -222,8 +375,11 @@ static void dbnic_prio_timer(void *opaque)
 static uint64_t dbnic_ctrl_read(void *opaque, hwaddr addr, unsigned size)
 {
     DbnicState *s = opaque;
-    uint64_t val = dbnic_core_ctrl_read(&s->core, addr, size);
+    uint64_t val;
 
+    dbnic_lock(s);
+    val = dbnic_core_ctrl_read(&s->core, addr, size);
+    dbnic_unlock(s);
     trace_dbnic_ctrl_read(addr, size, val);
     return val;
 }
@@ -233,7 +389,9 @@ static void dbnic_ctrl_write(void *opaque, hwaddr addr, uint64_t val,
 {
     DbnicState *s = opaque;
 
+    dbnic_lock(s);
     dbnic_core_ctrl_write(&s->core, addr, val, size);
+    dbnic_unlock(s);
 }
 
 /* As BAR 2: the core ignores what the datasheet does not allow. */
@@ -259,7 +417,9 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
 
     uint32_t in = addr & (DBNIC_DB_PAGE_SIZE - 1);
 
+    dbnic_lock(s);
     dbnic_core_db_write(&s->core, addr, val, size);
+    dbnic_unlock(s);
     if (s->mmio_cost_ns &&
         (in < DBNIC_PRIO_OFFSET || in % DBNIC_DESC_BLOCK_SIZE == 0)) {
         /*
@@ -318,6 +478,8 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
     DbnicState *s = DBNIC(pdev);
     uint32_t db_pages = s->cfg.db_pages;
 
+    /* In its own thread, the engine gives up the lock after each piece. */
+    s->cfg.run_bytes = s->iothread ? DBNIC_CHUNK_BYTES : 0;
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
@@ -373,9 +535,28 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
-    s->bh = qemu_bh_new_guarded(dbnic_bh, s,
-                                &DEVICE(pdev)->mem_reentrancy_guard);
-    s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
+    qemu_mutex_init(&s->lock);
+    s->irq_bh = qemu_bh_new_guarded(dbnic_irq_bh, s,
+                                    &DEVICE(pdev)->mem_reentrancy_guard);
+    if (s->iothread) {
+        /*
+         * Not guarded: the guard is one flag per device, and the engine
+         * holding it would make QEMU refuse the vCPUs' concurrent
+         * doorbell writes as re-entrant.  Re-entry cannot happen from
+         * the engine: its DMA reaches RAM only, its interrupts are sent
+         * by irq_bh.
+         */
+        object_ref(OBJECT(s->iothread));
+        s->ctx = iothread_get_aio_context(s->iothread);
+        s->bh = aio_bh_new(s->ctx, dbnic_bh, s);
+        s->prio_timer = aio_timer_new(s->ctx, QEMU_CLOCK_VIRTUAL, SCALE_NS,
+                                      dbnic_prio_timer, s);
+    } else {
+        s->ctx = qemu_get_aio_context();
+        s->bh = qemu_bh_new_guarded(dbnic_bh, s,
+                                    &DEVICE(pdev)->mem_reentrancy_guard);
+        s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
+    }
 
     /* v1 sends no frames: attach a NIC only when a netdev is given. */
     if (s->conf.peers.ncs[0]) {
@@ -386,6 +567,17 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
     }
 }
 
+/* Runs in the engine's context: nothing of the engine runs after it. */
+static void dbnic_engine_stop(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    timer_free(s->prio_timer);
+    s->prio_timer = NULL;
+    qemu_bh_delete(s->bh);
+    s->bh = NULL;
+}
+
 static void dbnic_exit(PCIDevice *pdev)
 {
     DbnicState *s = DBNIC(pdev);
@@ -393,8 +585,15 @@ static void dbnic_exit(PCIDevice *pdev)
     if (s->nic) {
         qemu_del_nic(s->nic);
     }
-    timer_free(s->prio_timer);
-    qemu_bh_delete(s->bh);
+    if (s->iothread) {
+        /* Waits for a run in progress there; the engine takes no BQL. */
+        aio_wait_bh_oneshot(s->ctx, dbnic_engine_stop, s);
+        object_unref(OBJECT(s->iothread));
+    } else {
+        dbnic_engine_stop(s);
+    }
+    qemu_bh_delete(s->irq_bh);
+    qemu_mutex_destroy(&s->lock);
     pcie_cap_exit(pdev);
     msix_unuse_all_vectors(pdev);
     msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
@@ -405,13 +604,20 @@ static void dbnic_reset_hold(Object *obj, ResetType type)
 {
     DbnicState *s = DBNIC(obj);
 
+    dbnic_lock(s);
     timer_del(s->prio_timer);
     s->timer_due = false;
     dbnic_core_reset(&s->core);
+    /* What the core raised before the reset is not sent after it. */
+    memset(s->irq_pending, 0, sizeof(s->irq_pending));
+    qemu_mutex_unlock(&s->lock);
 }
 
 static const Property dbnic_properties[] = {
     DEFINE_NIC_PROPERTIES(DbnicState, conf),
+    /* Run the engine in this IOThread, off the BQL; see the top. */
+    DEFINE_PROP_LINK("iothread", DbnicState, iothread, TYPE_IOTHREAD,
+                     IOThread *),
     DEFINE_PROP_UINT32("db-pages", DbnicState, cfg.db_pages, 64),
     DEFINE_PROP_UINT32("max-sq", DbnicState, cfg.max_sq, 256),
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),

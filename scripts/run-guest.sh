@@ -6,6 +6,11 @@
 #
 #   --dbnic N           add N devices: -device dbnic,id=dbnicI (I = 0..N-1)
 #   --dbnic-opts OPTS   append ",OPTS" to every dbnic -device
+#   --engine MODE       where each dbnic's engine runs: "thread" (default),
+#                       its own IOThread (-object iothread,id=dbnic-ioI),
+#                       off the BQL, so doorbell writes get in while it
+#                       works; "main", QEMU's main loop under the BQL
+#                       (deterministic with -icount)
 #   --root-port         put each dbnic behind its own PCIe root port
 #                       (-device pcie-root-port,id=rpI): a slot that can
 #                       be reset (secondary bus reset) and hot-plugged
@@ -71,7 +76,7 @@ usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2; }
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
-script='' append='' root_port=0 qmp='' host_actions=0
+script='' append='' root_port=0 qmp='' host_actions=0 engine=thread
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -80,12 +85,13 @@ while [ $# -gt 0 ]; do
 	esac
 	# An option that takes a value must have one.
 	case $1 in
-	--dbnic|--dbnic-opts|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+	--dbnic|--dbnic-opts|--engine|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
 		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
 	--dbnic) ndbnic=$2; shift ;;
 	--dbnic-opts) dbnic_opts=$2; shift ;;
+	--engine) engine=$2; shift ;;
 	--root-port) root_port=1 ;;
 	--qmp) qmp=$2; shift ;;
 	--host-actions) host_actions=1 ;;
@@ -108,6 +114,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [[ $ndbnic =~ ^[0-9]+$ ]] || bad_usage "--dbnic wants a number, got '$ndbnic'"
+case $engine in thread|main) ;; *) bad_usage "--engine wants thread or main, got '$engine'" ;; esac
 [[ $timeout =~ ^[0-9]+$ ]] || bad_usage "--timeout wants seconds, got '$timeout'"
 if ! [[ $mem =~ ^[0-9]+$ ]] || [ "$mem" -lt 128 ]; then
 	bad_usage "--mem wants megabytes, at least 128, got '$mem'"
@@ -245,6 +252,10 @@ for ((i = 0; i < ndbnic; i++)); do
 	for id in "${ids[@]}"; do
 		[ "$id" = "n$i" ] && dev+=",netdev=n$i"
 	done
+	if [ "$engine" = thread ] && [ "$DBNIC_DEVICE" = dbnic ]; then
+		args+=(-object "iothread,id=dbnic-io$i")
+		dev+=",iothread=dbnic-io$i"
+	fi
 	[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
 	devspec[dbnic$i]=$dev
 	args+=(-device "$dev")

@@ -85,18 +85,22 @@ export DBNIC_QTEST_ARGS="${QEMU_FIRMWARE_ARGS[*]}"
 p=0
 f=0
 : > "$LOGDIR/qtest.log"
-for t in $("$QTEST" -l | grep '^/'); do
-	rc=0
-	timeout 120 "$QTEST" -p "$t" --tap > "$LOGDIR/qtest-case.log" 2>&1 || rc=$?
-	cat "$LOGDIR/qtest-case.log" >> "$LOGDIR/qtest.log"
-	if [ $rc -eq 0 ] && grep -q '^ok ' "$LOGDIR/qtest-case.log"; then
-		echo "ok $t"
-		p=$((p + 1))
-	else
-		echo "not ok $t (status $rc)"
-		grep -E 'ERROR|Bail out' "$LOGDIR/qtest-case.log" | head -n 3 || true
-		f=$((f + 1))
-	fi
+# Each case twice: the engine in QEMU's main loop, and in an IOThread.
+for engine in main thread; do
+	for t in $("$QTEST" -l | grep '^/'); do
+		rc=0
+		DBNIC_QTEST_ENGINE=$engine timeout 120 "$QTEST" -p "$t" --tap \
+			> "$LOGDIR/qtest-case.log" 2>&1 || rc=$?
+		cat "$LOGDIR/qtest-case.log" >> "$LOGDIR/qtest.log"
+		if [ $rc -eq 0 ] && grep -q '^ok ' "$LOGDIR/qtest-case.log"; then
+			echo "ok $t ($engine)"
+			p=$((p + 1))
+		else
+			echo "not ok $t ($engine, status $rc)"
+			grep -E 'ERROR|Bail out' "$LOGDIR/qtest-case.log" | head -n 3 || true
+			f=$((f + 1))
+		fi
+	done
 done
 rm -f "$LOGDIR/qtest-case.log"
 [ "$p" -gt 0 ] || f=$((f + 1))

@@ -67,8 +67,16 @@ static void dbnic_start(Dbnic *d, const char *props)
      * DBNIC_QTEST_ARGS: extra QEMU arguments, e.g. the firmware search
      * path (-L) of a QEMU built without its blobs.
      */
-    d->qts = qtest_initf("-M q35 %s -device dbnic,addr=04.0%s",
-                         getenv("DBNIC_QTEST_ARGS") ?: "", props);
+    /*
+     * DBNIC_QTEST_ENGINE=thread: the engine runs in an IOThread, off the
+     * BQL (the launcher's default); otherwise in the main loop.
+     */
+    bool thread = !g_strcmp0(getenv("DBNIC_QTEST_ENGINE"), "thread");
+
+    d->qts = qtest_initf("-M q35 %s %s -device dbnic,addr=04.0%s%s",
+                         getenv("DBNIC_QTEST_ARGS") ?: "",
+                         thread ? "-object iothread,id=io0" : "",
+                         thread ? ",iothread=io0" : "", props);
     pc_alloc_init(&d->alloc, d->qts, ALLOC_NO_FLAGS);
     d->bus = qpci_new_pc(d->qts, &d->alloc);
     d->dev = qpci_device_find(d->bus, QPCI_DEVFN(4, 0));
