@@ -15,7 +15,7 @@
  *   under it) and take s->lock; the engine thread takes s->lock only, and
  *   never the BQL while it holds s->lock.
  * - The engine gives s->lock up after every 64 KiB piece (cfg.run_bytes)
- *   and waits until a vCPU that was blocked on it has had it: a mutex
+ *   and, in the iothread, waits until a vCPU that was blocked on it has had it: a mutex
  *   release alone is no hand-off, the engine would take it again first.
  * - Interrupts are recorded under s->lock (dbnic_irq) and sent after it is
  *   released, under the BQL: directly by an MMIO handler, through a main
@@ -478,8 +478,12 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
     DbnicState *s = DBNIC(pdev);
     uint32_t db_pages = s->cfg.db_pages;
 
-    /* In its own thread, the engine gives up the lock after each piece. */
-    s->cfg.run_bytes = s->iothread ? DBNIC_CHUNK_BYTES : 0;
+    /*
+     * One 64 KiB piece per run: in its own thread the engine then gives
+     * s->lock up, in the main loop the BQL (the main loop goes round
+     * between two runs of the BH).
+     */
+    s->cfg.run_bytes = DBNIC_CHUNK_BYTES;
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
