@@ -429,6 +429,16 @@ static int dblat_phase(struct ctx *c, uint64_t *ns, unsigned int n)
 	int ret;
 
 	for (i = 0; i < n; i++) {
+		/*
+		 * A pseudo-random pause of up to 256 us first: the store
+		 * before this one (DB_CQ, in cq_wait()) may have waited for
+		 * the device, and a store made right after that one got in
+		 * would see the device at the same, favourable, moment each
+		 * time.
+		 */
+		t = now_ns() + ((i * 2654435761u) >> 8) % 256000;
+		while (now_ns() < t)
+			;
 		put_nop(c, &nop, 0);
 		t = now_ns();
 		dbnic_db_sq(&c->h, c->qp.qid, c->qp.pi);

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""The closing table of scripts/bench.sh: ratios, each between two numbers
+measured side by side in the same `make bench` run, plus the raw samples
+as one CSV file and latency CDFs drawn with gnuplot.
+
+    scripts/bench-report.py LOGDIR [RUN=MODEL ...]
+
+LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
+guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
+timing model ("" when off), in order.  Writes LOGDIR/samples.csv,
+LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png and LOGDIR/cdf.gp (the
+gnuplot script, to redraw them); prints the table on stdout.  Exit status
+1 if a number the table needs is missing.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+
+def blocks(lines, begin, end):
+    """name -> lines between "<begin> name" and "<end> name"."""
+    out, cur, name = {}, None, None
+    for line in lines:
+        if line.startswith(begin + " "):
+            name, cur = line[len(begin) + 1:], []
+        elif cur is not None and line == end + " " + name:
+            out[name], cur = cur, None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+def serial_log(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [l.rstrip("\r\n").replace("\r", "") for l in f]
+    except OSError:
+        return []
+
+
+def ab_rows(table):
+    """The 'ring vs prio at qd 1' rows: (op, bytes) -> (ring_med, prio_med)."""
+    rows, on = {}, False
+    for line in table:
+        w = line.split()
+        if w[:3] == ["op", "bytes", "ring_med"]:
+            on = True
+        elif on and len(w) == 6 and w[1].isdigit():
+            rows[(w[0], int(w[1]))] = (int(w[2]), int(w[3]))
+        elif on and not line.strip():
+            on = False
+    return rows
+
+
+def bandwidth_1m(table):
+    """The bandwidth table's 1 MiB row: qdN_MB/s."""
+    on = False
+    for line in table:
+        w = line.split()
+        if w[:3] == ["size", "descs", "copies"]:
+            on = True
+        elif on and w[:2] == ["1", "MiB"] and len(w) >= 8:
+            return int(w[6])
+    return None
+
+
+def dblat_rows(table):
+    """phase -> (median_ns, p99_ns)."""
+    rows = {}
+    for line in table:
+        w = line.split()
+        if len(w) == 6 and w[0] in ("idle", "loaded") and w[1].isdigit():
+            rows[w[0]] = (int(w[3]), int(w[4]))
+    return rows
+
+
+def host_memcpy_1m(path):
+    for line in serial_log(path):
+        w = line.split()
+        if w[:2] == ["1", "MiB"] and len(w) >= 3:
+            return float(w[2])
+    return None
+
+
+def main():
+    logdir = sys.argv[1]
+    runs = []
+    for arg in sys.argv[2:]:
+        tag, _, model = arg.partition("=")
+        runs.append((tag, model))
+
+    rows = []        # (measure, run, a, b, ratio text)
+    missing = []
+
+    def ratio(measure, tag, a, b, unit):
+        if a is None or b is None or not b:
+            rows.append((measure, tag, "-", "-", "no result"))
+            missing.append("%s (%s)" % (measure, tag))
+            return
+        rows.append((measure, tag, "%s %s" % (fmt(a), unit),
+                     "%s %s" % (fmt(b), unit), "%.2f" % (a / b)))
+
+    memcpy = host_memcpy_1m(os.path.join(logdir, "host-memcpy.log"))
+    csv = [("run", "source", "series", "sample", "ns")]
+    series = {}      # (tag, name) -> sorted ns
+    for tag, _model in runs:
+        lines = serial_log(os.path.join(logdir, "guest-%s.log" % tag))
+        tables = blocks(lines, "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
+        raw = blocks(lines, "DBNIC-CSV-BEGIN", "DBNIC-CSV-END")
+        k = ab_rows(tables.get("kernel", []))
+        u = ab_rows(tables.get("user", []))
+        for where, ab in (("kernel", k), ("user space", u)):
+            for op, size in (("nop", 0), ("copy", 64)):
+                r, p = ab.get((op, size), (None, None))
+                ratio("QD1 latency, %s%s, %s: priority / ring" %
+                      (op.upper(), " %u B" % size if size else "", where),
+                      tag, p, r, "ns")
+        ratio("1 MiB COPY bandwidth at depth (kernel): dbnic / host memcpy",
+              tag, bandwidth_1m(tables.get("kernel", [])), memcpy, "MB/s")
+        d = dblat_rows(tables.get("dblat", []))
+        for i, what in ((0, "median"), (1, "p99")):
+            ratio("doorbell store latency, %s: loaded / idle" % what, tag,
+                  d.get("loaded", (None, None))[i],
+                  d.get("idle", (None, None))[i], "ns")
+
+        for line in raw.get("qd1", [])[1:]:
+            w = line.split(",")
+            if len(w) == 5:
+                name = "%s%s-%s" % (w[0], "" if w[1] == "0" else w[1], w[2])
+                csv.append((tag, "dbnic-bench-qd1", name, w[3], w[4]))
+                series.setdefault((tag, name), []).append(int(w[4]))
+        for line in raw.get("dblat", [])[1:]:
+            w = line.split(",")
+            if len(w) == 3:
+                csv.append((tag, "dbnic-loadtest-dblat", w[0], w[1], w[2]))
+                series.setdefault((tag, "doorbell-" + w[0]), []).append(int(w[2]))
+    rows.append(("dbnic vs virtio-net", "-", "-", "-",
+                 "n/a: dbnic has no Ethernet path yet (ETH_TX is reserved in v1)"))
+    rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
+                 "n/a: dbnic has no RDMA yet"))
+
+    print("ratios, each of two numbers from this run (a / b); runs:")
+    for tag, model in runs:
+        print("  %-11s timing model %s" % (tag, model or "off"))
+    if memcpy is not None:
+        print("  host memcpy: tests/bench/bench_memcpy.c, 1 MiB, on the host")
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max([len(r[1]) for r in rows] + [3])
+    print("%-*s  %-*s  %16s  %16s  %s" % (w0, "measure", w1, "run", "a", "b",
+                                          "a / b"))
+    for r in rows:
+        print("%-*s  %-*s  %16s  %16s  %s" % (w0, r[0], w1, r[1], r[2], r[3],
+                                              r[4]))
+
+    path = os.path.join(logdir, "samples.csv")
+    with open(path, "w") as f:
+        for r in csv:
+            f.write(",".join(r) + "\n")
+    print("\nraw samples: %s (%d rows)" % (path, len(csv) - 1))
+    plots = draw(logdir, runs, series)
+    for p in plots:
+        print("plot: %s" % p)
+    if missing:
+        print("missing: " + "; ".join(missing))
+    return 1 if missing or plots is None else 0
+
+
+def fmt(v):
+    return "%.0f" % v if isinstance(v, float) else str(v)
+
+
+def draw(logdir, runs, series):
+    """CDFs with gnuplot; the list of files, or None if gnuplot is absent."""
+    if not shutil.which("gnuplot"):
+        print("no gnuplot: no plots (scripts/setup-host.sh --bench installs it)")
+        return None
+    pdir = os.path.join(logdir, "plot")
+    os.makedirs(pdir, exist_ok=True)
+    plots = []
+    script = ["set terminal pngcairo size 1000,640",
+              "set logscale x", "set grid", "set key bottom right",
+              "set ylabel 'fraction of samples'", "set yrange [0:1]"]
+    for out, title, names in (
+            ("cdf-qd1.png", "QD1 post-to-CQE latency, user space (dbnic-bench, "
+             "alternating ring and priority posts)",
+             ("nop-ring", "nop-prio")),
+            ("cdf-doorbell.png", "doorbell store latency (dbnic-loadtest dblat)",
+             ("doorbell-idle", "doorbell-loaded"))):
+        curves = []
+        # One colour per run; the second series of each pair dashed.
+        for ri, (tag, model) in enumerate(runs):
+            for ni, name in enumerate(names):
+                s = sorted(series.get((tag, name), []))
+                if not s:
+                    continue
+                dat = os.path.join(pdir, "%s-%s.dat" % (tag, name))
+                with open(dat, "w") as f:
+                    for i, v in enumerate(s):
+                        f.write("%.3f %.6f\n" % (v / 1000.0, (i + 1) / len(s)))
+                label = "%s, model %s" % (name, model or "off")
+                curves.append("'%s' using 1:2 with lines lw 2 lc %d dt %d "
+                              "title '%s'" % (dat, ri + 1, ni + 1,
+                                              label.replace("'", "")))
+        if not curves:
+            continue
+        script += ["set output '%s'" % os.path.join(logdir, out),
+                   "set title '%s'" % title, "set xlabel 'microseconds'",
+                   "plot " + ", \\\n     ".join(curves)]
+        plots.append(os.path.join(logdir, out))
+    gp = os.path.join(logdir, "cdf.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    if subprocess.call(["gnuplot", gp]) != 0:
+        print("gnuplot failed on %s" % gp)
+        return None
+    return plots + [gp]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
