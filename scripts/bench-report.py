@@ -70,8 +70,8 @@ def dblat_rows(table):
     rows = {}
     for line in table:
         w = line.split()
-        if len(w) == 6 and w[0] in ("idle", "loaded") and w[1].isdigit():
-            rows[w[0]] = (int(w[3]), int(w[4]))
+        if len(w) == 7 and w[0] in ("idle", "loaded") and w[1].isdigit():
+            rows[w[0]] = (int(w[3]), int(w[5]))
     return rows
 
 
