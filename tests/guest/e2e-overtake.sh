@@ -2,7 +2,7 @@
 # ring work while the engine is busy (datasheet sections 3.2, 5 and 8.4).
 # A queue announces 16 ring COPYs of 1 MiB with one DB_SQ, then writes a
 # complete priority NOP for the next index, right after the doorbell and
-# once the first ring CQE is there, 16 runs each; the NOP must complete
+# once the first ring CQE is there, 32 runs each; the NOP must complete
 # before every COPY that had not started when its last store was issued
 # (see dbnic-loadtest.c for how that is known).  Order, not time.  Runs in
 # the guest (busybox sh) with dbnic.ko, lib.sh, user-lib.sh and
@@ -15,7 +15,7 @@ load_dbnic
 before_fb=$(counter prio_fallback)
 
 echo "== overtaking under load"
-"$DIR/dbnic-loadtest" order -r 16 > /tmp/o.out 2>&1
+"$DIR/dbnic-loadtest" order -r 32 > /tmp/o.out 2>&1
 rc=$?
 verdicts /tmp/o.out
 if [ $rc -eq 0 ]; then t_ok "dbnic-loadtest order"; else t_fail "dbnic-loadtest order" "exit $rc"; fi
