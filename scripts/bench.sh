@@ -11,30 +11,30 @@
 #      "bench" (kernel queue) and, when user/ builds it, dbnic-bench
 #   4. the same with the timing model on (twice: with and without the
 #      per-store MMIO cost, see MODELS below)
-#   In each guest run also: the doorbell store latency, idle and while
-#   another context streams 1 MiB COPYs (user/dbnic-loadtest dblat).
-#   5. one table of ratios, each between two numbers of this run
-#      (scripts/bench-report.py): priority vs ring QD1 latency per model,
-#      dbnic vs host memcpy bandwidth, doorbell latency loaded vs idle;
-#      the raw samples as one CSV file and latency CDFs drawn by gnuplot
-#      (paths printed at the end, in the run's log directory)
-#
-# Needs gnuplot-nox (Debian), which scripts/setup-host.sh --bench, run
-# first, installs; nothing else in the suite needs it.
 #
 # Each table comes with the command that produced it.  Guests run under
 # TCG: guest numbers are emulator numbers.
+#
+# Each guest run also times doorbell stores, idle and while another
+# context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
+# (5.) one table of ratios, each between two numbers of this run
+# (scripts/bench-report.py): priority vs ring QD1 latency per model, dbnic
+# vs host memcpy bandwidth, doorbell latency loaded vs idle; the raw
+# samples as one CSV file and latency CDFs drawn by gnuplot (paths printed
+# at the end, in the run's log directory).  gnuplot-nox (Debian) is the
+# one package only the benchmarks need: scripts/setup-host.sh --bench,
+# run first, installs it.
 #
 #   scripts/bench.sh
 #   DBNIC_BENCH_PARAMS="iters=5000 qd=32"   debugfs bench parameters
 #                                           (default "iters=10000")
 #   DBNIC_BENCH_USER_ARGS="-n 5000"         dbnic-bench arguments
 #                                           (default "-n 10000")
-#   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
-#                                           (default 1000)
 #   DBNIC_BENCH_MODEL="dma-latency-ns=...,mmio-cost-ns=..."   step 4, once
 #   DBNIC_BENCH_MODELS="M1 M2 ..."          step 4 once per model
 #   DBNIC_BENCH_SKIP_BUILD=1                skip scripts/build-all.sh
+#   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
+#                                           (default 1000)
 . "$(dirname "$0")/lib.sh"
 
 # The timing model of step 4 (see qemu-device/dbnic_core.h):
