@@ -203,21 +203,19 @@ static int cq_wait(struct dbnic_qp *qp, struct dbnic_cqe *out, unsigned int n)
  * cannot fail on it.  (d) can: its one store comes right after the load
  * that saw the first CQE, while the engine is busy.  A vCPU that does
  * not run between the doorbell and the completing store also moves the
- * reference, whichever the device: in (c) and (d) such runs are set
- * aside and repeated (see order_case()).
+ * reference, whichever the device (see order_case()).
  */
 struct order_case {
 	const char *name;
 	int after_cqe;		/* wait for the first ring CQE */
 	int early;		/* all words but the last before the DB_SQ */
-	int want;		/* CQEs seen for a run to count, or -1: any */
 };
 
 static const struct order_case order_cases[] = {
-	{ "(a) priority NOP written right after the doorbell", 0, 0, -1 },
-	{ "(b) priority NOP written once the first ring CQE appeared", 1, 0, -1 },
-	{ "(c) completing store of a priority NOP right after the doorbell", 0, 1, 0 },
-	{ "(d) completing store of a priority NOP once the first ring CQE appeared", 1, 1, 1 },
+	{ "(a) priority NOP written right after the doorbell", 0, 0 },
+	{ "(b) priority NOP written once the first ring CQE appeared", 1, 0 },
+	{ "(c) completing store of a priority NOP right after the doorbell", 0, 1 },
+	{ "(d) completing store of a priority NOP once the first ring CQE appeared", 1, 1 },
 };
 
 struct order_result {
@@ -306,24 +304,40 @@ static int order_run(struct ctx *c, const struct order_case *oc,
  * Runs that prove nothing are repeated, up to TRIES_PER_RUN times the
  * runs asked for: a NOP that fell back to the ring (its stores more than
  * the 10 ms flush timeout apart, section 3.2; it then runs last, as the
- * ring copy says), and in (c) and (d) a run whose reference point moved:
- * the vCPU did not run between the doorbell and the completing store and
- * saw more CQEs than the case is about (0 in (c), 1 in (d)).  Such a
- * stall comes from the host's scheduler, or from a device that keeps the
- * vCPU out (an interrupt needs QEMU's global lock too); either way the
- * order of that run says nothing.  A case passes with at least one
- * conclusive run and none too late.
+ * ring copy says), and a run whose reference point moved so far that no
+ * COPY was left for the NOP to overtake (r->seen + 2 >= 16): the vCPU
+ * did not run while the ring was busy.  Such a stall comes from the
+ * host's scheduler, or from a device that keeps the vCPU out (an
+ * interrupt needs QEMU's global lock too); either way that run's order
+ * says nothing.  The runs where the completing store was issued with at
+ * most one CQE there are the sharpest (nearly the whole ring to
+ * overtake): the case goes on, within its tries, until it has SHARP_RUNS
+ * of them as well.
+ *
+ * The host can also deschedule the vCPU in the instant between the load
+ * that gave r->seen and the completing store, and then the store is
+ * issued late by no fault of the device.  The window is a few
+ * instructions, but a case makes hundreds of runs, and on a host with
+ * several times more runnable threads than CPUs that happened about once
+ * per thousand runs with the engine in an IOThread.  So one run too late
+ * is reported and tolerated (LATE_TOLERATED); a device that keeps stores
+ * out while its engine runs is late in many.  A case passes with at least
+ * one conclusive run and at most LATE_TOLERATED too late.
  */
-#define TRIES_PER_RUN	16
+#define TRIES_PER_RUN	8
+#define SHARP_RUNS	8
+#define LATE_TOLERATED	1
 
 static int order_case(struct ctx *c, const struct order_case *oc,
 		      unsigned int runs)
 {
 	unsigned int done = 0, tries = 0, bad = 0, fellback = 0, moved = 0;
+	unsigned int sharp = 0, early = 0;
 	char list[32 * 12] = "", *p = list;
 
 	printf("== %s\n", oc->name);
-	while (done < runs && tries < TRIES_PER_RUN * runs) {
+	while ((done < runs || sharp < SHARP_RUNS) &&
+	       tries < TRIES_PER_RUN * runs) {
 		struct order_result r;
 		int ret;
 
@@ -350,8 +364,7 @@ static int order_case(struct ctx *c, const struct order_case *oc,
 			usleep(3 * DBNIC_PRIO_FLUSH_TIMEOUT_NS / 1000);
 			continue;
 		}
-		if (oc->want >= 0 && r.seen != (unsigned int)oc->want &&
-		    r.seen <= NCOPY) {
+		if (r.seen + 2 >= NCOPY && r.seen <= NCOPY) {
 			moved++;
 			continue;
 		}
@@ -360,23 +373,30 @@ static int order_case(struct ctx *c, const struct order_case *oc,
 		       r.pos > r.seen + 2 ? ": TOO LATE" :
 		       r.seen > NCOPY ? ": COMPLETED BEFORE ITS LAST STORE" : "");
 		/* The NOP cannot complete before the store that completes it. */
-		if (r.pos > r.seen + 2 || r.seen > NCOPY)
+		if (r.seen > NCOPY)
+			early++;
+		else if (r.pos > r.seen + 2)
 			bad++;
 		if (done < 32)
 			p += sprintf(p, " %u/%u", r.pos, r.seen);
 		done++;
+		if (r.seen <= 1)
+			sharp++;
 	}
-	if (oc->want >= 0)
-		printf("  %u runs, %u with the reference point moved, %u fell back\n",
-		       tries, moved, fellback);
-	if (!done || (oc->want < 0 && done < runs)) {
-		printf("FAIL overtaking %s: %u conclusive runs of %u wanted in %u tries (%u fell back, %u with the reference point moved)\n",
-		       oc->name, done, runs, tries, fellback, moved);
+	printf("  %u runs: %u conclusive (%u with at most 1 CQE seen), %u with no COPY left to overtake, %u fell back\n",
+	       tries, done, sharp, moved, fellback);
+	if (!done) {
+		printf("FAIL overtaking %s: no conclusive run in %u tries (%u fell back, %u with no COPY left to overtake: the vCPU did not run while the ring was busy)\n",
+		       oc->name, tries, fellback, moved);
 		return 1;
 	}
-	printf("%s overtaking %s: %u of %u runs too late (NOP position/CQEs seen when its last store was issued:%s)\n",
-	       bad ? "FAIL" : "PASS", oc->name, bad, done, list);
-	return !!bad;
+	printf("%s overtaking %s: %u of %u conclusive runs too late, %u tolerated (NOP position/CQEs seen when its last store was issued, first 32:%s)\n",
+	       bad > LATE_TOLERATED || early ? "FAIL" : "PASS", oc->name, bad,
+	       done, LATE_TOLERATED, list);
+	if (early)
+		printf("FAIL overtaking %s: %u runs completed the NOP before its last store\n",
+		       oc->name, early);
+	return bad > LATE_TOLERATED || early;
 }
 
 static int cmd_order(const char *dev, unsigned int runs)
