@@ -3,14 +3,15 @@
 measured side by side in the same `make bench` run, plus the raw samples
 as one CSV file and latency CDFs drawn with gnuplot.
 
-    scripts/bench-report.py LOGDIR [RUN=MODEL ...]
+    scripts/bench-report.py [--no-plot] LOGDIR [RUN=MODEL ...]
 
 LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
 guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
 timing model ("" when off), in order.  Writes LOGDIR/samples.csv,
 LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png and LOGDIR/cdf.gp (the
 gnuplot script, to redraw them); prints the table on stdout.  Exit status
-1 if a number the table needs is missing.
+1 if a number the table needs is missing, or gnuplot is (--no-plot: no
+plots; tests/scripts/run.sh checks the table that way).
 """
 import os
 import shutil
@@ -39,40 +40,50 @@ def serial_log(path):
         return []
 
 
-def ab_rows(table):
-    """The 'ring vs prio at qd 1' rows: (op, bytes) -> (ring_med, prio_med)."""
-    rows, on = {}, False
+def columns(table, first, key_words=1):
+    """Rows of the table whose header line starts with the words in
+    `first`, as dicts by column name; a row's first key_words words make
+    its key (a size such as "1 MiB" is two words for one column)."""
+    rows, head = [], None
     for line in table:
         w = line.split()
-        if w[:3] == ["op", "bytes", "ring_med"]:
-            on = True
-        elif on and len(w) == 6 and w[1].isdigit():
-            rows[(w[0], int(w[1]))] = (int(w[2]), int(w[3]))
-        elif on and not line.strip():
-            on = False
+        if w[:len(first)] == first:
+            head = w
+        elif head and len(w) == len(head) + key_words - 1:
+            row = {"key": " ".join(w[:key_words])}
+            row.update(zip(head[1:], w[key_words:]))
+            rows.append(row)
+        elif head and not line.strip():
+            head = None
     return rows
+
+
+def num(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def ab_rows(table):
+    """The 'ring vs prio at qd 1' rows: (op, bytes) -> (ring_med, prio_med)."""
+    return {(r["key"], num(r.get("bytes"))):
+            (num(r.get("ring_med")), num(r.get("prio_med")))
+            for r in columns(table, ["op", "bytes", "ring_med"])}
 
 
 def bandwidth_1m(table):
     """The bandwidth table's 1 MiB row: qdN_MB/s."""
-    on = False
-    for line in table:
-        w = line.split()
-        if w[:3] == ["size", "descs", "copies"]:
-            on = True
-        elif on and w[:2] == ["1", "MiB"] and len(w) >= 8:
-            return int(w[6])
+    for r in columns(table, ["size", "descs", "copies"], 2):
+        if r["key"] == "1 MiB":
+            return num(r.get("qdN_MB/s"))
     return None
 
 
 def dblat_rows(table):
     """phase -> (median_ns, p99_ns)."""
-    rows = {}
-    for line in table:
-        w = line.split()
-        if len(w) == 7 and w[0] in ("idle", "loaded") and w[1].isdigit():
-            rows[w[0]] = (int(w[3]), int(w[5]))
-    return rows
+    return {r["key"]: (num(r.get("median_ns")), num(r.get("p99_ns")))
+            for r in columns(table, ["phase", "samples"])}
 
 
 def host_memcpy_1m(path):
@@ -84,9 +95,13 @@ def host_memcpy_1m(path):
 
 
 def main():
-    logdir = sys.argv[1]
+    args = sys.argv[1:]
+    plot = True
+    if args and args[0] == "--no-plot":
+        plot, args = False, args[1:]
+    logdir = args[0]
     runs = []
-    for arg in sys.argv[2:]:
+    for arg in args[1:]:
         tag, _, model = arg.partition("=")
         runs.append((tag, model))
 
@@ -158,8 +173,8 @@ def main():
         for r in csv:
             f.write(",".join(r) + "\n")
     print("\nraw samples: %s (%d rows)" % (path, len(csv) - 1))
-    plots = draw(logdir, runs, series)
-    for p in plots:
+    plots = draw(logdir, runs, series) if plot else []
+    for p in plots or []:
         print("plot: %s" % p)
     if missing:
         print("missing: " + "; ".join(missing))
