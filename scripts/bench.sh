@@ -15,6 +15,16 @@
 # Each table comes with the command that produced it.  Guests run under
 # TCG: guest numbers are emulator numbers.
 #
+# Each guest run also times doorbell stores, idle and while another
+# context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
+# (5.) one table of ratios, each between two numbers of this run
+# (scripts/bench-report.py): priority vs ring QD1 latency per model, dbnic
+# vs host memcpy bandwidth, doorbell latency loaded vs idle; the raw
+# samples as one CSV file and latency CDFs drawn by gnuplot (paths printed
+# at the end, in the run's log directory).  gnuplot-nox (Debian) is the
+# one package only the benchmarks need: scripts/setup-host.sh --bench,
+# run first, installs it.
+#
 #   scripts/bench.sh
 #   DBNIC_BENCH_PARAMS="iters=5000 qd=32"   debugfs bench parameters
 #                                           (default "iters=10000")
@@ -23,6 +33,8 @@
 #   DBNIC_BENCH_MODEL="dma-latency-ns=...,mmio-cost-ns=..."   step 4, once
 #   DBNIC_BENCH_MODELS="M1 M2 ..."          step 4 once per model
 #   DBNIC_BENCH_SKIP_BUILD=1                skip scripts/build-all.sh
+#   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
+#                                           (default 1000)
 . "$(dirname "$0")/lib.sh"
 
 # The timing model of step 4 (see qemu-device/dbnic_core.h):
@@ -47,6 +59,8 @@ MODELS=${DBNIC_BENCH_MODELS:-${DBNIC_BENCH_MODEL:-dma-latency-ns=1000,mmio-cost-
 # medians move less with the host's load.
 PARAMS=${DBNIC_BENCH_PARAMS-iters=10000}
 USER_ARGS=${DBNIC_BENCH_USER_ARGS--n 10000}
+DBLAT=${DBNIC_BENCH_DBLAT:-1000}
+[[ $DBLAT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_DBLAT=$DBLAT: want a number of samples"
 LOGDIR=$DBNIC_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S)
 HOSTOUT=$DBNIC_CACHE/build/host
 mkdir -p "$LOGDIR"
@@ -76,6 +90,8 @@ section() {	# title command...
 	printf '\n=== %s\n$ %s\n' "$title" "$*"
 }
 
+# gnuplot for the CDFs: the only package the benchmarks add.
+"$DBNIC_TOP/scripts/setup-host.sh" --bench >&2
 if [ "${DBNIC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$DBNIC_TOP/scripts/build-all.sh" >&2
 fi
@@ -92,6 +108,13 @@ if [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
 		log "user/dbnic-bench did not build"
 		status=1
 	fi
+fi
+USER_LOADTEST=
+if [ -x "$USER_OUT/dbnic-loadtest" ]; then
+	USER_LOADTEST=$USER_OUT/dbnic-loadtest
+elif [ -f "$DBNIC_TOP/user/dbnic-loadtest.c" ]; then
+	log "user/dbnic-loadtest did not build"
+	status=1
 fi
 
 # Guest numbers depend on how busy the host is: say so with them.
@@ -112,22 +135,25 @@ if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench-memcpy 2>&1 | tee "
 fi
 
 # --- 3, 4: guest -----------------------------------------------------------
-# cut NAME LOG: the lines of one table from a serial log.
+# cut NAME LOG: the lines of one table from a serial log, without the raw
+# samples (scripts/bench-report.py reads those).
 cut_table() {
 	tr -d '\r' < "$2" | sed -n "/^DBNIC-BENCH-BEGIN $1\$/,/^DBNIC-BENCH-END $1\$/p" |
-		sed '1d;$d'
+		sed '1d;$d' | sed '/^DBNIC-CSV-BEGIN /,/^DBNIC-CSV-END /d'
 }
 
 guest_bench() {	# tag model-opts
 	local opts=$2 log=$LOGDIR/guest-$1.log rc=0 what load
+	RUNS+=("$1=$opts")
 	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 1800
 		   --log "$log")
 	[ -n "$opts" ] && cmd+=(--dbnic-opts "$opts")
 	cmd+=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
 	      --add "$DBNIC_TOP/tests/guest/bench.sh:/dbnic/bench.sh")
 	[ -n "$USER_BENCH" ] && cmd+=(--add "$USER_BENCH:/dbnic/dbnic-bench")
+	[ -n "$USER_LOADTEST" ] && cmd+=(--add "$USER_LOADTEST:/dbnic/dbnic-loadtest")
 	# Parameters are words of letters, digits, = and -: single quotes do.
-	local gcmd="sh bench.sh '$PARAMS' '$USER_ARGS'"
+	local gcmd="sh bench.sh '$PARAMS' '$USER_ARGS' '$DBLAT'"
 	cmd+=(-- "$gcmd")
 
 	log "guest run, timing model ${opts:-off} (log: $log)"
@@ -159,6 +185,16 @@ guest_bench() {	# tag model-opts
 			status=1
 		fi
 	fi
+	if [ -n "$USER_LOADTEST" ]; then
+		section "guest user space: doorbell store latency, idle and loaded, $what" \
+			"(same guest run) # in the guest: /dbnic/dbnic-loadtest dblat -n $DBLAT"
+		if cut_table dblat "$log" | grep -q .; then
+			cut_table dblat "$log"
+		else
+			echo "(no result)"
+			status=1
+		fi
+	fi
 	if [ $rc -ne 0 ]; then
 		echo "(guest exited with status $rc; log $log)"
 		tr -d '\r' < "$log" | grep -A40 '^kernel log has warnings' || true
@@ -166,12 +202,20 @@ guest_bench() {	# tag model-opts
 	fi
 }
 
+RUNS=()
 guest_bench model-off ""
 n=0
 for model in $MODELS; do
 	n=$((n + 1))
 	guest_bench "model-on-$n" "$model"
 done
+
+# --- 5: the ratios, the raw samples and the CDFs --------------------------
+section "summary: ratios of this run" \
+	"scripts/bench-report.py $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
+if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" "$LOGDIR" "${RUNS[@]}"; then
+	status=1
+fi
 
 log "logs: $LOGDIR"
 exit $status

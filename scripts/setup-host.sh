@@ -3,6 +3,11 @@
 # Everything here comes from Debian's archive by package name; nothing in
 # /etc/apt is changed (see scripts/apt.sh).  The list is printed first so
 # the user sees what the set-up installs.
+#
+#   scripts/setup-host.sh           what building and testing need
+#   scripts/setup-host.sh --bench   that, plus what only `make bench`
+#                                   needs (BENCH_PKGS: gnuplot-nox, for
+#                                   the latency CDFs)
 . "$(dirname "$0")/lib.sh"
 
 # Build tools and libraries for QEMU, the kernel, host tests and the guest.
@@ -18,6 +23,13 @@ PKGS=(
 )
 # From bookworm-backports: QEMU 10.0 needs meson >= 1.5.
 BPO_PKGS=(meson python3-pycotap)
+# Only for scripts/bench.sh: gnuplot without X11 draws its CDFs (SVG).
+BENCH_PKGS=(gnuplot-nox)
+case ${1:-} in
+'') ;;
+--bench) PKGS+=("${BENCH_PKGS[@]}") ;;
+*) die "unknown argument '$1': none, or --bench" ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

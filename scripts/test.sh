@@ -111,7 +111,8 @@ MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
       --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
-      --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool")
+      --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
+      --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
 rc=0
 "$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
 	--log "$LOGDIR/kunit.log" "${MODS[@]}" \

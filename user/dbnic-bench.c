@@ -14,7 +14,11 @@
  * compares the two paths at queue depth 1 with their posts alternating
  * in one run, so that both see the same host conditions.
  *
- *   dbnic-bench [-d /dev/dbnic0] [-n iters] [-q qd] [-s copy-bytes]
+ *   dbnic-bench [-d /dev/dbnic0] [-n iters] [-q qd] [-s copy-bytes] [-c]
+ *
+ * -c also prints the alternating run's raw samples as CSV (op, bytes,
+ * path, pair, ns) between "DBNIC-CSV-BEGIN qd1" and "DBNIC-CSV-END qd1"
+ * lines, for scripts/bench.sh's latency CDFs.
  */
 #include <endian.h>
 #include <errno.h>
@@ -38,6 +42,7 @@ struct params {
 	unsigned int iters;
 	unsigned int qd;
 	unsigned int copy;
+	int csv;
 };
 
 struct bench {
@@ -47,6 +52,7 @@ struct bench {
 	uint64_t *t_post;	/* post time by ring slot */
 	uint64_t *lat;		/* samples, in completion order */
 	uint64_t *post;		/* dbnic_post() times, in post order */
+	FILE *csv;		/* -c: raw samples of the alternating runs */
 };
 
 struct result {
@@ -226,6 +232,11 @@ static int ab_row(struct bench *b, const struct params *p, uint32_t bytes)
 		       ret == -EIO ? "error completions" : strerror(-ret));
 		return ret == -ETIMEDOUT ? ret : 0;
 	}
+	if (b->csv)
+		for (i = 0; i < n; i++)
+			fprintf(b->csv, "%s,%u,%s,%u,%llu\n", bytes ? "copy" : "nop",
+			       bytes, i & 1 ? "prio" : "ring", i / 2,
+			       (unsigned long long)b->lat[i]);
 	for (i = 0; i < pairs; i++) {
 		prio[i] = b->lat[2 * i + 1];
 		diff[i] = (int64_t)(b->lat[2 * i] - prio[i]);
@@ -264,23 +275,28 @@ static void *buffer(size_t len)
 
 static int usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-d /dev/dbnic0] [-n iters] [-q qd] [-s copy-bytes]\n",
+	fprintf(stderr, "usage: %s [-d /dev/dbnic0] [-n iters] [-q qd] [-s copy-bytes] [-c]\n",
 		prog);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct params p = { "/dev/dbnic0", 2000, 32, 64 };
+	struct params p = { "/dev/dbnic0", 2000, 32, 64, 0 };
 	unsigned int qds[2], s, qi, pi;
 	struct bench b;
 	uint32_t sizes[2];
+	char *csv_buf = NULL;
+	size_t csv_len = 0;
 	int opt, ret;
 	void *src, *dst;
 
 	cli_prog = "dbnic-bench";
-	while ((opt = getopt(argc, argv, "d:n:q:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:q:s:ch")) != -1) {
 		switch (opt) {
+		case 'c':
+			p.csv = 1;
+			break;
 		case 'd':
 			p.dev = optarg;
 			break;
@@ -370,9 +386,17 @@ int main(int argc, char **argv)
 		printf("saved_ns: median over pairs of ring minus the prio post after it\n");
 		printf("%-4s %5s %9s %9s %10s %5s\n", "op", "bytes", "ring_med",
 		       "prio_med", "saved_ns", "prio%");
+		if (p.csv)
+			b.csv = open_memstream(&csv_buf, &csv_len);
 		ret = ab_row(&b, &p, 0);
 		if (!ret && (b.h.info.features & DBNIC_FEAT_COPY))
 			ret = ab_row(&b, &p, p.copy);
+		if (b.csv) {
+			fclose(b.csv);
+			printf("DBNIC-CSV-BEGIN qd1\nop,bytes,path,pair,ns\n%sDBNIC-CSV-END qd1\n",
+			       csv_buf ? csv_buf : "");
+			free(csv_buf);
+		}
 	}
 
 	dbnic_mr_dereg(&b.h, &b.src);

@@ -1,14 +1,17 @@
 # shellcheck shell=sh
 # Guest side of scripts/bench.sh (busybox sh, files in $DBNIC_DIR, /dbnic):
 # loads dbnic.ko, runs the kernel benchmark (debugfs "bench") and, when
-# dbnic-bench was added, the user-space one.  Each table is printed
-# between "DBNIC-BENCH-BEGIN <name>" and "DBNIC-BENCH-END <name>" lines,
-# for the host to cut out of the serial log.
+# dbnic-bench was added, the user-space one, and when dbnic-loadtest was
+# added, the doorbell store latency idle and under load.  Each table is
+# printed between "DBNIC-BENCH-BEGIN <name>" and "DBNIC-BENCH-END <name>"
+# lines, raw samples as CSV between "DBNIC-CSV-BEGIN <name>" and
+# "DBNIC-CSV-END <name>", for the host to cut out of the serial log.
 #
-#   sh bench.sh [KERNEL-PARAMS [USER-ARGS]]
+#   sh bench.sh [KERNEL-PARAMS [USER-ARGS [DBLAT-SAMPLES]]]
 #
 # KERNEL-PARAMS is written to debugfs "bench" first (e.g. "iters=5000");
-# USER-ARGS are passed to dbnic-bench.
+# USER-ARGS are passed to dbnic-bench (with -c, its raw samples);
+# DBLAT-SAMPLES is the number of doorbell stores per phase (1000).
 DIR=${DBNIC_DIR:-/dbnic}
 rc=0
 
@@ -41,8 +44,14 @@ echo "DBNIC-BENCH-END kernel"
 if [ -x "$DIR/dbnic-bench" ]; then
 	echo "DBNIC-BENCH-BEGIN user"
 	# shellcheck disable=SC2086  # USER-ARGS are words
-	"$DIR/dbnic-bench" ${2:-} || rc=1
+	"$DIR/dbnic-bench" ${2:-} -c || rc=1
 	echo "DBNIC-BENCH-END user"
+fi
+
+if [ -x "$DIR/dbnic-loadtest" ]; then
+	echo "DBNIC-BENCH-BEGIN dblat"
+	"$DIR/dbnic-loadtest" dblat -n "${3:-1000}" -c || rc=1
+	echo "DBNIC-BENCH-END dblat"
 fi
 
 # A benchmark that upset the kernel is not a result.

@@ -177,6 +177,63 @@ else
 	not_ok "kernel_reports: pciehp's own lockdep report left out (noted), others kept" "$TMP/err"
 fi
 
+# make bench's closing table: scripts/bench-report.py finds its numbers in
+# the tables of a guest's serial log (CRs, raw samples in between, and an
+# extra column as a later kernel bench may print) and divides the right
+# ones; a number it cannot find is a failure, not a blank.
+mkdir -p "$TMP/bench"
+printf '%s\n' 'size      memcpy_MB/s  bounce4k_MB/s' '1 MiB           40000          30000' \
+	> "$TMP/bench/host-memcpy.log"
+sed 's/$/\r/' > "$TMP/bench/guest-m0.log" <<'EOT'
+DBNIC-BENCH-BEGIN kernel
+op   bytes  ring_med  prio_med   saved_ns  dev_saved_ns prio%
+nop      0     20000     10000      10000         10000   100
+copy    64     40000     30000      10000         10000   100
+
+size      descs copies     qd1_us   qd1_MB/s   qdN_MB/s memcpy_MB/s data
+1 MiB         1     64        149       7015      10000         317 ok
+DBNIC-BENCH-END kernel
+DBNIC-BENCH-BEGIN user
+op   bytes  ring_med  prio_med   saved_ns prio%
+nop      0     30000     15000      15000   100
+DBNIC-CSV-BEGIN qd1
+op,bytes,path,pair,ns
+nop,0,ring,0,30000
+nop,0,prio,0,15000
+DBNIC-CSV-END qd1
+copy    64     50000     25000      25000   100
+DBNIC-BENCH-END user
+DBNIC-BENCH-BEGIN dblat
+phase   samples    min_ns  median_ns    p90_ns    p99_ns    max_ns
+idle          2      1000      10000     11000     12000     13000
+loaded        2      1000      20000     21000     60000     70000
+DBNIC-BENCH-END dblat
+EOT
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot "$TMP/bench" m0= \
+	> "$TMP/out" 2>&1 || rc=$?
+cp "$TMP/bench/guest-m0.log" "$TMP/bench/guest-m1.log"
+sed -i '/^1 MiB/d' "$TMP/bench/guest-m1.log"
+rc1=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot "$TMP/bench" m1= \
+	> "$TMP/out1" 2>&1 || rc1=$?
+want=("QD1 latency, NOP, kernel: priority / ring .* 0.50$"
+      "QD1 latency, COPY 64 B, kernel: priority / ring .* 0.75$"
+      "QD1 latency, NOP, user space: priority / ring .* 0.50$"
+      "QD1 latency, COPY 64 B, user space: priority / ring .* 0.50$"
+      "1 MiB COPY bandwidth at depth (kernel): dbnic / host memcpy .* 0.25$"
+      "doorbell store latency, median: loaded / idle .* 2.00$"
+      "doorbell store latency, p99: loaded / idle .* 5.00$"
+      "^dbnic vs virtio-net .* n/a: "
+      "^raw samples: .*samples.csv (2 rows)$")
+bad=()
+for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching: $w"); done
+[ $rc -eq 0 ] || bad+=("status $rc")
+[ $rc1 -eq 1 ] && grep -q '^missing: 1 MiB COPY bandwidth' "$TMP/out1" ||
+	bad+=("a missing number: status $rc1, $(tail -n 1 "$TMP/out1")")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "bench-report.py: ratios from a guest log's tables, a missing one fails" "${bad[@]}"
+
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
 if ! command -v shellcheck >/dev/null; then

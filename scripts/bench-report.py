@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""The closing table of scripts/bench.sh: ratios, each between two numbers
+measured side by side in the same `make bench` run, plus the raw samples
+as one CSV file and latency CDFs drawn with gnuplot.
+
+    scripts/bench-report.py [--no-plot] LOGDIR [RUN=MODEL ...]
+
+LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
+guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
+timing model ("" when off), in order.  Writes LOGDIR/samples.csv,
+LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png and LOGDIR/cdf.gp (the
+gnuplot script, to redraw them); prints the table on stdout.  Exit status
+1 if a number the table needs is missing, or gnuplot is (--no-plot: no
+plots; tests/scripts/run.sh checks the table that way).
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+
+def blocks(lines, begin, end):
+    """name -> lines between "<begin> name" and "<end> name"."""
+    out, cur, name = {}, None, None
+    for line in lines:
+        if line.startswith(begin + " "):
+            name, cur = line[len(begin) + 1:], []
+        elif cur is not None and line == end + " " + name:
+            out[name], cur = cur, None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+def serial_log(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [l.rstrip("\r\n").replace("\r", "") for l in f]
+    except OSError:
+        return []
+
+
+def columns(table, first, key_words=1):
+    """Rows of the table whose header line starts with the words in
+    `first`, as dicts by column name; a row's first key_words words make
+    its key (a size such as "1 MiB" is two words for one column)."""
+    rows, head = [], None
+    for line in table:
+        w = line.split()
+        if w[:len(first)] == first:
+            head = w
+        elif head and len(w) == len(head) + key_words - 1:
+            row = {"key": " ".join(w[:key_words])}
+            row.update(zip(head[1:], w[key_words:]))
+            rows.append(row)
+        elif head and not line.strip():
+            head = None
+    return rows
+
+
+def num(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def ab_rows(table):
+    """The 'ring vs prio at qd 1' rows: (op, bytes) -> (ring_med, prio_med)."""
+    return {(r["key"], num(r.get("bytes"))):
+            (num(r.get("ring_med")), num(r.get("prio_med")))
+            for r in columns(table, ["op", "bytes", "ring_med"])}
+
+
+def bandwidth_1m(table):
+    """The bandwidth table's 1 MiB row: qdN_MB/s."""
+    for r in columns(table, ["size", "descs", "copies"], 2):
+        if r["key"] == "1 MiB":
+            return num(r.get("qdN_MB/s"))
+    return None
+
+
+def dblat_rows(table):
+    """phase -> (median_ns, p99_ns)."""
+    return {r["key"]: (num(r.get("median_ns")), num(r.get("p99_ns")))
+            for r in columns(table, ["phase", "samples"])}
+
+
+def host_memcpy_1m(path):
+    for line in serial_log(path):
+        w = line.split()
+        if w[:2] == ["1", "MiB"] and len(w) >= 3:
+            return float(w[2])
+    return None
+
+
+def main():
+    args = sys.argv[1:]
+    plot = True
+    if args and args[0] == "--no-plot":
+        plot, args = False, args[1:]
+    logdir = args[0]
+    runs = []
+    for arg in args[1:]:
+        tag, _, model = arg.partition("=")
+        runs.append((tag, model))
+
+    rows = []        # (measure, run, a, b, ratio text)
+    missing = []
+
+    def ratio(measure, tag, a, b, unit):
+        if a is None or b is None or not b:
+            rows.append((measure, tag, "-", "-", "no result"))
+            missing.append("%s (%s)" % (measure, tag))
+            return
+        rows.append((measure, tag, "%s %s" % (fmt(a), unit),
+                     "%s %s" % (fmt(b), unit), "%.2f" % (a / b)))
+
+    memcpy = host_memcpy_1m(os.path.join(logdir, "host-memcpy.log"))
+    csv = [("run", "source", "series", "sample", "ns")]
+    series = {}      # (tag, name) -> sorted ns
+    for tag, _model in runs:
+        lines = serial_log(os.path.join(logdir, "guest-%s.log" % tag))
+        tables = blocks(lines, "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
+        raw = blocks(lines, "DBNIC-CSV-BEGIN", "DBNIC-CSV-END")
+        k = ab_rows(tables.get("kernel", []))
+        u = ab_rows(tables.get("user", []))
+        for where, ab in (("kernel", k), ("user space", u)):
+            for op, size in (("nop", 0), ("copy", 64)):
+                r, p = ab.get((op, size), (None, None))
+                ratio("QD1 latency, %s%s, %s: priority / ring" %
+                      (op.upper(), " %u B" % size if size else "", where),
+                      tag, p, r, "ns")
+        ratio("1 MiB COPY bandwidth at depth (kernel): dbnic / host memcpy",
+              tag, bandwidth_1m(tables.get("kernel", [])), memcpy, "MB/s")
+        d = dblat_rows(tables.get("dblat", []))
+        for i, what in ((0, "median"), (1, "p99")):
+            ratio("doorbell store latency, %s: loaded / idle" % what, tag,
+                  d.get("loaded", (None, None))[i],
+                  d.get("idle", (None, None))[i], "ns")
+
+        for line in raw.get("qd1", [])[1:]:
+            w = line.split(",")
+            if len(w) == 5:
+                name = "%s%s-%s" % (w[0], "" if w[1] == "0" else w[1], w[2])
+                csv.append((tag, "dbnic-bench-qd1", name, w[3], w[4]))
+                series.setdefault((tag, name), []).append(int(w[4]))
+        for line in raw.get("dblat", [])[1:]:
+            w = line.split(",")
+            if len(w) == 3:
+                csv.append((tag, "dbnic-loadtest-dblat", w[0], w[1], w[2]))
+                series.setdefault((tag, "doorbell-" + w[0]), []).append(int(w[2]))
+    rows.append(("dbnic vs virtio-net", "-", "-", "-",
+                 "n/a: dbnic has no Ethernet path yet (ETH_TX is reserved in v1)"))
+    rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
+                 "n/a: dbnic has no RDMA yet"))
+
+    print("ratios, each of two numbers from this run (a / b); runs:")
+    for tag, model in runs:
+        print("  %-11s timing model %s" % (tag, model or "off"))
+    if memcpy is not None:
+        print("  host memcpy: tests/bench/bench_memcpy.c, 1 MiB, on the host")
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max([len(r[1]) for r in rows] + [3])
+    print("%-*s  %-*s  %16s  %16s  %s" % (w0, "measure", w1, "run", "a", "b",
+                                          "a / b"))
+    for r in rows:
+        print("%-*s  %-*s  %16s  %16s  %s" % (w0, r[0], w1, r[1], r[2], r[3],
+                                              r[4]))
+
+    path = os.path.join(logdir, "samples.csv")
+    with open(path, "w") as f:
+        for r in csv:
+            f.write(",".join(r) + "\n")
+    print("\nraw samples: %s (%d rows)" % (path, len(csv) - 1))
+    plots = draw(logdir, runs, series) if plot else []
+    for p in plots or []:
+        print("plot: %s" % p)
+    if missing:
+        print("missing: " + "; ".join(missing))
+    return 1 if missing or plots is None else 0
+
+
+def fmt(v):
+    return "%.0f" % v if isinstance(v, float) else str(v)
+
+
+def draw(logdir, runs, series):
+    """CDFs with gnuplot; the list of files, or None if gnuplot is absent."""
+    if not shutil.which("gnuplot"):
+        print("no gnuplot: no plots (scripts/setup-host.sh --bench installs it)")
+        return None
+    pdir = os.path.join(logdir, "plot")
+    os.makedirs(pdir, exist_ok=True)
+    plots = []
+    script = ["set terminal pngcairo size 1000,640",
+              "set logscale x", "set grid", "set key bottom right",
+              "set ylabel 'fraction of samples'", "set yrange [0:1]"]
+    for out, title, names in (
+            ("cdf-qd1.png", "QD1 post-to-CQE latency, user space (dbnic-bench, "
+             "alternating ring and priority posts)",
+             ("nop-ring", "nop-prio")),
+            ("cdf-doorbell.png", "doorbell store latency (dbnic-loadtest dblat)",
+             ("doorbell-idle", "doorbell-loaded"))):
+        curves = []
+        # One colour per run; the second series of each pair dashed.
+        for ri, (tag, model) in enumerate(runs):
+            for ni, name in enumerate(names):
+                s = sorted(series.get((tag, name), []))
+                if not s:
+                    continue
+                dat = os.path.join(pdir, "%s-%s.dat" % (tag, name))
+                with open(dat, "w") as f:
+                    for i, v in enumerate(s):
+                        f.write("%.3f %.6f\n" % (v / 1000.0, (i + 1) / len(s)))
+                label = "%s, model %s" % (name, model or "off")
+                curves.append("'%s' using 1:2 with lines lw 2 lc %d dt %d "
+                              "title '%s'" % (dat, ri + 1, ni + 1,
+                                              label.replace("'", "")))
+        if not curves:
+            continue
+        script += ["set output '%s'" % os.path.join(logdir, out),
+                   "set title '%s'" % title, "set xlabel 'microseconds'",
+                   "plot " + ", \\\n     ".join(curves)]
+        plots.append(os.path.join(logdir, out))
+    gp = os.path.join(logdir, "cdf.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    if subprocess.call(["gnuplot", gp]) != 0:
+        print("gnuplot failed on %s" % gp)
+        return None
+    return plots + [gp]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
