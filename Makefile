@@ -1,5 +1,5 @@
 # Convenience targets; each is one script under scripts/.
-.PHONY: all demo shell test host-test fuzz fuzz-qemu qemu kernel module initramfs clean-build \
+.PHONY: all demo shell test host-test fuzz fuzz-qemu check-qemu-asan qemu kernel module initramfs clean-build \
 	bench
 
 all:
@@ -28,6 +28,10 @@ fuzz:
 # QEMU's generic-fuzz against the device through its glue (30 minutes).
 fuzz-qemu:
 	./scripts/fuzz-qemu.sh $${FUZZ_TIME:-1800}
+
+# The glue's qtest under ASan/LSan/UBSan (a second QEMU build; not in test).
+check-qemu-asan:
+	./scripts/check-qemu-asan.sh
 
 qemu:
 	./scripts/build-qemu.sh

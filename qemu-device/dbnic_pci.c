@@ -41,6 +41,7 @@
 #include "qapi/error.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_aer.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
@@ -54,6 +55,8 @@
 OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 
 #define DBNIC_PCIE_CAP_OFFSET   0xe0
+/* First extended capability: AER (datasheet section 1). */
+#define DBNIC_AER_CAP_OFFSET    PCI_CONFIG_SPACE_SIZE
 
 /*
  * Upper bound of the mmio-cost-ns property.  The cost is paid by busy
@@ -538,6 +541,19 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         dbnic_core_free(&s->core);
         return;
     }
+    /*
+     * AER, and the Device Control bits that let errors be reported: the
+     * host's recovery (error_detected, slot reset, resume) can then be
+     * exercised with pcie_aer_inject_error.
+     */
+    pcie_cap_deverr_init(pdev);
+    if (pcie_aer_init(pdev, PCI_ERR_VER, DBNIC_AER_CAP_OFFSET,
+                      PCI_ERR_SIZEOF, errp) < 0) {
+        pcie_cap_exit(pdev);
+        msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
+        dbnic_core_free(&s->core);
+        return;
+    }
 
     qemu_mutex_init(&s->lock);
     s->irq_bh = qemu_bh_new_guarded(dbnic_irq_bh, s,
@@ -598,6 +614,7 @@ static void dbnic_exit(PCIDevice *pdev)
     }
     qemu_bh_delete(s->irq_bh);
     qemu_mutex_destroy(&s->lock);
+    pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
     msix_unuse_all_vectors(pdev);
     msix_uninit(pdev, &s->msix_bar, &s->msix_bar);
@@ -611,6 +628,7 @@ static void dbnic_reset_hold(Object *obj, ResetType type)
     dbnic_lock(s);
     timer_del(s->prio_timer);
     s->timer_due = false;
+    pcie_cap_deverr_reset(PCI_DEVICE(obj));
     dbnic_core_reset(&s->core);
     /* What the core raised before the reset is not sent after it. */
     memset(s->irq_pending, 0, sizeof(s->irq_pending));

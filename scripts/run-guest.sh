@@ -16,12 +16,17 @@
 #                       be reset (secondary bus reset) and hot-plugged
 #   --qmp PATH          a QMP socket at PATH (unix, server) for the host
 #                       side of a test; see scripts/qmp.py
-#   --host-actions      let the guest ask for hot-plug: a guest line
+#   --host-actions      let the guest ask for hot-plug or PCIe errors: a line
 #                       "DBNIC-HOST unplug dbnicI" makes the launcher send
 #                       QMP device_del for that device, "DBNIC-HOST plug
-#                       dbnicI" device_add with its original options.
-#                       Only these two, only for the launcher's own dbnic
-#                       devices; the guest polls sysfs for the outcome.
+#                       dbnicI" device_add with its original options,
+#                       "DBNIC-HOST aer dbnicI ERROR" injects the PCIe
+#                       error ERROR (a name that QEMU's HMP command
+#                       pcie_aer_inject_error knows, e.g. BAD_TLP,
+#                       POISON_TLP, MALF_TLP) into that device.
+#                       Only these three, only for the launcher's own dbnic
+#                       devices; the guest polls sysfs or dmesg for the
+#                       outcome.
 #                       Implies a QMP socket (--qmp, or a private one).
 #                       What was sent and answered is logged to stderr.
 #   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
@@ -288,12 +293,17 @@ print(json.dumps(d))' "$1"
 # The host side of --host-actions: follow the serial log, act on the
 # guest's requests.  Ends when QEMU (PID $1) has ended.
 host_actions() {
-	local line act id out try
+	local line act id err out try
 	tail -n +1 -F --pid="$1" "$logfile" 2>/dev/null | while IFS= read -r line; do
-		[[ $line =~ DBNIC-HOST\ (unplug|plug)\ (dbnic[0-9]+) ]] || continue
-		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]}
+		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer)\ (dbnic[0-9]+)(\ ([A-Z_]+))? ]] || continue
+		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
 		if [ -z "${devspec[$id]:-}" ]; then
 			log "host action $act $id: no such device"
+			continue
+		fi
+		if [ "$act" = aer ]; then
+			# HMP reports its errors in the text it returns.
+			log "host action: pcie_aer_inject_error $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" human-monitor-command "{\"command-line\": \"pcie_aer_inject_error $id $err\"}" 2>&1 || true)"
 			continue
 		fi
 		if [ "$act" = unplug ]; then

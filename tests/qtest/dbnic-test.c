@@ -60,7 +60,16 @@ static void dbnic_map(Dbnic *d)
     d->bar2 = qpci_iomap(d->dev, DBNIC_BAR_DB, &d->bar2_size);
 }
 
-static void dbnic_start(Dbnic *d, const char *props)
+/* Slot of the device: addr=04.0 on the machine's root bus. */
+#define DBNIC_SLOT      4
+
+/* DBNIC_QTEST_ENGINE=thread: every device gets iothread=io0. */
+static bool dbnic_thread_engine(void)
+{
+    return !g_strcmp0(getenv("DBNIC_QTEST_ENGINE"), "thread");
+}
+
+static void dbnic_start_on(Dbnic *d, const char *machine, const char *props)
 {
     memset(d, 0, sizeof(*d));
     /*
@@ -71,9 +80,9 @@ static void dbnic_start(Dbnic *d, const char *props)
      * DBNIC_QTEST_ENGINE=thread: the engine runs in an IOThread, off the
      * BQL (the launcher's default); otherwise in the main loop.
      */
-    bool thread = !g_strcmp0(getenv("DBNIC_QTEST_ENGINE"), "thread");
+    bool thread = dbnic_thread_engine();
 
-    d->qts = qtest_initf("-M q35 %s %s -device dbnic,addr=04.0%s%s",
+    d->qts = qtest_initf("-M %s %s %s -device dbnic,addr=04.0%s%s", machine,
                          getenv("DBNIC_QTEST_ARGS") ?: "",
                          thread ? "-object iothread,id=io0" : "",
                          thread ? ",iothread=io0" : "", props);
@@ -86,6 +95,11 @@ static void dbnic_start(Dbnic *d, const char *props)
     d->aq_cq = guest_alloc(&d->alloc,
                            sizeof(struct dbnic_admin_cqe) << AQ_LOG);
     d->msi_buf = guest_alloc(&d->alloc, 64);
+}
+
+static void dbnic_start(Dbnic *d, const char *props)
+{
+    dbnic_start_on(d, "q35", props);
 }
 
 static void dbnic_stop(Dbnic *d)
@@ -558,6 +572,168 @@ static void test_payload_dma_to_own_bars(void)
     dbnic_stop(&d);
 }
 
+/* ---- hot-unplug ------------------------------------------------------- */
+
+/*
+ * A privileged context with one CQ (vector 1) and one SQ of 2^log
+ * entries of one block each; returns the SQ's qid, *ctx its context.
+ */
+static uint32_t make_queue(Dbnic *d, uint64_t cq, uint64_t sq,
+                           unsigned int log, uint32_t *ctx)
+{
+    struct dbnic_admin_cmd cmd;
+    uint32_t cqn;
+
+    qtest_memset(d->qts, cq, 0, sizeof(struct dbnic_cqe) << log);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CTX;
+    cmd.create_ctx.flags = DBNIC_CTX_F_PRIVILEGED;
+    *ctx = admin_ok(d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_CQ;
+    cmd.create_cq.base = cq;
+    cmd.create_cq.ctx = *ctx;
+    cmd.create_cq.log_size = log;
+    cmd.create_cq.msix_vector = 1;
+    cqn = admin_ok(d, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_SQ;
+    cmd.create_sq.base = sq;
+    cmd.create_sq.ctx = *ctx;
+    cmd.create_sq.cqn = cqn;
+    cmd.create_sq.log_size = log;
+    cmd.create_sq.log_stride = 6;
+    return admin_ok(d, &cmd);
+}
+
+/* Ring entry i: a COPY of len bytes from src to dst, with a completion. */
+static void post_copy(Dbnic *d, uint64_t sq, uint32_t qid, uint16_t i,
+                      unsigned int log, uint64_t src, uint64_t dst,
+                      uint32_t len)
+{
+    struct dbnic_desc desc;
+
+    memset(&desc, 0, sizeof(desc));
+    desc.hdr.opcode = DBNIC_OP_COPY;
+    desc.hdr.flags = DBNIC_DESC_F_COMPLETION;
+    desc.hdr.size = dbnic_desc_blocks(2);
+    desc.hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, 1) |
+                    DBNIC_SET(DBNIC_NSGE_DST, 1);
+    desc.hdr.index = i;
+    desc.hdr.qid = qid;
+    desc.sge[0].addr = src;
+    desc.sge[0].len = len;
+    desc.sge[1].addr = dst;
+    desc.sge[1].len = len;
+    qtest_memwrite(d->qts,
+                   sq + (i & ((1u << log) - 1)) * DBNIC_DESC_BLOCK_SIZE,
+                   &desc, DBNIC_DESC_BLOCK_SIZE);
+}
+
+/* Room in the ring for the priority copy of index UNPLUG_JOBS too. */
+#define UNPLUG_LOG      4
+#define UNPLUG_JOBS     8
+#define UNPLUG_LEN      (1u << 20)
+/* Two round trips per job: the first job runs after about 2 ms. */
+#define UNPLUG_RTT_NS   1000000
+
+/*
+ * Datasheet section 1 / issue 6: the device is hot-unplugged (ACPI, on
+ * the pc machine, as QEMU's own qtests do it) while its queue holds
+ * eight 1 MiB COPYs under a 1 ms DMA round trip (one running, the rest
+ * announced), and a partial priority write waits for its 10 ms flush
+ * timer.  Unrealize must free all that without running any of it later
+ * (ASan build: no use after free, no leak), QEMU must keep running, and
+ * a device plugged into the same slot afterwards must work.
+ */
+static void test_unplug_in_flight(void)
+{
+    Dbnic d;
+    struct dbnic_desc_hdr h = {
+        .opcode = DBNIC_OP_NOP, .size = 1, .index = UNPLUG_JOBS,
+    };
+    struct dbnic_cqe cqe;
+    uint64_t cq, sq, src, dst, hdr = 0, done;
+    uint32_t ctx, qid;
+    uint8_t *pat, *got;
+    int i;
+
+    dbnic_start_on(&d, "pc",
+                   ",id=dbnic0,dma-latency-ns=" G_STRINGIFY(UNPLUG_RTT_NS));
+    cq = guest_alloc(&d.alloc, sizeof(cqe) << UNPLUG_LOG);
+    sq = guest_alloc(&d.alloc, DBNIC_DESC_BLOCK_SIZE << UNPLUG_LOG);
+    src = guest_alloc(&d.alloc, UNPLUG_LEN);
+    dst = guest_alloc(&d.alloc, UNPLUG_LEN);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    qid = make_queue(&d, cq, sq, UNPLUG_LOG, &ctx);
+    for (i = 0; i < UNPLUG_JOBS; i++) {
+        post_copy(&d, sq, qid, i, UNPLUG_LOG, src, dst, UNPLUG_LEN);
+    }
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid, UNPLUG_JOBS));
+    /* The header alone: the rest of the copy never comes. */
+    h.qid = qid;
+    memcpy(&hdr, &h, sizeof(hdr));
+    qpci_io_writeq(d.dev, d.bar2, db_off(ctx, DBNIC_PRIO_SLOT_OFFSET(0)),
+                   hdr);
+    qtest_clock_step(d.qts, 3 * UNPLUG_RTT_NS);
+    done = counter(&d, DBNIC_CNT_COMPLETIONS);
+    g_test_message("before the unplug: %" PRIu64 " of %d completed, "
+                   "%" PRIu64 " bytes moved", done, UNPLUG_JOBS,
+                   counter(&d, DBNIC_CNT_BYTES));
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_RING_FETCH), >, 0);
+    g_assert_cmpuint(done, <, UNPLUG_JOBS - 1);
+    /* The partial priority copy waits for its flush timer. */
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_PRIO_FALLBACK), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_PRIO_STALE), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_PRIO_TORN), ==, 0);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_DB_BAD), ==, 0);
+
+    qpci_unplug_acpi_device_test(d.qts, "dbnic0", DBNIC_SLOT);
+    g_free(d.dev);
+    d.dev = NULL;
+    /* Past every deadline the old device had set. */
+    qtest_clock_step(d.qts, 100 * UNPLUG_RTT_NS);
+    g_assert_null(qpci_device_find(d.bus, QPCI_DEVFN(DBNIC_SLOT, 0)));
+
+    /* A new device in the same slot: the whole copy, verified. */
+    qtest_qmp_device_add(d.qts, "dbnic", "dbnic1",
+                         dbnic_thread_engine() ?
+                         "{'addr': '0x04', 'iothread': 'io0'}" :
+                         "{'addr': '0x04'}");
+    d.dev = qpci_device_find(d.bus, QPCI_DEVFN(DBNIC_SLOT, 0));
+    g_assert(d.dev);
+    dbnic_map(&d);
+    g_assert_cmphex(rd32(&d, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+    g_assert_cmpuint(counter(&d, DBNIC_CNT_COMPLETIONS), ==, 0);
+    pat = g_malloc(UNPLUG_LEN);
+    got = g_malloc(UNPLUG_LEN);
+    for (i = 0; i < UNPLUG_LEN; i++) {
+        pat[i] = i * 7 + (i >> 12);
+    }
+    qtest_memwrite(d.qts, src, pat, UNPLUG_LEN);
+    qtest_memset(d.qts, dst, 0, UNPLUG_LEN);
+    dbnic_enable(&d, d.aq_sq, d.aq_cq);
+    qid = make_queue(&d, cq, sq, UNPLUG_LOG, &ctx);
+    post_copy(&d, sq, qid, 0, UNPLUG_LOG, src, dst, UNPLUG_LEN);
+    qpci_io_writel(d.dev, d.bar2, db_off(ctx, DBNIC_DB_SQ),
+                   dbnic_db_sq_val(qid, 1));
+    for (i = 0; i < POLL_STEPS; i++) {
+        qtest_memread(d.qts, cq, &cqe, sizeof(cqe));
+        if (cqe.flags & DBNIC_CQE_F_PHASE) {
+            break;
+        }
+        qtest_clock_step(d.qts, UNPLUG_RTT_NS);
+    }
+    g_assert(cqe.flags & DBNIC_CQE_F_PHASE);
+    g_assert_cmpuint(cqe.status, ==, DBNIC_ST_OK);
+    qtest_memread(d.qts, dst, got, UNPLUG_LEN);
+    g_assert(memcmp(pat, got, UNPLUG_LEN) == 0);
+    g_free(pat);
+    g_free(got);
+    dbnic_stop(&d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -573,5 +749,6 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/dma-to-own-bars", test_dma_to_own_bars);
     qtest_add_func("/dbnic/payload-dma-to-own-bars",
                    test_payload_dma_to_own_bars);
+    qtest_add_func("/dbnic/unplug-in-flight", test_unplug_in_flight);
     return g_test_run();
 }
