@@ -86,7 +86,7 @@ t_check "driver unbound from the gone device" test ! -e "$DRV/$pci"
 t_check "/dev/dbnic0 gone" test ! -e /dev/dbnic0
 n=$(since_mark | grep -c 'timed out' || true)
 t_check "remove waited for no admin timeout ($n did)" test "$n" = 0
-since_mark | grep -i dbnic | tail -n 20
+dmesg | tail -n 20
 
 echo "== slot power on, rescan"
 cfg_write_word "$rp/config" $sltctl $((ctl & ~PCI_EXP_SLTCTL_PCC))
@@ -95,7 +95,13 @@ echo 1 > /sys/bus/pci/rescan
 i=0
 while [ -z "$(first "$DRV"/0000:*)" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 pci=$(basename "$(first "$DRV"/0000:*)")
-if [ -n "$pci" ]; then t_ok "device back and bound ($pci)"; else t_fail "device back and bound" "not after 30 s"; fi
+if [ -n "$pci" ]; then
+	t_ok "device back and bound ($pci)"
+else
+	t_fail "device back and bound" "not after 30 s"
+	echo "slot control $(cfg_word "$rp/config" $sltctl), devices: $(echo /sys/bus/pci/devices/*)"
+	dmesg | tail -n 30
+fi
 i=0
 while [ ! -c /dev/dbnic0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 dbg=$(first /sys/kernel/debug/dbnic/0000:*)
