@@ -5,10 +5,13 @@
 # reset, four times in turn:
 #  - three processes post copies without pause (doorbell and priority
 #    pages, both paths) and must see SIGBUS, then ENODEV from an ioctl;
-#  - three more loop short copies, each a new open, mmap and first
+#  - four more loop copies of 2 s, each a new open, mmap and first
 #    touch (a fresh fault of the doorbell and priority pages) until told
-#    to stop: their copies may fail while the device is away, but must
-#    never hang nor see bad data.
+#    to stop.  A revoke kills the copies it catches with SIGBUS, so that
+#    processes exit (unmapping their VMAs) while the revoke still zaps
+#    the other files' mappings: the race that broke x86 PAT tracking
+#    when ->mmap() remapped whole VMAs.  Copies may fail while the
+#    device is away, but must never hang nor see bad data.
 # No kernel report may follow (KASAN, lockdep, the host's kernel_reports
 # checks the serial log), nor any x86 PAT complaint (freed a memory type
 # it does not hold, a failed reservation, a mapping of the wrong type),
@@ -21,16 +24,16 @@ DIR=${DBNIC_DIR:-/dbnic}
 DRV=/sys/bus/pci/drivers/dbnic
 ROUNDS=4
 HOLDERS="1 2 3"
-LOOPERS="1 2 3"
+LOOPERS="1 2 3 4"
 
-# looper N: short copies, each its own open and first faults, until
+# looper N PATH: copies, each its own open and first faults, until
 # /tmp/stop; counts the good ones in /tmp/loop.N.ok.
 looper() {
 	ok=0
 	while [ ! -e /tmp/stop ]; do
 		if [ ! -c /dev/dbnic0 ]; then
 			sleep 0.05
-		elif "$TOOL" copy --size 4K --count 4 --path "$2" --verify > /tmp/loop."$1".out 2>&1; then
+		elif "$TOOL" copy --size 16K --depth 8 --time 2 --path "$2" --verify > /tmp/loop."$1".out 2>&1; then
 			ok=$((ok + 1))
 			echo $ok > /tmp/loop."$1".ok
 		elif grep -q 'data differs' /tmp/loop."$1".out; then
