@@ -181,6 +181,7 @@ static inline struct device *dbnic_to_dev(struct dbnic_dev *dd)
 
 /* dbnic_main.c */
 u64 dbnic_read_counter(struct dbnic_dev *dd, unsigned int counter);
+bool dbnic_dev_gone(struct dbnic_dev *dd, u32 status);
 
 /* dbnic_admin.c */
 int dbnic_admin_init(struct dbnic_dev *dd);

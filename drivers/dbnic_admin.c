@@ -38,6 +38,8 @@
 #include "dbnic_queue.h"
 
 #define DBNIC_ADMIN_LOG_SIZE	4	/* 16 entries: one command at a time */
+/* How often a waiting command looks whether the device has gone, in ms. */
+#define DBNIC_ADMIN_PROBE_MS	100
 
 static unsigned int admin_timeout_ms = 5000;
 module_param(admin_timeout_ms, uint, 0644);
@@ -272,7 +274,9 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
  * Return: 0 with *result set (if not NULL), -ETIMEDOUT (then the admin
  * queue owns @hold, see struct dbnic_admin_hold; without one, it still
  * undoes what a late successful create made), -ENODEV while
- * dbnic_admin_forget() runs or when the PCI channel is offline, -EBUSY
+ * dbnic_admin_forget() runs, when the PCI channel is offline or when the
+ * device has gone (dbnic_dev_gone(), checked every DBNIC_ADMIN_PROBE_MS
+ * while waiting; nothing is held then), -EBUSY
  * when the ring is still full of timed-out commands, or the errno of the
  * admin status.
  */
@@ -293,7 +297,8 @@ static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 	 * removal) carries neither the doorbell nor the completion: fail
 	 * now instead of after the timeout.
 	 */
-	if (READ_ONCE(a->stopped) || pci_channel_offline(dd->pdev)) {
+	if (READ_ONCE(a->stopped) ||
+	    dbnic_dev_gone(dd, readl(dd->ctrl + DBNIC_REG_STATUS))) {
 		ret = -ENODEV;
 		goto out;
 	}
@@ -318,31 +323,43 @@ static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 		ret = dbnic_admin_reap(dd, cmd_id, &cqe);
 		if (ret != -EAGAIN)
 			break;
-		if (left <= 0 || READ_ONCE(a->stopped) ||
-		    !wait_for_completion_timeout(&a->done, left)) {
-			/* A last look: the interrupt may be what was lost. */
-			ret = dbnic_admin_reap(dd, cmd_id, &cqe);
-			if (!ret) {
-				dev_warn_once(dev, "admin completion without interrupt\n");
-				break;
-			}
-			dev_err_ratelimited(dev, "admin %s timed out (status %#x)\n",
-					    dbnic_admin_op_name(cmd->opcode),
-					    readl(dd->ctrl + DBNIC_REG_STATUS));
+		if (left > 0 && !READ_ONCE(a->stopped)) {
+			long slice = msecs_to_jiffies(DBNIC_ADMIN_PROBE_MS);
+
+			if (wait_for_completion_timeout(&a->done,
+							min(left, slice)) ||
+			    !dbnic_dev_gone(dd, readl(dd->ctrl +
+						      DBNIC_REG_STATUS)))
+				continue;
 			/*
-			 * Still in the ring: whatever it names stays until the
-			 * answer.  Without a hold, only the late result needs
-			 * undoing; if even that record cannot be had, the
-			 * answer is dropped as before.
+			 * Surprise removal: it will never answer nor DMA, so
+			 * what the command names is free (datasheet 2.1).
 			 */
-			if (!hold)
-				hold = kzalloc(sizeof(*hold), GFP_KERNEL);
-			if (hold)
-				dbnic_admin_hold_add(a, hold, cmd_id,
-						     cmd->opcode);
-			ret = -ETIMEDOUT;
+			dev_err_ratelimited(dev, "admin %s: device gone\n",
+					    dbnic_admin_op_name(cmd->opcode));
+			ret = -ENODEV;
 			goto out;
 		}
+		/* A last look: the interrupt may be what was lost. */
+		ret = dbnic_admin_reap(dd, cmd_id, &cqe);
+		if (!ret) {
+			dev_warn_once(dev, "admin completion without interrupt\n");
+			break;
+		}
+		dev_err_ratelimited(dev, "admin %s timed out (status %#x)\n",
+				    dbnic_admin_op_name(cmd->opcode),
+				    readl(dd->ctrl + DBNIC_REG_STATUS));
+		/*
+		 * Still in the ring: whatever it names stays until the answer.
+		 * Without a hold, only the late result needs undoing; if even
+		 * that record cannot be had, the answer is dropped as before.
+		 */
+		if (!hold)
+			hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+		if (hold)
+			dbnic_admin_hold_add(a, hold, cmd_id, cmd->opcode);
+		ret = -ETIMEDOUT;
+		goto out;
 	}
 
 	ret = dbnic_admin_errno(cqe.status);

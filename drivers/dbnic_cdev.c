@@ -958,15 +958,18 @@ static void dbnic_ufile_destroy(struct dbnic_ufile *uf)
 
 	mutex_lock(&uf->lock);
 	/*
-	 * On a frozen link (PCI error recovery) the command fails at once;
-	 * the device neither reaches memory nor runs again before the slot
+	 * -ENODEV: on a frozen link (PCI error recovery), a device that has
+	 * gone (surprise removal) or one already disabled, the command fails
+	 * at once; the device neither reaches memory nor runs again before a
 	 * reset destroys the context, so its memory can go.
 	 */
-	if (uf->have_ctx &&
-	    (!dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, uf->ctx) ||
-	     pci_channel_offline(dd->pdev))) {
-		uf->have_ctx = false;
-		ctx_gone = true;
+	if (uf->have_ctx) {
+		int ret = dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, uf->ctx);
+
+		if (!ret || ret == -ENODEV) {
+			uf->have_ctx = false;
+			ctx_gone = true;
+		}
 	}
 	list_for_each_entry_safe(qp, qtmp, &uf->qps, node) {
 		if (ctx_gone) {

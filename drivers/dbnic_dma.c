@@ -49,6 +49,7 @@
 #define DBNIC_DMA_PRIO_SLOT	2	/* slots 0 and 1: the kernel queue */
 #define DBNIC_DMA_MAX_RANGES	4096	/* per transaction, per side */
 #define DBNIC_DMA_SYNC_MS	5000	/* warn while waiting this long */
+#define DBNIC_DMA_PROBE_MS	100	/* look whether the device stopped */
 #define DBNIC_DMA_FAILED_LOG	256	/* failed transactions remembered */
 
 static unsigned int dma_queues = 2;
@@ -632,6 +633,27 @@ static bool dbnic_dma_hw_stopped(struct dbnic_dma_chan *dc)
 }
 
 /*
+ * Wait up to @ms for an answer to every descriptor posted so far, looking
+ * every DBNIC_DMA_PROBE_MS whether the device has stopped (reset, or gone
+ * without warning): then no answer comes, nor any DMA.
+ * Return: 1 when idle, 0 when the device stopped, -ETIMEDOUT after @ms.
+ */
+static int dbnic_dma_wait_idle(struct dbnic_dma_chan *dc, unsigned int ms)
+{
+	unsigned int waited = 0;
+
+	while (!wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
+				   msecs_to_jiffies(DBNIC_DMA_PROBE_MS))) {
+		if (dbnic_dma_hw_stopped(dc))
+			return 0;
+		waited += DBNIC_DMA_PROBE_MS;
+		if (waited >= ms)
+			return -ETIMEDOUT;
+	}
+	return 1;
+}
+
+/*
  * Return only when the device will not touch any buffer of a transaction
  * posted so far (the dmaengine contract for device_synchronize): every
  * descriptor posted has been answered, or the device has stopped.  There
@@ -643,10 +665,7 @@ static void dbnic_dma_synchronize(struct dma_chan *chan)
 	struct dbnic_dma_chan *dc = to_dbnic_chan(chan);
 	unsigned int waited = 0;
 
-	while (!wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
-				   msecs_to_jiffies(DBNIC_DMA_SYNC_MS))) {
-		if (dbnic_dma_hw_stopped(dc))
-			break;
+	while (dbnic_dma_wait_idle(dc, DBNIC_DMA_SYNC_MS) == -ETIMEDOUT) {
 		waited += DBNIC_DMA_SYNC_MS;
 		dev_warn_ratelimited(dbnic_chan_dev(dc),
 				     "%s: device descriptors still running after %u ms, waiting\n",
@@ -950,8 +969,7 @@ static void dbnic_dma_abort(struct dbnic_dma_chan *dc, bool wait)
 	unsigned int i;
 	LIST_HEAD(head);
 
-	if (wait && !wait_event_timeout(dc->idle, dbnic_dma_idle(dc),
-					msecs_to_jiffies(DBNIC_DMA_SYNC_MS)))
+	if (wait && dbnic_dma_wait_idle(dc, DBNIC_DMA_SYNC_MS) == -ETIMEDOUT)
 		dev_warn(dbnic_chan_dev(dc),
 			 "%s: device descriptors still running after %u ms\n",
 			 dma_chan_name(&dc->vc.chan), DBNIC_DMA_SYNC_MS);

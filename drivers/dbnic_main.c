@@ -35,13 +35,48 @@ u64 dbnic_read_counter(struct dbnic_dev *dd, unsigned int counter)
 	return readq(dd->ctrl + DBNIC_REG_COUNTER(counter));
 }
 
+/**
+ * dbnic_dev_gone - has the device gone away without warning?
+ * @dd: the device
+ * @status: a value just read from its STATUS register
+ *
+ * A surprise removal (or a slot powered off under the driver) leaves
+ * MMIO reads returning all ones, or nothing at all, and config space all
+ * ones.  Only a STATUS that a running device would not show (all ones,
+ * or READY clear) costs the config read that tells (datasheet section
+ * 2.1).  An offline PCI channel (error recovery) counts as gone too.
+ *
+ * Return: true when nothing the driver writes reaches the device any
+ * more and the device will not answer or DMA: waiting for it is futile.
+ */
+bool dbnic_dev_gone(struct dbnic_dev *dd, u32 status)
+{
+	if (pci_channel_offline(dd->pdev))
+		return true;
+	if (status != U32_MAX && (status & DBNIC_STATUS_READY))
+		return false;
+	return !pci_device_is_present(dd->pdev);
+}
+
+/*
+ * Wait until READY is @ready, for up to DBNIC_READY_TIMEOUT_US.
+ * Return: 0, -ETIMEDOUT, -ENODEV when the device has gone (then at once),
+ * or -EIO when a present device reads all ones.
+ */
 static int dbnic_wait_ready(struct dbnic_dev *dd, bool ready)
 {
 	u32 status;
+	int ret;
 
-	return readl_poll_timeout(dd->ctrl + DBNIC_REG_STATUS, status,
-				  !!(status & DBNIC_STATUS_READY) == ready,
-				  10, DBNIC_READY_TIMEOUT_US);
+	ret = readl_poll_timeout(dd->ctrl + DBNIC_REG_STATUS, status,
+				 status == U32_MAX ||
+				 !!(status & DBNIC_STATUS_READY) == ready,
+				 10, DBNIC_READY_TIMEOUT_US);
+	if ((ret || status == U32_MAX) && dbnic_dev_gone(dd, status))
+		return -ENODEV;
+	if (!ret && status == U32_MAX)
+		return -EIO;
+	return ret;
 }
 
 /* Step 2: reset.  It destroys every object and forgets the admin queue. */
@@ -54,8 +89,13 @@ static int dbnic_hw_reset(struct dbnic_dev *dd)
 /* Clearing ENABLE stops all processing and destroys all objects. */
 static void dbnic_hw_disable(struct dbnic_dev *dd)
 {
+	int ret;
+
 	writel(0, dd->ctrl + DBNIC_REG_CTRL);
-	if (dbnic_wait_ready(dd, false))
+	ret = dbnic_wait_ready(dd, false);
+	if (ret == -ENODEV)
+		dev_info(dbnic_to_dev(dd), "device gone: nothing to disable\n");
+	else if (ret)
 		dev_warn(dbnic_to_dev(dd), "device still ready after disable\n");
 }
 

@@ -6,7 +6,11 @@
 # process gets SIGBUS then ENODEV, an idle one SIGBUS on its next access,
 # dmatest sees its transactions fail; QEMU then unrealizes the device
 # and must keep running.  A device_add ("DBNIC-HOST plug dbnic0") must
-# bring up a working device.  The kernel log must stay clean.
+# bring up a working device.  The kernel log must stay clean: not
+# checked here, but on the host, by scripts/test.sh's watchdogs over the
+# serial log (kernel_reports in scripts/lib.sh), which alone knows the
+# one report that is the kernel's own (Linux 6.12's pciehp lockdep report
+# on every hot-unplug), so t_dmesg_clean would fail on it.
 # Needs CONFIG_HOTPLUG_PCI_PCIE in the test kernel.
 # Runs in the guest (busybox sh) behind a pcie-root-port with dbnic.ko,
 # lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
@@ -15,34 +19,6 @@ DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/user-lib.sh"
 DRV=/sys/bus/pci/drivers/dbnic
 PARAMS=/sys/module/dmatest/parameters
-
-# dmesg_clean_hotplug NAME: t_dmesg_clean, except for one report that is
-# not dbnic's: Linux 6.12's pciehp takes pci_rescan_remove_lock and its
-# ctrl->reset_lock in both orders, and lockdep reports that on every
-# hot-unplug, with or without dbnic loaded.  That report is shown and
-# counted apart; everything else must be clean.
-dmesg_clean_hotplug() {
-	rest=$(dmesg | awk '
-		/possible circular locking dependency detected/ { blk = 1; buf = "" }
-		blk { buf = buf $0 "\n"; if ($0 ~ /<\/TASK>/) { blk = 0
-			if (buf !~ /ctrl->reset_lock/ || buf !~ /pci_rescan_remove_lock/)
-				printf "%s", buf
-			else
-				print "(pciehp lockdep report, not dbnic)" }
-			next }
-		{ print }
-		END { if (blk) printf "%s", buf }')
-	if echo "$rest" | grep -q 'pciehp lockdep report'; then
-		echo "note: the kernel's pciehp lockdep report (reset_lock vs pci_rescan_remove_lock) was seen"
-	fi
-	bad=$(echo "$rest" | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN|KASAN' || true)
-	if [ -z "$bad" ]; then
-		t_ok "$1"
-	else
-		t_fail "$1" "$(echo "$bad" | head -n 3 | tr '\n' ' ')"
-		dmesg | tail -n 60
-	fi
-}
 
 load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
@@ -96,7 +72,6 @@ else
 fi
 t_check "/dev/dbnic0 gone" test ! -e /dev/dbnic0
 revoked_users "$p1" "$p2" "$pc"
-dmesg_clean_hotplug "dmesg clean after the unplug"
 
 i=0
 while [ "$(cat "$slot/power" 2>/dev/null)" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
@@ -118,5 +93,4 @@ t_check "no context left" test "$(users_field contexts)" = 0
 echo "== unload"
 if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|pciehp' | tail -n 30
-dmesg_clean_hotplug "dmesg clean"
 t_done
