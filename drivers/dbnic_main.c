@@ -243,9 +243,13 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
  */
 static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 {
+	/*
+	 * Kernel clients first: failing their transactions is quick, while
+	 * revoking every process's mappings may wait for busy processes.
+	 */
+	dbnic_dma_remove(dd, removal);
 	dbnic_cdev_remove(dd);
 	dbnic_debugfs_remove(dd);
-	dbnic_dma_remove(dd, removal);
 	if (dd->kq)
 		dbnic_queue_stop(dd->kq);
 	if (dd->have_ctx &&
