@@ -886,11 +886,12 @@ static bool run_inline(struct dbnic_core *c, struct dbnic_sq *sq,
             break;
         }
         /*
-         * Started: validated, and a ring copy fetched.  A large one stays
+         * Started: validated, and a ring copy fetched (or completed with
+         * an error if the fetch failed: no job then).  A large one stays
          * started and the engine moves it in chunks; this costs nothing
          * in order, since the engine would start it next anyway.
          */
-        if (sq->job.status == DBNIC_ST_OK &&
+        if (sq->job.active && sq->job.status == DBNIC_ST_OK &&
             sq->job.total > c->cfg.inline_bytes) {
             return false;
         }
