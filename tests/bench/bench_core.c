@@ -18,11 +18,16 @@
 
 #include "harness.h"
 
+/*
+ * The thread's CPU time, not the wall clock: the work is CPU-bound and
+ * single-threaded, and on a shared host the wall clock also counts the
+ * time other processes had the CPU.
+ */
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -78,33 +83,27 @@ static struct result run(bool prio, uint32_t bytes, unsigned int n,
 	return r;
 }
 
+#define BW_ROUNDS	5
+
 /* Keep the compiler from dropping copies it cannot see used. */
 static void clobber(void *p)
 {
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
-/* Host memcpy of 'bytes', n times: GB/s (10^9 bytes per second). */
-static double memcpy_gbs(uint32_t bytes, unsigned int n)
+/* Host memcpy from a to b of 'bytes', n times: GB/s (10^9 B/s). */
+static double memcpy_gbs(uint8_t *a, uint8_t *b, uint32_t bytes,
+			 unsigned int n)
 {
-	uint8_t *a, *b;
 	unsigned int i;
-	double t0, gbs;
+	double t0;
 
-	if (posix_memalign((void **)&a, 4096, bytes) ||
-	    posix_memalign((void **)&b, 4096, bytes))
-		exit(1);
-	memset(a, 0xa5, bytes);
-	memset(b, 0, bytes);	/* faults the pages in */
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		memcpy(b, a, bytes);
 		clobber(b);
 	}
-	gbs = (double)bytes * n / (now_s() - t0) / 1e9;
-	free(a);
-	free(b);
-	return gbs;
+	return (double)bytes * n / (now_s() - t0) / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -114,6 +113,7 @@ int main(int argc, char **argv)
 	uint32_t big = 1u << 20;
 	unsigned int i, nbig = n / 400 ? n / 400 : 1;
 	double host, bounced, mapped;
+	uint8_t *ha, *hb;
 
 	printf("%-10s %10s %14s %14s %14s\n", "payload", "path", "ns/desc",
 	       "engine_only", "ring fetches");
@@ -139,15 +139,34 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Bandwidth: QD1 ring COPYs of 1 MiB, and memcpy, in one run. */
-	host = memcpy_gbs(big, nbig);
-	bounced = big / run(false, big, nbig, true).ns_per_desc;
-	mapped = big / run(false, big, nbig, false).ns_per_desc;
-	printf("\n%-22s %10s %10s\n", "copy 1 MiB (QD1 ring)", "GB/s",
-	       "x memcpy");
+	/*
+	 * Bandwidth: QD1 ring COPYs of 1 MiB, and memcpy, in one run.  The
+	 * three take turns, BW_ROUNDS times, and each keeps its best round:
+	 * on a shared host a round that lost the CPU says nothing.
+	 */
+	if (posix_memalign((void **)&ha, 4096, big) ||
+	    posix_memalign((void **)&hb, 4096, big))
+		return 1;
+	memset(ha, 0xa5, big);
+	memset(hb, 0, big);	/* faults the pages in */
+	host = bounced = mapped = 0;
+	for (i = 0; i < BW_ROUNDS; i++) {
+		double g;
+
+		g = memcpy_gbs(ha, hb, big, nbig);
+		host = g > host ? g : host;
+		g = big / run(false, big, nbig, true).ns_per_desc;
+		bounced = g > bounced ? g : bounced;
+		g = big / run(false, big, nbig, false).ns_per_desc;
+		mapped = g > mapped ? g : mapped;
+	}
+	printf("\n%-22s %10s %10s   (best of %u rounds)\n",
+	       "copy 1 MiB (QD1 ring)", "GB/s", "x memcpy", BW_ROUNDS);
 	printf("%-22s %10.2f %10.2f\n", "host memcpy", host, 1.0);
 	printf("%-22s %10.2f %10.2f\n", "dbnic bounced (4 KiB)", bounced,
 	       bounced / host);
 	printf("%-22s %10.2f %10.2f\n", "dbnic mapped", mapped, mapped / host);
+	free(ha);
+	free(hb);
 	return 0;
 }
