@@ -132,7 +132,7 @@ void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
         } else {
             dbnic_count(c, DBNIC_CNT_EVENTS_LOST);
         }
-        c->ops->schedule(c->opaque);
+        dbnic_ask_run(c);
         return;
     }
     eq_post(c, code, ctx, object, data);
@@ -214,7 +214,7 @@ void dbnic_core_timer(struct dbnic_core *c)
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
     if (c->cfg.dma_latency_ns || c->aq_due) {
-        c->ops->schedule(c->opaque); /* waiting jobs may be due */
+        dbnic_ask_run(c); /* waiting jobs may be due */
     }
 }
 
@@ -529,7 +529,7 @@ void dbnic_run_admin(struct dbnic_core *c)
         uint64_t addr;
 
         if (!budget--) {
-            c->ops->schedule(c->opaque); /* the rest in the next run */
+            dbnic_ask_run(c); /* the rest in the next run */
             break;
         }
 
@@ -589,6 +589,7 @@ static void destroy_all(struct dbnic_core *c)
     c->eq_ovf = false;
     c->eq_pi = c->eq_ci = 0;
     c->evq_len = 0;
+    c->run_asked = false; /* nothing is left for a run to do */
     c->admin_reported = false;
     c->pad_ev_reported = 0;
 }
@@ -814,7 +815,7 @@ void dbnic_core_ctrl_write(struct dbnic_core *c, uint64_t off, uint64_t val,
             break;
         }
         c->aq_pi = (uint16_t)val;
-        c->ops->schedule(c->opaque);
+        dbnic_ask_run(c);
         break;
     }
 }
@@ -835,6 +836,9 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
         return -1;
     }
     c->cfg = *cfg;
+    if (c->cfg.inline_bytes > DBNIC_CORE_INLINE_MAX) {
+        c->cfg.inline_bytes = DBNIC_CORE_INLINE_MAX;
+    }
     c->ops = ops;
     c->opaque = opaque;
     c->ctx = calloc(cfg->db_pages, sizeof(*c->ctx));

@@ -8,8 +8,11 @@
  *
  * Threading: the owner serialises every call (QEMU: a mutex of the glue's,
  * taken around each call, from vCPU threads and from the engine's thread).
- * MMIO entry points only record state and ask for dbnic_core_run() through
- * ops->schedule; descriptors are executed there, never in an MMIO handler.
+ * MMIO entry points record state and ask for dbnic_core_run() through
+ * ops->schedule, where descriptors are executed.  The one exception is
+ * inline execution (dbnic_core_config.inline_bytes): a doorbell or priority
+ * write that finds the engine idle runs a few small descriptors of its
+ * queue at once, so dbnic_core_db_write() may DMA and call ops->irq.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -60,6 +63,19 @@ struct dbnic_core_ops {
     void (*schedule)(void *opaque);
     /* Ask for dbnic_core_timer() at this clock_ns() time. */
     void (*timer_mod)(void *opaque, uint64_t when_ns);
+    /*
+     * Optional, both or neither: direct access to bus memory, so that a
+     * COPY moves each byte once instead of twice through the bounce
+     * buffers.  map() returns a host pointer to [addr, addr + *len) for
+     * reading (write false) or for writing, and cuts *len to what it
+     * mapped (at least 1 byte); or NULL when the range is not plain RAM
+     * (MMIO, unassigned, an IOMMU fault, no resources), and the core then
+     * uses dma_read()/dma_write() for it.  Every mapping is released with
+     * unmap(), given map()'s length and the bytes actually accessed.
+     */
+    void *(*map)(void *opaque, uint64_t addr, size_t *len, bool write);
+    void (*unmap)(void *opaque, void *host, size_t len, bool write,
+                  size_t access);
     /* Optional. */
     void (*trace)(void *opaque, enum dbnic_trace_event ev, uint32_t a,
                   uint32_t b, uint64_t c);
@@ -95,9 +111,25 @@ struct dbnic_core_config {
      * around each call is free again after every piece (datasheet 5).
      */
     uint32_t run_bytes;
+    /*
+     * Inline execution, off when 0.  A DB_SQ or a complete priority write
+     * that finds the engine idle (nothing scheduled, the timing model
+     * off) and its queue idle runs the queue's new work at once, inside
+     * the MMIO write, the way e1000 transmits from its TDT write: at most
+     * DBNIC_CORE_INLINE_DESCS descriptors, each moving at most this many
+     * bytes (values above DBNIC_CORE_INLINE_MAX act as that).  A larger
+     * descriptor is started there and left to the engine.
+     */
+    uint32_t inline_bytes;
 };
 
 #define DBNIC_CORE_ADMIN_DELAY_MAX_MS 60000u
+
+/* Inline execution: descriptors per MMIO write, bytes per descriptor. */
+#define DBNIC_CORE_INLINE_DESCS 4
+#define DBNIC_CORE_INLINE_MAX   DBNIC_CHUNK_BYTES
+/* The device's default: a page, one bounce burst. */
+#define DBNIC_CORE_INLINE_DEFAULT 4096u
 
 /* Ring descriptors fetched per DMA round trip under the timing model. */
 #define DBNIC_CORE_PREFETCH 8
@@ -247,7 +279,8 @@ struct dbnic_core {
     uint8_t pad_ev_reported; /* as dbnic_ctx.ev_reported, padding pages */
     uint16_t eq_pi;    /* next event entry to write */
     uint16_t eq_ci;    /* from EQ_CI */
-    bool in_run;       /* in dbnic_core_run(): DMA allowed */
+    bool in_run;       /* in dbnic_core_run() or inline: DMA allowed */
+    bool run_asked;    /* ops->schedule() called, no dbnic_core_run() since */
     struct dbnic_pending_ev *evq; /* events for the EQ, from MMIO/timer */
     uint32_t evq_len;
     uint32_t evq_cap;

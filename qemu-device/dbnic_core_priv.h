@@ -42,6 +42,16 @@ static inline uint64_t dbnic_now(struct dbnic_core *c)
     return c->ops->clock_ns(c->opaque);
 }
 
+/*
+ * Ask for dbnic_core_run().  Until it comes, the engine may have work
+ * anywhere, so no doorbell may run its queue's work inline.
+ */
+static inline void dbnic_ask_run(struct dbnic_core *c)
+{
+    c->run_asked = true;
+    c->ops->schedule(c->opaque);
+}
+
 static inline bool dbnic_ready(const struct dbnic_core *c)
 {
     return c->status & DBNIC_STATUS_READY;
@@ -105,6 +115,7 @@ void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on);
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
                           uint32_t qid);
 void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
+void dbnic_sq_kick(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
 
 /* dbnic_mr.c */
 uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,

@@ -3,7 +3,8 @@
  *
  * Doorbell writes are decoded and checked against the page's context;
  * priority-slot writes are assembled per 4-byte word.  Nothing here moves
- * payload: complete work is handed to the engine through ops->schedule.
+ * payload: new work goes to dbnic_sq_kick(), which runs it inline or
+ * hands it to the engine through ops->schedule.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -52,8 +53,10 @@ static struct dbnic_sq *owned_sq(struct dbnic_core *c, uint32_t ctx,
 /*
  * Move the producer index of an owned queue forward to pi.  Used by DB_SQ
  * and by priority writes, which are doorbells for their index + 1.
+ * Returns true if the index moved: the caller then kicks the queue
+ * (dbnic_sq_kick()) once its own bookkeeping is done.
  */
-static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
+static bool announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
                      uint16_t pi)
 {
     uint16_t ahead = dbnic_ring_used(pi, sq->ci);
@@ -65,7 +68,7 @@ static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
          * Behind the consumer: an old doorbell, e.g. the header of an
          * abandoned priority write flushed late.  Nothing to do.
          */
-        return;
+        return false;
     }
     if (ahead > dbnic_sq_size(sq)) {
         /*
@@ -77,8 +80,10 @@ static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
         sq->bad_db_pi = pi;
     } else if (ahead > dbnic_ring_used(sq->pi, sq->ci)) {
         sq->pi = pi;
+        return true;
     }
-    c->ops->schedule(c->opaque);
+    dbnic_ask_run(c);
+    return false;
 }
 
 static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
@@ -86,13 +91,14 @@ static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
     uint32_t qid = DBNIC_GET(val, DBNIC_DB_SQ_QID);
     uint16_t pi = DBNIC_GET(val, DBNIC_DB_SQ_PI);
     struct dbnic_sq *sq;
+    bool moved;
 
     dbnic_tr(c, DBNIC_TR_DB_SQ, ctx, qid, pi);
     sq = owned_sq(c, ctx, qid);
     if (!sq) {
         return;
     }
-    announce(c, sq, qid, pi);
+    moved = announce(c, sq, qid, pi);
     /*
      * The host rings DB_SQ for indices it posted through the ring or
      * gave up writing to a slot: a partial priority copy of an index this
@@ -100,6 +106,9 @@ static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
      */
     if (dbnic_ring_used(pi, sq->ci) <= dbnic_ring_used(sq->pi, sq->ci)) {
         dbnic_prio_retire(c, ctx, qid, sq->ci, dbnic_ring_used(pi, sq->ci));
+    }
+    if (moved) {
+        dbnic_sq_kick(c, sq, qid);
     }
 }
 
@@ -248,8 +257,9 @@ static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
             dbnic_tr(c, DBNIC_TR_PRIO_FALLBACK, ctx, qid, index);
         }
         sq = owned_sq(c, ctx, qid);
-        if (sq) {
-            announce(c, sq, qid, index + 1);
+        /* Left to the engine: this may be in the middle of a write. */
+        if (sq && announce(c, sq, qid, index + 1)) {
+            dbnic_ask_run(c);
         }
     } else {
         dbnic_count(c, DBNIC_CNT_PRIO_TORN);
@@ -300,6 +310,7 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
     dbnic_slot_clear(c, s);
     announce(c, sq, qid, index + 1);
     dbnic_ring_lane_skip(c, sq, qid);
+    dbnic_sq_kick(c, sq, qid); /* the lane has work, moved or not */
 }
 
 static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,

@@ -1,8 +1,9 @@
 /*
  * dbnic device core: the execution engine (datasheet sections 3, 5, 6).
  *
- * Runs from dbnic_core_run(), never from an MMIO handler.  Each queue has
- * a priority lane (complete priority copies) and a ring lane (descriptors
+ * Runs from dbnic_core_run(), and for small work on an idle engine from
+ * the MMIO write that announced it (dbnic_sq_kick()).  Each queue has a
+ * priority lane (complete priority copies) and a ring lane (descriptors
  * fetched by DMA); priority lanes are always served first.  A started
  * descriptor is a job that moves its payload in chunks, so a huge
  * descriptor on one queue delays the others by one chunk only.
@@ -178,14 +179,93 @@ static uint8_t sg_xfer(struct dbnic_core *c, struct dbnic_sq *sq,
     return DBNIC_ST_OK;
 }
 
-/* One burst of the job: at most DBNIC_CORE_BOUNCE bytes. */
-static uint8_t job_burst(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t n,
-                         uint32_t *mismatch)
+static void sg_advance(struct dbnic_sg_pos *pos, const struct dbnic_sge *sge,
+                       uint32_t n)
+{
+    pos->off += n;
+    if (pos->off == dbnic_le32(sge->len)) {
+        pos->i++;
+        pos->off = 0;
+    }
+}
+
+/*
+ * COPY without the bounce buffers: map the next source and destination
+ * pieces, each contiguous in DMA space, and copy once between them.
+ * Moves up to *n bytes and sets *n to what it moved: 0 if either piece
+ * cannot be mapped (not RAM), and the caller bounces this piece.
+ */
+static uint8_t copy_mapped(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint32_t *n)
 {
     struct dbnic_job *j = &sq->job;
+    const struct dbnic_sge *ss = &j->d.sge[j->src.first + j->src.i];
+    const struct dbnic_sge *ds = &j->d.sge[j->dst.first + j->dst.i];
+    uint32_t want = *n, slen, dlen;
+    uint64_t sa, da;
+    size_t smap, dmap, k;
+    void *sp, *dp;
+
+    *n = 0;
+    if (want > dbnic_le32(ss->len) - j->src.off) {
+        want = dbnic_le32(ss->len) - j->src.off;
+    }
+    if (want > dbnic_le32(ds->len) - j->dst.off) {
+        want = dbnic_le32(ds->len) - j->dst.off;
+    }
+    if (dbnic_sge_translate(c, sq->ctx, ss, j->src.off, want, &sa, &slen) ||
+        dbnic_sge_translate(c, sq->ctx, ds, j->dst.off, want, &da, &dlen)) {
+        return DBNIC_ST_ACCESS;
+    }
+    smap = slen < dlen ? slen : dlen;
+    sp = c->ops->map(c->opaque, sa, &smap, false);
+    if (!sp) {
+        return DBNIC_ST_OK;
+    }
+    dmap = smap;
+    dp = c->ops->map(c->opaque, da, &dmap, true);
+    if (!dp) {
+        c->ops->unmap(c->opaque, sp, smap, false, 0);
+        return DBNIC_ST_OK;
+    }
+    k = smap < dmap ? smap : dmap;
+    if (k > slen || k > dlen) { /* a map() that gave more than asked */
+        k = slen < dlen ? slen : dlen;
+    }
+    /* A guest may make them overlap (datasheet 5 forbids it): no UB here. */
+    memmove(dp, sp, k);
+    c->ops->unmap(c->opaque, dp, dmap, true, k);
+    c->ops->unmap(c->opaque, sp, smap, false, k);
+    sg_advance(&j->src, ss, k);
+    sg_advance(&j->dst, ds, k);
+    *n = k;
+    return DBNIC_ST_OK;
+}
+
+/*
+ * One burst of the job: up to *n bytes, *n set to the bytes it moved.  A
+ * COPY between ranges the owner can map moves as much as both mappings
+ * hold at once; the rest goes through the bounce buffers,
+ * DBNIC_CORE_BOUNCE bytes at a time.
+ */
+static uint8_t job_burst(struct dbnic_core *c, struct dbnic_sq *sq,
+                         uint32_t *np, uint32_t *mismatch)
+{
+    struct dbnic_job *j = &sq->job;
+    uint32_t n = *np;
     uint8_t st = DBNIC_ST_OK;
     uint32_t i;
 
+    if (j->d.hdr.opcode == DBNIC_OP_COPY && c->ops->map) {
+        st = copy_mapped(c, sq, np);
+        if (st != DBNIC_ST_OK || *np) {
+            return st;
+        }
+    }
+    if (n > DBNIC_CORE_BOUNCE) {
+        n = DBNIC_CORE_BOUNCE;
+    }
+    *np = n;
     switch (j->d.hdr.opcode) {
     case DBNIC_OP_COPY:
         st = sg_xfer(c, sq, &j->src, c->bounce, n, SG_READ);
@@ -387,10 +467,11 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
     }
     while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
         uint64_t left = j->total - j->done;
-        uint32_t n =
-            left < DBNIC_CORE_BOUNCE ? (uint32_t)left : DBNIC_CORE_BOUNCE;
+        uint32_t n = left < DBNIC_CHUNK_BYTES - moved
+                         ? (uint32_t)left
+                         : DBNIC_CHUNK_BYTES - moved;
         uint32_t mismatch = 0;
-        uint8_t st = job_burst(c, sq, n, &mismatch);
+        uint8_t st = job_burst(c, sq, &n, &mismatch);
 
         if (st == DBNIC_ST_MISMATCH) {
             job_finish(c, sq, qid, st, (uint32_t)j->done + mismatch);
@@ -657,6 +738,7 @@ void dbnic_core_run(struct dbnic_core *c)
     uint64_t next = 0;
     bool progress = true, more = false, wrapped;
 
+    c->run_asked = false;
     if (!dbnic_ready(c)) {
         return;
     }
@@ -758,8 +840,85 @@ void dbnic_core_run(struct dbnic_core *c)
     dbnic_tr(c, DBNIC_TR_RUN, 2 * DBNIC_CORE_RUN_VISITS - pvisits - rvisits,
              DBNIC_CORE_RUN_DESCS - budget, 0);
     if (progress || more) {
-        c->ops->schedule(c->opaque); /* more to do: yield, then go on */
+        dbnic_ask_run(c); /* more to do: yield, then go on */
     } else if (next) {
         dbnic_timer_arm(c, next); /* jobs waiting on the model */
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Inline execution                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Timing model on: every job waits in virtual time, never inline. */
+static bool model_on(const struct dbnic_core *c)
+{
+    return c->cfg.dma_latency_ns != 0;
+}
+
+/*
+ * May new work on sq run inside the MMIO write that announced it?  Only
+ * if nothing anywhere waits for the engine: with no run asked for, no
+ * queue has a priority descriptor queued or ring work left (a run that
+ * leaves work asks for the next), so running this queue now, in the
+ * engine's own order, cannot pass anything the datasheet orders before
+ * it (sections 3.2, 8).
+ */
+static bool inline_ok(const struct dbnic_core *c, const struct dbnic_sq *sq)
+{
+    return c->cfg.inline_bytes && !model_on(c) && !c->run_asked &&
+           !c->in_run && !sq->job.active && !sq->bad_db &&
+           !dbnic_sq_stopped(c, sq) &&
+           dbnic_ring_used(sq->pi, sq->ci) + sq->lane_len <=
+               DBNIC_CORE_INLINE_DESCS;
+}
+
+/*
+ * Run sq's work as the engine would, lanes in the engine's order, as long
+ * as each descriptor is small.  Returns false if work is left (a large or
+ * waiting job, or a fenced priority descriptor behind it).
+ */
+static bool run_inline(struct dbnic_core *c, struct dbnic_sq *sq,
+                       uint32_t qid)
+{
+    unsigned int n;
+
+    for (n = 0; n < DBNIC_CORE_INLINE_DESCS; n++) {
+        if (!start_from_lane(c, sq, qid) && !start_from_ring(c, sq, qid)) {
+            break;
+        }
+        /*
+         * Started: validated, and a ring copy fetched (or completed with
+         * an error if the fetch failed: no job then).  A large one stays
+         * started and the engine moves it in chunks; this costs nothing
+         * in order, since the engine would start it next anyway.
+         */
+        if (sq->job.active && sq->job.status == DBNIC_ST_OK &&
+            sq->job.total > c->cfg.inline_bytes) {
+            return false;
+        }
+        job_step(c, sq, qid);
+        if (sq->job.active) {
+            return false;
+        }
+    }
+    return sq_idle(c, sq);
+}
+
+void dbnic_sq_kick(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+{
+    bool done;
+
+    if (!inline_ok(c, sq)) {
+        dbnic_ask_run(c);
+        return;
+    }
+    c->in_run = true; /* DMA and the EQ are ours, as in a run */
+    done = run_inline(c, sq, qid);
+    c->in_run = false;
+    if (done) {
+        sq_settle(c, qid);
+    } else {
+        dbnic_ask_run(c);
     }
 }

@@ -147,6 +147,48 @@ static int dbnic_dma_write(void *opaque, uint64_t addr, const void *buf,
                       ram_only) == MEMTX_OK ? 0 : -1;
 }
 
+/*
+ * Direct access for the core's COPY, guest RAM only.  A range that is not
+ * directly accessible RAM (MMIO, ROM for a write, unassigned, bus
+ * mastering off) is refused before address_space_map() would stage it in
+ * one of QEMU's bounce buffers, reading MMIO as a side effect: the core
+ * then falls back to dbnic_dma_read()/dbnic_dma_write() for it.
+ */
+static void *dbnic_map(void *opaque, uint64_t addr, size_t *len, bool write)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(opaque));
+    DMADirection dir = write ? DMA_DIRECTION_FROM_DEVICE
+                             : DMA_DIRECTION_TO_DEVICE;
+    hwaddr xlat, plen = *len;
+    dma_addr_t mlen;
+    MemoryRegion *mr;
+    void *p;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &plen, write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (!plen || !memory_access_is_direct(mr, write, MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
+    mlen = plen; /* within that one RAM section: never bounced */
+    p = dma_memory_map(as, addr, &mlen, dir, MEMTXATTRS_UNSPECIFIED);
+    if (p && !mlen) {
+        dma_memory_unmap(as, p, mlen, dir, 0);
+        p = NULL;
+    }
+    *len = mlen;
+    return p;
+}
+
+static void dbnic_unmap(void *opaque, void *host, size_t len, bool write,
+                        size_t access)
+{
+    dma_memory_unmap(pci_get_address_space(PCI_DEVICE(opaque)), host, len,
+                     write ? DMA_DIRECTION_FROM_DEVICE
+                           : DMA_DIRECTION_TO_DEVICE,
+                     access);
+}
+
 /* Called under s->lock: only record; dbnic_irq_send() sends. */
 static void dbnic_irq(void *opaque, unsigned int vector)
 {
@@ -300,6 +342,8 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .clock_ns = dbnic_clock_ns,
     .schedule = dbnic_schedule,
     .timer_mod = dbnic_timer_mod,
+    .map = dbnic_map,
+    .unmap = dbnic_unmap,
     .trace = dbnic_trace,
 };
 
@@ -648,6 +692,9 @@ static const Property dbnic_properties[] = {
     /* PCIe timing model, off by default; see dbnic_core.h. */
     DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, cfg.dma_latency_ns, 0),
     DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns, 0),
+    /* Small work on an idle engine runs in the MMIO write; 0: never. */
+    DEFINE_PROP_UINT32("inline-bytes", DbnicState, cfg.inline_bytes,
+                       DBNIC_CORE_INLINE_DEFAULT),
     /* Test-only: answer admin commands late; see dbnic_core.h. */
     DEFINE_PROP_UINT32("admin-delay-ms", DbnicState, cfg.admin_delay_ms, 0),
     DEFINE_PROP_UINT32("admin-delay-ops", DbnicState, cfg.admin_delay_ops,

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the dbnic device core.
  *
- * Each input is a program: a fresh device with two contexts (one
+ * Each input is a program: its first byte picks the machine's options,
+ * then a fresh device with two contexts (one
  * privileged) and a queue pair on each is set up, then the input's bytes
  * are decoded as a sequence of guest actions: control-register writes,
  * doorbells from any page to any queue, priority-slot stores of any size
@@ -108,8 +109,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, size };
 	struct fake f;
 	struct hq q[2];
+	uint8_t mode = take(&in, 1);
 
+	/*
+	 * The first byte picks the machine: inline execution and mapped
+	 * copies on or off, and a range map() refuses, as MMIO would be.
+	 */
+	harness_no_inline = mode & 1;
+	harness_no_map = mode & 2;
 	fake_init(&f);
+	if (mode & 4) {
+		f.nomap_lo = MEM_BASE + (mode >> 3) * (MEM_SIZE / 32);
+		f.nomap_hi = f.nomap_lo + MEM_SIZE / 16;
+	}
 	hq_create(&f, &q[0], true, 4, 8);
 	hq_create(&f, &q[1], false, 2, 6);
 	q[1].pair = 1;
@@ -118,6 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_run(&f);
 	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
 	fake_run(&f);
+	if (f.maps_live)
+		__builtin_trap();	/* a mapping never released */
 	harness_cleanup();
 	return 0;
 }

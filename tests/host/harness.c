@@ -17,6 +17,9 @@ unsigned int harness_eq_log;
 uint32_t harness_max_sq;
 unsigned int harness_cq_log;
 unsigned int harness_cq_vector;
+bool harness_no_inline;
+bool harness_no_map;
+bool harness_legacy;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
 static struct fake *live[8];
@@ -34,6 +37,8 @@ void harness_cleanup(void)
 	harness_max_sq = 0;
 	harness_cq_log = 0;
 	harness_cq_vector = 0;
+	harness_no_inline = false;
+	harness_no_map = false;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -75,6 +80,39 @@ static int f_dma_write(void *opaque, uint64_t addr, const void *buf,
 		return -1;
 	memcpy(f->mem + (addr - MEM_BASE), buf, len);
 	return 0;
+}
+
+static void *f_map(void *opaque, uint64_t addr, size_t *len, bool write)
+{
+	struct fake *f = opaque;
+	uint64_t end = (addr | (HARNESS_MAP_SPLIT - 1)) + 1;
+
+	if (!*len || !in_mem(addr, 1) ||
+	    (addr >= f->nomap_lo && addr < f->nomap_hi))
+		return NULL;
+	if (end > MEM_BASE + MEM_SIZE)
+		end = MEM_BASE + MEM_SIZE;
+	if (addr < f->nomap_lo && end > f->nomap_lo)
+		end = f->nomap_lo;
+	if (*len > end - addr)
+		*len = end - addr;
+	f->maps++;
+	f->maps_live++;
+	return f->mem + (addr - MEM_BASE);
+}
+
+static void f_unmap(void *opaque, void *host, size_t len, bool write,
+		    size_t access)
+{
+	struct fake *f = opaque;
+
+	if (!f->maps_live || access > len || (uint8_t *)host < f->mem ||
+	    (uint8_t *)host + len > f->mem + MEM_SIZE) {
+		fprintf(stderr, "harness: bad unmap\n");
+		abort();
+	}
+	f->maps_live--;
+	f->map_bytes += access;
 }
 
 static void f_irq(void *opaque, unsigned int vector)
@@ -133,6 +171,20 @@ static const struct dbnic_core_ops fake_ops = {
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,
+	.map = f_map,
+	.unmap = f_unmap,
+	.trace = f_trace,
+};
+
+/* A machine whose DMA cannot map guest memory: everything bounces. */
+static const struct dbnic_core_ops fake_ops_nomap = {
+	.dma_read = f_dma_read,
+	.dma_write = f_dma_write,
+	.irq = f_irq,
+	.send_packet = f_send,
+	.clock_ns = f_clock,
+	.schedule = f_schedule,
+	.timer_mod = f_timer_mod,
 	.trace = f_trace,
 };
 
@@ -150,13 +202,18 @@ void fake_init(struct fake *f)
 		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
 		.admin_delay_ms = harness_admin_delay_ms,
 		.admin_delay_ops = harness_admin_delay_ops,
+		.inline_bytes = harness_no_inline || harness_legacy ?
+				0 : DBNIC_CORE_INLINE_DEFAULT,
 	};
+	bool nomap = harness_no_map || harness_legacy;
 
 	memset(f, 0, sizeof(*f));
 	f->mem = calloc(1, MEM_SIZE);
 	f->now = 1000;
 	f->alloc_next = MEM_BASE + 0x2000;
-	if (!f->mem || dbnic_core_init(&f->core, &cfg, &fake_ops, f) ||
+	if (!f->mem ||
+	    dbnic_core_init(&f->core, &cfg, nomap ? &fake_ops_nomap : &fake_ops,
+			    f) ||
 	    nlive == sizeof(live) / sizeof(live[0]))
 		abort();
 	live[nlive++] = f;
@@ -201,6 +258,11 @@ void fake_run(struct fake *f)
 		f->scheduled = false;
 		dbnic_core_run(&f->core);
 	}
+}
+
+void engine_pending(struct fake *f)
+{
+	wr32(f, DBNIC_REG_AQ_DB, f->aq_pi);
 }
 
 void fake_advance(struct fake *f, uint64_t ns)

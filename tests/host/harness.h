@@ -42,7 +42,17 @@ struct fake {
 	uint64_t visits;		/* queue scan visits, all runs */
 	uint32_t max_visits;		/* most visits of one run */
 	uint64_t alloc_next;		/* bump allocator for test buffers */
+	unsigned int maps;		/* successful ops->map() calls */
+	unsigned int maps_live;		/* mapped and not yet unmapped */
+	uint64_t map_bytes;		/* bytes accessed through mappings */
+	uint64_t nomap_lo, nomap_hi;	/* map() refuses this, as MMIO */
 };
+
+/*
+ * ops->map() cuts each mapping at a multiple of this, as QEMU's stops at
+ * the end of a memory region, so that copies see short mappings.
+ */
+#define HARNESS_MAP_SPLIT	(16u << 10)
 
 /* A host view of one context with one CQ and one SQ. */
 struct hq {
@@ -74,6 +84,14 @@ extern unsigned int harness_eq_log;	/* 0: no event queue */
 extern uint32_t harness_max_sq;		/* 0: 8 */
 extern unsigned int harness_cq_log;	/* 0: 6 */
 extern unsigned int harness_cq_vector;	/* 0: 1 */
+/* Inline execution off (device default: on); no ops->map (default: has it). */
+extern bool harness_no_inline;
+extern bool harness_no_map;
+/*
+ * Every test runs in both modes: inline execution and map on (as the
+ * device is by default), then both off.  Set by main() for all tests.
+ */
+extern bool harness_legacy;
 
 #define CHECK(cond)							\
 	do {								\
@@ -102,6 +120,11 @@ void fake_free(struct fake *f);
 void harness_cleanup(void);	/* free what a failed test left */
 void fake_run(struct fake *f);		/* run the bottom half until idle */
 void fake_advance(struct fake *f, uint64_t ns);	/* clock; fires timer */
+/*
+ * Leave the engine a run to do (a repeated admin doorbell), as when other
+ * queues keep it busy: nothing runs inline until the next fake_run().
+ */
+void engine_pending(struct fake *f);
 uint64_t fake_alloc(struct fake *f, uint64_t size, uint64_t align);
 void *gpa(struct fake *f, uint64_t addr);
 uint64_t counter(struct fake *f, enum dbnic_counter i);

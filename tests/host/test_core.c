@@ -182,6 +182,7 @@ static void test_ring_nop_completion_and_irq(void)
 	hq_create(&f, &q, true, 3, 6);
 	cq_arm(&q);
 	desc_nop(&d, &q, 0);
+	engine_pending(&f);	/* inline execution: test_inline_* */
 	post_ring(&q, &d);
 	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);	/* not in the MMIO write */
 	fake_run(&f);
@@ -257,6 +258,7 @@ static void test_prio_executes_without_memory_read(void)
 	hq_create(&f, &q, true, 3, 8);
 	copy_case_init(&f, &cc, 3000, 2);
 	copy_desc(&d, &q, &cc);
+	engine_pending(&f);	/* run by the engine, after the memset */
 	post_prio(&q, &d, NULL);
 	/* Make the ring copy unusable: only the priority copy can be right. */
 	memset(gpa(&f, q.sq_base), 0xee, 256);
@@ -269,8 +271,11 @@ static void test_prio_executes_without_memory_read(void)
 	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 1);
 	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 0);
 	CHECK_EQ(counter(&f, DBNIC_CNT_RING_SKIP), 1);
-	/* The only reads were the payload's three source ranges. */
-	CHECK_EQ(f.dma_reads - reads, 3);
+	/*
+	 * The only reads were the payload's three source ranges, through
+	 * mappings when the machine has them.
+	 */
+	CHECK_EQ(f.dma_reads - reads, f.core.ops->map ? 0 : 3);
 	CHECK_EQ(cqe.sq_head, 1);
 	fake_free(&f);
 }
@@ -345,6 +350,7 @@ static void test_prio_jumps_the_queue(void)
 
 	fake_init(&f);
 	hq_create(&f, &q, true, 3, 6);
+	engine_pending(&f);	/* the ring work waits for the engine */
 	for (i = 0; i < 3; i++) {
 		desc_nop(&d, &q, 0);
 		post_ring(&q, &d);
@@ -390,6 +396,7 @@ static void test_prio_ahead_of_other_queues(void)
 	memset(gpa(&f, x), 0x22, len);
 	memset(gpa(&f, y), 0x11, len);
 	desc_copy(&d, &a, 0, &x, &len, 1, &y, &len, 1);
+	engine_pending(&f);	/* a's ring copy waits for the engine */
 	post_ring(&a, &d);
 	desc_copy(&d, &b, 0, &y, &len, 1, &z, &len, 1);
 	post_prio(&b, &d, NULL);
@@ -1870,6 +1877,7 @@ static void test_reserved_flags_bad_desc(void)
 	hq_create(&f, &q, true, 3, 6);
 	desc_nop(&d, &q, 0);
 	d.hdr.flags |= 0x80;
+	engine_pending(&f);	/* so that the priority copy jumps it */
 	post_ring(&q, &d);
 	desc_nop(&d, &q, 0);
 	d.hdr.flags |= 0x04;
@@ -1898,6 +1906,7 @@ static void test_destroy_sq_flushes(void)
 
 	fake_init(&f);
 	hq_create(&f, &q, true, 3, 6);
+	engine_pending(&f);	/* nothing runs inline */
 	for (i = 0; i < 3; i++) {
 		desc_nop(&d, &q, 0);
 		if (i == 1)
@@ -2072,10 +2081,278 @@ static void test_admin_delay(void)
 	}
 }
 
-#define T(fn) { #fn, fn }
+/* ---- inline execution and mapped copies --------------------------- */
+
+/*
+ * With the engine idle, a doorbell or a complete priority write for a
+ * small descriptor runs it inside the MMIO write: the CQE and its
+ * interrupt are there when dbnic_core_db_write() returns, and the engine
+ * is not asked for.
+ */
+static void test_inline_small_work_in_mmio_write(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = 64;
+	unsigned int path;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	a = fake_alloc(&f, len, 64);
+	b = fake_alloc(&f, len, 64);
+	for (path = 0; path < 2; path++) {
+		cq_arm(&q);
+		f.scheduled = false;
+		desc_nop(&d, &q, 0);
+		if (path)
+			post_prio(&q, &d, NULL);
+		else
+			post_ring(&q, &d);
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.status, DBNIC_ST_OK);
+		CHECK_EQ(!!(cqe.flags & DBNIC_CQE_F_PRIO), path);
+		CHECK_EQ(cqe.sq_head, q.pi);
+		CHECK_EQ(f.irqs[1], 2 * path + 1);
+		CHECK(!f.scheduled);
+
+		cq_arm(&q);
+		fill_pattern(gpa(&f, a), len, path);
+		memset(gpa(&f, b), 0, len);
+		desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+		if (path)
+			post_prio(&q, &d, NULL);
+		else
+			post_ring(&q, &d);
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.status, DBNIC_ST_OK);
+		CHECK_EQ(cqe.byte_count, len);
+		CHECK(!memcmp(gpa(&f, a), gpa(&f, b), len));
+		CHECK_EQ(f.irqs[1], 2 * path + 2);
+		CHECK(!f.scheduled);
+	}
+	CHECK_EQ(counter(&f, DBNIC_CNT_RING_FETCH), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 2);
+	fake_free(&f);
+}
+
+/* A doorbell for a few small descriptors runs them all, in ring order. */
+static void test_inline_few_descriptors_in_order(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	unsigned int i, n;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 4, 6);
+	for (n = DBNIC_CORE_INLINE_DESCS; n <= DBNIC_CORE_INLINE_DESCS + 1;
+	     n++) {
+		uint16_t first = q.pi;
+
+		f.scheduled = false;
+		for (i = 0; i < n; i++) {
+			desc_nop(&d, &q, q.pi++);
+			ring_put(&q, &d);
+		}
+		ring_doorbell(&q, q.pi);
+		if (n > DBNIC_CORE_INLINE_DESCS) {
+			/* More than a few: the engine's. */
+			CHECK(!cq_poll(&q, &cqe));
+			CHECK(f.scheduled);
+			fake_run(&f);
+		} else {
+			CHECK(!f.scheduled);
+		}
+		for (i = 0; i < n; i++) {
+			CHECK(cq_poll(&q, &cqe));
+			CHECK_EQ(cqe.index, (uint16_t)(first + i));
+		}
+		CHECK(!cq_poll(&q, &cqe));
+	}
+	fake_free(&f);
+}
+
+/*
+ * A fenced priority copy whose lower ring index was written but not rung:
+ * its post announces both, and inline execution keeps the fence (3.2).
+ */
+static void test_inline_keeps_fence(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	desc_nop(&d, &q, q.pi++);
+	ring_put(&q, &d);
+	desc_nop(&d, &q, 0);
+	d.hdr.flags |= DBNIC_DESC_F_FENCE;
+	post_prio(&q, &d, NULL);
+	CHECK(!f.scheduled);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	fake_free(&f);
+}
+
+/*
+ * No inline execution when anything may have to go first: the queue's
+ * job has started, another queue left the engine work, the timing model
+ * is on, or inline execution is off.  The work waits for the engine and
+ * runs in the datasheet's order.
+ */
+static void test_inline_not_when_busy(void)
+{
+	struct fake f;
+	struct hq q, o;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = 2 * DBNIC_CHUNK_BYTES;
+	unsigned int mode;
+
+	/* A large COPY is started, not finished; work behind it waits. */
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	hq_create(&f, &o, true, 3, 6);
+	a = fake_alloc(&f, len, 64);
+	b = fake_alloc(&f, len, 64);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	post_ring(&q, &d);
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK(f.scheduled);
+	desc_nop(&d, &q, 0);
+	post_prio(&q, &d, NULL);		/* started first, finishes first */
+	desc_nop(&d, &o, 0);
+	post_ring(&o, &d);			/* another queue: engine's turn */
+	CHECK(!cq_poll(&q, &cqe));
+	CHECK(!cq_poll(&o, &cqe));
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.byte_count, len);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK(cq_poll(&o, &cqe));
+	/* Idle again: inline. */
+	desc_nop(&d, &o, 0);
+	post_ring(&o, &d);
+	CHECK(cq_poll(&o, &cqe));
+	fake_free(&f);
+
+	/* Timing model on; inline execution off. */
+	for (mode = 0; mode < 2; mode++) {
+		harness_dma_latency_ns = mode ? 0 : 1000;
+		harness_no_inline = mode;
+		fake_init(&f);
+		hq_create(&f, &q, true, 3, 6);
+		desc_nop(&d, &q, 0);
+		post_prio(&q, &d, NULL);
+		desc_nop(&d, &q, 0);
+		post_ring(&q, &d);
+		CHECK(!cq_poll(&q, &cqe));
+		CHECK(f.scheduled);
+		fake_advance(&f, 1000);
+		fake_run(&f);
+		fake_advance(&f, 1000);
+		fake_run(&f);
+		CHECK(cq_poll(&q, &cqe));
+		CHECK(cq_poll(&q, &cqe));
+		fake_free(&f);
+	}
+}
+
+/*
+ * A COPY through mappings: copied once, in pieces as long as the
+ * mappings (HARNESS_MAP_SPLIT here), every mapping released; a source
+ * range the machine cannot map (MMIO) goes through the bounce buffers,
+ * and the bytes come out right either way.
+ */
+static void test_copy_mapped_and_bounced(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	struct copy_case cc;
+	uint32_t len = 3 * DBNIC_CHUNK_BYTES + 1000;
+	unsigned int reads, mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		fake_init(&f);
+		hq_create(&f, &q, true, 3, 7);
+		copy_case_init(&f, &cc, len, 9);
+		if (mode) {	/* source range 1 is MMIO to the map */
+			f.nomap_lo = cc.src[1] + 100;
+			f.nomap_hi = cc.src[1] + 5000;
+		}
+		reads = f.dma_reads;
+		copy_desc(&d, &q, &cc);
+		post_ring(&q, &d);
+		fake_run(&f);
+		CHECK(cq_poll(&q, &cqe));
+		CHECK_EQ(cqe.status, DBNIC_ST_OK);
+		CHECK_EQ(cqe.byte_count, len);
+		CHECK(copy_ok(&f, &cc));
+		CHECK_EQ(f.maps_live, 0);
+		CHECK(f.maps >= 2 * (len / HARNESS_MAP_SPLIT));
+		/*
+		 * Read and written through mappings: each byte counted twice,
+		 * but for the bounced ones: DBNIC_CORE_BOUNCE at a time from
+		 * the window's start until a piece starts past its end, two.
+		 */
+		CHECK_EQ(f.map_bytes,
+			 2ull * (len - (mode ? 2 * DBNIC_CORE_BOUNCE : 0)));
+		/* The descriptor fetch (header, then all), the bounced reads. */
+		CHECK_EQ(f.dma_reads - reads, 2 + (mode ? 2 : 0));
+		fake_free(&f);
+	}
+}
+
+/*
+ * Overlapping ranges: forbidden (datasheet 5), so the bytes are
+ * undefined, but the device copies without undefined behaviour of its
+ * own (the sanitizers check: memcpy() on overlap is an error).
+ */
+static void test_copy_mapped_overlap(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	uint64_t a, b;
+	uint32_t len = 8192;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	a = fake_alloc(&f, 2 * len, 64);
+	b = a + 100;
+	fill_pattern(gpa(&f, a), len, 5);
+	desc_copy(&d, &q, 0, &a, &len, 1, &b, &len, 1);
+	post_ring(&q, &d);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);	/* the bytes are undefined */
+	fake_free(&f);
+}
+
+#define T(fn) { #fn, fn, true }
+/* A test of inline execution or mappings, run in the default mode only. */
+#define T1(fn) { #fn, fn, false }
 static const struct {
 	const char *name;
 	void (*fn)(void);
+	bool legacy;	/* run in the legacy mode too */
 } tests[] = {
 	T(test_identity_and_caps),
 	T(test_reset_clears_state),
@@ -2131,25 +2408,41 @@ static const struct {
 	T(test_mr_generation_never_wraps),
 	T(test_padding_page_writes_counted),
 	T(test_admin_delay),
+	T1(test_inline_small_work_in_mmio_write),
+	T1(test_inline_few_descriptors_in_order),
+	T1(test_inline_keeps_fence),
+	T1(test_inline_not_when_busy),
+	T1(test_copy_mapped_and_bounced),
+	T(test_copy_mapped_overlap),
 };
 
 int main(int argc, char **argv)
 {
-	unsigned int i, passed = 0, failed = 0;
+	unsigned int i, mode, passed = 0, failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (argc > 1 && !strstr(tests[i].name, argv[1]))
-			continue;
-		t_failed = 0;
-		tests[i].fn();
-		harness_cleanup();
-		printf("%s %s\n", t_failed ? "FAIL" : "ok  ", tests[i].name);
-		if (t_failed)
-			failed++;
-		else
-			passed++;
+	/*
+	 * Every test runs as the device comes by default (inline execution,
+	 * mapped copies), then again with both off, as the engine ran before
+	 * them: the datasheet's rules must hold either way.
+	 */
+	for (mode = 0; mode < 2; mode++) {
+		harness_legacy = mode;
+		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+			if ((argc > 1 && !strstr(tests[i].name, argv[1])) ||
+			    (mode && !tests[i].legacy))
+				continue;
+			t_failed = 0;
+			tests[i].fn();
+			harness_cleanup();
+			printf("%s %s%s\n", t_failed ? "FAIL" : "ok  ",
+			       tests[i].name, mode ? " (legacy)" : "");
+			if (t_failed)
+				failed++;
+			else
+				passed++;
+		}
 	}
 	printf("host: %u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
