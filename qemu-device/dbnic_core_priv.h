@@ -37,6 +37,9 @@ static inline void dbnic_tr(struct dbnic_core *c, enum dbnic_trace_event ev,
     }
 }
 
+/* dbnic_core.c: one timer for the flush timeout and the timing model. */
+void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
+
 static inline uint64_t dbnic_now(struct dbnic_core *c)
 {
     return c->ops->clock_ns(c->opaque);
@@ -61,6 +64,21 @@ static inline uint32_t dbnic_sq_size(const struct dbnic_sq *sq)
 static inline bool dbnic_idx_in(uint16_t i, uint16_t from, uint32_t n)
 {
     return (uint16_t)(i - from) < n;
+}
+
+/*
+ * Ask for a run of the engine.  Under the timing model the run comes from
+ * the timer at modelled time 'when' (>= now), never from ops->schedule:
+ * under QEMU's icount a timer falls due at an exact instruction count,
+ * a bottom half whenever the main loop gets to it.
+ */
+static inline void dbnic_kick(struct dbnic_core *c, uint64_t when)
+{
+    if (dbnic_core_timed(c)) {
+        dbnic_timer_arm(c, when);
+    } else {
+        c->ops->schedule(c->opaque);
+    }
 }
 
 /* A send queue whose CQ is in error starts nothing (datasheet 6.1). */
@@ -88,7 +106,6 @@ void dbnic_events_flush(struct dbnic_core *c);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);
-void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
 
 /* dbnic_doorbell.c */
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s);

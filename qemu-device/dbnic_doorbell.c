@@ -3,7 +3,7 @@
  *
  * Doorbell writes are decoded and checked against the page's context;
  * priority-slot writes are assembled per 4-byte word.  Nothing here moves
- * payload: complete work is handed to the engine through ops->schedule.
+ * payload: complete work is handed to the engine through dbnic_kick().
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -76,9 +76,13 @@ static void announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
         sq->bad_db = true;
         sq->bad_db_pi = pi;
     } else if (ahead > dbnic_ring_used(sq->pi, sq->ci)) {
+        /* Timing model: the indices from the old pi on arrive then. */
+        sq->db_at_prev = sq->db_at;
+        sq->db_at = dbnic_now(c) + c->cfg.db_latency_ns;
+        sq->db_from = sq->pi;
         sq->pi = pi;
     }
-    c->ops->schedule(c->opaque);
+    dbnic_kick(c, dbnic_now(c) + c->cfg.db_latency_ns);
 }
 
 static void db_sq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
@@ -293,6 +297,7 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
     tail = (sq->lane_head + sq->lane_len) % DBNIC_CORE_PRIO_LANE;
     memset(&sq->lane[tail], 0, sizeof(sq->lane[tail]));
     memcpy(&sq->lane[tail], s->buf, h->size * DBNIC_DESC_BLOCK_SIZE);
+    sq->lane_at[tail] = dbnic_now(c) + c->cfg.db_latency_ns;
     sq->lane_len++;
     /* The ring lane will pass this slot without reading it. */
     dbnic_set_prio_owned(sq, index, true);
