@@ -32,14 +32,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 
 #define DBNIC_PCIE_CAP_OFFSET   0xe0
 
-/*
- * Upper bound of the mmio-cost-ns property.  The cost is paid by busy
- * waiting with the BQL held (the MMIO handler runs under it), so every
- * vCPU and the device's own bottom half wait too: a few microseconds
- * model a PCIe posted write generously, more would let one doorbell
- * loop stall the whole machine.
- */
-#define DBNIC_MMIO_COST_MAX_NS  10000
+/* A timing property left unset takes the profile's figure. */
+#define DBNIC_TIMING_UNSET      UINT32_MAX
 
 struct DbnicState {
     PCIDevice parent_obj;
@@ -55,7 +49,13 @@ struct DbnicState {
 
     struct dbnic_core core;
     struct dbnic_core_config cfg;
-    uint32_t mmio_cost_ns;      /* timing model: per doorbell-BAR write */
+    /* Timing model (datasheet 9): a profile, and figures overriding it. */
+    char *timing;
+    uint32_t db_latency_ns;
+    uint32_t mmio_cost_ns;      /* old name of db-latency-ns */
+    uint32_t dma_latency_ns;
+    uint32_t desc_ns;
+    uint32_t byte_ps;
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -208,13 +208,28 @@ static void dbnic_bh(void *opaque)
     dbnic_core_run(&s->core);
 }
 
-/* A timer callback is not guarded: leave the work to the guarded BH. */
+/*
+ * The timer runs the core itself, under the re-entrancy guard the BH
+ * would have set.  Under the timing model the timer alone drives the
+ * engine: with -icount QEMU runs virtual-clock timers on the vCPU thread
+ * at the exact instruction count where they fall due, while a BH runs
+ * whenever the main loop gets to it, so only this keeps completion times
+ * deterministic (datasheet 9.2).
+ */
 static void dbnic_prio_timer(void *opaque)
 {
     DbnicState *s = opaque;
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
 
-    s->timer_due = true;
-    qemu_bh_schedule(s->bh);
+    if (guard->engaged_in_io) {
+        s->timer_due = true;
+        qemu_bh_schedule(s->bh);
+        return;
+    }
+    guard->engaged_in_io = true;
+    dbnic_core_timer(&s->core);
+    dbnic_core_run(&s->core);
+    guard->engaged_in_io = false;
 }
 
 /* ---- BARs ---------------------------------------------------------- */
@@ -257,26 +272,7 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
 {
     DbnicState *s = opaque;
 
-    uint32_t in = addr & (DBNIC_DB_PAGE_SIZE - 1);
-
     dbnic_core_db_write(&s->core, addr, val, size);
-    if (s->mmio_cost_ns &&
-        (in < DBNIC_PRIO_OFFSET || in % DBNIC_DESC_BLOCK_SIZE == 0)) {
-        /*
-         * Timing model: a posted write costs the writing CPU this long.
-         * Write-combining hardware sends a 64-byte line as one write, so
-         * a priority line is charged once, at its first word; a doorbell
-         * once per write.  The wait holds the BQL, so it also delays the
-         * device's other work: an upper bound, not a precise model, and
-         * capped at DBNIC_MMIO_COST_MAX_NS by realize.
-         */
-        int64_t end = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) +
-                      s->mmio_cost_ns;
-
-        while (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) < end) {
-            /* spin */
-        }
-    }
 }
 
 /*
@@ -313,10 +309,42 @@ static NetClientInfo dbnic_net_info = {
 
 /* ---- QOM ------------------------------------------------------------ */
 
+/* The profile's figures, then those given one by one (datasheet 9.3). */
+static bool dbnic_timing_config(DbnicState *s, Error **errp)
+{
+    struct dbnic_core_config *cfg = &s->cfg;
+
+    if (dbnic_core_timing_profile(s->timing ? s->timing : "off", cfg)) {
+        error_setg(errp, "dbnic: timing must be off or gen3x8 (got %s)",
+                   s->timing);
+        return false;
+    }
+    if (s->mmio_cost_ns != DBNIC_TIMING_UNSET) {
+        cfg->db_latency_ns = s->mmio_cost_ns;
+    }
+    if (s->db_latency_ns != DBNIC_TIMING_UNSET) {
+        cfg->db_latency_ns = s->db_latency_ns;
+    }
+    if (s->dma_latency_ns != DBNIC_TIMING_UNSET) {
+        cfg->dma_latency_ns = s->dma_latency_ns;
+    }
+    if (s->desc_ns != DBNIC_TIMING_UNSET) {
+        cfg->desc_ns = s->desc_ns;
+    }
+    if (s->byte_ps != DBNIC_TIMING_UNSET) {
+        cfg->byte_ps = s->byte_ps;
+    }
+    return true;
+}
+
 static void dbnic_realize(PCIDevice *pdev, Error **errp)
 {
     DbnicState *s = DBNIC(pdev);
     uint32_t db_pages = s->cfg.db_pages;
+
+    if (!dbnic_timing_config(s, errp)) {
+        return;
+    }
 
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
@@ -325,12 +353,6 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
                    DBNIC_CORE_ADMIN_DELAY_MAX_MS, db_pages, s->cfg.max_sq,
                    s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr,
                    s->cfg.admin_delay_ms);
-        return;
-    }
-    if (s->mmio_cost_ns > DBNIC_MMIO_COST_MAX_NS) {
-        error_setg(errp, "dbnic: mmio-cost-ns must be at most %u (got %u)",
-                   DBNIC_MMIO_COST_MAX_NS, s->mmio_cost_ns);
-        dbnic_core_free(&s->core);
         return;
     }
 
@@ -417,9 +439,16 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
-    /* PCIe timing model, off by default; see dbnic_core.h. */
-    DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, cfg.dma_latency_ns, 0),
-    DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns, 0),
+    /* PCIe timing model, off by default: datasheet 9.3, dbnic_core.h. */
+    DEFINE_PROP_STRING("timing", DbnicState, timing),
+    DEFINE_PROP_UINT32("db-latency-ns", DbnicState, db_latency_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, dma_latency_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("desc-ns", DbnicState, desc_ns, DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("byte-ps", DbnicState, byte_ps, DBNIC_TIMING_UNSET),
     /* Test-only: answer admin commands late; see dbnic_core.h. */
     DEFINE_PROP_UINT32("admin-delay-ms", DbnicState, cfg.admin_delay_ms, 0),
     DEFINE_PROP_UINT32("admin-delay-ops", DbnicState, cfg.admin_delay_ops,
