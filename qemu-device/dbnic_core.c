@@ -243,8 +243,13 @@ void dbnic_core_timer(struct dbnic_core *c)
 {
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
-    if (dbnic_core_timed(c) || c->aq_due) {
-        c->ops->schedule(c->opaque); /* waiting jobs may be due */
+    /*
+     * Waiting jobs may be due.  Under the timing model the owner's
+     * dbnic_core_run() right after this call is the only run: a bottom
+     * half at some later moment would finish work late.
+     */
+    if (!dbnic_core_timed(c) && c->aq_due) {
+        c->ops->schedule(c->opaque);
     }
 }
 

@@ -318,10 +318,11 @@ bool dbnic_core_timed(const struct dbnic_core *c);
 /* Execution engine: run admin commands and descriptors, bounded. */
 void dbnic_core_run(struct dbnic_core *c);
 /*
- * The timer asked for with ops->timer_mod() has expired.  Like
- * dbnic_core_run(), it may raise interrupts and DMA: call it where the
- * owner's re-entrancy protection holds (QEMU: from the guarded bottom
- * half, not from the timer callback).
+ * The timer asked for with ops->timer_mod() has expired: call this, then
+ * dbnic_core_run(), at once.  Like dbnic_core_run(), it may raise
+ * interrupts and DMA: call it where the owner's re-entrancy protection
+ * holds (QEMU: the timer callback takes the device's guard).  Under the
+ * timing model this pair is what drives the engine (datasheet 9.2).
  */
 void dbnic_core_timer(struct dbnic_core *c);
 

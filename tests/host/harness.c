@@ -226,6 +226,7 @@ void fake_advance(struct fake *f, uint64_t ns)
 	if (f->timer_at && f->now >= f->timer_at) {
 		f->timer_at = 0;
 		dbnic_core_timer(&f->core);
+		f->scheduled = true;	/* the glue runs the core next */
 	}
 }
 
