@@ -8,10 +8,10 @@
 #   --dbnic-opts OPTS   append ",OPTS" to every dbnic -device
 #   --timing PROFILE    the PCIe timing model (docs/hardware.md section 9):
 #                       timing=PROFILE on every dbnic, and unless PROFILE
-#                       is "off", -icount shift=N,sleep=off, so that
-#                       virtual time, and with it every modelled latency,
-#                       repeats exactly from run to run (TCG then runs
-#                       the vCPUs in one thread).  PROFILE: off, gen3x8;
+#                       is "off", -icount shift=N,sleep=off and -rtc
+#                       clock=vm, so that virtual time, and with it every
+#                       modelled latency, repeats exactly from run to run
+#                       (TCG then runs the vCPUs in one thread).  PROFILE: off, gen3x8;
 #                       --dbnic-opts may override single figures
 #                       (e.g. dma-latency-ns=1000)
 #   --icount-shift N    with --timing: one guest instruction per 2^N ns
@@ -237,8 +237,10 @@ args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
 # Under icount virtual time advances by instructions, and with sleep=off
 # it jumps to the next timer when the guest idles: a run's timings no
 # longer depend on the host's speed or load.
+# The RTC follows virtual time too, or its host-clock interrupts would
+# land at different instructions in each run.
 if [ -n "$timing" ] && [ "$timing" != off ]; then
-	args+=(-icount "shift=$icount_shift,sleep=off")
+	args+=(-icount "shift=$icount_shift,sleep=off" -rtc clock=vm)
 fi
 if [ $shell = 1 ]; then
 	# The -nographic arrangement (console and monitor muxed on stdio,
