@@ -209,12 +209,47 @@ void dbnic_timer_arm(struct dbnic_core *c, uint64_t when)
     c->ops->timer_mod(c->opaque, when);
 }
 
+bool dbnic_core_timed(const struct dbnic_core *c)
+{
+    return c->cfg.dma_latency_ns || c->cfg.db_latency_ns || c->cfg.desc_ns ||
+           c->cfg.byte_ps;
+}
+
+int dbnic_core_timing_profile(const char *name, struct dbnic_core_config *cfg)
+{
+    /* Figures and their sources: datasheet 9.3. */
+    static const struct {
+        const char *name;
+        uint32_t db_ns, dma_ns, desc_ns, byte_ps;
+    } profiles[] = {
+        { "off", 0, 0, 0, 0 },
+        { "gen3x8", 250, 500, 100, 160 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        if (!strcmp(name, profiles[i].name)) {
+            cfg->db_latency_ns = profiles[i].db_ns;
+            cfg->dma_latency_ns = profiles[i].dma_ns;
+            cfg->desc_ns = profiles[i].desc_ns;
+            cfg->byte_ps = profiles[i].byte_ps;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 void dbnic_core_timer(struct dbnic_core *c)
 {
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
-    if (c->cfg.dma_latency_ns || c->aq_due) {
-        dbnic_ask_run(c); /* waiting jobs may be due */
+    /*
+     * Waiting jobs may be due.  Under the timing model the owner's
+     * dbnic_core_run() right after this call is the only run: a bottom
+     * half at some later moment would finish work late.
+     */
+    if (!dbnic_core_timed(c) && c->aq_due) {
+        dbnic_ask_run(c);
     }
 }
 
@@ -580,6 +615,7 @@ static void destroy_all(struct dbnic_core *c)
     dbnic_mr_reset(c);
     c->prio_partial = 0;
     c->timer_at = 0;
+    c->link_ps = 0;
     c->aq_due = 0;
     c->aq_pi = c->aq_ci = c->aq_cq_pi = 0;
     c->rr_next = 0;

@@ -88,12 +88,22 @@ struct dbnic_core_config {
     uint32_t msix_vectors; /* 1..255 */
     uint32_t max_mr;       /* 1..65535 */
     /*
-     * PCIe timing model, off when 0: the round trip of a device DMA read.
-     * A ring descriptor fetch costs one (for up to DBNIC_CORE_PREFETCH
+     * PCIe timing model (datasheet 9), in virtual time through clock_ns
+     * and timer_mod; off when all four are 0 (dbnic_core_timed()).
+     * dma_latency_ns: the round trip of a device DMA read.  A ring
+     * descriptor fetch costs one (for up to DBNIC_CORE_PREFETCH
      * descriptors at a time), and so does a job's first payload read; a
      * priority descriptor needs no fetch.
+     * db_latency_ns: a doorbell or a complete priority copy reaches the
+     * engine this long after the host's store (a posted write).
+     * desc_ns: processing per descriptor.
+     * byte_ps: picoseconds per payload byte on the device's data path,
+     * which all queues share; 0: no bandwidth limit.
      */
     uint32_t dma_latency_ns;
+    uint32_t db_latency_ns;
+    uint32_t desc_ns;
+    uint32_t byte_ps;
     /*
      * Test-only fault injection, off when 0: the device answers each admin
      * command whose opcode has its bit set in admin_delay_ops this many
@@ -199,7 +209,7 @@ struct dbnic_job {
     bool prio;
     uint8_t status; /* from validation */
     uint16_t index;
-    uint64_t wait_until; /* timing model: not before this time */
+    uint64_t wait_until; /* timing model: next step due then (modelled) */
     uint64_t total;      /* bytes to move */
     uint64_t done;       /* bytes moved */
     struct dbnic_sg_pos src;
@@ -242,6 +252,18 @@ struct dbnic_sq {
     /* Timing model: ring indices [from, to) came with the last fetch. */
     uint16_t fetched_from;
     uint16_t fetched_to;
+    /*
+     * Timing model, modelled times in ns: the last fetch has arrived; the
+     * queue's last descriptor finished; the latest doorbell reaches the
+     * engine (for indices from db_from on) and the one before it (for
+     * earlier indices); each priority lane entry reaches the engine.
+     */
+    uint64_t fetch_at;
+    uint64_t free_at;
+    uint64_t db_at;
+    uint64_t db_at_prev;
+    uint16_t db_from;
+    uint64_t lane_at[DBNIC_CORE_PRIO_LANE];
     struct dbnic_job job;
 };
 
@@ -293,6 +315,7 @@ struct dbnic_core {
     struct dbnic_mr *mr;
     uint32_t prio_partial; /* slots holding an incomplete assembly */
     uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
+    uint64_t link_ps;      /* timing model: data path free then, in ps */
     uint32_t rr_next;      /* where the next ring-lane pass starts */
     uint32_t prio_scan;    /* where an unfinished priority sweep resumes */
     uint64_t *sq_busy;     /* one bit per send queue that may have work */
@@ -321,13 +344,27 @@ void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
                          unsigned int size);
 uint64_t dbnic_core_db_bar_size(const struct dbnic_core *c);
 
+/*
+ * Timing profiles (datasheet 9.3): set cfg's four timing figures from the
+ * profile called name ("off", "gen3x8").  Returns 0, or -1 for an unknown
+ * name (cfg untouched).
+ */
+int dbnic_core_timing_profile(const char *name, struct dbnic_core_config *cfg);
+/*
+ * Is the timing model on?  Then the engine advances only through the
+ * timer (ops->timer_mod), never through ops->schedule, and nothing may
+ * run a descriptor outside dbnic_core_run() (no inline execution).
+ */
+bool dbnic_core_timed(const struct dbnic_core *c);
+
 /* Execution engine: run admin commands and descriptors, bounded. */
 void dbnic_core_run(struct dbnic_core *c);
 /*
- * The timer asked for with ops->timer_mod() has expired.  Like
- * dbnic_core_run(), it may raise interrupts and DMA: call it where the
- * owner's re-entrancy protection holds (QEMU: from the guarded bottom
- * half, not from the timer callback).
+ * The timer asked for with ops->timer_mod() has expired: call this, then
+ * dbnic_core_run(), at once.  Like dbnic_core_run(), it may raise
+ * interrupts and DMA: call it where the owner's re-entrancy protection
+ * holds (QEMU: the timer callback takes the device's guard).  Under the
+ * timing model this pair is what drives the engine (datasheet 9.2).
  */
 void dbnic_core_timer(struct dbnic_core *c);
 

@@ -37,19 +37,12 @@ static inline void dbnic_tr(struct dbnic_core *c, enum dbnic_trace_event ev,
     }
 }
 
+/* dbnic_core.c: one timer for the flush timeout and the timing model. */
+void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
+
 static inline uint64_t dbnic_now(struct dbnic_core *c)
 {
     return c->ops->clock_ns(c->opaque);
-}
-
-/*
- * Ask for dbnic_core_run().  Until it comes, the engine may have work
- * anywhere, so no doorbell may run its queue's work inline.
- */
-static inline void dbnic_ask_run(struct dbnic_core *c)
-{
-    c->run_asked = true;
-    c->ops->schedule(c->opaque);
 }
 
 static inline bool dbnic_ready(const struct dbnic_core *c)
@@ -71,6 +64,31 @@ static inline uint32_t dbnic_sq_size(const struct dbnic_sq *sq)
 static inline bool dbnic_idx_in(uint16_t i, uint16_t from, uint32_t n)
 {
     return (uint16_t)(i - from) < n;
+}
+
+/*
+ * Ask for a run of the engine (dbnic_core_run()).  Until it comes, the
+ * engine may have work anywhere, so no doorbell may run its queue's work
+ * inline (dbnic_sq_kick()).  Under the timing model the run comes from
+ * the timer at modelled time 'when' (>= now), never from ops->schedule:
+ * under QEMU's icount a timer falls due at an exact instruction count,
+ * a bottom half whenever the main loop gets to it.
+ */
+static inline void dbnic_kick(struct dbnic_core *c, uint64_t when)
+{
+    /* Until the run comes, no doorbell may run its work inline. */
+    c->run_asked = true;
+    if (dbnic_core_timed(c)) {
+        dbnic_timer_arm(c, when);
+    } else {
+        c->ops->schedule(c->opaque);
+    }
+}
+
+/* A run as soon as possible. */
+static inline void dbnic_ask_run(struct dbnic_core *c)
+{
+    dbnic_kick(c, dbnic_now(c));
 }
 
 /* A send queue whose CQ is in error starts nothing (datasheet 6.1). */
@@ -98,7 +116,6 @@ void dbnic_events_flush(struct dbnic_core *c);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);
-void dbnic_timer_arm(struct dbnic_core *c, uint64_t when);
 
 /* dbnic_doorbell.c */
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s);

@@ -4,7 +4,7 @@
  * Doorbell writes are decoded and checked against the page's context;
  * priority-slot writes are assembled per 4-byte word.  Nothing here moves
  * payload: new work goes to dbnic_sq_kick(), which runs it inline or
- * hands it to the engine through ops->schedule.
+ * hands it to the engine through dbnic_kick().
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -79,10 +79,14 @@ static bool announce(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
         sq->bad_db = true;
         sq->bad_db_pi = pi;
     } else if (ahead > dbnic_ring_used(sq->pi, sq->ci)) {
+        /* Timing model: the indices from the old pi on arrive then. */
+        sq->db_at_prev = sq->db_at;
+        sq->db_at = dbnic_now(c) + c->cfg.db_latency_ns;
+        sq->db_from = sq->pi;
         sq->pi = pi;
         return true;
     }
-    dbnic_ask_run(c);
+    dbnic_kick(c, dbnic_now(c) + c->cfg.db_latency_ns);
     return false;
 }
 
@@ -259,7 +263,7 @@ static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
         sq = owned_sq(c, ctx, qid);
         /* Left to the engine: this may be in the middle of a write. */
         if (sq && announce(c, sq, qid, index + 1)) {
-            dbnic_ask_run(c);
+            dbnic_kick(c, dbnic_now(c) + c->cfg.db_latency_ns);
         }
     } else {
         dbnic_count(c, DBNIC_CNT_PRIO_TORN);
@@ -303,6 +307,7 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
     tail = (sq->lane_head + sq->lane_len) % DBNIC_CORE_PRIO_LANE;
     memset(&sq->lane[tail], 0, sizeof(sq->lane[tail]));
     memcpy(&sq->lane[tail], s->buf, h->size * DBNIC_DESC_BLOCK_SIZE);
+    sq->lane_at[tail] = dbnic_now(c) + c->cfg.db_latency_ns;
     sq->lane_len++;
     /* The ring lane will pass this slot without reading it. */
     dbnic_set_prio_owned(sq, index, true);

@@ -406,31 +406,67 @@ static void job_finish(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     struct dbnic_job *j = &sq->job;
 
     j->active = false;
+    sq->free_at = j->wait_until; /* timing model: the next may start */
     if (st != DBNIC_ST_OK || (j->d.hdr.flags & DBNIC_DESC_F_COMPLETION)) {
         dbnic_complete(c, sq, qid, j->index, st, bytes, j->prio);
     }
 }
 
-/* Timing model: the DMA round trips this job waits for before it runs. */
-static uint64_t job_latency(const struct dbnic_core *c,
-                            const struct dbnic_job *j, bool fetched)
-{
-    uint64_t rtt = c->cfg.dma_latency_ns, wait = fetched ? rtt : 0;
+/* ------------------------------------------------------------------ */
+/* Timing model (datasheet 9)                                          */
+/* ------------------------------------------------------------------ */
 
-    if (j->status == DBNIC_ST_OK && j->total &&
-        j->d.hdr.opcode != DBNIC_OP_FILL) {
-        wait += rtt; /* first payload read */
+/*
+ * Has modelled time t come?  If not, t is a deadline the timer must
+ * bring the engine back for.  Decisions the engine makes only at
+ * modelled times do not depend on when a bottom half happened to run.
+ */
+static bool tm_due(struct dbnic_core *c, uint64_t t, uint64_t *next)
+{
+    if (t <= dbnic_now(c)) {
+        return true;
     }
-    return wait;
+    if (!*next || t < *next) {
+        *next = t;
+    }
+    return false;
+}
+
+/* When the doorbell that announced ring index i reached the engine. */
+static uint64_t tm_arrival(const struct dbnic_sq *sq, uint16_t i)
+{
+    return dbnic_idx_in(i, sq->db_from, dbnic_ring_used(sq->pi, sq->db_from))
+               ? sq->db_at
+               : sq->db_at_prev;
+}
+
+static uint64_t tm_max(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * The job's payload moved n bytes: the piece occupies the device's data
+ * path, shared by all queues, after the previous piece of any queue; the
+ * job's next step (or its completion) waits for the piece's end.
+ */
+static void tm_charge_bytes(struct dbnic_core *c, struct dbnic_job *j,
+                            uint32_t n)
+{
+    uint64_t start = tm_max(j->wait_until * 1000, c->link_ps);
+
+    c->link_ps = start + (uint64_t)n * c->cfg.byte_ps;
+    j->wait_until = (c->link_ps + 999) / 1000;
 }
 
 /*
  * Start the descriptor now in sq->job.d.  It is validated at once; it
- * runs (or reports its error) from job_step().  fetched: the ring copy
- * was read by DMA.
+ * runs (or reports its error) from job_step().  ready: under the timing
+ * model, when the descriptor is in the device (arrived, fetched, and the
+ * queue's previous descriptor finished).
  */
 static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
-                      bool prio, bool fetched)
+                      bool prio, uint64_t ready)
 {
     struct dbnic_job *j = &sq->job;
 
@@ -442,8 +478,12 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
              j->d.hdr.opcode | (prio ? 0x100 : 0));
     j->status = job_validate(c, sq);
     j->wait_until = 0;
-    if (c->cfg.dma_latency_ns) {
-        j->wait_until = dbnic_now(c) + job_latency(c, j, fetched);
+    if (dbnic_core_timed(c)) {
+        j->wait_until = ready + c->cfg.desc_ns;
+        if (j->status == DBNIC_ST_OK && j->total &&
+            j->d.hdr.opcode != DBNIC_OP_FILL) {
+            j->wait_until += c->cfg.dma_latency_ns; /* first payload read */
+        }
     }
     j->active = true;
 }
@@ -465,6 +505,11 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
         job_finish(c, sq, qid, j->status, 0);
         return 0;
     }
+    if (j->done == j->total) {
+        /* The timing model held the completion for the last piece. */
+        job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
+        return 0;
+    }
     while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
         uint64_t left = j->total - j->done;
         uint32_t n = left < DBNIC_CHUNK_BYTES - moved
@@ -484,6 +529,12 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
         j->done += n;
         moved += n;
         c->counters[DBNIC_CNT_BYTES] += n;
+    }
+    if (c->cfg.byte_ps) {
+        tm_charge_bytes(c, j, moved);
+        if (dbnic_now(c) < j->wait_until) {
+            return moved; /* the next piece, or the CQE, waits for it */
+        }
     }
     if (j->done == j->total) {
         job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
@@ -527,18 +578,25 @@ static const struct dbnic_desc *lane_at(const struct dbnic_sq *sq,
 }
 
 /*
- * May lane entry k start now (the queue's job is idle)?  A FENCE
+ * May lane entry k start now (the queue's job is idle)?  Under the timing
+ * model it must have arrived; a deadline it waits for goes to *next.  A FENCE
  * descriptor waits until every lower index of its queue has completed:
  * the ring lane has reached its index (every ring descriptor before it
  * has started, and with the job idle, completed) and no lower index
  * still waits on the priority lane.
  */
-static bool lane_entry_ready(const struct dbnic_sq *sq, unsigned int k)
+static bool lane_entry_ready(struct dbnic_core *c, const struct dbnic_sq *sq,
+                             unsigned int k, uint64_t *next)
 {
     const struct dbnic_desc *d = lane_at(sq, k);
     uint16_t index = dbnic_le16(d->hdr.index);
+    uint64_t at = sq->lane_at[(sq->lane_head + k) % DBNIC_CORE_PRIO_LANE];
     unsigned int j;
 
+    /* Timing model: a copy the engine has not received yet is not here. */
+    if (dbnic_core_timed(c) && !tm_due(c, at, next)) {
+        return false;
+    }
     if (!(d->hdr.flags & DBNIC_DESC_F_FENCE)) {
         return true;
     }
@@ -560,9 +618,10 @@ static bool lane_entry_ready(const struct dbnic_sq *sq, unsigned int k)
  * otherwise wait for it while it waits for them.
  */
 static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
-                            uint32_t qid)
+                            uint32_t qid, uint64_t *next)
 {
     unsigned int k, j;
+    uint64_t at;
 
     if (sq->job.active) {
         return false;
@@ -571,22 +630,26 @@ static bool start_from_lane(struct dbnic_core *c, struct dbnic_sq *sq,
         sq->lane_len = 0; /* discarded: nothing may start (6.1) */
         return false;
     }
-    for (k = 0; k < sq->lane_len && !lane_entry_ready(sq, k); k++) {
+    for (k = 0; k < sq->lane_len && !lane_entry_ready(c, sq, k, next); k++) {
         /* look further */
     }
     if (k == sq->lane_len) {
         return false;
     }
     sq->job.d = *lane_at(sq, k);
+    at = sq->lane_at[(sq->lane_head + k) % DBNIC_CORE_PRIO_LANE];
     /* Close the gap: the entries before k move up by one. */
     for (j = k; j > 0; j--) {
-        sq->lane[(sq->lane_head + j) % DBNIC_CORE_PRIO_LANE] =
-            *lane_at(sq, j - 1);
+        unsigned int to = (sq->lane_head + j) % DBNIC_CORE_PRIO_LANE;
+        unsigned int from = (sq->lane_head + j - 1) % DBNIC_CORE_PRIO_LANE;
+
+        sq->lane[to] = sq->lane[from];
+        sq->lane_at[to] = sq->lane_at[from];
     }
     sq->lane_head = (sq->lane_head + 1) % DBNIC_CORE_PRIO_LANE;
     sq->lane_len--;
     dbnic_count(c, DBNIC_CNT_PRIO_EXEC);
-    job_start(c, sq, qid, true, false);
+    job_start(c, sq, qid, true, tm_max(at, sq->free_at));
     return true;
 }
 
@@ -624,15 +687,20 @@ void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
 
 /* Fetch and start the ring lane's next descriptor. */
 static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
-                            uint32_t qid)
+                            uint32_t qid, uint64_t *next)
 {
     struct dbnic_desc *d = &sq->job.d;
     uint16_t index = sq->ci;
-    uint64_t addr;
+    uint64_t addr, base;
 
     if (sq->job.active || sq->ci == sq->pi || dbnic_sq_stopped(c, sq)) {
         return false;
     }
+    /* Timing model: wait until the doorbell has reached the engine. */
+    if (dbnic_core_timed(c) && !tm_due(c, tm_arrival(sq, index), next)) {
+        return false;
+    }
+    base = tm_max(tm_arrival(sq, index), sq->free_at);
     sq->ci++;
     dbnic_prio_retire(c, sq->ctx, qid, index, 1);
     dbnic_ring_lane_skip(c, sq, qid);
@@ -660,14 +728,15 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
     if (index != sq->fetched_from &&
         dbnic_ring_used(index, sq->fetched_from) <
             dbnic_ring_used(sq->fetched_to, sq->fetched_from)) {
-        job_start(c, sq, qid, false, false);
+        job_start(c, sq, qid, false, tm_max(base, sq->fetch_at));
     } else {
         uint16_t avail = dbnic_ring_used(sq->pi, index);
 
         sq->fetched_from = index;
         sq->fetched_to =
             index + (avail < DBNIC_CORE_PREFETCH ? avail : DBNIC_CORE_PREFETCH);
-        job_start(c, sq, qid, false, true);
+        sq->fetch_at = base + c->cfg.dma_latency_ns;
+        job_start(c, sq, qid, false, sq->fetch_at);
     }
     return true;
 }
@@ -768,7 +837,7 @@ void dbnic_core_run(struct dbnic_core *c)
                 dbnic_complete(c, sq, i, sq->bad_db_pi, DBNIC_ST_BAD_DOORBELL,
                                0, false);
             }
-            if (sq->in_use && budget && start_from_lane(c, sq, i)) {
+            if (sq->in_use && budget && start_from_lane(c, sq, i, &next)) {
                 budget--;
                 progress = true;
                 bytes += job_step(c, sq, i);
@@ -821,7 +890,7 @@ void dbnic_core_run(struct dbnic_core *c)
                 continue;
             }
             if (!sq->job.active) {
-                if (!start_from_ring(c, sq, q)) {
+                if (!start_from_ring(c, sq, q, &next)) {
                     sq_settle(c, q);
                     continue;
                 }
@@ -840,7 +909,7 @@ void dbnic_core_run(struct dbnic_core *c)
     dbnic_tr(c, DBNIC_TR_RUN, 2 * DBNIC_CORE_RUN_VISITS - pvisits - rvisits,
              DBNIC_CORE_RUN_DESCS - budget, 0);
     if (progress || more) {
-        dbnic_ask_run(c); /* more to do: yield, then go on */
+        dbnic_kick(c, dbnic_now(c)); /* more to do: yield, then go on */
     } else if (next) {
         dbnic_timer_arm(c, next); /* jobs waiting on the model */
     }
@@ -849,12 +918,6 @@ void dbnic_core_run(struct dbnic_core *c)
 /* ------------------------------------------------------------------ */
 /* Inline execution                                                    */
 /* ------------------------------------------------------------------ */
-
-/* Timing model on: every job waits in virtual time, never inline. */
-static bool model_on(const struct dbnic_core *c)
-{
-    return c->cfg.dma_latency_ns != 0;
-}
 
 /*
  * May new work on sq run inside the MMIO write that announced it?  Only
@@ -866,7 +929,7 @@ static bool model_on(const struct dbnic_core *c)
  */
 static bool inline_ok(const struct dbnic_core *c, const struct dbnic_sq *sq)
 {
-    return c->cfg.inline_bytes && !model_on(c) && !c->run_asked &&
+    return c->cfg.inline_bytes && !dbnic_core_timed(c) && !c->run_asked &&
            !c->in_run && !sq->job.active && !sq->bad_db &&
            !dbnic_sq_stopped(c, sq) &&
            dbnic_ring_used(sq->pi, sq->ci) + sq->lane_len <=
@@ -881,10 +944,12 @@ static bool inline_ok(const struct dbnic_core *c, const struct dbnic_sq *sq)
 static bool run_inline(struct dbnic_core *c, struct dbnic_sq *sq,
                        uint32_t qid)
 {
+    uint64_t next = 0; /* the timing model is off here: nothing waits */
     unsigned int n;
 
     for (n = 0; n < DBNIC_CORE_INLINE_DESCS; n++) {
-        if (!start_from_lane(c, sq, qid) && !start_from_ring(c, sq, qid)) {
+        if (!start_from_lane(c, sq, qid, &next) &&
+            !start_from_ring(c, sq, qid, &next)) {
             break;
         }
         /*
@@ -910,7 +975,8 @@ void dbnic_sq_kick(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
     bool done;
 
     if (!inline_ok(c, sq)) {
-        dbnic_ask_run(c);
+        /* Under the timing model the doorbell reaches the engine then. */
+        dbnic_kick(c, dbnic_now(c) + c->cfg.db_latency_ns);
         return;
     }
     c->in_run = true; /* DMA and the EQ are ours, as in a run */

@@ -58,14 +58,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 /* First extended capability: AER (datasheet section 1). */
 #define DBNIC_AER_CAP_OFFSET    PCI_CONFIG_SPACE_SIZE
 
-/*
- * Upper bound of the mmio-cost-ns property.  The cost is paid by busy
- * waiting with the BQL held (the MMIO handler runs under it), so every
- * vCPU and the device's own bottom half wait too: a few microseconds
- * model a PCIe posted write generously, more would let one doorbell
- * loop stall the whole machine.
- */
-#define DBNIC_MMIO_COST_MAX_NS  10000
+/* A timing property left unset takes the profile's figure. */
+#define DBNIC_TIMING_UNSET      UINT32_MAX
 
 struct DbnicState {
     PCIDevice parent_obj;
@@ -92,7 +86,13 @@ struct DbnicState {
     QemuMutex lock;             /* serialises every call into the core */
     struct dbnic_core core;
     struct dbnic_core_config cfg;
-    uint32_t mmio_cost_ns;      /* timing model: per doorbell-BAR write */
+    /* Timing model (datasheet 9): a profile, and figures overriding it. */
+    char *timing;
+    uint32_t db_latency_ns;
+    uint32_t mmio_cost_ns;      /* old name of db-latency-ns */
+    uint32_t dma_latency_ns;
+    uint32_t desc_ns;
+    uint32_t byte_ps;
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -406,15 +406,31 @@ static void dbnic_bh(void *opaque)
 }
 
 /*
- * A timer callback is not guarded: leave the work to the BH, which is
- * guarded in the main loop and never re-entered from the iothread.
+ * The timer.  In the main loop it runs the core itself, under the
+ * re-entrancy guard the BH would have set: under the timing model the
+ * timer alone drives the engine, and with -icount QEMU runs virtual-clock
+ * timers at the exact instruction count where they fall due, while a BH
+ * runs whenever the main loop gets to it, so only this keeps completion
+ * times deterministic (datasheet 9.2).  In the iothread (never with the
+ * timing model: realize refuses that) it leaves the work to the BH.
  */
 static void dbnic_prio_timer(void *opaque)
 {
     DbnicState *s = opaque;
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
 
-    qatomic_set(&s->timer_due, true);
-    qemu_bh_schedule(s->bh);
+    if (s->iothread || guard->engaged_in_io) {
+        qatomic_set(&s->timer_due, true);
+        qemu_bh_schedule(s->bh);
+        return;
+    }
+    guard->engaged_in_io = true;
+    qemu_mutex_lock(&s->lock);
+    dbnic_core_timer(&s->core);
+    dbnic_core_run(&s->core);
+    qemu_mutex_unlock(&s->lock);
+    dbnic_irq_send(s);
+    guard->engaged_in_io = false;
 }
 
 /* ---- BARs ---------------------------------------------------------- */
@@ -462,28 +478,9 @@ static void dbnic_db_write(void *opaque, hwaddr addr, uint64_t val,
 {
     DbnicState *s = opaque;
 
-    uint32_t in = addr & (DBNIC_DB_PAGE_SIZE - 1);
-
     dbnic_lock(s);
     dbnic_core_db_write(&s->core, addr, val, size);
     dbnic_unlock(s);
-    if (s->mmio_cost_ns &&
-        (in < DBNIC_PRIO_OFFSET || in % DBNIC_DESC_BLOCK_SIZE == 0)) {
-        /*
-         * Timing model: a posted write costs the writing CPU this long.
-         * Write-combining hardware sends a 64-byte line as one write, so
-         * a priority line is charged once, at its first word; a doorbell
-         * once per write.  The wait holds the BQL, so it also delays the
-         * device's other work: an upper bound, not a precise model, and
-         * capped at DBNIC_MMIO_COST_MAX_NS by realize.
-         */
-        int64_t end = qemu_clock_get_ns(QEMU_CLOCK_REALTIME) +
-                      s->mmio_cost_ns;
-
-        while (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) < end) {
-            /* spin */
-        }
-    }
 }
 
 /*
@@ -520,6 +517,34 @@ static NetClientInfo dbnic_net_info = {
 
 /* ---- QOM ------------------------------------------------------------ */
 
+/* The profile's figures, then those given one by one (datasheet 9.3). */
+static bool dbnic_timing_config(DbnicState *s, Error **errp)
+{
+    struct dbnic_core_config *cfg = &s->cfg;
+
+    if (dbnic_core_timing_profile(s->timing ? s->timing : "off", cfg)) {
+        error_setg(errp, "dbnic: timing must be off or gen3x8 (got %s)",
+                   s->timing);
+        return false;
+    }
+    if (s->mmio_cost_ns != DBNIC_TIMING_UNSET) {
+        cfg->db_latency_ns = s->mmio_cost_ns;
+    }
+    if (s->db_latency_ns != DBNIC_TIMING_UNSET) {
+        cfg->db_latency_ns = s->db_latency_ns;
+    }
+    if (s->dma_latency_ns != DBNIC_TIMING_UNSET) {
+        cfg->dma_latency_ns = s->dma_latency_ns;
+    }
+    if (s->desc_ns != DBNIC_TIMING_UNSET) {
+        cfg->desc_ns = s->desc_ns;
+    }
+    if (s->byte_ps != DBNIC_TIMING_UNSET) {
+        cfg->byte_ps = s->byte_ps;
+    }
+    return true;
+}
+
 static void dbnic_realize(PCIDevice *pdev, Error **errp)
 {
     DbnicState *s = DBNIC(pdev);
@@ -531,6 +556,10 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
      * between two runs of the BH).
      */
     s->cfg.run_bytes = DBNIC_CHUNK_BYTES;
+    if (!dbnic_timing_config(s, errp)) {
+        return;
+    }
+
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
@@ -538,12 +567,6 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
                    DBNIC_CORE_ADMIN_DELAY_MAX_MS, db_pages, s->cfg.max_sq,
                    s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr,
                    s->cfg.admin_delay_ms);
-        return;
-    }
-    if (s->mmio_cost_ns > DBNIC_MMIO_COST_MAX_NS) {
-        error_setg(errp, "dbnic: mmio-cost-ns must be at most %u (got %u)",
-                   DBNIC_MMIO_COST_MAX_NS, s->mmio_cost_ns);
-        dbnic_core_free(&s->core);
         return;
     }
 
@@ -689,9 +712,16 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
-    /* PCIe timing model, off by default; see dbnic_core.h. */
-    DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, cfg.dma_latency_ns, 0),
-    DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns, 0),
+    /* PCIe timing model, off by default: datasheet 9.3, dbnic_core.h. */
+    DEFINE_PROP_STRING("timing", DbnicState, timing),
+    DEFINE_PROP_UINT32("db-latency-ns", DbnicState, db_latency_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("mmio-cost-ns", DbnicState, mmio_cost_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("dma-latency-ns", DbnicState, dma_latency_ns,
+                       DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("desc-ns", DbnicState, desc_ns, DBNIC_TIMING_UNSET),
+    DEFINE_PROP_UINT32("byte-ps", DbnicState, byte_ps, DBNIC_TIMING_UNSET),
     /* Small work on an idle engine runs in the MMIO write; 0: never. */
     DEFINE_PROP_UINT32("inline-bytes", DbnicState, cfg.inline_bytes,
                        DBNIC_CORE_INLINE_DEFAULT),

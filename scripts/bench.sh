@@ -9,8 +9,8 @@
 #      limit of emulated DMA
 #   3. guest benchmarks, PCIe timing model off: the driver's debugfs
 #      "bench" (kernel queue) and, when user/ builds it, dbnic-bench
-#   4. the same with the timing model on (twice: with and without the
-#      per-store MMIO cost, see MODELS below)
+#   4. the same with the timing model on (the gen3x8 profile, see
+#      MODELS below)
 #
 # Each table comes with the command that produced it.  Guests run under
 # TCG: guest numbers are emulator numbers.
@@ -30,31 +30,20 @@
 #                                           (default "iters=10000")
 #   DBNIC_BENCH_USER_ARGS="-n 5000"         dbnic-bench arguments
 #                                           (default "-n 10000")
-#   DBNIC_BENCH_MODEL="dma-latency-ns=...,mmio-cost-ns=..."   step 4, once
+#   DBNIC_BENCH_MODEL="timing=gen3x8,dma-latency-ns=..."   step 4, once
 #   DBNIC_BENCH_MODELS="M1 M2 ..."          step 4 once per model
 #   DBNIC_BENCH_SKIP_BUILD=1                skip scripts/build-all.sh
 #   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
 #                                           (default 1000)
 . "$(dirname "$0")/lib.sh"
 
-# The timing model of step 4 (see qemu-device/dbnic_core.h):
-#  - dma-latency-ns=1000: the round trip of a small device DMA read.  It
-#    is set by the root complex and memory, not by the link rate, so Gen3
-#    and Gen4 differ little: published measurements (pcie-bench,
-#    Neugebauer et al., SIGCOMM 2018) put a 64 B DMA read at roughly
-#    0.5-1 us on Xeon hosts, more with an IOMMU; 1 us also covers the
-#    device's own doorbell-to-fetch handling.  The model charges it once
-#    per ring descriptor fetch (for up to 8 at a time) and once for a
-#    job's first payload read; a priority descriptor needs no fetch.
-#  - mmio-cost-ns=150: what one posted MMIO write costs the writing CPU
-#    (an uncached store leaves the core, with its store buffer drained,
-#    before the next one): around 100-200 ns on current x86 servers.
-# The second model leaves the MMIO cost out.  The device model charges
-# mmio-cost-ns for every store into the BAR, so a 64-byte priority write
-# (eight 8-byte stores, one write-combined TLP on real hardware) costs the
-# CPU 7 x 150 = 1050 ns more than a doorbell: as much as the 1000 ns fetch
-# it saves.  Without that charge the saving itself shows.
-MODELS=${DBNIC_BENCH_MODELS:-${DBNIC_BENCH_MODEL:-dma-latency-ns=1000,mmio-cost-ns=150 dma-latency-ns=1000}}
+# The timing model of step 4 is the datasheet's gen3x8 profile (docs/
+# hardware.md section 9: posted write 250 ns, DMA read round trip 500 ns,
+# 100 ns per descriptor, 160 ps per byte), in virtual time.  The guest
+# runs without -icount here, so guest numbers still carry the emulator's
+# own cost; for exact, repeatable model times boot with
+# scripts/run-guest.sh --timing gen3x8 (adds -icount shift=0,sleep=off).
+MODELS=${DBNIC_BENCH_MODELS:-${DBNIC_BENCH_MODEL:-timing=gen3x8}}
 # 10000 samples a row: a guest run still takes well under a minute, and
 # medians move less with the host's load.
 PARAMS=${DBNIC_BENCH_PARAMS-iters=10000}

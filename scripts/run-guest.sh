@@ -11,6 +11,18 @@
 #                       off the BQL, so doorbell writes get in while it
 #                       works; "main", QEMU's main loop under the BQL
 #                       (deterministic with -icount)
+#   --timing PROFILE    the PCIe timing model (docs/hardware.md section 9):
+#                       timing=PROFILE on every dbnic, and unless PROFILE
+#                       is "off", -icount shift=N,sleep=off and -rtc
+#                       clock=vm, so that virtual time, and with it every
+#                       modelled latency, repeats exactly from run to run
+#                       (TCG then runs the vCPUs in one thread), and the
+#                       engine in the main loop (--engine main).
+#                       PROFILE: off, gen3x8;
+#                       --dbnic-opts may override single figures
+#                       (e.g. dma-latency-ns=1000)
+#   --icount-shift N    with --timing: one guest instruction per 2^N ns
+#                       of virtual time (default 0: 1 ns)
 #   --root-port         put each dbnic behind its own PCIe root port
 #                       (-device pcie-root-port,id=rpI): a slot that can
 #                       be reset (secondary bus reset) and hot-plugged
@@ -81,7 +93,8 @@ usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2; }
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
-script='' append='' root_port=0 qmp='' host_actions=0 engine=thread
+script='' append='' root_port=0 qmp='' host_actions=0 engine=thread engine_set=0
+timing='' icount_shift=0
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -90,13 +103,15 @@ while [ $# -gt 0 ]; do
 	esac
 	# An option that takes a value must have one.
 	case $1 in
-	--dbnic|--dbnic-opts|--engine|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
 		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
 	--dbnic) ndbnic=$2; shift ;;
 	--dbnic-opts) dbnic_opts=$2; shift ;;
-	--engine) engine=$2; shift ;;
+	--engine) engine=$2; engine_set=1; shift ;;
+	--timing) timing=$2; shift ;;
+	--icount-shift) icount_shift=$2; shift ;;
 	--root-port) root_port=1 ;;
 	--qmp) qmp=$2; shift ;;
 	--host-actions) host_actions=1 ;;
@@ -124,6 +139,19 @@ case $engine in thread|main) ;; *) bad_usage "--engine wants thread or main, got
 if ! [[ $mem =~ ^[0-9]+$ ]] || [ "$mem" -lt 128 ]; then
 	bad_usage "--mem wants megabytes, at least 128, got '$mem'"
 fi
+case $timing in
+''|off|gen3x8) ;;
+*) bad_usage "--timing wants off or gen3x8, got '$timing'" ;;
+esac
+# Determinism needs the engine in the main loop, where -icount runs the
+# device's virtual-clock timers at exact instruction counts.
+if [ -n "$timing" ] && [ "$timing" != off ]; then
+	[ "$engine_set" = 1 ] && [ "$engine" = thread ] &&
+		bad_usage "--timing $timing runs the engine in the main loop (deterministic); drop --engine thread"
+	engine=main
+fi
+# QEMU takes shifts up to 10 (1 us per instruction).
+[[ $icount_shift =~ ^([0-9]|10)$ ]] || bad_usage "--icount-shift wants 0 to 10, got '$icount_shift'"
 # The test kernel is built with CONFIG_NR_CPUS=4.
 [[ $smp =~ ^[1-4]$ ]] || bad_usage "--smp wants 1 to 4 CPUs, got '$smp'"
 [ -z "$script" ] || [ -f "$script" ] || bad_usage "--script $script: no such file"
@@ -136,6 +164,9 @@ DBNIC_DEVICE=${DBNIC_DEVICE:-dbnic}
 DBNIC_ACCEL=${DBNIC_ACCEL:-tcg}
 DBNIC_KERNEL=${DBNIC_KERNEL:-$KERNEL_IMAGE}
 DBNIC_INITRD=${DBNIC_INITRD:-$GUEST_DIR/base.cpio.gz}
+if [ -n "$timing" ] && [ "$timing" != off ] && [ "$DBNIC_ACCEL" != tcg ]; then
+	bad_usage "--timing $timing needs -icount, which only TCG has (DBNIC_ACCEL=$DBNIC_ACCEL)"
+fi
 [ -x "$QEMU" ] || die "no QEMU at $QEMU: run scripts/build-qemu.sh (or set QEMU=)"
 [ -f "$DBNIC_KERNEL" ] || die "no kernel at $DBNIC_KERNEL: run scripts/build-kernel.sh"
 [ -f "$DBNIC_INITRD" ] || die "no initramfs at $DBNIC_INITRD: run scripts/build-initramfs.sh"
@@ -225,6 +256,14 @@ qlog=${logfile//,/,,}
 args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
 	-nodefaults -no-reboot -display none "${fw[@]}"
 	-kernel "$DBNIC_KERNEL" -initrd "$tmp/initrd" -append "$cmdline")
+# Under icount virtual time advances by instructions, and with sleep=off
+# it jumps to the next timer when the guest idles: a run's timings no
+# longer depend on the host's speed or load.
+# The RTC follows virtual time too, or its host-clock interrupts would
+# land at different instructions in each run.
+if [ -n "$timing" ] && [ "$timing" != off ]; then
+	args+=(-icount "shift=$icount_shift,sleep=off" -rtc clock=vm)
+fi
 if [ $shell = 1 ]; then
 	# The -nographic arrangement (console and monitor muxed on stdio,
 	# ctrl-a x quits), plus a log file; ^C goes to the guest.
@@ -261,6 +300,7 @@ for ((i = 0; i < ndbnic; i++)); do
 		args+=(-object "iothread,id=dbnic-io$i")
 		dev+=",iothread=dbnic-io$i"
 	fi
+	[ -n "$timing" ] && dev+=",timing=$timing"
 	[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
 	devspec[dbnic$i]=$dev
 	args+=(-device "$dev")

@@ -7,8 +7,9 @@
  * are decoded as a sequence of guest actions: control-register writes,
  * doorbells from any page to any queue, priority-slot stores of any size
  * and offset, raw guest-memory scribbles (rings, CQs, payload), clock
- * jumps and engine runs.  The sanitizers and the core's own bounds checks
- * must hold for every program.
+ * jumps and engine runs, with the timing model off or on (first byte).
+ * The sanitizers and the core's own bounds checks must hold for every
+ * program.
  *
  * Build and run by hand:  make -C tests/host fuzz && build/host/fuzz_core
  *
@@ -107,6 +108,7 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
+	struct dbnic_core_config tm = { 0 };
 	struct fake f;
 	struct hq q[2];
 	uint8_t mode = take(&in, 1);
@@ -117,6 +119,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	harness_no_inline = mode & 1;
 	harness_no_map = mode & 2;
+	/*
+	 * The second byte's low bit turns the timing model on (datasheet 9,
+	 * the gen3x8 profile), so that the timer-driven engine is fuzzed as
+	 * well as the one driven by the bottom half.
+	 */
+	if (take(&in, 1) & 1) {
+		dbnic_core_timing_profile("gen3x8", &tm);
+		harness_db_latency_ns = tm.db_latency_ns;
+		harness_dma_latency_ns = tm.dma_latency_ns;
+		harness_desc_ns = tm.desc_ns;
+		harness_byte_ps = tm.byte_ps;
+	}
 	fake_init(&f);
 	if (mode & 4) {
 		f.nomap_lo = MEM_BASE + (mode >> 3) * (MEM_SIZE / 32);

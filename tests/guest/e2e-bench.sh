@@ -33,7 +33,7 @@ if echo "qd=0" > "$dbg/bench" 2>/dev/null; then
 else
 	t_ok "out-of-range parameter refused"
 fi
-t_check "parameters accepted" sh -c "echo 'iters=200 qd=8 copy=128 bw_mib=1 max_kib=256' > $dbg/bench"
+t_check "parameters accepted" sh -c "echo 'iters=200 qd=8 copy=128 bw_mib=1 max_kib=256 dither=16' > $dbg/bench"
 
 out=$(cat "$dbg/bench")
 echo "$out"
@@ -50,7 +50,7 @@ rows() {
 rows nop 0
 rows copy 128
 
-ab=$(echo "$out" | grep -cE '^(nop|copy) +[0-9]+ +[0-9]+ +[0-9]+ +-?[0-9]+ +[0-9]+$')
+ab=$(echo "$out" | grep -cE '^(nop|copy) +[0-9]+ +[0-9]+ +[0-9]+ +-?[0-9]+ +-?[0-9]+ +-?[0-9]+ +[0-9]+$')
 if [ "$ab" -eq 2 ]; then t_ok "paired ring/prio rows"; else t_fail "paired ring/prio rows" "$ab of 2"; fi
 
 # 4 KiB, 16 KiB, 64 KiB, 256 KiB, all with data "ok".

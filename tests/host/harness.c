@@ -10,6 +10,9 @@
 
 int t_failed;
 uint32_t harness_dma_latency_ns;
+uint32_t harness_db_latency_ns;
+uint32_t harness_desc_ns;
+uint32_t harness_byte_ps;
 uint32_t harness_db_pages;
 uint32_t harness_admin_delay_ms;
 uint32_t harness_admin_delay_ops;
@@ -30,6 +33,9 @@ static void fake_release(struct fake *f);
 void harness_cleanup(void)
 {
 	harness_dma_latency_ns = 0;
+	harness_db_latency_ns = 0;
+	harness_desc_ns = 0;
+	harness_byte_ps = 0;
 	harness_db_pages = 0;
 	harness_admin_delay_ms = 0;
 	harness_admin_delay_ops = 0;
@@ -200,6 +206,8 @@ void fake_init(struct fake *f)
 		.max_sq = harness_max_sq ? harness_max_sq : 8,
 		.max_cq = 8, .msix_vectors = 4,
 		.max_mr = 16, .dma_latency_ns = harness_dma_latency_ns,
+		.db_latency_ns = harness_db_latency_ns,
+		.desc_ns = harness_desc_ns, .byte_ps = harness_byte_ps,
 		.admin_delay_ms = harness_admin_delay_ms,
 		.admin_delay_ops = harness_admin_delay_ops,
 		.inline_bytes = harness_no_inline || harness_legacy ?
@@ -250,11 +258,20 @@ void fake_free(struct fake *f)
 	fake_release(f);
 }
 
+/*
+ * Under the timing model the core asks for its runs through the timer,
+ * at the current time too: fire it whenever it is due, as QEMU would.
+ */
 void fake_run(struct fake *f)
 {
 	int guard = 100000;
 
-	while (f->scheduled && guard--) {
+	while ((f->scheduled || (f->timer_at && f->now >= f->timer_at)) &&
+	       guard--) {
+		if (f->timer_at && f->now >= f->timer_at) {
+			f->timer_at = 0;
+			dbnic_core_timer(&f->core);
+		}
 		f->scheduled = false;
 		dbnic_core_run(&f->core);
 	}
@@ -271,6 +288,7 @@ void fake_advance(struct fake *f, uint64_t ns)
 	if (f->timer_at && f->now >= f->timer_at) {
 		f->timer_at = 0;
 		dbnic_core_timer(&f->core);
+		f->scheduled = true;	/* the glue runs the core next */
 	}
 }
 

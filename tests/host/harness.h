@@ -74,6 +74,9 @@ struct hq {
 extern int t_failed;
 /* Timing model for the next fake_init(); reset after each test. */
 extern uint32_t harness_dma_latency_ns;
+extern uint32_t harness_db_latency_ns;
+extern uint32_t harness_desc_ns;
+extern uint32_t harness_byte_ps;
 /* Doorbell pages for the next fake_init() (0: 4); reset after each test. */
 extern uint32_t harness_db_pages;
 /* Test-only admin delay for the next fake_init(); reset after each test. */

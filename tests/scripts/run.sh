@@ -126,6 +126,8 @@ done <<'EOT'
 --dbnic wants a number, got 'two'|--dbnic two
 --script /dbnic/no/such: no such file|--script /dbnic/no/such
 unknown option --bogus|--bogus
+--timing wants off or gen3x8, got 'gen9'|--timing gen9
+--icount-shift wants 0 to 10, got '11'|--timing gen3x8 --icount-shift 11
 EOT
 none_bad "run-guest.sh: bad options get a reason and status 2" "${bad[@]}"
 
