@@ -8,6 +8,13 @@
 #
 #   scripts/build-kernel.sh            build (no-op when nothing changed)
 #   FORCE=1 scripts/build-kernel.sh    run make even if the stamp matches
+#   scripts/build-kernel.sh --bench    build the benchmark kernel instead,
+#                                      into $KERNEL_BENCH_BUILD: the same
+#                                      fragment with its debug block (KASAN,
+#                                      lockdep, kmemleak, ...) switched off
+#                                      (kernel_bench_fragment in lib.sh)
+#   scripts/build-kernel.sh [--bench] --print-fragment
+#                                      print the fragment applied, build nothing
 #
 # Steps rerun only when their inputs change: the source tree when the
 # package version changes, the configuration (and the build) when the
@@ -16,6 +23,30 @@
 . "$(dirname "$0")/lib.sh"
 
 FRAGMENT=$DBNIC_TOP/scripts/guest-kernel.config
+flavour=test print=0
+for arg in "$@"; do
+	case "$arg" in
+	--bench) flavour=bench ;;
+	--print-fragment) print=1 ;;
+	*) die "unknown argument: $arg (see the comment at the top of $0)" ;;
+	esac
+done
+KLOG=$DBNIC_CACHE/kernel-build.log
+if [ $flavour = bench ]; then
+	# Everything below works on the bench tree; the fragment is derived
+	# afresh on every run, so the two kernels differ only by the block.
+	KERNEL_BUILD=$KERNEL_BENCH_BUILD
+	KERNEL_IMAGE=$KERNEL_BENCH_IMAGE
+	KLOG=$DBNIC_CACHE/kernel-bench-build.log
+	mkdir -p "$KERNEL_BUILD"
+	kernel_bench_fragment "$FRAGMENT" > "$KERNEL_BUILD/bench-kernel.config.new"
+	mv "$KERNEL_BUILD/bench-kernel.config.new" "$KERNEL_BUILD/bench-kernel.config"
+	FRAGMENT=$KERNEL_BUILD/bench-kernel.config
+fi
+if [ $print = 1 ]; then
+	cat "$FRAGMENT"
+	exit 0
+fi
 TARBALL=/usr/src/$LINUX_SOURCE_PKG.tar.xz
 # Objects in a whole build of this configuration, for the progress line
 # until a build of this tree has counted them itself.
@@ -95,12 +126,12 @@ check_config() {
 	done < "$FRAGMENT"
 	if [ ${#bad[@]} -gt 0 ]; then
 		printf '[dbnic] error: fragment option not in the final .config: %s\n' "${bad[@]}" >&2
-		die "fix scripts/guest-kernel.config (missing dependency or selector?)"
+		die "fix scripts/guest-kernel.config (missing dependency or selector?; $flavour kernel)"
 	fi
 }
 
 if ! stamp_ok "$KERNEL_BUILD/.dbnic-config" "$key" || [ ! -f "$KERNEL_BUILD/.config" ]; then
-	log "configuring kernel: tinyconfig + $(basename "$FRAGMENT")"
+	log "configuring $flavour kernel: tinyconfig + $(basename "$FRAGMENT")"
 	mkdir -p "$KERNEL_BUILD"
 	rm -f "$KERNEL_BUILD/.dbnic-config" "$KERNEL_BUILD/.dbnic-build"
 	# ARCH=x86_64 so tinyconfig starts 64-bit (plain ARCH=x86 defaults to
@@ -116,8 +147,8 @@ fi
 # 5. Build.  The stamp skips even make's tree walk on a warm rerun.
 if [ "${FORCE:-0}" = 1 ] || ! stamp_ok "$KERNEL_BUILD/.dbnic-build" "$key" ||
    [ ! -f "$KERNEL_IMAGE" ] || [ ! -f "$KERNEL_BUILD/Module.symvers" ]; then
-	klog=$DBNIC_CACHE/kernel-build.log
-	log "building kernel $ver (bzImage modules, -j$JOBS, ccache, log: $klog)"
+	klog=$KLOG
+	log "building $flavour kernel $ver (bzImage modules, -j$JOBS, ccache, log: $klog)"
 	start=$SECONDS
 	if ! run_logged "$klog" "building kernel" kernel_progress \
 		"${KMAKE[@]}" bzImage modules; then
@@ -131,4 +162,4 @@ if [ "${FORCE:-0}" = 1 ] || ! stamp_ok "$KERNEL_BUILD/.dbnic-build" "$key" ||
 	stamp_set "$KERNEL_BUILD/.dbnic-build" "$key"
 	log "kernel built in $((SECONDS - start)) s"
 fi
-log "kernel $(cat "$KERNEL_BUILD/include/config/kernel.release"): $KERNEL_IMAGE"
+log "$flavour kernel $(cat "$KERNEL_BUILD/include/config/kernel.release"): $KERNEL_IMAGE"

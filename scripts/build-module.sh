@@ -5,26 +5,39 @@
 # directory under the cache; the clone never gets build products.
 #
 #   scripts/build-module.sh              against the test kernel ($KERNEL_BUILD)
+#   scripts/build-module.sh --bench      against the benchmark kernel
+#                                        (scripts/build-kernel.sh --bench)
 #   KDIR=/usr/src/linux-headers-6.12.117+deb12-amd64 scripts/build-module.sh
 #   C=1 scripts/build-module.sh          also run sparse on recompiled files
 #                                        (C=2: on every file)
 #   CHECKPATCH=1 scripts/build-module.sh also run checkpatch --strict
-#   scripts/build-module.sh clean        remove this kernel's build (KDIR= as above)
+#   scripts/build-module.sh clean        remove this kernel's build (KDIR= or
+#                                        --bench as above)
 #
 # Output: $MODULE_BUILD/dbnic.ko (and dbnic_kunit.ko) for the test kernel,
+# $MODULE_BENCH_BUILD/dbnic.ko (and dbnic_kunit.ko) for the bench kernel,
 # $MODULE_BUILD/<kernelrelease>/dbnic.ko for any other KDIR; objects are
 # in the src/drivers/ directory beside them.
 # W=1 is always on; set W= to override.
 . "$(dirname "$0")/lib.sh"
 
+if [ "${1:-}" = --bench ]; then
+	KDIR=$KERNEL_BENCH_BUILD
+	shift
+fi
 KDIR=${KDIR:-$KERNEL_BUILD}
 [ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (run scripts/build-kernel.sh, or set KDIR)"
 [ -f "$KDIR/include/config/kernel.release" ] ||
 	die "$KDIR is not a configured and prepared kernel tree"
 release=$(cat "$KDIR/include/config/kernel.release")
 
-if [ "$(cd "$KDIR" && pwd -P)" = "$(mkdir -p "$KERNEL_BUILD" && cd "$KERNEL_BUILD" && pwd -P)" ]; then
+# Same release string as the test kernel, so the bench kernel's module has
+# its own directory, not $MODULE_BUILD/<release>.
+kdir_real=$(cd "$KDIR" && pwd -P)
+if [ "$kdir_real" = "$(mkdir -p "$KERNEL_BUILD" && cd "$KERNEL_BUILD" && pwd -P)" ]; then
 	out=$MODULE_BUILD
+elif [ -d "$KERNEL_BENCH_BUILD" ] && [ "$kdir_real" = "$(cd "$KERNEL_BENCH_BUILD" && pwd -P)" ]; then
+	out=$MODULE_BENCH_BUILD
 else
 	out=$MODULE_BUILD/$release
 fi

@@ -134,8 +134,39 @@ QEMU_BIN=$QEMU_BUILD/qemu-system-x86_64
 KERNEL_SRC=$DBNIC_CACHE/src/linux
 KERNEL_BUILD=$DBNIC_CACHE/build/linux
 KERNEL_IMAGE=$KERNEL_BUILD/arch/x86/boot/bzImage
+# The benchmark kernel (scripts/build-kernel.sh --bench): the test kernel's
+# configuration without its debug block, and the module built against it
+# (scripts/build-module.sh --bench).  Only scripts/bench.sh uses them.
+KERNEL_BENCH_BUILD=$DBNIC_CACHE/build/linux-bench
+KERNEL_BENCH_IMAGE=$KERNEL_BENCH_BUILD/arch/x86/boot/bzImage
 GUEST_DIR=$DBNIC_CACHE/guest
 MODULE_BUILD=$DBNIC_CACHE/build/module
+MODULE_BENCH_BUILD=$DBNIC_CACHE/build/module-bench
+}
+
+# kernel_bench_fragment FRAGMENT: prints the Kconfig fragment of the
+# benchmark kernel, derived from the test kernel's: every CONFIG_X=... line
+# between "# >>> debug block begin" and "# <<< debug block end" becomes
+# "# CONFIG_X is not set" (so build-kernel.sh checks that it is off, not
+# merely unrequested); every other line is copied as it is.  Fails when
+# the markers are missing, repeated or unbalanced: without them the bench
+# kernel would silently be the debug kernel.
+kernel_bench_fragment() {
+	awk '
+		/^# >>> debug block begin$/ {
+			if (inblk || seen) { bad = 1; exit }
+			inblk = 1; seen = 1; print; next
+		}
+		/^# <<< debug block end$/ {
+			if (!inblk) { bad = 1; exit }
+			inblk = 0; print; next
+		}
+		inblk && /^CONFIG_[A-Za-z0-9_]+=/ {
+			sub(/=.*/, ""); print "# " $0 " is not set"; next
+		}
+		{ print }
+		END { if (bad || inblk || !seen) exit 1 }' "$1" ||
+		{ log "$1: no single well-formed debug block"; return 1; }
 }
 
 # Our QEMU is built with --disable-install-blobs, so its firmware (BIOS,

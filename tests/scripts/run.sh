@@ -236,6 +236,50 @@ for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching:
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "bench-report.py: ratios from a guest log's tables, a missing one fails" "${bad[@]}"
 
+# The bench kernel's fragment (kernel_bench_fragment, build-kernel.sh
+# --bench) is the test kernel's with exactly the debug block's options
+# switched off: every other line is the same, so the two kernels cannot
+# drift apart, and the watchdogs that distort timings are all in the block.
+frag=$DBNIC_TOP/scripts/guest-kernel.config
+bad=()
+kernel_bench_fragment "$frag" > "$TMP/bench.config" 2> "$TMP/err" ||
+	bad+=("kernel_bench_fragment failed: $(cat "$TMP/err")")
+sed -n '/^# >>> debug block begin$/,/^# <<< debug block end$/p' "$frag" |
+	grep -E '^CONFIG_[A-Za-z0-9_]+=' > "$TMP/block.on" || true
+sed 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/# \1 is not set/' "$TMP/block.on" > "$TMP/block.off"
+{ diff "$frag" "$TMP/bench.config" || true; } > "$TMP/diff"
+sed -n 's/^< //p' "$TMP/diff" > "$TMP/removed"
+sed -n 's/^> //p' "$TMP/diff" > "$TMP/added"
+[ -s "$TMP/block.on" ] || bad+=("no CONFIG_ lines in the debug block")
+cmp -s "$TMP/removed" "$TMP/block.on" ||
+	bad+=("lines changed are not the debug block's: $(tr '\n' ' ' < "$TMP/removed")")
+cmp -s "$TMP/added" "$TMP/block.off" ||
+	bad+=("the block's lines are not turned off: $(tr '\n' ' ' < "$TMP/added")")
+[ "$(wc -l < "$frag")" = "$(wc -l < "$TMP/bench.config")" ] || bad+=("line count differs")
+for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK DEBUG_OBJECTS DMA_API_DEBUG; do
+	grep -qx "# CONFIG_$o is not set" "$TMP/bench.config" || bad+=("CONFIG_$o not off in the bench fragment")
+done
+# The benchmarks read the driver's debugfs file: that stays.
+grep -qx 'CONFIG_DEBUG_FS=y' "$TMP/bench.config" || bad+=("CONFIG_DEBUG_FS not kept")
+# build-kernel.sh applies the same text (and the test kernel the fragment
+# as it is), printed without building (a throwaway cache: nothing is built).
+DBNIC_CACHE=$TMP/cache "$DBNIC_TOP/scripts/build-kernel.sh" --bench --print-fragment \
+	> "$TMP/printed" 2> "$TMP/err" || bad+=("build-kernel.sh --bench --print-fragment failed")
+cmp -s "$TMP/printed" "$TMP/bench.config" || bad+=("build-kernel.sh --bench applies another fragment")
+DBNIC_CACHE=$TMP/cache "$DBNIC_TOP/scripts/build-kernel.sh" --print-fragment \
+	> "$TMP/printed" 2> "$TMP/err" || bad+=("build-kernel.sh --print-fragment failed")
+cmp -s "$TMP/printed" "$frag" || bad+=("the test kernel's fragment is not guest-kernel.config as it is")
+# Without one well-formed block there is no bench kernel, not a debug one.
+grep -v '^# [<>]\{3\} debug block' "$frag" > "$TMP/nomark.config"
+{ cat "$frag"; sed -n '/^# >>> debug block begin$/,/^# <<< debug block end$/p' "$frag"; } \
+	> "$TMP/twice.config"
+grep -v '^# <<< debug block end$' "$frag" > "$TMP/noend.config"
+for f in nomark twice noend; do
+	kernel_bench_fragment "$TMP/$f.config" > /dev/null 2>&1 &&
+		bad+=("kernel_bench_fragment accepted a fragment with markers: $f")
+done
+none_bad "bench kernel fragment: the test fragment with exactly its debug block off" "${bad[@]}"
+
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
 if ! command -v shellcheck >/dev/null; then
