@@ -411,8 +411,9 @@ static void dbnic_bh(void *opaque)
  * timer alone drives the engine, and with -icount QEMU runs virtual-clock
  * timers at the exact instruction count where they fall due, while a BH
  * runs whenever the main loop gets to it, so only this keeps completion
- * times deterministic (datasheet 9.2).  In the iothread (never with the
- * timing model: realize refuses that) it leaves the work to the BH.
+ * times deterministic (datasheet 9.2).  In the iothread it leaves the
+ * work to the BH (the timing model works there too, but is exact only in
+ * the main loop: the launcher's --timing picks it).
  */
 static void dbnic_prio_timer(void *opaque)
 {
