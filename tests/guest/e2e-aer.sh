@@ -22,7 +22,6 @@ DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
 DRV=/sys/bus/pci/drivers/dbnic
-PARAMS=/sys/module/dmatest/parameters
 
 load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
@@ -38,24 +37,6 @@ t_ok "device has AER (the kernel found its capability)"
 # Its root port, which receives the error messages.
 rp=$(dirname "$(readlink -f "$dev")")
 t_check "root port has AER" test -r "$rp/aer_rootport_total_err_fatal"
-
-# dmatest_start: every channel of the device, until stopped.
-dmatest_start() {
-	modprobe dmatest
-	echo 0 > $PARAMS/iterations
-	echo 1 > $PARAMS/threads_per_chan
-	echo 16384 > $PARAMS/test_buf_size
-	echo 0 > $PARAMS/dmatest
-	echo 5000 > $PARAMS/timeout
-	echo "$pci" > $PARAMS/device
-	echo 1 > $PARAMS/run
-}
-
-dmatest_stop() {
-	echo 0 > $PARAMS/run
-	cat $PARAMS/wait > /dev/null
-	modprobe -r dmatest
-}
 
 # aer_total FILE: the TOTAL_ERR_* line of one of the device's AER
 # statistics files (aer_dev_correctable, _nonfatal).  The kernel cannot
@@ -121,7 +102,7 @@ works_again() {
 
 echo "== users"
 start_users --time 120 --size 64K --depth 8
-dmatest_start
+dmatest_start "$pci"
 sleep 1
 cat "$dbg/users"
 
@@ -153,7 +134,7 @@ works_again non-fatal
 
 echo "== uncorrectable, fatal error"
 start_users --time 120 --size 64K --depth 8
-dmatest_start
+dmatest_start "$pci"
 sleep 1
 echo "dbnic-e2e: mark fatal" > /dev/kmsg
 fa=$(cat "$rp/aer_rootport_total_err_fatal")
@@ -163,23 +144,7 @@ recovered fatal "$rp/aer_rootport_total_err_fatal" "$fa"
 dmatest_stop
 works_again fatal
 
-echo "dbnic-e2e: mark dmatest again" > /dev/kmsg
-modprobe dmatest
-echo 200 > $PARAMS/iterations
-echo 1 > $PARAMS/threads_per_chan
-echo 16384 > $PARAMS/test_buf_size
-echo 0 > $PARAMS/dmatest
-echo "$pci" > $PARAMS/device
-echo 1 > $PARAMS/run
-cat $PARAMS/wait > /dev/null
-modprobe -r dmatest
-sums=$(since_mark | grep -E 'dmatest: .*summary')
-echo "$sums"
-if [ -n "$sums" ] && ! echo "$sums" | grep -qv ' 0 failures'; then
-	t_ok "dmatest after the errors: no failures"
-else
-	t_fail "dmatest after the errors: no failures" "$(echo "$sums" | tr '\n' ' ')"
-fi
+dmatest_clean "dmatest after the errors: no failures" "$pci"
 
 echo "== unload"
 if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi

@@ -14,7 +14,6 @@ DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
 DRV=/sys/bus/pci/drivers/dbnic
-PARAMS=/sys/module/dmatest/parameters
 
 load_dbnic
 pci=$(basename "$(first "$DRV"/0000:*)")
@@ -22,28 +21,10 @@ dev=/sys/bus/pci/devices/$pci
 echo "device $pci, reset methods: $(cat "$dev/reset_method" 2>/dev/null)"
 t_check "device can be reset" test -w "$dev/reset"
 
-# dmatest_start: every channel of the device, until stopped.
-dmatest_start() {
-	modprobe dmatest
-	echo 0 > $PARAMS/iterations
-	echo 1 > $PARAMS/threads_per_chan
-	echo 16384 > $PARAMS/test_buf_size
-	echo 0 > $PARAMS/dmatest
-	echo 5000 > $PARAMS/timeout
-	echo "$pci" > $PARAMS/device
-	echo 1 > $PARAMS/run
-}
-
-dmatest_stop() {
-	echo 0 > $PARAMS/run
-	cat $PARAMS/wait > /dev/null
-	modprobe -r dmatest
-}
-
 echo "== users"
 start_users --time 60 --size 64K --depth 8
 cat /tmp/h1.ids /tmp/h2.ids /tmp/c.ids
-dmatest_start
+dmatest_start "$pci"
 sleep 1
 cat "$dbg/users"
 
@@ -105,23 +86,7 @@ dbg=$(first /sys/kernel/debug/dbnic/0000:*)
 t_check "no context left from before" test "$(users_field contexts)" = 0
 t_check "copy after the reset, verified" "$TOOL" copy --size 64K --count 200 --verify
 t_check "priority-path copy after the reset" "$TOOL" copy --size 16K --count 50 --path prio --verify
-echo "dbnic-e2e: mark dmatest again" > /dev/kmsg
-modprobe dmatest
-echo 200 > $PARAMS/iterations
-echo 1 > $PARAMS/threads_per_chan
-echo 16384 > $PARAMS/test_buf_size
-echo 0 > $PARAMS/dmatest
-echo "$pci" > $PARAMS/device
-echo 1 > $PARAMS/run
-cat $PARAMS/wait > /dev/null
-modprobe -r dmatest
-sums=$(since_mark | grep -E 'dmatest: .*summary')
-echo "$sums"
-if [ -n "$sums" ] && ! echo "$sums" | grep -qv ' 0 failures'; then
-	t_ok "dmatest after the reset: no failures"
-else
-	t_fail "dmatest after the reset: no failures" "$(echo "$sums" | tr '\n' ' ')"
-fi
+dmatest_clean "dmatest after the reset: no failures" "$pci"
 
 echo "== a second reset, idle"
 echo "dbnic-e2e: mark reset 2" > /dev/kmsg

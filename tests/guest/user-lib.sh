@@ -152,3 +152,41 @@ revoked_users() {
 	# 128 + SIGBUS (7): killed by its first access to a revoked mapping.
 	if [ "$rc" = 135 ]; then t_ok "copy killed by SIGBUS"; else t_fail "copy killed by SIGBUS" "exit $rc"; fi
 }
+
+# dmatest (the kernel's dmatest module) on every channel of device $1.
+DMATEST_PARAMS=/sys/module/dmatest/parameters
+
+# dmatest_start PCI [ITERATIONS]: 1 thread a channel, 16 KiB buffers;
+# ITERATIONS 0 (the default) runs until dmatest_stop.
+dmatest_start() {
+	modprobe dmatest
+	echo "${2:-0}" > $DMATEST_PARAMS/iterations
+	echo 1 > $DMATEST_PARAMS/threads_per_chan
+	echo 16384 > $DMATEST_PARAMS/test_buf_size
+	echo 0 > $DMATEST_PARAMS/dmatest
+	echo 5000 > $DMATEST_PARAMS/timeout
+	echo "$1" > $DMATEST_PARAMS/device
+	echo 1 > $DMATEST_PARAMS/run
+}
+
+dmatest_stop() {
+	echo 0 > $DMATEST_PARAMS/run
+	cat $DMATEST_PARAMS/wait > /dev/null
+	modprobe -r dmatest
+}
+
+# dmatest_clean NAME PCI: 200 iterations a channel to the end; the check
+# NAME passes when every summary line reports 0 failures.
+dmatest_clean() {
+	echo "dbnic-e2e: mark dmatest again" > /dev/kmsg
+	dmatest_start "$2" 200
+	cat $DMATEST_PARAMS/wait > /dev/null
+	modprobe -r dmatest
+	sums=$(since_mark | grep -E 'dmatest: .*summary')
+	echo "$sums"
+	if [ -n "$sums" ] && ! echo "$sums" | grep -qv ' 0 failures'; then
+		t_ok "$1"
+	else
+		t_fail "$1" "$(echo "$sums" | tr '\n' ' ')"
+	fi
+}
