@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "measure.h"
 #include "libdbnic.h"
 
 #define WARMUP		64		/* unrecorded descriptors per row */
@@ -63,21 +64,6 @@ struct result {
 	unsigned int bad;
 	uint8_t bad_status;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int build(struct bench *b, uint32_t bytes, struct dbnic_desc *d)
 {
@@ -156,8 +142,8 @@ static int run(struct bench *b, uint32_t bytes, enum dbnic_upath path,
 	r->ns = now_ns() - t0;
 	if (alternate)
 		return r->bad ? -EIO : 0;
-	qsort(b->lat, n, sizeof(*b->lat), u64_cmp);
-	qsort(b->post, n, sizeof(*b->post), u64_cmp);
+	samples_sort(b->lat, n);
+	samples_sort(b->post, n);
 	r->min = b->lat[0];
 	r->med = b->lat[n / 2];
 	r->p99 = b->lat[(n * 99 + 99) / 100 - 1];
@@ -243,8 +229,8 @@ static int ab_row(struct bench *b, const struct params *p, uint32_t bytes)
 	}
 	for (i = 0; i < pairs; i++)
 		b->lat[i] = b->lat[2 * i];
-	qsort(b->lat, pairs, sizeof(*b->lat), u64_cmp);
-	qsort(prio, pairs, sizeof(*prio), u64_cmp);
+	samples_sort(b->lat, pairs);
+	samples_sort(prio, pairs);
 	qsort(diff, pairs, sizeof(*diff), s64_cmp);
 	printf("%-4s %5u %9llu %9llu %10lld %5u\n", bytes ? "copy" : "nop",
 	       bytes, (unsigned long long)b->lat[pairs / 2],

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "measure.h"
 #include "libdbnic.h"
 
 #define COPY_BYTES	(1u << 20)	/* each ring COPY */
@@ -43,21 +44,6 @@
 #define CQ_LOG		5
 #define STALL_NS	10000000000ull	/* no progress for this long: stop */
 #define LOAD_POLL_US	50		/* the loader's poll interval */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* One context with one queue and a 1 MiB source and destination. */
 struct ctx {
@@ -521,7 +507,7 @@ static void stats(const char *label, uint64_t *ns, unsigned int n)
 	if (!s)
 		return;
 	memcpy(s, ns, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), u64_cmp);
+	samples_sort(s, n);
 	printf("%-7s %7u %9llu %10llu %9llu %9llu %9llu\n", label, n,
 	       (unsigned long long)s[0], (unsigned long long)s[n / 2],
 	       (unsigned long long)s[(n * 90 + 99) / 100 - 1],
