@@ -67,6 +67,8 @@ struct DbnicState {
     MemoryRegion ctrl_bar;
     MemoryRegion db_bar;
     MemoryRegion msix_bar;
+    /* The bus-master address space, looked up once: DMA runs per page. */
+    AddressSpace *dma_as;
     NICState *nic;
     NICConf conf;
 
@@ -78,6 +80,7 @@ struct DbnicState {
     bool timer_due;             /* the timer fired; the BH tells the core */
     /* Threads that wait for s->lock outside the engine: see dbnic_lock(). */
     int lock_waiters;
+    unsigned lock_handoffs;     /* waiters that got s->lock, ever */
 
     /* Interrupts the core raised, sent once s->lock is released. */
     QEMUBH *irq_bh;             /* main loop, for the engine thread */
@@ -129,22 +132,22 @@ static int dbnic_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
     DbnicState *s = opaque;
     MemTxAttrs ram_only = { .memory = 1 };
 
-    return pci_dma_rw(PCI_DEVICE(s), addr, buf, len, DMA_DIRECTION_TO_DEVICE,
-                      ram_only) == MEMTX_OK ? 0 : -1;
+    return dma_memory_rw(s->dma_as, addr, buf, len, DMA_DIRECTION_TO_DEVICE,
+                         ram_only) == MEMTX_OK ? 0 : -1;
 }
 
 static int dbnic_dma_write(void *opaque, uint64_t addr, const void *buf,
                            size_t len)
 {
     DbnicState *s = opaque;
-    PCIDevice *pdev = PCI_DEVICE(s);
     MemTxAttrs ram_only = { .memory = 1 };
 
-    if (!dbnic_dma_writable(pci_get_address_space(pdev), addr, len)) {
+    if (!dbnic_dma_writable(s->dma_as, addr, len)) {
         return -1;
     }
-    return pci_dma_rw(pdev, addr, (void *)buf, len, DMA_DIRECTION_FROM_DEVICE,
-                      ram_only) == MEMTX_OK ? 0 : -1;
+    return dma_memory_rw(s->dma_as, addr, (void *)buf, len,
+                         DMA_DIRECTION_FROM_DEVICE, ram_only) == MEMTX_OK ?
+           0 : -1;
 }
 
 /*
@@ -156,7 +159,7 @@ static int dbnic_dma_write(void *opaque, uint64_t addr, const void *buf,
  */
 static void *dbnic_map(void *opaque, uint64_t addr, size_t *len, bool write)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(opaque));
+    AddressSpace *as = ((DbnicState *)opaque)->dma_as;
     DMADirection dir = write ? DMA_DIRECTION_FROM_DEVICE
                              : DMA_DIRECTION_TO_DEVICE;
     hwaddr xlat, plen = *len;
@@ -183,7 +186,7 @@ static void *dbnic_map(void *opaque, uint64_t addr, size_t *len, bool write)
 static void dbnic_unmap(void *opaque, void *host, size_t len, bool write,
                         size_t access)
 {
-    dma_memory_unmap(pci_get_address_space(PCI_DEVICE(opaque)), host, len,
+    dma_memory_unmap(((DbnicState *)opaque)->dma_as, host, len,
                      write ? DMA_DIRECTION_FROM_DEVICE
                            : DMA_DIRECTION_TO_DEVICE,
                      access);
@@ -358,6 +361,7 @@ static void dbnic_lock(DbnicState *s)
     qatomic_inc(&s->lock_waiters);
     qemu_mutex_lock(&s->lock);
     qatomic_dec(&s->lock_waiters);
+    qatomic_inc(&s->lock_handoffs);
 }
 
 /* Release s->lock and send what the core raised.  The BQL is held. */
@@ -383,12 +387,14 @@ static void dbnic_bh(void *opaque)
 {
     DbnicState *s = opaque;
     bool in_iothread = s->iothread != NULL;
+    unsigned handoffs;
 
     qemu_mutex_lock(&s->lock);
     if (qatomic_xchg(&s->timer_due, false)) {
         dbnic_core_timer(&s->core);
     }
     dbnic_core_run(&s->core);
+    handoffs = qatomic_read(&s->lock_handoffs); /* none can pass us here */
     qemu_mutex_unlock(&s->lock);
 
     if (!in_iothread) {
@@ -399,8 +405,14 @@ static void dbnic_bh(void *opaque)
     if (dbnic_irq_waiting(s)) {
         qemu_bh_schedule(s->irq_bh);
     }
-    for (unsigned i = 0;
-         i < DBNIC_HANDOFF_POLLS && qatomic_read(&s->lock_waiters); i++) {
+    /*
+     * Until one waiter got the lock: a vCPU that stores to the BARs again
+     * and again keeps lock_waiters up, and waiting for all of them would
+     * spin the engine's thread in sched_yield() instead of copying.
+     */
+    for (unsigned i = 0; i < DBNIC_HANDOFF_POLLS &&
+         qatomic_read(&s->lock_waiters) &&
+         qatomic_read(&s->lock_handoffs) == handoffs; i++) {
         sched_yield();
     }
 }
@@ -557,6 +569,7 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
      * between two runs of the BH).
      */
     s->cfg.run_bytes = DBNIC_CHUNK_BYTES;
+    s->dma_as = pci_get_address_space(pdev);
     if (!dbnic_timing_config(s, errp)) {
         return;
     }
