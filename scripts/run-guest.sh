@@ -253,7 +253,10 @@ cmdline="console=ttyS0,115200 loglevel=5 panic=-1 no_timer_check rdinit=/init$ap
 
 # QEMU option values escape a comma by doubling it.
 qlog=${logfile//,/,,}
+# debug-threads names QEMU's threads (CPU 0/TCG, IO dbnic-io0) for
+# perf, gdb and the thread dump of a guest that timed out.
 args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
+	-name "dbnic-guest,debug-threads=on"
 	-nodefaults -no-reboot -display none "${fw[@]}"
 	-kernel "$DBNIC_KERNEL" -initrd "$tmp/initrd" -append "$cmdline")
 # Under icount virtual time advances by instructions, and with sleep=off
@@ -362,6 +365,20 @@ host_actions() {
 	done
 }
 
+# qemu_threads PID: what each of QEMU's threads was doing, for a guest
+# that hung: name, state and kernel wait channel from /proc, and with gdb
+# installed (it is not a dependency) every thread's backtrace.
+qemu_threads() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s state %s wchan %s\n' "${t##*/}" "$(cat "$t/comm")" \
+			"$(sed 's/.*) //' "$t/stat" | cut -d' ' -f1)" "$(cat "$t/wchan")"
+	done
+	if command -v gdb > /dev/null; then
+		timeout 60 gdb -p "$1" -batch -nx -ex 'thread apply all bt' < /dev/null
+	fi
+}
+
 # --- Run. -----------------------------------------------------------------
 printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd"
 log "qemu: $(cat "$tmp/cmd")"
@@ -386,6 +403,7 @@ else
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ "$timeout" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then
 			timed_out=1
+			qemu_threads "$qpid" > "$logfile.threads" 2>&1 || true
 			kill -TERM "$qpid" 2>/dev/null || true
 			for _ in 1 2 3 4 5 6 7 8 9 10; do
 				kill -0 "$qpid" 2>/dev/null || break
@@ -410,7 +428,7 @@ elapsed=$(printf '%.1f' "$elapsed")
 # --- Result. --------------------------------------------------------------
 rc=$(tr -d '\r' < "$logfile" | sed -n 's/^DBNIC-GUEST-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
 if [ $timed_out = 1 ]; then
-	log "guest timed out after ${timeout}s (log: $logfile)"
+	log "guest timed out after ${timeout}s (log: $logfile; QEMU's threads: $logfile.threads)"
 	exit 124
 fi
 # A panic wins over the marker: one after the command (say, while the

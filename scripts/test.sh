@@ -6,11 +6,13 @@
 #   3. the qtest of the QEMU glue (tests/qtest/dbnic-test.c, TAP)
 #   4. KUnit suites of the driver, in the test kernel under QEMU
 #   5. end-to-end guest tests: the driver on the emulated device
+#      (4 and 5 run DBNIC_TEST_JOBS guests at a time, default 2)
 # Ends with one line "N passed, N failed" over all suites; exits non-zero
 # if anything failed or a suite produced no results.
 #
 #   scripts/test.sh                 everything
 #   DBNIC_FUZZ_TIME=60 scripts/test.sh   a longer fuzz run (default 15 s)
+#   DBNIC_TEST_JOBS=1 scripts/test.sh    one guest at a time
 . "$(dirname "$0")/lib.sh"
 
 PASSED=0
@@ -106,20 +108,78 @@ rm -f "$LOGDIR/qtest-case.log"
 [ "$p" -gt 0 ] || f=$((f + 1))
 tally qtest "$p" "$f"
 
-# --- 4. KUnit in the guest -------------------------------------------------
+# --- 4, 5. guests: KUnit and the end-to-end tests ---------------------------
+# Every guest run is its own QEMU with its own log, so DBNIC_TEST_JOBS of
+# them (default 2) run at once: much of a run is idle guest time (boot,
+# the kmemleak scan's 5 s wait, tests that wait for timeouts), which the
+# other run fills.  A test whose header has a "# test.sh: alone" line
+# (it checks guest-clock deadlines, which a host shared with another
+# guest stretches) runs with no other guest beside it.  Results are
+# reported in a fixed order once all have finished.
+JOBS=${DBNIC_TEST_JOBS:-2}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_TEST_JOBS=$JOBS: want a number of guests"
 MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
       --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
-rc=0
-"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
-	--log "$LOGDIR/kunit.log" "${MODS[@]}" \
-	--script "$DBNIC_TOP/tests/guest/kunit.sh" || rc=$?
+
+# guest_start NAME SCRIPT: one guest run in the background; its launcher
+# output goes to NAME.out, its status to NAME.rc, the guest's serial log
+# to NAME.log.
+guest_start() {
+	local name=$1 script=$2 topts=()
+	read -ra topts <<<"$(sed -n '1,/^[^#]/s/^# run-guest: //p' "$script")" || true
+	(
+		rc=0
+		"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
+			--log "$LOGDIR/$name.log" "${MODS[@]}" "${topts[@]}" \
+			--script "$script" > "$LOGDIR/$name.out" 2>&1 || rc=$?
+		echo "$rc" > "$LOGDIR/$name.rc"
+	) &
+}
+
+# guests_below N: wait until fewer than N guest runs are left running.
+guests_below() {
+	while [ "$(jobs -rp | wc -l)" -ge "$1" ]; do
+		wait -n || true
+	done
+}
+
+GUESTS=(kunit)
+for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
+	GUESTS+=("$(basename "$t" .sh)")
+done
+log "guest runs: ${#GUESTS[@]}, $JOBS at a time"
+for name in "${GUESTS[@]}"; do
+	if [ "$name" = kunit ]; then
+		script=$DBNIC_TOP/tests/guest/kunit.sh
+	else
+		script=$DBNIC_TOP/tests/guest/$name.sh
+	fi
+	if grep -q '^# test.sh: alone' "$script"; then
+		guests_below 1
+		guest_start "$name" "$script"
+		guests_below 1
+	else
+		guests_below "$JOBS"
+		guest_start "$name" "$script"
+	fi
+done
+guests_below 1
+
+# guest_status NAME: the run's exit status; its launcher output shown.
+guest_status() {
+	cat "$LOGDIR/$1.out" >&2
+	cat "$LOGDIR/$1.rc" 2>/dev/null || echo 125
+}
+
+# KUnit: parsed by the kernel's own kunit.py.
+rc=$(guest_status kunit)
 if /usr/bin/python3 "$KERNEL_SRC/tools/testing/kunit/kunit.py" parse \
 	--json="$LOGDIR/kunit.json" "$LOGDIR/kunit.log" > "$LOGDIR/kunit.parsed" 2>&1 &&
-   [ $rc -eq 0 ]; then kunit_ok=1; else kunit_ok=0; fi
+   [ "$rc" -eq 0 ]; then kunit_ok=1; else kunit_ok=0; fi
 cat "$LOGDIR/kunit.parsed"
 read -r p f <<<"$(/usr/bin/python3 - "$LOGDIR/kunit.json" <<'PY'
 import json, sys
@@ -142,21 +202,16 @@ if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
 watchdogs kunit "$LOGDIR/kunit.log"
 
-# --- 5. end-to-end guest tests ----------------------------------------------
-# A test asks for launcher options (device properties, a root port, host
+# The end-to-end tests: "DBNIC-TEST ok|not ok" lines in their logs.  A
+# test asks for launcher options (device properties, a root port, host
 # actions) with a "# run-guest: OPTIONS" line in its header, e.g.
 # "# run-guest: --dbnic-opts msix-vectors=4" (e2e-user-storm.sh).
-for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
-	name=$(basename "$t" .sh)
-	read -ra topts <<<"$(sed -n '1,/^[^#]/s/^# run-guest: //p' "$t")" || true
-	rc=0
-	"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
-		--log "$LOGDIR/$name.log" "${MODS[@]}" "${topts[@]}" \
-		--script "$t" || rc=$?
+for name in "${GUESTS[@]:1}"; do
+	rc=$(guest_status "$name")
 	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
 	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)
 	f=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST not ok ' || true)
-	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+	if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then
 		log "$name: guest exited with status $rc; log: $LOGDIR/$name.log"
 		tail -n 30 "$LOGDIR/$name.log"
 		f=1

@@ -1,4 +1,5 @@
 # run-guest: --root-port --host-actions
+# test.sh: alone (its "within a second" checks run on the guest's clock)
 # End-to-end test: PCIe errors (AER), injected by the host into the
 # device (the launcher runs QEMU's pcie_aer_inject_error when this script
 # prints "DBNIC-HOST aer dbnic0 ERROR") while processes hold mappings and

@@ -1,4 +1,5 @@
 # run-guest: --root-port
+# test.sh: alone (its "within a second" checks run on the guest's clock)
 # End-to-end test: a function reset of the device (sysfs "reset", a
 # secondary bus reset of its root port) while processes hold mappings and
 # post copies and the kernel's dmatest runs on every channel.  The driver
