@@ -723,6 +723,8 @@ void desc_eth_tx_inline(struct dbnic_desc *d, const struct hq *q,
 	d->hdr.opcode = DBNIC_OP_ETH_TX;
 	d->hdr.flags = DBNIC_DESC_F_COMPLETION;
 	d->hdr.size = dbnic_eth_tx_blocks(0, len);
+	if (d->hdr.size > DBNIC_DESC_MAX_BLOCKS)	/* too long: a bad one */
+		d->hdr.size = DBNIC_DESC_MAX_BLOCKS;
 	d->hdr.qid = q->qid;
 	dbnic_eth_tx_of(d)->inline_len = len;
 	memcpy((uint8_t *)d + DBNIC_ETH_TX_DATA_OFFSET, frame,

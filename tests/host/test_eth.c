@@ -391,8 +391,7 @@ void test_eth_tx_bad_descriptors(void)
 	/* The queue goes on; an unprivileged context may not send at all. */
 	post_ring(&q, &good);
 	hq_create(&f, &user, false, 3, 8);
-	d = good;
-	d.hdr.qid = user.qid;
+	desc_eth_tx_inline(&d, &user, frame, 60);	/* no SGE to refuse */
 	post_ring(&user, &d);
 	fake_run(&f);
 	CHECK(cq_poll(&q, &cqe));
@@ -956,6 +955,9 @@ void test_eth_rss(void)
 	hrq_create(&user, &ur, 3, 6, 1);	/* refused: unprivileged */
 	table[5] = r[2].rqn;
 	CHECK_EQ(set_rss(&f, 77, 0, table, NULL), DBNIC_AST_BAD_HANDLE);
+	/* Another privileged context may not name q's RQs. */
+	CHECK_EQ(set_rss(&f, create_ctx(&f, true), 0, table, NULL),
+		 DBNIC_AST_BAD_PARAM);
 	CHECK(!dbnic_core_eth_rss(&f.core, key, &types));
 
 	types = 1u << DBNIC_RSS_HASH_TCP_IPV4 | 1u << DBNIC_RSS_HASH_UDP_IPV6;
