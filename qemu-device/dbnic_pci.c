@@ -46,8 +46,11 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
+#include "net/eth.h"
 #include "qom/object.h"
 #include "trace.h"
+#include "../../net/net_tx_pkt.h"
+#include "../../net/net_rx_pkt.h"
 
 #include "dbnic_core.h"
 
@@ -60,6 +63,26 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 
 /* A timing property left unset takes the profile's figure. */
 #define DBNIC_TIMING_UNSET      UINT32_MAX
+
+/*
+ * Frames the port has taken (their CQEs written) and the main loop has
+ * not sent yet; beyond it ETH_TX waits (DBNIC_ETH_TX_BUSY).
+ */
+#define DBNIC_TX_BACKLOG        64
+
+/* A frame the engine handed over, sent from the main loop. */
+typedef struct DbnicTxFrame {
+    struct dbnic_eth_tx_offload off;
+    size_t len;
+    uint8_t data[];
+} DbnicTxFrame;
+
+/* The receive side's answer to a frame that found no buffer (10.3). */
+enum {
+    DBNIC_RX_TAKE,  /* take frames */
+    DBNIC_RX_HELD,  /* no buffer: QEMU queues frames, for a while */
+    DBNIC_RX_DROP,  /* held too long: drop what finds no buffer */
+};
 
 struct DbnicState {
     PCIDevice parent_obj;
@@ -93,6 +116,21 @@ struct DbnicState {
     uint32_t dma_latency_ns;
     uint32_t desc_ns;
     uint32_t byte_ps;
+
+    /*
+     * The network port (datasheet 10).  The engine hands frames over
+     * under s->lock, in whichever thread it runs; the main loop sends
+     * them (tx_bh), under the BQL as the net layer needs, and applies
+     * the offloads with tx_pkt.  Receive runs in the main loop.
+     */
+    DbnicTxFrame *tx_q[DBNIC_TX_BACKLOG]; /* under s->lock */
+    unsigned tx_head, tx_len;
+    QEMUBH *tx_bh;
+    struct NetTxPkt *tx_pkt;    /* main loop only */
+    struct NetRxPkt *rx_pkt;    /* main loop only */
+    QEMUBH *rx_bh;              /* buffers were posted: flush the queue */
+    QEMUTimer *rx_hold_timer;   /* DBNIC_ETH_RX_HOLD_NS, virtual clock */
+    int rx_state;               /* DBNIC_RX_*, BQL */
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -238,13 +276,40 @@ static void dbnic_irq_bh(void *opaque)
     dbnic_irq_send(opaque);
 }
 
-static void dbnic_send_packet(void *opaque, const void *buf, size_t len)
+/*
+ * ETH_TX: the core hands a frame over, under s->lock, from the engine's
+ * thread or a vCPU's.  The net layer wants the BQL, which the engine
+ * thread may not take while it holds s->lock, so the frame waits for
+ * tx_bh in the main loop; a full backlog pushes back on the engine.
+ */
+static int dbnic_eth_tx(void *opaque, const void *buf, size_t len,
+                        const struct dbnic_eth_tx_offload *off)
+{
+    DbnicState *s = opaque;
+    DbnicTxFrame *f;
+
+    if (!s->nic) {
+        return DBNIC_ETH_TX_DROPPED;
+    }
+    if (s->tx_len == DBNIC_TX_BACKLOG) {
+        trace_dbnic_eth_tx_busy(len);
+        return DBNIC_ETH_TX_BUSY;
+    }
+    f = g_malloc(sizeof(*f) + len);
+    f->off = *off;
+    f->len = len;
+    memcpy(f->data, buf, len);
+    s->tx_q[(s->tx_head + s->tx_len++) % DBNIC_TX_BACKLOG] = f;
+    qemu_bh_schedule(s->tx_bh);
+    return DBNIC_ETH_TX_SENT;
+}
+
+/* Buffers were posted (DB_RQ, under s->lock): rx_bh flushes the queue. */
+static void dbnic_eth_rx_ready(void *opaque)
 {
     DbnicState *s = opaque;
 
-    if (s->nic) {
-        qemu_send_packet(qemu_get_queue(s->nic), buf, len);
-    }
+    qemu_bh_schedule(s->rx_bh);
 }
 
 static uint64_t dbnic_clock_ns(void *opaque)
@@ -331,6 +396,18 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_EVENT:
         trace_dbnic_event(a, b, c);
         break;
+    case DBNIC_TR_ETH_TX:
+        trace_dbnic_eth_tx(a, b, c & 0xffff, c >> 16);
+        break;
+    case DBNIC_TR_ETH_RX:
+        trace_dbnic_eth_rx(a, b, c);
+        break;
+    case DBNIC_TR_ETH_DROP:
+        trace_dbnic_eth_drop(a, b);
+        break;
+    case DBNIC_TR_LINK:
+        trace_dbnic_link(a);
+        break;
     }
 }
 
@@ -338,7 +415,8 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .dma_read = dbnic_dma_read,
     .dma_write = dbnic_dma_write,
     .irq = dbnic_irq,
-    .send_packet = dbnic_send_packet,
+    .eth_tx = dbnic_eth_tx,
+    .eth_rx_ready = dbnic_eth_rx_ready,
     .clock_ns = dbnic_clock_ns,
     .schedule = dbnic_schedule,
     .timer_mod = dbnic_timer_mod,
@@ -501,19 +579,232 @@ static const MemoryRegionOps dbnic_db_ops = {
               .unaligned = true },
 };
 
-/* ---- network backend (no receive queues in v1) --------------------- */
+/* ---- the network port (datasheet 10) -------------------------------- */
 
+static void dbnic_tx_frag_free(void *opaque, void *base, size_t len)
+{
+    /* The fragment is a DbnicTxFrame's data: freed with the frame. */
+}
+
+/*
+ * Send one frame with its offloads, through QEMU's own packet helpers:
+ * checksums, TSO segmentation (or the peer's, if it takes virtio-net
+ * headers) and the VLAN tag.  The core has checked lengths and that a
+ * TSO frame is TCP over IP; what net_tx_pkt still refuses is dropped.
+ */
+static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+    bool tso = f->off.flags & DBNIC_ETH_TX_F_TSO;
+    bool csum = f->off.flags & DBNIC_ETH_TX_F_CSUM;
+    bool ok;
+
+    ok = net_tx_pkt_add_raw_fragment(pkt, f->data, f->len) &&
+         net_tx_pkt_parse(pkt);
+    if (ok && (f->off.flags & DBNIC_ETH_TX_F_VLAN)) {
+        net_tx_pkt_setup_vlan_header_ex(pkt, f->off.vlan_tci, ETH_P_VLAN);
+    }
+    if (ok && tso) {
+        ok = net_tx_pkt_build_vheader(pkt, true, true, f->off.mss);
+        if (ok) {
+            net_tx_pkt_update_ip_checksums(pkt);
+        }
+    } else if (ok && csum) {
+        /*
+         * Frames that are not TCP/UDP over IP need no checksum and leave
+         * unchanged; so does one whose TCP or UDP header is cut short
+         * (the call fails before it asks for a checksum).
+         */
+        net_tx_pkt_build_vheader(pkt, false, true, 0);
+    }
+    if (ok) {
+        ok = net_tx_pkt_send(pkt, qemu_get_queue(s->nic));
+    }
+    trace_dbnic_eth_send(f->len, f->off.flags, f->off.mss, ok);
+    net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
+}
+
+/* The main loop sends what the engine handed over, then lets it go on. */
+static void dbnic_tx_bh(void *opaque)
+{
+    DbnicState *s = opaque;
+    DbnicTxFrame *q[DBNIC_TX_BACKLOG];
+    unsigned n, i;
+
+    dbnic_lock(s);
+    n = s->tx_len;
+    for (i = 0; i < n; i++) {
+        q[i] = s->tx_q[(s->tx_head + i) % DBNIC_TX_BACKLOG];
+    }
+    s->tx_head = (s->tx_head + n) % DBNIC_TX_BACKLOG;
+    s->tx_len = 0;
+    dbnic_core_eth_tx_resume(&s->core);
+    dbnic_unlock(s);
+
+    for (i = 0; i < n; i++) {
+        if (s->nic) {
+            dbnic_tx_send(s, q[i]);
+        }
+        g_free(q[i]);
+    }
+}
+
+/*
+ * What the core wants to know of a received frame, from net_rx_pkt's
+ * parse: the checksum status and, with RSS on, the Toeplitz hash of the
+ * frame's hash type if the host enabled it.
+ */
+static void dbnic_rx_meta(DbnicState *s, const uint8_t *buf, size_t size,
+                          struct dbnic_eth_rx_meta *m)
+{
+    static const struct {
+        bool ip4, ip6;
+        EthL4HdrProto l4;
+        uint8_t type;
+        NetRxPktRssType rss;
+    } map[] = {
+        { true, false, ETH_L4_HDR_PROTO_TCP, DBNIC_RSS_HASH_TCP_IPV4,
+          NetPktRssIpV4Tcp },
+        { true, false, ETH_L4_HDR_PROTO_UDP, DBNIC_RSS_HASH_UDP_IPV4,
+          NetPktRssIpV4Udp },
+        { false, true, ETH_L4_HDR_PROTO_TCP, DBNIC_RSS_HASH_TCP_IPV6,
+          NetPktRssIpV6Tcp },
+        { false, true, ETH_L4_HDR_PROTO_UDP, DBNIC_RSS_HASH_UDP_IPV6,
+          NetPktRssIpV6Udp },
+    };
+    struct NetRxPkt *pkt = s->rx_pkt;
+    struct iovec iov = { (void *)buf, size };
+    uint8_t key[DBNIC_RSS_KEY_SIZE];
+    uint32_t types;
+    bool ip4, ip6, valid, rss;
+    EthL4HdrProto l4;
+    uint8_t type = DBNIC_RSS_HASH_NONE;
+    NetRxPktRssType rtype = NetPktRssIpV4;
+
+    memset(m, 0, sizeof(*m));
+    if (size < DBNIC_ETH_MIN_FRAME || size > DBNIC_ETH_MAX_FRAME) {
+        return; /* the core drops it */
+    }
+    rss = dbnic_core_eth_rss(&s->core, key, &types);
+    net_rx_pkt_set_packet_type(pkt, get_eth_packet_type(PKT_GET_ETH_HDR(buf)));
+    net_rx_pkt_set_protocols(pkt, &iov, 1, 0);
+    net_rx_pkt_attach_data(pkt, buf, size, false);
+    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &l4);
+
+    if (ip4 && net_rx_pkt_validate_l3_csum(pkt, &valid)) {
+        m->rx_flags |= valid ? DBNIC_RX_IP_OK : DBNIC_RX_IP_BAD;
+    }
+    if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
+        net_rx_pkt_validate_l4_csum(pkt, &valid)) {
+        m->rx_flags |= valid ? DBNIC_RX_L4_OK : DBNIC_RX_L4_BAD;
+    }
+    if (!rss || !(ip4 || ip6)) {
+        return;
+    }
+    type = ip4 ? DBNIC_RSS_HASH_IPV4 : DBNIC_RSS_HASH_IPV6;
+    rtype = ip4 ? NetPktRssIpV4 : NetPktRssIpV6;
+    /* Ports only of a whole datagram: a fragment hashes addresses. */
+    if (!(ip4 && net_rx_pkt_get_ip4_info(pkt)->fragment)) {
+        for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
+            if (map[i].ip4 == ip4 && map[i].ip6 == ip6 && map[i].l4 == l4 &&
+                (types & (1u << map[i].type))) {
+                type = map[i].type;
+                rtype = map[i].rss;
+            }
+        }
+    }
+    if (types & (1u << type)) {
+        m->hash_type = type;
+        m->hash = net_rx_pkt_calc_rss_hash(pkt, rtype, key);
+    }
+}
+
+static bool dbnic_can_receive(NetClientState *nc)
+{
+    DbnicState *s = qemu_get_nic_opaque(nc);
+
+    return s->rx_state != DBNIC_RX_HELD;
+}
+
+/*
+ * A frame from the network, in the main loop under the BQL.  One that
+ * finds no buffer makes the port hold the network (QEMU queues what
+ * follows) until buffers are posted or DBNIC_ETH_RX_HOLD_NS have passed;
+ * after that it drops frames until buffers come (datasheet 10.3).
+ */
 static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
                              size_t size)
 {
-    /* Frames are dropped until the datasheet defines receive queues. */
+    DbnicState *s = qemu_get_nic_opaque(nc);
+    struct dbnic_eth_rx_meta meta;
+    int r;
+
+    dbnic_lock(s);
+    dbnic_rx_meta(s, buf, size, &meta);
+    r = dbnic_core_eth_rx(&s->core, buf, size, &meta);
+    dbnic_unlock(s);
+    if (r == DBNIC_ETH_RX_NOBUF && s->rx_state == DBNIC_RX_TAKE) {
+        s->rx_state = DBNIC_RX_HELD;
+        trace_dbnic_rx_hold(s->rx_state);
+        timer_mod(s->rx_hold_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                                        DBNIC_ETH_RX_HOLD_NS);
+        return 0; /* queued by the net layer until we flush */
+    }
     return size;
+}
+
+/* Buffers came back: take frames again, the queued ones first. */
+static void dbnic_rx_bh(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    if (s->rx_state == DBNIC_RX_TAKE) {
+        return;
+    }
+    s->rx_state = DBNIC_RX_TAKE;
+    trace_dbnic_rx_hold(s->rx_state);
+    timer_del(s->rx_hold_timer);
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+/* Held too long: what is queued, and what comes, finds no buffer: drop. */
+static void dbnic_rx_hold_expired(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    if (s->rx_state != DBNIC_RX_HELD) {
+        return;
+    }
+    s->rx_state = DBNIC_RX_DROP;
+    trace_dbnic_rx_hold(s->rx_state);
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+/* The link follows the backend: up when there is one and it is up. */
+static void dbnic_link_update(DbnicState *s)
+{
+    NetClientState *nc = qemu_get_queue(s->nic);
+
+    dbnic_lock(s);
+    dbnic_core_eth_set_link(&s->core, nc->peer && !nc->link_down);
+    dbnic_unlock(s);
+}
+
+static void dbnic_link_status_changed(NetClientState *nc)
+{
+    dbnic_link_update(qemu_get_nic_opaque(nc));
 }
 
 static NetClientInfo dbnic_net_info = {
     .type = NET_CLIENT_DRIVER_NIC,
     .size = sizeof(NICState),
+    .can_receive = dbnic_can_receive,
     .receive = dbnic_receive,
+    .link_status_changed = dbnic_link_status_changed,
 };
 
 /* ---- QOM ------------------------------------------------------------ */
@@ -561,6 +852,8 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    memcpy(s->cfg.mac, s->conf.macaddr.a, sizeof(s->cfg.mac));
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
@@ -646,13 +939,20 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
     }
 
-    /* v1 sends no frames: attach a NIC only when a netdev is given. */
-    if (s->conf.peers.ncs[0]) {
-        qemu_macaddr_default_if_unset(&s->conf.macaddr);
-        s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
-                              object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
-                              &DEVICE(pdev)->mem_reentrancy_guard, s);
-    }
+    /* The port: a NIC on QEMU's network, with or without a backend. */
+    net_tx_pkt_init(&s->tx_pkt, 1);
+    net_rx_pkt_init(&s->rx_pkt);
+    s->tx_bh = qemu_bh_new_guarded(dbnic_tx_bh, s,
+                                   &DEVICE(pdev)->mem_reentrancy_guard);
+    s->rx_bh = qemu_bh_new_guarded(dbnic_rx_bh, s,
+                                   &DEVICE(pdev)->mem_reentrancy_guard);
+    s->rx_hold_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_rx_hold_expired,
+                                    s);
+    s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
+                          &DEVICE(pdev)->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+    dbnic_link_update(s);
 }
 
 /* Runs in the engine's context: nothing of the engine runs after it. */
@@ -672,6 +972,7 @@ static void dbnic_exit(PCIDevice *pdev)
 
     if (s->nic) {
         qemu_del_nic(s->nic);
+        s->nic = NULL;
     }
     if (s->iothread) {
         /* Waits for a run in progress there; the engine takes no BQL. */
@@ -681,6 +982,17 @@ static void dbnic_exit(PCIDevice *pdev)
         dbnic_engine_stop(s);
     }
     qemu_bh_delete(s->irq_bh);
+    /* The engine has stopped: nothing hands frames over any more. */
+    qemu_bh_delete(s->tx_bh);
+    qemu_bh_delete(s->rx_bh);
+    timer_free(s->rx_hold_timer);
+    while (s->tx_len) {
+        g_free(s->tx_q[s->tx_head]);
+        s->tx_head = (s->tx_head + 1) % DBNIC_TX_BACKLOG;
+        s->tx_len--;
+    }
+    net_tx_pkt_uninit(s->tx_pkt);
+    net_rx_pkt_uninit(s->rx_pkt);
     qemu_mutex_destroy(&s->lock);
     pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
@@ -701,6 +1013,12 @@ static void dbnic_reset_hold(Object *obj, ResetType type)
     /* What the core raised before the reset is not sent after it. */
     memset(s->irq_pending, 0, sizeof(s->irq_pending));
     qemu_mutex_unlock(&s->lock);
+    /* Queues are gone: nothing holds the network any more. */
+    timer_del(s->rx_hold_timer);
+    s->rx_state = DBNIC_RX_TAKE;
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
 }
 
 static const Property dbnic_properties[] = {
@@ -733,8 +1051,9 @@ static const Property dbnic_properties[] = {
 };
 
 /*
- * Queue, slot and lane state is not migrated yet: refuse migration rather
- * than lose in-flight descriptors silently.
+ * Queue, slot and lane state is not migrated yet, nor the port's (RQs,
+ * RSS, the TX backlog, the receive hold): refuse migration rather than
+ * lose in-flight descriptors and frames silently.
  */
 static const VMStateDescription dbnic_vmstate = {
     .name = "dbnic",
