@@ -131,6 +131,8 @@ struct DbnicState {
     QEMUBH *rx_bh;              /* buffers were posted: flush the queue */
     QEMUTimer *rx_hold_timer;   /* DBNIC_ETH_RX_HOLD_NS, virtual clock */
     int rx_state;               /* DBNIC_RX_*, BQL */
+    uint8_t *rx_held;           /* DBNIC_RX_HELD: the frame with no buffer */
+    size_t rx_held_len;
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -587,6 +589,66 @@ static void dbnic_tx_frag_free(void *opaque, void *base, size_t len)
 }
 
 /*
+ * QEMU's TCP segmentation clears FIN and PSH on every segment; a TSO
+ * frame that carries them gets them back on its last segment here
+ * (datasheet 10.2), with the checksum updated for the changed word.
+ */
+typedef struct DbnicTsoSend {
+    NetClientState *nc;
+    size_t left;        /* TCP payload bytes still to go */
+    uint8_t flags;      /* FIN and PSH of the frame */
+} DbnicTsoSend;
+
+#define DBNIC_TCP_FIN   0x01
+#define DBNIC_TCP_PSH   0x08
+
+static void dbnic_tso_seg(void *opaque, const struct iovec *iov, int iovcnt,
+                          const struct iovec *virt_iov, int virt_iovcnt)
+{
+    DbnicTsoSend *t = opaque;
+    size_t payload = 0;
+
+    /* iov: L2 header, L3 header, TCP header, then the segment's payload. */
+    for (int i = 3; i < iovcnt; i++) {
+        payload += iov[i].iov_len;
+    }
+    t->left -= MIN(payload, t->left);
+    if (!t->left && iovcnt >= 3 && iov[2].iov_len >= 20) {
+        uint8_t *th = iov[2].iov_base;
+        uint16_t old = th[12] << 8 | th[13], new = old | t->flags;
+        uint32_t sum = (uint16_t)~(th[16] << 8 | th[17]) +
+                       (uint16_t)~old + new;
+
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        th[13] = new;
+        th[16] = ~sum >> 8;
+        th[17] = ~sum;
+    }
+    qemu_sendv_packet(t->nc, iov, iovcnt);
+}
+
+/* Does the TSO frame carry FIN or PSH?  Then t says what to restore. */
+static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
+{
+    struct iovec iov = { (void *)f->data, f->len };
+    bool ip4, ip6;
+    size_t l3, l4, l5;
+    eth_ip6_hdr_info i6;
+    eth_ip4_hdr_info i4;
+    eth_l4_hdr_info l4i;
+
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
+    if (l4i.proto != ETH_L4_HDR_PROTO_TCP || l5 > f->len || l4 + 14 > l5 ||
+        !(f->data[l4 + 13] & (DBNIC_TCP_FIN | DBNIC_TCP_PSH))) {
+        return false;
+    }
+    t->left = f->len - l5;
+    t->flags = f->data[l4 + 13] & (DBNIC_TCP_FIN | DBNIC_TCP_PSH);
+    return true;
+}
+
+/*
  * Send one frame with its offloads, through QEMU's own packet helpers:
  * checksums, TSO segmentation (or the peer's, if it takes virtio-net
  * headers) and the VLAN tag.  The core has checked lengths and that a
@@ -618,7 +680,13 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
         net_tx_pkt_build_vheader(pkt, false, true, 0);
     }
     if (ok) {
-        ok = net_tx_pkt_send(pkt, qemu_get_queue(s->nic));
+        DbnicTsoSend t = { .nc = qemu_get_queue(s->nic) };
+
+        if (tso && dbnic_tso_fin_psh(f, &t)) {
+            ok = net_tx_pkt_send_custom(pkt, false, dbnic_tso_seg, &t);
+        } else {
+            ok = net_tx_pkt_send(pkt, t.nc);
+        }
     }
     trace_dbnic_eth_send(f->len, f->off.flags, f->off.mss, ok);
     net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
@@ -726,16 +794,9 @@ static bool dbnic_can_receive(NetClientState *nc)
     return s->rx_state != DBNIC_RX_HELD;
 }
 
-/*
- * A frame from the network, in the main loop under the BQL.  One that
- * finds no buffer makes the port hold the network (QEMU queues what
- * follows) until buffers are posted or DBNIC_ETH_RX_HOLD_NS have passed;
- * after that it drops frames until buffers come (datasheet 10.3).
- */
-static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
-                             size_t size)
+/* Give a frame to the core; enum dbnic_eth_rx_result.  BQL held. */
+static int dbnic_rx_deliver(DbnicState *s, const uint8_t *buf, size_t size)
 {
-    DbnicState *s = qemu_get_nic_opaque(nc);
     struct dbnic_eth_rx_meta meta;
     int r;
 
@@ -743,23 +804,52 @@ static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
     dbnic_rx_meta(s, buf, size, &meta);
     r = dbnic_core_eth_rx(&s->core, buf, size, &meta);
     dbnic_unlock(s);
-    if (r == DBNIC_ETH_RX_NOBUF && s->rx_state == DBNIC_RX_TAKE) {
+    return r;
+}
+
+/*
+ * A frame from the network, in the main loop under the BQL.  One that
+ * finds no buffer is kept, and the port holds the network (can_receive
+ * false: QEMU queues what follows, in order) until buffers are posted or
+ * DBNIC_ETH_RX_HOLD_NS have passed; after that it drops frames that find
+ * no buffer until buffers come (datasheet 10.3).  The frame is kept here
+ * rather than left to QEMU's queue (receive returning 0) because a hub
+ * flushes its other ports' queues before the receiver's own, and the
+ * held frame would arrive after those that followed it.
+ */
+static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
+                             size_t size)
+{
+    DbnicState *s = qemu_get_nic_opaque(nc);
+
+    if (s->rx_state == DBNIC_RX_HELD) {
+        return 0; /* not asked for (can_receive): QEMU keeps it queued */
+    }
+    if (dbnic_rx_deliver(s, buf, size) == DBNIC_ETH_RX_NOBUF &&
+        s->rx_state == DBNIC_RX_TAKE) {
+        /* NOBUF means the core took the frame's length as valid. */
+        memcpy(s->rx_held, buf, size);
+        s->rx_held_len = size;
         s->rx_state = DBNIC_RX_HELD;
         trace_dbnic_rx_hold(s->rx_state);
         timer_mod(s->rx_hold_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                                         DBNIC_ETH_RX_HOLD_NS);
-        return 0; /* queued by the net layer until we flush */
     }
     return size;
 }
 
-/* Buffers came back: take frames again, the queued ones first. */
+/* Buffers came back: the held frame, then what QEMU queued. */
 static void dbnic_rx_bh(void *opaque)
 {
     DbnicState *s = opaque;
 
     if (s->rx_state == DBNIC_RX_TAKE) {
         return;
+    }
+    if (s->rx_state == DBNIC_RX_HELD &&
+        dbnic_rx_deliver(s, s->rx_held, s->rx_held_len) ==
+            DBNIC_ETH_RX_NOBUF) {
+        return; /* buffers of another RQ: still held, the timer runs */
     }
     s->rx_state = DBNIC_RX_TAKE;
     trace_dbnic_rx_hold(s->rx_state);
@@ -769,7 +859,7 @@ static void dbnic_rx_bh(void *opaque)
     }
 }
 
-/* Held too long: what is queued, and what comes, finds no buffer: drop. */
+/* Held too long: drop the held frame; what is queued, and what comes. */
 static void dbnic_rx_hold_expired(void *opaque)
 {
     DbnicState *s = opaque;
@@ -948,6 +1038,7 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
                                    &DEVICE(pdev)->mem_reentrancy_guard);
     s->rx_hold_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_rx_hold_expired,
                                     s);
+    s->rx_held = g_malloc(DBNIC_ETH_MAX_FRAME);
     s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
                           object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
                           &DEVICE(pdev)->mem_reentrancy_guard, s);
@@ -993,6 +1084,7 @@ static void dbnic_exit(PCIDevice *pdev)
     }
     net_tx_pkt_uninit(s->tx_pkt);
     net_rx_pkt_uninit(s->rx_pkt);
+    g_free(s->rx_held);
     qemu_mutex_destroy(&s->lock);
     pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
