@@ -648,6 +648,26 @@ static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
     return true;
 }
 
+/* A frame as given, with its VLAN tag if asked: no other offload. */
+static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
+{
+    NetClientState *nc = qemu_get_queue(s->nic);
+
+    if (f->off.flags & DBNIC_ETH_TX_F_VLAN) {
+        uint8_t tag[4] = { ETH_P_VLAN >> 8, ETH_P_VLAN & 0xff,
+                           f->off.vlan_tci >> 8, f->off.vlan_tci & 0xff };
+        struct iovec iov[3] = {
+            { (void *)f->data, 12 }, { tag, 4 },
+            { (void *)(f->data + 12), f->len - 12 },
+        };
+
+        qemu_sendv_packet(nc, iov, 3);
+    } else {
+        qemu_send_packet(nc, f->data, f->len);
+    }
+    trace_dbnic_eth_send(f->len, f->off.flags, 0, true);
+}
+
 /*
  * Send one frame with its offloads, through QEMU's own packet helpers:
  * checksums, TSO segmentation (or the peer's, if it takes virtio-net
@@ -663,6 +683,15 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
 
     ok = net_tx_pkt_add_raw_fragment(pkt, f->data, f->len) &&
          net_tx_pkt_parse(pkt);
+    if (!ok && !tso) {
+        /*
+         * Headers net_tx_pkt cannot parse (a cut or odd IP header): no
+         * checksum to offload, the frame leaves as given, tagged if asked.
+         */
+        net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
+        dbnic_tx_send_raw(s, f);
+        return;
+    }
     if (ok && (f->off.flags & DBNIC_ETH_TX_F_VLAN)) {
         net_tx_pkt_setup_vlan_header_ex(pkt, f->off.vlan_tci, ETH_P_VLAN);
     }
@@ -1062,8 +1091,13 @@ static void dbnic_exit(PCIDevice *pdev)
     DbnicState *s = DBNIC(pdev);
 
     if (s->nic) {
-        qemu_del_nic(s->nic);
+        NICState *nic = s->nic;
+
+        /* The engine reads s->nic under the lock (dbnic_eth_tx). */
+        qemu_mutex_lock(&s->lock);
         s->nic = NULL;
+        qemu_mutex_unlock(&s->lock);
+        qemu_del_nic(nic);
     }
     if (s->iothread) {
         /* Waits for a run in progress there; the engine takes no BQL. */

@@ -1067,7 +1067,7 @@ static void test_net_tx_rx(void)
     struct dbnic_desc desc;
     struct dbnic_rx_cqe rcqe;
     uint8_t f[1500], got[NET_BUF];
-    uint64_t addr, bufs[3];
+    uint64_t addr, bufs[5];
     size_t n;
 
     net_start(&a, &b);
@@ -1081,6 +1081,8 @@ static void test_net_tx_rx(void)
     bufs[0] = net_post_buf(&qb);
     bufs[1] = net_post_buf(&qb);
     bufs[2] = net_post_buf(&qb);
+    bufs[3] = net_post_buf(&qb);
+    bufs[4] = net_post_buf(&qb);
 
     n = net_frame(f, 17, 1400);
     addr = guest_alloc(&a.alloc, n);
@@ -1124,6 +1126,27 @@ static void test_net_tx_rx(void)
     g_assert_cmphex(get_be16(got + 12), ==, 0x8100);
     g_assert_cmphex(get_be16(got + 14), ==, 0x2123);
     g_assert(memcmp(got + 16, f + 12, n - 12) == 0);
+
+    /*
+     * With CSUM asked, a frame that is not IP (ARP's EtherType) and one
+     * whose IPv4 header is cut short leave as given.
+     */
+    for (int k = 0; k < 2; k++) {
+        n = net_frame(f, 6, 0);
+        if (k == 0) {
+            put_be16(f + 12, 0x0806);
+        } else {
+            f[14] = 0x4f;               /* 60-byte IPv4 header */
+            n = 60;
+        }
+        addr = guest_alloc(&a.alloc, n);
+        qtest_memwrite(a.qts, addr, f, n);
+        net_desc_sge(&desc, addr, n, DBNIC_ETH_TX_F_CSUM, 0);
+        net_post_tx(&qa, &desc);
+        net_tx_ok(&qa, n);
+        g_assert_cmpuint(net_rx(&qb, bufs[3 + k], got, &rcqe), ==, n);
+        g_assert(memcmp(got, f, n) == 0);
+    }
     net_stop(&a, &b);
 }
 
