@@ -1312,6 +1312,47 @@ static void test_net_link(void)
     net_stop(&a, &b);
 }
 
+/*
+ * A backend other than a hub: -netdev user (slirp).  An ARP request for
+ * slirp's gateway, sent inline, gets slirp's ARP reply into a buffer.
+ */
+static void test_net_user(void)
+{
+    Dbnic a;
+    NetQ qa;
+    struct dbnic_desc desc;
+    struct dbnic_rx_cqe rcqe;
+    uint8_t f[60], got[NET_BUF];
+    uint64_t buf;
+
+    dbnic_start(&a, ",netdev=n0,mac=" NET_MAC_A " -netdev user,id=n0");
+    net_setup(&a, &qa);
+    g_assert_cmpuint(rd32(&a, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
+    buf = net_post_buf(&qa);
+    memset(f, 0, sizeof(f));
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x52\x54\x00\x00\x00\x0a", 6);
+    put_be16(f + 12, 0x0806);
+    memcpy(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+    memcpy(f + 22, "\x52\x54\x00\x00\x00\x0a\x0a\x00\x02\x0f", 10);
+    memcpy(f + 38, "\x0a\x00\x02\x02", 4);   /* who has 10.0.2.2? */
+    memset(&desc, 0, sizeof(desc));
+    desc.hdr.opcode = DBNIC_OP_ETH_TX;
+    desc.hdr.flags = DBNIC_DESC_F_COMPLETION;
+    desc.hdr.size = dbnic_eth_tx_blocks(0, sizeof(f));
+    dbnic_eth_tx_of(&desc)->inline_len = sizeof(f);
+    memcpy((uint8_t *)&desc + DBNIC_ETH_TX_DATA_OFFSET, f, sizeof(f));
+    net_post_tx_prio(&qa, &desc);
+    net_tx_ok(&qa, sizeof(f));
+    g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), >=, 42);
+    g_assert(memcmp(got, f + 6, 6) == 0);       /* to us */
+    g_assert_cmphex(get_be16(got + 12), ==, 0x0806);
+    g_assert_cmphex(get_be16(got + 20), ==, 2);  /* reply */
+    g_assert(memcmp(got + 28, "\x0a\x00\x02\x02", 4) == 0);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX_INLINE), ==, 1);
+    dbnic_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1332,5 +1373,6 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/net/tso-csum", test_net_tso_csum);
     qtest_add_func("/dbnic/net/no-buffer", test_net_no_buffer);
     qtest_add_func("/dbnic/net/link", test_net_link);
+    qtest_add_func("/dbnic/net/user", test_net_user);
     return g_test_run();
 }
