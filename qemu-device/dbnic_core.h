@@ -51,6 +51,7 @@ enum dbnic_trace_event {
     DBNIC_TR_ETH_RX,        /* a: rqn, b: frame bytes, c: status */
     DBNIC_TR_ETH_DROP,      /* a: enum dbnic_counter of the drop, b: bytes */
     DBNIC_TR_LINK,          /* a: 1 up, 0 down */
+    DBNIC_TR_DB_RQ,         /* a: ctx, b: rqn, c: producer index */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */

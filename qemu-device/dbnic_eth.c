@@ -436,7 +436,7 @@ void dbnic_eth_db_rq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
     struct dbnic_rq *rq = rq_get(c, rqn);
     enum dbnic_async_err why;
 
-    dbnic_tr(c, DBNIC_TR_DB_SQ, ctx, rqn, pi);
+    dbnic_tr(c, DBNIC_TR_DB_RQ, ctx, rqn, pi);
     if (!rq || rq->ctx != ctx) {
         why = rq ? DBNIC_AERR_DB_NOT_OWNER : DBNIC_AERR_DB_BAD_QUEUE;
         dbnic_count(c, rq ? DBNIC_CNT_DB_NOT_OWNER : DBNIC_CNT_DB_BAD);

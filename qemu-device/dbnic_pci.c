@@ -410,6 +410,9 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_LINK:
         trace_dbnic_link(a);
         break;
+    case DBNIC_TR_DB_RQ:
+        trace_dbnic_db_rq(a, b, c);
+        break;
     }
 }
 
