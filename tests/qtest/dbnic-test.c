@@ -1278,7 +1278,10 @@ static void test_net_no_buffer(void)
     net_stop(&a, &b);
 }
 
-/* The link follows the backend (set_link), with a LINK event. */
+/*
+ * The link follows the backend (set_link, netdev_del), with a LINK
+ * event; with the link down ETH_TX completes and its frame is dropped.
+ */
 static void test_net_link(void)
 {
     Dbnic a, b;
@@ -1309,6 +1312,14 @@ static void test_net_link(void)
     qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
                              " {'name': 'dbnicb', 'up': true}}");
     g_assert_cmpuint(rd32(&b, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
+    /* The backend goes away (netdev hot-unplug): the link goes down. */
+    qtest_qmp_assert_success(a.qts, "{'execute': 'netdev_del', 'arguments':"
+                             " {'id': 'n1'}}");
+    g_assert_cmpuint(rd32(&b, DBNIC_REG_NET_STATUS), ==, 0);
+    net_post_tx(&qb, &desc);
+    net_tx_ok(&qb, n);
+    g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_TX_DROP), ==, 2);
+    g_assert_cmpuint(rd32(&a, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
     net_stop(&a, &b);
 }
 
