@@ -19,11 +19,13 @@
 
 #include "dbnic_core_priv.h"
 
-#define ETH_P_IPV4  0x0800
-#define ETH_P_IPV6  0x86dd
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88a8
-#define IPPROTO_TCP_ 6
+/* EtherTypes and the IP protocol number the port looks at. */
+#define DBNIC_ETYPE_IPV4    0x0800
+#define DBNIC_ETYPE_IPV6    0x86dd
+#define DBNIC_ETYPE_8021Q   0x8100
+#define DBNIC_ETYPE_8021AD  0x88a8
+#define DBNIC_ETYPE_MIN     0x0600  /* below: an 802.3 length */
+#define DBNIC_IPPROTO_TCP   6
 
 static uint16_t be16_at(const uint8_t *p)
 {
@@ -161,14 +163,14 @@ static bool tso_frame_ok(const uint8_t *f, uint32_t len)
     uint32_t l3 = DBNIC_ETH_HLEN, l4;
     uint16_t type = be16_at(f + 12);
 
-    if (type == ETH_P_8021Q || type == ETH_P_8021AD) {
+    if (type == DBNIC_ETYPE_8021Q || type == DBNIC_ETYPE_8021AD) {
         if (len < DBNIC_ETH_HLEN + DBNIC_ETH_VLAN_HLEN) {
             return false;
         }
         type = be16_at(f + 16);
         l3 += DBNIC_ETH_VLAN_HLEN;
     }
-    if (type == ETH_P_IPV4) {
+    if (type == DBNIC_ETYPE_IPV4) {
         uint32_t ihl;
 
         if (len < l3 + 20 || (f[l3] >> 4) != 4) {
@@ -176,13 +178,14 @@ static bool tso_frame_ok(const uint8_t *f, uint32_t len)
         }
         ihl = (f[l3] & 0xf) * 4u;
         /* No fragment: MF clear and offset 0. */
-        if (ihl < 20 || len < l3 + ihl || f[l3 + 9] != IPPROTO_TCP_ ||
+        if (ihl < 20 || len < l3 + ihl || f[l3 + 9] != DBNIC_IPPROTO_TCP ||
             (be16_at(f + l3 + 6) & 0x3fff)) {
             return false;
         }
         l4 = l3 + ihl;
-    } else if (type == ETH_P_IPV6) {
-        if (len < l3 + 40 || (f[l3] >> 4) != 6 || f[l3 + 6] != IPPROTO_TCP_) {
+    } else if (type == DBNIC_ETYPE_IPV6) {
+        if (len < l3 + 40 || (f[l3] >> 4) != 6 ||
+            f[l3 + 6] != DBNIC_IPPROTO_TCP) {
             return false;
         }
         l4 = l3 + 40;
@@ -485,15 +488,15 @@ static bool rx_frame_bad(const uint8_t *f, size_t len)
         return true;
     }
     type = be16_at(f + 12);
-    if (type == ETH_P_8021Q || type == ETH_P_8021AD) {
+    if (type == DBNIC_ETYPE_8021Q || type == DBNIC_ETYPE_8021AD) {
         if (len < DBNIC_ETH_HLEN + DBNIC_ETH_VLAN_HLEN) {
             return true;
         }
         type = be16_at(f + 16);
-        return type < 0x600 &&
+        return type < DBNIC_ETYPE_MIN &&
                type > len - DBNIC_ETH_HLEN - DBNIC_ETH_VLAN_HLEN;
     }
-    return type < 0x600 && type > len - DBNIC_ETH_HLEN;
+    return type < DBNIC_ETYPE_MIN && type > len - DBNIC_ETH_HLEN;
 }
 
 static void rx_drop(struct dbnic_core *c, enum dbnic_counter why, size_t len)
@@ -664,8 +667,8 @@ int dbnic_core_eth_rx(struct dbnic_core *c, const void *frame, size_t len,
             break;
         }
         index = rq->ci++;
-        addr = rq->base +
-               ((uint64_t)dbnic_ring_slot(index, rq->log_size) << rq->log_stride);
+        addr = rq->base + ((uint64_t)dbnic_ring_slot(index, rq->log_size)
+                           << rq->log_stride);
         memset(&d, 0, sizeof(d));
         if (c->ops->dma_read(c->opaque, addr, &d.hdr, sizeof(d.hdr))) {
             st = DBNIC_ST_DMA_ERROR;
