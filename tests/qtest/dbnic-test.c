@@ -1001,6 +1001,17 @@ static bool l4_csum_ok(const uint8_t *f, size_t len)
     return csum_fold(csum_add(sum, ip + ihl, l4len)) == 0xffff;
 }
 
+/* Is the TCP checksum of an IPv6 frame (no extension header) right? */
+static bool l4_csum6_ok(const uint8_t *f)
+{
+    const uint8_t *ip = f + 14;
+    size_t l4len = get_be16(ip + 4);
+    uint32_t sum = csum_add(0, ip + 8, 32);
+
+    sum += ip[6] + l4len;
+    return csum_fold(csum_add(sum, ip + 40, l4len)) == 0xffff;
+}
+
 static bool ip_csum_ok(const uint8_t *f)
 {
     return csum_fold(csum_add(0, f + 14, (f[14] & 0xf) * 4)) == 0xffff;
@@ -1453,6 +1464,65 @@ static void test_net_rss(void)
     net_stop(&a, &b);
 }
 
+/* TSO over IPv6: payload length and TCP checksum of each segment. */
+static void test_net_tso6(void)
+{
+    Dbnic a, b;
+    NetQ qa, qb;
+    struct dbnic_desc desc;
+    struct dbnic_rx_cqe rcqe;
+    static uint8_t f[3200], got[NET_BUF];
+    static const size_t seg[] = { 1400, 1400, 200 };
+    uint8_t *ip = f + 14, *tcp = ip + 40;
+    uint64_t addr, bufs[3];
+    size_t n = 14 + 40 + 20 + 3000, off = 0;
+
+    net_start(&a, &b);
+    net_setup(&a, &qa);
+    net_setup(&b, &qb);
+    for (int i = 0; i < 3; i++) {
+        bufs[i] = net_post_buf(&qb);
+    }
+    memset(f, 0, 14 + 40 + 20);
+    memcpy(f, "\x52\x54\x00\x00\x00\x0b\x52\x54\x00\x00\x00\x0a", 12);
+    put_be16(f + 12, 0x86dd);
+    ip[0] = 0x60;
+    put_be16(ip + 4, 20 + 3000);
+    ip[6] = 6;
+    ip[7] = 64;
+    ip[8] = 0xfd;
+    ip[23] = 1;
+    ip[24] = 0xfd;
+    ip[39] = 2;
+    put_be16(tcp, 4000);
+    put_be16(tcp + 2, 80);
+    put_be16(tcp + 4, 0x1234);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    put_be16(tcp + 14, 0xffff);
+    for (size_t i = 0; i < 3000; i++) {
+        tcp[20 + i] = (uint8_t)(i * 5 + 1);
+    }
+    addr = guest_alloc(&a.alloc, n);
+    qtest_memwrite(a.qts, addr, f, n);
+    net_desc_sge(&desc, addr, n, DBNIC_ETH_TX_F_TSO | DBNIC_ETH_TX_F_CSUM,
+                 1400);
+    net_post_tx(&qa, &desc);
+    net_tx_ok(&qa, n);
+    for (int i = 0; i < 3; i++) {
+        uint32_t len = net_rx(&qb, bufs[i], got, &rcqe);
+
+        g_assert_cmpuint(len, ==, 14 + 40 + 20 + seg[i]);
+        g_assert_cmpuint(get_be16(got + 14 + 4), ==, 20 + seg[i]);
+        g_assert_cmphex(get_be32(got + 54 + 4), ==, 0x12340000 + off);
+        g_assert(memcmp(got + 74, tcp + 20 + off, seg[i]) == 0);
+        g_assert(l4_csum6_ok(got));
+        g_assert_cmphex(rcqe.rx_flags, ==, DBNIC_RX_L4_OK);
+        off += seg[i];
+    }
+    net_stop(&a, &b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1475,5 +1545,6 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/net/link", test_net_link);
     qtest_add_func("/dbnic/net/user", test_net_user);
     qtest_add_func("/dbnic/net/rss", test_net_rss);
+    qtest_add_func("/dbnic/net/tso6", test_net_tso6);
     return g_test_run();
 }
