@@ -65,11 +65,15 @@
 #define DBNIC_REG_EQ_BASE		0x048	/* RW, 64, latched: event queue */
 #define DBNIC_REG_EQ_CFG		0x050	/* RW, latched: log2 EQ size */
 #define DBNIC_REG_EQ_CI			0x054	/* WO: EQ consumer index */
+#define DBNIC_REG_MAC_LO		0x058	/* RO: MAC bytes 0..3 (1.3) */
+#define DBNIC_REG_MAC_HI		0x05c	/* RO: MAC bytes 4..5 in [15:0] */
+#define DBNIC_REG_NET_STATUS		0x060	/* RO: DBNIC_NET_* (1.3) */
+#define DBNIC_REG_NET_MAX_FRAME		0x064	/* RO: DBNIC_ETH_MAX_FRAME */
 #define DBNIC_REG_COUNTERS		0x100	/* RO, 64 each: enum dbnic_counter */
 
 #define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
 #define DBNIC_VERSION_MAJOR		1
-#define DBNIC_VERSION_MINOR		2
+#define DBNIC_VERSION_MINOR		3
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
 #define DBNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define DBNIC_VERSION_MAJOR_SHIFT	16
@@ -105,7 +109,7 @@
 #define DBNIC_FEAT_COPY			(1u << 1)
 #define DBNIC_FEAT_FILL			(1u << 2)
 #define DBNIC_FEAT_COMPARE		(1u << 3)
-#define DBNIC_FEAT_NET			(1u << 4)
+#define DBNIC_FEAT_NET			(1u << 4)	/* 1.3: section 10 */
 #define DBNIC_FEAT_RDMA			(1u << 5)
 #define DBNIC_FEAT_EQ			(1u << 6)	/* 1.2: EQ, CQ error state */
 
@@ -116,6 +120,9 @@
 /* STATUS */
 #define DBNIC_STATUS_READY		(1u << 0)
 #define DBNIC_STATUS_FATAL		(1u << 1)
+
+/* NET_STATUS (1.3) */
+#define DBNIC_NET_LINK_UP		(1u << 0)
 
 /* INTR_CAUSE (vector 0) */
 #define DBNIC_INTR_ADMIN		(1u << 0)	/* admin CQE posted */
@@ -138,6 +145,7 @@ enum dbnic_async_err {
 	DBNIC_AERR_CQ_OVERFLOW		= 4,	/* CQ entered the error state */
 	DBNIC_AERR_ADMIN		= 5,	/* admin queue unusable */
 	DBNIC_AERR_EQ_OVERFLOW		= 6,	/* events lost, EQ full */
+	DBNIC_AERR_LINK			= 7,	/* link changed; data 1 up (1.3) */
 	DBNIC_AERR_NUM
 };
 
@@ -200,7 +208,14 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(REG_LATCHED,	 reg_latched)	/* latched-register writes ignored */	\
 	X(CQE_DROPPED,	 cqe_dropped)	/* CQEs for a CQ in error */		\
 	X(EVENTS,	 events)	/* event entries written */		\
-	X(EVENTS_LOST,	 events_lost)	/* events dropped, EQ full */
+	X(EVENTS_LOST,	 events_lost)	/* events dropped, EQ full */	\
+	X(ETH_TX,	 eth_tx)	/* ETH_TX frames taken by the port */	\
+	X(ETH_TX_INLINE, eth_tx_inline)	/* inline, priority lane: no reads */ \
+	X(ETH_TX_DROP,	 eth_tx_drop)	/* not sent: link down, no backend */ \
+	X(ETH_RX,	 eth_rx)	/* frames written to RECV buffers */	\
+	X(ETH_RX_NOBUF,	 eth_rx_nobuf)	/* frames that found no buffer */	\
+	X(ETH_RX_BAD,	 eth_rx_bad)	/* runt, giant, malformed: dropped */ \
+	X(ETH_RX_BUF_SHORT, eth_rx_buf_short) /* RECV buffer too small */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
@@ -227,6 +242,7 @@ enum dbnic_counter {
 #define DBNIC_DB_REGION_SIZE		0x1000
 #define DBNIC_DB_SQ			0x000	/* WO: qid << 16 | producer index */
 #define DBNIC_DB_CQ			0x008	/* WO: arm | cqn << 16 | consumer */
+#define DBNIC_DB_RQ			0x010	/* WO: rqn << 16 | producer (1.3) */
 
 #define DBNIC_DB_SQ_PI_MASK		0x0000ffffu
 #define DBNIC_DB_SQ_PI_SHIFT		0
@@ -238,6 +254,11 @@ enum dbnic_counter {
 #define DBNIC_DB_CQ_CQN_MASK		0x7fff0000u
 #define DBNIC_DB_CQ_CQN_SHIFT		16
 #define DBNIC_DB_CQ_ARM			(1u << 31)
+
+#define DBNIC_DB_RQ_PI_MASK		0x0000ffffu
+#define DBNIC_DB_RQ_PI_SHIFT		0
+#define DBNIC_DB_RQ_RQN_MASK		0xffff0000u
+#define DBNIC_DB_RQ_RQN_SHIFT		16
 
 /* Priority area: map write-combining.  4- or 8-byte aligned writes. */
 #define DBNIC_PRIO_OFFSET		0x1000
@@ -274,10 +295,10 @@ enum dbnic_opcode {
 	DBNIC_OP_FILL			= 0x03,	/* imm pattern to dst SGEs */
 	DBNIC_OP_COMPARE		= 0x04,	/* src SGEs against dst SGEs */
 	DBNIC_OP_SEND			= 0x10,	/* reserved */
-	DBNIC_OP_RECV			= 0x11,	/* reserved */
+	DBNIC_OP_RECV			= 0x11,	/* RQ buffer (1.3, section 10.3) */
 	DBNIC_OP_RDMA_WRITE		= 0x20,	/* reserved */
 	DBNIC_OP_RDMA_READ		= 0x21,	/* reserved */
-	DBNIC_OP_ETH_TX			= 0x30,	/* reserved */
+	DBNIC_OP_ETH_TX			= 0x30,	/* send a frame (1.3, section 10.2) */
 };
 
 /* dbnic_desc_hdr.flags */
@@ -379,11 +400,13 @@ enum dbnic_status {
 	DBNIC_ST_MISMATCH		= 0x06,	/* compare found a difference */
 	DBNIC_ST_BAD_DOORBELL		= 0x07,	/* producer index past the ring */
 	DBNIC_ST_FLUSHED		= 0x08,	/* queue destroyed first */
+	DBNIC_ST_BAD_FRAME		= 0x09,	/* ETH_TX: offload impossible (1.3) */
 };
 
 /* dbnic_cqe.flags */
 #define DBNIC_CQE_F_PHASE		(1u << 0)	/* ownership, see section 6 */
 #define DBNIC_CQE_F_PRIO		(1u << 1)	/* ran from a priority slot */
+#define DBNIC_CQE_F_RX			(1u << 2)	/* struct dbnic_rx_cqe (1.3) */
 
 /*
  * Written in two parts: bytes 0..11, then bytes 12..15, so that a host that
@@ -425,6 +448,9 @@ enum dbnic_admin_opcode {
 	DBNIC_ADM_DESTROY_SQ		= 0x06,
 	DBNIC_ADM_REG_MR		= 0x07,
 	DBNIC_ADM_DEREG_MR		= 0x08,
+	DBNIC_ADM_CREATE_RQ		= 0x09,	/* 1.3: create_sq's fields */
+	DBNIC_ADM_DESTROY_RQ		= 0x0a,
+	DBNIC_ADM_SET_RSS		= 0x0b,	/* 1.3: struct dbnic_rss_config */
 };
 
 enum dbnic_admin_status {
@@ -484,7 +510,11 @@ struct dbnic_admin_cmd {
 			__u8	log_size;
 			__u8	log_stride;
 			__le16	rsvd;
-		} create_sq;
+		} create_sq;			/* and CREATE_RQ (1.3) */
+		struct {
+			__le64	config;		/* dbnic_rss_config, 0: RSS off */
+			__le32	ctx;
+		} set_rss;
 		struct {
 			__le64	iova;		/* first byte's address in SGEs */
 			__le64	length;		/* bytes */
@@ -512,6 +542,113 @@ struct dbnic_admin_cqe {
 _Static_assert(sizeof(struct dbnic_admin_cmd) == DBNIC_ADMIN_CMD_SIZE, "admin cmd");
 _Static_assert(sizeof(struct dbnic_admin_cqe) == 16, "admin CQE");
 
+
+/* ------------------------------------------------------------------ */
+/* Network (datasheet section 10, version 1.3)                         */
+/* ------------------------------------------------------------------ */
+
+/* Frame limits, without FCS. */
+#define DBNIC_ETH_HLEN			14	/* Ethernet header */
+#define DBNIC_ETH_VLAN_HLEN		4	/* one 802.1Q tag */
+#define DBNIC_ETH_MAX_MTU		9000
+#define DBNIC_ETH_MIN_FRAME		DBNIC_ETH_HLEN
+#define DBNIC_ETH_MAX_FRAME		(DBNIC_ETH_MAX_MTU + DBNIC_ETH_HLEN + \
+					 DBNIC_ETH_VLAN_HLEN)	/* 9018 */
+#define DBNIC_ETH_MAX_TSO		65536	/* a TSO frame as given */
+#define DBNIC_ETH_MSS_MIN		64
+#define DBNIC_ETH_MSS_MAX		8900	/* + 118 bytes of headers */
+/* Emulated device: how long it holds the network with no RX buffer. */
+#define DBNIC_ETH_RX_HOLD_NS		10000000u	/* 10 ms */
+
+/* dbnic_eth_tx.offload */
+#define DBNIC_ETH_TX_F_CSUM		(1u << 0)	/* TCP/UDP checksum */
+#define DBNIC_ETH_TX_F_TSO		(1u << 1)	/* segment by mss */
+#define DBNIC_ETH_TX_F_VLAN		(1u << 2)	/* insert vlan_tci */
+#define DBNIC_ETH_TX_F_ALL		0x7u
+
+/*
+ * Bytes 16..31 of an ETH_TX descriptor, in place of sge[0]: the frame's
+ * SGEs are sge[1..nsge], or inline_len bytes of it start at byte 32.
+ */
+struct dbnic_eth_tx {
+	__le16	offload;	/* DBNIC_ETH_TX_F_* */
+	__le16	mss;		/* TSO: TCP payload bytes per segment */
+	__le16	vlan_tci;	/* VLAN: the TCI to insert */
+	__le16	inline_len;	/* bytes inline from byte 32; 0: SGEs */
+	__le32	rsvd[2];	/* must be 0 */
+};
+
+_Static_assert(sizeof(struct dbnic_eth_tx) == sizeof(struct dbnic_sge),
+	       "ETH_TX fields take the first SGE's place");
+
+#define DBNIC_ETH_TX_DATA_OFFSET	32	/* SGEs or inline bytes */
+#define DBNIC_ETH_TX_MAX_SGE		(DBNIC_MAX_SGE - 1)	/* 14 */
+#define DBNIC_ETH_TX_MAX_INLINE		(DBNIC_DESC_MAX_SIZE - \
+					 DBNIC_ETH_TX_DATA_OFFSET)	/* 224 */
+
+static inline struct dbnic_eth_tx *dbnic_eth_tx_of(struct dbnic_desc *d)
+{
+	return (struct dbnic_eth_tx *)&d->sge[0];
+}
+
+/* Blocks an ETH_TX with nsge SGEs or inline_len inline bytes needs. */
+static inline unsigned int dbnic_eth_tx_blocks(unsigned int nsge,
+					       unsigned int inline_len)
+{
+	return (DBNIC_ETH_TX_DATA_OFFSET + nsge * sizeof(struct dbnic_sge) +
+		inline_len + DBNIC_DESC_BLOCK_SIZE - 1) / DBNIC_DESC_BLOCK_SIZE;
+}
+
+/* Receive queues. */
+#define DBNIC_MAX_RQ			64
+
+/* dbnic_rx_cqe.rx_flags: checksum status; neither of a pair: unchecked */
+#define DBNIC_RX_L4_OK			(1u << 0)	/* TCP/UDP csum good */
+#define DBNIC_RX_L4_BAD			(1u << 1)
+#define DBNIC_RX_IP_OK			(1u << 2)	/* IPv4 header csum good */
+#define DBNIC_RX_IP_BAD			(1u << 3)
+#define DBNIC_RX_CSUM_ALL		0xfu
+
+enum dbnic_rss_hash {
+	DBNIC_RSS_HASH_NONE		= 0,
+	DBNIC_RSS_HASH_IPV4		= 1,	/* addresses */
+	DBNIC_RSS_HASH_TCP_IPV4		= 2,	/* addresses and ports */
+	DBNIC_RSS_HASH_UDP_IPV4		= 3,
+	DBNIC_RSS_HASH_IPV6		= 4,
+	DBNIC_RSS_HASH_TCP_IPV6		= 5,
+	DBNIC_RSS_HASH_UDP_IPV6		= 6,
+	DBNIC_RSS_HASH_NUM
+};
+
+/*
+ * A receive completion (flags has DBNIC_CQE_F_RX), the size of a CQE and
+ * written like one: bytes 0..11, then 12..15.
+ */
+struct dbnic_rx_cqe {
+	__le32	byte_count;	/* frame length */
+	__le16	index;		/* ring index of the RECV */
+	__le16	qid;		/* rqn */
+	__le32	rss_hash;	/* Toeplitz hash, 0 for DBNIC_RSS_HASH_NONE */
+	__u8	status;		/* enum dbnic_status */
+	__u8	rx_flags;	/* DBNIC_RX_* */
+	__u8	hash_type;	/* enum dbnic_rss_hash */
+	__u8	flags;		/* DBNIC_CQE_F_PHASE | DBNIC_CQE_F_RX; last */
+};
+
+_Static_assert(sizeof(struct dbnic_rx_cqe) == 16, "RX CQE");
+
+/* SET_RSS: read from host memory by the command (8-byte aligned). */
+#define DBNIC_RSS_KEY_SIZE		40
+#define DBNIC_RSS_TABLE_SIZE		128
+
+struct dbnic_rss_config {
+	__u8	key[DBNIC_RSS_KEY_SIZE];	/* Toeplitz key */
+	__le32	hash_types;	/* bit t: enum dbnic_rss_hash t enabled */
+	__le16	table[DBNIC_RSS_TABLE_SIZE];	/* rqn per hash mod 128 */
+};
+
+_Static_assert(sizeof(struct dbnic_rss_config) == 300, "RSS config");
+
 /* ------------------------------------------------------------------ */
 /* Field helpers shared by every side                                  */
 /* ------------------------------------------------------------------ */
@@ -522,6 +659,11 @@ _Static_assert(sizeof(struct dbnic_admin_cqe) == 16, "admin CQE");
 static inline __u32 dbnic_db_sq_val(__u16 qid, __u16 pi)
 {
 	return DBNIC_SET(DBNIC_DB_SQ_QID, qid) | DBNIC_SET(DBNIC_DB_SQ_PI, pi);
+}
+
+static inline __u32 dbnic_db_rq_val(__u16 rqn, __u16 pi)
+{
+	return DBNIC_SET(DBNIC_DB_RQ_RQN, rqn) | DBNIC_SET(DBNIC_DB_RQ_PI, pi);
 }
 
 static inline __u32 dbnic_db_cq_val(__u16 cqn, __u16 ci, int arm)

@@ -125,6 +125,18 @@ void dbnic_event(struct dbnic_core *c, enum dbnic_async_err code, uint32_t ctx,
          * (once per page and kind) and ADMIN get here, so the queue,
          * sized for all of them, cannot be full.
          */
+        if (code == DBNIC_AERR_LINK) {
+            uint32_t i;
+
+            /* One link event waits at most: the latest state wins. */
+            for (i = 0; i < c->evq_len; i++) {
+                if (c->evq[i].type == DBNIC_AERR_LINK) {
+                    c->evq[i].data = data;
+                    dbnic_ask_run(c);
+                    return;
+                }
+            }
+        }
         if (c->evq_len < c->evq_cap) {
             c->evq[c->evq_len++] = (struct dbnic_pending_ev){
                 .type = code, .ctx = ctx, .object = object, .data = data,
@@ -351,6 +363,7 @@ static void ctx_destroy(struct dbnic_core *c, uint32_t ctx)
         dbnic_slot_clear(c, &c->ctx[ctx].slot[i]);
     }
     dbnic_mr_destroy_ctx(c, ctx);
+    dbnic_eth_destroy_ctx(c, ctx);
     memset(&c->ctx[ctx], 0, sizeof(c->ctx[ctx]));
 }
 
@@ -513,6 +526,12 @@ static uint8_t admin_exec(struct dbnic_core *c,
         return dbnic_mr_register(c, cmd, res);
     case DBNIC_ADM_DEREG_MR:
         return dbnic_mr_deregister(c, dbnic_le32(cmd->destroy.handle));
+    case DBNIC_ADM_CREATE_RQ:
+        return dbnic_eth_create_rq(c, cmd, res);
+    case DBNIC_ADM_DESTROY_RQ:
+        return dbnic_eth_destroy_rq(c, dbnic_le32(cmd->destroy.handle));
+    case DBNIC_ADM_SET_RSS:
+        return dbnic_eth_set_rss(c, cmd);
     default:
         return DBNIC_AST_BAD_OPCODE;
     }
@@ -613,6 +632,7 @@ static void destroy_all(struct dbnic_core *c)
         ctx_destroy(c, i);
     }
     dbnic_mr_reset(c);
+    dbnic_eth_reset(c);
     c->prio_partial = 0;
     c->timer_at = 0;
     c->link_ps = 0;
@@ -717,11 +737,20 @@ static uint32_t cap_reg(const struct dbnic_core *c, uint64_t off)
                DBNIC_SET(DBNIC_CAPL_MSIX, c->cfg.msix_vectors);
     case DBNIC_REG_CAP_FEATURES:
         return DBNIC_FEAT_PRIORITY | DBNIC_FEAT_COPY | DBNIC_FEAT_FILL |
-               DBNIC_FEAT_COMPARE | DBNIC_FEAT_EQ;
+               DBNIC_FEAT_COMPARE | DBNIC_FEAT_NET | DBNIC_FEAT_EQ;
     case DBNIC_REG_CAP_MAX_XFER:
         return DBNIC_MAX_XFER;
     case DBNIC_REG_CAP_MRS:
         return c->cfg.max_mr;
+    case DBNIC_REG_MAC_LO:
+        return c->cfg.mac[0] | c->cfg.mac[1] << 8 | c->cfg.mac[2] << 16 |
+               (uint32_t)c->cfg.mac[3] << 24;
+    case DBNIC_REG_MAC_HI:
+        return c->cfg.mac[4] | c->cfg.mac[5] << 8;
+    case DBNIC_REG_NET_STATUS:
+        return c->link_up ? DBNIC_NET_LINK_UP : 0;
+    case DBNIC_REG_NET_MAX_FRAME:
+        return DBNIC_ETH_MAX_FRAME;
     }
     return 0;
 }
@@ -883,11 +912,12 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
     c->sq_busy = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_busy));
     c->sq_used = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_used));
-    /* Events raised outside a run: 3 doorbell kinds per page, ADMIN. */
-    c->evq_cap = 3 * cfg->db_pages + 1;
+    /* Events raised outside a run: 3 doorbell kinds per page, ADMIN, LINK. */
+    c->evq_cap = 3 * cfg->db_pages + 2;
     c->evq = calloc(c->evq_cap, sizeof(*c->evq));
+    c->eth_buf = malloc(DBNIC_ETH_MAX_TSO);
     if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy ||
-        !c->sq_used || !c->evq) {
+        !c->sq_used || !c->evq || !c->eth_buf) {
         dbnic_core_free(c);
         return -1;
     }
@@ -904,6 +934,8 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->sq_busy);
     free(c->sq_used);
     free(c->evq);
+    free(c->eth_buf);
+    c->eth_buf = NULL;
     c->evq = NULL;
     c->mr = NULL;
     c->sq_busy = NULL;

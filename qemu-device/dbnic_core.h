@@ -47,6 +47,43 @@ enum dbnic_trace_event {
     DBNIC_TR_MR,            /* a: ctx, b: key, c: length (0: deregistered) */
     DBNIC_TR_RUN,           /* a: queue scan visits, b: descriptors started */
     DBNIC_TR_EVENT,         /* a: enum dbnic_async_err, b: ctx, c: object */
+    DBNIC_TR_ETH_TX,        /* a: qid, b: frame bytes, c: offload | mss << 16 */
+    DBNIC_TR_ETH_RX,        /* a: rqn, b: frame bytes, c: status */
+    DBNIC_TR_ETH_DROP,      /* a: enum dbnic_counter of the drop, b: bytes */
+    DBNIC_TR_LINK,          /* a: 1 up, 0 down */
+    DBNIC_TR_DB_RQ,         /* a: ctx, b: rqn, c: producer index */
+};
+
+/* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */
+struct dbnic_eth_tx_offload {
+    uint16_t flags;    /* DBNIC_ETH_TX_F_* */
+    uint16_t mss;      /* TSO: DBNIC_ETH_MSS_MIN..DBNIC_ETH_MSS_MAX */
+    uint16_t vlan_tci; /* VLAN: the tag to insert */
+};
+
+/* Results of ops->eth_tx. */
+enum dbnic_eth_tx_result {
+    DBNIC_ETH_TX_SENT,    /* the port took the frame */
+    DBNIC_ETH_TX_DROPPED, /* no network backend: counted, CQE OK */
+    DBNIC_ETH_TX_BUSY,    /* cannot take it now: dbnic_core_eth_tx_resume() */
+};
+
+/*
+ * What the glue learnt of a received frame (datasheet 10.3, 10.4),
+ * computed with the configuration dbnic_core_eth_rss() gives.  The core
+ * trusts none of it: an unknown hash type is NONE, contradictory
+ * checksum bits read as "not checked".
+ */
+struct dbnic_eth_rx_meta {
+    uint32_t hash;     /* Toeplitz hash, with the key of dbnic_core_eth_rss */
+    uint8_t hash_type; /* enum dbnic_rss_hash of that hash */
+    uint8_t rx_flags;  /* DBNIC_RX_* checksum status */
+};
+
+/* Results of dbnic_core_eth_rx(). */
+enum dbnic_eth_rx_result {
+    DBNIC_ETH_RX_DONE,  /* delivered, or dropped for good (counted) */
+    DBNIC_ETH_RX_NOBUF, /* its RQ had no buffer (counted): may retry */
 };
 
 struct dbnic_core_ops {
@@ -55,8 +92,22 @@ struct dbnic_core_ops {
     int (*dma_write)(void *opaque, uint64_t addr, const void *buf, size_t len);
     /* Send an MSI-X message. */
     void (*irq)(void *opaque, unsigned int vector);
-    /* Transmit one frame (unused in v1, reserved for ETH_TX). */
-    void (*send_packet)(void *opaque, const void *buf, size_t len);
+    /*
+     * Optional (without it frames are dropped, ETH_TX_DROP): send one
+     * frame of len bytes (DBNIC_ETH_MIN_FRAME..DBNIC_ETH_MAX_TSO) of an
+     * ETH_TX, applying the offloads off describes (segmentation,
+     * checksums, VLAN tag).  buf is the core's until the call returns.
+     * The core has checked that a TSO frame is TCP over IPv4/IPv6.
+     * Returns enum dbnic_eth_tx_result.
+     */
+    int (*eth_tx)(void *opaque, const void *buf, size_t len,
+                  const struct dbnic_eth_tx_offload *off);
+    /*
+     * Optional: a DB_RQ posted receive buffers, so a frame that got
+     * DBNIC_ETH_RX_NOBUF may find one now.  Called under the owner's
+     * serialisation, from an MMIO write: only record and schedule.
+     */
+    void (*eth_rx_ready)(void *opaque);
     /* Monotonic time in nanoseconds. */
     uint64_t (*clock_ns)(void *opaque);
     /* Ask for dbnic_core_run() soon, outside the current call. */
@@ -131,6 +182,8 @@ struct dbnic_core_config {
      * descriptor is started there and left to the engine.
      */
     uint32_t inline_bytes;
+    /* The port's MAC address, byte 0 first on the wire (datasheet 10.1). */
+    uint8_t mac[6];
 };
 
 #define DBNIC_CORE_ADMIN_DELAY_MAX_MS 60000u
@@ -214,7 +267,20 @@ struct dbnic_job {
     uint64_t done;       /* bytes moved */
     struct dbnic_sg_pos src;
     struct dbnic_sg_pos dst;
+    bool eth_wait; /* ETH_TX: the port was busy, dbnic_core_eth_tx_resume */
     struct dbnic_desc d;
+};
+
+/* A receive queue (datasheet 10.3). */
+struct dbnic_rq {
+    bool in_use;
+    uint8_t log_size;
+    uint8_t log_stride;
+    uint16_t pi; /* announced by DB_RQ */
+    uint16_t ci; /* next RECV the device reads */
+    uint32_t ctx;
+    uint32_t cqn;
+    uint64_t base;
 };
 
 struct dbnic_mr {
@@ -321,6 +387,17 @@ struct dbnic_core {
     uint64_t *sq_busy;     /* one bit per send queue that may have work */
     uint64_t *sq_used;     /* one bit per send queue in use */
 
+    /* The port (datasheet 10). */
+    bool link_up;
+    bool eth_tx_blocked; /* ops->eth_tx said BUSY: ETH_TX jobs wait */
+    bool rss_on;
+    uint32_t rss_ctx;
+    uint32_t rss_types;
+    uint8_t rss_key[DBNIC_RSS_KEY_SIZE];
+    uint16_t rss_table[DBNIC_RSS_TABLE_SIZE];
+    struct dbnic_rq rq[DBNIC_MAX_RQ];
+    uint8_t *eth_buf; /* one frame, DBNIC_ETH_MAX_TSO bytes */
+
     /* Bounce buffers for payload DMA. */
     uint8_t bounce[DBNIC_CORE_BOUNCE];
     uint8_t bounce2[DBNIC_CORE_BOUNCE];
@@ -367,5 +444,36 @@ void dbnic_core_run(struct dbnic_core *c);
  * timing model this pair is what drives the engine (datasheet 9.2).
  */
 void dbnic_core_timer(struct dbnic_core *c);
+
+/* ---- the network port (datasheet 10) ---- */
+
+/*
+ * The backend's link went up or down: NET_STATUS.LINK_UP, and a LINK
+ * event when the device is ready.  Kept across reset.
+ */
+void dbnic_core_eth_set_link(struct dbnic_core *c, bool up);
+/*
+ * May the port take frames now?  False while the device is not ready,
+ * the link is down or no RQ exists (the glue then drops what it gets).
+ */
+bool dbnic_core_eth_can_rx(const struct dbnic_core *c);
+/*
+ * The RSS configuration for the glue's hash: true if RSS is on, with the
+ * key (DBNIC_RSS_KEY_SIZE bytes) and the enabled hash types (bit t: enum
+ * dbnic_rss_hash t).
+ */
+bool dbnic_core_eth_rss(const struct dbnic_core *c, uint8_t *key,
+                        uint32_t *types);
+/*
+ * A frame arrived: check it (runt, giant, malformed: dropped, counted),
+ * pick its RQ (RSS), take the RQ's next RECV descriptor, write the frame
+ * by DMA, write the receive completion and interrupt.  Returns enum
+ * dbnic_eth_rx_result.  Like dbnic_core_run(), it may DMA and raise
+ * interrupts.
+ */
+int dbnic_core_eth_rx(struct dbnic_core *c, const void *frame, size_t len,
+                      const struct dbnic_eth_rx_meta *meta);
+/* The port takes frames again after DBNIC_ETH_TX_BUSY: ETH_TX goes on. */
+void dbnic_core_eth_tx_resume(struct dbnic_core *c);
 
 #endif /* DBNIC_CORE_H */

@@ -5,6 +5,7 @@
  *   dbnic_doorbell.c  doorbell decode, priority-slot assembly
  *   dbnic_exec.c      execution engine, descriptors, completions
  *   dbnic_mr.c        memory registrations and address translation
+ *   dbnic_eth.c       the network port: ETH_TX, receive queues, RSS
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -127,6 +128,7 @@ void dbnic_prio_retire(struct dbnic_core *c, uint32_t ctx, uint32_t qid,
 int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry);
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
                     uint16_t index, uint8_t status, uint32_t bytes, bool prio);
+void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry);
 bool dbnic_prio_owned(const struct dbnic_sq *sq, uint16_t index);
 void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on);
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
@@ -145,5 +147,20 @@ uint8_t dbnic_mr_register(struct dbnic_core *c,
 uint8_t dbnic_mr_deregister(struct dbnic_core *c, uint32_t key);
 void dbnic_mr_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
 void dbnic_mr_reset(struct dbnic_core *c);
+
+/* dbnic_eth.c */
+uint8_t dbnic_eth_tx_validate(struct dbnic_core *c, struct dbnic_sq *sq,
+                              uint64_t *total);
+uint8_t dbnic_eth_tx_send(struct dbnic_core *c, struct dbnic_sq *sq,
+                          uint32_t qid, bool *busy, uint32_t *read);
+uint8_t dbnic_eth_create_rq(struct dbnic_core *c,
+                            const struct dbnic_admin_cmd *cmd, uint32_t *res);
+uint8_t dbnic_eth_destroy_rq(struct dbnic_core *c, uint32_t rqn);
+uint8_t dbnic_eth_set_rss(struct dbnic_core *c,
+                          const struct dbnic_admin_cmd *cmd);
+void dbnic_eth_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
+void dbnic_eth_reset(struct dbnic_core *c);
+void dbnic_eth_db_rq(struct dbnic_core *c, uint32_t ctx, uint32_t val);
+bool dbnic_eth_tx_inline(const struct dbnic_desc *d);
 
 #endif /* DBNIC_CORE_PRIV_H */

@@ -454,6 +454,9 @@ void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
     case DBNIC_DB_CQ:
         db_cq(c, ctx, (uint32_t)val);
         return;
+    case DBNIC_DB_RQ:
+        dbnic_eth_db_rq(c, ctx, (uint32_t)val);
+        return;
     }
 bad:
     dbnic_tr(c, DBNIC_TR_BAD_ACCESS, DBNIC_BAR_DB, (uint32_t)off, size);

@@ -135,6 +135,46 @@ void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     }
 }
 
+/*
+ * Post a 16-byte entry laid out like a CQE (a receive completion) on CQ
+ * cqn, under dbnic_complete()'s rules: the error state, the phase (set
+ * here in byte 15), the two-part write, the armed interrupt.
+ */
+void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry)
+{
+    struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
+    uint8_t *e = entry;
+    uint64_t addr;
+
+    if (!cq) {
+        return;
+    }
+    if (cq->error) {
+        dbnic_count(c, DBNIC_CNT_CQE_DROPPED);
+        return;
+    }
+    if (dbnic_ring_used(cq->pi, cq->ci) >= (1u << cq->log_size)) {
+        cq_fail(c, cq, DBNIC_CQ_ERR_FULL);
+        return;
+    }
+    if (dbnic_cq_phase(cq->pi, cq->log_size)) {
+        e[sizeof(struct dbnic_cqe) - 1] |= DBNIC_CQE_F_PHASE;
+    }
+    addr = cq->base +
+           (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) *
+               sizeof(struct dbnic_cqe);
+    if (dbnic_write_cqe(c, addr, e)) {
+        cq_fail(c, cq, DBNIC_CQ_ERR_WRITE);
+        return;
+    }
+    cq->pi++;
+    dbnic_count(c, DBNIC_CNT_COMPLETIONS);
+    if (cq->armed) {
+        cq->armed = false;
+        dbnic_raise_irq(c, cq->vector);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Scatter/gather through the bounce buffers                           */
 /* ------------------------------------------------------------------ */
@@ -390,6 +430,8 @@ static uint8_t job_validate(struct dbnic_core *c, struct dbnic_sq *sq)
             return st;
         }
         break;
+    case DBNIC_OP_ETH_TX: /* datasheet 10.2 */
+        return dbnic_eth_tx_validate(c, sq, &j->total);
     default:
         return DBNIC_ST_BAD_OPCODE;
     }
@@ -481,10 +523,13 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     if (dbnic_core_timed(c)) {
         j->wait_until = ready + c->cfg.desc_ns;
         if (j->status == DBNIC_ST_OK && j->total &&
-            j->d.hdr.opcode != DBNIC_OP_FILL) {
+            j->d.hdr.opcode != DBNIC_OP_FILL &&
+            !(j->d.hdr.opcode == DBNIC_OP_ETH_TX &&
+              dbnic_eth_tx_inline(&j->d))) {
             j->wait_until += c->cfg.dma_latency_ns; /* first payload read */
         }
     }
+    j->eth_wait = false;
     j->active = true;
 }
 
@@ -509,6 +554,22 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
         /* The timing model held the completion for the last piece. */
         job_finish(c, sq, qid, DBNIC_ST_OK, (uint32_t)j->total);
         return 0;
+    }
+    if (j->d.hdr.opcode == DBNIC_OP_ETH_TX) {
+        /* One frame, at most DBNIC_ETH_MAX_TSO: one piece (10.2). */
+        bool busy;
+        uint8_t st = dbnic_eth_tx_send(c, sq, qid, &busy, &moved);
+
+        if (busy) {
+            j->eth_wait = true; /* job_waiting() until the port resumes */
+            return 0;
+        }
+        j->eth_wait = false;
+        if (st != DBNIC_ST_OK) {
+            job_finish(c, sq, qid, st, 0);
+            return moved;
+        }
+        j->done = j->total;
     }
     while (moved < DBNIC_CHUNK_BYTES && j->done < j->total) {
         uint64_t left = j->total - j->done;
@@ -548,6 +609,9 @@ static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
 {
     const struct dbnic_job *j = &sq->job;
 
+    if (j->active && j->eth_wait && c->eth_tx_blocked) {
+        return true; /* dbnic_core_eth_tx_resume() asks for a run */
+    }
     if (!j->active || !j->wait_until || dbnic_now(c) >= j->wait_until) {
         return false;
     }

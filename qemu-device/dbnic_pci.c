@@ -46,8 +46,11 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
+#include "net/eth.h"
 #include "qom/object.h"
 #include "trace.h"
+#include "../../net/net_tx_pkt.h"
+#include "../../net/net_rx_pkt.h"
 
 #include "dbnic_core.h"
 
@@ -60,6 +63,26 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 
 /* A timing property left unset takes the profile's figure. */
 #define DBNIC_TIMING_UNSET      UINT32_MAX
+
+/*
+ * Frames the port has taken (their CQEs written) and the main loop has
+ * not sent yet; beyond it ETH_TX waits (DBNIC_ETH_TX_BUSY).
+ */
+#define DBNIC_TX_BACKLOG        64
+
+/* A frame the engine handed over, sent from the main loop. */
+typedef struct DbnicTxFrame {
+    struct dbnic_eth_tx_offload off;
+    size_t len;
+    uint8_t data[];
+} DbnicTxFrame;
+
+/* The receive side's answer to a frame that found no buffer (10.3). */
+enum {
+    DBNIC_RX_TAKE,  /* take frames */
+    DBNIC_RX_HELD,  /* no buffer: QEMU queues frames, for a while */
+    DBNIC_RX_DROP,  /* held too long: drop what finds no buffer */
+};
 
 struct DbnicState {
     PCIDevice parent_obj;
@@ -96,6 +119,23 @@ struct DbnicState {
     uint32_t dma_latency_ns;
     uint32_t desc_ns;
     uint32_t byte_ps;
+
+    /*
+     * The network port (datasheet 10).  The engine hands frames over
+     * under s->lock, in whichever thread it runs; the main loop sends
+     * them (tx_bh), under the BQL as the net layer needs, and applies
+     * the offloads with tx_pkt.  Receive runs in the main loop.
+     */
+    DbnicTxFrame *tx_q[DBNIC_TX_BACKLOG]; /* under s->lock */
+    unsigned tx_head, tx_len;
+    QEMUBH *tx_bh;
+    struct NetTxPkt *tx_pkt;    /* main loop only */
+    struct NetRxPkt *rx_pkt;    /* main loop only */
+    QEMUBH *rx_bh;              /* buffers were posted: flush the queue */
+    QEMUTimer *rx_hold_timer;   /* DBNIC_ETH_RX_HOLD_NS, virtual clock */
+    int rx_state;               /* DBNIC_RX_*, BQL */
+    uint8_t *rx_held;           /* DBNIC_RX_HELD: the frame with no buffer */
+    size_t rx_held_len;
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -241,13 +281,40 @@ static void dbnic_irq_bh(void *opaque)
     dbnic_irq_send(opaque);
 }
 
-static void dbnic_send_packet(void *opaque, const void *buf, size_t len)
+/*
+ * ETH_TX: the core hands a frame over, under s->lock, from the engine's
+ * thread or a vCPU's.  The net layer wants the BQL, which the engine
+ * thread may not take while it holds s->lock, so the frame waits for
+ * tx_bh in the main loop; a full backlog pushes back on the engine.
+ */
+static int dbnic_eth_tx(void *opaque, const void *buf, size_t len,
+                        const struct dbnic_eth_tx_offload *off)
+{
+    DbnicState *s = opaque;
+    DbnicTxFrame *f;
+
+    if (!s->nic) {
+        return DBNIC_ETH_TX_DROPPED;
+    }
+    if (s->tx_len == DBNIC_TX_BACKLOG) {
+        trace_dbnic_eth_tx_busy(len);
+        return DBNIC_ETH_TX_BUSY;
+    }
+    f = g_malloc(sizeof(*f) + len);
+    f->off = *off;
+    f->len = len;
+    memcpy(f->data, buf, len);
+    s->tx_q[(s->tx_head + s->tx_len++) % DBNIC_TX_BACKLOG] = f;
+    qemu_bh_schedule(s->tx_bh);
+    return DBNIC_ETH_TX_SENT;
+}
+
+/* Buffers were posted (DB_RQ, under s->lock): rx_bh flushes the queue. */
+static void dbnic_eth_rx_ready(void *opaque)
 {
     DbnicState *s = opaque;
 
-    if (s->nic) {
-        qemu_send_packet(qemu_get_queue(s->nic), buf, len);
-    }
+    qemu_bh_schedule(s->rx_bh);
 }
 
 static uint64_t dbnic_clock_ns(void *opaque)
@@ -334,6 +401,21 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_EVENT:
         trace_dbnic_event(a, b, c);
         break;
+    case DBNIC_TR_ETH_TX:
+        trace_dbnic_eth_tx(a, b, c & 0xffff, c >> 16);
+        break;
+    case DBNIC_TR_ETH_RX:
+        trace_dbnic_eth_rx(a, b, c);
+        break;
+    case DBNIC_TR_ETH_DROP:
+        trace_dbnic_eth_drop(a, b);
+        break;
+    case DBNIC_TR_LINK:
+        trace_dbnic_link(a);
+        break;
+    case DBNIC_TR_DB_RQ:
+        trace_dbnic_db_rq(a, b, c);
+        break;
     }
 }
 
@@ -341,7 +423,8 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .dma_read = dbnic_dma_read,
     .dma_write = dbnic_dma_write,
     .irq = dbnic_irq,
-    .send_packet = dbnic_send_packet,
+    .eth_tx = dbnic_eth_tx,
+    .eth_rx_ready = dbnic_eth_rx_ready,
     .clock_ns = dbnic_clock_ns,
     .schedule = dbnic_schedule,
     .timer_mod = dbnic_timer_mod,
@@ -513,19 +596,349 @@ static const MemoryRegionOps dbnic_db_ops = {
               .unaligned = true },
 };
 
-/* ---- network backend (no receive queues in v1) --------------------- */
+/* ---- the network port (datasheet 10) -------------------------------- */
 
+static void dbnic_tx_frag_free(void *opaque, void *base, size_t len)
+{
+    /* The fragment is a DbnicTxFrame's data: freed with the frame. */
+}
+
+/*
+ * QEMU's TCP segmentation clears FIN and PSH on every segment; a TSO
+ * frame that carries them gets them back on its last segment here
+ * (datasheet 10.2), with the checksum updated for the changed word.
+ */
+typedef struct DbnicTsoSend {
+    NetClientState *nc;
+    size_t left;        /* TCP payload bytes still to go */
+    uint8_t flags;      /* FIN and PSH of the frame */
+} DbnicTsoSend;
+
+#define DBNIC_TCP_FIN   0x01
+#define DBNIC_TCP_PSH   0x08
+
+static void dbnic_tso_seg(void *opaque, const struct iovec *iov, int iovcnt,
+                          const struct iovec *virt_iov, int virt_iovcnt)
+{
+    DbnicTsoSend *t = opaque;
+    size_t payload = 0;
+
+    /* iov: L2 header, L3 header, TCP header, then the segment's payload. */
+    for (int i = 3; i < iovcnt; i++) {
+        payload += iov[i].iov_len;
+    }
+    t->left -= MIN(payload, t->left);
+    if (!t->left && iovcnt >= 3 && iov[2].iov_len >= 20) {
+        uint8_t *th = iov[2].iov_base;
+        uint16_t old = th[12] << 8 | th[13], new = old | t->flags;
+        uint32_t sum = (uint16_t)~(th[16] << 8 | th[17]) +
+                       (uint16_t)~old + new;
+
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        th[13] = new;
+        th[16] = ~sum >> 8;
+        th[17] = ~sum;
+    }
+    qemu_sendv_packet(t->nc, iov, iovcnt);
+}
+
+/* Does the TSO frame carry FIN or PSH?  Then t says what to restore. */
+static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
+{
+    struct iovec iov = { (void *)f->data, f->len };
+    bool ip4, ip6;
+    size_t l3, l4, l5;
+    eth_ip6_hdr_info i6;
+    eth_ip4_hdr_info i4;
+    eth_l4_hdr_info l4i;
+
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
+    if (l4i.proto != ETH_L4_HDR_PROTO_TCP || l5 > f->len || l4 + 14 > l5 ||
+        !(f->data[l4 + 13] & (DBNIC_TCP_FIN | DBNIC_TCP_PSH))) {
+        return false;
+    }
+    t->left = f->len - l5;
+    t->flags = f->data[l4 + 13] & (DBNIC_TCP_FIN | DBNIC_TCP_PSH);
+    return true;
+}
+
+/* A frame as given, with its VLAN tag if asked: no other offload. */
+static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
+{
+    NetClientState *nc = qemu_get_queue(s->nic);
+
+    if (f->off.flags & DBNIC_ETH_TX_F_VLAN) {
+        uint8_t tag[4] = { ETH_P_VLAN >> 8, ETH_P_VLAN & 0xff,
+                           f->off.vlan_tci >> 8, f->off.vlan_tci & 0xff };
+        struct iovec iov[3] = {
+            { (void *)f->data, 12 }, { tag, 4 },
+            { (void *)(f->data + 12), f->len - 12 },
+        };
+
+        qemu_sendv_packet(nc, iov, 3);
+    } else {
+        qemu_send_packet(nc, f->data, f->len);
+    }
+    trace_dbnic_eth_send(f->len, f->off.flags, 0, true);
+}
+
+/*
+ * Send one frame with its offloads, through QEMU's own packet helpers:
+ * checksums, TSO segmentation (or the peer's, if it takes virtio-net
+ * headers) and the VLAN tag.  The core has checked lengths and that a
+ * TSO frame is TCP over IP; what net_tx_pkt still refuses is dropped.
+ */
+static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
+{
+    struct NetTxPkt *pkt = s->tx_pkt;
+    bool tso = f->off.flags & DBNIC_ETH_TX_F_TSO;
+    bool csum = f->off.flags & DBNIC_ETH_TX_F_CSUM;
+    bool ok;
+
+    ok = net_tx_pkt_add_raw_fragment(pkt, f->data, f->len) &&
+         net_tx_pkt_parse(pkt);
+    if (!ok && !tso) {
+        /*
+         * Headers net_tx_pkt cannot parse (a cut or odd IP header): no
+         * checksum to offload, the frame leaves as given, tagged if asked.
+         */
+        net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
+        dbnic_tx_send_raw(s, f);
+        return;
+    }
+    if (ok && (f->off.flags & DBNIC_ETH_TX_F_VLAN)) {
+        net_tx_pkt_setup_vlan_header_ex(pkt, f->off.vlan_tci, ETH_P_VLAN);
+    }
+    if (ok && tso) {
+        ok = net_tx_pkt_build_vheader(pkt, true, true, f->off.mss);
+        if (ok) {
+            net_tx_pkt_update_ip_checksums(pkt);
+        }
+    } else if (ok && csum) {
+        /*
+         * Frames that are not TCP/UDP over IP need no checksum and leave
+         * unchanged; so does one whose TCP or UDP header is cut short
+         * (the call fails before it asks for a checksum).
+         */
+        net_tx_pkt_build_vheader(pkt, false, true, 0);
+    }
+    if (ok) {
+        DbnicTsoSend t = { .nc = qemu_get_queue(s->nic) };
+
+        if (tso && dbnic_tso_fin_psh(f, &t)) {
+            ok = net_tx_pkt_send_custom(pkt, false, dbnic_tso_seg, &t);
+        } else {
+            ok = net_tx_pkt_send(pkt, t.nc);
+        }
+    }
+    trace_dbnic_eth_send(f->len, f->off.flags, f->off.mss, ok);
+    net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
+}
+
+/* The main loop sends what the engine handed over, then lets it go on. */
+static void dbnic_tx_bh(void *opaque)
+{
+    DbnicState *s = opaque;
+    DbnicTxFrame *q[DBNIC_TX_BACKLOG];
+    unsigned n, i;
+
+    dbnic_lock(s);
+    n = s->tx_len;
+    for (i = 0; i < n; i++) {
+        q[i] = s->tx_q[(s->tx_head + i) % DBNIC_TX_BACKLOG];
+    }
+    s->tx_head = (s->tx_head + n) % DBNIC_TX_BACKLOG;
+    s->tx_len = 0;
+    dbnic_core_eth_tx_resume(&s->core);
+    dbnic_unlock(s);
+
+    for (i = 0; i < n; i++) {
+        if (s->nic) {
+            dbnic_tx_send(s, q[i]);
+        }
+        g_free(q[i]);
+    }
+}
+
+/*
+ * What the core wants to know of a received frame, from net_rx_pkt's
+ * parse: the checksum status and, with RSS on, the Toeplitz hash of the
+ * frame's hash type if the host enabled it.
+ */
+static void dbnic_rx_meta(DbnicState *s, const uint8_t *buf, size_t size,
+                          struct dbnic_eth_rx_meta *m)
+{
+    static const struct {
+        bool ip4, ip6;
+        EthL4HdrProto l4;
+        uint8_t type;
+        NetRxPktRssType rss;
+    } map[] = {
+        { true, false, ETH_L4_HDR_PROTO_TCP, DBNIC_RSS_HASH_TCP_IPV4,
+          NetPktRssIpV4Tcp },
+        { true, false, ETH_L4_HDR_PROTO_UDP, DBNIC_RSS_HASH_UDP_IPV4,
+          NetPktRssIpV4Udp },
+        { false, true, ETH_L4_HDR_PROTO_TCP, DBNIC_RSS_HASH_TCP_IPV6,
+          NetPktRssIpV6Tcp },
+        { false, true, ETH_L4_HDR_PROTO_UDP, DBNIC_RSS_HASH_UDP_IPV6,
+          NetPktRssIpV6Udp },
+    };
+    struct NetRxPkt *pkt = s->rx_pkt;
+    struct iovec iov = { (void *)buf, size };
+    uint8_t key[DBNIC_RSS_KEY_SIZE];
+    uint32_t types;
+    bool ip4, ip6, valid, rss;
+    EthL4HdrProto l4;
+    uint8_t type = DBNIC_RSS_HASH_NONE;
+    NetRxPktRssType rtype = NetPktRssIpV4;
+
+    memset(m, 0, sizeof(*m));
+    if (size < DBNIC_ETH_MIN_FRAME || size > DBNIC_ETH_MAX_FRAME) {
+        return; /* the core drops it */
+    }
+    rss = dbnic_core_eth_rss(&s->core, key, &types);
+    net_rx_pkt_set_packet_type(pkt, get_eth_packet_type(PKT_GET_ETH_HDR(buf)));
+    net_rx_pkt_set_protocols(pkt, &iov, 1, 0);
+    net_rx_pkt_attach_data(pkt, buf, size, false);
+    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &l4);
+
+    if (ip4 && net_rx_pkt_validate_l3_csum(pkt, &valid)) {
+        m->rx_flags |= valid ? DBNIC_RX_IP_OK : DBNIC_RX_IP_BAD;
+    }
+    if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
+        net_rx_pkt_validate_l4_csum(pkt, &valid)) {
+        m->rx_flags |= valid ? DBNIC_RX_L4_OK : DBNIC_RX_L4_BAD;
+    }
+    if (!rss || !(ip4 || ip6)) {
+        return;
+    }
+    type = ip4 ? DBNIC_RSS_HASH_IPV4 : DBNIC_RSS_HASH_IPV6;
+    rtype = ip4 ? NetPktRssIpV4 : NetPktRssIpV6;
+    /* Ports only of a whole datagram: a fragment hashes addresses. */
+    if (!(ip4 && net_rx_pkt_get_ip4_info(pkt)->fragment)) {
+        for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
+            if (map[i].ip4 == ip4 && map[i].ip6 == ip6 && map[i].l4 == l4 &&
+                (types & (1u << map[i].type))) {
+                type = map[i].type;
+                rtype = map[i].rss;
+            }
+        }
+    }
+    if (types & (1u << type)) {
+        m->hash_type = type;
+        m->hash = net_rx_pkt_calc_rss_hash(pkt, rtype, key);
+    }
+}
+
+static bool dbnic_can_receive(NetClientState *nc)
+{
+    DbnicState *s = qemu_get_nic_opaque(nc);
+
+    return s->rx_state != DBNIC_RX_HELD;
+}
+
+/* Give a frame to the core; enum dbnic_eth_rx_result.  BQL held. */
+static int dbnic_rx_deliver(DbnicState *s, const uint8_t *buf, size_t size)
+{
+    struct dbnic_eth_rx_meta meta;
+    int r;
+
+    dbnic_lock(s);
+    dbnic_rx_meta(s, buf, size, &meta);
+    r = dbnic_core_eth_rx(&s->core, buf, size, &meta);
+    dbnic_unlock(s);
+    return r;
+}
+
+/*
+ * A frame from the network, in the main loop under the BQL.  One that
+ * finds no buffer is kept, and the port holds the network (can_receive
+ * false: QEMU queues what follows, in order) until buffers are posted or
+ * DBNIC_ETH_RX_HOLD_NS have passed; after that it drops frames that find
+ * no buffer until buffers come (datasheet 10.3).  The frame is kept here
+ * rather than left to QEMU's queue (receive returning 0) because a hub
+ * flushes its other ports' queues before the receiver's own, and the
+ * held frame would arrive after those that followed it.
+ */
 static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
                              size_t size)
 {
-    /* Frames are dropped until the datasheet defines receive queues. */
+    DbnicState *s = qemu_get_nic_opaque(nc);
+
+    if (s->rx_state == DBNIC_RX_HELD) {
+        return 0; /* not asked for (can_receive): QEMU keeps it queued */
+    }
+    if (dbnic_rx_deliver(s, buf, size) == DBNIC_ETH_RX_NOBUF &&
+        s->rx_state == DBNIC_RX_TAKE) {
+        /* NOBUF means the core took the frame's length as valid. */
+        memcpy(s->rx_held, buf, size);
+        s->rx_held_len = size;
+        s->rx_state = DBNIC_RX_HELD;
+        trace_dbnic_rx_hold(s->rx_state);
+        timer_mod(s->rx_hold_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                                        DBNIC_ETH_RX_HOLD_NS);
+    }
     return size;
+}
+
+/* Buffers came back: the held frame, then what QEMU queued. */
+static void dbnic_rx_bh(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    if (s->rx_state == DBNIC_RX_TAKE) {
+        return;
+    }
+    if (s->rx_state == DBNIC_RX_HELD &&
+        dbnic_rx_deliver(s, s->rx_held, s->rx_held_len) ==
+            DBNIC_ETH_RX_NOBUF) {
+        return; /* buffers of another RQ: still held, the timer runs */
+    }
+    s->rx_state = DBNIC_RX_TAKE;
+    trace_dbnic_rx_hold(s->rx_state);
+    timer_del(s->rx_hold_timer);
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+/* Held too long: drop the held frame; what is queued, and what comes. */
+static void dbnic_rx_hold_expired(void *opaque)
+{
+    DbnicState *s = opaque;
+
+    if (s->rx_state != DBNIC_RX_HELD) {
+        return;
+    }
+    s->rx_state = DBNIC_RX_DROP;
+    trace_dbnic_rx_hold(s->rx_state);
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+/* The link follows the backend: up when there is one and it is up. */
+static void dbnic_link_update(DbnicState *s)
+{
+    NetClientState *nc = qemu_get_queue(s->nic);
+
+    dbnic_lock(s);
+    dbnic_core_eth_set_link(&s->core, nc->peer && !nc->link_down);
+    dbnic_unlock(s);
+}
+
+static void dbnic_link_status_changed(NetClientState *nc)
+{
+    dbnic_link_update(qemu_get_nic_opaque(nc));
 }
 
 static NetClientInfo dbnic_net_info = {
     .type = NET_CLIENT_DRIVER_NIC,
     .size = sizeof(NICState),
+    .can_receive = dbnic_can_receive,
     .receive = dbnic_receive,
+    .link_status_changed = dbnic_link_status_changed,
 };
 
 /* ---- QOM ------------------------------------------------------------ */
@@ -574,6 +987,8 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    memcpy(s->cfg.mac, s->conf.macaddr.a, sizeof(s->cfg.mac));
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
@@ -659,13 +1074,21 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         s->prio_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_prio_timer, s);
     }
 
-    /* v1 sends no frames: attach a NIC only when a netdev is given. */
-    if (s->conf.peers.ncs[0]) {
-        qemu_macaddr_default_if_unset(&s->conf.macaddr);
-        s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
-                              object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
-                              &DEVICE(pdev)->mem_reentrancy_guard, s);
-    }
+    /* The port: a NIC on QEMU's network, with or without a backend. */
+    net_tx_pkt_init(&s->tx_pkt, 1);
+    net_rx_pkt_init(&s->rx_pkt);
+    s->tx_bh = qemu_bh_new_guarded(dbnic_tx_bh, s,
+                                   &DEVICE(pdev)->mem_reentrancy_guard);
+    s->rx_bh = qemu_bh_new_guarded(dbnic_rx_bh, s,
+                                   &DEVICE(pdev)->mem_reentrancy_guard);
+    s->rx_hold_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dbnic_rx_hold_expired,
+                                    s);
+    s->rx_held = g_malloc(DBNIC_ETH_MAX_FRAME);
+    s->nic = qemu_new_nic(&dbnic_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)), DEVICE(pdev)->id,
+                          &DEVICE(pdev)->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+    dbnic_link_update(s);
 }
 
 /* Runs in the engine's context: nothing of the engine runs after it. */
@@ -684,7 +1107,13 @@ static void dbnic_exit(PCIDevice *pdev)
     DbnicState *s = DBNIC(pdev);
 
     if (s->nic) {
-        qemu_del_nic(s->nic);
+        NICState *nic = s->nic;
+
+        /* The engine reads s->nic under the lock (dbnic_eth_tx). */
+        qemu_mutex_lock(&s->lock);
+        s->nic = NULL;
+        qemu_mutex_unlock(&s->lock);
+        qemu_del_nic(nic);
     }
     if (s->iothread) {
         /* Waits for a run in progress there; the engine takes no BQL. */
@@ -694,6 +1123,18 @@ static void dbnic_exit(PCIDevice *pdev)
         dbnic_engine_stop(s);
     }
     qemu_bh_delete(s->irq_bh);
+    /* The engine has stopped: nothing hands frames over any more. */
+    qemu_bh_delete(s->tx_bh);
+    qemu_bh_delete(s->rx_bh);
+    timer_free(s->rx_hold_timer);
+    while (s->tx_len) {
+        g_free(s->tx_q[s->tx_head]);
+        s->tx_head = (s->tx_head + 1) % DBNIC_TX_BACKLOG;
+        s->tx_len--;
+    }
+    net_tx_pkt_uninit(s->tx_pkt);
+    net_rx_pkt_uninit(s->rx_pkt);
+    g_free(s->rx_held);
     qemu_mutex_destroy(&s->lock);
     pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
@@ -714,6 +1155,12 @@ static void dbnic_reset_hold(Object *obj, ResetType type)
     /* What the core raised before the reset is not sent after it. */
     memset(s->irq_pending, 0, sizeof(s->irq_pending));
     qemu_mutex_unlock(&s->lock);
+    /* Queues are gone: nothing holds the network any more. */
+    timer_del(s->rx_hold_timer);
+    s->rx_state = DBNIC_RX_TAKE;
+    if (s->nic) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
 }
 
 static const Property dbnic_properties[] = {
@@ -746,8 +1193,9 @@ static const Property dbnic_properties[] = {
 };
 
 /*
- * Queue, slot and lane state is not migrated yet: refuse migration rather
- * than lose in-flight descriptors silently.
+ * Queue, slot and lane state is not migrated yet, nor the port's (RQs,
+ * RSS, the TX backlog, the receive hold): refuse migration rather than
+ * lose in-flight descriptors and frames silently.
  */
 static const VMStateDescription dbnic_vmstate = {
     .name = "dbnic",

@@ -25,10 +25,13 @@ out=$DBNIC_CACHE/fuzz-qemu
 mkdir -p "$out/corpus"
 logf=$out/run-$(date +%Y%m%d-%H%M%S).log
 
-# A q35 machine with one dbnic and nothing else; the fuzzer may touch only
-# the device's own regions (BARs, MSI-X table and PBA, its config space).
+# A q35 machine with two dbnic devices on one QEMU hub and nothing else:
+# a frame one of them sends (ETH_TX, through net_tx_pkt) reaches the
+# other's receive path (net_rx_pkt, RSS, the core's RX), so both halves of
+# the port's glue see what the fuzzer writes.  The fuzzer may touch only
+# the devices' own regions (BARs, MSI-X table and PBA, config space).
 # generic-fuzz adds -display none, accel=qtest and -m 512M itself.
-export QEMU_FUZZ_ARGS="-M q35 -nodefaults -device dbnic,id=dbnic0 ${QEMU_FIRMWARE_ARGS[*]}"
+export QEMU_FUZZ_ARGS="-M q35 -nodefaults -netdev hubport,id=n0,hubid=0 -netdev hubport,id=n1,hubid=0 -device dbnic,id=dbnic0,netdev=n0 -device dbnic,id=dbnic1,netdev=n1 ${QEMU_FIRMWARE_ARGS[*]}"
 export QEMU_FUZZ_OBJECTS='dbnic*'
 
 log "generic-fuzz on dbnic for $secs s (log: $logf)"

@@ -7,7 +7,11 @@
  * are decoded as a sequence of guest actions: control-register writes,
  * doorbells from any page to any queue, priority-slot stores of any size
  * and offset, raw guest-memory scribbles (rings, CQs, payload), clock
- * jumps and engine runs, with the timing model off or on (first byte).
+ * jumps and engine runs, with the timing model off or on (first byte);
+ * and the network port: ETH_TX descriptors with any fields, frames from
+ * the network with any bytes and any metadata the glue might derive,
+ * receive buffers posted anywhere, RSS tables, link changes and a port
+ * that pushes back (datasheet 10).
  * The sanitizers and the core's own bounds checks must hold for every
  * program.
  *
@@ -32,6 +36,126 @@ static uint64_t take(struct input *in, unsigned int bytes)
 	for (i = 0; i < bytes && in->left; i++, in->left--)
 		v |= (uint64_t)*in->p++ << (8 * i);
 	return v;
+}
+
+/*
+ * An admin command that may get no answer (the program may have reset or
+ * disabled the device): harness.c's admin() would abort.
+ */
+static void admin_try(struct fake *f, struct dbnic_admin_cmd *cmd)
+{
+	unsigned int slot = f->aq_pi & ((1u << AQ_LOG) - 1);
+	struct dbnic_admin_cqe *cqe;
+
+	cmd->cmd_id = f->aq_pi;
+	memcpy(gpa(f, AQ_SQ_ADDR + slot * sizeof(*cmd)), cmd, sizeof(*cmd));
+	f->aq_pi++;
+	dbnic_core_ctrl_write(&f->core, DBNIC_REG_AQ_DB, f->aq_pi, 4);
+	fake_run(f);
+	slot = f->aq_ci & ((1u << AQ_LOG) - 1);
+	cqe = gpa(f, AQ_CQ_ADDR + slot * sizeof(*cqe));
+	if ((cqe->flags & DBNIC_CQE_F_PHASE) == dbnic_cq_phase(f->aq_ci, AQ_LOG))
+		f->aq_ci++;
+}
+
+/* The port's receive queue on q[0]'s (privileged) context. */
+static struct hrq rq;
+
+static void net_action(struct fake *f, struct hq *h, uint8_t op,
+		       struct input *in)
+{
+	switch (op & 0x0f) {
+	case 10: {	/* a frame from the network, any metadata */
+		static uint8_t frame[DBNIC_ETH_MAX_FRAME + 64];
+		size_t len = take(in, 2) % sizeof(frame), i;
+		uint32_t hash = take(in, 4);
+		uint8_t type = take(in, 1), flags = take(in, 1);
+
+		for (i = 0; i < len; i++)
+			frame[i] = in->left ? take(in, 1) : (uint8_t)i;
+		eth_rx(f, frame, len, hash, type, flags);
+		break;
+	}
+	case 11: {	/* ETH_TX, fields anywhere, ring or priority path */
+		struct dbnic_desc d;
+		struct dbnic_eth_tx *e = dbnic_eth_tx_of(&d);
+		uint64_t a[3];
+		uint32_t len[3];
+		uint8_t shape = take(in, 1);
+		unsigned int i;
+
+		for (i = 0; i < 3; i++) {
+			a[i] = MEM_BASE + (take(in, 3) % MEM_SIZE);
+			len[i] = take(in, 3) % (DBNIC_ETH_MAX_TSO / 2 + 64);
+		}
+		if (shape & 1) {
+			uint8_t bytes[DBNIC_ETH_TX_MAX_INLINE];
+
+			for (i = 0; i < sizeof(bytes); i++)
+				bytes[i] = take(in, 1);
+			desc_eth_tx_inline(&d, h, bytes, (uint16_t)(len[0] % 256));
+		} else {
+			desc_eth_tx(&d, h, 0, 0, a, len, 1 + (shape >> 4) % 3);
+		}
+		e->offload = take(in, 1);
+		e->mss = take(in, 2);
+		e->vlan_tci = (shape & 2) ? take(in, 2) : 0;
+		if (shape & 4)
+			d.hdr.size = 1 + take(in, 1) % 4;
+		if (shape & 8)
+			d.sge[1 + take(in, 1) % 14].key = take(in, 4);
+		if (op & 0x10)
+			post_ring(h, &d);
+		else
+			post_prio(h, &d, NULL);
+		break;
+	}
+	case 12: {	/* post receive buffers, any address, any index */
+		uint64_t a[2] = { MEM_BASE + (take(in, 3) % MEM_SIZE),
+				  take(in, 8) };
+		uint32_t l[2] = { take(in, 2), take(in, 2) };
+		uint16_t pi = take(in, 2);
+
+		recv_put(&rq, rq.pi, a, l, 1 + (op >> 7));
+		if (op & 0x10) {
+			rq.pi++;
+			rq_doorbell(&rq, rq.pi);
+		} else {
+			rq_doorbell(&rq, pi);
+		}
+		break;
+	}
+	default: {	/* 13: RSS, link, a port that pushes back */
+		uint8_t what = take(in, 1);
+
+		if (what & 1) {
+			struct dbnic_admin_cmd cmd;
+			struct dbnic_rss_config cfg;
+			uint64_t at = fake_alloc(f, sizeof(cfg), 8);
+			unsigned int i;
+
+			memset(&cfg, 0, sizeof(cfg));
+			cfg.hash_types = take(in, 1);
+			for (i = 0; i < DBNIC_RSS_TABLE_SIZE; i++)
+				cfg.table[i] = rq.rqn + (take(in, 1) & 1);
+			memcpy(gpa(f, at), &cfg, sizeof(cfg));
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = (what & 2) ? DBNIC_ADM_SET_RSS
+						: DBNIC_ADM_DESTROY_RQ;
+			cmd.set_rss.ctx = h->ctx;
+			cmd.set_rss.config = (what & 4) ? at : take(in, 8);
+			if (cmd.opcode == DBNIC_ADM_DESTROY_RQ)
+				cmd.destroy.handle = take(in, 1);
+			admin_try(f, &cmd);
+		}
+		if (what & 8)
+			dbnic_core_eth_set_link(&f->core, what & 16);
+		f->tx_busy = what & 32;
+		if (!f->tx_busy)
+			dbnic_core_eth_tx_resume(&f->core);
+		break;
+	}
+	}
 }
 
 static void action(struct fake *f, struct hq *q, struct input *in)
@@ -99,6 +223,12 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 		dbnic_core_ctrl_read(&f->core, take(in, 2) & 0x3ff8,
 				     (op & 0x10) ? 8 : 4);
 		break;
+	case 10:
+	case 11:
+	case 12:
+	case 13:
+		net_action(f, h, op, in);
+		break;
 	default:
 		fake_run(f);
 		break;
@@ -139,8 +269,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hq_create(&f, &q[0], true, 4, 8);
 	hq_create(&f, &q[1], false, 2, 6);
 	q[1].pair = 1;
+	hrq_create(&q[0], &rq, 3, 7, 2);
 	while (in.left)
 		action(&f, q, &in);
+	f.tx_busy = false;
+	dbnic_core_eth_tx_resume(&f.core);
 	fake_run(&f);
 	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
 	fake_run(&f);

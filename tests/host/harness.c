@@ -137,8 +137,32 @@ static void f_irq(void *opaque, unsigned int vector)
 	}
 }
 
-static void f_send(void *opaque, const void *buf, size_t len)
+static int f_eth_tx(void *opaque, const void *buf, size_t len,
+		    const struct dbnic_eth_tx_offload *off)
 {
+	struct fake *f = opaque;
+	unsigned int k = f->tx_frames % HARNESS_TX_KEEP;
+
+	if (f->tx_busy)
+		return DBNIC_ETH_TX_BUSY;
+	if (len < DBNIC_ETH_MIN_FRAME || len > DBNIC_ETH_MAX_TSO) {
+		fprintf(stderr, "harness: eth_tx of %zu bytes\n", len);
+		abort();
+	}
+	free(f->tx_buf[k]);
+	f->tx_buf[k] = malloc(len);
+	if (!f->tx_buf[k])
+		abort();
+	memcpy(f->tx_buf[k], buf, len);
+	f->tx_len[k] = len;
+	f->tx_off[k] = *off;
+	f->tx_frames++;
+	return DBNIC_ETH_TX_SENT;
+}
+
+static void f_rx_ready(void *opaque)
+{
+	((struct fake *)opaque)->rx_ready++;
 }
 
 static uint64_t f_clock(void *opaque)
@@ -173,7 +197,8 @@ static const struct dbnic_core_ops fake_ops = {
 	.dma_read = f_dma_read,
 	.dma_write = f_dma_write,
 	.irq = f_irq,
-	.send_packet = f_send,
+	.eth_tx = f_eth_tx,
+	.eth_rx_ready = f_rx_ready,
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,
@@ -187,7 +212,8 @@ static const struct dbnic_core_ops fake_ops_nomap = {
 	.dma_read = f_dma_read,
 	.dma_write = f_dma_write,
 	.irq = f_irq,
-	.send_packet = f_send,
+	.eth_tx = f_eth_tx,
+	.eth_rx_ready = f_rx_ready,
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,
@@ -212,6 +238,7 @@ void fake_init(struct fake *f)
 		.admin_delay_ops = harness_admin_delay_ops,
 		.inline_bytes = harness_no_inline || harness_legacy ?
 				0 : DBNIC_CORE_INLINE_DEFAULT,
+		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
 	};
 	bool nomap = harness_no_map || harness_legacy;
 
@@ -235,11 +262,18 @@ void fake_init(struct fake *f)
 		dbnic_core_ctrl_write(&f->core, DBNIC_REG_EQ_BASE, EQ_ADDR, 8);
 		wr32(f, DBNIC_REG_EQ_CFG, f->eq_log);
 	}
+	dbnic_core_eth_set_link(&f->core, true);
 	wr32(f, DBNIC_REG_CTRL, DBNIC_CTRL_ENABLE);
 }
 
 static void fake_release(struct fake *f)
 {
+	unsigned int i;
+
+	for (i = 0; i < HARNESS_TX_KEEP; i++) {
+		free(f->tx_buf[i]);
+		f->tx_buf[i] = NULL;
+	}
 	dbnic_core_free(&f->core);
 	free(f->mem);
 	f->mem = NULL;
@@ -558,4 +592,165 @@ void cq_arm(struct hq *q)
 	dbnic_core_db_write(&q->f->core,
 			    ((uint64_t)q->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_CQ,
 			    dbnic_db_cq_val(q->cqn, q->cq_ci, 1), 4);
+}
+
+/* ---- the network port ---- */
+
+void hrq_create(struct hq *q, struct hrq *r, uint8_t log_size,
+		uint8_t log_stride, uint16_t vector)
+{
+	struct fake *f = q->f;
+	struct dbnic_admin_cmd cmd;
+
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->ctx = q->ctx;
+	r->log_size = log_size;
+	r->log_stride = log_stride;
+	r->cq_log = 6;
+	r->cq_base = fake_alloc(f, sizeof(struct dbnic_cqe) << r->cq_log, 4096);
+	r->base = fake_alloc(f, (uint64_t)1 << (log_size + log_stride), 4096);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = r->cq_base;
+	cmd.create_cq.ctx = q->ctx;
+	cmd.create_cq.log_size = r->cq_log;
+	cmd.create_cq.msix_vector = vector;
+	if (admin(f, &cmd, &r->cqn) != DBNIC_AST_OK)
+		abort();
+	r->status = hrq_create_on(r, r->cqn);
+}
+
+uint8_t hrq_create_on(struct hrq *r, uint32_t cqn)
+{
+	struct dbnic_admin_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_RQ;
+	cmd.create_sq.base = r->base;
+	cmd.create_sq.ctx = r->ctx;
+	cmd.create_sq.cqn = cqn;
+	cmd.create_sq.log_size = r->log_size;
+	cmd.create_sq.log_stride = r->log_stride;
+	return admin(r->f, &cmd, &r->rqn);
+}
+
+void recv_put(struct hrq *r, uint16_t index, const uint64_t *addr,
+	      const uint32_t *len, unsigned int n)
+{
+	struct dbnic_desc d;
+	unsigned int i;
+	uint64_t a = r->base + ((uint64_t)dbnic_ring_slot(index, r->log_size) <<
+				r->log_stride);
+
+	memset(&d, 0, sizeof(d));
+	d.hdr.opcode = DBNIC_OP_RECV;
+	d.hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d.hdr.size = dbnic_desc_blocks(n);
+	d.hdr.nsge = DBNIC_SET(DBNIC_NSGE_DST, n);
+	d.hdr.index = index;
+	d.hdr.qid = r->rqn;
+	for (i = 0; i < n; i++) {
+		d.sge[i].addr = addr[i];
+		d.sge[i].len = len[i];
+	}
+	memcpy(gpa(r->f, a), &d, (size_t)1 << r->log_stride);
+}
+
+void *recv_slot(struct hrq *r, uint16_t index)
+{
+	return gpa(r->f, r->base + ((uint64_t)dbnic_ring_slot(index, r->log_size)
+				   << r->log_stride));
+}
+
+void rq_doorbell(struct hrq *r, uint16_t pi)
+{
+	dbnic_core_db_write(&r->f->core,
+			    ((uint64_t)r->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_RQ,
+			    dbnic_db_rq_val(r->rqn, pi), 4);
+}
+
+uint64_t recv_post(struct hrq *r, uint32_t len)
+{
+	uint64_t buf = fake_alloc(r->f, len, 64);
+
+	recv_put(r, r->pi, &buf, &len, 1);
+	r->pi++;
+	rq_doorbell(r, r->pi);
+	return buf;
+}
+
+bool rx_cq_poll(struct hrq *r, struct dbnic_rx_cqe *out)
+{
+	unsigned int slot = dbnic_ring_slot(r->cq_ci, r->cq_log);
+	struct dbnic_rx_cqe *cqe = gpa(r->f, r->cq_base + slot * sizeof(*cqe));
+
+	if ((cqe->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(r->cq_ci, r->cq_log))
+		return false;
+	*out = *cqe;
+	r->cq_ci++;
+	dbnic_core_db_write(&r->f->core,
+			    ((uint64_t)r->ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_CQ,
+			    dbnic_db_cq_val(r->cqn, r->cq_ci, 0), 4);
+	return true;
+}
+
+void desc_eth_tx(struct dbnic_desc *d, const struct hq *q, uint16_t offload,
+		 uint16_t mss, const uint64_t *addr, const uint32_t *len,
+		 unsigned int n)
+{
+	struct dbnic_eth_tx *e = dbnic_eth_tx_of(d);
+	unsigned int i;
+
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = DBNIC_OP_ETH_TX;
+	d->hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d->hdr.size = dbnic_eth_tx_blocks(n, 0);
+	d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_SRC, n);
+	d->hdr.qid = q->qid;
+	e->offload = offload;
+	e->mss = mss;
+	for (i = 0; i < n; i++) {
+		d->sge[1 + i].addr = addr[i];
+		d->sge[1 + i].len = len[i];
+	}
+}
+
+void desc_eth_tx_inline(struct dbnic_desc *d, const struct hq *q,
+			const void *frame, uint16_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = DBNIC_OP_ETH_TX;
+	d->hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d->hdr.size = dbnic_eth_tx_blocks(0, len);
+	if (d->hdr.size > DBNIC_DESC_MAX_BLOCKS)	/* too long: a bad one */
+		d->hdr.size = DBNIC_DESC_MAX_BLOCKS;
+	d->hdr.qid = q->qid;
+	dbnic_eth_tx_of(d)->inline_len = len;
+	memcpy((uint8_t *)d + DBNIC_ETH_TX_DATA_OFFSET, frame,
+	       len <= DBNIC_ETH_TX_MAX_INLINE ? len : DBNIC_ETH_TX_MAX_INLINE);
+}
+
+int eth_rx(struct fake *f, const void *frame, size_t len, uint32_t hash,
+	   uint8_t type, uint8_t rx_flags)
+{
+	struct dbnic_eth_rx_meta m = {
+		.hash = hash, .hash_type = type, .rx_flags = rx_flags,
+	};
+
+	return dbnic_core_eth_rx(&f->core, frame, len, &m);
+}
+
+const uint8_t *tx_frame(struct fake *f, unsigned int k, size_t *len,
+			struct dbnic_eth_tx_offload *off)
+{
+	unsigned int i = k % HARNESS_TX_KEEP;
+
+	if (k >= f->tx_frames || k + HARNESS_TX_KEEP < f->tx_frames)
+		return NULL;
+	if (len)
+		*len = f->tx_len[i];
+	if (off)
+		*off = f->tx_off[i];
+	return f->tx_buf[i];
 }

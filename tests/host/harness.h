@@ -46,6 +46,31 @@ struct fake {
 	unsigned int maps_live;		/* mapped and not yet unmapped */
 	uint64_t map_bytes;		/* bytes accessed through mappings */
 	uint64_t nomap_lo, nomap_hi;	/* map() refuses this, as MMIO */
+	/* The port: frames ops->eth_tx took, the last HARNESS_TX_KEEP kept. */
+	unsigned int tx_frames;
+	uint8_t *tx_buf[8];
+	size_t tx_len[8];
+	struct dbnic_eth_tx_offload tx_off[8];
+	bool tx_busy;			/* eth_tx answers BUSY */
+	unsigned int rx_ready;		/* eth_rx_ready calls */
+};
+
+#define HARNESS_TX_KEEP	8
+
+/* A host view of one receive queue and its own CQ. */
+struct hrq {
+	struct fake *f;
+	uint32_t ctx;
+	uint32_t rqn;
+	uint32_t cqn;
+	uint64_t base;
+	uint64_t cq_base;
+	uint8_t log_size;
+	uint8_t log_stride;
+	uint8_t cq_log;
+	uint8_t status;			/* of CREATE_RQ */
+	uint16_t pi;
+	uint16_t cq_ci;
 };
 
 /*
@@ -183,5 +208,34 @@ bool eq_poll(struct fake *f, struct dbnic_eqe *out);
 /* Completions: the next CQE, or false if none is there. */
 bool cq_poll(struct hq *q, struct dbnic_cqe *out);
 void cq_arm(struct hq *q);
+
+/*
+ * The network port.  hrq_create: a CQ on vector (q's context) and an RQ
+ * on it; CREATE_RQ's status in r->status.  hrq_create_on: CREATE_RQ
+ * again, on CQ cqn, for r's ring.
+ */
+void hrq_create(struct hq *q, struct hrq *r, uint8_t log_size,
+		uint8_t log_stride, uint16_t vector);
+uint8_t hrq_create_on(struct hrq *r, uint32_t cqn);
+/* Write a RECV of n SGEs (key 0) at ring index index (no doorbell). */
+void recv_put(struct hrq *r, uint16_t index, const uint64_t *addr,
+	      const uint32_t *len, unsigned int n);
+void *recv_slot(struct hrq *r, uint16_t index);
+void rq_doorbell(struct hrq *r, uint16_t pi);
+/* Post one fresh buffer of len bytes; returns its address. */
+uint64_t recv_post(struct hrq *r, uint32_t len);
+bool rx_cq_poll(struct hrq *r, struct dbnic_rx_cqe *out);
+/* ETH_TX of n SGEs (key 0), or of len inline bytes. */
+void desc_eth_tx(struct dbnic_desc *d, const struct hq *q, uint16_t offload,
+		 uint16_t mss, const uint64_t *addr, const uint32_t *len,
+		 unsigned int n);
+void desc_eth_tx_inline(struct dbnic_desc *d, const struct hq *q,
+			const void *frame, uint16_t len);
+/* A frame from the network, with the glue's metadata. */
+int eth_rx(struct fake *f, const void *frame, size_t len, uint32_t hash,
+	   uint8_t type, uint8_t rx_flags);
+/* Frame k (0: the first) that ops->eth_tx took, or NULL. */
+const uint8_t *tx_frame(struct fake *f, unsigned int k, size_t *len,
+			struct dbnic_eth_tx_offload *off);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "test_eth.h"
 
 #define WORDS(d)	((d)->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8)
 
@@ -2726,6 +2727,24 @@ static const struct {
 	T1(test_inline_not_when_busy),
 	T1(test_copy_mapped_and_bounced),
 	T(test_copy_mapped_overlap),
+	T(test_eth_identity_and_link),
+	T(test_eth_tx_gathers_sges),
+	T(test_eth_tx_through_mr),
+	T(test_eth_tx_inline_prio_reads_nothing),
+	T(test_eth_tx_bad_descriptors),
+	T(test_eth_tx_tso_described),
+	T(test_eth_tx_link_down_drops),
+	T(test_eth_tx_busy_waits),
+	T(test_eth_tx_busy_flushed_by_destroy),
+	T(test_eth_rx_delivers),
+	T(test_eth_rx_no_buffer),
+	T(test_eth_rx_bad_frames),
+	T(test_eth_rx_bad_recv),
+	T(test_eth_rq_admin),
+	T(test_eth_rss),
+	T(test_eth_rx_meta_sanitised),
+	T(test_eth_rx_cq_error),
+	T(test_eth_tx_timing),
 };
 
 int main(int argc, char **argv)
