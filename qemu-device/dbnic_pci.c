@@ -462,31 +462,57 @@ static void dbnic_unlock(DbnicState *s)
 #define DBNIC_HANDOFF_POLLS 1000
 
 /*
- * One engine run: at most one 64 KiB piece of payload in the iothread
- * (cfg.run_bytes), then the lock is handed to whoever waits for it, and
- * the rest follows in the next run (the core reschedules the BH).
+ * Runs of the core one BH may make in the iothread while nobody waits for
+ * s->lock: 16 pieces of 64 KiB.  Each return to aio_poll() costs a system
+ * call, as much as copying a piece; after this many the BH returns anyway,
+ * so that the iothread's timers and other BHs are not held up.
+ */
+#define DBNIC_RUNS_PER_BH 16
+
+/*
+ * Engine runs: each moves at most one 64 KiB piece of payload
+ * (cfg.run_bytes) and ends with s->lock released.  In the main loop, one
+ * run per BH (the main loop goes round between two runs, the vCPUs get
+ * the BQL).  In the iothread, runs follow each other in this BH while
+ * the core asks for more and nobody waits for the lock; a waiter gets it
+ * handed over, and the rest follows in the next BH (the core scheduled it).
  */
 static void dbnic_bh(void *opaque)
 {
     DbnicState *s = opaque;
     bool in_iothread = s->iothread != NULL;
-    unsigned handoffs;
+    unsigned handoffs, runs = 0;
+    bool more;
 
-    qemu_mutex_lock(&s->lock);
-    if (qatomic_xchg(&s->timer_due, false)) {
-        dbnic_core_timer(&s->core);
-    }
-    dbnic_core_run(&s->core);
-    handoffs = qatomic_read(&s->lock_handoffs); /* none can pass us here */
-    qemu_mutex_unlock(&s->lock);
+    for (;;) {
+        qemu_mutex_lock(&s->lock);
+        if (qatomic_xchg(&s->timer_due, false)) {
+            dbnic_core_timer(&s->core);
+        }
+        dbnic_core_run(&s->core);
+        /* Under the timing model the timer brings the next run. */
+        more = s->core.run_asked && !dbnic_core_timed(&s->core);
+        handoffs = qatomic_read(&s->lock_handoffs); /* none can pass here */
+        qemu_mutex_unlock(&s->lock);
 
-    if (!in_iothread) {
-        /* Main loop: the BQL is held and the BH is guarded. */
-        dbnic_irq_send(s);
-        return;
-    }
-    if (dbnic_irq_waiting(s)) {
-        qemu_bh_schedule(s->irq_bh);
+        if (!in_iothread) {
+            /* Main loop: the BQL is held and the BH is guarded. */
+            dbnic_irq_send(s);
+            return;
+        }
+        if (dbnic_irq_waiting(s)) {
+            qemu_bh_schedule(s->irq_bh);
+        }
+        if (!more || qatomic_read(&s->lock_waiters) ||
+            ++runs == DBNIC_RUNS_PER_BH) {
+            break;
+        }
+        /*
+         * The core scheduled this BH for its next run, which follows
+         * here instead; anything scheduled after this is done by the
+         * run too, or by the next BH.
+         */
+        qemu_bh_cancel(s->bh);
     }
     /*
      * Until one waiter got the lock: a vCPU that stores to the BARs again
