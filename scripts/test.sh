@@ -107,8 +107,9 @@ rm -f "$LOGDIR/qtest-case.log"
 tally qtest "$p" "$f"
 
 # --- 4. KUnit in the guest -------------------------------------------------
-MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
-      --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
+dbnic_ko_adds "$MODULE_BUILD"
+[ -f "$MODULE_BUILD/dbnic_kunit.ko" ] || die "no $MODULE_BUILD/dbnic_kunit.ko"
+MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"

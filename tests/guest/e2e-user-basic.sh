@@ -1,5 +1,5 @@
 # End-to-end test of user-space submission (/dev/dbnic<N>, user/) on one
-# emulated dbnic.  Runs in the guest (busybox sh) with dbnic.ko, lib.sh
+# emulated dbnic.  Runs in the guest (busybox sh) with the dbnic modules, lib.sh
 # and dbnic-tool in $DBNIC_DIR (/dbnic): the device node, two processes
 # copying and filling at once through their own doorbell pages (ring,
 # priority and auto paths, data verified), mmap and fork rules, the
@@ -111,7 +111,7 @@ for c in db_not_owner access_fault cq_overflow; do
 	v=$(counter $c)
 	if [ "$v" = 0 ]; then t_ok "counter $c is 0"; else t_fail "counter $c is 0" "value '$v'"; fi
 done
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_check "/dev/dbnic0 removed" test ! -e /dev/dbnic0
 
 echo "== kernel log"

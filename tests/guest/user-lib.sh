@@ -71,13 +71,13 @@ attack() {
 # load_dbnic: insmod the driver (ending the test if that fails) and set dbg.
 load_dbnic() {
 	echo "== load"
-	if ! insmod "$DIR/dbnic.ko"; then
-		t_fail "insmod dbnic.ko" "insmod failed"
+	if ! dbnic_load; then
+		t_fail "load dbnic" "insmod failed"
 		dmesg | tail -n 30
 		t_done
 		exit 1
 	fi
-	t_ok "insmod dbnic.ko"
+	t_ok "load dbnic"
 	dbg=$(first /sys/kernel/debug/dbnic/0000:*)
 }
 
