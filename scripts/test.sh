@@ -113,6 +113,7 @@ MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
+      --add "$DBNIC_CACHE/build/user/dbnic-test-tool:/dbnic/dbnic-test-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
 rc=0
 "$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \

@@ -89,7 +89,7 @@ pv=$!
 wait_file /tmp/v.ids
 vq=$(field /tmp/v.ids qid)
 vk=$(field /tmp/v.ids dst_key)
-"$TOOL" evil --evil-mmap --evil-qid "$vq" --key "$vk" > /tmp/m.out 2>&1
+"$TEST_TOOL" evil --evil-mmap --evil-qid "$vq" --key "$vk" > /tmp/m.out 2>&1
 rc=$?
 cat /tmp/m.out
 verdicts /tmp/m.out
@@ -97,7 +97,7 @@ if [ $rc -eq 0 ]; then t_ok "evil-mmap: all refused"; else t_fail "evil-mmap: al
 result "victim of evil-mmap unaffected" $pv /tmp/v.out
 
 echo "== RLIMIT_MEMLOCK"
-"$TOOL" memlock > /tmp/l.out 2>&1
+"$TEST_TOOL" memlock > /tmp/l.out 2>&1
 rc=$?
 verdicts /tmp/l.out
 if [ $rc -eq 0 ]; then t_ok "memlock accounting"; else t_fail "memlock accounting" "exit $rc"; fi

@@ -60,7 +60,7 @@ held_kmem() {
 	(
 		# This subshell ($$ would be the test's shell).
 		sh -c 'echo $PPID' > $CG/dbnic/cgroup.procs
-		exec "$TOOL" hold --wait-file /tmp/never --sq-log "$1" --size 16K --ids /tmp/m.ids
+		exec "$TEST_TOOL" hold --wait-file /tmp/never --sq-log "$1" --size 16K --ids /tmp/m.ids
 	) > /tmp/m.out 2>&1 &
 	pm=$!
 	wait_file /tmp/m.ids

@@ -17,9 +17,9 @@ echo "device $pci"
 
 echo "== processes holding mappings"
 rm -f /tmp/go
-"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+"$TEST_TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
 p1=$!
-"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+"$TEST_TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
 p2=$!
 wait_file /tmp/h1.ids && wait_file /tmp/h2.ids
 cat /tmp/h1.ids /tmp/h2.ids

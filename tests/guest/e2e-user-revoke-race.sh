@@ -59,7 +59,7 @@ while [ $round -le $ROUNDS ]; do
 	pids=
 	for n in $HOLDERS; do
 		rm -f /tmp/r"$n".ids
-		"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/r"$n".ids > /tmp/r"$n".out 2>&1 &
+		"$TEST_TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/r"$n".ids > /tmp/r"$n".out 2>&1 &
 		pids="$pids $!"
 	done
 	for n in $HOLDERS; do wait_file /tmp/r"$n".ids; done
