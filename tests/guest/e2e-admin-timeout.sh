@@ -17,7 +17,7 @@
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
-PARAM=/sys/module/dbnic/parameters/admin_timeout_ms
+PARAM=/sys/module/dbnic_core/parameters/admin_timeout_ms
 
 # admin_text: debugfs "admin" on one line.
 admin_text() { tr '\n' ' ' < "$dbg/admin" 2>&1; }

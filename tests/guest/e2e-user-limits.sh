@@ -9,7 +9,7 @@
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
-PARAM=/sys/module/dbnic/parameters/max_user_contexts
+PARAM=/sys/module/dbnic_cdev/parameters/max_user_contexts
 
 load_dbnic
 dbg=$(first /sys/kernel/debug/dbnic/0000:*)
