@@ -48,7 +48,7 @@
  *    already empty, warns (get_pat_info()) and leaks the reservation.
  *    Pages inserted by a fault take no reservation: their memory type is
  *    the one PAT already has for the address, so the priority areas are
- *    reserved write-combining once per device (dbnic_cdev_add()), and the
+ *    reserved write-combining once per device (dbnic_cdev_probe()), and the
  *    doorbell regions, reserved by nobody, are uncached (UC-).
  *  - Device removal revokes every mapping, destroys the contexts and
  *    frees all DMA memory before it returns; the files stay, return
