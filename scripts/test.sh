@@ -122,6 +122,7 @@ MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
       --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
+      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
 
