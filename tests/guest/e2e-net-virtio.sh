@@ -1,4 +1,4 @@
-# run-guest: --guests 2 --nic virtio
+# run-guest: --guests 2 --nic virtio --timeout 600
 # End-to-end network test between two guests, on QEMU's virtio-net: the
 # reference NIC that proves the harness (net-lib.sh, run-guest.sh
 # --guests) before the dbnic netdev tests use it, and the one they are

@@ -298,18 +298,34 @@ net_iperf() {
 	fi
 }
 
-# net_xfer NAME FROM TO MIB: guest FROM sends MIB MiB of random bytes to
-# guest TO through busybox nc; every guest calls it.  Each end hashes what
-# it sent or received as it goes (sha256, nothing is stored) and prints
-# its sum; the sender then sends its sum to the receiver, which compares
-# the two and gives the check.  (The receiver's sum also comes back to the
-# sender on the data connection, for its log.)
+# net_xfer_data MIB: the bytes net_xfer sends: /tmp/net-xfer.blk (random,
+# 1 MiB less one byte) repeated, cut at MIB MiB.  An odd period: no two
+# TCP segments of a transfer carry the same bytes, so a stale or misplaced
+# buffer cannot go unnoticed; and the guest's CPU is spent on the network,
+# not on /dev/urandom.
+net_xfer_data() {
+	n=0
+	while [ $n -le "$1" ]; do
+		cat /tmp/net-xfer.blk
+		n=$((n + 1))
+	done | head -c $(($1 * 1048576))
+}
+
+# net_xfer NAME FROM TO MIB: guest FROM sends MIB MiB (net_xfer_data) to
+# guest TO through busybox nc; every guest calls it.  The sender hashes
+# the data (sha256) before it sends, the receiver as it receives (nothing
+# is stored); each prints its sum, the sender sends its own to the
+# receiver, which compares the two and gives the check.  (The receiver's
+# sum also comes back to the sender on the data connection, for its log.)
+# The transfer has NET_TIMEOUT s plus 4 s per MiB (TCG with the debug
+# kernel on a loaded 2-core host moves about 1 MiB/s).
 net_xfer() {
-	name=$1 from=$2 to=$3 bytes=$(($4 * 1048576))
+	name=$1 from=$2 to=$3 mib=$4
+	limit=$((NET_TIMEOUT + 4 * mib))
 	if [ "$NET_GUEST" = "$to" ]; then
 		rm -f /tmp/net-xfer.recv
 		# The data connection's reader hashes it and echoes the sum.
-		timeout $((NET_TIMEOUT * 2)) nc -l -p "$NET_XFER_PORT" \
+		timeout "$limit" nc -l -p "$NET_XFER_PORT" \
 			-e sh -c "sha256sum | tee /tmp/net-xfer.recv" < /dev/null > /dev/null 2>&1 &
 		rpid=$!
 		net_wait_listen "$NET_XFER_PORT" || NET_BROKEN=1
@@ -330,27 +346,23 @@ net_xfer() {
 			t_fail "$name" "sha256 sent $sent, received ${got:-nothing}"
 		fi
 	elif [ "$NET_GUEST" = "$from" ]; then
+		head -c 1048575 /dev/urandom > /tmp/net-xfer.blk
+		sent=$(net_xfer_data "$mib" | sha256sum | cut -d' ' -f1)
 		if ! net_barrier "$name listening"; then
 			net_log "$name: the receiver's guest did not get ready"
 			return 1
 		fi
-		rm -f /tmp/net-xfer.fifo /tmp/net-xfer.sent
-		mkfifo /tmp/net-xfer.fifo
-		sha256sum < /tmp/net-xfer.fifo > /tmp/net-xfer.sent &
-		hpid=$!
 		start=$(cut -d' ' -f1 /proc/uptime)
 		# busybox sh has no PIPESTATUS: nc's status goes through a file.
-		head -c "$bytes" /dev/urandom | tee /tmp/net-xfer.fifo | {
-			timeout $((NET_TIMEOUT * 2)) nc "$(net_ip4 "$to")" "$NET_XFER_PORT"
+		net_xfer_data "$mib" | {
+			timeout "$limit" nc "$(net_ip4 "$to")" "$NET_XFER_PORT"
 			echo $? > /tmp/net-xfer.rc
 		} > /tmp/net-xfer.echo
-		wait "$hpid"
 		end=$(cut -d' ' -f1 /proc/uptime)
-		sent=$(cut -d' ' -f1 /tmp/net-xfer.sent)
 		rc=$(cat /tmp/net-xfer.rc)
-		# The receiver reports the failure: its sums cannot match this.
+		net_log "$name: sent $mib MiB to g$to in $(echo "$start $end" | awk '{ printf "%.1f", $2 - $1 }') s, nc status $rc, sha256 $sent; receiver's: $(cut -d' ' -f1 /tmp/net-xfer.echo)"
+		# The receiver reports the failure: its sum cannot match this.
 		[ "$rc" = 0 ] || sent="none (nc status $rc)"
-		net_log "$name: sent $4 MiB to g$to in $(echo "$start $end" | awk '{ printf "%.1f", $2 - $1 }') s, sha256 $sent; receiver's: $(cut -d' ' -f1 /tmp/net-xfer.echo)"
 		net_msg_send "$(net_ip4 "$to")" "$NET_SUM_PORT" "$sent" || NET_BROKEN=1
 	fi
 	net_barrier "$name done"
