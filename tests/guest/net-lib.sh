@@ -255,6 +255,10 @@ net_barrier() {
 net_iperf() {
 	name=$1 srv=$2 cli=$3 secs=$4
 	shift 4
+	if [ "$NET_BROKEN" = 1 ]; then
+		[ "$NET_GUEST" != "$cli" ] || net_broken "$name"
+		return 1
+	fi
 	if [ "$NET_GUEST" = "$srv" ]; then
 		rm -f /tmp/net-iperf.srv
 		timeout $((secs + NET_TIMEOUT)) iperf3 -s -1 -p "$NET_IPERF_PORT" \
@@ -276,7 +280,6 @@ net_iperf() {
 			cat /tmp/net-iperf.srv
 		fi
 	elif [ "$NET_GUEST" = "$cli" ]; then
-		net_broken "$name" && return 1
 		if ! net_barrier "$name ready"; then
 			t_fail "$name" "the server's guest did not get ready"
 			return 1
@@ -322,6 +325,10 @@ net_xfer_data() {
 net_xfer() {
 	name=$1 from=$2 to=$3 mib=$4
 	limit=$((NET_TIMEOUT + 4 * mib))
+	if [ "$NET_BROKEN" = 1 ]; then
+		[ "$NET_GUEST" != "$to" ] || net_broken "$name"
+		return 1
+	fi
 	if [ "$NET_GUEST" = "$to" ]; then
 		rm -f /tmp/net-xfer.recv
 		# The data connection's reader hashes it and echoes the sum.
