@@ -606,7 +606,9 @@ else
 			for _ in 1 2 3 4 5 6 7 8 9 10; do
 				running=0
 				for ((g = 0; g < nguests; g++)); do
-					[ -n "${qpids[$g]}" ] && kill -0 "${qpids[$g]}" 2>/dev/null && running=1
+					if [ -n "${qpids[$g]}" ] && kill -0 "${qpids[$g]}" 2>/dev/null; then
+						running=1
+					fi
 				done
 				[ $running = 1 ] || break
 				sleep 0.5
