@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the base guest userspace, $GUEST_DIR/base.cpio.gz: busybox-static
 # with its applet links, an /init, the test kernel's modules (so that
-# `modprobe dmatest` works) and any extra Debian binaries with their
-# shared libraries.  Per-run files (the driver, test scripts, the command)
+# `modprobe dmatest` works), Debian's iperf3 and ethtool, and any extra
+# Debian binaries, with their shared libraries.  Per-run files (the driver, test scripts, the command)
 # go into a second cpio that scripts/run-guest.sh appends at boot.
 #
 #   scripts/build-initramfs.sh          build (no-op when nothing changed)
@@ -12,9 +12,13 @@
 # Run scripts/build-kernel.sh first: the modules come from $KERNEL_BUILD.
 . "$(dirname "$0")/lib.sh"
 
+# Host binaries every image has: the network tests' (tests/guest/
+# net-lib.sh) traffic generator and NIC tool, from Debian's iperf3 and
+# ethtool packages (scripts/setup-host.sh installs them).
+GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool"
 # Dynamically linked host binaries (or shared objects, e.g. rdma-core
 # provider plugins) to copy into the image with their library closure.
-# Empty by default; rdma-core tools, perftest, iperf3, ethtool go here.
+# Empty by default; rdma-core tools and perftest go here.
 # A tool named like a busybox applet (ip, tc, ping) must be called by its
 # full path in the guest: busybox-static's sh prefers its own applets.
 GUEST_EXTRA_BINARIES=${GUEST_EXTRA_BINARIES:-}
@@ -147,7 +151,7 @@ inputs() {
 	echo "$RELEASE"
 	(cd "$KERNEL_BUILD" && sed 's/\.o$/.ko/' modules.order | xargs -r sha256sum)
 	local b
-	for b in $GUEST_EXTRA_BINARIES; do stat -L -c '%n %s %Y' "$b"; done
+	for b in $GUEST_BINARIES $GUEST_EXTRA_BINARIES; do stat -L -c '%n %s %Y' "$b"; done
 }
 # One build at a time (the test suite and a developer may both run this),
 # and not while build-kernel.sh is changing the modules.
@@ -208,7 +212,7 @@ make -s -C "$KERNEL_BUILD" modules_install INSTALL_MOD_PATH="$STAGE/usr" \
 	INSTALL_MOD_STRIP=1 > /dev/null
 rm -f "$STAGE/usr/lib/modules/$RELEASE/build"
 
-for b in $GUEST_EXTRA_BINARIES; do
+for b in $GUEST_BINARIES $GUEST_EXTRA_BINARIES; do
 	log "adding $b"
 	add_binary "$b"
 done

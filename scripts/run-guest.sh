@@ -41,6 +41,12 @@
 #                       outcome.
 #                       Implies a QMP socket (--qmp, or a private one).
 #                       What was sent and answered is logged to stderr.
+#   --guests N          boot N guests (1 to 8, default 1) on one QEMU
+#                       network; see "Several guests" below
+#   --nic MODEL         with --guests 2 or more, the NIC that joins each
+#                       guest to that network: dbnic (default: device dbnic0
+#                       gets it; implies --dbnic 1 if none) or virtio
+#                       (virtio-net-pci, to compare against)
 #   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
 #                       nI is attached to device dbnicI (netdev=nI); other
 #                       ids are left for --qemu-arg devices to use.
@@ -62,6 +68,28 @@
 #                       with "exit" (or poweroff -f) or ctrl-a x
 #   -q, --quiet         do not copy the serial console to the terminal
 #   -h, --help          this text
+#
+# Several guests (--guests N): N QEMUs boot the same kernel and the same
+# payload and run the same COMMAND or --script, each on its own serial
+# log: guest 0's is the --log FILE, guest I's FILE.gI.  They share one
+# Ethernet segment made of QEMU's own unix stream sockets in the run's
+# temporary directory (-netdev stream): guest 0 listens, guest I connects
+# and reconnects every 100 ms until guest 0 is up.  With two guests the
+# two NICs are the two ends of one socket; with more, guest 0's QEMU is
+# the hub (-netdev hubport) that every other guest's socket joins.  In
+# every guest the network is netdev n0 (not to be given with --netdev);
+# guest I's NIC has MAC 52:54:00:77:00:<I+1, two hex digits> and its
+# kernel command line says
+#     dbnic_guest=I dbnic_guests=N dbnic_nic=MODEL dbnic_mac=MAC
+# (tests/guest/net-lib.sh reads it and gives guest I 10.77.0.<I+1>/24 and
+# fd77::<I+1>/64).  Without -q every log line is shown as it comes with a
+# "gI| " prefix; with --shell guest 0 has the console and the others run
+# COMMAND without a shell and are stopped when guest 0 ends.  --timeout is
+# for the run as a whole; --qmp PATH is guest 0's socket, PATH.gI guest
+# I's; --host-actions act on the guest that asked.  The exit status is 0
+# when every guest's command exited 0; else 124 if any guest timed out,
+# 125 if any ended without its exit marker (see below), or the status of
+# the first guest whose command failed.  Each guest's outcome is logged.
 #
 # COMMAND (all words joined with spaces) is a shell script body run by the
 # guest's busybox sh in /dbnic, where --add files land by default.  The
@@ -94,7 +122,7 @@ bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2;
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
 script='' append='' root_port=0 qmp='' host_actions=0 engine=thread engine_set=0
-timing='' icount_shift=0
+timing='' icount_shift=0 nguests=1 nic=dbnic nic_set=0
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -103,7 +131,7 @@ while [ $# -gt 0 ]; do
 	esac
 	# An option that takes a value must have one.
 	case $1 in
-	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--guests|--nic|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
 		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
@@ -113,6 +141,8 @@ while [ $# -gt 0 ]; do
 	--timing) timing=$2; shift ;;
 	--icount-shift) icount_shift=$2; shift ;;
 	--root-port) root_port=1 ;;
+	--guests) nguests=$2; shift ;;
+	--nic) nic=$2; nic_set=1; shift ;;
 	--qmp) qmp=$2; shift ;;
 	--host-actions) host_actions=1 ;;
 	--netdev) netdevs+=("$2"); shift ;;
@@ -158,6 +188,18 @@ fi
 [ -n "$script" ] && [ $# -gt 0 ] && bad_usage "give --script FILE or COMMAND, not both"
 # Nothing to run: a shell, as that is all the guest could do.
 [ -z "$script" ] && [ $# -eq 0 ] && shell=1
+[[ $nguests =~ ^[1-8]$ ]] || bad_usage "--guests wants 1 to 8, got '$nguests'"
+case $nic in dbnic|virtio) ;; *) bad_usage "--nic wants dbnic or virtio, got '$nic'" ;; esac
+if [ "$nguests" = 1 ]; then
+	[ $nic_set = 1 ] && bad_usage "--nic joins guests: it wants --guests 2 or more"
+else
+	for spec in "${netdevs[@]}"; do
+		[[ ,$spec, == *,id=n0,* ]] &&
+			bad_usage "--guests $nguests joins the guests through netdev n0; give yours another id"
+	done
+	# The network needs a NIC in every guest.
+	[ "$nic" = dbnic ] && [ "$ndbnic" = 0 ] && ndbnic=1
+fi
 
 QEMU=${QEMU:-$QEMU_BIN}
 DBNIC_DEVICE=${DBNIC_DEVICE:-dbnic}
@@ -173,26 +215,60 @@ fi
 
 if [ -z "$logfile" ]; then
 	mkdir -p "$GUEST_DIR/logs"
-	# Keep the 50 newest default logs.
+	# Keep the 50 newest default logs, with their other guests' logs.
 	{ ls -1t "$GUEST_DIR/logs"/*.log 2>/dev/null || true; } |
-		tail -n +50 | xargs -r rm -f
+		tail -n +50 | while IFS= read -r old; do
+			rm -f "$old" "$old".g[0-9] "$old".threads "$old".g[0-9].threads
+		done
 	logfile=$GUEST_DIR/logs/$(date +%Y%m%d-%H%M%S)-$$.log
 fi
 mkdir -p "$(dirname "$logfile")"
-: > "$logfile"
+
+# guest_log G: guest G's serial log.
+guest_log() {
+	if [ "$1" = 0 ]; then echo "$logfile"; else echo "$logfile.g$1"; fi
+}
+# guest_qmp G: guest G's QMP socket, or nothing.
+guest_qmp() {
+	if [ -z "$qmp" ] || [ "$1" = 0 ]; then echo "$qmp"; else echo "$qmp.g$1"; fi
+}
+# Messages about one guest name it when there are several.
+gname() { if [ "$nguests" = 1 ]; then echo guest; else echo "guest $1"; fi; }
+for ((g = 0; g < nguests; g++)); do
+	: > "$(guest_log "$g")"
+done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dbnic-run.XXXXXX")
-qpid='' apid=''
+# Per guest: QEMU's PID while it runs, its status, whether it timed out,
+# the host-actions follower's PID; and the log followers (-q off, several
+# guests).
+qpids=() qrcs=() timed=() apids=() tpids=()
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-	if [ -n "$apid" ]; then kill "$apid" 2>/dev/null || true; fi
+	local p
+	for p in "${apids[@]}" "${tpids[@]}"; do
+		[ -z "$p" ] || kill "$p" 2>/dev/null || true
+	done
 	# Never leave a QEMU behind, whatever ended the launcher.
-	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill -TERM "$qpid" 2>/dev/null || true
-		sleep 1
-		kill -KILL "$qpid" 2>/dev/null || true
-	fi
+	stop_guests
 	rm -rf "$tmp"
+}
+# stop_guests: TERM, then a second later KILL, for every QEMU still running.
+stop_guests() {
+	local g p alive=0
+	for g in "${!qpids[@]}"; do
+		p=${qpids[$g]}
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null || true
+			alive=1
+		fi
+	done
+	[ $alive = 1 ] || return 0
+	sleep 1
+	for g in "${!qpids[@]}"; do
+		p=${qpids[$g]}
+		[ -z "$p" ] || kill -KILL "$p" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -224,11 +300,18 @@ if [ -n "$script" ]; then
 elif [ $# -gt 0 ]; then
 	printf '%s\n' "$*" > "$root/dbnic/cmd"
 fi
-[ $shell = 1 ] && touch "$root/dbnic/.shell"
 (cd "$root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 > "$tmp/payload.cpio.gz"
 # Linux unpacks concatenated (compressed) cpio archives one after another.
 cat "$DBNIC_INITRD" "$tmp/payload.cpio.gz" > "$tmp/initrd"
+# The shell is asked for by one more file, only in the guest that gets the
+# console: guest 0.
+if [ $shell = 1 ]; then
+	mkdir -p "$tmp/shellroot/dbnic"
+	touch "$tmp/shellroot/dbnic/.shell"
+	(cd "$tmp/shellroot" && echo dbnic/.shell | cpio -o -H newc -R 0:0 --quiet) |
+		gzip -1 | cat "$tmp/initrd" - > "$tmp/initrd-shell"
+fi
 
 # --- QEMU command line. ---------------------------------------------------
 if declare -p QEMU_FIRMWARE_ARGS >/dev/null 2>&1; then
@@ -249,71 +332,130 @@ fi
 # no_timer_check: under TCG on a loaded host the kernel's check that the
 # 8254 timer reaches the IO-APIC can time out, and the boot panics ("IO-APIC
 # + timer doesn't work"); virtual machines skip that check.
-cmdline="console=ttyS0,115200 loglevel=5 panic=-1 no_timer_check rdinit=/init$append"
+cmdline_base="console=ttyS0,115200 loglevel=5 panic=-1 no_timer_check rdinit=/init"
 
-# QEMU option values escape a comma by doubling it.
-qlog=${logfile//,/,,}
-# debug-threads names QEMU's threads (CPU 0/TCG, IO dbnic-io0) for
-# perf, gdb and the thread dump of a guest that timed out.
-args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
-	-name "dbnic-guest,debug-threads=on"
-	-nodefaults -no-reboot -display none "${fw[@]}"
-	-kernel "$DBNIC_KERNEL" -initrd "$tmp/initrd" -append "$cmdline")
-# Under icount virtual time advances by instructions, and with sleep=off
-# it jumps to the next timer when the guest idles: a run's timings no
-# longer depend on the host's speed or load.
-# The RTC follows virtual time too, or its host-clock interrupts would
-# land at different instructions in each run.
-if [ -n "$timing" ] && [ "$timing" != off ]; then
-	args+=(-icount "shift=$icount_shift,sleep=off" -rtc clock=vm)
-fi
-if [ $shell = 1 ]; then
-	# The -nographic arrangement (console and monitor muxed on stdio,
-	# ctrl-a x quits), plus a log file; ^C goes to the guest.
-	args+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$qlog"
-		-serial chardev:con -mon chardev=con)
-elif [ $quiet = 1 ]; then
-	args+=(-chardev "file,id=con,path=$qlog" -serial chardev:con -monitor none)
-else
-	args+=(-chardev "stdio,id=con,signal=off,logfile=$qlog"
-		-serial chardev:con -monitor none)
-fi
+# guest_mac G: guest G's MAC on the guests' network (locally administered).
+guest_mac() { printf '52:54:00:77:00:%02x' "$(($1 + 1))"; }
 
-ids=()
-for spec in "${netdevs[@]}"; do
-	args+=(-netdev "$spec")
-	[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
-done
+# guest_net G: fills net_args with guest G's end of the guests' network,
+# netdev n0 (see "Several guests" in the help).  The socket to guest J
+# (J >= 1) is $tmp/net-J.sock; guest 0 listens on every one of them.
+# Why unix stream sockets: they need no host network set-up (no ports,
+# no multicast route), are private to this run, and never drop a frame:
+# a full socket makes QEMU queue and resume, where a datagram or
+# multicast segment would lose it.
+guest_net() {
+	local g=$1 j path
+	net_args=()
+	# A client that starts first, or whose server went away, retries.
+	if [ "$g" -gt 0 ]; then
+		path=$tmp/net-$g.sock
+		net_args+=(-netdev "stream,id=n0,server=off,reconnect-ms=100,addr.type=unix,addr.path=${path//,/,,}")
+	elif [ "$nguests" = 2 ]; then
+		path=$tmp/net-1.sock
+		net_args+=(-netdev "stream,id=n0,server=on,addr.type=unix,addr.path=${path//,/,,}")
+	else
+		# A hub floods every frame to all its other ports: the NIC's
+		# and one socket per other guest (a star; no loops).
+		for ((j = 1; j < nguests; j++)); do
+			path=$tmp/net-$j.sock
+			net_args+=(-netdev "stream,id=l$j,server=on,addr.type=unix,addr.path=${path//,/,,}"
+				-netdev "hubport,id=h$j,hubid=0,netdev=l$j")
+		done
+		net_args+=(-netdev "hubport,id=n0,hubid=0")
+	fi
+	# virtio-net without its option ROM: the guest boots with -kernel,
+	# and iPXE in SeaBIOS would only slow the boot.
+	if [ "$nic" = virtio ]; then
+		net_args+=(-device "virtio-net-pci,id=net0,netdev=n0,mac=$(guest_mac "$g"),romfile=")
+	fi
+}
+
+# guest_args G: fills args with guest G's QEMU command line, and devspec
+# with its dbnic devices' options (for --host-actions).
 declare -A devspec=()
-# q35 hot-plugs through ACPI by default, which the test kernel leaves out
-# (no HOTPLUG_PCI_ACPI): root ports then use native PCIe hot-plug (pciehp).
-if [ $root_port = 1 ] && [ "$ndbnic" -gt 0 ]; then
-	args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
-fi
-for ((i = 0; i < ndbnic; i++)); do
-	dev="$DBNIC_DEVICE,id=dbnic$i"
-	if [ $root_port = 1 ]; then
-		args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),slot=$((i + 1))")
-		dev+=",bus=rp$i"
+guest_args() {
+	local g=$1 glog gqmp cmdline initrd=$tmp/initrd name=dbnic-guest i id dev spec
+	glog=$(guest_log "$g")
+	gqmp=$(guest_qmp "$g")
+	cmdline=$cmdline_base
+	net_args=()
+	if [ "$nguests" -gt 1 ]; then
+		cmdline+=" dbnic_guest=$g dbnic_guests=$nguests dbnic_nic=$nic dbnic_mac=$(guest_mac "$g")"
+		name=dbnic-guest$g
+		guest_net "$g"
 	fi
-	for id in "${ids[@]}"; do
-		[ "$id" = "n$i" ] && dev+=",netdev=n$i"
+	cmdline+=$append
+	[ $shell = 1 ] && [ "$g" = 0 ] && initrd=$tmp/initrd-shell
+	# QEMU option values escape a comma by doubling it.
+	local qlog=${glog//,/,,}
+	# debug-threads names QEMU's threads (CPU 0/TCG, IO dbnic-io0) for
+	# perf, gdb and the thread dump of a guest that timed out.
+	args=(-M q35 -accel "$DBNIC_ACCEL" -m "$mem" -smp "$smp"
+		-name "$name,debug-threads=on"
+		-nodefaults -no-reboot -display none "${fw[@]}"
+		-kernel "$DBNIC_KERNEL" -initrd "$initrd" -append "$cmdline")
+	# Under icount virtual time advances by instructions, and with sleep=off
+	# it jumps to the next timer when the guest idles: a run's timings no
+	# longer depend on the host's speed or load.
+	# The RTC follows virtual time too, or its host-clock interrupts would
+	# land at different instructions in each run.
+	if [ -n "$timing" ] && [ "$timing" != off ]; then
+		args+=(-icount "shift=$icount_shift,sleep=off" -rtc clock=vm)
+	fi
+	if [ $shell = 1 ] && [ "$g" = 0 ]; then
+		# The -nographic arrangement (console and monitor muxed on stdio,
+		# ctrl-a x quits), plus a log file; ^C goes to the guest.
+		args+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$qlog"
+			-serial chardev:con -mon chardev=con)
+	elif [ $quiet = 1 ] || [ "$nguests" -gt 1 ]; then
+		args+=(-chardev "file,id=con,path=$qlog" -serial chardev:con -monitor none)
+	else
+		args+=(-chardev "stdio,id=con,signal=off,logfile=$qlog"
+			-serial chardev:con -monitor none)
+	fi
+
+	args+=("${net_args[@]}")
+	local ids=()
+	for spec in "${netdevs[@]}"; do
+		args+=(-netdev "$spec")
+		[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
 	done
-	if [ "$engine" = thread ] && [ "$DBNIC_DEVICE" = dbnic ]; then
-		args+=(-object "iothread,id=dbnic-io$i")
-		dev+=",iothread=dbnic-io$i"
+	# The guests' network joins dbnic0 when the NIC is dbnic.
+	[ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && ids+=(n0)
+	# q35 hot-plugs through ACPI by default, which the test kernel leaves out
+	# (no HOTPLUG_PCI_ACPI): root ports then use native PCIe hot-plug (pciehp).
+	if [ $root_port = 1 ] && [ "$ndbnic" -gt 0 ]; then
+		args+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
 	fi
-	[ -n "$timing" ] && dev+=",timing=$timing"
-	[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
-	devspec[dbnic$i]=$dev
-	args+=(-device "$dev")
-done
+	for ((i = 0; i < ndbnic; i++)); do
+		dev="$DBNIC_DEVICE,id=dbnic$i"
+		if [ $root_port = 1 ]; then
+			args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),slot=$((i + 1))")
+			dev+=",bus=rp$i"
+		fi
+		for id in "${ids[@]}"; do
+			[ "$id" = "n$i" ] && dev+=",netdev=n$i"
+		done
+		if [ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && [ "$i" = 0 ]; then
+			dev+=",mac=$(guest_mac "$g")"
+		fi
+		if [ "$engine" = thread ] && [ "$DBNIC_DEVICE" = dbnic ]; then
+			args+=(-object "iothread,id=dbnic-io$i")
+			dev+=",iothread=dbnic-io$i"
+		fi
+		[ -n "$timing" ] && dev+=",timing=$timing"
+		[ -n "$dbnic_opts" ] && dev+=",$dbnic_opts"
+		devspec[$g:dbnic$i]=$dev
+		args+=(-device "$dev")
+	done
+	if [ -n "$gqmp" ]; then
+		rm -f "$gqmp"
+		args+=(-qmp "unix:${gqmp//,/,,},server=on,wait=off")
+	fi
+	args+=("${qemu_extra[@]}")
+}
 if [ $host_actions = 1 ] && [ -z "$qmp" ]; then qmp=$tmp/qmp.sock; fi
-if [ -n "$qmp" ]; then
-	rm -f "$qmp"
-	args+=(-qmp "unix:${qmp//,/,,},server=on,wait=off")
-fi
-args+=("${qemu_extra[@]}")
 
 # device_add arguments as QMP JSON, from a -device option string.  QMP
 # wants typed values: numbers and on/off become JSON numbers and booleans.
@@ -333,31 +475,35 @@ for kv in sys.argv[1].replace(",,", "\0").split(","):
 print(json.dumps(d))' "$1"
 }
 
-# The host side of --host-actions: follow the serial log, act on the
-# guest's requests.  Ends when QEMU (PID $1) has ended.
+# host_actions PID G: the host side of --host-actions for guest G: follow
+# its serial log, act on its requests through its QMP socket.  Ends when
+# QEMU (PID) has ended.
 host_actions() {
-	local line act id err out try
-	tail -n +1 -F --pid="$1" "$logfile" 2>/dev/null | while IFS= read -r line; do
+	local line act id err out try g=$2 glog gqmp spec
+	glog=$(guest_log "$g")
+	gqmp=$(guest_qmp "$g")
+	tail -n +1 -F --pid="$1" "$glog" 2>/dev/null | while IFS= read -r line; do
 		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer)\ (dbnic[0-9]+)(\ ([A-Z_]+))? ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
-		if [ -z "${devspec[$id]:-}" ]; then
+		spec=${devspec[$g:$id]:-}
+		if [ -z "$spec" ]; then
 			log "host action $act $id: no such device"
 			continue
 		fi
 		if [ "$act" = aer ]; then
 			# HMP reports its errors in the text it returns.
-			log "host action: pcie_aer_inject_error $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" human-monitor-command "{\"command-line\": \"pcie_aer_inject_error $id $err\"}" 2>&1 || true)"
+			log "host action: pcie_aer_inject_error $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$gqmp" human-monitor-command "{\"command-line\": \"pcie_aer_inject_error $id $err\"}" 2>&1 || true)"
 			continue
 		fi
 		if [ "$act" = unplug ]; then
-			log "host action: device_del $id: $("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_del "{\"id\": \"$id\"}" 2>&1 || true)"
+			log "host action: device_del $id: $("$DBNIC_TOP/scripts/qmp.py" "$gqmp" device_del "{\"id\": \"$id\"}" 2>&1 || true)"
 			continue
 		fi
 		# The guest sees the device gone before it has powered the slot
 		# off, and only that makes QEMU delete it: until then its id is
 		# taken.  Try again for up to 30 s.
 		for ((try = 0; try < 60; try++)); do
-			out=$("$DBNIC_TOP/scripts/qmp.py" "$qmp" device_add "$(qmp_device_args "${devspec[$id]}")" 2>&1) && break
+			out=$("$DBNIC_TOP/scripts/qmp.py" "$gqmp" device_add "$(qmp_device_args "$spec")" 2>&1) && break
 			[[ $out == *"Duplicate device ID"* ]] || break
 			sleep 0.5
 		done
@@ -380,73 +526,157 @@ qemu_threads() {
 }
 
 # --- Run. -----------------------------------------------------------------
-printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd"
-log "qemu: $(cat "$tmp/cmd")"
-start=$(date +%s.%N)
-timed_out=0
-if [ $shell = 1 ]; then
-	"$QEMU" "${args[@]}" && qrc=0 || qrc=$?
-else
-	# In the background so that the launcher can enforce the timeout; the
-	# guest gets no input.
-	if [ $quiet = 1 ]; then
+# start_guest G: guest G's QEMU in the background (the launcher enforces
+# the timeout; the guest gets no input), with its host-actions follower.
+start_guest() {
+	local g=$1
+	guest_args "$g"
+	printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd.$g"
+	log "qemu: $(cat "$tmp/cmd.$g")"
+	if [ $quiet = 1 ] || [ "$nguests" -gt 1 ]; then
 		"$QEMU" "${args[@]}" < /dev/null > /dev/null &
 	else
 		"$QEMU" "${args[@]}" < /dev/null &
 	fi
-	qpid=$!
+	qpids[g]=$!
+	qrcs[g]='' timed[g]=0 apids[g]=''
 	if [ $host_actions = 1 ]; then
-		host_actions "$qpid" &
-		apid=$!
+		host_actions "${qpids[$g]}" "$g" &
+		apids[g]=$!
 	fi
+	# Several guests' consoles, line by line with their prefix.
+	if [ $quiet = 0 ] && [ "$nguests" -gt 1 ] && [ $shell = 0 ]; then
+		tail -n +1 -F --pid="${qpids[$g]}" "$(guest_log "$g")" 2>/dev/null |
+			sed -u "s/^/g$g| /" &
+		tpids+=($!)
+	fi
+}
+
+# reap_guest G: collect guest G's status once its QEMU has ended.
+reap_guest() {
+	local g=$1
+	wait "${qpids[$g]}" && qrcs[g]=0 || qrcs[g]=$?
+	qpids[g]=''
+	if [ -n "${apids[$g]}" ]; then
+		# Its tail ends by itself within a second of QEMU.
+		wait "${apids[$g]}" 2>/dev/null || true
+		apids[g]=''
+	fi
+}
+
+start=$(date +%s.%N)
+if [ $shell = 1 ]; then
+	# The other guests first (guest 0 may wait for them), then guest 0 on
+	# the terminal; whatever of theirs still runs after it ends is stopped.
+	for ((g = 1; g < nguests; g++)); do start_guest "$g"; done
+	guest_args 0
+	printf '%q ' "$QEMU" "${args[@]}" > "$tmp/cmd.0"
+	log "qemu: $(cat "$tmp/cmd.0")"
+	timed[0]=0
+	"$QEMU" "${args[@]}" && qrcs[0]=0 || qrcs[0]=$?
+	for ((g = 1; g < nguests; g++)); do
+		if kill -0 "${qpids[$g]}" 2>/dev/null; then
+			log "$(gname "$g") still running: stopped"
+		fi
+	done
+	stop_guests
+	for ((g = 1; g < nguests; g++)); do reap_guest "$g"; done
+else
+	# Guest 0 first: with several, it is the listening end of the network.
+	for ((g = 0; g < nguests; g++)); do start_guest "$g"; done
 	deadline=$(( $(date +%s) + timeout ))
-	while kill -0 "$qpid" 2>/dev/null; do
+	while :; do
+		running=0
+		for ((g = 0; g < nguests; g++)); do
+			[ -n "${qpids[$g]}" ] || continue
+			if kill -0 "${qpids[$g]}" 2>/dev/null; then
+				running=1
+			else
+				reap_guest "$g"
+			fi
+		done
+		[ $running = 1 ] || break
 		if [ "$timeout" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then
-			timed_out=1
-			qemu_threads "$qpid" > "$logfile.threads" 2>&1 || true
-			kill -TERM "$qpid" 2>/dev/null || true
+			for ((g = 0; g < nguests; g++)); do
+				[ -n "${qpids[$g]}" ] || continue
+				timed[g]=1
+				qemu_threads "${qpids[$g]}" > "$(guest_log "$g").threads" 2>&1 || true
+				kill -TERM "${qpids[$g]}" 2>/dev/null || true
+			done
 			for _ in 1 2 3 4 5 6 7 8 9 10; do
-				kill -0 "$qpid" 2>/dev/null || break
+				running=0
+				for ((g = 0; g < nguests; g++)); do
+					if [ -n "${qpids[$g]}" ] && kill -0 "${qpids[$g]}" 2>/dev/null; then
+						running=1
+					fi
+				done
+				[ $running = 1 ] || break
 				sleep 0.5
 			done
-			kill -KILL "$qpid" 2>/dev/null || true
+			for ((g = 0; g < nguests; g++)); do
+				[ -n "${qpids[$g]}" ] || continue
+				kill -KILL "${qpids[$g]}" 2>/dev/null || true
+				reap_guest "$g"
+			done
 			break
 		fi
 		sleep 0.1
 	done
-	wait "$qpid" && qrc=0 || qrc=$?
-	qpid=
-	if [ -n "$apid" ]; then
-		# Its tail ends by itself within a second of QEMU.
-		wait "$apid" 2>/dev/null || true
-		apid=''
-	fi
+	for p in "${tpids[@]}"; do wait "$p" 2>/dev/null || true; done
+	tpids=()
 fi
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 elapsed=$(printf '%.1f' "$elapsed")
 
 # --- Result. --------------------------------------------------------------
-rc=$(tr -d '\r' < "$logfile" | sed -n 's/^DBNIC-GUEST-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
-if [ $timed_out = 1 ]; then
-	log "guest timed out after ${timeout}s (log: $logfile; QEMU's threads: $logfile.threads)"
-	exit 124
-fi
-# A panic wins over the marker: one after the command (say, while the
-# guest powered off) is still a kernel bug the run must not hide.
-if grep -aq 'Kernel panic - not syncing' "$logfile"; then
-	log "guest kernel panicked after ${elapsed}s (log: $logfile):"
-	grep -a -A3 'Kernel panic - not syncing' "$logfile" | tr -d '\r' | head -n4 >&2
-	exit 125
-fi
-if [ -z "$rc" ]; then
-	if [ $shell = 1 ] && [ "$qrc" = 0 ]; then
-		log "left the guest (ctrl-a x) after ${elapsed}s (log: $logfile)"
-		exit 0
-	else
-		log "guest ended without an exit marker after ${elapsed}s; qemu status $qrc (log: $logfile)"
-		tail -n 5 "$logfile" | tr -d '\r' >&2
+# guest_result G: guest G's outcome, logged, as an exit status (see the
+# help's "Exit status").
+guest_result() {
+	local g=$1 glog rc who
+	glog=$(guest_log "$g")
+	who=$(gname "$g")
+	rc=$(tr -d '\r' < "$glog" | sed -n 's/^DBNIC-GUEST-EXIT=\([0-9]\{1,3\}\)$/\1/p' | tail -n1)
+	if [ "${timed[$g]}" = 1 ]; then
+		log "$who timed out after ${timeout}s (log: $glog; QEMU's threads: $glog.threads)"
+		return 124
 	fi
+	# A panic wins over the marker: one after the command (say, while the
+	# guest powered off) is still a kernel bug the run must not hide.
+	if grep -aq 'Kernel panic - not syncing' "$glog"; then
+		log "$who kernel panicked after ${elapsed}s (log: $glog):"
+		grep -a -A3 'Kernel panic - not syncing' "$glog" | tr -d '\r' | head -n4 >&2
+		return 125
+	fi
+	if [ -z "$rc" ]; then
+		if [ $shell = 1 ] && [ "$g" = 0 ] && [ "${qrcs[$g]}" = 0 ]; then
+			log "left the guest (ctrl-a x) after ${elapsed}s (log: $glog)"
+			return 0
+		else
+			log "$who ended without an exit marker after ${elapsed}s; qemu status ${qrcs[$g]} (log: $glog)"
+			tail -n 5 "$glog" | tr -d '\r' >&2
+		fi
+		return 125
+	fi
+	log "$who exit status $rc after ${elapsed}s (log: $glog)"
+	return "$rc"
+}
+
+status=0 any_timeout=0 any_lost=0
+for ((g = 0; g < nguests; g++)); do
+	rc=0
+	guest_result "$g" || rc=$?
+	# --shell: the others' outcome is only shown.
+	[ $shell = 1 ] && [ "$g" -gt 0 ] && continue
+	case $rc in
+	0) ;;
+	124) any_timeout=1 ;;
+	125) any_lost=1 ;;
+	*) [ "$status" != 0 ] || status=$rc ;;
+	esac
+done
+if [ $any_timeout = 1 ]; then
+	exit 124
+elif [ $any_lost = 1 ]; then
 	exit 125
 fi
-log "guest exit status $rc after ${elapsed}s (log: $logfile)"
-exit "$rc"
+exit "$status"

@@ -112,26 +112,33 @@ tally qtest "$p" "$f"
 # Every guest run is its own QEMU with its own log, so DBNIC_TEST_JOBS of
 # them (default 2) run at once: much of a run is idle guest time (boot,
 # the kmemleak scan's 5 s wait, tests that wait for timeouts), which the
-# other run fills.  A test whose header has a "# test.sh: alone" line
-# (it checks guest-clock deadlines, which a host shared with another
-# guest stretches) runs with no other guest beside it.  Results are
-# reported in a fixed order once all have finished.
+# other run fills.  A test that boots several guests ("# run-guest:
+# --guests N" in its header) takes N of those slots (all of them if N is
+# more); one whose header has a "# test.sh: alone" line (it checks
+# guest-clock deadlines, which a host shared with another guest
+# stretches) takes them all.  Results are reported in a fixed order once
+# all have finished.
 JOBS=${DBNIC_TEST_JOBS:-2}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_TEST_JOBS=$JOBS: want a number of guests"
 dbnic_ko_adds "$MODULE_BUILD"
 MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
+      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-test-tool:/dbnic/dbnic-test-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
 
+# run_guest_opts SCRIPT: the launcher options its header asks for.
+run_guest_opts() { sed -n '1,/^[^#]/s/^# run-guest: //p' "$1"; }
+
 # guest_start NAME SCRIPT: one guest run in the background; its launcher
-# output goes to NAME.out, its status to NAME.rc, the guest's serial log
-# to NAME.log.
+# output goes to NAME.out, its status to NAME.rc, the guests' serial logs
+# to NAME.log (guest 0) and NAME.log.gI (guest I, with --guests).  Sets
+# GUEST_PID.
 guest_start() {
 	local name=$1 script=$2 topts=()
-	read -ra topts <<<"$(sed -n '1,/^[^#]/s/^# run-guest: //p' "$script")" || true
+	read -ra topts <<<"$(run_guest_opts "$script")" || true
 	(
 		rc=0
 		"$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 300 \
@@ -139,13 +146,35 @@ guest_start() {
 			--script "$script" > "$LOGDIR/$name.out" 2>&1 || rc=$?
 		echo "$rc" > "$LOGDIR/$name.rc"
 	) &
+	GUEST_PID=$!
 }
 
-# guests_below N: wait until fewer than N guest runs are left running.
-guests_below() {
-	while [ "$(jobs -rp | wc -l)" -ge "$1" ]; do
-		wait -n || true
+# The slots that running guest runs hold: launcher PID -> guests.
+declare -A SLOTS=()
+# slots_free N: wait until N more guests fit beside the running ones.
+slots_free() {
+	local p used
+	while :; do
+		used=0
+		for p in "${!SLOTS[@]}"; do
+			if kill -0 "$p" 2>/dev/null; then
+				used=$((used + SLOTS[$p]))
+			else
+				unset "SLOTS[$p]"
+			fi
+		done
+		[ $((used + $1)) -gt "$JOBS" ] || return 0
+		sleep 0.5
 	done
+}
+
+# guest_slots SCRIPT: how many slots its run takes.
+guest_slots() {
+	local n=1
+	[[ " $(run_guest_opts "$1") " =~ \ --guests[\ =]([0-9]+)\  ]] && n=${BASH_REMATCH[1]}
+	grep -q '^# test.sh: alone' "$1" && n=$JOBS
+	[ "$n" -le "$JOBS" ] || n=$JOBS
+	echo "$n"
 }
 
 GUESTS=(kunit)
@@ -159,16 +188,12 @@ for name in "${GUESTS[@]}"; do
 	else
 		script=$DBNIC_TOP/tests/guest/$name.sh
 	fi
-	if grep -q '^# test.sh: alone' "$script"; then
-		guests_below 1
-		guest_start "$name" "$script"
-		guests_below 1
-	else
-		guests_below "$JOBS"
-		guest_start "$name" "$script"
-	fi
+	n=$(guest_slots "$script")
+	slots_free "$n"
+	guest_start "$name" "$script"
+	SLOTS[$GUEST_PID]=$n
 done
-guests_below 1
+wait
 
 # guest_status NAME: the run's exit status; its launcher output shown.
 guest_status() {
@@ -203,23 +228,46 @@ if [ "$kunit_ok" = 0 ] || [ "${p:-0}" = 0 ]; then f=$((${f:-0} + 1)); fi
 tally kunit "${p:-0}" "$f"
 watchdogs kunit "$LOGDIR/kunit.log"
 
-# The end-to-end tests: "DBNIC-TEST ok|not ok" lines in their logs.  A
-# test asks for launcher options (device properties, a root port, host
-# actions) with a "# run-guest: OPTIONS" line in its header, e.g.
-# "# run-guest: --dbnic-opts msix-vectors=4" (e2e-user-storm.sh).
+# guest_logs NAME: the serial logs of the run: NAME.log, then NAME.log.gI
+# of its other guests.
+guest_logs() {
+	local l
+	echo "$LOGDIR/$1.log"
+	for l in "$LOGDIR/$1".log.g[0-9]; do
+		[ ! -e "$l" ] || echo "$l"
+	done
+}
+
+# The end-to-end tests: "DBNIC-TEST ok|not ok" lines in their logs, every
+# guest's.  A test asks for launcher options (device properties, a root
+# port, host actions, several guests) with a "# run-guest: OPTIONS" line
+# in its header, e.g. "# run-guest: --dbnic-opts msix-vectors=4"
+# (e2e-user-storm.sh), "# run-guest: --guests 2 --nic virtio"
+# (e2e-net-virtio.sh).
 for name in "${GUESTS[@]:1}"; do
 	rc=$(guest_status "$name")
-	tr -d '\r' < "$LOGDIR/$name.log" | grep -E '^DBNIC-TEST ' || true
-	p=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST ok ' || true)
-	f=$(tr -d '\r' < "$LOGDIR/$name.log" | grep -c '^DBNIC-TEST not ok ' || true)
+	mapfile -t logs < <(guest_logs "$name")
+	p=0 f=0
+	for l in "${logs[@]}"; do
+		g=${l##*.log}
+		tr -d '\r' < "$l" | grep -E '^DBNIC-TEST ' | sed "s/^/${g:+${g#.}| }/" || true
+		p=$((p + $(tr -d '\r' < "$l" | grep -c '^DBNIC-TEST ok ' || true)))
+		f=$((f + $(tr -d '\r' < "$l" | grep -c '^DBNIC-TEST not ok ' || true)))
+	done
 	if [ "$rc" -ne 0 ] && [ "$f" = 0 ]; then
-		log "$name: guest exited with status $rc; log: $LOGDIR/$name.log"
-		tail -n 30 "$LOGDIR/$name.log"
+		log "$name: guest exited with status $rc; logs: ${logs[*]}"
+		for l in "${logs[@]}"; do
+			[ ${#logs[@]} = 1 ] || echo "== $l"
+			tail -n 30 "$l"
+		done
 		f=1
 	fi
 	[ "$p" -gt 0 ] || f=$((f + 1))
 	tally "$name" "$p" "$f"
-	watchdogs "$name" "$LOGDIR/$name.log"
+	for l in "${logs[@]}"; do
+		g=${l##*.log}
+		watchdogs "$name${g:+ ${g#.}}" "$l"
+	done
 done
 
 log "logs: $LOGDIR"

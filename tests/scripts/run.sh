@@ -128,8 +128,72 @@ done <<'EOT'
 unknown option --bogus|--bogus
 --timing wants off or gen3x8, got 'gen9'|--timing gen9
 --icount-shift wants 0 to 10, got '11'|--timing gen3x8 --icount-shift 11
+--guests wants 1 to 8, got '9'|--guests 9
+--nic wants dbnic or virtio, got 'e1000'|--guests 2 --nic e1000
+--nic joins guests: it wants --guests 2 or more|--nic virtio
+joins the guests through netdev n0; give yours another id|--guests 2 --netdev user,id=n0
 EOT
 none_bad "run-guest.sh: bad options get a reason and status 2" "${bad[@]}"
+
+# Several guests (--guests N): each QEMU gets its own log, MAC, index and
+# end of the network; the run's status is 0 only when every guest's is,
+# a timeout or a lost guest wins over a command's status.  A fake QEMU
+# plays each guest: it writes the exit marker that FAKE_QEMU_RCS (one
+# word per guest: a status, "none" for no marker, "hang") gives it.
+cat > "$TMP/fake-qemu" <<'EOT'
+#!/bin/bash
+log='' g=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	-chardev) [[ $2 =~ path=([^,]*) ]] && log=${BASH_REMATCH[1]} ;;
+	-append) [[ $2 =~ dbnic_guest=([0-9]+) ]] && g=${BASH_REMATCH[1]} ;;
+	esac
+	shift
+done
+read -ra rcs <<< "$FAKE_QEMU_RCS"
+case ${rcs[$g]} in
+none) ;;
+hang) sleep 30 ;;
+*) printf 'DBNIC-GUEST-EXIT=%s\r\n' "${rcs[$g]}" >> "$log" ;;
+esac
+EOT
+chmod +x "$TMP/fake-qemu"
+: > "$TMP/kernel"
+: > "$TMP/initrd"
+bad=()
+# fake_run RCS OPTIONS...: the launcher's status with these guests.
+fake_run() {
+	local rcs=$1 rc=0
+	shift
+	FAKE_QEMU_RCS=$rcs QEMU=$TMP/fake-qemu DBNIC_KERNEL=$TMP/kernel DBNIC_INITRD=$TMP/initrd \
+		"$DBNIC_TOP/scripts/run-guest.sh" -q --log "$TMP/g.log" "$@" -- true \
+		> "$TMP/out" 2>&1 || rc=$?
+	echo "$rc"
+}
+[ "$(fake_run "0 0" --guests 2)" = 0 ] || bad+=("two guests exit 0: status $(fake_run "0 0" --guests 2)")
+[ "$(fake_run "0 3" --guests 2)" = 3 ] || bad+=("guest 1 exits 3: status not 3")
+[ "$(fake_run "4 0 5" --guests 3)" = 4 ] || bad+=("guests exit 4, 0, 5: status not 4")
+[ "$(fake_run "0 none" --guests 2)" = 125 ] || bad+=("guest 1 without a marker: status not 125")
+[ "$(fake_run "3 hang" --guests 2 --timeout 1)" = 124 ] || bad+=("guest 1 hangs: status not 124")
+[ -e "$TMP/g.log.g1.threads" ] || bad+=("the hung guest 1's threads were not dumped to g.log.g1.threads")
+fake_run "0 0" --guests 2 --nic virtio > /dev/null
+for want in "-name dbnic-guest0" "-name dbnic-guest1" \
+	"dbnic_guest=0\\\\ dbnic_guests=2\\\\ dbnic_nic=virtio\\\\ dbnic_mac=52:54:00:77:00:01" \
+	"dbnic_guest=1\\\\ dbnic_guests=2\\\\ dbnic_nic=virtio\\\\ dbnic_mac=52:54:00:77:00:02" \
+	"path=$TMP/g.log " "path=$TMP/g.log.g1 " \
+	"stream\\\\,id=n0\\\\,server=on\\\\,addr.type=unix\\\\,addr.path=.*/net-1.sock" \
+	"stream\\\\,id=n0\\\\,server=off\\\\,reconnect-ms=100\\\\,addr.type=unix\\\\,addr.path=.*/net-1.sock" \
+	"virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:01" \
+	"virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 2 --nic virtio: no '$want' in the QEMU command lines")
+done
+fake_run "0 0 0" --guests 3 > /dev/null
+for want in "hubport\\\\,id=h2\\\\,hubid=0\\\\,netdev=l2" "hubport\\\\,id=n0\\\\,hubid=0" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:03"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 3: no '$want' in the QEMU command lines")
+done
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --guests: per-guest logs, MACs, indexes, network ends; the status of all" "${bad[@]}"
 
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
