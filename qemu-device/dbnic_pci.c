@@ -47,6 +47,7 @@
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "net/eth.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "qom/object.h"
 #include "trace.h"
 #include "../../net/net_tx_pkt.h"
@@ -689,6 +690,43 @@ static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
     return true;
 }
 
+/*
+ * A TSO frame with no TCP payload (a bare ACK or FIN) still leaves as
+ * one frame (datasheet 10.2), where QEMU's segmentation sends nothing
+ * for it: segmentation is turned off for it, the TCP checksum stays on,
+ * and net_tx_pkt_update_ip_checksums() has given an IPv4 header its
+ * length and checksum.  False: the frame has a TCP payload.
+ */
+static bool dbnic_tso_empty(struct NetTxPkt *pkt)
+{
+    struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
+
+    if (vh->hdr_len < net_tx_pkt_get_total_len(pkt)) {
+        return false;
+    }
+    vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+    vh->gso_size = 0;
+    vh->hdr_len = 0;
+    return true;
+}
+
+/*
+ * The IPv6 payload length of a TSO frame, as the frame is: segments get
+ * their own, a frame that leaves whole (dbnic_tso_empty) keeps this one.
+ * Before net_tx_pkt_parse(), which copies the headers.
+ */
+static void dbnic_tso_ip6_len(DbnicTxFrame *f)
+{
+    struct iovec iov = { f->data, f->len };
+    size_t l2 = eth_get_l2_hdr_length(f->data);
+
+    /* The core checked: TCP over IPv4 or IPv6, its headers whole. */
+    if (f->len >= l2 + sizeof(struct ip6_header) &&
+        eth_get_l3_proto(&iov, 1, l2) == ETH_P_IPV6) {
+        stw_be_p(f->data + l2 + 4, f->len - l2 - sizeof(struct ip6_header));
+    }
+}
+
 /* A frame as given, with its VLAN tag if asked: no other offload. */
 static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
 {
@@ -720,8 +758,11 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
     struct NetTxPkt *pkt = s->tx_pkt;
     bool tso = f->off.flags & DBNIC_ETH_TX_F_TSO;
     bool csum = f->off.flags & DBNIC_ETH_TX_F_CSUM;
-    bool ok;
+    bool ok, empty = false;
 
+    if (tso) {
+        dbnic_tso_ip6_len(f);
+    }
     ok = net_tx_pkt_add_raw_fragment(pkt, f->data, f->len) &&
          net_tx_pkt_parse(pkt);
     if (!ok && !tso) {
@@ -740,6 +781,7 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
         ok = net_tx_pkt_build_vheader(pkt, true, true, f->off.mss);
         if (ok) {
             net_tx_pkt_update_ip_checksums(pkt);
+            empty = dbnic_tso_empty(pkt);
         }
     } else if (ok && csum) {
         /*
@@ -752,7 +794,7 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
     if (ok) {
         DbnicTsoSend t = { .nc = qemu_get_queue(s->nic) };
 
-        if (tso && dbnic_tso_fin_psh(f, &t)) {
+        if (tso && !empty && dbnic_tso_fin_psh(f, &t)) {
             ok = net_tx_pkt_send_custom(pkt, false, dbnic_tso_seg, &t);
         } else {
             ok = net_tx_pkt_send(pkt, t.nc);

@@ -811,6 +811,90 @@ void test_eth_rx_bad_recv(void)
 	fake_free(&f);
 }
 
+/*
+ * Scatter over short, odd SGEs (datasheet 10.3): fifteen of them, the
+ * last through a registration whose two pages are apart, crossing the
+ * page boundary; the frame ends inside it and nothing past the frame is
+ * written.  A RECV with a zero-length SGE is consumed with BAD_LENGTH
+ * (byte_count 0) and the frame goes to the next buffer.
+ */
+void test_eth_rx_scatter_odd(void)
+{
+	static const uint32_t odd[14] = { 1, 3, 5, 7, 11, 13, 17, 19, 23, 29,
+					  31, 37, 41, 43 };
+	struct fake f;
+	struct hq q;
+	struct hrq r;
+	struct dbnic_rx_cqe cqe;
+	uint8_t frame[1001];
+	uint64_t a[15], pages[2], buf, iova = 0x5000000000ull + 4096 - 7;
+	uint32_t l[15], key, at = 0, zero[3] = { 64, 0, 64 }, big = 2000;
+	uint8_t *p;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	hrq_create(&q, &r, 3, 8, 1);
+	buf = fake_alloc(&f, 4096, 64);
+	memset(gpa(&f, buf), 0xee, 4096);
+	for (i = 0; i < 14; i++) {
+		a[i] = buf + 3 + 97 * i;	/* odd places, gaps between */
+		l[i] = odd[i];
+		at += odd[i];
+	}
+	pages[0] = fake_alloc(&f, 4096, 4096);
+	fake_alloc(&f, 4096, 4096);		/* the pages are apart */
+	pages[1] = fake_alloc(&f, 4096, 4096);
+	memset(gpa(&f, pages[0]), 0xee, 4096);
+	memset(gpa(&f, pages[1]), 0xee, 4096);
+	CHECK_EQ(reg_mr(&f, q.ctx, iova, 1000, pages, 2, DBNIC_MR_LOCAL_WRITE,
+			&key), DBNIC_AST_OK);
+	a[14] = iova;
+	l[14] = 1000;
+	recv_put(&r, 0, a, l, 15);
+	((struct dbnic_desc *)recv_slot(&r, 0))->sge[14].key = key;
+	recv_put(&r, 1, a, zero, 3);
+	a[0] = fake_alloc(&f, big, 64);
+	recv_put(&r, 2, a, &big, 1);
+	rq_doorbell(&r, 3);
+
+	eth_hdr(frame, 0x88b5);
+	payload(frame + 14, sizeof(frame) - 14, 5);
+	CHECK_EQ(eth_rx(&f, frame, sizeof(frame), 0, 0, 0), DBNIC_ETH_RX_DONE);
+	CHECK(rx_cq_poll(&r, &cqe));
+	CHECK_EQ(cqe.index, 0);
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.byte_count, sizeof(frame));
+	at = 0;
+	for (i = 0; i < 14; i++) {
+		p = gpa(&f, buf + 3 + 97 * i);
+		CHECK(!memcmp(p, frame + at, odd[i]));
+		CHECK_EQ(p[odd[i]], 0xee);
+		CHECK_EQ(p[-1], 0xee);
+		at += odd[i];
+	}
+	/* 7 bytes end the first page, the rest start the second. */
+	p = gpa(&f, pages[0] + 4096 - 7);
+	CHECK(!memcmp(p, frame + at, 7));
+	CHECK_EQ(p[-1], 0xee);
+	p = gpa(&f, pages[1]);
+	CHECK(!memcmp(p, frame + at + 7, sizeof(frame) - at - 7));
+	CHECK_EQ(p[sizeof(frame) - at - 7], 0xee);
+
+	CHECK_EQ(eth_rx(&f, frame, sizeof(frame), 0, 0, 0), DBNIC_ETH_RX_DONE);
+	CHECK(rx_cq_poll(&r, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK_EQ(cqe.byte_count, 0);
+	CHECK(rx_cq_poll(&r, &cqe));
+	CHECK_EQ(cqe.index, 2);
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK(!memcmp(gpa(&f, a[0]), frame, sizeof(frame)));
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_RX), 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_RX_BUF_SHORT), 0);
+	fake_free(&f);
+}
+
 /* Admin and doorbell rules of receive queues. */
 void test_eth_rq_admin(void)
 {
