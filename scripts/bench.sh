@@ -94,7 +94,7 @@ if [ "${DBNIC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$DBNIC_TOP/scripts/build-kernel.sh" --bench >&2
 	"$DBNIC_TOP/scripts/build-module.sh" --bench >&2
 fi
-if [ ! -f "$KERNEL_BENCH_IMAGE" ] || [ ! -f "$MODULE_BENCH_BUILD/dbnic.ko" ]; then
+if [ ! -f "$KERNEL_BENCH_IMAGE" ] || [ ! -f "$MODULE_BENCH_BUILD/dbnic_core.ko" ]; then
 	die "no bench kernel or module: run scripts/build-kernel.sh --bench and scripts/build-module.sh --bench"
 fi
 # run-guest.sh boots this kernel instead of the test kernel.
@@ -154,7 +154,9 @@ guest_bench() {	# tag model-opts
 	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 1800
 		   --log "$log")
 	[ -n "$opts" ] && cmd+=(--dbnic-opts "$opts")
-	cmd+=(--add "$MODULE_BENCH_BUILD/dbnic.ko:/dbnic/dbnic.ko"
+	dbnic_ko_adds "$MODULE_BENCH_BUILD"
+	cmd+=("${KO_ADDS[@]}"
+	      --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
 	      --add "$DBNIC_TOP/tests/guest/bench.sh:/dbnic/bench.sh")
 	[ -n "$USER_BENCH" ] && cmd+=(--add "$USER_BENCH:/dbnic/dbnic-bench")
 	[ -n "$USER_LOADTEST" ] && cmd+=(--add "$USER_LOADTEST:/dbnic/dbnic-loadtest")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the guest test kernel: Debian's linux-source-6.12, tinyconfig plus
 # scripts/guest-kernel.config, into $KERNEL_BUILD (bzImage and modules).
-# drivers/Kconfig is grafted into the tree (drivers/dma/dbnic/Kconfig) so
-# that CONFIG_DBNIC_DMA can select the dmaengine core it needs.
+# The top-level Kconfig is grafted into the tree (drivers/dma/dbnic/Kconfig)
+# so that the dbnic options can select the auxiliary bus and the
+# dmaengine core they need.
 # The build tree stays usable for out-of-tree modules:
 #   make -C "$KERNEL_BUILD" M=/path/to/module
 #
@@ -18,7 +19,7 @@
 #
 # Steps rerun only when their inputs change: the source tree when the
 # package version changes, the configuration (and the build) when the
-# fragment, drivers/Kconfig or the version changes.  A requested =y/=m option that does not
+# fragment, the top-level Kconfig or the version changes.  A requested =y/=m option that does not
 # reach the final .config is an error, not a warning.
 . "$(dirname "$0")/lib.sh"
 
@@ -92,13 +93,13 @@ if ! stamp_ok "$KERNEL_SRC/.dbnic-src" "$ver"; then
 	mv "$KERNEL_SRC.new" "$KERNEL_SRC"
 fi
 
-# 3. Graft the driver's Kconfig into the tree, so that the kernel's own
-# configuration has CONFIG_DBNIC and CONFIG_DBNIC_DMA and the latter
-# selects what the dmaengine provider needs (DMA_ENGINE and the hidden
-# DMA_VIRTUAL_CHANNELS, which a fragment cannot set).  Only the Kconfig:
-# the tree does not build the driver; scripts/build-module.sh builds the
-# one dbnic.ko, out of tree, against this tree.
-KCONFIG_SRC=$DBNIC_TOP/drivers/Kconfig
+# 3. Graft the top-level Kconfig into the tree, so that the kernel's own
+# configuration has the CONFIG_DBNIC* options and they select what the
+# modules need (AUXILIARY_BUS, DMA_ENGINE and DMA_VIRTUAL_CHANNELS, hidden
+# symbols a fragment cannot set).  Only the Kconfig: the tree does not
+# build the driver; scripts/build-module.sh builds the modules, out of
+# tree, against this tree.
+KCONFIG_SRC=$DBNIC_TOP/Kconfig
 graft=$KERNEL_SRC/drivers/dma/dbnic
 mkdir -p "$graft"
 cmp -s "$KCONFIG_SRC" "$graft/Kconfig" || cp "$KCONFIG_SRC" "$graft/Kconfig"

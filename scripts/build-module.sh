@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the dbnic kernel module out of tree: dbnic.ko, plus dbnic_kunit.ko
-# when the target kernel has CONFIG_KUNIT.  drivers/ and include/ are
+# Builds the dbnic kernel modules out of tree: dbnic_core.ko, dbnic_cdev.ko,
+# dbnic_dma.ko (when the kernel tree has virt-dma), dbnic_test.ko, plus
+# dbnic_kunit.ko when the target kernel has CONFIG_KUNIT (see drivers/Kbuild
+# and README.md for what each is).  drivers/ and include/ are
 # copied (changed files only, so rebuilds stay incremental) into a build
 # directory under the cache; the clone never gets build products.
 #
@@ -14,10 +16,9 @@
 #   scripts/build-module.sh clean        remove this kernel's build (KDIR= or
 #                                        --bench as above)
 #
-# Output: $MODULE_BUILD/dbnic.ko (and dbnic_kunit.ko) for the test kernel,
-# $MODULE_BENCH_BUILD/dbnic.ko (and dbnic_kunit.ko) for the bench kernel,
-# $MODULE_BUILD/<kernelrelease>/dbnic.ko for any other KDIR; objects are
-# in the src/drivers/ directory beside them.
+# Output: $MODULE_BUILD/*.ko for the test kernel, $MODULE_BENCH_BUILD/*.ko
+# for the bench kernel, $MODULE_BUILD/<kernelrelease>/*.ko for any other
+# KDIR; objects are in the src/drivers/ directory beside them.
 # W=1 is always on; set W= to override.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,24 +47,29 @@ src=$out/src
 if [ "${1:-}" = clean ]; then
 	# Only this kernel's build: other kernels' live under $MODULE_BUILD too.
 	log "removing $src and $out/*.ko"
-	rm -rf "$src" "$out/dbnic.ko" "$out/dbnic_kunit.ko"
+	rm -rf "$src"
+	rm -f "$out"/dbnic*.ko
 	exit 0
 fi
 
 # Copy $1/* to $2/, rewriting only files whose content changed (a fresh
-# mtime makes make rebuild exactly those), and drop sources that are gone.
+# mtime makes make rebuild exactly those), and drop sources that are gone;
+# subdirectories likewise.
 sync_dir() {
 	local from=$1 to=$2 f name
 	mkdir -p "$to"
 	for f in "$from"/*; do
-		[ -f "$f" ] || continue
 		name=${f##*/}
-		cmp -s "$f" "$to/$name" || cp "$f" "$to/$name"
+		if [ -d "$f" ]; then
+			sync_dir "$f" "$to/$name"
+		elif [ -f "$f" ]; then
+			cmp -s "$f" "$to/$name" || cp "$f" "$to/$name"
+		fi
 	done
 	for f in "$to"/*.[ch] "$to"/Kbuild "$to"/Makefile "$to"/Kconfig; do
 		[ -f "$f" ] || continue
 		name=${f##*/}
-		[ -f "$from/$name" ] || rm -f "$f"
+		[ -f "$from/$name" ] || rm -f "$f" "${f%.[ch]}.o"
 	done
 }
 sync_dir "$DBNIC_TOP/drivers" "$src/drivers"
@@ -76,10 +82,17 @@ log "building dbnic for $release in $src/drivers (KUnit tests: $kunit)"
 make -C "$KDIR" M="$src/drivers" -j"$JOBS" W="${W-1}" ${C:+C=$C} modules
 
 # The modules also land at the top of the output directory, where the
-# guest scripts (scripts/test.sh, scripts/demo.sh) pick them up.
-rm -f "$out/dbnic.ko" "$out/dbnic_kunit.ko"
-for ko in dbnic.ko $([ $kunit = yes ] && echo dbnic_kunit.ko); do
-	[ -f "$src/drivers/$ko" ] || die "$ko was not built"
+# guest scripts (scripts/test.sh, scripts/demo.sh) pick them up
+# (tests/guest/lib.sh: dbnic_load).  dbnic_dma.ko only where the tree has
+# virt-dma (drivers/Kbuild); every other one must be there.
+rm -f "$out"/dbnic*.ko
+for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_test.ko \
+	  $([ $kunit = yes ] && echo dbnic_kunit.ko); do
+	if [ ! -f "$src/drivers/$ko" ]; then
+		[ "$ko" = dbnic_dma.ko ] || die "$ko was not built"
+		log "no $ko (no virt-dma in $KDIR's source tree)"
+		continue
+	fi
 	cp "$src/drivers/$ko" "$out/$ko"
 	log "built $out/$ko"
 done
@@ -91,5 +104,5 @@ if [ "${CHECKPATCH:-0}" = 1 ]; then
 	log "checkpatch --strict"
 	"$checkpatch" --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f "$DBNIC_TOP"/drivers/*.[ch] || die "checkpatch found problems"
+		-f "$DBNIC_TOP"/drivers/*/*.[ch] || die "checkpatch found problems"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the user-space library and tool (user/): libdbnic.a and a static
-# dbnic-tool for the busybox-only guest, into $DBNIC_CACHE/build/user.
+# dbnic-tool for the busybox-only guest, and the guest tests' test program
+# dbnic-test-tool (tests/user/), into $DBNIC_CACHE/build/user.
 # make rebuilds only what changed, so a warm run takes well under a second.
 #
 #   scripts/build-user.sh          build
@@ -14,4 +15,4 @@ if [ "${1:-}" = clean ]; then
 	exit 0
 fi
 make -s -C "$DBNIC_TOP/user" O="$USER_BUILD" -j"$JOBS"
-log "built $USER_BUILD/dbnic-tool"
+log "built $USER_BUILD/dbnic-tool and dbnic-test-tool"

@@ -17,7 +17,9 @@ esac
 
 "$DBNIC_TOP/scripts/build-all.sh"
 
+dbnic_ko_adds "$MODULE_BUILD"
 exec "$DBNIC_TOP/scripts/run-guest.sh" --dbnic 1 --timeout 600 "${shell[@]}" \
-	--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko" \
+	"${KO_ADDS[@]}" \
+	--add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh" \
 	--add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool" \
 	--script "$DBNIC_TOP/tests/guest/demo.sh"

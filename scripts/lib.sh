@@ -142,6 +142,19 @@ KERNEL_BENCH_IMAGE=$KERNEL_BENCH_BUILD/arch/x86/boot/bzImage
 GUEST_DIR=$DBNIC_CACHE/guest
 MODULE_BUILD=$DBNIC_CACHE/build/module
 MODULE_BENCH_BUILD=$DBNIC_CACHE/build/module-bench
+
+# dbnic_ko_adds DIR: set KO_ADDS to the run-guest.sh options that put
+# every dbnic module scripts/build-module.sh left in DIR (dbnic_core.ko,
+# the function modules, dbnic_test.ko, dbnic_kunit.ko) at /dbnic/ in the
+# guest, where tests/guest/lib.sh's dbnic_load finds them.
+dbnic_ko_adds() {
+	local ko
+	KO_ADDS=()
+	[ -f "$1/dbnic_core.ko" ] || die "no $1/dbnic_core.ko (run scripts/build-module.sh)"
+	for ko in "$1"/dbnic*.ko; do
+		KO_ADDS+=(--add "$ko:/dbnic/${ko##*/}")
+	done
+}
 }
 
 # kernel_bench_fragment FRAGMENT: prints the Kconfig fragment of the

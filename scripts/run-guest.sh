@@ -84,8 +84,8 @@
 # examples:
 #   scripts/run-guest.sh -- 'uname -a; modprobe dmatest; lsmod'
 #   scripts/run-guest.sh --dbnic 2 --netdev user,id=n0 \
-#       --add build/dbnic.ko --add tests/guest/t1.sh -- 'insmod dbnic.ko && sh t1.sh'
-#   scripts/run-guest.sh --shell --add build/dbnic.ko
+#       --add build/dbnic_core.ko --add tests/guest/t1.sh -- 'insmod dbnic_core.ko && sh t1.sh'
+#   scripts/run-guest.sh --shell --add build/dbnic_core.ko
 . "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }

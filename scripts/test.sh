@@ -118,11 +118,13 @@ tally qtest "$p" "$f"
 # reported in a fixed order once all have finished.
 JOBS=${DBNIC_TEST_JOBS:-2}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_TEST_JOBS=$JOBS: want a number of guests"
-MODS=(--add "$MODULE_BUILD/dbnic.ko:/dbnic/dbnic.ko"
-      --add "$MODULE_BUILD/dbnic_kunit.ko:/dbnic/dbnic_kunit.ko"
+dbnic_ko_adds "$MODULE_BUILD"
+[ -f "$MODULE_BUILD/dbnic_kunit.ko" ] || die "no $MODULE_BUILD/dbnic_kunit.ko"
+MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
+      --add "$DBNIC_CACHE/build/user/dbnic-test-tool:/dbnic/dbnic-test-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
 
 # guest_start NAME SCRIPT: one guest run in the background; its launcher

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Guest side of scripts/bench.sh (busybox sh, files in $DBNIC_DIR, /dbnic):
-# loads dbnic.ko, runs the kernel benchmark (debugfs "bench") and, when
+# loads the dbnic modules, runs the kernel benchmark (debugfs "bench") and, when
 # dbnic-bench was added, the user-space one, and when dbnic-loadtest was
 # added, the doorbell store latency idle and under load.  Each table is
 # printed between "DBNIC-BENCH-BEGIN <name>" and "DBNIC-BENCH-END <name>"
@@ -14,8 +14,9 @@
 # DBLAT-SAMPLES is the number of doorbell stores per phase (1000).
 DIR=${DBNIC_DIR:-/dbnic}
 rc=0
+. "$DIR/lib.sh"
 
-if ! insmod "$DIR/dbnic.ko"; then
+if ! dbnic_load; then
 	dmesg | tail -n 30
 	exit 1
 fi

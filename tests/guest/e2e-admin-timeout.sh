@@ -10,14 +10,14 @@
 # device runs CREATE_CTX, REG_MR, CREATE_CQ, DEREG_MR and DESTROY_CQ, not
 # only the first three) and only then unpins and frees, while the process
 # still has its context open.  Runs in the guest (busybox sh) with
-# dbnic.ko, lib.sh and dbnic-tool in $DBNIC_DIR.
+# the dbnic modules, lib.sh and dbnic-tool in $DBNIC_DIR.
 #
 # run-guest: --dbnic-opts admin-delay-ms=30000,admin-delay-ops=0x80
 # (0x80: opcode 7, REG_MR, which probe never uses; read by scripts/test.sh)
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
-PARAM=/sys/module/dbnic/parameters/admin_timeout_ms
+PARAM=/sys/module/dbnic_core/parameters/admin_timeout_ms
 
 # admin_text: debugfs "admin" on one line.
 admin_text() { tr '\n' ' ' < "$dbg/admin" 2>&1; }
@@ -99,6 +99,6 @@ echo "== the device still works"
 # Without REG_MR, which stays slow.
 t_check "a queue pair after the late answers" "$TOOL" info --qp
 t_check "no context left" test "$(users_field contexts)" = 0
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

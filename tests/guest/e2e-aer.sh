@@ -17,7 +17,7 @@
 # error lines, no warning or trace).  Needs CONFIG_PCIEAER in the test
 # kernel and the device's AER capability (datasheet section 1); without
 # either, the injected errors never reach the driver and the checks fail.
-# Runs in the guest (busybox sh) behind a pcie-root-port with dbnic.ko,
+# Runs in the guest (busybox sh) behind a pcie-root-port with the dbnic modules,
 # lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -148,7 +148,7 @@ works_again fatal
 dmatest_clean "dmatest after the errors: no failures" "$pci"
 
 echo "== unload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|AER' | tail -n 30
 t_dmesg_clean "dmesg clean"
 t_done

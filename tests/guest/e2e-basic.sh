@@ -1,5 +1,5 @@
 # End-to-end test of the driver on one emulated dbnic device.  Runs in the
-# guest (busybox sh) with dbnic.ko and lib.sh in $DBNIC_DIR (/dbnic):
+# guest (busybox sh) with the dbnic modules and lib.sh in $DBNIC_DIR (/dbnic):
 # load, capability line, self-test (NOP and COPY through the ring and
 # the priority area, data verified in the kernel), counters, policy
 # switch, unload, reload, unload, and a clean kernel log.
@@ -26,13 +26,13 @@ selftest() {
 }
 
 echo "== load"
-if ! insmod "$DIR/dbnic.ko"; then
-	t_fail "insmod dbnic.ko" "insmod failed"
+if ! dbnic_load; then
+	t_fail "load dbnic" "insmod failed"
 	dmesg | tail -n 30
 	t_done
 	exit 1
 fi
-t_ok "insmod dbnic.ko"
+t_ok "load dbnic"
 
 bound=0
 for p in /sys/bus/pci/drivers/dbnic/0000:*; do
@@ -112,19 +112,19 @@ if echo bogus > "$dbg/policy" 2>/dev/null; then t_fail "policy refuses bogus" "a
 echo fit > "$dbg/policy"
 
 echo "== unload, reload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 if [ -e "$DBG" ]; then t_fail "debugfs removed" "$DBG still there"; else t_ok "debugfs removed"; fi
-if insmod "$DIR/dbnic.ko"; then
-	t_ok "insmod dbnic.ko again"
+if dbnic_load; then
+	t_ok "load dbnic again"
 	dbg=$(first "$DBG"/0000:*)
 	if [ -n "$dbg" ]; then
 		selftest "selftest after reload"
 	else
 		t_fail "selftest after reload" "no debugfs directory"
 	fi
-	if rmmod dbnic; then t_ok "rmmod dbnic again"; else t_fail "rmmod dbnic again" "rmmod failed"; fi
+	if dbnic_unload; then t_ok "unload dbnic again"; else t_fail "unload dbnic again" "rmmod failed"; fi
 else
-	t_fail "insmod dbnic.ko again" "insmod failed"
+	t_fail "load dbnic again" "insmod failed"
 fi
 
 echo "== kernel log"

@@ -3,12 +3,12 @@
 # there and carries numbers, no descriptor failed, the bandwidth copies
 # arrived intact, bad parameters are refused, the kernel queue still
 # works afterwards (it was in polling mode during the run) and the kernel
-# log is clean.  Runs in the guest with dbnic.ko and lib.sh in /dbnic.
+# log is clean.  Runs in the guest with the dbnic modules and lib.sh in /dbnic.
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 
-if ! insmod "$DIR/dbnic.ko"; then
-	t_fail "insmod dbnic.ko" "insmod failed"
+if ! dbnic_load; then
+	t_fail "load dbnic" "insmod failed"
 	t_done
 	exit 1
 fi
@@ -71,6 +71,6 @@ else
 	t_fail "selftest after bench" "$last"
 fi
 t_check "defaults restored" sh -c "echo defaults > $dbg/bench"
-t_check "rmmod dbnic" rmmod dbnic
+t_check "unload dbnic" dbnic_unload
 t_dmesg_clean "dmesg clean"
 t_done

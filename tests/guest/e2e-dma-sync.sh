@@ -5,18 +5,18 @@
 # reuses the destination, and proves with a fenced memcpy behind them
 # that the device wrote nothing there after terminate_sync returned.
 # Then the driver must unload cleanly.  Runs in the guest (busybox sh)
-# with dbnic.ko and lib.sh in $DBNIC_DIR.
+# with the dbnic modules and lib.sh in $DBNIC_DIR.
 #
 # run-guest: --dbnic-opts dma-latency-ns=100000000
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 
-if ! insmod "$DIR/dbnic.ko"; then
-	t_fail "insmod dbnic.ko" "insmod failed"
+if ! dbnic_load; then
+	t_fail "load dbnic" "insmod failed"
 	t_done
 	exit 1
 fi
-t_ok "insmod dbnic.ko"
+t_ok "load dbnic"
 dbg=
 for d in /sys/kernel/debug/dbnic/0000:*; do
 	[ -d "$d" ] && dbg=$d
@@ -26,7 +26,7 @@ if [ -f "$dbg/dma_sync_test" ]; then
 else
 	t_fail "dma_sync_test" "no $dbg/dma_sync_test"
 fi
-awk '/^channel / || /^dma_(in_flight|terminated|failed) /' "$dbg/queue"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+awk '/^channel / || /^dma_(in_flight|terminated|failed) /' "$dbg/dma"
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

@@ -9,7 +9,7 @@
 # interleaved (scatter/gather) copies and memset over a scatterlist, cut
 # into several device descriptors at the SGE and byte limits, a fence,
 # and terminate with descriptors in flight.
-# Runs in the guest (busybox sh) with dbnic.ko and lib.sh in /dbnic.
+# Runs in the guest (busybox sh) with the dbnic modules and lib.sh in /dbnic.
 #
 # DMATEST_ITER (default 1000) iterations per thread, DMATEST_THREADS
 # (default 2) threads per channel, DMATEST_BUF (default 16384) test
@@ -29,10 +29,10 @@ counter() {
 }
 
 # dma_stat NAME: the sum of a per-channel count over the DMA channels
-# (the debugfs "queue" sections after a "channel" line).
+# (the debugfs "dma" file of dbnic_dma.ko, a section per channel).
 dma_stat() {
 	awk -v n="$1" '/^channel / { ch = 1 } ch && $1 == n { s += $2 }
-		END { print s + 0 }' "$dbg/queue"
+		END { print s + 0 }' "$dbg/dma"
 }
 
 # log_since MARK: the kernel log after the last line containing MARK.
@@ -43,8 +43,8 @@ log_since() {
 
 # load POLICY: insmod with that posting policy; sets pci and dbg.
 load() {
-	if ! insmod "$DIR/dbnic.ko" post_policy="$1"; then
-		t_fail "$1: insmod dbnic.ko post_policy=$1" "insmod failed"
+	if ! dbnic_load post_policy="$1"; then
+		t_fail "$1: load dbnic post_policy=$1" "insmod failed"
 		return 1
 	fi
 	pci=
@@ -67,12 +67,12 @@ load() {
 		dmesg | grep -i dbnic
 		return 1
 	fi
-	bad=$(awk '/^channel /,0' "$dbg/queue" | awk '$1 == "policy"' |
+	bad=$(awk '/^channel /,0' "$dbg/dma" | awk '$1 == "policy"' |
 		grep -vc "policy $1$")
 	if [ "$bad" -eq 0 ]; then
 		t_ok "$1: channel queues use policy $1"
 	else
-		t_fail "$1: channel queues use policy $1" "$(grep policy "$dbg/queue" | tr '\n' ' ')"
+		t_fail "$1: channel queues use policy $1" "$(grep policy "$dbg/dma" | tr '\n' ' ')"
 	fi
 }
 
@@ -191,7 +191,7 @@ for policy in ring prio; do
 		t_fail "$policy: channels idle, no failed transaction" "in flight $inflight, failed $failed"
 	fi
 	dma_selftest "$policy"
-	cat "$dbg/queue"
+	cat "$dbg/queue" "$dbg/dma"
 	cat "$dbg/counters"
 	# The self-test's "error" case fails one transaction per channel,
 	# "two errors" two more.
@@ -202,7 +202,7 @@ for policy in ring prio; do
 	else
 		t_fail "$policy: channels idle, only the self-test's error failed" "in flight $inflight, failed $failed"
 	fi
-	if rmmod dbnic; then t_ok "$policy: rmmod dbnic"; else t_fail "$policy: rmmod dbnic" "rmmod failed"; fi
+	if dbnic_unload; then t_ok "$policy: unload dbnic"; else t_fail "$policy: unload dbnic" "rmmod failed"; fi
 done
 
 echo "== kernel log"

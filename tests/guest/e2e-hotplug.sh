@@ -12,7 +12,7 @@
 # one report that is the kernel's own (Linux 6.12's pciehp lockdep report
 # on every hot-unplug), so t_dmesg_clean would fail on it.
 # Needs CONFIG_HOTPLUG_PCI_PCIE in the test kernel.
-# Runs in the guest (busybox sh) behind a pcie-root-port with dbnic.ko,
+# Runs in the guest (busybox sh) behind a pcie-root-port with the dbnic modules,
 # lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -91,6 +91,6 @@ t_check "copy on the new device, verified" "$TOOL" copy --size 64K --count 200 -
 t_check "no context left" test "$(users_field contexts)" = 0
 
 echo "== unload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|pciehp' | tail -n 30
 t_done

@@ -5,7 +5,7 @@
 # once the first ring CQE is there, 32 runs or more each; the NOP must
 # complete before every COPY that had not started when its last store was
 # issued (see dbnic-loadtest.c for how that is known).  Order, not time.
-# Runs in the guest (busybox sh) with dbnic.ko, lib.sh, user-lib.sh and
+# Runs in the guest (busybox sh) with the dbnic modules, lib.sh, user-lib.sh and
 # dbnic-loadtest in $DBNIC_DIR (/dbnic).  It repeats runs that prove
 # nothing (up to 256 a case), which on a debug kernel and a busy host
 # took 150 s: hence a longer timeout than the default 300 s.
@@ -30,6 +30,6 @@ for c in db_not_owner access_fault cq_overflow; do
 	v=$(counter $c)
 	if [ "$v" = 0 ]; then t_ok "counter $c is 0"; else t_fail "counter $c is 0" "value '$v'"; fi
 done
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

@@ -9,7 +9,7 @@
 # within a second of the reset, and then new opens, copies and a new
 # dmatest run work.  The kernel log must stay clean.
 # Runs in the guest (busybox sh) behind a pcie-root-port (the line
-# above asks scripts/test.sh for it) with dbnic.ko, lib.sh, user-lib.sh
+# above asks scripts/test.sh for it) with the dbnic modules, lib.sh, user-lib.sh
 # and dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -96,7 +96,7 @@ dbg=$(first /sys/kernel/debug/dbnic/0000:*)
 t_check "copy after the second reset" "$TOOL" copy --size 64K --count 50 --verify
 
 echo "== unload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|reset' | tail -n 30
 t_dmesg_clean "dmesg clean"
 t_done

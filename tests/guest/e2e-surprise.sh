@@ -10,7 +10,7 @@
 # timeout (datasheet 2.1), and the driver's remove finishes without
 # waiting out every timeout.  The kernel log is checked on the host
 # (kernel_reports).  Runs in the guest (busybox sh) behind a
-# pcie-root-port with dbnic.ko, lib.sh, user-lib.sh and dbnic-tool in
+# pcie-root-port with the dbnic modules, lib.sh, user-lib.sh and dbnic-tool in
 # $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -92,5 +92,5 @@ dmesg | tail -n 20
 # rescan finds nothing), so the test ends with the module's unload.
 
 echo "== unload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_done

@@ -1,5 +1,5 @@
 # End-to-end test of user-space submission (/dev/dbnic<N>, user/) on one
-# emulated dbnic.  Runs in the guest (busybox sh) with dbnic.ko, lib.sh
+# emulated dbnic.  Runs in the guest (busybox sh) with the dbnic modules, lib.sh
 # and dbnic-tool in $DBNIC_DIR (/dbnic): the device node, two processes
 # copying and filling at once through their own doorbell pages (ring,
 # priority and auto paths, data verified), mmap and fork rules, the
@@ -89,7 +89,7 @@ pv=$!
 wait_file /tmp/v.ids
 vq=$(field /tmp/v.ids qid)
 vk=$(field /tmp/v.ids dst_key)
-"$TOOL" evil --evil-mmap --evil-qid "$vq" --key "$vk" > /tmp/m.out 2>&1
+"$TEST_TOOL" evil --evil-mmap --evil-qid "$vq" --key "$vk" > /tmp/m.out 2>&1
 rc=$?
 cat /tmp/m.out
 verdicts /tmp/m.out
@@ -97,7 +97,7 @@ if [ $rc -eq 0 ]; then t_ok "evil-mmap: all refused"; else t_fail "evil-mmap: al
 result "victim of evil-mmap unaffected" $pv /tmp/v.out
 
 echo "== RLIMIT_MEMLOCK"
-"$TOOL" memlock > /tmp/l.out 2>&1
+"$TEST_TOOL" memlock > /tmp/l.out 2>&1
 rc=$?
 verdicts /tmp/l.out
 if [ $rc -eq 0 ]; then t_ok "memlock accounting"; else t_fail "memlock accounting" "exit $rc"; fi
@@ -111,7 +111,7 @@ for c in db_not_owner access_fault cq_overflow; do
 	v=$(counter $c)
 	if [ "$v" = 0 ]; then t_ok "counter $c is 0"; else t_fail "counter $c is 0" "value '$v'"; fi
 done
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_check "/dev/dbnic0 removed" test ! -e /dev/dbnic0
 
 echo "== kernel log"

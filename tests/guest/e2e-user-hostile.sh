@@ -1,6 +1,6 @@
 # End-to-end test: a hostile process against a victim, both through
 # /dev/dbnic0 (user/dbnic-tool).  Runs in the guest (busybox sh) with
-# dbnic.ko, lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).  While the victim
+# the dbnic modules, lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).  While the victim
 # copies with verification, the attacker rings the victim's queue and CQ
 # through its own doorbell page, writes a priority descriptor naming the
 # victim's queue, DMAs through the victim's key, outside its own
@@ -66,7 +66,7 @@ cat "$dbg/counters"
 cat "$dbg/users"
 t_check "no context left" test "$(users_field contexts)" = 0
 t_check "no page pinned" test "$(users_field pinned_pages)" = 0
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 
 echo "== kernel log"
 dmesg | grep -i dbnic | tail -n 20

@@ -1,5 +1,5 @@
 # End-to-end test: processes killed in the middle of their work.  Runs in
-# the guest (busybox sh) with dbnic.ko, lib.sh and dbnic-tool in
+# the guest (busybox sh) with the dbnic modules, lib.sh and dbnic-tool in
 # $DBNIC_DIR (/dbnic).  A process with many large copies in flight is
 # killed (SIGKILL); its context, queues and pinned pages must go (debugfs
 # users), and the next process gets the same doorbell page.  Then many
@@ -60,7 +60,7 @@ echo "== counters"
 cat "$dbg/counters"
 v=$(counter access_fault)
 if [ "$v" = 0 ]; then t_ok "counter access_fault is 0"; else t_fail "counter access_fault is 0" "value '$v'"; fi
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 
 echo "== kernel log"
 dmesg | grep -i dbnic | tail -n 20

@@ -4,12 +4,12 @@
 # device; the rings of a queue pair count against RLIMIT_MEMLOCK (VmPin)
 # like registered memory, and a queue pair whose rings pass the limit is
 # refused.  Then the parameter: a lower value applies to the next open.
-# Runs in the guest (busybox sh) with dbnic.ko, lib.sh, user-lib.sh and
+# Runs in the guest (busybox sh) with the dbnic modules, lib.sh, user-lib.sh and
 # dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
-PARAM=/sys/module/dbnic/parameters/max_user_contexts
+PARAM=/sys/module/dbnic_cdev/parameters/max_user_contexts
 
 load_dbnic
 dbg=$(first /sys/kernel/debug/dbnic/0000:*)
@@ -60,7 +60,7 @@ held_kmem() {
 	(
 		# This subshell ($$ would be the test's shell).
 		sh -c 'echo $PPID' > $CG/dbnic/cgroup.procs
-		exec "$TOOL" hold --wait-file /tmp/never --sq-log "$1" --size 16K --ids /tmp/m.ids
+		exec "$TEST_TOOL" hold --wait-file /tmp/never --sq-log "$1" --size 16K --ids /tmp/m.ids
 	) > /tmp/m.out 2>&1 &
 	pm=$!
 	wait_file /tmp/m.ids
@@ -88,6 +88,6 @@ else
 	t_fail "rings charged to the memory cgroup" "no memory controller in $CG/cgroup.controllers"
 fi
 
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

@@ -17,7 +17,7 @@
 # it does not hold, a failed reservation, a mapping of the wrong type),
 # which PAT only prints at info level.  Then the device works and
 # unloads.  Runs in the guest (busybox sh) behind a pcie-root-port with
-# dbnic.ko, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
+# the dbnic modules, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
@@ -59,7 +59,7 @@ while [ $round -le $ROUNDS ]; do
 	pids=
 	for n in $HOLDERS; do
 		rm -f /tmp/r"$n".ids
-		"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/r"$n".ids > /tmp/r"$n".out 2>&1 &
+		"$TEST_TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/r"$n".ids > /tmp/r"$n".out 2>&1 &
 		pids="$pids $!"
 	done
 	for n in $HOLDERS; do wait_file /tmp/r"$n".ids; done
@@ -108,6 +108,6 @@ else
 fi
 
 echo "== unload"
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 dmesg | grep -i -E 'dbnic|PAT' | tail -n 30
 t_done

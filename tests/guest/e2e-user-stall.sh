@@ -7,7 +7,7 @@
 # fail with ENODEV.  The device then binds again and works.
 # Needs CONFIG_USERFAULTFD in the test kernel; without it every check is
 # reported as failed, naming the missing option.
-# Runs in the guest (busybox sh) with dbnic.ko, lib.sh, user-lib.sh and
+# Runs in the guest (busybox sh) with the dbnic modules, lib.sh, user-lib.sh and
 # dbnic-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
@@ -64,6 +64,6 @@ t_check "copy after rebind, verified" "$TOOL" copy --size 64K --count 100 --veri
 cat "$dbg/users"
 t_check "no context left" test "$(users_field contexts)" = 0
 t_check "no page pinned" test "$(users_field pinned_pages)" = 0
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

@@ -1,7 +1,7 @@
 # run-guest: --dbnic-opts msix-vectors=4
 # End-to-end test: what an unprivileged process can make the device and
 # the kernel do (issue 6, section 2).  Runs in the guest (busybox sh) with
-# dbnic.ko, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic), on
+# the dbnic modules, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic), on
 # a device with 4 MSI-X vectors, so that the driver has no vector to
 # spare for user CQs (v1.1 drivers then put them on the kernel queue's).
 #  1. A process loops DB_CQ with ARM over one unconsumed CQE: no MSI may
@@ -68,6 +68,6 @@ echo "== counters"
 grep dbnic /proc/interrupts
 cat "$dbg/counters"
 t_check "no context left" test "$(users_field contexts)" = 0
-if rmmod dbnic; then t_ok "rmmod dbnic"; else t_fail "rmmod dbnic" "rmmod failed"; fi
+if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
 t_dmesg_clean "dmesg clean"
 t_done

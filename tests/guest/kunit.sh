@@ -1,12 +1,15 @@
-# Runs in the guest (busybox sh): loads dbnic.ko and dbnic_kunit.ko, whose
+# Runs in the guest (busybox sh): loads the dbnic modules and dbnic_kunit.ko, whose
 # suites run at load, and prints their results as one KTAP document for
 # the host's "kunit.py parse".  The results come from debugfs
 # (CONFIG_KUNIT_DEBUGFS): the console's loglevel hides KUnit's own KTAP.
+# dbnic_kunit.ko tests the pure logic of the core and of the functions
+# (dbnic_cdev.ko, dbnic_dma.ko), so all of them are loaded first.
 # Exits non-zero if a module does not load or a suite failed.
 DIR=${DBNIC_DIR:-/dbnic}
 KUNIT_DIR=/sys/kernel/debug/kunit
+. "$DIR/lib.sh"
 
-insmod "$DIR/dbnic.ko" || { echo "kunit.sh: insmod dbnic.ko failed"; exit 1; }
+dbnic_load || { echo "kunit.sh: dbnic_load failed"; exit 1; }
 insmod "$DIR/dbnic_kunit.ko" || { echo "kunit.sh: insmod dbnic_kunit.ko failed"; exit 1; }
 
 suites=
@@ -34,5 +37,5 @@ done
 rc=0
 cat "$KUNIT_DIR"/dbnic_*/results | grep -q '^ *not ok' && rc=1
 rmmod dbnic_kunit || rc=1
-rmmod dbnic || rc=1
+dbnic_unload || rc=1
 exit $rc

@@ -76,3 +76,36 @@ t_done() {
 	echo "guest: $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# The driver is a core and one module per function (README.md, "Layout"),
+# loaded in this order and unloaded in the reverse; dbnic_dma.ko only if
+# it was built (the kernel tree has virt-dma), dbnic_test.ko (the
+# debugfs selftest and bench files) if present.
+DBNIC_MODULES="dbnic_core dbnic_dma dbnic_cdev dbnic_test"
+
+# dbnic_load [CORE_PARAM=VALUE...]: insmod dbnic_core.ko with these
+# parameters, then the function modules and dbnic_test.ko from
+# ${DIR:-/dbnic}.  On failure, unloads what it loaded and fails.
+# shellcheck disable=SC2120  # the parameters are optional
+dbnic_load() {
+	for _m in $DBNIC_MODULES; do
+		[ "$_m" = dbnic_core ] || [ -f "${DIR:-/dbnic}/$_m.ko" ] || continue
+		if [ "$_m" = dbnic_core ]; then
+			insmod "${DIR:-/dbnic}/$_m.ko" "$@"
+		else
+			insmod "${DIR:-/dbnic}/$_m.ko"
+		fi || { echo "dbnic_load: insmod $_m.ko failed"; dbnic_unload; return 1; }
+	done
+}
+
+# dbnic_unload: rmmod every loaded dbnic module, functions before the
+# core (dbnic_dma before dbnic_cdev, as the core removes them).  Fails if
+# any rmmod fails (a module in use); the others are unloaded anyway.
+dbnic_unload() {
+	_rc=0
+	for _m in dbnic_kunit dbnic_test dbnic_dma dbnic_cdev dbnic_core; do
+		grep -q "^$_m " /proc/modules || continue
+		rmmod "$_m" || _rc=1
+	done
+	return $_rc
+}

@@ -1,9 +1,12 @@
 # Shell helpers shared by the user-space guest tests (e2e-user-*.sh),
-# which run dbnic-tool in the guest.  Source after lib.sh; expects $DIR
-# (where the test files are) and sets TOOL.  $dbg is the device's debugfs
-# directory once load_dbnic has run.
+# which run dbnic-tool (the user's tool) and dbnic-test-tool (attacks and
+# holds: evil, hold, memlock) in the guest.  Source after lib.sh; expects
+# $DIR (where the test files are) and sets TOOL and TEST_TOOL.  $dbg is
+# the device's debugfs directory once load_dbnic has run.
 
 TOOL=$DIR/dbnic-tool
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TEST_TOOL=$DIR/dbnic-test-tool
 
 first() {
 	for p in "$@"; do
@@ -62,7 +65,7 @@ at_least() {
 attack() {
 	name=$1
 	shift
-	"$TOOL" evil "$@" > /tmp/e.out 2>&1
+	"$TEST_TOOL" evil "$@" > /tmp/e.out 2>&1
 	rc=$?
 	verdicts /tmp/e.out
 	if [ $rc -eq 0 ]; then t_ok "$name: refused"; else t_fail "$name: refused" "exit $rc"; fi
@@ -71,13 +74,13 @@ attack() {
 # load_dbnic: insmod the driver (ending the test if that fails) and set dbg.
 load_dbnic() {
 	echo "== load"
-	if ! insmod "$DIR/dbnic.ko"; then
-		t_fail "insmod dbnic.ko" "insmod failed"
+	if ! dbnic_load; then
+		t_fail "load dbnic" "insmod failed"
 		dmesg | tail -n 30
 		t_done
 		exit 1
 	fi
-	t_ok "insmod dbnic.ko"
+	t_ok "load dbnic"
 	dbg=$(first /sys/kernel/debug/dbnic/0000:*)
 }
 
@@ -123,9 +126,9 @@ secs_of() {
 # shellcheck disable=SC2034  # p1, p2 and pc are the caller's
 start_users() {
 	rm -f /tmp/go
-	"$TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
+	"$TEST_TOOL" hold --busy --size 16K --depth 4 --verify --ids /tmp/h1.ids > /tmp/h1.out 2>&1 &
 	p1=$!
-	"$TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
+	"$TEST_TOOL" hold --wait-file /tmp/go --size 16K --ids /tmp/h2.ids > /tmp/h2.out 2>&1 &
 	p2=$!
 	"$TOOL" copy "$@" --verify --ids /tmp/c.ids > /tmp/c.out 2>&1 &
 	pc=$!

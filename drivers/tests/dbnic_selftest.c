@@ -29,6 +29,7 @@
 
 #include "dbnic.h"
 #include "dbnic_queue.h"
+#include "dbnic_test.h"
 
 #define ST_TIMEOUT_MS	2000
 #define ST_BUF_SIZE	8192
@@ -323,7 +324,7 @@ static int st_run_case(struct dbnic_dev *dd, const struct st_case *c,
 	}
 	if (dbnic_read_counter(dd, cnt) == before) {
 		scnprintf(why, len, "counter %s did not move",
-			  dbnic_counter_names[cnt]);
+			  dbnic_counter_name(cnt));
 		ret = -EIO;
 		goto unmap;
 	}

@@ -735,11 +735,20 @@ static struct kunit_suite dbnic_post_suite = {
 
 kunit_test_suites(&dbnic_desc_suite, &dbnic_ring_suite, &dbnic_post_suite);
 
-/* The user-space submission suite (dbnic_cdev.c) lives in its own file. */
+/*
+ * The suites of the functions' pure logic live in their own files, and
+ * are only built with the function (drivers/Kbuild defines these).
+ */
+#ifdef DBNIC_KUNIT_CDEV
+/* User-space submission (dbnic_cdev.c, dbnic_cdev.ko). */
 #include "dbnic_cdev_kunit.c"
-/* So does the transfer-splitting suite (dbnic_xfer.c). */
+#endif
+#ifdef DBNIC_KUNIT_DMA
+/* Transfer splitting (dbnic_xfer.c, dbnic_dma.ko). */
 #include "dbnic_xfer_kunit.c"
+#endif
 
 MODULE_DESCRIPTION("KUnit tests for the dbnic driver");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(DBNIC);

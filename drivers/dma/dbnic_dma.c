@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dbnic dmaengine provider.
+ * dbnic dmaengine provider: dbnic_dma.ko, the driver of the "dma"
+ * auxiliary device the core adds for each dbnic (dbnic_aux.h).
  *
  * Each channel is a send queue of the kernel context with its own
  * completion queue and MSI-X vector, and its own pair of priority slots
@@ -26,9 +27,19 @@
  *
  * Lock order: vc.lock, then the queue's lock (taken by dbnic_queue_post()).
  * The CQ interrupt holds the queue's lock and never takes vc.lock.
+ *
+ * Module references: the dmaengine core pins the module of the dma
+ * device's struct device, which is the PCI device (clients map their
+ * buffers for it), so dbnic_core.ko.  This module's code runs for a
+ * channel until its client releases it, so a channel in use pins this
+ * module too (dbnic_dma_alloc_chan_resources()): rmmod dbnic_dma is
+ * refused while a client holds a channel, as rmmod of the whole driver
+ * was before the split.
  */
 
+#include <linux/auxiliary_bus.h>
 #include <linux/bits.h>
+#include <linux/debugfs.h>
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
 #include <linux/kref.h>
@@ -41,6 +52,7 @@
 #include "virt-dma.h"	/* drivers/dma/, with drivers/dma/dmaengine.h */
 
 #include "dbnic.h"
+#include "dbnic_aux.h"
 #include "dbnic_dma.h"
 #include "dbnic_queue.h"
 #include "dbnic_xfer.h"
@@ -51,11 +63,6 @@
 #define DBNIC_DMA_SYNC_MS	5000	/* warn while waiting this long */
 #define DBNIC_DMA_PROBE_MS	100	/* look whether the device stopped */
 #define DBNIC_DMA_FAILED_LOG	256	/* failed transactions remembered */
-
-static unsigned int dma_queues = 2;
-module_param(dma_queues, uint, 0444);
-MODULE_PARM_DESC(dma_queues,
-		 "Send queues registered as dmaengine channels, each with its own completion queue and MSI-X vector (default: 2; fewer when the device has fewer vectors)");
 
 /* One transaction: source and destination ranges, cut as it is posted. */
 struct dbnic_dma_desc {
@@ -125,6 +132,7 @@ struct dbnic_dma {
 	struct kref ref;		/* the driver's and the dma_device's */
 	struct list_head grave;		/* in dbnic_dma_graveyard, released */
 	struct dbnic_dev *dd;
+	struct dentry *debugfs;		/* "dma" in the device's directory */
 	atomic_t clients;		/* channels some client holds */
 	wait_queue_head_t released;	/* woken when one is released */
 	u32 max_xfer;			/* bytes per device descriptor */
@@ -146,11 +154,6 @@ static struct dbnic_dma_desc *to_dbnic_desc(struct virt_dma_desc *vd)
 static struct device *dbnic_chan_dev(struct dbnic_dma_chan *dc)
 {
 	return dc->dma->ddev.dev;
-}
-
-unsigned int dbnic_dma_vectors(void)
-{
-	return min(dma_queues, 256u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -675,9 +678,14 @@ static void dbnic_dma_synchronize(struct dma_chan *chan)
 	vchan_synchronize(&dc->vc);
 }
 
-/* A client took the channel (the core calls this for the first one). */
+/*
+ * A client took the channel (the core calls this for the first one): pin
+ * this module until it releases the channel (see the top of the file).
+ */
 static int dbnic_dma_alloc_chan_resources(struct dma_chan *chan)
 {
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
 	atomic_inc(&to_dbnic_chan(chan)->dma->clients);
 	return 0;
 }
@@ -691,6 +699,12 @@ static void dbnic_dma_free_chan_resources(struct dma_chan *chan)
 	vchan_free_chan_resources(&dc->vc);
 	if (atomic_dec_and_test(&dc->dma->clients))
 		wake_up(&dc->dma->released);
+	/*
+	 * The dmaengine core may still call device_release after this, under
+	 * dma_list_mutex: dbnic_dma_exit() takes that mutex before the
+	 * module goes.
+	 */
+	module_put(THIS_MODULE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -742,19 +756,22 @@ static void dbnic_dma_bury(struct list_head *dead)
 	}
 }
 
-/**
- * dbnic_dma_exit - free the released channels, at module exit
+/*
+ * At module exit, every device is unregistered and no client holds a
+ * channel, but the last release may still be running: its free_chan_
+ * resources dropped our module reference, then the dmaengine core calls
+ * device_release and still writes to the channel, all under
+ * dma_list_mutex.  Taking the mutex waits for that; then free what was
+ * released.
  */
-void dbnic_dma_exit(void)
+static void dbnic_dma_exit_graveyard(void)
 {
 	LIST_HEAD(dead);
 
-	dbnic_dma_exhume(&dead);
-	if (list_empty(&dead))
-		return;
 	/* Only for dma_list_mutex (no public channel of ours is counted). */
 	dmaengine_get();
 	dmaengine_put();
+	dbnic_dma_exhume(&dead);
 	dbnic_dma_bury(&dead);
 }
 
@@ -830,8 +847,11 @@ static void dbnic_dma_stop(struct dbnic_dma *dma)
 	}
 }
 
-/* Free the stopped queues; @destroyed: the device forgot them anyway. */
-static void dbnic_dma_free_queues(struct dbnic_dma *dma, bool destroyed)
+/*
+ * Free the stopped queues.  One whose destroy failed keeps its rings
+ * until the core disables the device (dbnic_queue_free()).
+ */
+static void dbnic_dma_free_queues(struct dbnic_dma *dma)
 {
 	unsigned int i;
 
@@ -840,46 +860,50 @@ static void dbnic_dma_free_queues(struct dbnic_dma *dma, bool destroyed)
 
 		if (!q)
 			continue;
-		if (destroyed) {
-			q->sq_created = false;
-			q->cq_created = false;
-		}
 		dbnic_queue_free(q);
 		dma->chans[i].q = NULL;
 	}
 }
 
+static int dbnic_dma_stats_show(struct seq_file *s, void *unused);
+DEFINE_SHOW_ATTRIBUTE(dbnic_dma_stats);
+
 /**
  * dbnic_dma_probe - create the channels' queues and register them
- * @dd: the device, with its kernel context and doorbell page
- * @first_vector: MSI-X vector of the first channel's completion queue
- * @nvectors: vectors from @first_vector on, one per channel
+ * @adev: the device's "dma" auxiliary device
+ * @id: its entry in the id table
  *
- * Failure only costs the channels: it is logged, and the rest of the
- * driver works without them.
+ * One channel per MSI-X vector the core allocated past its own
+ * (DBNIC_NUM_VECS on; the core's dma_queues parameter).  Failure only
+ * costs the channels: the other functions work without them.
+ *
+ * Return: 0, -ENODEV when the device has no channels to offer (no
+ * vectors, or neither COPY nor FILL), or -ENOMEM.
  */
-void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
-		     unsigned int nvectors)
+static int dbnic_dma_probe(struct auxiliary_device *adev,
+			   const struct auxiliary_device_id *id)
 {
+	struct dbnic_dev *dd = dbnic_aux_dd(adev);
 	struct device *dev = dbnic_to_dev(dd);
 	const struct dbnic_caps *caps = &dd->caps;
-	unsigned int n = min(nvectors, dbnic_dma_vectors()), sges, i;
+	u16 first_vector = DBNIC_NUM_VECS;
+	unsigned int n = dd->nvecs - DBNIC_NUM_VECS, sges, i;
 	struct dma_device *ddev;
 	struct dbnic_dma *dma;
 	LIST_HEAD(dead);
 	int ret;
 
 	if (!n)
-		return;
+		return -ENODEV;
 	if (!(caps->features & (DBNIC_FEAT_COPY | DBNIC_FEAT_FILL)) ||
 	    !caps->max_xfer) {
 		dev_info(dev, "no COPY or FILL: no dmaengine channels\n");
-		return;
+		return -ENODEV;
 	}
 
 	dma = kzalloc(struct_size(dma, chans, n), GFP_KERNEL);
 	if (!dma)
-		return;
+		return -ENOMEM;
 	dma->nchans = n;
 	kref_init(&dma->ref);
 	atomic_set(&dma->clients, 0);
@@ -941,18 +965,21 @@ void dbnic_dma_probe(struct dbnic_dev *dd, u16 first_vector,
 		kref_put(&dma->ref, dbnic_dma_release_ref);
 		goto err;
 	}
-	dd->dma = dma;
+	auxiliary_set_drvdata(adev, dma);
+	dma->debugfs = debugfs_create_file(DBNIC_DMA_DEBUGFS, 0444, dd->debugfs, dma,
+					   &dbnic_dma_stats_fops);
 	dev_info(dev, "%u dmaengine channels (%s..%s), up to %u bytes and %u SGEs per descriptor\n",
 		 n, dma_chan_name(&dma->chans[0].vc.chan),
 		 dma_chan_name(&dma->chans[n - 1].vc.chan), dma->max_xfer,
 		 dma->max_sge);
-	return;
+	return 0;
 
 err:
 	dev_warn(dev, "no dmaengine channels: %pe\n", ERR_PTR(ret));
 	dbnic_dma_stop(dma);
-	dbnic_dma_free_queues(dma, false);
+	dbnic_dma_free_queues(dma);
 	kref_put(&dma->ref, dbnic_dma_release_ref);
+	return ret;
 }
 
 /*
@@ -997,27 +1024,29 @@ static void dbnic_dma_abort(struct dbnic_dma_chan *dc, bool wait)
 }
 
 /**
- * dbnic_dma_remove - quiesce and unregister the channels, stop their queues
- * @dd: the device
- * @removal: the PCI device goes away (unbind, hot-unplug), not a reset
+ * dbnic_dma_remove - quiesce and unregister the channels, free their queues
+ * @adev: the device's "dma" auxiliary device
  *
- * Called before the kernel context goes.  Clients are normally gone: a
- * client holds a reference on the module while it holds a channel.  One
- * that is left (the PCI device unbound or reset under it) gets its
- * unfinished transactions failed and finds dead channels that post
- * nothing.  On removal, such clients get up to DBNIC_DMA_SYNC_MS to
- * release their channels: until they do, they may hold DMA mappings of
- * the device, which must not outlive its driver.
+ * Called before the kernel context goes (the core deletes its auxiliary
+ * devices first), or when this driver is unbound or unloaded.  Clients
+ * are normally gone: a client holds a reference on the module while it
+ * holds a channel.  One that is left (the PCI device unbound or reset
+ * under it) gets its unfinished transactions failed and finds dead
+ * channels that post nothing.  Unless the core is resetting the device
+ * (dd->resetting), such clients get up to DBNIC_DMA_SYNC_MS to release
+ * their channels: until they do, they may hold DMA mappings of the
+ * device, which must not outlive its driver.
  */
-void dbnic_dma_remove(struct dbnic_dev *dd, bool removal)
+static void dbnic_dma_remove(struct auxiliary_device *adev)
 {
-	struct dbnic_dma *dma = dd->dma;
+	struct dbnic_dma *dma = auxiliary_get_drvdata(adev);
+	struct dbnic_dev *dd = dma->dd;
+	bool removal = !dd->resetting;
 	bool offline = pci_channel_offline(dd->pdev);
 	unsigned int i;
 	LIST_HEAD(dead);
 
-	if (!dma)
-		return;
+	debugfs_remove(dma->debugfs);
 	for (i = 0; i < dma->nchans; i++) {
 		struct dbnic_dma_chan *dc = &dma->chans[i];
 
@@ -1039,43 +1068,25 @@ void dbnic_dma_remove(struct dbnic_dev *dd, bool removal)
 			 "dmaengine clients still hold %d channels after %u ms: their DMA mappings outlive the driver\n",
 			 atomic_read(&dma->clients), DBNIC_DMA_SYNC_MS);
 	dbnic_dma_stop(dma);
-}
-
-/**
- * dbnic_dma_free - free the channels' queues
- * @dd: the device, disabled: its objects are destroyed
- */
-void dbnic_dma_free(struct dbnic_dev *dd)
-{
-	struct dbnic_dma *dma = dd->dma;
-
-	if (!dma)
-		return;
-	dbnic_dma_free_queues(dma, true);
-	dd->dma = NULL;
+	dbnic_dma_free_queues(dma);
 	kref_put(&dma->ref, dbnic_dma_release_ref);
 }
 
-/* Channel @i of the device, or NULL past the last (or without any). */
-struct dma_chan *dbnic_dma_chan(struct dbnic_dev *dd, unsigned int i)
+/*
+ * debugfs "dma": each channel's queue and transaction counts.  Removed
+ * before the channels are, and removal waits for readers.
+ */
+static int dbnic_dma_stats_show(struct seq_file *s, void *unused)
 {
-	return dd->dma && i < dd->dma->nchans ? &dd->dma->chans[i].vc.chan :
-						NULL;
-}
-
-/* debugfs "queue": the channels' queues and transaction counts. */
-void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd)
-{
-	struct dbnic_dma *dma = dd->dma;
+	struct dbnic_dma *dma = s->private;
 	unsigned int i;
 
-	if (!dma)
-		return;
 	for (i = 0; i < dma->nchans; i++) {
 		struct dbnic_dma_chan *dc = &dma->chans[i];
 		unsigned long flags;
 
-		seq_printf(s, "\nchannel %s\n", dma_chan_name(&dc->vc.chan));
+		seq_printf(s, "%schannel %s\n", i ? "\n" : "",
+			   dma_chan_name(&dc->vc.chan));
 		dbnic_debugfs_show_queue(s, dc->q);
 		spin_lock_irqsave(&dc->vc.lock, flags);
 		seq_printf(s, "dma_done %llu\ndma_failed %llu\ndma_terminated %llu\n",
@@ -1087,4 +1098,35 @@ void dbnic_dma_show(struct seq_file *s, struct dbnic_dev *dd)
 			   dc->stat_failed_forgotten);
 		spin_unlock_irqrestore(&dc->vc.lock, flags);
 	}
+	return 0;
 }
+
+static const struct auxiliary_device_id dbnic_dma_ids[] = {
+	{ .name = DBNIC_AUX_ID(DBNIC_AUX_DMA_NAME) },
+	{ }
+};
+MODULE_DEVICE_TABLE(auxiliary, dbnic_dma_ids);
+
+static struct auxiliary_driver dbnic_dma_driver = {
+	.name = "dma",
+	.probe = dbnic_dma_probe,
+	.remove = dbnic_dma_remove,
+	.id_table = dbnic_dma_ids,
+};
+
+static int __init dbnic_dma_init(void)
+{
+	return auxiliary_driver_register(&dbnic_dma_driver);
+}
+module_init(dbnic_dma_init);
+
+static void __exit dbnic_dma_exit(void)
+{
+	auxiliary_driver_unregister(&dbnic_dma_driver);
+	dbnic_dma_exit_graveyard();
+}
+module_exit(dbnic_dma_exit);
+
+MODULE_DESCRIPTION("dbnic dmaengine provider (auxiliary driver of dbnic_core)");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DBNIC);

@@ -21,6 +21,19 @@
 
 #define DBNIC_DRV_NAME		"dbnic"
 
+/*
+ * The functions of a device, each an auxiliary device bound by its own
+ * driver (dbnic_aux.h).  The core adds them in this order and deletes
+ * them in this order: the dmaengine provider before /dev/dbnic<N>, since
+ * failing kernel clients' transactions is quick while revoking every
+ * process's mappings may wait for busy processes.
+ */
+enum dbnic_aux_fn {
+	DBNIC_AUX_DMA,		/* "dbnic_core.dma.<id>": dbnic_dma.ko */
+	DBNIC_AUX_CDEV,		/* "dbnic_core.cdev.<id>": dbnic_cdev.ko */
+	DBNIC_AUX_NUM,
+};
+
 /* The MSI-X vectors the driver uses (datasheet section 1). */
 enum dbnic_vector {
 	DBNIC_VEC_ADMIN,	/* admin completions and async errors */
@@ -68,6 +81,9 @@ struct dbnic_dev;
  * @opcode: set by the admin queue: its opcode
  * @status: set by the admin queue: the device's answer
  * @result: set by the admin queue: its result (the handle created)
+ * @owner: the module of @release (THIS_MODULE of a function driver); the
+ *	admin queue holds a reference on it while it owns the hold, so that
+ *	@release outlives an unloaded function driver
  *
  * A caller that passes a hold to a create, register or destroy command
  * (dbnic_admin_create_cq() ...) keeps ownership unless the command
@@ -96,6 +112,7 @@ struct dbnic_admin_hold {
 	u8 opcode;
 	u8 status;
 	u32 result;
+	struct module *owner;
 };
 
 struct dbnic_admin {
@@ -137,9 +154,8 @@ struct dbnic_eq {
 };
 
 struct dbnic_queue;
-struct dbnic_dma;
+struct dbnic_aux_dev;
 struct seq_file;
-struct dbnic_ucdev;
 
 struct dbnic_dev {
 	struct pci_dev *pdev;
@@ -165,13 +181,30 @@ struct dbnic_dev {
 	void __iomem *db;	/* doorbell region, uncached */
 	void __iomem *prio;	/* priority area, write-combining; or NULL */
 
-	unsigned int nvecs;	/* MSI-X vectors allocated */
+	/*
+	 * MSI-X vectors allocated: DBNIC_NUM_VECS for the core, then one per
+	 * dmaengine channel (the dma function's, from DBNIC_NUM_VECS on).
+	 */
+	unsigned int nvecs;
 	struct dbnic_queue *kq;	/* the kernel queue */
-	struct dbnic_dma *dma;	/* dmaengine channels, dbnic_dma.c; or NULL */
 
+	/* /sys/kernel/debug/dbnic/<pci-name>/: functions add files to it. */
 	struct dentry *debugfs;
-	struct dbnic_ucdev *ucdev;	/* /dev/dbnic<N>, dbnic_cdev.c */
 	struct mutex selftest_lock;	/* one self-test at a time */
+
+	/* The functions' auxiliary devices (or NULL), and their common id. */
+	struct dbnic_aux_dev *aux[DBNIC_AUX_NUM];
+	int aux_id;
+	/*
+	 * Set while the core takes the device down for a reset or a PCI
+	 * error, not for good: function drivers see it in their remove.
+	 */
+	bool resetting;
+	/*
+	 * Set from the teardown's start until the device is disabled: queues
+	 * whose objects could not be destroyed are kept quietly until then.
+	 */
+	bool stopping;
 };
 
 static inline struct device *dbnic_to_dev(struct dbnic_dev *dd)
@@ -208,21 +241,11 @@ void dbnic_admin_show_holds(struct seq_file *s, struct dbnic_dev *dd);
 int dbnic_admin_destroy_sq(struct dbnic_dev *dd, u32 qid, u16 *head);
 
 /* dbnic_debugfs.c */
-extern const char * const dbnic_counter_names[DBNIC_CNT_NUM];
+const char *dbnic_counter_name(unsigned int counter);
 void dbnic_debugfs_init(void);
 void dbnic_debugfs_exit(void);
 void dbnic_debugfs_add(struct dbnic_dev *dd);
 void dbnic_debugfs_remove(struct dbnic_dev *dd);
 void dbnic_debugfs_show_queue(struct seq_file *s, struct dbnic_queue *q);
-
-/* dbnic_cdev.c: user-space submission */
-void dbnic_cdev_add(struct dbnic_dev *dd);
-void dbnic_cdev_remove(struct dbnic_dev *dd);
-
-/* dbnic_selftest.c */
-char *dbnic_selftest_run(struct dbnic_dev *dd, size_t *len);
-
-/* dbnic_bench.c */
-extern const struct file_operations dbnic_bench_fops;
 
 #endif /* DBNIC_H */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * dbnic user-space submission: /dev/dbnic<N>, one misc device per dbnic.
+ * dbnic_cdev.ko, the driver of the "cdev" auxiliary device the core adds
+ * for each dbnic (dbnic_aux.h).
  *
  * Each open file is one process's unprivileged device context and its
  * doorbell page (datasheet section 3).  The process maps its doorbell
@@ -46,14 +48,15 @@
  *    already empty, warns (get_pat_info()) and leaks the reservation.
  *    Pages inserted by a fault take no reservation: their memory type is
  *    the one PAT already has for the address, so the priority areas are
- *    reserved write-combining once per device (dbnic_cdev_add()), and the
+ *    reserved write-combining once per device (dbnic_cdev_probe()), and the
  *    doorbell regions, reserved by nobody, are uncached (UC-).
  *  - Device removal revokes every mapping, destroys the contexts and
  *    frees all DMA memory before it returns; the files stay, return
  *    ENODEV, and are freed at their last close.  An open file holds a
- *    reference on the module (the misc core's fops_get()), so rmmod is
- *    refused while a process has the device open or mapped; unbinding
- *    the PCI device is what revokes.
+ *    reference on this module (the misc core's fops_get()), and through
+ *    it on dbnic_core, so rmmod is refused while a process has the
+ *    device open or mapped; unbinding the PCI device (or this driver
+ *    from the auxiliary device) is what revokes.
  *  - Per-user limits: a user (real uid) may hold max_user_contexts open
  *    files per device (EUSERS past it) unless it has CAP_SYS_RESOURCE.
  *    The rings of its queues count against RLIMIT_MEMLOCK like the pages
@@ -71,6 +74,7 @@
  *    dd->ucq_err and DBNIC_IOC_QUERY_QP reports it.
  */
 
+#include <linux/auxiliary_bus.h>
 #include <linux/capability.h>
 #include <linux/cc_platform.h>
 #include <linux/cred.h>
@@ -96,6 +100,7 @@
 #include <kunit/visibility.h>
 
 #include "dbnic.h"
+#include "dbnic_aux.h"
 #include "dbnic_cdev.h"
 #include "dbnic_uapi.h"
 
@@ -838,6 +843,7 @@ static struct dbnic_umr *dbnic_umr_prepare(struct dbnic_ufile *uf,
 	mr->length = req->length;
 	mr->write = req->access & DBNIC_MR_LOCAL_WRITE;
 	mr->hold.release = dbnic_umr_held_release;
+	mr->hold.owner = THIS_MODULE;
 	mr->mm = uf->mm;
 	mmgrab(mr->mm);
 
@@ -1536,13 +1542,21 @@ static int dbnic_uprio_reserve_wc(struct dbnic_ucdev *uc, unsigned int pages)
 }
 
 /**
- * dbnic_cdev_add - create /dev/dbnic<N> for a probed device
- * @dd: the device, with its admin queue running
+ * dbnic_cdev_probe - create /dev/dbnic<N> for a device
+ * @adev: the device's "cdev" auxiliary device; its dbnic has its admin
+ *	queue running
+ * @id: its entry in the id table
  *
  * A failure is logged; the kernel's own use of the device goes on.
+ *
+ * Return: 0, -ENODEV when the device cannot offer user-space submission
+ * (pages larger than a doorbell page's halves, no vector for user CQs),
+ * or the errno of what failed.
  */
-void dbnic_cdev_add(struct dbnic_dev *dd)
+static int dbnic_cdev_probe(struct auxiliary_device *adev,
+			    const struct auxiliary_device_id *id)
 {
+	struct dbnic_dev *dd = dbnic_aux_dd(adev);
 	struct device *dev = dbnic_to_dev(dd);
 	struct dbnic_ucdev *uc;
 	int ret;
@@ -1554,12 +1568,12 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 	if (DBNIC_DB_REGION_SIZE % PAGE_SIZE || DBNIC_PRIO_AREA_SIZE % PAGE_SIZE) {
 		dev_info(dev, "no user-space submission with %lu-byte pages\n",
 			 PAGE_SIZE);
-		return;
+		return -ENODEV;
 	}
 	ret = dbnic_ucq_vector(dd);
 	if (ret < 0) {
 		dev_info(dev, "no user-space submission: no MSI-X vector that user CQs could have to themselves\n");
-		return;
+		return -ENODEV;
 	}
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc) {
@@ -1602,11 +1616,11 @@ void dbnic_cdev_add(struct dbnic_dev *dd)
 	if (ret)
 		goto err_ida;
 
-	dd->ucdev = uc;
+	auxiliary_set_drvdata(adev, uc);
 	uc->debugfs = debugfs_create_file("users", 0444, dd->debugfs, uc,
 					  &users_fops);
 	dev_info(dev, "user-space submission on /dev/%s\n", uc->name);
-	return;
+	return 0;
 
 err_ida:
 	ida_free(&dbnic_cdev_ida, uc->id);
@@ -1615,6 +1629,7 @@ err_free:
 	kfree(uc);
 err:
 	dev_warn(dev, "no user-space submission: %d\n", ret);
+	return ret;
 }
 
 /*
@@ -1634,19 +1649,18 @@ static void dbnic_ufile_kill(struct dbnic_ufile *uf)
 
 /**
  * dbnic_cdev_remove - remove /dev/dbnic<N> before the device goes
- * @dd: the device, with its admin queue still running
+ * @adev: the device's "cdev" auxiliary device; its dbnic has its admin
+ *	queue still running
  *
  * On return no process maps anything of the device and all memory the
  * device could reach through user contexts is freed; open files remain
  * and fail with ENODEV until closed.
  */
-void dbnic_cdev_remove(struct dbnic_dev *dd)
+static void dbnic_cdev_remove(struct auxiliary_device *adev)
 {
-	struct dbnic_ucdev *uc = dd->ucdev;
+	struct dbnic_ucdev *uc = auxiliary_get_drvdata(adev);
 	struct dbnic_ufile *uf;
 
-	if (!uc)
-		return;
 	debugfs_remove(uc->debugfs);
 	uc->debugfs = NULL;
 	/* No open() is running after this, and none can start. */
@@ -1663,6 +1677,23 @@ void dbnic_cdev_remove(struct dbnic_dev *dd)
 	/* Every file is dead and zapped: no page of a priority area is mapped. */
 	dbnic_uprio_free_wc(uc, uc->wc_pages);
 	ida_free(&dbnic_cdev_ida, uc->id);
-	dd->ucdev = NULL;
 	kref_put(&uc->ref, dbnic_ucdev_release);
 }
+
+static const struct auxiliary_device_id dbnic_cdev_ids[] = {
+	{ .name = DBNIC_AUX_ID(DBNIC_AUX_CDEV_NAME) },
+	{ }
+};
+MODULE_DEVICE_TABLE(auxiliary, dbnic_cdev_ids);
+
+static struct auxiliary_driver dbnic_cdev_driver = {
+	.name = "cdev",
+	.probe = dbnic_cdev_probe,
+	.remove = dbnic_cdev_remove,
+	.id_table = dbnic_cdev_ids,
+};
+module_auxiliary_driver(dbnic_cdev_driver);
+
+MODULE_DESCRIPTION("dbnic user-space submission, /dev/dbnic<N> (auxiliary driver of dbnic_core)");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DBNIC);

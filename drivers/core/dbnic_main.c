@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dbnic: driver for the emulated doorbell NIC/DMA engine.
+ * dbnic core: the PCI driver of the emulated doorbell NIC/DMA engine.
  *
  * Probe follows the reset and enable sequence of the datasheet (section
  * 2.1), creates the kernel's privileged context, maps its doorbell page
- * and creates the kernel queue on MSI-X vector 1.
+ * and creates the kernel queue on MSI-X vector 1.  Then it adds one
+ * auxiliary device per function (dbnic_aux.h), which the function
+ * drivers (dbnic_dma.ko, dbnic_cdev.ko) bind.
  */
 
 #include <linux/bits.h>
 #include <linux/dma-mapping.h>
+#include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
@@ -17,12 +20,31 @@
 #include <linux/wordpart.h>
 
 #include "dbnic.h"
-#include "dbnic_dma.h"
+#include "dbnic_aux.h"
 #include "dbnic_queue.h"
 
 #define DBNIC_READY_TIMEOUT_US	(1 * USEC_PER_SEC)
 #define DBNIC_KQ_LOG_SIZE	8	/* kernel queue: up to 256 descriptors */
 #define DBNIC_KQ_PRIO_SLOT	0	/* kernel queue: slots 0 and 1 */
+#define DBNIC_DMA_QUEUES_MAX	256
+
+/*
+ * The vectors are allocated once, at probe, by the core: how many the
+ * dmaengine function gets is therefore the core's parameter, even though
+ * dbnic_dma.ko is what uses them (one per channel, from DBNIC_NUM_VECS).
+ */
+static unsigned int dma_queues = 2;
+module_param(dma_queues, uint, 0444);
+MODULE_PARM_DESC(dma_queues,
+		 "Send queues registered as dmaengine channels by dbnic_dma, each with its own completion queue and MSI-X vector (default: 2; fewer when the device has fewer vectors)");
+
+/* Ids of the devices' auxiliary devices ("dbnic_core.dma.<id>"). */
+static DEFINE_IDA(dbnic_aux_ida);
+
+static const char * const dbnic_aux_names[DBNIC_AUX_NUM] = {
+	[DBNIC_AUX_DMA] = DBNIC_AUX_DMA_NAME,
+	[DBNIC_AUX_CDEV] = DBNIC_AUX_CDEV_NAME,
+};
 
 static const struct pci_device_id dbnic_pci_ids[] = {
 	{ PCI_DEVICE(DBNIC_PCI_VENDOR_ID, DBNIC_PCI_DEVICE_ID) },
@@ -30,10 +52,18 @@ static const struct pci_device_id dbnic_pci_ids[] = {
 };
 MODULE_DEVICE_TABLE(pci, dbnic_pci_ids);
 
+/**
+ * dbnic_read_counter - read one device counter (datasheet section 8)
+ * @dd: the device
+ * @counter: DBNIC_CNT_* index, below DBNIC_CNT_NUM
+ *
+ * Return: the 64-bit counter.
+ */
 u64 dbnic_read_counter(struct dbnic_dev *dd, unsigned int counter)
 {
 	return readq(dd->ctrl + DBNIC_REG_COUNTER(counter));
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_read_counter, DBNIC);
 
 /**
  * dbnic_dev_gone - has the device gone away without warning?
@@ -57,6 +87,7 @@ bool dbnic_dev_gone(struct dbnic_dev *dd, u32 status)
 		return false;
 	return !pci_device_is_present(dd->pdev);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_dev_gone, DBNIC);
 
 /*
  * Wait until READY is @ready, for up to DBNIC_READY_TIMEOUT_US.
@@ -237,18 +268,85 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 	return 0;
 }
 
+static void dbnic_aux_release(struct device *dev)
+{
+	kfree(container_of(dev, struct dbnic_aux_dev, adev.dev));
+}
+
+/* Add function @fn's auxiliary device; its driver binds it at once if loaded. */
+static int dbnic_aux_add_one(struct dbnic_dev *dd, enum dbnic_aux_fn fn)
+{
+	struct dbnic_aux_dev *a;
+	int ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	a->dd = dd;
+	a->adev.name = dbnic_aux_names[fn];
+	a->adev.id = dd->aux_id;
+	a->adev.dev.parent = dbnic_to_dev(dd);
+	a->adev.dev.release = dbnic_aux_release;
+	ret = auxiliary_device_init(&a->adev);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	ret = auxiliary_device_add(&a->adev);
+	if (ret) {
+		auxiliary_device_uninit(&a->adev);
+		return ret;
+	}
+	dd->aux[fn] = a;
+	return 0;
+}
+
+/* The functions' devices; a failure costs that function only. */
+static void dbnic_aux_add(struct dbnic_dev *dd)
+{
+	unsigned int fn;
+	int ret;
+
+	for (fn = 0; fn < DBNIC_AUX_NUM; fn++) {
+		ret = dbnic_aux_add_one(dd, fn);
+		if (ret)
+			dev_warn(dbnic_to_dev(dd), "no %s function: %pe\n",
+				 dbnic_aux_names[fn], ERR_PTR(ret));
+	}
+}
+
+/*
+ * Delete the functions' devices, in enum dbnic_aux_fn order: each
+ * driver's remove has run, and left nothing on the device, on return.
+ */
+static void dbnic_aux_del(struct dbnic_dev *dd)
+{
+	unsigned int fn;
+
+	for (fn = 0; fn < DBNIC_AUX_NUM; fn++) {
+		if (!dd->aux[fn])
+			continue;
+		auxiliary_device_delete(&dd->aux[fn]->adev);
+		auxiliary_device_uninit(&dd->aux[fn]->adev);
+		dd->aux[fn] = NULL;
+	}
+}
+
 /*
  * Undo what probe did, in an order that never frees memory in use.
  * @removal: the PCI device is going away (remove), not being reset.
  */
 static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 {
+	WRITE_ONCE(dd->stopping, true);
 	/*
-	 * Kernel clients first: failing their transactions is quick, while
-	 * revoking every process's mappings may wait for busy processes.
+	 * The functions first, while the kernel context and the admin queue
+	 * still run: the dmaengine provider, then /dev/dbnic<N> (see enum
+	 * dbnic_aux_fn for why in this order).
 	 */
-	dbnic_dma_remove(dd, removal);
-	dbnic_cdev_remove(dd);
+	dd->resetting = !removal;
+	dbnic_aux_del(dd);
+	dd->resetting = false;
 	dbnic_debugfs_remove(dd);
 	if (dd->kq)
 		dbnic_queue_stop(dd->kq);
@@ -258,7 +356,7 @@ static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 	dbnic_hw_disable(dd);
 	/* What timed-out commands still name: the device forgot them now. */
 	dbnic_admin_forget(dd);
-	dbnic_dma_free(dd);
+	WRITE_ONCE(dd->stopping, false);
 	if (dd->kq) {
 		/* Disabling destroyed whatever the admin queue could not. */
 		dd->kq->sq_created = false;
@@ -270,9 +368,9 @@ static void dbnic_teardown(struct dbnic_dev *dd, bool removal)
 
 /*
  * Steps 4 to 6 of the sequence on a device that is reset and has its
- * MSI-X vectors, then the kernel queue and the device's users: the
- * dmaengine channels, debugfs and /dev/dbnic<N>.  Used by probe and
- * after a function reset.  On failure everything is undone.
+ * MSI-X vectors, then the kernel queue, debugfs and the functions'
+ * auxiliary devices (the dmaengine channels, /dev/dbnic<N>).  Used by
+ * probe and after a function reset.  On failure everything is undone.
  */
 static int dbnic_start(struct dbnic_dev *dd)
 {
@@ -324,9 +422,8 @@ static int dbnic_start(struct dbnic_dev *dd)
 		goto err;
 	}
 
-	dbnic_dma_probe(dd, DBNIC_NUM_VECS, dd->nvecs - DBNIC_NUM_VECS);
 	dbnic_debugfs_add(dd);
-	dbnic_cdev_add(dd);
+	dbnic_aux_add(dd);
 	dev_dbg(dbnic_to_dev(dd), "kernel context %u, queue %u, CQ %u\n",
 		dd->ctx, dd->kq->sq.qid, dd->kq->cq.cqn);
 	return 0;
@@ -334,6 +431,13 @@ static int dbnic_start(struct dbnic_dev *dd)
 err:
 	dbnic_teardown(dd, true);
 	return ret;
+}
+
+static void dbnic_aux_id_free(void *data)
+{
+	struct dbnic_dev *dd = data;
+
+	ida_free(&dbnic_aux_ida, dd->aux_id);
 }
 
 static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -350,6 +454,12 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&dd->queues);
 	spin_lock_init(&dd->queues_lock);
 	pci_set_drvdata(pdev, dd);
+	dd->aux_id = ida_alloc(&dbnic_aux_ida, GFP_KERNEL);
+	if (dd->aux_id < 0)
+		return dd->aux_id;
+	ret = devm_add_action_or_reset(dev, dbnic_aux_id_free, dd);
+	if (ret)
+		return ret;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -382,7 +492,8 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* Step 3: MSI-X, vector 0 for the admin queue and async errors. */
 	/* The vectors past DBNIC_NUM_VECS, if any: one per DMA channel. */
 	ret = pci_alloc_irq_vectors(pdev, DBNIC_NUM_VECS,
-				    DBNIC_NUM_VECS + dbnic_dma_vectors(),
+				    DBNIC_NUM_VECS +
+				    min(dma_queues, DBNIC_DMA_QUEUES_MAX),
 				    PCI_IRQ_MSIX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "no MSI-X vectors\n");
@@ -522,10 +633,9 @@ module_init(dbnic_init);
 static void __exit dbnic_exit(void)
 {
 	pci_unregister_driver(&dbnic_pci_driver);
-	dbnic_dma_exit();
 	dbnic_debugfs_exit();
 }
 module_exit(dbnic_exit);
 
-MODULE_DESCRIPTION("dbnic emulated doorbell NIC/DMA engine");
+MODULE_DESCRIPTION("dbnic emulated doorbell NIC/DMA engine: core (PCI, admin queue, posting API)");
 MODULE_LICENSE("GPL");

@@ -4,8 +4,9 @@
  *
  * dmatest covers memcpy and memset of up to a few pages; this covers
  * what it does not, through the dmaengine client API on each of the
- * device's channels (taken with dma_request_channel(), so a channel that
- * a client holds is skipped):
+ * device's channels (taken with dma_request_channel() and a filter on
+ * the device, as any client of dbnic_dma.ko would, so a channel that a
+ * client holds is left out):
  *
  *   interleaved  COPY gathering 30 chunks from a strided source and
  *                scattering them with other gaps: more SGEs than one
@@ -52,10 +53,11 @@
 #include <linux/string.h>
 
 #include "dbnic.h"
-#include "dbnic_dma.h"
+#include "dbnic_test.h"
 
 #define DST_TIMEOUT_MS	5000
 #define DST_REPORT	2048
+#define DST_MAX_CHANS	256	/* the core's dma_queues limit */
 #define DST_CANARY	0x5a
 #define DST_SMALL	SZ_64K		/* buffers of the small cases */
 #define DST_BIG		SZ_2M		/* buffer of memset_big */
@@ -521,9 +523,10 @@ out:
 	dst_free(c, &src);
 }
 
+/* The device's channels: those whose dma_device is the PCI device's. */
 static bool dst_filter(struct dma_chan *chan, void *param)
 {
-	return chan == param;
+	return chan->device->dev == param;
 }
 
 static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, bool sync_only,
@@ -531,32 +534,35 @@ static char *dbnic_dma_selftest_run(struct dbnic_dev *dd, bool sync_only,
 {
 	static DEFINE_MUTEX(lock);	/* one run at a time */
 	struct dst_ctx c = { .dev = dbnic_to_dev(dd) };
-	struct dma_chan *chan;
-	unsigned int i, ran = 0;
+	struct dma_chan **chans;
+	unsigned int i, n = 0;
 	dma_cap_mask_t mask;
 
 	c.report = kzalloc(DST_REPORT, GFP_KERNEL);
-	if (!c.report)
+	chans = kcalloc(DST_MAX_CHANS, sizeof(*chans), GFP_KERNEL);
+	if (!c.report || !chans) {
+		kfree(chans);
+		kfree(c.report);
 		return NULL;
+	}
 	dma_cap_zero(mask);
 	mutex_lock(&lock);
-	for (i = 0; (chan = dbnic_dma_chan(dd, i)); i++) {
-		/* A client's way to get a channel: refused while in use. */
-		c.chan = dma_request_channel(mask, dst_filter, chan);
-		if (!c.chan) {
-			dst_log(&c, "%s: skipped, in use\n",
-				dma_chan_name(chan));
-			continue;
-		}
+	/* A client's way to get channels: each taken is not offered again. */
+	while (n < DST_MAX_CHANS &&
+	       (chans[n] = dma_request_channel(mask, dst_filter, c.dev)))
+		n++;
+	for (i = 0; i < n; i++) {
+		c.chan = chans[i];
 		if (!sync_only)
 			dst_channel(&c);
 		dst_channel_sync(&c);
-		dma_release_channel(c.chan);
-		ran++;
 	}
+	for (i = 0; i < n; i++)
+		dma_release_channel(chans[i]);
 	mutex_unlock(&lock);
+	kfree(chans);
 	dst_log(&c, "%s: %s\n", sync_only ? "dma_sync_test" : "dma_selftest",
-		c.failed ? "FAIL" : ran ? "PASS" : "no channel");
+		c.failed ? "FAIL" : n ? "PASS" : "no channel");
 	*len = c.len;
 	return c.report;
 }
@@ -624,10 +630,9 @@ static const struct file_operations dst_sync_fops = {
 	.release = dst_release,
 };
 
-void dbnic_dma_debugfs_add(struct dbnic_dev *dd, struct dentry *dir)
+/* "dma_selftest" and "dma_sync_test" in the device's directory @dir. */
+void dbnic_test_dma_add(struct dbnic_dev *dd, struct dentry *dir)
 {
-	if (!dbnic_dma_chan(dd, 0))
-		return;
 	debugfs_create_file("dma_selftest", 0444, dir, dd, &dst_fops);
 	debugfs_create_file("dma_sync_test", 0444, dir, dd, &dst_sync_fops);
 }

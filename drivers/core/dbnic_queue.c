@@ -80,7 +80,7 @@ void dbnic_desc_nop(struct dbnic_desc *d, u8 flags)
 	d->hdr.flags = flags;
 	d->hdr.size = dbnic_desc_blocks(0);
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_nop);
+EXPORT_SYMBOL_NS_GPL(dbnic_desc_nop, DBNIC);
 
 static u64 dbnic_desc_put_sges(struct dbnic_sge *sge,
 			       const struct dbnic_sg *sg, unsigned int n)
@@ -156,7 +156,7 @@ int dbnic_desc_copy(struct dbnic_desc *d, u8 flags,
 {
 	return dbnic_desc_sg(d, DBNIC_OP_COPY, flags, src, nsrc, dst, ndst);
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_copy);
+EXPORT_SYMBOL_NS_GPL(dbnic_desc_copy, DBNIC);
 
 /**
  * dbnic_desc_compare - build a COMPARE descriptor on DMA addresses
@@ -175,7 +175,7 @@ int dbnic_desc_compare(struct dbnic_desc *d, u8 flags,
 {
 	return dbnic_desc_sg(d, DBNIC_OP_COMPARE, flags, src, nsrc, dst, ndst);
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_compare);
+EXPORT_SYMBOL_NS_GPL(dbnic_desc_compare, DBNIC);
 
 /**
  * dbnic_desc_fill - build a FILL descriptor on DMA addresses
@@ -196,7 +196,7 @@ int dbnic_desc_fill(struct dbnic_desc *d, u8 flags, u32 pattern,
 		d->hdr.imm = cpu_to_le32(pattern);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_desc_fill);
+EXPORT_SYMBOL_NS_GPL(dbnic_desc_fill, DBNIC);
 
 /* ------------------------------------------------------------------ */
 /* Ring logic: plain memory and __iomem pointers only                   */
@@ -445,6 +445,7 @@ unsigned int dbnic_queue_poll(struct dbnic_queue *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 	return n;
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_poll, DBNIC);
 
 /**
  * dbnic_queue_reap - reap completions without arming the CQ
@@ -470,6 +471,7 @@ unsigned int dbnic_queue_reap(struct dbnic_queue *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 	return n;
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_reap, DBNIC);
 
 /**
  * dbnic_queue_set_polled - switch between interrupts and polling
@@ -492,6 +494,7 @@ void dbnic_queue_set_polled(struct dbnic_queue *q, bool polled)
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_set_polled, DBNIC);
 
 static irqreturn_t dbnic_queue_irq(int irq, void *data)
 {
@@ -551,6 +554,7 @@ out:
 	spin_unlock_irqrestore(&q->lock, flags);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_post, DBNIC);
 
 /**
  * dbnic_queue_cancel - forget the callback of a posted descriptor
@@ -575,6 +579,7 @@ bool dbnic_queue_cancel(struct dbnic_queue *q, u16 index,
 	spin_unlock_irqrestore(&q->lock, flags);
 	return pending;
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_cancel, DBNIC);
 
 void dbnic_queue_set_policy(struct dbnic_queue *q,
 			    enum dbnic_post_policy policy)
@@ -798,6 +803,7 @@ err:
 	dbnic_queue_free(q);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_create, DBNIC);
 
 /**
  * dbnic_queue_stop - destroy the device's objects of a queue
@@ -828,6 +834,7 @@ void dbnic_queue_stop(struct dbnic_queue *q)
 	if (q->reqs)
 		memset(q->reqs, 0, sizeof(*q->reqs) << q->sq.log_size);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_stop, DBNIC);
 
 /**
  * dbnic_queue_free - free a stopped queue
@@ -837,7 +844,9 @@ void dbnic_queue_stop(struct dbnic_queue *q)
  * destroyed, or the device is disabled (then clear the *_created flags
  * first).  Otherwise the rings are kept until the device is reset
  * (dbnic_admin_park_rings()) rather than handed back while the device may
- * still write them.
+ * still write them.  A function driver's remove may free its queues here
+ * whether or not their destroy succeeded: while the core takes the
+ * device down, the disable that follows frees what was kept.
  */
 void dbnic_queue_free(struct dbnic_queue *q)
 {
@@ -850,9 +859,10 @@ void dbnic_queue_free(struct dbnic_queue *q)
 					   q->cq_bytes))
 			dev_warn(dev, "queue %u still known to the device: leaking its rings\n",
 				 q->sq.qid);
-		else
+		else if (!READ_ONCE(q->dd->stopping))
 			dev_warn(dev, "queue %u still known to the device: keeping its rings until reset\n",
 				 q->sq.qid);
+		/* else the core disables the device next: nothing to warn of. */
 	} else {
 		if (q->sq.ring)
 			dma_free_coherent(dev, q->sq_bytes, q->sq.ring,
@@ -864,3 +874,4 @@ void dbnic_queue_free(struct dbnic_queue *q)
 	kfree(q->reqs);
 	kfree(q);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_free, DBNIC);

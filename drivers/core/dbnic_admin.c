@@ -261,6 +261,8 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
 {
 	hold->cmd_id = cmd_id;
 	hold->opcode = opcode;
+	/* Until dbnic_admin_release(): @release is the owner's code. */
+	__module_get(hold->owner);
 	spin_lock(&a->hold_lock);
 	list_add_tail(&hold->node, &a->held);
 	a->timeouts++;
@@ -403,6 +405,7 @@ int dbnic_admin_create_ctx(struct dbnic_dev *dd, u32 flags, u32 *ctx)
 	cmd.create_ctx.flags = cpu_to_le32(flags);
 	return dbnic_admin_exec(dd, &cmd, ctx, NULL);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_ctx, DBNIC);
 
 /* CREATE_CQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
 int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
@@ -417,6 +420,7 @@ int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
 	cmd.create_cq.msix_vector = cpu_to_le16(vector);
 	return dbnic_admin_exec(dd, &cmd, cqn, hold);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_cq, DBNIC);
 
 /* CREATE_SQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
 int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
@@ -433,6 +437,7 @@ int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 	cmd.create_sq.log_stride = log_stride;
 	return dbnic_admin_exec(dd, &cmd, qid, hold);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_sq, DBNIC);
 
 /*
  * REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses.
@@ -453,6 +458,7 @@ int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 	cmd.reg_mr.access = access;
 	return dbnic_admin_exec(dd, &cmd, key, hold);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_reg_mr, DBNIC);
 
 /* DESTROY_CTX, DESTROY_CQ, DESTROY_SQ or DEREG_MR (handle = key). */
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
@@ -462,6 +468,7 @@ int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
 	cmd.destroy.handle = cpu_to_le32(handle);
 	return dbnic_admin_exec(dd, &cmd, NULL, NULL);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_destroy, DBNIC);
 
 /* The device no longer uses what @hold names: free it. */
 static void dbnic_admin_release(struct dbnic_dev *dd,
@@ -475,7 +482,10 @@ static void dbnic_admin_release(struct dbnic_dev *dd,
 	a->released++;
 	spin_unlock(&a->hold_lock);
 	if (hold->release) {
+		struct module *owner = hold->owner;
+
 		hold->release(dd, hold);
+		module_put(owner);
 		return;
 	}
 	for (i = 0; i < DBNIC_HOLD_BUFS; i++)
@@ -483,6 +493,17 @@ static void dbnic_admin_release(struct dbnic_dev *dd,
 			dma_free_coherent(dev, hold->buf[i].bytes,
 					  hold->buf[i].cpu, hold->buf[i].dma);
 	kfree(hold);
+}
+
+/* Park a hold the admin queue owns already (it holds hold->owner). */
+static void dbnic_admin_park_held(struct dbnic_dev *dd,
+				  struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin *a = &dd->admin;
+
+	spin_lock(&a->hold_lock);
+	list_add_tail(&hold->node, &a->parked);
+	spin_unlock(&a->hold_lock);
 }
 
 /**
@@ -495,12 +516,11 @@ static void dbnic_admin_release(struct dbnic_dev *dd,
  */
 void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold)
 {
-	struct dbnic_admin *a = &dd->admin;
-
-	spin_lock(&a->hold_lock);
-	list_add_tail(&hold->node, &a->parked);
-	spin_unlock(&a->hold_lock);
+	/* Until dbnic_admin_release(): @release is the owner's code. */
+	__module_get(hold->owner);
+	dbnic_admin_park_held(dd, hold);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_park, DBNIC);
 
 /**
  * dbnic_admin_park_rings - keep two coherent buffers until the device is reset
@@ -535,6 +555,7 @@ int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,
 	dbnic_admin_park(dd, hold);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_park_rings, DBNIC);
 
 /*
  * @hold's command was answered: undo what it created and what its owner
@@ -555,7 +576,7 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 	if (undo && hold->status == DBNIC_AST_OK) {
 		/* It made an object nobody knows of: that goes first. */
 		if (WARN_ON_ONCE(hold->nundo >= DBNIC_HOLD_UNDO)) {
-			dbnic_admin_park(dd, hold);
+			dbnic_admin_park_held(dd, hold);
 			return;
 		}
 		for (i = hold->nundo; i > 0; i--)
@@ -566,7 +587,7 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 	} else if (!undo && hold->status != DBNIC_AST_OK &&
 		   hold->status != DBNIC_AST_BAD_HANDLE) {
 		/* A destroy that failed: the object may live until reset. */
-		dbnic_admin_park(dd, hold);
+		dbnic_admin_park_held(dd, hold);
 		return;
 	}
 
@@ -587,7 +608,7 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 				 "admin %s of handle %#x after a late answer: %d; keeping its memory until reset\n",
 				 dbnic_admin_op_name(cmd.opcode),
 				 le32_to_cpu(cmd.destroy.handle), ret);
-			dbnic_admin_park(dd, hold);
+			dbnic_admin_park_held(dd, hold);
 			return;
 		}
 	}

@@ -3,17 +3,15 @@
  * dbnic debugfs: /sys/kernel/debug/dbnic/<pci-name>/
  *
  *   counters   device counters, one "name value" per line
- *   queue      the kernel queue's indices and driver counts, then those
- *              of each dmaengine channel's queue (dbnic_dma.c)
+ *   queue      the kernel queue's indices and driver counts
  *   admin      admin commands that timed out, and the memory each still
  *              holds until the device answers (dbnic_admin.c)
  *   policy     posting policy of the kernel queue; write a name to change
- *   selftest   reading it runs the self-test on the kernel queue
- *   dma_selftest  reading it runs the dmaengine self-test on every
- *              channel (dbnic_dma_selftest.c), when there are channels
- *   dma_sync_test  its "terminate in flight" case alone
- *   bench      reading it runs the benchmark (dbnic_bench.c); write
- *              "key=value ..." to set its parameters
+ *
+ * The functions add their own files to the directory while they are
+ * bound: dma (dbnic_dma.ko: each channel's queue and transaction counts)
+ * and users (dbnic_cdev.ko).  So does dbnic_test.ko: selftest,
+ * dma_selftest, dma_sync_test and bench (drivers/tests/).
  */
 
 #include <linux/debugfs.h>
@@ -24,18 +22,29 @@
 #include <linux/uaccess.h>
 
 #include "dbnic.h"
-#include "dbnic_dma.h"
 #include "dbnic_queue.h"
 
 #define DBNIC_COUNTER_NAME(id, name) \
 	[DBNIC_CNT_##id] = #name,
-const char * const dbnic_counter_names[DBNIC_CNT_NUM] = {
+static const char * const dbnic_counter_names[DBNIC_CNT_NUM] = {
 	DBNIC_COUNTER_LIST(DBNIC_COUNTER_NAME)
 };
 
 #undef DBNIC_COUNTER_NAME
 
 static struct dentry *dbnic_debugfs_root;
+
+/**
+ * dbnic_counter_name - the name of a device counter (datasheet section 8)
+ * @counter: DBNIC_CNT_* index
+ *
+ * Return: its name as debugfs "counters" shows it, or NULL past the last.
+ */
+const char *dbnic_counter_name(unsigned int counter)
+{
+	return counter < DBNIC_CNT_NUM ? dbnic_counter_names[counter] : NULL;
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_counter_name, DBNIC);
 
 static int counters_show(struct seq_file *s, void *unused)
 {
@@ -71,6 +80,7 @@ void dbnic_debugfs_show_queue(struct seq_file *s, struct dbnic_queue *q)
 	seq_printf(s, "policy %s\n", dbnic_policy_names[q->sq.policy]);
 	spin_unlock_irqrestore(&q->lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(dbnic_debugfs_show_queue, DBNIC);
 
 static int queue_show(struct seq_file *s, void *unused)
 {
@@ -83,7 +93,6 @@ static int queue_show(struct seq_file *s, void *unused)
 	else
 		seq_puts(s, "event_queue none (ERR register)\n");
 	dbnic_debugfs_show_queue(s, dd->kq);
-	dbnic_dma_show(s, dd);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(queue);
@@ -141,52 +150,6 @@ static const struct file_operations policy_fops = {
 	.release = single_release,
 };
 
-/* The self-test runs once, at open; reads return its report. */
-struct dbnic_selftest_report {
-	char *text;
-	size_t len;
-};
-
-static int selftest_open(struct inode *inode, struct file *file)
-{
-	struct dbnic_selftest_report *r;
-
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	r->text = dbnic_selftest_run(inode->i_private, &r->len);
-	if (!r->text) {
-		kfree(r);
-		return -ENOMEM;
-	}
-	file->private_data = r;
-	return nonseekable_open(inode, file);
-}
-
-static ssize_t selftest_read(struct file *file, char __user *ubuf,
-			     size_t count, loff_t *ppos)
-{
-	struct dbnic_selftest_report *r = file->private_data;
-
-	return simple_read_from_buffer(ubuf, count, ppos, r->text, r->len);
-}
-
-static int selftest_release(struct inode *inode, struct file *file)
-{
-	struct dbnic_selftest_report *r = file->private_data;
-
-	kfree(r->text);
-	kfree(r);
-	return 0;
-}
-
-static const struct file_operations selftest_fops = {
-	.owner = THIS_MODULE,
-	.open = selftest_open,
-	.read = selftest_read,
-	.release = selftest_release,
-};
-
 void dbnic_debugfs_add(struct dbnic_dev *dd)
 {
 	struct dentry *dir;
@@ -196,9 +159,6 @@ void dbnic_debugfs_add(struct dbnic_dev *dd)
 	debugfs_create_file("queue", 0444, dir, dd, &queue_fops);
 	debugfs_create_file("admin", 0444, dir, dd, &admin_fops);
 	debugfs_create_file("policy", 0644, dir, dd, &policy_fops);
-	debugfs_create_file("selftest", 0444, dir, dd, &selftest_fops);
-	dbnic_dma_debugfs_add(dd, dir);
-	debugfs_create_file("bench", 0644, dir, dd, &dbnic_bench_fops);
 	dd->debugfs = dir;
 }
 

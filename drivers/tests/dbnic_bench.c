@@ -72,6 +72,7 @@
 
 #include "dbnic.h"
 #include "dbnic_queue.h"
+#include "dbnic_test.h"
 
 #define BENCH_REPORT_SIZE	8192
 #define BENCH_WARMUP		64	/* unrecorded descriptors per case */
