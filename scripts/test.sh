@@ -119,7 +119,6 @@ tally qtest "$p" "$f"
 JOBS=${DBNIC_TEST_JOBS:-2}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_TEST_JOBS=$JOBS: want a number of guests"
 dbnic_ko_adds "$MODULE_BUILD"
-[ -f "$MODULE_BUILD/dbnic_kunit.ko" ] || die "no $MODULE_BUILD/dbnic_kunit.ko"
 MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
       --add "$DBNIC_TOP/tests/guest/user-lib.sh:/dbnic/user-lib.sh"

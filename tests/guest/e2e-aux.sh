@@ -102,6 +102,22 @@ check_bound cdev dbnic_cdev.cdev
 t_check "/dev/dbnic0 back" test -c /dev/dbnic0
 copy_ok "user copy after reload"
 
+echo "== unbind and bind the PCI device: functions and test files come back"
+DRV=/sys/bus/pci/drivers/dbnic
+t_check "unbind" sh -c "echo $pci > $DRV/unbind"
+t_check "no auxiliary device while unbound" test -z "$(first "$AUX"/dbnic_core.*)"
+t_check "bind" sh -c "echo $pci > $DRV/bind"
+check_bound dma dbnic_dma.dma
+check_bound cdev dbnic_cdev.cdev
+dbg=$(first /sys/kernel/debug/dbnic/0000:*)
+# dbnic_test.ko adds its files to a device bound after it was loaded.
+if [ -e "$dbg/selftest" ]; then
+	t_report "selftest after rebind" "$dbg/selftest"
+else
+	t_fail "selftest after rebind" "no $dbg/selftest"
+fi
+copy_ok "user copy after rebind"
+
 echo "== unload: the core removes the auxiliary devices"
 t_check "rmmod dbnic_core refused while functions are loaded" sh -c '! rmmod dbnic_core 2>/dev/null'
 if dbnic_unload; then t_ok "unload dbnic"; else t_fail "unload dbnic" "rmmod failed"; fi
