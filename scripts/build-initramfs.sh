@@ -14,10 +14,12 @@
 
 # Dynamically linked host binaries (or shared objects, e.g. rdma-core
 # provider plugins) to copy into the image with their library closure.
-# Empty by default; rdma-core tools, perftest, iperf3, ethtool go here.
+# By default Debian's ip (network namespaces, which busybox's ip lacks)
+# and ethtool, for tests/guest/e2e-eth.sh; rdma-core tools, perftest and
+# iperf3 go here too.
 # A tool named like a busybox applet (ip, tc, ping) must be called by its
 # full path in the guest: busybox-static's sh prefers its own applets.
-GUEST_EXTRA_BINARIES=${GUEST_EXTRA_BINARIES:-}
+GUEST_EXTRA_BINARIES=${GUEST_EXTRA_BINARIES-/usr/bin/ip /usr/sbin/ethtool}
 
 BASE=$GUEST_DIR/base.cpio.gz
 BUSYBOX=/bin/busybox

@@ -17,7 +17,7 @@ PKGS=(
 	libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
 	flex bison bc cpio xz-utils kmod libelf-dev libssl-dev
 	sparse shellcheck
-	busybox-static
+	busybox-static iproute2 ethtool
 	seabios qemu-system-data ipxe-qemu
 	clang libclang-rt-14-dev
 )
