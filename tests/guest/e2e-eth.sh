@@ -181,6 +181,18 @@ t_check "inline-prio off: ACKs on the ring" [ "$pring1" -gt $((pring0 + 100)) ]
 $ETHTOOL --set-priv-flags "$A" inline-prio on
 in_ns $ETHTOOL --set-priv-flags "$B" inline-prio on
 
+# --- ethtool -L / -G on a running interface (closed and reopened) -------
+nq=$($ETHTOOL -l "$A" | awk '/^Combined:/ { n = $2 } END { print n }')
+t_check "ethtool -L combined 1" $ETHTOOL -L "$A" combined 1
+t_check "ethtool -L: one queue pair" \
+	sh -c "$ETHTOOL -S $A | grep -q tx0_ring && ! $ETHTOOL -S $A | grep -q tx1_ring"
+t_check "ethtool -G rx 128 tx 512" $ETHTOOL -G "$A" rx 128 tx 512
+t_check "ethtool -G: sizes read back" \
+	sh -c "$ETHTOOL -g $A | sed -n '/^Current/,\$p' | grep -q '^TX:[[:space:]]*512'"
+t_check "ping after -L/-G" ping -c 3 -W 5 $B_IP
+t_check "ethtool -L combined $nq" $ETHTOOL -L "$A" combined "$nq"
+t_check "ethtool -G rx 256 tx 256" $ETHTOOL -G "$A" rx 256 tx 256
+
 # --- MTU 9000 -------------------------------------------------------------
 t_check "MTU 9000 on $A" $IP link set "$A" mtu 9000
 t_check "MTU 9000 on $B" in_ns $IP link set "$B" mtu 9000
