@@ -1,4 +1,4 @@
-# run-guest: --dbnic 2 --mem 1024 --netdev hubport,id=n0,hubid=0 --netdev hubport,id=n1,hubid=0
+# run-guest: --dbnic 2 --mem 1024 --root-port --netdev hubport,id=n0,hubid=0 --netdev hubport,id=n1,hubid=0
 # End-to-end test of the Ethernet function (dbnic_eth.ko) with no second
 # guest: two dbnic devices of ONE guest on one QEMU hub, the second
 # interface moved into a network namespace, so that frames go out of one
@@ -15,7 +15,10 @@
 # posted inline through the priority area (tx*_inline) and the device ran
 # them from the priority lane with no host-memory read (dev_eth_tx_inline
 # grows); with it off, neither grows; MTU 9000 carries a 8900-byte ping
-# unfragmented; ethtool -i/-l/-g/-k answer; unloading leaves dmesg clean.
+# unfragmented; ethtool -i/-l/-g/-k answer, -L/-G work on the running
+# interface; a function reset of one device (its root port's bus reset)
+# takes its netdev away and brings a new one that pings; unloading
+# leaves dmesg clean.
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 IP=/usr/bin/ip		# Debian's: busybox's ip has no netns
@@ -214,6 +217,28 @@ t_check "MTU 9001 refused" sh -c "! $IP link set $A mtu 9001 2>/dev/null"
 t_check "no error completions or drops" \
 	[ $(($(sum_of "$A" '_(errors|drops):') + $(sum_of ns "$B" '_(errors|drops):'))) -eq 0 ]
 $ETHTOOL -S "$A"
+
+# --- function reset: the netdev goes with the device and comes back -------
+pci=$(readlink -f "/sys/class/net/$A/device/..")
+t_check "function reset of $A's device" sh -c "echo 1 > $pci/reset"
+i=0
+A2=
+while [ -z "$A2" ] && [ $i -lt 100 ]; do
+	for d in /sys/class/net/*; do
+		[ "$(readlink -f "$d/device/.." 2>/dev/null)" = "$pci" ] && A2=${d##*/}
+	done
+	[ -n "$A2" ] || sleep 0.1
+	i=$((i + 1))
+done
+t_check "netdev back after the reset" [ -n "$A2" ]
+$IP addr add $A_IP/24 dev "$A2"
+$IP link set "$A2" up
+i=0
+while [ "$(cat /sys/class/net/"$A2"/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_check "ping after the reset" ping -c 3 -W 5 $B_IP
 
 in_ns $IP link set "$B" netns 1
 $IP netns del $NS
