@@ -120,7 +120,13 @@ struct dbnic_eth {
 	struct dbnic_rss_config *rss;	/* coherent, while RSS is on */
 	dma_addr_t rss_dma;
 	struct work_struct link_work;
-	/* counters of queues closed, kept for ndo_get_stats64 */
+	/*
+	 * ndo_get_stats64 may run under RCU only, without RTNL: it sums
+	 * @closed (the counters of queues destroyed) and the queues of @live
+	 * (@qps while open) under @stats_lock.
+	 */
+	spinlock_t stats_lock;
+	struct dbnic_eth_qp *live;
 	struct rtnl_link_stats64 closed;
 };
 

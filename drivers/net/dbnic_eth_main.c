@@ -803,34 +803,50 @@ static void dbnic_eth_rss_clear(struct dbnic_eth *eth)
 	dbnic_admin_set_rss(eth->dd, eth->kc.ctx, 0, NULL);
 }
 
+/* Add the counters of @n queue pairs at @qps to @st. */
+static void dbnic_eth_sum_stats(struct dbnic_eth_qp *qps, unsigned int n,
+				struct rtnl_link_stats64 *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct dbnic_eth_tx_stats ts;
+		struct dbnic_eth_rx_stats rs;
+
+		dbnic_eth_txq_stats(&qps[i].tx, &ts);
+		dbnic_eth_rxq_stats(&qps[i].rx, &rs);
+		st->tx_packets += ts.packets;
+		st->tx_bytes += ts.bytes;
+		st->tx_dropped += ts.drops;
+		st->tx_errors += ts.errors;
+		st->rx_packets += rs.packets;
+		st->rx_bytes += rs.bytes;
+		st->rx_dropped += rs.drops;
+		st->rx_errors += rs.errors;
+		st->rx_crc_errors += rs.csum_bad;
+	}
+}
+
 static void dbnic_eth_qps_destroy(struct dbnic_eth *eth)
 {
 	unsigned int i;
 
 	if (!eth->qps)
 		return;
+	/* Quiet (NAPI and TX stopped): keep their counters, hide them. */
+	spin_lock_irq(&eth->stats_lock);
+	if (eth->live)
+		dbnic_eth_sum_stats(eth->live, eth->nqp, &eth->closed);
+	eth->live = NULL;
+	spin_unlock_irq(&eth->stats_lock);
 	dbnic_eth_rss_clear(eth);
 	for (i = 0; i < eth->nqp; i++) {
 		struct dbnic_eth_qp *qp = &eth->qps[i];
-		struct dbnic_eth_tx_stats ts;
-		struct dbnic_eth_rx_stats rs;
 
-		if (qp->tx.qp) {
-			dbnic_eth_txq_stats(&qp->tx, &ts);
-			eth->closed.tx_packets += ts.packets;
-			eth->closed.tx_bytes += ts.bytes;
-			eth->closed.tx_dropped += ts.drops;
-			eth->closed.tx_errors += ts.errors;
+		if (qp->tx.qp)
 			dbnic_eth_txq_destroy(&qp->tx);
-		}
-		if (qp->rx.qp) {
-			dbnic_eth_rxq_stats(&qp->rx, &rs);
-			eth->closed.rx_packets += rs.packets;
-			eth->closed.rx_bytes += rs.bytes;
-			eth->closed.rx_dropped += rs.drops;
-			eth->closed.rx_errors += rs.errors;
+		if (qp->rx.qp)
 			dbnic_eth_rxq_destroy(&qp->rx);
-		}
 		if (qp->irq > 0) {
 			netif_napi_del(&qp->napi);
 			free_irq(qp->irq, qp);
@@ -878,6 +894,9 @@ static int dbnic_eth_qps_create(struct dbnic_eth *eth)
 	ret = dbnic_eth_rss_set(eth);
 	if (ret)
 		goto err;
+	spin_lock_irq(&eth->stats_lock);
+	eth->live = eth->qps;
+	spin_unlock_irq(&eth->stats_lock);
 	return 0;
 err:
 	dbnic_eth_qps_destroy(eth);
@@ -1014,28 +1033,13 @@ static void dbnic_eth_get_stats64(struct net_device *nd,
 				  struct rtnl_link_stats64 *st)
 {
 	struct dbnic_eth *eth = netdev_priv(nd);
-	unsigned int i;
+	unsigned long flags;
 
+	spin_lock_irqsave(&eth->stats_lock, flags);
 	*st = eth->closed;
-	/* Under RTNL or RCU: qps changes only under RTNL, after a close. */
-	if (!eth->qps)
-		return;
-	for (i = 0; i < eth->nqp; i++) {
-		struct dbnic_eth_tx_stats ts;
-		struct dbnic_eth_rx_stats rs;
-
-		dbnic_eth_txq_stats(&eth->qps[i].tx, &ts);
-		dbnic_eth_rxq_stats(&eth->qps[i].rx, &rs);
-		st->tx_packets += ts.packets;
-		st->tx_bytes += ts.bytes;
-		st->tx_dropped += ts.drops;
-		st->tx_errors += ts.errors;
-		st->rx_packets += rs.packets;
-		st->rx_bytes += rs.bytes;
-		st->rx_dropped += rs.drops;
-		st->rx_errors += rs.errors;
-		st->rx_crc_errors += rs.csum_bad;
-	}
+	if (eth->live)
+		dbnic_eth_sum_stats(eth->live, eth->nqp, st);
+	spin_unlock_irqrestore(&eth->stats_lock, flags);
 }
 
 /* What the port cannot offload, the stack does (datasheet 10.1, 10.2). */
@@ -1136,6 +1140,7 @@ static int dbnic_eth_probe(struct auxiliary_device *adev,
 	eth->rx_log = min_t(unsigned int, DBNIC_ETH_RX_LOG, eth->max_log);
 	eth->inline_prio = true;
 	INIT_WORK(&eth->link_work, dbnic_eth_link_work);
+	spin_lock_init(&eth->stats_lock);
 	auxiliary_set_drvdata(adev, eth);
 
 	ret = dbnic_kctx_create(dd, &eth->kc);
