@@ -13,9 +13,10 @@
 . "$(dirname "$0")/lib.sh"
 
 # Host binaries every image has: the network tests' (tests/guest/
-# net-lib.sh) traffic generator and NIC tool, from Debian's iperf3 and
-# ethtool packages (scripts/setup-host.sh installs them).
-GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool"
+# net-lib.sh, e2e-eth.sh) traffic generator, NIC tool and Debian's ip
+# (network namespaces, which busybox's ip lacks), from the iperf3, ethtool
+# and iproute2 packages (scripts/setup-host.sh installs them).
+GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/ip"
 # Dynamically linked host binaries (or shared objects, e.g. rdma-core
 # provider plugins) to copy into the image with their library closure.
 # Empty by default; rdma-core tools and perftest go here.

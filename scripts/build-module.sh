@@ -86,7 +86,7 @@ make -C "$KDIR" M="$src/drivers" -j"$JOBS" W="${W-1}" ${C:+C=$C} modules
 # (tests/guest/lib.sh: dbnic_load).  dbnic_dma.ko only where the tree has
 # virt-dma (drivers/Kbuild); every other one must be there.
 rm -f "$out"/dbnic*.ko
-for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_test.ko \
+for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_eth.ko dbnic_test.ko \
 	  $([ $kunit = yes ] && echo dbnic_kunit.ko); do
 	if [ ! -f "$src/drivers/$ko" ]; then
 		[ "$ko" = dbnic_dma.ko ] || die "$ko was not built"

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # Build tools and libraries for QEMU, the kernel, host tests and the guest.
-# iperf3 and ethtool are packed into the guest image (build-initramfs.sh):
+# iperf3, ethtool and iproute2's ip are packed into the guest image
+# (build-initramfs.sh):
 # Debian's binaries with their libraries.  iperf3 asks by debconf whether
 # to start a daemon; scripts/apt.sh installs with
 # DEBIAN_FRONTEND=noninteractive, which takes the default (no) unasked.
@@ -22,7 +23,7 @@ PKGS=(
 	flex bison bc cpio xz-utils kmod libelf-dev libssl-dev
 	sparse shellcheck
 	busybox-static
-	iperf3 ethtool
+	iperf3 ethtool iproute2
 	seabios qemu-system-data ipxe-qemu
 	clang libclang-rt-14-dev
 )

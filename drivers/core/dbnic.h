@@ -31,6 +31,7 @@
 enum dbnic_aux_fn {
 	DBNIC_AUX_DMA,		/* "dbnic_core.dma.<id>": dbnic_dma.ko */
 	DBNIC_AUX_CDEV,		/* "dbnic_core.cdev.<id>": dbnic_cdev.ko */
+	DBNIC_AUX_ETH,		/* "dbnic_core.eth.<id>": dbnic_eth.ko (NET) */
 	DBNIC_AUX_NUM,
 };
 
@@ -183,9 +184,20 @@ struct dbnic_dev {
 
 	/*
 	 * MSI-X vectors allocated: DBNIC_NUM_VECS for the core, then one per
-	 * dmaengine channel (the dma function's, from DBNIC_NUM_VECS on).
+	 * dmaengine channel (dma_nvecs from DBNIC_NUM_VECS on), then one per
+	 * Ethernet queue pair (eth_nvecs from eth_vec0 on).
 	 */
 	unsigned int nvecs;
+	unsigned int dma_nvecs;
+	unsigned int eth_vec0;
+	unsigned int eth_nvecs;
+	/*
+	 * The Ethernet function's LINK event handler (datasheet 7, 10.1),
+	 * called in hard-IRQ context under link_lock; or NULL.
+	 */
+	spinlock_t link_lock;	/* link_event, link_priv */
+	void (*link_event)(void *priv);
+	void *link_priv;
 	struct dbnic_queue *kq;	/* the kernel queue */
 
 	/* /sys/kernel/debug/dbnic/<pci-name>/: functions add files to it. */
@@ -212,9 +224,27 @@ static inline struct device *dbnic_to_dev(struct dbnic_dev *dd)
 	return &dd->pdev->dev;
 }
 
+/**
+ * struct dbnic_kctx - a privileged kernel context with its doorbell page
+ * @ctx: the context (= doorbell page index)
+ * @db: its doorbell region, mapped uncached
+ * @prio: its priority area, mapped write-combining; NULL: ring path only
+ * @prio_slots: priority slots in @prio (0 without one)
+ */
+struct dbnic_kctx {
+	u32 ctx;
+	void __iomem *db;
+	void __iomem *prio;
+	unsigned int prio_slots;
+};
+
 /* dbnic_main.c */
 u64 dbnic_read_counter(struct dbnic_dev *dd, unsigned int counter);
 bool dbnic_dev_gone(struct dbnic_dev *dd, u32 status);
+int dbnic_kctx_create(struct dbnic_dev *dd, struct dbnic_kctx *kc);
+void dbnic_kctx_destroy(struct dbnic_dev *dd, struct dbnic_kctx *kc);
+void dbnic_set_link_handler(struct dbnic_dev *dd, void (*fn)(void *priv),
+			    void *priv);
 
 /* dbnic_admin.c */
 int dbnic_admin_init(struct dbnic_dev *dd);
@@ -231,6 +261,12 @@ int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 		       dma_addr_t pages, u32 npages, unsigned int page_shift,
 		       u32 access, u32 *key, struct dbnic_admin_hold *hold);
+int dbnic_admin_create_rq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
+			  dma_addr_t base, unsigned int log_size,
+			  unsigned int log_stride, u32 *rqn,
+			  struct dbnic_admin_hold *hold);
+int dbnic_admin_set_rss(struct dbnic_dev *dd, u32 ctx, dma_addr_t config,
+			struct dbnic_admin_hold *hold);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
 void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
 int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,

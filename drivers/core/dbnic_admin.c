@@ -55,6 +55,9 @@ static const char * const dbnic_admin_op_names[] = {
 	[DBNIC_ADM_DESTROY_SQ] = "DESTROY_SQ",
 	[DBNIC_ADM_REG_MR] = "REG_MR",
 	[DBNIC_ADM_DEREG_MR] = "DEREG_MR",
+	[DBNIC_ADM_CREATE_RQ] = "CREATE_RQ",
+	[DBNIC_ADM_DESTROY_RQ] = "DESTROY_RQ",
+	[DBNIC_ADM_SET_RSS] = "SET_RSS",
 };
 
 static const char *dbnic_admin_op_name(u8 opcode)
@@ -183,6 +186,8 @@ static u8 dbnic_admin_undo_op(u8 opcode)
 		return DBNIC_ADM_DESTROY_SQ;
 	case DBNIC_ADM_REG_MR:
 		return DBNIC_ADM_DEREG_MR;
+	case DBNIC_ADM_CREATE_RQ:
+		return DBNIC_ADM_DESTROY_RQ;
 	default:
 		return 0;
 	}
@@ -439,6 +444,58 @@ int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_sq, DBNIC);
 
+/**
+ * dbnic_admin_create_rq - CREATE_RQ (datasheet sections 4, 10.3)
+ * @dd: the device
+ * @ctx: a PRIVILEGED context
+ * @cqn: its CQ the RQ completes to
+ * @base: DMA address of the ring, 2^(@log_size + @log_stride) bytes
+ * @log_size: log2 of the ring's entries, 1..12
+ * @log_stride: log2 of a slot's bytes, 6..8
+ * @rqn: the RQ created
+ * @hold: holds the ring, see struct dbnic_admin_hold
+ *
+ * Return: 0, -EINVAL (BAD_PARAM), -ENOSPC (no RQ left) or another errno
+ * of the admin queue, -ETIMEDOUT included.
+ */
+int dbnic_admin_create_rq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
+			  dma_addr_t base, unsigned int log_size,
+			  unsigned int log_stride, u32 *rqn,
+			  struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_RQ };
+
+	cmd.create_sq.base = cpu_to_le64(base);
+	cmd.create_sq.ctx = cpu_to_le32(ctx);
+	cmd.create_sq.cqn = cpu_to_le32(cqn);
+	cmd.create_sq.log_size = log_size;
+	cmd.create_sq.log_stride = log_stride;
+	return dbnic_admin_exec(dd, &cmd, rqn, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_rq, DBNIC);
+
+/**
+ * dbnic_admin_set_rss - SET_RSS (datasheet section 10.4)
+ * @dd: the device
+ * @ctx: the PRIVILEGED context whose RQs the table names
+ * @config: DMA address of a struct dbnic_rss_config (300 bytes, 8-byte
+ *	aligned), read during the command; 0 turns RSS off
+ * @hold: holds the config, see struct dbnic_admin_hold (NULL with 0)
+ *
+ * Return: 0, -EINVAL (BAD_PARAM: an rqn not of @ctx) or another errno
+ * of the admin queue, -ETIMEDOUT included.
+ */
+int dbnic_admin_set_rss(struct dbnic_dev *dd, u32 ctx, dma_addr_t config,
+			struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_SET_RSS };
+
+	cmd.set_rss.config = cpu_to_le64(config);
+	cmd.set_rss.ctx = cpu_to_le32(ctx);
+	return dbnic_admin_exec(dd, &cmd, NULL, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_set_rss, DBNIC);
+
 /*
  * REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses.
  * @hold holds the list and the pages, see struct dbnic_admin_hold.
@@ -460,7 +517,7 @@ int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_reg_mr, DBNIC);
 
-/* DESTROY_CTX, DESTROY_CQ, DESTROY_SQ or DEREG_MR (handle = key). */
+/* DESTROY_CTX, _CQ, _SQ, _RQ or DEREG_MR (handle = key). */
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = opcode };
@@ -750,6 +807,7 @@ static const char * const dbnic_async_err_names[] = {
 	[DBNIC_AERR_CQ_OVERFLOW] = "completion queue overflow",
 	[DBNIC_AERR_ADMIN] = "admin queue unusable",
 	[DBNIC_AERR_EQ_OVERFLOW] = "event queue overflow, events lost",
+	[DBNIC_AERR_LINK] = "link change",
 };
 
 static const char *dbnic_async_err_name(u8 type)
@@ -780,6 +838,13 @@ static void dbnic_event(struct dbnic_dev *dd, u8 type, u32 ctx, u32 object,
 				     object, ctx,
 				     data == DBNIC_CQ_ERR_WRITE ? "write fault" :
 				     "overflow");
+		return;
+	case DBNIC_AERR_LINK:
+		/* The handler reads NET_STATUS: the data may be stale. */
+		spin_lock(&dd->link_lock);
+		if (dd->link_event)
+			dd->link_event(dd->link_priv);
+		spin_unlock(&dd->link_lock);
 		return;
 	case DBNIC_AERR_ADMIN:
 	case DBNIC_AERR_EQ_OVERFLOW:

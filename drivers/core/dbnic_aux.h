@@ -8,7 +8,8 @@
  * function of a device it adds an auxiliary device, "dbnic_core.<fn>.<id>"
  * (<id> the same for all functions of one PCI device), which the
  * function's own module binds: dbnic_dma.ko the dmaengine provider,
- * dbnic_cdev.ko /dev/dbnic<N>.
+ * dbnic_cdev.ko /dev/dbnic<N>, dbnic_eth.ko the netdev (only on a device
+ * with the network port, DBNIC_FEAT_NET).
  *
  * The auxiliary devices live while the device runs: the core adds them
  * once the kernel queue and debugfs exist (probe, and the end of a reset)
@@ -29,6 +30,7 @@
 /* Auxiliary device names, without the "dbnic_core." of the core module. */
 #define DBNIC_AUX_DMA_NAME	"dma"
 #define DBNIC_AUX_CDEV_NAME	"cdev"
+#define DBNIC_AUX_ETH_NAME	"eth"
 /* For a function driver's id_table: "<core module>.<name>". */
 #define DBNIC_AUX_ID(name)	("dbnic_core." name)
 

@@ -38,12 +38,20 @@ module_param(dma_queues, uint, 0444);
 MODULE_PARM_DESC(dma_queues,
 		 "Send queues registered as dmaengine channels by dbnic_dma, each with its own completion queue and MSI-X vector (default: 2; fewer when the device has fewer vectors)");
 
+/* Likewise for the Ethernet function: one vector per TX/RX queue pair. */
+#define DBNIC_ETH_QUEUES_MAX	4	/* priority slot pairs of one page */
+static unsigned int eth_queues = DBNIC_ETH_QUEUES_MAX;
+module_param(eth_queues, uint, 0444);
+MODULE_PARM_DESC(eth_queues,
+		 "MSI-X vectors for dbnic_eth's TX/RX queue pairs, one each (default and at most 4; fewer when the device has fewer vectors)");
+
 /* Ids of the devices' auxiliary devices ("dbnic_core.dma.<id>"). */
 static DEFINE_IDA(dbnic_aux_ida);
 
 static const char * const dbnic_aux_names[DBNIC_AUX_NUM] = {
 	[DBNIC_AUX_DMA] = DBNIC_AUX_DMA_NAME,
 	[DBNIC_AUX_CDEV] = DBNIC_AUX_CDEV_NAME,
+	[DBNIC_AUX_ETH] = DBNIC_AUX_ETH_NAME,
 };
 
 static const struct pci_device_id dbnic_pci_ids[] = {
@@ -268,6 +276,98 @@ static int dbnic_map_kernel_page(struct dbnic_dev *dd)
 	return 0;
 }
 
+/**
+ * dbnic_kctx_create - a privileged context with its own doorbell page
+ * @dd: the running device
+ * @kc: filled in: the context, its doorbell region (uncached, 4 KiB) and
+ *	priority area (write-combining, @kc->prio_slots slots of 256 bytes)
+ *
+ * For a function that wants doorbell slots of its own (datasheet 3): the
+ * kernel queue and the dmaengine channels share the core's page.  Undo
+ * with dbnic_kctx_destroy() before the function's remove returns.
+ *
+ * Return: 0, -ENOSPC when the device has no free context (or its page is
+ * past the BAR), -ENOMEM, or an errno of the admin queue.
+ */
+int dbnic_kctx_create(struct dbnic_dev *dd, struct dbnic_kctx *kc)
+{
+	struct pci_dev *pdev = dd->pdev;
+	unsigned long page;
+	int ret;
+
+	memset(kc, 0, sizeof(*kc));
+	ret = dbnic_admin_create_ctx(dd, DBNIC_CTX_F_PRIVILEGED, &kc->ctx);
+	if (ret)
+		return ret;
+	ret = -ENOSPC;
+	if (kc->ctx >= dd->caps.db_pages)
+		goto err;
+	page = (unsigned long)kc->ctx << DBNIC_DB_PAGE_SHIFT;
+	ret = -ENOMEM;
+	kc->db = pci_iomap_range(pdev, DBNIC_BAR_DB,
+				 page + DBNIC_DB_REGION_OFFSET,
+				 DBNIC_DB_REGION_SIZE);
+	if (!kc->db)
+		goto err;
+	if (!(dd->caps.features & DBNIC_FEAT_PRIORITY))
+		return 0;
+	kc->prio_slots = min_t(unsigned int, dd->caps.prio_slots,
+			       DBNIC_PRIO_SLOTS);
+	kc->prio = ioremap_wc(pci_resource_start(pdev, DBNIC_BAR_DB) + page +
+			      DBNIC_PRIO_OFFSET,
+			      kc->prio_slots * DBNIC_PRIO_SLOT_SIZE);
+	if (!kc->prio)
+		goto err;
+	return 0;
+err:
+	dbnic_kctx_destroy(dd, kc);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_kctx_create, DBNIC);
+
+/**
+ * dbnic_kctx_destroy - destroy a context of dbnic_kctx_create()
+ * @dd: the device
+ * @kc: the context; its queues are destroyed first (the device does it
+ *	too: DESTROY_CTX destroys the context's queues, datasheet 4)
+ *
+ * Unmaps the page.  A destroy the device does not answer is left to the
+ * disable of the core's teardown.
+ */
+void dbnic_kctx_destroy(struct dbnic_dev *dd, struct dbnic_kctx *kc)
+{
+	if (kc->prio)
+		iounmap(kc->prio);
+	if (kc->db)
+		pci_iounmap(dd->pdev, kc->db);
+	kc->prio = NULL;
+	kc->db = NULL;
+	kc->prio_slots = 0;
+	if (dbnic_admin_destroy(dd, DBNIC_ADM_DESTROY_CTX, kc->ctx))
+		dev_dbg(dbnic_to_dev(dd), "context %u not destroyed\n", kc->ctx);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_kctx_destroy, DBNIC);
+
+/**
+ * dbnic_set_link_handler - receive the device's LINK events
+ * @dd: the device
+ * @fn: called in hard-IRQ context at each LINK event (datasheet 7, 10.1);
+ *	it reads NET_STATUS for the state.  NULL: no handler.
+ * @priv: its argument
+ *
+ * Once this returns with @fn NULL, the old handler is not running and
+ * will not be called again.
+ */
+void dbnic_set_link_handler(struct dbnic_dev *dd, void (*fn)(void *priv),
+			    void *priv)
+{
+	spin_lock_irq(&dd->link_lock);
+	dd->link_event = fn;
+	dd->link_priv = priv;
+	spin_unlock_irq(&dd->link_lock);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_set_link_handler, DBNIC);
+
 static void dbnic_aux_release(struct device *dev)
 {
 	kfree(container_of(dev, struct dbnic_aux_dev, adev.dev));
@@ -308,6 +408,10 @@ static void dbnic_aux_add(struct dbnic_dev *dd)
 	int ret;
 
 	for (fn = 0; fn < DBNIC_AUX_NUM; fn++) {
+		/* Datasheet 10: the port is there when the device says so. */
+		if (fn == DBNIC_AUX_ETH &&
+		    !(dd->caps.features & DBNIC_FEAT_NET))
+			continue;
 		ret = dbnic_aux_add_one(dd, fn);
 		if (ret)
 			dev_warn(dbnic_to_dev(dd), "no %s function: %pe\n",
@@ -453,6 +557,7 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&dd->selftest_lock);
 	INIT_LIST_HEAD(&dd->queues);
 	spin_lock_init(&dd->queues_lock);
+	spin_lock_init(&dd->link_lock);
 	pci_set_drvdata(pdev, dd);
 	dd->aux_id = ida_alloc(&dbnic_aux_ida, GFP_KERNEL);
 	if (dd->aux_id < 0)
@@ -490,14 +595,22 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return dev_err_probe(dev, ret, "reset did not complete\n");
 
 	/* Step 3: MSI-X, vector 0 for the admin queue and async errors. */
-	/* The vectors past DBNIC_NUM_VECS, if any: one per DMA channel. */
+	/*
+	 * The vectors past DBNIC_NUM_VECS, if any: one per DMA channel, then
+	 * one per Ethernet queue pair; the DMA channels get theirs first.
+	 */
 	ret = pci_alloc_irq_vectors(pdev, DBNIC_NUM_VECS,
 				    DBNIC_NUM_VECS +
-				    min(dma_queues, DBNIC_DMA_QUEUES_MAX),
+				    min(dma_queues, DBNIC_DMA_QUEUES_MAX) +
+				    min(eth_queues, DBNIC_ETH_QUEUES_MAX),
 				    PCI_IRQ_MSIX);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "no MSI-X vectors\n");
 	nvecs = ret;
+	dd->dma_nvecs = min_t(unsigned int, nvecs - DBNIC_NUM_VECS,
+			      min(dma_queues, DBNIC_DMA_QUEUES_MAX));
+	dd->eth_vec0 = DBNIC_NUM_VECS + dd->dma_nvecs;
+	dd->eth_nvecs = nvecs - dd->eth_vec0;
 	ret = devm_request_irq(dev, pci_irq_vector(pdev, DBNIC_VEC_ADMIN),
 			       dbnic_admin_irq, 0, DBNIC_DRV_NAME, dd);
 	if (ret)

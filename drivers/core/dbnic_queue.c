@@ -266,7 +266,8 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 			return -EINVAL;
 		prio_bytes = DBNIC_DESC_BLOCK_SIZE;
 	}
-	if (path != DBNIC_PATH_RING && !sq->prio)
+	if (path != DBNIC_PATH_RING && path != DBNIC_PATH_RING_DEFER &&
+	    !sq->prio)
 		return -EOPNOTSUPP;
 	if (!dbnic_sq_space(sq))
 		return -ENOSPC;
@@ -274,7 +275,7 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 	d->hdr.index = cpu_to_le16(sq->pi);
 	d->hdr.qid = cpu_to_le16(sq->qid);
 	d->hdr.csum = 0;
-	if (path != DBNIC_PATH_RING)
+	if (path != DBNIC_PATH_RING && path != DBNIC_PATH_RING_DEFER)
 		d->hdr.csum = cpu_to_le32(dbnic_desc_csum(d, bytes / sizeof(u64)));
 
 	/* The ring copy comes first: it is the priority path's fallback. */
@@ -284,6 +285,8 @@ VISIBLE_IF_KUNIT int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 	dma_wmb();
 
 	*index = sq->pi++;
+	if (path == DBNIC_PATH_RING_DEFER)
+		return path;
 	if (path == DBNIC_PATH_RING) {
 		writel(dbnic_db_sq_val(sq->qid, sq->pi), sq->db + DBNIC_DB_SQ);
 		return path;
@@ -324,7 +327,7 @@ EXPORT_SYMBOL_IF_KUNIT(dbnic_sq_set_head);
  *
  * Return: true if an entry was taken.
  */
-VISIBLE_IF_KUNIT bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out)
+bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out)
 {
 	struct dbnic_cqe *e = &cq->cqes[dbnic_ring_slot(cq->ci, cq->log_size)];
 
@@ -337,15 +340,21 @@ VISIBLE_IF_KUNIT bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out)
 	cq->ci++;
 	return true;
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_pop);
+EXPORT_SYMBOL_NS_GPL(dbnic_cq_pop, DBNIC);
 
-/* Report the consumer index and ask for an interrupt at the next CQE. */
-VISIBLE_IF_KUNIT void dbnic_cq_arm(struct dbnic_cq *cq)
+/**
+ * dbnic_cq_arm - report the consumer index and arm the CQ
+ * @cq: the completion queue
+ *
+ * The device signals the CQ's vector at the next CQE, or at once if
+ * entries past the consumer index exist (datasheet 6).
+ */
+void dbnic_cq_arm(struct dbnic_cq *cq)
 {
 	writel(dbnic_db_cq_val(cq->cqn, cq->ci, 1), cq->db + DBNIC_DB_CQ);
 	cq->ci_told = cq->ci;
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_arm);
+EXPORT_SYMBOL_NS_GPL(dbnic_cq_arm, DBNIC);
 
 /**
  * dbnic_cq_tell - report the consumer index without arming
@@ -359,7 +368,7 @@ EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_arm);
  *
  * Return: true if DB_CQ was written.
  */
-VISIBLE_IF_KUNIT bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch)
+bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch)
 {
 	u16 unreported = dbnic_ring_used(cq->ci, cq->ci_told);
 
@@ -369,7 +378,7 @@ VISIBLE_IF_KUNIT bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch)
 	cq->ci_told = cq->ci;
 	return true;
 }
-EXPORT_SYMBOL_IF_KUNIT(dbnic_cq_tell);
+EXPORT_SYMBOL_NS_GPL(dbnic_cq_tell, DBNIC);
 
 /* ------------------------------------------------------------------ */
 /* Queues on the device                                                 */
@@ -541,7 +550,7 @@ int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
 	ret = dbnic_sq_post(&q->sq, d, path, index);
 	if (ret < 0)
 		goto out;
-	if (ret != DBNIC_PATH_RING)
+	if (ret != DBNIC_PATH_RING && ret != DBNIC_PATH_RING_DEFER)
 		q->posted_prio++;
 	else
 		q->posted_ring++;
@@ -555,6 +564,45 @@ out:
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_queue_post, DBNIC);
+
+/**
+ * dbnic_queue_kick - announce the descriptors posted with
+ *	DBNIC_PATH_RING_DEFER: one DB_SQ write (datasheet 3.1)
+ * @q: the queue
+ *
+ * Harmless when there is nothing new: the device ignores a producer
+ * index that does not move.
+ */
+void dbnic_queue_kick(struct dbnic_queue *q)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (!q->error)
+		writel(dbnic_db_sq_val(q->sq.qid, q->sq.pi),
+		       q->sq.db + DBNIC_DB_SQ);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_kick, DBNIC);
+
+/**
+ * dbnic_queue_space - free ring slots of a queue
+ * @q: the queue
+ *
+ * Return: how many descriptors dbnic_queue_post() takes now, at most
+ * (a slot whose callback has not run yet still fails with -EBUSY).
+ */
+unsigned int dbnic_queue_space(struct dbnic_queue *q)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&q->lock, flags);
+	n = q->error ? 0 : dbnic_sq_space(&q->sq);
+	spin_unlock_irqrestore(&q->lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_space, DBNIC);
 
 /**
  * dbnic_queue_cancel - forget the callback of a posted descriptor
@@ -690,6 +738,37 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 				       unsigned int log_size, u16 vector,
 				       unsigned int prio_slot)
 {
+	struct dbnic_kctx kc = {
+		.ctx = dd->ctx, .db = dd->db, .prio = dd->prio,
+	};
+
+	return dbnic_queue_create_in(dd, &kc, log_size, vector, prio_slot, 0);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_create, DBNIC);
+
+/**
+ * dbnic_queue_create_in - create a send queue and its CQ in a context
+ * @dd: the device
+ * @kc: the context and its doorbell page (dbnic_kctx_create())
+ * @log_size: log2 of the send queue's entries (1..12, at most the
+ *	device's CAP_LIMITS)
+ * @vector: MSI-X vector of the CQ, or DBNIC_CQ_NO_VECTOR
+ * @prio_slot: first of the two priority slots (of @kc's page) the queue
+ *	may use
+ * @flags: DBNIC_QUEUE_F_OWN_IRQ: the core requests no interrupt; the
+ *	caller's handler for @vector reaps (dbnic_queue_poll() re-arms)
+ *
+ * As dbnic_queue_create(), datasheet sections 4 and 6.
+ *
+ * Return: the queue or an ERR_PTR(): -EINVAL for a @log_size out of
+ * range, -ENOMEM, or an errno of the admin queue.
+ */
+struct dbnic_queue *dbnic_queue_create_in(struct dbnic_dev *dd,
+					  const struct dbnic_kctx *kc,
+					  unsigned int log_size, u16 vector,
+					  unsigned int prio_slot,
+					  unsigned int flags)
+{
 	struct device *dev = dbnic_to_dev(dd);
 	unsigned int max_log = min_t(unsigned int, dd->caps.max_log_ring,
 				     DBNIC_LOG_RING_MAX);
@@ -717,13 +796,14 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 
 	q->sq.log_size = log_size;
 	q->sq.log_stride = dbnic_queue_stride(dd);
-	q->sq.db = dd->db;
-	q->sq.prio = dd->prio;
+	q->ctx = kc->ctx;
+	q->sq.db = kc->db;
+	q->sq.prio = kc->prio;
 	q->sq.prio_slot = prio_slot;
 	q->sq.policy = READ_ONCE(dbnic_policy);
 	q->sq.fit_blocks = READ_ONCE(prio_fit_blocks);
 	q->cq.log_size = min(log_size + 1, max_log);
-	q->cq.db = dd->db;
+	q->cq.db = kc->db;
 
 	q->sq_bytes = (size_t)1 << (q->sq.log_size + q->sq.log_stride);
 	q->cq_bytes = sizeof(struct dbnic_cqe) << q->cq.log_size;
@@ -742,6 +822,8 @@ struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 		q->polled = true;
 		goto no_irq;
 	}
+	if (flags & DBNIC_QUEUE_F_OWN_IRQ)
+		goto no_irq;
 	q->irq = pci_irq_vector(dd->pdev, vector);
 	if (q->irq < 0) {
 		ret = q->irq;
@@ -764,7 +846,7 @@ no_irq:
 	hold->buf[1].dma = q->cq_dma;
 	hold->buf[1].bytes = q->cq_bytes;
 	hold->pages = PFN_UP(q->sq_bytes) + PFN_UP(q->cq_bytes);
-	ret = dbnic_admin_create_cq(dd, dd->ctx, q->cq_dma, q->cq.log_size,
+	ret = dbnic_admin_create_cq(dd, q->ctx, q->cq_dma, q->cq.log_size,
 				    vector, &cqn, hold);
 	if (ret)
 		goto err;
@@ -778,7 +860,7 @@ no_irq:
 	hold->undo[0].opcode = DBNIC_ADM_DESTROY_CQ;
 	hold->undo[0].handle = cqn;
 	hold->nundo = 1;
-	ret = dbnic_admin_create_sq(dd, dd->ctx, cqn, q->sq_dma,
+	ret = dbnic_admin_create_sq(dd, q->ctx, cqn, q->sq_dma,
 				    q->sq.log_size, q->sq.log_stride, &qid,
 				    hold);
 	if (ret)
@@ -803,7 +885,7 @@ err:
 	dbnic_queue_free(q);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(dbnic_queue_create, DBNIC);
+EXPORT_SYMBOL_NS_GPL(dbnic_queue_create_in, DBNIC);
 
 /**
  * dbnic_queue_stop - destroy the device's objects of a queue

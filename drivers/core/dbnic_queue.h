@@ -19,6 +19,7 @@
 #include "dbnic_hw.h"
 
 struct dbnic_dev;
+struct dbnic_kctx;
 
 /* How dbnic_queue_post() announces a descriptor when not told. */
 enum dbnic_post_policy {
@@ -42,7 +43,16 @@ enum dbnic_path {
 	 * a post for real rings DB_SQ.)
 	 */
 	DBNIC_PATH_PRIO_PARTIAL,
+	/*
+	 * The descriptor goes into the ring and is not announced yet: a
+	 * later dbnic_queue_kick() (or a priority post, which announces
+	 * every index before its own) does it, once per batch.
+	 */
+	DBNIC_PATH_RING_DEFER,
 };
+
+/* dbnic_queue_create_in() flags */
+#define DBNIC_QUEUE_F_OWN_IRQ	BIT(0)	/* the caller takes the vector's IRQ */
 
 /*
  * Send queue state.  Indices are free-running 16-bit counters; the caller
@@ -89,6 +99,7 @@ struct dbnic_req {
 
 struct dbnic_queue {
 	struct dbnic_dev *dd;
+	u32 ctx;		/* the context owning the queue */
 	struct list_head node;	/* in dd->queues while its CQ exists */
 	spinlock_t lock;	/* sq, cq, reqs, error */
 	/*
@@ -132,6 +143,13 @@ int dbnic_desc_fill(struct dbnic_desc *d, u8 flags, u32 pattern,
 struct dbnic_queue *dbnic_queue_create(struct dbnic_dev *dd,
 				       unsigned int log_size, u16 vector,
 				       unsigned int prio_slot);
+struct dbnic_queue *dbnic_queue_create_in(struct dbnic_dev *dd,
+					  const struct dbnic_kctx *kc,
+					  unsigned int log_size, u16 vector,
+					  unsigned int prio_slot,
+					  unsigned int flags);
+void dbnic_queue_kick(struct dbnic_queue *q);
+unsigned int dbnic_queue_space(struct dbnic_queue *q);
 void dbnic_queue_stop(struct dbnic_queue *q);
 void dbnic_queue_free(struct dbnic_queue *q);
 int dbnic_queue_post(struct dbnic_queue *q, struct dbnic_desc *d,
@@ -145,6 +163,11 @@ void dbnic_queue_set_policy(struct dbnic_queue *q,
 			    enum dbnic_post_policy policy);
 bool dbnic_queue_cq_error(struct dbnic_dev *dd, u32 cqn);
 
+/* Completion queues of a function's own (e.g. a receive queue's CQ). */
+bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out);
+void dbnic_cq_arm(struct dbnic_cq *cq);
+bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch);
+
 /* Ring logic, visible to the KUnit tests only. */
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int dbnic_sq_space(const struct dbnic_sq *sq);
@@ -154,9 +177,6 @@ enum dbnic_path dbnic_sq_pick_path(const struct dbnic_sq *sq,
 int dbnic_sq_post(struct dbnic_sq *sq, struct dbnic_desc *d,
 		  enum dbnic_path path, u16 *index);
 bool dbnic_sq_set_head(struct dbnic_sq *sq, u16 head);
-bool dbnic_cq_pop(struct dbnic_cq *cq, struct dbnic_cqe *out);
-void dbnic_cq_arm(struct dbnic_cq *cq);
-bool dbnic_cq_tell(struct dbnic_cq *cq, unsigned int batch);
 #endif
 
 #endif /* DBNIC_QUEUE_H */

@@ -887,7 +887,7 @@ static int dbnic_dma_probe(struct auxiliary_device *adev,
 	struct device *dev = dbnic_to_dev(dd);
 	const struct dbnic_caps *caps = &dd->caps;
 	u16 first_vector = DBNIC_NUM_VECS;
-	unsigned int n = dd->nvecs - DBNIC_NUM_VECS, sges, i;
+	unsigned int n = dd->dma_nvecs, sges, i;
 	struct dma_device *ddev;
 	struct dbnic_dma *dma;
 	LIST_HEAD(dead);

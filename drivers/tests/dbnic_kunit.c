@@ -747,6 +747,10 @@ kunit_test_suites(&dbnic_desc_suite, &dbnic_ring_suite, &dbnic_post_suite);
 /* Transfer splitting (dbnic_xfer.c, dbnic_dma.ko). */
 #include "dbnic_xfer_kunit.c"
 #endif
+#ifdef DBNIC_KUNIT_ETH
+/* The Ethernet TX path and ETH_TX descriptors (dbnic_eth.ko). */
+#include "dbnic_eth_kunit.c"
+#endif
 
 MODULE_DESCRIPTION("KUnit tests for the dbnic driver");
 MODULE_LICENSE("GPL");

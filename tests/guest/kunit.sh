@@ -3,7 +3,7 @@
 # the host's "kunit.py parse".  The results come from debugfs
 # (CONFIG_KUNIT_DEBUGFS): the console's loglevel hides KUnit's own KTAP.
 # dbnic_kunit.ko tests the pure logic of the core and of the functions
-# (dbnic_cdev.ko, dbnic_dma.ko), so all of them are loaded first.
+# (dbnic_cdev.ko, dbnic_dma.ko, dbnic_eth.ko), so all of them are loaded first.
 # Exits non-zero if a module does not load or a suite failed.
 DIR=${DBNIC_DIR:-/dbnic}
 KUNIT_DIR=/sys/kernel/debug/kunit

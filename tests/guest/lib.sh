@@ -81,7 +81,7 @@ t_done() {
 # loaded in this order and unloaded in the reverse; dbnic_dma.ko only if
 # it was built (the kernel tree has virt-dma), dbnic_test.ko (the
 # debugfs selftest and bench files) if present.
-DBNIC_MODULES="dbnic_core dbnic_dma dbnic_cdev dbnic_test"
+DBNIC_MODULES="dbnic_core dbnic_dma dbnic_cdev dbnic_eth dbnic_test"
 
 # dbnic_load [CORE_PARAM=VALUE...]: insmod dbnic_core.ko with these
 # parameters, then the function modules and dbnic_test.ko from
@@ -103,7 +103,7 @@ dbnic_load() {
 # any rmmod fails (a module in use); the others are unloaded anyway.
 dbnic_unload() {
 	_rc=0
-	for _m in dbnic_kunit dbnic_test dbnic_dma dbnic_cdev dbnic_core; do
+	for _m in dbnic_kunit dbnic_test dbnic_eth dbnic_dma dbnic_cdev dbnic_core; do
 		grep -q "^$_m " /proc/modules || continue
 		rmmod "$_m" || _rc=1
 	done
