@@ -457,6 +457,13 @@ static netdev_tx_t dbnic_eth_xmit(struct sk_buff *skb, struct net_device *nd)
 		}
 		if (dbnic_eth_tx_build_inline(&d, &ti, frame))
 			goto drop;
+		/*
+		 * A priority descriptor runs ahead of the queue's ring
+		 * descriptors not yet started (datasheet 3.2); fenced, it
+		 * waits for them and keeps the frames of a queue in order on
+		 * the wire, and still needs no fetch.
+		 */
+		d.hdr.flags |= DBNIC_DESC_F_FENCE;
 		b->skb = skb;
 		b->nmap = 0;
 	} else {
