@@ -126,9 +126,20 @@ static void dbnic_stop(Dbnic *d)
 }
 
 /* Let the bottom half and timers run. */
+static bool dbnic_thread_engine(void);
+
+/*
+ * One poll step: virtual time for the main-loop engine and its timers;
+ * with the engine in an IOThread, real time as well (2 ms: a loop of
+ * POLL_STEPS then waits at least 2 s), since that thread runs on its own
+ * and a loaded host may not schedule it for a while.
+ */
 static void settle(Dbnic *d)
 {
     qtest_clock_step(d->qts, POLL_STEP_NS);
+    if (dbnic_thread_engine()) {
+        g_usleep(2000);
+    }
 }
 
 /* Datasheet 2.1: reset, admin queue in guest RAM, enable. */
@@ -768,13 +779,10 @@ typedef struct NetQ {
     unsigned int slot;      /* next priority slot */
 } NetQ;
 
-/* Poll step; the IOThread engine runs on its own, give it real time. */
+/* Poll step (settle() gives the IOThread engine real time). */
 static void net_settle(Dbnic *d)
 {
     settle(d);
-    if (dbnic_thread_engine()) {
-        g_usleep(200);
-    }
 }
 
 static void net_start_on(Dbnic *a, Dbnic *b, const char *machine)
