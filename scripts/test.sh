@@ -181,13 +181,34 @@ GUESTS=(kunit)
 for t in "$DBNIC_TOP"/tests/guest/e2e-*.sh; do
 	GUESTS+=("$(basename "$t" .sh)")
 done
-log "guest runs: ${#GUESTS[@]}, $JOBS at a time"
-for name in "${GUESTS[@]}"; do
-	if [ "$name" = kunit ]; then
-		script=$DBNIC_TOP/tests/guest/kunit.sh
+# guest_script NAME: the script a guest run executes.
+guest_script() {
+	if [ "$1" = kunit ]; then
+		echo "$DBNIC_TOP/tests/guest/kunit.sh"
 	else
-		script=$DBNIC_TOP/tests/guest/$name.sh
+		echo "$DBNIC_TOP/tests/guest/$1.sh"
 	fi
+}
+
+# Start order: runs that need every slot first (they wait for none), then
+# the longest first, by the times the last suite's launcher printed
+# ("after 113.1s"), so that the slots finish together instead of one
+# idling at the end; without a last suite, in name order.  Results are
+# still reported in name order (GUESTS).
+PREV=$(find "$DBNIC_CACHE/logs" -maxdepth 1 -name 'test-*' -type d ! -path "$LOGDIR" |
+	sort | tail -n 1)
+START=()
+while read -r _ _ name; do START+=("$name"); done < <(
+	for name in "${GUESTS[@]}"; do
+		secs=0
+		if [ -n "$PREV" ] && [ -f "$PREV/$name.out" ]; then
+			secs=$(sed -n 's/.* after \([0-9]*\)\.[0-9]s .*/\1/p' "$PREV/$name.out" | head -n 1)
+		fi
+		echo "$(guest_slots "$(guest_script "$name")") ${secs:-0} $name"
+	done | sort -k1,1nr -k2,2nr -k3,3)
+log "guest runs: ${#GUESTS[@]}, $JOBS at a time${PREV:+, longest first (times of ${PREV##*/})}"
+for name in "${START[@]}"; do
+	script=$(guest_script "$name")
 	n=$(guest_slots "$script")
 	slots_free "$n"
 	guest_start "$name" "$script"

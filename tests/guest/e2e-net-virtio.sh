@@ -5,9 +5,9 @@
 # compared with.  Both guests run this script (busybox sh) with lib.sh and
 # net-lib.sh in $DBNIC_DIR (/dbnic), each taking its part by its index:
 # addresses up, ping over IPv4 and IPv6 both ways, iperf3 TCP for 3 s in
-# each direction (guest 0 serves), 16 MiB through nc from guest 1 to
+# each direction (guest 0 serves), 8 MiB through nc from guest 1 to
 # guest 0 with the sha256 of both ends compared by guest 0, and a clean
-# kernel log.  Every guest's checks count.  16 MiB, not more: the test
+# kernel log.  Every guest's checks count.  8 MiB, not more: the test
 # kernel's debug options hold its TCP path to about 0.2-0.7 MiB/s under
 # TCG, and the suite's time budget is 10 minutes.
 DIR=${DBNIC_DIR:-/dbnic}
@@ -22,6 +22,6 @@ net_ping "$peer" 4
 net_ping "$peer" 6
 net_iperf "net: iperf3 TCP g1->g0" 0 1 3
 net_iperf "net: iperf3 TCP g0->g1" 0 1 3 -R
-net_xfer "net: 16 MiB g1->g0, sha256 of both ends" 1 0 16
+net_xfer "net: 8 MiB g1->g0, sha256 of both ends" 1 0 8
 t_dmesg_clean "dmesg clean"
 t_done
