@@ -151,7 +151,7 @@ def main():
                 csv.append((tag, "dbnic-loadtest-dblat", w[0], w[1], w[2]))
                 series.setdefault((tag, "doorbell-" + w[0]), []).append(int(w[2]))
     rows.append(("dbnic vs virtio-net", "-", "-", "-",
-                 "n/a: dbnic has no Ethernet path yet (ETH_TX is reserved in v1)"))
+                 "n/a: no netdev benchmark yet (pktgen, iperf3: issue 8)"))
     rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
                  "n/a: dbnic has no RDMA yet"))
 
