@@ -428,19 +428,30 @@ int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_cq, DBNIC);
 
 /* CREATE_SQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
-int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
-			  dma_addr_t base, unsigned int log_size,
-			  unsigned int log_stride, u32 *qid,
-			  struct dbnic_admin_hold *hold)
+/* CREATE_SQ and CREATE_RQ: the same fields (datasheet 4, 10.3). */
+static int dbnic_admin_create_ring(struct dbnic_dev *dd, u8 opcode, u32 ctx,
+				   u32 cqn, dma_addr_t base,
+				   unsigned int log_size,
+				   unsigned int log_stride, u32 *id,
+				   struct dbnic_admin_hold *hold)
 {
-	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_SQ };
+	struct dbnic_admin_cmd cmd = { .opcode = opcode };
 
 	cmd.create_sq.base = cpu_to_le64(base);
 	cmd.create_sq.ctx = cpu_to_le32(ctx);
 	cmd.create_sq.cqn = cpu_to_le32(cqn);
 	cmd.create_sq.log_size = log_size;
 	cmd.create_sq.log_stride = log_stride;
-	return dbnic_admin_exec(dd, &cmd, qid, hold);
+	return dbnic_admin_exec(dd, &cmd, id, hold);
+}
+
+int dbnic_admin_create_sq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
+			  dma_addr_t base, unsigned int log_size,
+			  unsigned int log_stride, u32 *qid,
+			  struct dbnic_admin_hold *hold)
+{
+	return dbnic_admin_create_ring(dd, DBNIC_ADM_CREATE_SQ, ctx, cqn, base,
+				       log_size, log_stride, qid, hold);
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_sq, DBNIC);
 
@@ -463,14 +474,8 @@ int dbnic_admin_create_rq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 			  unsigned int log_stride, u32 *rqn,
 			  struct dbnic_admin_hold *hold)
 {
-	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_RQ };
-
-	cmd.create_sq.base = cpu_to_le64(base);
-	cmd.create_sq.ctx = cpu_to_le32(ctx);
-	cmd.create_sq.cqn = cpu_to_le32(cqn);
-	cmd.create_sq.log_size = log_size;
-	cmd.create_sq.log_stride = log_stride;
-	return dbnic_admin_exec(dd, &cmd, rqn, hold);
+	return dbnic_admin_create_ring(dd, DBNIC_ADM_CREATE_RQ, ctx, cqn, base,
+				       log_size, log_stride, rqn, hold);
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_rq, DBNIC);
 
