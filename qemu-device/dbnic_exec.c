@@ -92,47 +92,20 @@ static void cq_fail(struct dbnic_core *c, struct dbnic_cq *cq, uint32_t reason)
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
                     uint16_t index, uint8_t status, uint32_t bytes, bool prio)
 {
-    struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
     struct dbnic_cqe cqe;
-    uint64_t addr;
 
     if (status != DBNIC_ST_OK) {
         dbnic_count(c, DBNIC_CNT_DESC_ERROR);
     }
-    if (!cq) {
-        return;
-    }
-    if (cq->error) {
-        dbnic_count(c, DBNIC_CNT_CQE_DROPPED);
-        return;
-    }
-    if (dbnic_ring_used(cq->pi, cq->ci) >= (1u << cq->log_size)) {
-        cq_fail(c, cq, DBNIC_CQ_ERR_FULL);
-        return;
-    }
-
     memset(&cqe, 0, sizeof(cqe));
     cqe.byte_count = dbnic_le32(bytes);
     cqe.index = dbnic_le16(index);
     cqe.qid = dbnic_le16(qid);
     cqe.sq_head = dbnic_le16(sq->ci);
     cqe.status = status;
-    cqe.flags = (dbnic_cq_phase(cq->pi, cq->log_size) ? DBNIC_CQE_F_PHASE : 0) |
-                (prio ? DBNIC_CQE_F_PRIO : 0);
-
-    addr = cq->base +
-           (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) * sizeof(cqe);
+    cqe.flags = prio ? DBNIC_CQE_F_PRIO : 0; /* the phase: dbnic_cq_post() */
     dbnic_tr(c, DBNIC_TR_CQE, sq->cqn, index, status);
-    if (dbnic_write_cqe(c, addr, &cqe)) {
-        cq_fail(c, cq, DBNIC_CQ_ERR_WRITE);
-        return;
-    }
-    cq->pi++;
-    dbnic_count(c, DBNIC_CNT_COMPLETIONS);
-    if (cq->armed) {
-        cq->armed = false;
-        dbnic_raise_irq(c, cq->vector);
-    }
+    dbnic_cq_post(c, sq->cqn, &cqe);
 }
 
 /*
