@@ -129,7 +129,8 @@ MODS=("${KO_ADDS[@]}"
       --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
       --add "$DBNIC_CACHE/build/user/dbnic-tool:/dbnic/dbnic-tool"
       --add "$DBNIC_CACHE/build/user/dbnic-test-tool:/dbnic/dbnic-test-tool"
-      --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest")
+      --add "$DBNIC_CACHE/build/user/dbnic-loadtest:/dbnic/dbnic-loadtest"
+      --add "$KERNEL_SRC/tools/testing/selftests/net/netdevice.sh:/dbnic/selftests/net/netdevice.sh")
 
 # run_guest_opts SCRIPT: the launcher options its header asks for.
 run_guest_opts() { sed -n '1,/^[^#]/s/^# run-guest: //p' "$1"; }

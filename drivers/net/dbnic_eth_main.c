@@ -1180,6 +1180,11 @@ static int dbnic_eth_probe(struct auxiliary_device *adev,
 
 	nd->netdev_ops = &dbnic_eth_netdev_ops;
 	nd->ethtool_ops = &dbnic_eth_ethtool_ops;
+	/*
+	 * The port does not filter by destination (datasheet 10.1): the stack
+	 * does, so the address may change while the interface runs.
+	 */
+	nd->priv_flags |= IFF_LIVE_ADDR_CHANGE;
 	nd->hw_features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
 			  NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_RXCSUM |
 			  NETIF_F_RXHASH | NETIF_F_HW_VLAN_CTAG_TX;

@@ -9,7 +9,8 @@
 # Device counters (dev_*) are per device: the peer's device is the one
 # that sends the ACKs.
 #
-# Checks: the netdevs come up with carrier; ping both ways; an 8 MiB
+# Checks: the kernel's net/netdevice.sh selftest passes on both
+# interfaces (see below); the netdevs come up with carrier; ping both ways; an 8 MiB
 # transfer through nc with its sha256 compared, once with the "inline-prio"
 # private flag on and once with it off; with it on, small frames were
 # posted inline through the priority area (tx*_inline) and the device ran
@@ -71,6 +72,32 @@ sum_of() {
 	$sum_ns $ETHTOOL -S "$1" |
 		awk -v p="$2" '$1 ~ p { s += $2 } END { print s + 0 }'
 }
+
+# The kernel's own selftest of a network interface (tools/testing/
+# selftests/net/netdevice.sh, packed by test.sh from the kernel source):
+# on every Ethernet interface that is down it brings the link up, sets a
+# MAC address while up, turns every changeable offload off, on and back,
+# reads ethtool -d and -S, and takes the link down.  Any FAIL line fails
+# the check ("XFAIL": ethtool -d, which dbnic does not offer).  It gives
+# both interfaces the same address: each gets its own back afterwards.
+NETDEVICE_SH=$DIR/selftests/net/netdevice.sh
+if [ -f "$NETDEVICE_SH" ]; then
+	out=$(sh "$NETDEVICE_SH" 2>&1)
+	rc=$?
+	echo "$out" | grep -E '^(PASS|FAIL|SKIP|XFAIL):'
+	npass=$(echo "$out" | grep -c '^PASS:')
+	fails=$(echo "$out" | grep '^FAIL:' | tr '\n' ';')
+	if [ $rc -eq 0 ] && [ -z "$fails" ] && [ "$npass" -ge 20 ]; then
+		t_ok "kernel selftest net/netdevice.sh ($npass PASS)"
+	else
+		t_fail "kernel selftest net/netdevice.sh" "exit $rc, $npass PASS, FAIL: $fails"
+	fi
+	for n in "$A" "$B"; do
+		$IP link set dev "$n" address "$($ETHTOOL -P "$n" | sed 's/.*: //')"
+	done
+else
+	t_fail "kernel selftest net/netdevice.sh" "$NETDEVICE_SH is missing"
+fi
 
 t_check "netns add" $IP netns add $NS
 t_check "move $B into $NS" $IP link set "$B" netns $NS
