@@ -10,7 +10,7 @@
 # device runs CREATE_CTX, REG_MR, CREATE_CQ, DEREG_MR and DESTROY_CQ, not
 # only the first three) and only then unpins and frees, while the process
 # still has its context open.  Runs in the guest (busybox sh) with
-# the dbnic modules, lib.sh and dbnic-tool in $DBNIC_DIR.
+# the dbnic modules, lib.sh, dbnic-tool and dbnic-test-tool in $DBNIC_DIR.
 #
 # run-guest: --dbnic-opts admin-delay-ms=30000,admin-delay-ops=0x80
 # (0x80: opcode 7, REG_MR, which probe never uses; read by scripts/test.sh)
@@ -36,7 +36,7 @@ echo 300 > "$PARAM"
 
 echo "== REG_MR and CREATE_QP time out"
 rm -f /tmp/go /tmp/l.ids
-"$TOOL" late --size 256K --wait-file /tmp/go --ids /tmp/l.ids > /tmp/l.out 2>&1 &
+"$TEST_TOOL" late --size 256K --wait-file /tmp/go --ids /tmp/l.ids > /tmp/l.out 2>&1 &
 pl=$!
 if wait_file /tmp/l.ids; then
 	t_ok "both commands returned"

@@ -5,7 +5,7 @@
 # like registered memory, and a queue pair whose rings pass the limit is
 # refused.  Then the parameter: a lower value applies to the next open.
 # Runs in the guest (busybox sh) with the dbnic modules, lib.sh, user-lib.sh and
-# dbnic-tool in $DBNIC_DIR (/dbnic).
+# dbnic-tool and dbnic-test-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
@@ -20,7 +20,7 @@ echo "max_user_contexts $max"
 chmod 666 /dev/dbnic0
 
 echo "== default limit ($max)"
-"$TOOL" limits --max-ctx "$max" > /tmp/l.out 2>&1
+"$TEST_TOOL" limits --max-ctx "$max" > /tmp/l.out 2>&1
 rc=$?
 verdicts /tmp/l.out
 if [ $rc -eq 0 ]; then t_ok "limits: default"; else t_fail "limits: default" "exit $rc"; fi
@@ -30,7 +30,7 @@ t_check "no page pinned" test "$(users_field pinned_pages)" = 0
 
 echo "== limit 3"
 echo 3 > $PARAM
-"$TOOL" limits --max-ctx 3 > /tmp/l.out 2>&1
+"$TEST_TOOL" limits --max-ctx 3 > /tmp/l.out 2>&1
 rc=$?
 verdicts /tmp/l.out
 if [ $rc -eq 0 ]; then t_ok "limits: 3"; else t_fail "limits: 3" "exit $rc"; fi

@@ -1,5 +1,5 @@
 # End-to-end test: ioctls stuck in a page fault must not hold up the
-# device's removal.  dbnic-tool stall makes two ioctls fault on pages
+# device's removal.  dbnic-test-tool stall makes two ioctls fault on pages
 # that userfaultfd holds back (the buffer of a REG_MR, which the driver
 # pins; the argument of another ioctl, which it copies in), as a buffer
 # backed by FUSE or a userfaultfd manager can do for ever.  The unbind
@@ -8,7 +8,7 @@
 # Needs CONFIG_USERFAULTFD in the test kernel; without it every check is
 # reported as failed, naming the missing option.
 # Runs in the guest (busybox sh) with the dbnic modules, lib.sh, user-lib.sh and
-# dbnic-tool in $DBNIC_DIR (/dbnic).
+# dbnic-tool and dbnic-test-tool in $DBNIC_DIR (/dbnic).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/user-lib.sh"
@@ -19,7 +19,7 @@ pci=$(basename "$(first "$DRV"/0000:*)")
 
 echo "== ioctls stuck in faults"
 rm -f /tmp/go /tmp/s.ids
-"$TOOL" stall --wait-file /tmp/go --ids /tmp/s.ids > /tmp/s.out 2>&1 &
+"$TEST_TOOL" stall --wait-file /tmp/go --ids /tmp/s.ids > /tmp/s.out 2>&1 &
 ps=$!
 if ! wait_file /tmp/s.ids; then
 	cat /tmp/s.out

@@ -1,7 +1,7 @@
 # run-guest: --dbnic-opts msix-vectors=4
 # End-to-end test: what an unprivileged process can make the device and
 # the kernel do (issue 6, section 2).  Runs in the guest (busybox sh) with
-# the dbnic modules, lib.sh, user-lib.sh and dbnic-tool in $DBNIC_DIR (/dbnic), on
+# the dbnic modules, lib.sh, user-lib.sh and dbnic-test-tool in $DBNIC_DIR (/dbnic), on
 # a device with 4 MSI-X vectors, so that the driver has no vector to
 # spare for user CQs (v1.1 drivers then put them on the kernel queue's).
 #  1. A process loops DB_CQ with ARM over one unconsumed CQE: no MSI may
@@ -38,7 +38,7 @@ t_check "user CQs get no interrupt vector" \
 
 echo "== DB_CQ with ARM over an unconsumed CQE, 100000 times"
 b=$(irqs)
-"$TOOL" storm --arm --count 100000 > /tmp/s.out 2>&1
+"$TEST_TOOL" storm --arm --count 100000 > /tmp/s.out 2>&1
 rc=$?
 verdicts /tmp/s.out
 t_check "storm --arm exit status" test $rc -eq 0
@@ -49,7 +49,7 @@ echo "== CQ overflow: sq log 12, cq log 1, DB_SQ to 4096 then 8192"
 b=$(irqs)
 b_ovf=$(counter cq_overflow)
 b_ev=$(counter events)
-"$TOOL" storm --cq-overflow > /tmp/o.out 2>&1
+"$TEST_TOOL" storm --cq-overflow > /tmp/o.out 2>&1
 rc=$?
 verdicts /tmp/o.out
 t_check "storm --cq-overflow exit status" test $rc -eq 0
