@@ -106,19 +106,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {
-		.size = 64 << 10, .count = 100, .depth = 8, .sges = 1,
-		.sq_log = 8, .path = DBNIC_UPATH_AUTO,
-		.policy = DBNIC_UPOLICY_AUTO, .evil_qid = -1, .evil_cqn = -1,
-	};
-	const char *cmd;
-
-	cli_prog = "dbnic-tool";
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		usage();
-	cmd = argv[1];
-	tool_parse(argc, argv, &o, NULL, NULL, usage);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct opts o;
+	const char *cmd = tool_parse("dbnic-tool", argc, argv, &o, NULL, NULL, usage);
 
 	if (!strcmp(cmd, "info"))
 		return cmd_info(&o);

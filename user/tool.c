@@ -387,20 +387,27 @@ static const struct option common_opts[] = {
 	{ "seed", required_argument, NULL, 'S' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "wait-file", required_argument, NULL, 'W' },
-	{ "arm", no_argument, NULL, 'A' },
-	{ "cq-overflow", no_argument, NULL, 'O' },
-	{ "max-ctx", required_argument, NULL, 'X' },
 };
 
-void tool_parse(int argc, char **argv, struct opts *o,
-		const struct option *extra,
-		void (*extra_opt)(int c, struct opts *o),
-		void (*usage)(void))
+const char *tool_parse(const char *prog, int argc, char **argv,
+		       struct opts *o, const struct option *extra,
+		       void (*extra_opt)(int c, struct opts *o),
+		       void (*usage)(void))
 {
+	static const struct opts defaults = {
+		.size = 64 << 10, .count = 100, .depth = 8, .sges = 1,
+		.sq_log = 8, .path = DBNIC_UPATH_AUTO,
+		.policy = DBNIC_UPOLICY_AUTO, .evil_qid = -1, .evil_cqn = -1,
+	};
 	size_t ncommon = sizeof(common_opts) / sizeof(common_opts[0]);
 	size_t nextra = 0, i;
 	struct option *lo;
 	int c;
+
+	cli_prog = prog;
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		usage();
+	*o = defaults;
 
 	while (extra && extra[nextra].name)
 		nextra++;
@@ -455,11 +462,6 @@ void tool_parse(int argc, char **argv, struct opts *o,
 			break;
 		case 'q': o->quiet = 1; break;
 		case 'W': o->wait_file = optarg; break;
-		case 'A': o->arm_storm = 1; break;
-		case 'O': o->cq_overflow = 1; break;
-		case 'X':
-			o->max_ctx = cli_parse_num("--max-ctx", optarg, 1, 4096, 0);
-			break;
 		case 'p':
 			if (!strcmp(optarg, "ring")) {
 				o->path = DBNIC_UPATH_RING;
@@ -483,4 +485,7 @@ void tool_parse(int argc, char **argv, struct opts *o,
 	free(lo);
 	if (optind < argc)
 		cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	/* Progress lines reach a log at once, even through a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return argv[1];
 }

@@ -100,17 +100,22 @@ void xfer_complete(struct xfer *x, const struct dbnic_cqe *c);
 int xfer_run(struct xfer *x);
 
 /**
- * tool_parse() - parse the options after the command (argv[2] on)
+ * tool_parse() - a tool's start: its name, the defaults, the options
+ * @prog: the program's name, for messages (cli_prog)
  * @argc: main()'s
- * @argv: main()'s
- * @o: filled in; defaults set by the caller
+ * @argv: main()'s; argv[1] is the command, its options follow
+ * @o: filled in: the defaults (64 KiB, 100 copies, depth 8, one SGE,
+ *     SQ log 8, path auto), then the options
  * @extra: the program's own options (NULL, or ended by an empty entry)
  * @extra_opt: called with the val of each of them
- * @usage: called on an unknown option; must not return
+ * @usage: called without a command, on -h/--help and on an unknown
+ *     option; must not return
+ *
+ * Return: the command (argv[1]).  Bad values exit with status 2.
  */
-void tool_parse(int argc, char **argv, struct opts *o,
-		const struct option *extra,
-		void (*extra_opt)(int c, struct opts *o),
-		void (*usage)(void));
+const char *tool_parse(const char *prog, int argc, char **argv,
+		       struct opts *o, const struct option *extra,
+		       void (*extra_opt)(int c, struct opts *o),
+		       void (*usage)(void));
 
 #endif /* DBNIC_TOOL_H */

@@ -904,6 +904,9 @@ static const struct option test_opts[] = {
 	{ "torn", no_argument, NULL, 'T' },
 	{ "evil-mmap", no_argument, NULL, 'M' },
 	{ "busy", no_argument, NULL, 'B' },
+	{ "arm", no_argument, NULL, 'A' },
+	{ "cq-overflow", no_argument, NULL, 'O' },
+	{ "max-ctx", required_argument, NULL, 'X' },
 	{ }
 };
 
@@ -926,24 +929,19 @@ static void test_opt(int c, struct opts *o)
 	case 'T': o->torn = 1; break;
 	case 'M': o->evil_mmap = 1; break;
 	case 'B': o->busy = 1; break;
+	case 'A': o->arm_storm = 1; break;
+	case 'O': o->cq_overflow = 1; break;
+	case 'X':
+		o->max_ctx = cli_parse_num("--max-ctx", optarg, 1, 4096, 0);
+		break;
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = {
-		.size = 64 << 10, .count = 100, .depth = 8, .sges = 1,
-		.sq_log = 8, .path = DBNIC_UPATH_AUTO,
-		.policy = DBNIC_UPOLICY_AUTO, .evil_qid = -1, .evil_cqn = -1,
-	};
-	const char *cmd;
-
-	cli_prog = "dbnic-test-tool";
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		usage();
-	cmd = argv[1];
-	tool_parse(argc, argv, &o, test_opts, test_opt, usage);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct opts o;
+	const char *cmd = tool_parse("dbnic-test-tool", argc, argv, &o,
+				     test_opts, test_opt, usage);
 
 	if (!strcmp(cmd, "evil")) {
 		if (o.evil_qid < 0 && !o.evil_key && !o.torn && !o.evil_mmap)
