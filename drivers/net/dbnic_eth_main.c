@@ -1057,10 +1057,17 @@ static netdev_features_t dbnic_eth_features_check(struct sk_buff *skb,
 	features = vlan_features_check(skb, features);
 	if (skb->encapsulation)
 		features &= ~(NETIF_F_CSUM_MASK | NETIF_F_GSO_MASK);
+	/*
+	 * Each segment, its headers + gso_size (+ the tag the port inserts),
+	 * must fit the largest frame, else the port refuses the descriptor.
+	 */
 	if (skb_is_gso(skb) &&
 	    (skb_shinfo(skb)->gso_size < DBNIC_ETH_MSS_MIN ||
 	     skb_shinfo(skb)->gso_size > DBNIC_ETH_MSS_MAX ||
-	     skb->len > DBNIC_ETH_MAX_TSO))
+	     skb->len > DBNIC_ETH_MAX_TSO ||
+	     !(skb_shinfo(skb)->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+	     skb_tcp_all_headers(skb) + skb_shinfo(skb)->gso_size +
+	     (skb_vlan_tag_present(skb) ? VLAN_HLEN : 0) > DBNIC_ETH_MAX_FRAME))
 		features &= ~NETIF_F_GSO_MASK;
 	return features;
 }

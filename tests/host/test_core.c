@@ -2733,6 +2733,7 @@ static const struct {
 	T(test_eth_tx_inline_prio_reads_nothing),
 	T(test_eth_tx_bad_descriptors),
 	T(test_eth_tx_tso_described),
+	T(test_eth_tx_segment_fits_frame),
 	T(test_eth_tx_link_down_drops),
 	T(test_eth_tx_busy_waits),
 	T(test_eth_tx_busy_flushed_by_destroy),

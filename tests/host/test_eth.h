@@ -8,6 +8,7 @@ void test_eth_tx_through_mr(void);
 void test_eth_tx_inline_prio_reads_nothing(void);
 void test_eth_tx_bad_descriptors(void);
 void test_eth_tx_tso_described(void);
+void test_eth_tx_segment_fits_frame(void);
 void test_eth_tx_link_down_drops(void);
 void test_eth_tx_busy_waits(void);
 void test_eth_tx_busy_flushed_by_destroy(void);
