@@ -267,6 +267,14 @@ uint8_t dbnic_eth_tx_send(struct dbnic_core *c, struct dbnic_sq *sq,
     return DBNIC_ST_OK;
 }
 
+void dbnic_core_eth_tx_dropped(struct dbnic_core *c, unsigned int n)
+{
+    if (n) {
+        c->counters[DBNIC_CNT_ETH_TX_DROP] += n;
+        dbnic_tr(c, DBNIC_TR_ETH_DROP, DBNIC_CNT_ETH_TX_DROP, 0, n);
+    }
+}
+
 void dbnic_core_eth_tx_resume(struct dbnic_core *c)
 {
     if (c->eth_tx_blocked) {
@@ -428,9 +436,15 @@ void dbnic_eth_destroy_ctx(struct dbnic_core *c, uint32_t ctx)
     }
 }
 
-/* Reset and disable: RQs and RSS go; the link and the MAC stay. */
+/*
+ * Reset and disable: RQs and RSS go, and the frames the owner holds; the
+ * link and the MAC stay.
+ */
 void dbnic_eth_reset(struct dbnic_core *c)
 {
+    if (c->ops->eth_reset) {
+        dbnic_core_eth_tx_dropped(c, c->ops->eth_reset(c->opaque));
+    }
     memset(c->rq, 0, sizeof(c->rq));
     c->rss_on = false;
     c->eth_tx_blocked = false;
