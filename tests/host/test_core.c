@@ -2737,6 +2737,7 @@ static const struct {
 	T(test_eth_tx_link_down_drops),
 	T(test_eth_tx_busy_waits),
 	T(test_eth_tx_busy_flushed_by_destroy),
+	T(test_eth_reset_drops_held_frames),
 	T(test_eth_rx_delivers),
 	T(test_eth_rx_no_buffer),
 	T(test_eth_rx_bad_frames),

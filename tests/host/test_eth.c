@@ -666,6 +666,31 @@ void test_eth_tx_busy_flushed_by_destroy(void)
 	fake_free(&f);
 }
 
+/*
+ * Datasheet 2.1, 10.2: reset and disable tell the owner to drop the
+ * frames it holds (ops->eth_reset), counted in ETH_TX_DROP; frames the
+ * owner finds it cannot send later are counted the same way.
+ */
+void test_eth_reset_drops_held_frames(void)
+{
+	struct fake f;
+	unsigned int resets;
+
+	fake_init(&f);
+	resets = f.eth_resets;			/* fake_init's resets */
+	CHECK(resets >= 1);
+	dbnic_core_eth_tx_dropped(&f.core, 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 2);
+	f.tx_held = 3;
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, 0, 4);	/* disable */
+	CHECK_EQ(f.eth_resets, resets + 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 5);
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	CHECK_EQ(f.eth_resets, resets + 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 0);	/* cleared */
+	fake_free(&f);
+}
+
 /* ---- receive ------------------------------------------------------- */
 
 void test_eth_rx_delivers(void)

@@ -12,6 +12,7 @@ void test_eth_tx_segment_fits_frame(void);
 void test_eth_tx_link_down_drops(void);
 void test_eth_tx_busy_waits(void);
 void test_eth_tx_busy_flushed_by_destroy(void);
+void test_eth_reset_drops_held_frames(void);
 void test_eth_rx_delivers(void);
 void test_eth_rx_no_buffer(void);
 void test_eth_rx_bad_frames(void);
