@@ -693,6 +693,7 @@ static void dbnic_tx_sent(NetClientState *nc, ssize_t len)
 {
     DbnicState *s = qemu_get_nic_opaque(nc);
 
+    trace_dbnic_eth_tx_sent();
     s->tx_wait = false;
     qemu_bh_schedule(s->tx_bh);
 }
@@ -920,6 +921,7 @@ static void dbnic_tx_bh(void *opaque)
         g_free(q[i]);
     }
     s->tx_wait = queued;
+    trace_dbnic_eth_tx_bh(i, n - i, queued, down);
 
     dbnic_lock(s);
     s->tx_head = (s->tx_head + i) % DBNIC_TX_BACKLOG;
