@@ -211,7 +211,7 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(EVENTS_LOST,	 events_lost)	/* events dropped, EQ full */	\
 	X(ETH_TX,	 eth_tx)	/* ETH_TX frames taken by the port */	\
 	X(ETH_TX_INLINE, eth_tx_inline)	/* inline, priority lane: no reads */ \
-	X(ETH_TX_DROP,	 eth_tx_drop)	/* not sent: link down, no backend */ \
+	X(ETH_TX_DROP,	 eth_tx_drop)	/* not sent: link down, reset, no port */ \
 	X(ETH_RX,	 eth_rx)	/* frames written to RECV buffers */	\
 	X(ETH_RX_NOBUF,	 eth_rx_nobuf)	/* frames that found no buffer */	\
 	X(ETH_RX_BAD,	 eth_rx_bad)	/* runt, giant, malformed: dropped */ \
@@ -556,7 +556,13 @@ _Static_assert(sizeof(struct dbnic_admin_cqe) == 16, "admin CQE");
 					 DBNIC_ETH_VLAN_HLEN)	/* 9018 */
 #define DBNIC_ETH_MAX_TSO		65536	/* a TSO frame as given */
 #define DBNIC_ETH_MSS_MIN		64
-#define DBNIC_ETH_MSS_MAX		8900	/* + 118 bytes of headers */
+/*
+ * The largest frame less Ethernet, IPv4 and TCP headers of 20 bytes: the
+ * bound on the field.  Each segment (the frame's headers + mss, + a VLAN
+ * tag inserted) must also fit DBNIC_ETH_MAX_FRAME (datasheet 10.1).
+ */
+#define DBNIC_ETH_MSS_MAX		(DBNIC_ETH_MAX_FRAME - DBNIC_ETH_HLEN - \
+					 20 - 20)		/* 8964 */
 /* Emulated device: how long it holds the network with no RX buffer. */
 #define DBNIC_ETH_RX_HOLD_NS		10000000u	/* 10 ms */
 

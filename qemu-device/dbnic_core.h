@@ -108,6 +108,15 @@ struct dbnic_core_ops {
      * serialisation, from an MMIO write: only record and schedule.
      */
     void (*eth_rx_ready)(void *opaque);
+    /*
+     * Optional: the device is reset or disabled (dbnic_core_reset(), a
+     * CTRL write; datasheet 2.1, 10.2): drop every frame eth_tx took and
+     * has not handed to the network yet, and a received frame kept for
+     * a buffer, so that nothing from before the reset leaves or arrives
+     * after it.  Called under the owner's serialisation.  Returns the
+     * frames dropped (counted in ETH_TX_DROP).
+     */
+    unsigned int (*eth_reset)(void *opaque);
     /* Monotonic time in nanoseconds. */
     uint64_t (*clock_ns)(void *opaque);
     /* Ask for dbnic_core_run() soon, outside the current call. */
@@ -475,5 +484,10 @@ int dbnic_core_eth_rx(struct dbnic_core *c, const void *frame, size_t len,
                       const struct dbnic_eth_rx_meta *meta);
 /* The port takes frames again after DBNIC_ETH_TX_BUSY: ETH_TX goes on. */
 void dbnic_core_eth_tx_resume(struct dbnic_core *c);
+/*
+ * n frames eth_tx took were not sent after all (the link went down while
+ * they waited in the owner's buffer): counted in ETH_TX_DROP.
+ */
+void dbnic_core_eth_tx_dropped(struct dbnic_core *c, unsigned int n);
 
 #endif /* DBNIC_CORE_H */

@@ -239,11 +239,16 @@ static void slot_check_hdr(struct dbnic_core *c, uint32_t ctx,
  * An assembly that cannot run as it is falls back to the ring copy: its
  * header, if any, is a doorbell for index + 1.  Each assembly is counted
  * once: PRIO_TORN if it was torn (torn, or no header), else
- * PRIO_FALLBACK; a dead one was counted when it died.
+ * PRIO_FALLBACK; a dead one was counted when it died.  timeout: the
+ * flush timeout cut the post (a vCPU descheduled in its copy); the rest
+ * of its words may still come, so a header-bearing assembly stays in the
+ * slot, dead, and takes them, as a stale one does: they do not make a
+ * headerless assembly counted again, nor spoil the slot's next post
+ * (datasheet 3.2: one post, one count).
  */
 static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
                            struct dbnic_prio_slot *s, unsigned int slot,
-                           bool torn)
+                           bool torn, bool timeout)
 {
     if (s->dead) {
         /* Nothing: counted when it died. */
@@ -264,6 +269,12 @@ static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
         /* Left to the engine: this may be in the middle of a write. */
         if (sq && announce(c, sq, qid, index + 1)) {
             dbnic_kick(c, dbnic_now(c) + c->cfg.db_latency_ns);
+        }
+        if (timeout && !torn && h->size >= 1 &&
+            h->size <= DBNIC_DESC_MAX_BLOCKS) {
+            s->dead = true;
+            s->last_ns = dbnic_now(c); /* free after another timeout */
+            return;
         }
     } else {
         dbnic_count(c, DBNIC_CNT_PRIO_TORN);
@@ -300,7 +311,7 @@ static void slot_queue(struct dbnic_core *c, uint32_t ctx,
     }
     if (sq->lane_len == DBNIC_CORE_PRIO_LANE) {
         /* Lane full: the ring copy will do. */
-        slot_fall_back(c, ctx, s, 0, false);
+        slot_fall_back(c, ctx, s, 0, false, false);
         return;
     }
 
@@ -329,7 +340,7 @@ static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
         return;
     }
     if (h->size < 1 || h->size > DBNIC_DESC_MAX_BLOCKS) {
-        slot_fall_back(c, ctx, s, slot, false);
+        slot_fall_back(c, ctx, s, slot, false, false);
         return;
     }
     words = h->size * DBNIC_DESC_BLOCK_SIZE / 8;
@@ -346,7 +357,7 @@ static void slot_try_complete(struct dbnic_core *c, uint32_t ctx,
 
     if (dbnic_desc_csum(s->buf, words) != dbnic_le32(h->csum)) {
         /* Every word is there, but not all from the same post. */
-        slot_fall_back(c, ctx, s, slot, true);
+        slot_fall_back(c, ctx, s, slot, true, false);
         return;
     }
     slot_queue(c, ctx, s);
@@ -365,11 +376,11 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
 
     dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
     if (s->written && t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS) {
-        slot_fall_back(c, ctx, s, slot, false);
+        slot_fall_back(c, ctx, s, slot, false, true);
     }
     /* A word written twice: the host has moved on to its next post. */
     if (s->written & bits) {
-        slot_fall_back(c, ctx, s, slot, false);
+        slot_fall_back(c, ctx, s, slot, false, false);
     }
     had_hdr = slot_has_hdr(s);
 
@@ -407,8 +418,10 @@ void dbnic_prio_flush_expired(struct dbnic_core *c)
                 continue;
             }
             if (t >= due) {
-                slot_fall_back(c, p, s, i, false);
-            } else if (!next || due < next) {
+                slot_fall_back(c, p, s, i, false, true);
+                due = s->last_ns + DBNIC_PRIO_FLUSH_TIMEOUT_NS;
+            }
+            if (s->written && (!next || due < next)) {
                 next = due;
             }
         }

@@ -97,9 +97,12 @@ uint8_t dbnic_eth_tx_validate(struct dbnic_core *c, struct dbnic_sq *sq,
             len += dbnic_le32(d->sge[1 + i].len);
         }
     }
+    /* A tag VLAN inserts counts: the frame on the wire obeys the limit. */
     if (len < DBNIC_ETH_MIN_FRAME ||
         len > ((off & DBNIC_ETH_TX_F_TSO) ? DBNIC_ETH_MAX_TSO
-                                          : DBNIC_ETH_MAX_FRAME)) {
+               : (off & DBNIC_ETH_TX_F_VLAN)
+               ? DBNIC_ETH_MAX_FRAME - DBNIC_ETH_VLAN_HLEN
+               : DBNIC_ETH_MAX_FRAME)) {
         return DBNIC_ST_BAD_LENGTH;
     }
     for (i = 0; i < nsrc; i++) {
@@ -153,13 +156,17 @@ static uint8_t tx_gather(struct dbnic_core *c, struct dbnic_sq *sq,
 
 /*
  * TSO needs TCP over IPv4 (not a fragment) or over IPv6 (TCP as the
- * first next header), each header whole in the frame (datasheet 10.2).
- * The glue's segmentation parses the frame again; this is the part of
- * the decision that is the device's, so that the host tests and the
- * fuzzer reach it.
+ * first next header), each header whole in the frame, and segments of
+ * the headers plus mss (plus tag_len, the tag VLAN inserts) that fit
+ * DBNIC_ETH_MAX_FRAME (datasheet 10.1, 10.2).  The glue's segmentation
+ * parses the frame again; this is the part of the decision that is the
+ * device's, so that the host tests and the fuzzer reach it.
  */
-static bool tso_frame_ok(const uint8_t *f, uint32_t len)
+static bool tso_frame_ok(const uint8_t *f, uint32_t len, uint32_t mss,
+                         uint32_t tag_len)
 {
+    uint32_t hdr;
+
     uint32_t l3 = DBNIC_ETH_HLEN, l4;
     uint16_t type = be16_at(f + 12);
 
@@ -192,8 +199,11 @@ static bool tso_frame_ok(const uint8_t *f, uint32_t len)
     } else {
         return false;
     }
-    return len >= l4 + 20 && (f[l4 + 12] >> 4) >= 5 &&
-           len >= l4 + (f[l4 + 12] >> 4) * 4u;
+    if (len < l4 + 20 || (f[l4 + 12] >> 4) < 5) {
+        return false;
+    }
+    hdr = l4 + (f[l4 + 12] >> 4) * 4u;
+    return len >= hdr && hdr + mss + tag_len <= DBNIC_ETH_MAX_FRAME;
 }
 
 /*
@@ -228,7 +238,10 @@ uint8_t dbnic_eth_tx_send(struct dbnic_core *c, struct dbnic_sq *sq,
         }
         *read = len;
     }
-    if ((off.flags & DBNIC_ETH_TX_F_TSO) && !tso_frame_ok(c->eth_buf, len)) {
+    if ((off.flags & DBNIC_ETH_TX_F_TSO) &&
+        !tso_frame_ok(c->eth_buf, len, off.mss,
+                      (off.flags & DBNIC_ETH_TX_F_VLAN) ? DBNIC_ETH_VLAN_HLEN
+                                                        : 0)) {
         return DBNIC_ST_BAD_FRAME;
     }
     dbnic_tr(c, DBNIC_TR_ETH_TX, qid, len, off.flags | (uint32_t)off.mss << 16);
@@ -252,6 +265,14 @@ uint8_t dbnic_eth_tx_send(struct dbnic_core *c, struct dbnic_sq *sq,
     }
     c->counters[DBNIC_CNT_BYTES] += len;
     return DBNIC_ST_OK;
+}
+
+void dbnic_core_eth_tx_dropped(struct dbnic_core *c, unsigned int n)
+{
+    if (n) {
+        c->counters[DBNIC_CNT_ETH_TX_DROP] += n;
+        dbnic_tr(c, DBNIC_TR_ETH_DROP, DBNIC_CNT_ETH_TX_DROP, 0, n);
+    }
 }
 
 void dbnic_core_eth_tx_resume(struct dbnic_core *c)
@@ -415,9 +436,15 @@ void dbnic_eth_destroy_ctx(struct dbnic_core *c, uint32_t ctx)
     }
 }
 
-/* Reset and disable: RQs and RSS go; the link and the MAC stay. */
+/*
+ * Reset and disable: RQs and RSS go, and the frames the owner holds; the
+ * link and the MAC stay.
+ */
 void dbnic_eth_reset(struct dbnic_core *c)
 {
+    if (c->ops->eth_reset) {
+        dbnic_core_eth_tx_dropped(c, c->ops->eth_reset(c->opaque));
+    }
     memset(c->rq, 0, sizeof(c->rq));
     c->rss_on = false;
     c->eth_tx_blocked = false;

@@ -66,8 +66,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(DbnicState, DBNIC)
 #define DBNIC_TIMING_UNSET      UINT32_MAX
 
 /*
- * Frames the port has taken (their CQEs written) and the main loop has
- * not sent yet; beyond it ETH_TX waits (DBNIC_ETH_TX_BUSY).
+ * Frames the port has taken (their CQEs written) and not handed to the
+ * network backend yet; beyond it ETH_TX waits (DBNIC_ETH_TX_BUSY).  The
+ * datasheet (10.2) only says "a few dozen": the host needs no number.
  */
 #define DBNIC_TX_BACKLOG        64
 
@@ -130,6 +131,8 @@ struct DbnicState {
     DbnicTxFrame *tx_q[DBNIC_TX_BACKLOG]; /* under s->lock */
     unsigned tx_head, tx_len;
     QEMUBH *tx_bh;
+    /* A frame waits in the backend's queue: dbnic_tx_sent(), BQL. */
+    bool tx_wait;
     struct NetTxPkt *tx_pkt;    /* main loop only */
     struct NetRxPkt *rx_pkt;    /* main loop only */
     QEMUBH *rx_bh;              /* buffers were posted: flush the queue */
@@ -137,6 +140,7 @@ struct DbnicState {
     int rx_state;               /* DBNIC_RX_*, BQL */
     uint8_t *rx_held;           /* DBNIC_RX_HELD: the frame with no buffer */
     size_t rx_held_len;
+    bool rx_flush;              /* a reset ended a hold: rx_bh flushes */
 };
 
 /* ---- services for the core ---------------------------------------- */
@@ -318,6 +322,39 @@ static void dbnic_eth_rx_ready(void *opaque)
     qemu_bh_schedule(s->rx_bh);
 }
 
+static void dbnic_rx_hold_end(DbnicState *s);
+
+/*
+ * Reset or disable (datasheet 2.1, 10.2), under s->lock and the BQL (an
+ * MMIO write, or the reset phase): the frames taken and not sent go,
+ * those of ours in the backend's queue too (the backend has not taken
+ * them), and a held received frame; what QEMU queued behind that one
+ * arrives at the reset device, like any new frame.  Before realize has
+ * made the port there is nothing to drop.
+ */
+static unsigned int dbnic_eth_port_reset(void *opaque)
+{
+    DbnicState *s = opaque;
+    unsigned int n = s->tx_len;
+
+    if (!s->nic) {
+        return 0;
+    }
+    while (s->tx_len) {
+        g_free(s->tx_q[s->tx_head]);
+        s->tx_head = (s->tx_head + 1) % DBNIC_TX_BACKLOG;
+        s->tx_len--;
+    }
+    /* Calls dbnic_tx_sent() for each: tx_bh finds nothing to send. */
+    qemu_purge_queued_packets(qemu_get_queue(s->nic));
+    s->tx_wait = false;
+    if (s->rx_state != DBNIC_RX_TAKE) {
+        s->rx_held_len = 0;
+        dbnic_rx_hold_end(s);
+    }
+    return n;
+}
+
 static uint64_t dbnic_clock_ns(void *opaque)
 {
     return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
@@ -426,6 +463,7 @@ static const struct dbnic_core_ops dbnic_core_ops = {
     .irq = dbnic_irq,
     .eth_tx = dbnic_eth_tx,
     .eth_rx_ready = dbnic_eth_rx_ready,
+    .eth_reset = dbnic_eth_port_reset,
     .clock_ns = dbnic_clock_ns,
     .schedule = dbnic_schedule,
     .timer_mod = dbnic_timer_mod,
@@ -637,17 +675,33 @@ static void dbnic_tx_frag_free(void *opaque, void *base, size_t len)
  */
 typedef struct DbnicTsoSend {
     NetClientState *nc;
+    bool offload;       /* the peer takes virtio-net headers: virt_iov */
+    bool queued;        /* the backend could not take a packet now */
     size_t left;        /* TCP payload bytes still to go */
-    uint8_t flags;      /* FIN and PSH of the frame */
+    uint8_t flags;      /* FIN and PSH of the frame, 0: leave as is */
 } DbnicTsoSend;
 
 #define DBNIC_TCP_FIN   0x01
 #define DBNIC_TCP_PSH   0x08
 
-static void dbnic_tso_seg(void *opaque, const struct iovec *iov, int iovcnt,
-                          const struct iovec *virt_iov, int virt_iovcnt)
+/*
+ * A packet the backend cannot take now waits in its queue, never dropped
+ * (a sent callback lifts QEMU's queue limit), and the port stops until
+ * it has gone: back-pressure, as virtio-net's TX does (datasheet 10.2).
+ */
+static void dbnic_tx_sent(NetClientState *nc, ssize_t len)
 {
-    DbnicTsoSend *t = opaque;
+    DbnicState *s = qemu_get_nic_opaque(nc);
+
+    trace_dbnic_eth_tx_sent();
+    s->tx_wait = false;
+    qemu_bh_schedule(s->tx_bh);
+}
+
+/* FIN and PSH back on the last segment, the TCP checksum updated. */
+static void dbnic_tso_fin_psh_fix(DbnicTsoSend *t, const struct iovec *iov,
+                                  int iovcnt)
+{
     size_t payload = 0;
 
     /* iov: L2 header, L3 header, TCP header, then the segment's payload. */
@@ -667,7 +721,27 @@ static void dbnic_tso_seg(void *opaque, const struct iovec *iov, int iovcnt,
         th[16] = ~sum >> 8;
         th[17] = ~sum;
     }
-    qemu_sendv_packet(t->nc, iov, iovcnt);
+}
+
+/* net_tx_pkt's sender: each packet (segment) of the frame. */
+static void dbnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
+                         const struct iovec *virt_iov, int virt_iovcnt)
+{
+    DbnicTsoSend *t = opaque;
+    ssize_t r;
+
+    if (t->offload) {
+        r = qemu_sendv_packet_async(t->nc, virt_iov, virt_iovcnt,
+                                    dbnic_tx_sent);
+    } else {
+        if (t->flags) {
+            dbnic_tso_fin_psh_fix(t, iov, iovcnt);
+        }
+        r = qemu_sendv_packet_async(t->nc, iov, iovcnt, dbnic_tx_sent);
+    }
+    if (!r) {
+        t->queued = true;
+    }
 }
 
 /* Does the TSO frame carry FIN or PSH?  Then t says what to restore. */
@@ -727,10 +801,14 @@ static void dbnic_tso_ip6_len(DbnicTxFrame *f)
     }
 }
 
-/* A frame as given, with its VLAN tag if asked: no other offload. */
-static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
+/*
+ * A frame as given, with its VLAN tag if asked: no other offload.  True
+ * if the backend queued it (dbnic_tx_sent follows).
+ */
+static bool dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
 {
     NetClientState *nc = qemu_get_queue(s->nic);
+    ssize_t r;
 
     if (f->off.flags & DBNIC_ETH_TX_F_VLAN) {
         uint8_t tag[4] = { ETH_P_VLAN >> 8, ETH_P_VLAN & 0xff,
@@ -740,11 +818,12 @@ static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
             { (void *)(f->data + 12), f->len - 12 },
         };
 
-        qemu_sendv_packet(nc, iov, 3);
+        r = qemu_sendv_packet_async(nc, iov, 3, dbnic_tx_sent);
     } else {
-        qemu_send_packet(nc, f->data, f->len);
+        r = qemu_send_packet_async(nc, f->data, f->len, dbnic_tx_sent);
     }
     trace_dbnic_eth_send(f->len, f->off.flags, 0, true);
+    return r == 0;
 }
 
 /*
@@ -752,13 +831,16 @@ static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
  * checksums, TSO segmentation (or the peer's, if it takes virtio-net
  * headers) and the VLAN tag.  The core has checked lengths and that a
  * TSO frame is TCP over IP; what net_tx_pkt still refuses is dropped.
+ * True if the backend queued a packet of it: send no more until
+ * dbnic_tx_sent().
  */
-static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
+static bool dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
 {
     struct NetTxPkt *pkt = s->tx_pkt;
     bool tso = f->off.flags & DBNIC_ETH_TX_F_TSO;
     bool csum = f->off.flags & DBNIC_ETH_TX_F_CSUM;
     bool ok, empty = false;
+    DbnicTsoSend t = { 0 };
 
     if (tso) {
         dbnic_tso_ip6_len(f);
@@ -771,8 +853,7 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
          * checksum to offload, the frame leaves as given, tagged if asked.
          */
         net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
-        dbnic_tx_send_raw(s, f);
-        return;
+        return dbnic_tx_send_raw(s, f);
     }
     if (ok && (f->off.flags & DBNIC_ETH_TX_F_VLAN)) {
         net_tx_pkt_setup_vlan_header_ex(pkt, f->off.vlan_tci, ETH_P_VLAN);
@@ -792,41 +873,66 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
         net_tx_pkt_build_vheader(pkt, false, true, 0);
     }
     if (ok) {
-        DbnicTsoSend t = { .nc = qemu_get_queue(s->nic) };
-
-        if (tso && !empty && dbnic_tso_fin_psh(f, &t)) {
-            ok = net_tx_pkt_send_custom(pkt, false, dbnic_tso_seg, &t);
-        } else {
-            ok = net_tx_pkt_send(pkt, t.nc);
+        t.nc = qemu_get_queue(s->nic);
+        /*
+         * FIN or PSH to restore on the last segment: segment here, even
+         * for a peer that would take the virtio-net header.
+         */
+        if (!(tso && !empty && dbnic_tso_fin_psh(f, &t))) {
+            t.offload = qemu_get_vnet_hdr_len(t.nc->peer) != 0;
         }
+        ok = net_tx_pkt_send_custom(pkt, t.offload, dbnic_tx_out, &t);
     }
     trace_dbnic_eth_send(f->len, f->off.flags, f->off.mss, ok);
     net_tx_pkt_reset(pkt, dbnic_tx_frag_free, s);
+    return t.queued;
 }
 
-/* The main loop sends what the engine handed over, then lets it go on. */
+/*
+ * The main loop hands what the engine took to the backend, in order,
+ * until the backend queues one (it cannot take more now: the rest waits
+ * for dbnic_tx_sent), then lets the engine go on.  With the link down
+ * the frames are dropped and counted (datasheet 10.2).  The frames stay
+ * in tx_q while they are sent: the engine only adds behind them, and a
+ * reset, which empties tx_q, needs the BQL this holds.
+ */
 static void dbnic_tx_bh(void *opaque)
 {
     DbnicState *s = opaque;
+    NetClientState *nc = s->nic ? qemu_get_queue(s->nic) : NULL;
+    bool down = !nc || nc->link_down || !nc->peer, queued = false;
     DbnicTxFrame *q[DBNIC_TX_BACKLOG];
     unsigned n, i;
 
+    if (s->tx_wait && !down) {
+        return;
+    }
     dbnic_lock(s);
     n = s->tx_len;
     for (i = 0; i < n; i++) {
         q[i] = s->tx_q[(s->tx_head + i) % DBNIC_TX_BACKLOG];
     }
-    s->tx_head = (s->tx_head + n) % DBNIC_TX_BACKLOG;
-    s->tx_len = 0;
-    dbnic_core_eth_tx_resume(&s->core);
     dbnic_unlock(s);
 
-    for (i = 0; i < n; i++) {
-        if (s->nic) {
-            dbnic_tx_send(s, q[i]);
+    for (i = 0; i < n && !queued; i++) {
+        if (!down) {
+            queued = dbnic_tx_send(s, q[i]);
         }
         g_free(q[i]);
     }
+    s->tx_wait = queued;
+    trace_dbnic_eth_tx_bh(i, n - i, queued, down);
+
+    dbnic_lock(s);
+    s->tx_head = (s->tx_head + i) % DBNIC_TX_BACKLOG;
+    s->tx_len -= i;
+    if (down) {
+        dbnic_core_eth_tx_dropped(&s->core, i);
+    }
+    if (i) {
+        dbnic_core_eth_tx_resume(&s->core);
+    }
+    dbnic_unlock(s);
 }
 
 /*
@@ -950,12 +1056,26 @@ static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
     return size;
 }
 
+/*
+ * The port takes frames again (datasheet 10.3).  Under s->lock, from a
+ * reset: rx_bh flushes what QEMU queued, outside it (the flush calls
+ * dbnic_receive, which takes s->lock).
+ */
+static void dbnic_rx_hold_end(DbnicState *s)
+{
+    s->rx_state = DBNIC_RX_TAKE;
+    trace_dbnic_rx_hold(s->rx_state);
+    timer_del(s->rx_hold_timer);
+    s->rx_flush = true;
+    qemu_bh_schedule(s->rx_bh);
+}
+
 /* Buffers came back: the held frame, then what QEMU queued. */
 static void dbnic_rx_bh(void *opaque)
 {
     DbnicState *s = opaque;
 
-    if (s->rx_state == DBNIC_RX_TAKE) {
+    if (s->rx_state == DBNIC_RX_TAKE && !s->rx_flush) {
         return;
     }
     if (s->rx_state == DBNIC_RX_HELD &&
@@ -963,9 +1083,12 @@ static void dbnic_rx_bh(void *opaque)
             DBNIC_ETH_RX_NOBUF) {
         return; /* buffers of another RQ: still held, the timer runs */
     }
-    s->rx_state = DBNIC_RX_TAKE;
-    trace_dbnic_rx_hold(s->rx_state);
-    timer_del(s->rx_hold_timer);
+    s->rx_flush = false;
+    if (s->rx_state != DBNIC_RX_TAKE) {
+        s->rx_state = DBNIC_RX_TAKE;
+        trace_dbnic_rx_hold(s->rx_state);
+        timer_del(s->rx_hold_timer);
+    }
     if (s->nic) {
         qemu_flush_queued_packets(qemu_get_queue(s->nic));
     }
@@ -994,6 +1117,10 @@ static void dbnic_link_update(DbnicState *s)
     dbnic_lock(s);
     dbnic_core_eth_set_link(&s->core, nc->peer && !nc->link_down);
     dbnic_unlock(s);
+    /* Down: what waits in tx_q is dropped (and counted) now. */
+    if (s->tx_bh) {
+        qemu_bh_schedule(s->tx_bh);
+    }
 }
 
 static void dbnic_link_status_changed(NetClientState *nc)

@@ -20,6 +20,7 @@
 #define DBNIC_ETH_RX_LOG	8
 #define DBNIC_ETH_TX_STOP	2	/* stop a TX queue below this many slots */
 #define DBNIC_ETH_TX_START	16	/* and wake it at this many */
+#define DBNIC_ETH_TX_TIMEOUT	(5 * HZ)	/* watchdog_timeo */
 
 /* One TX descriptor's skb and mappings, by ring slot. */
 struct dbnic_eth_txb {
@@ -42,7 +43,12 @@ struct dbnic_eth_tx_stats {
 	u64 ring;		/* posted on the ring (SGEs) */
 	u64 prio;		/* posted through the priority area */
 	u64 inline_;		/* of them: the frame inline */
-	u64 fallback;		/* priority posts that ran from the ring */
+	/*
+	 * Priority posts whose CQE says the ring copy ran (no PRIO flag):
+	 * the device counted each in one of dev_prio_torn, dev_prio_stale
+	 * or dev_prio_fallback (datasheet 3.2, 10.5).
+	 */
+	u64 prio_ring;
 	u64 drops;		/* not posted (no memory, mapping, linearize) */
 	u64 errors;		/* error completions */
 };
@@ -120,6 +126,9 @@ struct dbnic_eth {
 	struct dbnic_rss_config *rss;	/* coherent, while RSS is on */
 	dma_addr_t rss_dma;
 	struct work_struct link_work;
+	/* ndo_tx_timeout: close and reopen, which recreates every queue. */
+	struct work_struct reset_work;
+	atomic64_t tx_timeouts;		/* ethtool -S tx_timeout */
 	/*
 	 * ndo_get_stats64 may run under RCU only, without RTNL: it sums
 	 * @closed (the counters of queues destroyed) and the queues of @live

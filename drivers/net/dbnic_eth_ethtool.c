@@ -11,7 +11,7 @@
 
 /* Per TX queue, in struct dbnic_eth_tx_stats order. */
 static const char * const dbnic_eth_tx_stat_names[] = {
-	"packets", "bytes", "ring", "prio", "inline", "fallback", "drops",
+	"packets", "bytes", "ring", "prio", "inline", "prio_ring", "drops",
 	"errors",
 };
 
@@ -72,7 +72,7 @@ static int dbnic_eth_get_sset_count(struct net_device *nd, int sset)
 	case ETH_SS_STATS:
 		return eth->nqp * (ARRAY_SIZE(dbnic_eth_tx_stat_names) +
 				   ARRAY_SIZE(dbnic_eth_rx_stat_names)) +
-		       ARRAY_SIZE(dbnic_eth_dev_stats);
+		       ARRAY_SIZE(dbnic_eth_dev_stats) + 1;
 	case ETH_SS_PRIV_FLAGS:
 		return ARRAY_SIZE(dbnic_eth_priv_flags);
 	default:
@@ -97,6 +97,7 @@ static void dbnic_eth_get_strings(struct net_device *nd, u32 sset, u8 *data)
 		}
 		for (i = 0; i < ARRAY_SIZE(dbnic_eth_dev_stats); i++)
 			ethtool_puts(&data, dbnic_eth_dev_stats[i].name);
+		ethtool_puts(&data, "tx_timeout");
 		break;
 	case ETH_SS_PRIV_FLAGS:
 		for (i = 0; i < ARRAY_SIZE(dbnic_eth_priv_flags); i++)
@@ -128,6 +129,7 @@ static void dbnic_eth_get_ethtool_stats(struct net_device *nd,
 	for (i = 0; i < ARRAY_SIZE(dbnic_eth_dev_stats); i++)
 		*data++ = dbnic_read_counter(eth->dd,
 					     dbnic_eth_dev_stats[i].counter);
+	*data++ = atomic64_read(&eth->tx_timeouts);
 }
 
 static u32 dbnic_eth_get_priv_flags(struct net_device *nd)

@@ -317,7 +317,7 @@ static void dbnic_eth_tx_done(struct dbnic_req *req,
 		txq->cst.errors++;
 	}
 	if (b->prio && !(cqe->flags & DBNIC_CQE_F_PRIO))
-		txq->cst.fallback++;
+		txq->cst.prio_ring++;
 	u64_stats_update_end(&txq->csyncp);
 	txq->done_pkts++;
 	txq->done_bytes += b->bytes;
@@ -1020,7 +1020,7 @@ void dbnic_eth_txq_stats(struct dbnic_eth_txq *txq,
 		start = u64_stats_fetch_begin(&txq->csyncp);
 		s->packets = txq->cst.packets;
 		s->bytes = txq->cst.bytes;
-		s->fallback = txq->cst.fallback;
+		s->prio_ring = txq->cst.prio_ring;
 		s->errors += txq->cst.errors;
 	} while (u64_stats_fetch_retry(&txq->csyncp, start));
 }
@@ -1057,12 +1057,63 @@ static netdev_features_t dbnic_eth_features_check(struct sk_buff *skb,
 	features = vlan_features_check(skb, features);
 	if (skb->encapsulation)
 		features &= ~(NETIF_F_CSUM_MASK | NETIF_F_GSO_MASK);
+	/*
+	 * Each segment, its headers + gso_size (+ the tag the port inserts),
+	 * must fit the largest frame, else the port refuses the descriptor.
+	 */
 	if (skb_is_gso(skb) &&
 	    (skb_shinfo(skb)->gso_size < DBNIC_ETH_MSS_MIN ||
 	     skb_shinfo(skb)->gso_size > DBNIC_ETH_MSS_MAX ||
-	     skb->len > DBNIC_ETH_MAX_TSO))
+	     skb->len > DBNIC_ETH_MAX_TSO ||
+	     !(skb_shinfo(skb)->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+	     skb_tcp_all_headers(skb) + skb_shinfo(skb)->gso_size +
+	     (skb_vlan_tag_present(skb) ? VLAN_HLEN : 0) > DBNIC_ETH_MAX_FRAME))
 		features &= ~NETIF_F_GSO_MASK;
 	return features;
+}
+
+/*
+ * The stack saw TX queue @qi stopped for watchdog_timeo (lost completions,
+ * a queue the device stopped): count it, log the queue's state once, and
+ * recover by recreating the queues from process context (reset_work).
+ * Called from the watchdog timer with the TX queues locked.
+ */
+static void dbnic_eth_tx_timeout(struct net_device *nd, unsigned int qi)
+{
+	struct dbnic_eth *eth = netdev_priv(nd);
+	struct dbnic_eth_qp *qp = eth->qps ? &eth->qps[qi] : NULL;
+	struct netdev_queue *nq = netdev_get_tx_queue(nd, qi);
+	struct dbnic_queue *q;
+	unsigned long flags;
+
+	atomic64_inc(&eth->tx_timeouts);
+	if (!qp || !qp->tx.q) {
+		netdev_err(nd, "TX queue %u timed out, no queue\n", qi);
+		return;
+	}
+	q = qp->tx.q;
+	spin_lock_irqsave(&q->lock, flags);
+	netdev_err(nd, "TX queue %u timed out after %u ms: sq %u pi %u head %u, cq ci %u%s, posted %llu ring %llu prio, %llu completions; resetting the queues\n",
+		   qi, jiffies_to_msecs(jiffies - READ_ONCE(nq->trans_start)),
+		   q->sq.qid, q->sq.pi, q->sq.head, q->cq.ci,
+		   q->error ? " (CQ error)" : "", q->posted_ring,
+		   q->posted_prio, q->completions);
+	spin_unlock_irqrestore(&q->lock, flags);
+	schedule_work(&eth->reset_work);
+}
+
+/* Close and reopen a running interface: every queue pair is recreated. */
+static void dbnic_eth_reset_work(struct work_struct *work)
+{
+	struct dbnic_eth *eth = container_of(work, struct dbnic_eth,
+					     reset_work);
+	struct net_device *nd = eth->netdev;
+
+	rtnl_lock();
+	if (netif_running(nd))
+		dbnic_eth_reconfigure(eth, eth->nqp, eth->tx_log, eth->rx_log,
+				      nd->mtu);
+	rtnl_unlock();
 }
 
 static const struct net_device_ops dbnic_eth_netdev_ops = {
@@ -1072,6 +1123,7 @@ static const struct net_device_ops dbnic_eth_netdev_ops = {
 	.ndo_get_stats64 = dbnic_eth_get_stats64,
 	.ndo_change_mtu = dbnic_eth_change_mtu,
 	.ndo_features_check = dbnic_eth_features_check,
+	.ndo_tx_timeout = dbnic_eth_tx_timeout,
 	.ndo_set_mac_address = eth_mac_addr,
 	.ndo_validate_addr = eth_validate_addr,
 };
@@ -1147,6 +1199,7 @@ static int dbnic_eth_probe(struct auxiliary_device *adev,
 	eth->rx_log = min_t(unsigned int, DBNIC_ETH_RX_LOG, eth->max_log);
 	eth->inline_prio = true;
 	INIT_WORK(&eth->link_work, dbnic_eth_link_work);
+	INIT_WORK(&eth->reset_work, dbnic_eth_reset_work);
 	spin_lock_init(&eth->stats_lock);
 	auxiliary_set_drvdata(adev, eth);
 
@@ -1179,6 +1232,7 @@ static int dbnic_eth_probe(struct auxiliary_device *adev,
 			    max_frame - ETH_HLEN - VLAN_HLEN);
 
 	nd->netdev_ops = &dbnic_eth_netdev_ops;
+	nd->watchdog_timeo = DBNIC_ETH_TX_TIMEOUT;
 	nd->ethtool_ops = &dbnic_eth_ethtool_ops;
 	/*
 	 * The port does not filter by destination (datasheet 10.1): the stack
@@ -1226,6 +1280,8 @@ static void dbnic_eth_remove(struct auxiliary_device *adev)
 	unregister_netdev(eth->netdev);
 	/* After the close: an open may have scheduled it. */
 	cancel_work_sync(&eth->link_work);
+	/* Closed now: a reset that still runs finds nothing to reopen. */
+	cancel_work_sync(&eth->reset_work);
 	dbnic_kctx_destroy(dd, &eth->kc);
 	free_netdev(eth->netdev);
 }

@@ -49,7 +49,9 @@ static int dbnic_eth_tx_head(struct dbnic_desc *d,
 		    ti->len > DBNIC_ETH_MAX_TSO)
 			return -EINVAL;
 		offload |= DBNIC_ETH_TX_F_TSO | DBNIC_ETH_TX_F_CSUM;
-	} else if (ti->len > DBNIC_ETH_MAX_FRAME) {
+	} else if (ti->len > DBNIC_ETH_MAX_FRAME -
+		   (ti->vlan ? DBNIC_ETH_VLAN_HLEN : 0)) {
+		/* The inserted tag counts: the frame on the wire fits. */
 		return -EMSGSIZE;
 	}
 	if (ti->csum)
@@ -110,7 +112,7 @@ EXPORT_SYMBOL_IF_KUNIT(dbnic_eth_tx_build_inline);
  *
  * Return: 0, -EINVAL for a bad SGE list (count, an empty range, a total
  * other than @ti->len) or bad TSO fields, -EMSGSIZE for a frame longer
- * than DBNIC_ETH_MAX_FRAME without TSO.
+ * than DBNIC_ETH_MAX_FRAME without TSO (less 4 with @ti->vlan).
  */
 int dbnic_eth_tx_build_sg(struct dbnic_desc *d,
 			  const struct dbnic_eth_tx_info *ti,

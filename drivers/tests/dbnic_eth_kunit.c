@@ -180,6 +180,16 @@ static void eth_sg_test(struct kunit *test)
 	sg[0].len = DBNIC_ETH_MAX_FRAME + 1;
 	ti.len = DBNIC_ETH_MAX_FRAME + 1;
 	KUNIT_EXPECT_EQ(test, dbnic_eth_tx_build_sg(d, &ti, sg, 1), -EMSGSIZE);
+	/* The tag the port inserts counts against the largest frame. */
+	sg[0].len = DBNIC_ETH_MAX_FRAME;
+	ti.len = DBNIC_ETH_MAX_FRAME;
+	KUNIT_EXPECT_EQ(test, dbnic_eth_tx_build_sg(d, &ti, sg, 1), 0);
+	ti.vlan = true;
+	KUNIT_EXPECT_EQ(test, dbnic_eth_tx_build_sg(d, &ti, sg, 1), -EMSGSIZE);
+	sg[0].len = DBNIC_ETH_MAX_FRAME - DBNIC_ETH_VLAN_HLEN;
+	ti.len = sg[0].len;
+	KUNIT_EXPECT_EQ(test, dbnic_eth_tx_build_sg(d, &ti, sg, 1), 0);
+	ti.vlan = false;
 	ti.tso = true;
 	ti.mss = DBNIC_ETH_MSS_MIN - 1;
 	KUNIT_EXPECT_EQ(test, dbnic_eth_tx_build_sg(d, &ti, sg, 1), -EINVAL);

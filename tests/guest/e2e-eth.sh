@@ -172,20 +172,20 @@ of() { awk -v p="$1" '$1 ~ p { s += $2 } END { print s + 0 }' /tmp/snap; }
 
 snap ns "$B"
 inl0=$(of '^tx[0-9]+_inline:')
-fb0=$(of '^tx[0-9]+_fallback:')
+fb0=$(of '^tx[0-9]+_prio_ring:')
 dinl0=$(of '^dev_eth_tx_inline:')
 ring0=$(sum_of "$A" '^tx[0-9]+_ring:')
 transfer "inline-prio on"
 snap ns "$B"
 inl1=$(of '^tx[0-9]+_inline:')
-fb1=$(of '^tx[0-9]+_fallback:')
+fb1=$(of '^tx[0-9]+_prio_ring:')
 dinl1=$(of '^dev_eth_tx_inline:')
 ring1=$(sum_of "$A" '^tx[0-9]+_ring:')
 echo "inline-prio on: peer inline $inl0 -> $inl1, fallback $fb0 -> $fb1; peer device eth_tx_inline $dinl0 -> $dinl1; sender ring $ring0 -> $ring1"
 # The receiver's ACKs are small frames: inline, through the priority area.
 t_check "inline-prio on: ACKs posted inline" [ "$inl1" -gt $((inl0 + 100)) ]
 # Each ran from the priority lane with no host-memory read (the device's
-# ETH_TX_INLINE), or, torn or stale, from its ring copy (txN_fallback).
+# ETH_TX_INLINE), or, torn or stale, from its ring copy (txN_prio_ring).
 t_check "inline-prio on: device ran every inline frame from the priority lane or fell back" \
 	[ $((dinl1 - dinl0 + fb1 - fb0)) -eq $((inl1 - inl0)) ]
 t_check "inline-prio on: data frames on the ring" [ "$ring1" -gt "$ring0" ]

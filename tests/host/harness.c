@@ -160,6 +160,17 @@ static int f_eth_tx(void *opaque, const void *buf, size_t len,
 	return DBNIC_ETH_TX_SENT;
 }
 
+/* The owner's buffer empties: what the test said it held. */
+static unsigned int f_eth_reset(void *opaque)
+{
+	struct fake *f = opaque;
+	unsigned int n = f->tx_held;
+
+	f->eth_resets++;
+	f->tx_held = 0;
+	return n;
+}
+
 static void f_rx_ready(void *opaque)
 {
 	((struct fake *)opaque)->rx_ready++;
@@ -199,6 +210,7 @@ static const struct dbnic_core_ops fake_ops = {
 	.irq = f_irq,
 	.eth_tx = f_eth_tx,
 	.eth_rx_ready = f_rx_ready,
+	.eth_reset = f_eth_reset,
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,
@@ -214,6 +226,7 @@ static const struct dbnic_core_ops fake_ops_nomap = {
 	.irq = f_irq,
 	.eth_tx = f_eth_tx,
 	.eth_rx_ready = f_rx_ready,
+	.eth_reset = f_eth_reset,
 	.clock_ns = f_clock,
 	.schedule = f_schedule,
 	.timer_mod = f_timer_mod,

@@ -52,6 +52,8 @@ struct fake {
 	size_t tx_len[8];
 	struct dbnic_eth_tx_offload tx_off[8];
 	bool tx_busy;			/* eth_tx answers BUSY */
+	unsigned int tx_held;		/* frames eth_reset says it dropped */
+	unsigned int eth_resets;	/* eth_reset calls */
 	unsigned int rx_ready;		/* eth_rx_ready calls */
 };
 

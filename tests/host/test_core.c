@@ -473,6 +473,60 @@ static void test_torn_write_falls_back_on_timeout(void)
 	fake_free(&f);
 }
 
+/*
+ * A post the flush timeout cut (its vCPU descheduled mid-copy) whose last
+ * word comes late: the tail is taken by the fallen-back assembly, so the
+ * post counts once (PRIO_FALLBACK, no PRIO_TORN) and the slot's next post
+ * runs from its priority copy (datasheet 3.2).
+ */
+static void test_late_tail_counted_once(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d, d2;
+	struct dbnic_cqe cqe;
+	struct copy_case cc, cc2;
+	unsigned int last;
+	uint64_t v;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 8);
+	copy_case_init(&f, &cc, 777, 4);
+	copy_desc(&d, &q, &cc);
+	d.hdr.index = q.pi++;
+	desc_seal(&d);
+	ring_put(&q, &d);
+	last = WORDS(&d) - 1;
+	prio_copy(&f, q.ctx, 0, &d, NULL, last);	/* last word late */
+	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.flags & DBNIC_CQE_F_PRIO, 0);	/* the ring copy ran */
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 1);
+	memcpy(&v, (const uint8_t *)&d + 8 * last, 8);
+	prio_store(&f, q.ctx, 0, 8 * last, v, 8);
+	fake_advance(&f, DBNIC_PRIO_FLUSH_TIMEOUT_NS);
+	fake_run(&f);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_TORN), 0);
+
+	/* The slot is free: the next post into it runs from priority. */
+	copy_case_init(&f, &cc2, 555, 4);
+	copy_desc(&d2, &q, &cc2);
+	d2.hdr.index = q.pi++;
+	desc_seal(&d2);
+	ring_put(&q, &d2);
+	prio_copy(&f, q.ctx, 0, &d2, NULL, WORDS(&d2));
+	fake_run(&f);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.index, 1);
+	CHECK(cqe.flags & DBNIC_CQE_F_PRIO);
+	CHECK(copy_ok(&f, &cc2));
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_FALLBACK), 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_TORN), 0);
+	CHECK_EQ(counter(&f, DBNIC_CNT_PRIO_EXEC), 1);
+	fake_free(&f);
+}
+
 /* The next post into the same slot flushes the partial one. */
 static void test_partial_flushed_by_next_post(void)
 {
@@ -2674,6 +2728,7 @@ static const struct {
 	T(test_prio_ahead_of_other_queues),
 	T(test_prio_fence_waits),
 	T(test_torn_write_falls_back_on_timeout),
+	T(test_late_tail_counted_once),
 	T(test_partial_flushed_by_next_post),
 	T(test_mixed_words_rejected_by_csum),
 	T(test_stale_prio_not_run_twice),
@@ -2733,9 +2788,11 @@ static const struct {
 	T(test_eth_tx_inline_prio_reads_nothing),
 	T(test_eth_tx_bad_descriptors),
 	T(test_eth_tx_tso_described),
+	T(test_eth_tx_segment_fits_frame),
 	T(test_eth_tx_link_down_drops),
 	T(test_eth_tx_busy_waits),
 	T(test_eth_tx_busy_flushed_by_destroy),
+	T(test_eth_reset_drops_held_frames),
 	T(test_eth_rx_delivers),
 	T(test_eth_rx_no_buffer),
 	T(test_eth_rx_bad_frames),

@@ -427,7 +427,9 @@ void test_eth_tx_tso_described(void)
 	n = frame_tcp6(frame, 3000);
 	a = guest_copy(&f, frame, n);
 	l = (uint32_t)n;
-	desc_eth_tx(&d, &q, DBNIC_ETH_TX_F_TSO, DBNIC_ETH_MSS_MAX, &a, &l, 1);
+	/* The largest mss whose segments, with 74 bytes of headers, fit. */
+	desc_eth_tx(&d, &q, DBNIC_ETH_TX_F_TSO, DBNIC_ETH_MAX_FRAME - 74, &a,
+		    &l, 1);
 	post_ring(&q, &d);
 	/* 802.1Q-tagged IPv4 TCP: the tag is skipped to find the headers. */
 	n = frame_ip4(frame + 4, 6, 2000, 0) + 4;
@@ -452,10 +454,109 @@ void test_eth_tx_tso_described(void)
 	CHECK_EQ(off.flags, DBNIC_ETH_TX_F_TSO | DBNIC_ETH_TX_F_CSUM);
 	CHECK_EQ(off.mss, 1448);
 	CHECK(tx_frame(&f, 1, NULL, &off));
-	CHECK_EQ(off.mss, DBNIC_ETH_MSS_MAX);
+	CHECK_EQ(off.mss, DBNIC_ETH_MAX_FRAME - 74);
 	CHECK(tx_frame(&f, 2, &got, &off));
 	CHECK_EQ(got, n);
 	CHECK_EQ(off.mss, DBNIC_ETH_MSS_MIN);
+	fake_free(&f);
+}
+
+/*
+ * Datasheet 10.1: every frame on the wire fits DBNIC_ETH_MAX_FRAME, the
+ * tag VLAN inserts included: a TSO frame whose headers + mss (+ 4 with
+ * VLAN) exceed it is BAD_FRAME, a frame with VLAN longer than the limit
+ * less the tag is BAD_LENGTH.  mss goes up to DBNIC_ETH_MSS_MAX, which
+ * the shortest headers (Ethernet, IPv4 and TCP of 20 bytes) fit.
+ */
+void test_eth_tx_segment_fits_frame(void)
+{
+	struct fake f;
+	struct hq q;
+	struct dbnic_desc d;
+	struct dbnic_cqe cqe;
+	static uint8_t frame[DBNIC_ETH_MAX_TSO];
+	static const struct {
+		const char *what;
+		unsigned int hdr;	/* 54: IPv4, 74: IPv6, 134: options */
+		uint16_t offload, mss;
+		uint8_t status;
+	} want[] = {
+		{ "IPv4, mss max", 54, DBNIC_ETH_TX_F_TSO, DBNIC_ETH_MSS_MAX,
+		  DBNIC_ST_OK },
+		{ "IPv6, mss max", 74, DBNIC_ETH_TX_F_TSO, DBNIC_ETH_MSS_MAX,
+		  DBNIC_ST_BAD_FRAME },
+		{ "IPv6, fits", 74, DBNIC_ETH_TX_F_TSO,
+		  DBNIC_ETH_MAX_FRAME - 74, DBNIC_ST_OK },
+		{ "IPv4, VLAN, fits", 54, DBNIC_ETH_TX_F_TSO | DBNIC_ETH_TX_F_VLAN,
+		  DBNIC_ETH_MAX_FRAME - 58, DBNIC_ST_OK },
+		{ "IPv4, VLAN, 1 over", 54,
+		  DBNIC_ETH_TX_F_TSO | DBNIC_ETH_TX_F_VLAN,
+		  DBNIC_ETH_MAX_FRAME - 57, DBNIC_ST_BAD_FRAME },
+		{ "options, 8900", 134, DBNIC_ETH_TX_F_TSO, 8900,
+		  DBNIC_ST_BAD_FRAME },
+		{ "options, fits", 134, DBNIC_ETH_TX_F_TSO,
+		  DBNIC_ETH_MAX_FRAME - 134, DBNIC_ST_OK },
+	};
+	unsigned int i, sent = 0;
+	uint64_t a;
+	uint32_t l;
+	size_t n;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 5, 8);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (want[i].hdr == 74) {
+			n = frame_tcp6(frame, 20000);
+		} else {
+			n = frame_ip4(frame, 6, 20000, 0);
+		}
+		if (want[i].hdr == 134) {
+			/* IHL 15 and data offset 15: 40 bytes of options each. */
+			memmove(frame + 134, frame + 54, n - 54);
+			memmove(frame + 74, frame + 34, 20);
+			memset(frame + 34, 1, 40);	/* IPv4 NOPs */
+			memset(frame + 94, 1, 40);	/* TCP NOPs */
+			frame[14] = 0x4f;
+			frame[74 + 12] = 15 << 4;
+			n += 80;
+		}
+		a = guest_copy(&f, frame, n);
+		l = (uint32_t)n;
+		desc_eth_tx(&d, &q, want[i].offload, want[i].mss, &a, &l, 1);
+		if (want[i].offload & DBNIC_ETH_TX_F_VLAN)
+			dbnic_eth_tx_of(&d)->vlan_tci = 7;
+		post_ring(&q, &d);
+	}
+	/* Without TSO: the limit, and the limit less the tag with VLAN. */
+	n = frame_ip4(frame, 17, DBNIC_ETH_MAX_FRAME - 42, 0);
+	CHECK_EQ(n, DBNIC_ETH_MAX_FRAME);
+	a = guest_copy(&f, frame, n);
+	l = (uint32_t)n;
+	desc_eth_tx(&d, &q, 0, 0, &a, &l, 1);
+	post_ring(&q, &d);
+	desc_eth_tx(&d, &q, DBNIC_ETH_TX_F_VLAN, 0, &a, &l, 1);
+	dbnic_eth_tx_of(&d)->vlan_tci = 7;
+	post_ring(&q, &d);
+	l -= DBNIC_ETH_VLAN_HLEN;
+	desc_eth_tx(&d, &q, DBNIC_ETH_TX_F_VLAN, 0, &a, &l, 1);
+	dbnic_eth_tx_of(&d)->vlan_tci = 7;
+	post_ring(&q, &d);
+	fake_run(&f);
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(cq_poll(&q, &cqe));
+		if (cqe.status != want[i].status)
+			fprintf(stderr, "    case %s\n", want[i].what);
+		CHECK_EQ(cqe.status, want[i].status);
+		sent += cqe.status == DBNIC_ST_OK;
+	}
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_BAD_LENGTH);
+	CHECK(cq_poll(&q, &cqe));
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(f.tx_frames, sent + 2);
 	fake_free(&f);
 }
 
@@ -562,6 +663,31 @@ void test_eth_tx_busy_flushed_by_destroy(void)
 	dbnic_core_eth_tx_resume(&f.core);
 	fake_run(&f);
 	CHECK_EQ(f.tx_frames, 0);
+	fake_free(&f);
+}
+
+/*
+ * Datasheet 2.1, 10.2: reset and disable tell the owner to drop the
+ * frames it holds (ops->eth_reset), counted in ETH_TX_DROP; frames the
+ * owner finds it cannot send later are counted the same way.
+ */
+void test_eth_reset_drops_held_frames(void)
+{
+	struct fake f;
+	unsigned int resets;
+
+	fake_init(&f);
+	resets = f.eth_resets;			/* fake_init's resets */
+	CHECK(resets >= 1);
+	dbnic_core_eth_tx_dropped(&f.core, 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 2);
+	f.tx_held = 3;
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, 0, 4);	/* disable */
+	CHECK_EQ(f.eth_resets, resets + 1);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 5);
+	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
+	CHECK_EQ(f.eth_resets, resets + 2);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_TX_DROP), 0);	/* cleared */
 	fake_free(&f);
 }
 

@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
@@ -774,6 +775,7 @@ static void test_unplug_in_flight(void)
 typedef struct NetQ {
     Dbnic *d;
     uint32_t ctx, qid, rqn;
+    uint32_t scqn;          /* the send queue's CQ */
     uint64_t sq, rq, scq, rcq;
     uint16_t pi, rq_pi, scq_ci, rcq_ci;
     unsigned int slot;      /* next priority slot */
@@ -852,7 +854,8 @@ static void net_setup(Dbnic *d, NetQ *q)
     cmd.opcode = DBNIC_ADM_CREATE_SQ;
     cmd.create_sq.base = q->sq;
     cmd.create_sq.ctx = q->ctx;
-    cmd.create_sq.cqn = net_cq(d, q->ctx, &q->scq, 1);
+    q->scqn = net_cq(d, q->ctx, &q->scq, 1);
+    cmd.create_sq.cqn = q->scqn;
     cmd.create_sq.log_size = NET_LOG;
     cmd.create_sq.log_stride = 8;
     q->qid = admin_ok(d, &cmd);
@@ -1605,6 +1608,252 @@ static void test_net_tso_empty(void)
 }
 
 /*
+ * A's port on a socket backend whose other end the test holds (*peer):
+ * frames arrive there as a 4-byte big-endian length and the frame.  The
+ * QEMU end's send buffer is small, so a test that does not read fills it
+ * after a few frames.
+ */
+#define SOCK_FRAME      200     /* inline ETH_TX frames */
+#define SOCK_TOTAL      200     /* far more than socket, queue and port */
+
+static void sock_start(Dbnic *a, NetQ *q, int *peer)
+{
+    int sv[2], sz = 4096;
+    char *props;
+
+    g_assert(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    g_assert(!setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
+    props = g_strdup_printf(",netdev=n0,id=nica -netdev socket,id=n0,fd=%d",
+                            sv[1]);
+    dbnic_start(a, props);
+    g_free(props);
+    close(sv[1]);
+    *peer = sv[0];
+    net_setup(a, q);
+}
+
+/* An inline frame carrying seq at byte 42 (the UDP payload). */
+static void sock_post(NetQ *q, uint32_t seq)
+{
+    struct dbnic_desc desc;
+    uint8_t f[SOCK_FRAME];
+
+    net_frame(f, 17, SOCK_FRAME - 42);
+    memcpy(f + 42, &seq, 4);
+    memset(&desc, 0, sizeof(desc));
+    desc.hdr.opcode = DBNIC_OP_ETH_TX;
+    desc.hdr.flags = DBNIC_DESC_F_COMPLETION;
+    desc.hdr.size = dbnic_eth_tx_blocks(0, SOCK_FRAME);
+    dbnic_eth_tx_of(&desc)->inline_len = SOCK_FRAME;
+    memcpy((uint8_t *)&desc + DBNIC_ETH_TX_DATA_OFFSET, f, SOCK_FRAME);
+    net_post_tx(q, &desc);
+}
+
+/* Read n bytes from the peer socket (a hang guard of 20 s, not a timing). */
+static void sock_read(int fd, void *buf, size_t n)
+{
+    uint8_t *p = buf;
+
+    while (n) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ssize_t r;
+
+        g_assert_cmpint(poll(&pfd, 1, 20000), ==, 1);
+        r = read(fd, p, n);
+        g_assert_cmpint(r, >, 0);
+        p += r;
+        n -= r;
+    }
+}
+
+/* The next frame at the peer: its sequence number. */
+static uint32_t sock_frame(int fd)
+{
+    uint8_t f[SOCK_FRAME];
+    uint32_t len, seq;
+
+    sock_read(fd, &len, 4);
+    g_assert_cmpuint(ntohl(len), ==, SOCK_FRAME);
+    sock_read(fd, f, SOCK_FRAME);
+    memcpy(&seq, f + 42, 4);
+    return seq;
+}
+
+/*
+ * The next send CQE, OK, waiting for it or not; the consumer index goes
+ * to the device (DB_CQ), since these tests run more frames than the CQ
+ * holds.
+ */
+static bool sock_cqe(NetQ *q, bool wait)
+{
+    struct dbnic_cqe cqe;
+
+    if (wait) {
+        if (!net_cqe(q->d, q->scq, &q->scq_ci, &cqe)) {
+            return false;
+        }
+    } else {
+        qtest_memread(q->d->qts, q->scq + (q->scq_ci % (1u << NET_LOG)) * 16,
+                      &cqe, 16);
+        if ((cqe.flags & DBNIC_CQE_F_PHASE) !=
+            dbnic_cq_phase(q->scq_ci, NET_LOG)) {
+            return false;
+        }
+        q->scq_ci++;
+    }
+    g_assert_cmpuint(cqe.status, ==, DBNIC_ST_OK);
+    qpci_io_writel(q->d->dev, q->d->bar2, db_off(q->ctx, DBNIC_DB_CQ),
+                   dbnic_db_cq_val(q->scqn, q->scq_ci, 0));
+    return true;
+}
+
+/*
+ * Post frames seq *posted.. while the ring has room and take their CQEs,
+ * until SOCK_TOTAL have completed or no CQE comes (the port stopped).
+ */
+static void sock_fill(NetQ *q, uint32_t *posted, uint32_t *done)
+{
+    while (*done < SOCK_TOTAL) {
+        while (*posted < SOCK_TOTAL && *posted - *done < (1u << NET_LOG)) {
+            sock_post(q, (*posted)++);
+        }
+        if (!sock_cqe(q, true)) {
+            return;
+        }
+        (*done)++;
+    }
+}
+
+/*
+ * Datasheet 10.2: a backend that cannot take frames stops the port
+ * instead of losing them (QEMU drops what a sender without a sent
+ * callback queues past 10000 packets): ETH_TX waits while the peer does
+ * not read, and when it reads, every frame arrives, in order.
+ */
+static void test_net_backpressure(void)
+{
+    Dbnic a;
+    NetQ qa;
+    uint32_t posted = 0, done = 0, got;
+    int peer;
+
+    sock_start(&a, &qa, &peer);
+    sock_fill(&qa, &posted, &done);
+    g_assert_cmpuint(done, <, SOCK_TOTAL);
+    for (got = 0; got < SOCK_TOTAL; got++) {
+        g_assert_cmpuint(sock_frame(peer), ==, got);
+        while (sock_cqe(&qa, false)) {
+            done++;
+        }
+        while (posted < SOCK_TOTAL && posted - done < (1u << NET_LOG)) {
+            sock_post(&qa, posted++);
+        }
+    }
+    while (done < SOCK_TOTAL) {
+        g_assert(sock_cqe(&qa, true));
+        done++;
+    }
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX), ==, SOCK_TOTAL);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX_DROP), ==, 0);
+    close(peer);
+    dbnic_stop(&a);
+}
+
+/*
+ * Datasheet 10.2: frames waiting in the port when the link goes down are
+ * dropped and counted in ETH_TX_DROP, so every frame is either at the
+ * peer or counted; nothing of them leaves when the link comes back.
+ */
+static void test_net_link_down_backlog(void)
+{
+    Dbnic a;
+    NetQ qa;
+    uint32_t posted = 0, done = 0, got, dropped;
+    int peer;
+
+    sock_start(&a, &qa, &peer);
+    sock_fill(&qa, &posted, &done);
+    g_assert_cmpuint(done, <, SOCK_TOTAL);
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'nica', 'up': false}}");
+    while (done < posted) {
+        g_assert(sock_cqe(&qa, true));
+        done++;
+    }
+    dropped = counter(&a, DBNIC_CNT_ETH_TX_DROP);
+    g_assert_cmpuint(dropped, >, 0);
+    g_assert_cmpuint(dropped, <, posted);
+    /* The frames that had left arrive, in order; then the marker. */
+    for (got = 0; got < posted - dropped; got++) {
+        g_assert_cmpuint(sock_frame(peer), ==, got);
+    }
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'nica', 'up': true}}");
+    sock_post(&qa, 0xffff);
+    g_assert(sock_cqe(&qa, true));
+    g_assert_cmpuint(sock_frame(peer), ==, 0xffff);
+    close(peer);
+    dbnic_stop(&a);
+}
+
+/*
+ * Datasheet 2.1, 10.2, 10.3: a reset drops the frames the port took and
+ * has not handed to the backend, and a received frame it holds for want
+ * of a buffer: after the reset the peer gets none of the former, and the
+ * host none of the latter.
+ */
+static void test_net_reset_drops(void)
+{
+    Dbnic a, b;
+    NetQ qa, qb;
+    struct dbnic_desc desc;
+    struct dbnic_rx_cqe rcqe;
+    uint8_t f[200], got[NET_BUF];
+    uint32_t posted = 0, done = 0, seq, k;
+    uint64_t addr, buf;
+    size_t n;
+    int peer;
+
+    /* Receive: B holds A's frame 1 (no buffer), then B is reset. */
+    net_start(&a, &b);
+    net_setup(&a, &qa);
+    net_setup(&b, &qb);
+    n = net_frame(f, 17, 100);
+    addr = guest_alloc(&a.alloc, n);
+    f[60] = 1;
+    qtest_memwrite(a.qts, addr, f, n);
+    net_desc_sge(&desc, addr, n, 0, 0);
+    net_post_tx(&qa, &desc);
+    net_tx_ok(&qa, n);
+    g_assert_cmpuint(counter_wait(&b, DBNIC_CNT_ETH_RX_NOBUF, 1), ==, 1);
+    net_setup(&b, &qb);
+    buf = net_post_buf(&qb);
+    f[60] = 2;
+    qtest_memwrite(a.qts, addr, f, n);
+    net_post_tx(&qa, &desc);
+    net_tx_ok(&qa, n);
+    g_assert_cmpuint(net_rx(&qb, buf, got, &rcqe), ==, n);
+    g_assert_cmpuint(got[60], ==, 2);
+    g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_RX), ==, 1);
+    net_stop(&a, &b);
+
+    /* Transmit: the port is full of frames the peer has not read. */
+    sock_start(&a, &qa, &peer);
+    sock_fill(&qa, &posted, &done);
+    g_assert_cmpuint(done, <, SOCK_TOTAL);
+    net_setup(&a, &qa);
+    sock_post(&qa, 0xffff);
+    g_assert(sock_cqe(&qa, true));
+    /* A gap-free prefix of what completed, then the marker. */
+    for (k = 0; (seq = sock_frame(peer)) != 0xffff; k++) {
+        g_assert_cmpuint(seq, ==, k);
+    }
+    g_assert_cmpuint(k, <, done);
+    close(peer);
+    dbnic_stop(&a);
+}
+
+/*
  * B is unplugged while it holds a frame that found no buffer, with more
  * queued behind it and its hold timer armed: QEMU goes on, A's traffic
  * still completes, the timer never fires on the freed device, and a new
@@ -1693,5 +1942,9 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/net/tso6", test_net_tso6);
     qtest_add_func("/dbnic/net/tso-empty", test_net_tso_empty);
     qtest_add_func("/dbnic/net/unplug-held", test_net_unplug_held);
+    qtest_add_func("/dbnic/net/backpressure", test_net_backpressure);
+    qtest_add_func("/dbnic/net/link-down-backlog",
+                   test_net_link_down_backlog);
+    qtest_add_func("/dbnic/net/reset-drops", test_net_reset_drops);
     return g_test_run();
 }
