@@ -986,13 +986,18 @@ static void dbnic_rx_hold_expired(void *opaque)
     }
 }
 
-/* The link follows the backend: up when there is one and it is up. */
+/*
+ * The link follows the backend: up when there is one and it is up.  A
+ * deleted backend (netdev_del) stays our peer until the NIC goes, and
+ * set_link on the NIC would clear link_down: peer_deleted keeps it down.
+ */
 static void dbnic_link_update(DbnicState *s)
 {
     NetClientState *nc = qemu_get_queue(s->nic);
 
     dbnic_lock(s);
-    dbnic_core_eth_set_link(&s->core, nc->peer && !nc->link_down);
+    dbnic_core_eth_set_link(&s->core, nc->peer && !s->nic->peer_deleted &&
+                                          !nc->link_down);
     dbnic_unlock(s);
 }
 

@@ -1344,6 +1344,19 @@ static void test_net_link(void)
     net_tx_ok(&qb, n);
     g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_TX_DROP), ==, 2);
     g_assert_cmpuint(rd32(&a, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
+    /*
+     * QEMU keeps the deleted backend's client until the NIC goes, and
+     * set_link on the NIC clears its link_down: the link stays down, and
+     * the frame is not sent into the hub through the deleted port.
+     */
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'dbnicb', 'up': true}}");
+    g_assert_cmpuint(rd32(&b, DBNIC_REG_NET_STATUS), ==, 0);
+    net_post_buf(&qa);
+    net_post_tx(&qb, &desc);
+    net_tx_ok(&qb, n);
+    g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_TX_DROP), ==, 3);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, 0);
     net_stop(&a, &b);
 }
 
