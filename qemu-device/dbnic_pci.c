@@ -947,7 +947,14 @@ static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
         timer_mod(s->rx_hold_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                                         DBNIC_ETH_RX_HOLD_NS);
     }
-    return size;
+    /*
+     * An empty frame (a stream or socket peer can send one) was counted
+     * as a runt.  Its size, 0, would tell QEMU "not taken": it would
+     * queue it, stop delivering to us (receive_disabled) and stall the
+     * backend until a flush, which meets the same frame again.  -1 is
+     * QEMU's "dropped".
+     */
+    return size ? (ssize_t)size : -1;
 }
 
 /* Buffers came back: the held frame, then what QEMU queued. */
@@ -994,11 +1001,19 @@ static void dbnic_rx_hold_expired(void *opaque)
 static void dbnic_link_update(DbnicState *s)
 {
     NetClientState *nc = qemu_get_queue(s->nic);
+    bool up = nc->peer && !s->nic->peer_deleted && !nc->link_down;
 
     dbnic_lock(s);
-    dbnic_core_eth_set_link(&s->core, nc->peer && !s->nic->peer_deleted &&
-                                          !nc->link_down);
+    dbnic_core_eth_set_link(&s->core, up);
     dbnic_unlock(s);
+    /*
+     * While our link was down QEMU answered "0 bytes taken" for us to an
+     * empty frame, queued it and stopped its backend until our queue is
+     * flushed: nothing else would flush it.
+     */
+    if (up) {
+        qemu_flush_queued_packets(nc);
+    }
 }
 
 static void dbnic_link_status_changed(NetClientState *nc)
