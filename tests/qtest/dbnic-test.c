@@ -773,7 +773,7 @@ static void test_unplug_in_flight(void)
 
 typedef struct NetQ {
     Dbnic *d;
-    uint32_t ctx, qid, rqn;
+    uint32_t ctx, qid, rqn, scqn, rcqn;
     uint64_t sq, rq, scq, rcq;
     uint16_t pi, rq_pi, scq_ci, rcq_ci;
     unsigned int slot;      /* next priority slot */
@@ -852,7 +852,8 @@ static void net_setup(Dbnic *d, NetQ *q)
     cmd.opcode = DBNIC_ADM_CREATE_SQ;
     cmd.create_sq.base = q->sq;
     cmd.create_sq.ctx = q->ctx;
-    cmd.create_sq.cqn = net_cq(d, q->ctx, &q->scq, 1);
+    q->scqn = net_cq(d, q->ctx, &q->scq, 1);
+    cmd.create_sq.cqn = q->scqn;
     cmd.create_sq.log_size = NET_LOG;
     cmd.create_sq.log_stride = 8;
     q->qid = admin_ok(d, &cmd);
@@ -860,7 +861,8 @@ static void net_setup(Dbnic *d, NetQ *q)
     cmd.opcode = DBNIC_ADM_CREATE_RQ;
     cmd.create_sq.base = q->rq;
     cmd.create_sq.ctx = q->ctx;
-    cmd.create_sq.cqn = net_cq(d, q->ctx, &q->rcq, 2);
+    q->rcqn = net_cq(d, q->ctx, &q->rcq, 2);
+    cmd.create_sq.cqn = q->rcqn;
     cmd.create_sq.log_size = NET_LOG;
     cmd.create_sq.log_stride = 6;
     q->rqn = admin_ok(d, &cmd);
@@ -1952,6 +1954,8 @@ static void test_net_hostile_peer(void)
         g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), ==, n);
         g_assert(memcmp(got, f, n) == 0);
         g_assert_cmpuint(rcqe.hash_type, <, DBNIC_RSS_HASH_NUM);
+        qpci_io_writel(a.dev, a.bar2, db_off(qa.ctx, DBNIC_DB_CQ),
+                       dbnic_db_cq_val(qa.rcqn, qa.rcq_ci, 0));
         nrx++;
     }
     g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, nrx);
@@ -2012,7 +2016,8 @@ static void test_net_hostile_peer(void)
     cmd.opcode = DBNIC_ADM_CREATE_RQ;
     cmd.create_sq.base = qa.rq;
     cmd.create_sq.ctx = qa.ctx;
-    cmd.create_sq.cqn = net_cq(&a, qa.ctx, &qa.rcq, 2);
+    qa.rcqn = net_cq(&a, qa.ctx, &qa.rcq, 2);
+    cmd.create_sq.cqn = qa.rcqn;
     cmd.create_sq.log_size = NET_LOG;
     cmd.create_sq.log_stride = 6;
     qa.rqn = admin_ok(&a, &cmd);
@@ -2031,6 +2036,93 @@ static void test_net_hostile_peer(void)
     }
     g_assert_cmpuint(got[60], ==, 0x5a);
     g_assert_cmphex(rd32(&a, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+    close(sv[0]);
+    dbnic_stop(&a);
+}
+
+/* The next frame the device sent to the socket peer; its length. */
+static uint32_t net_peer_recv(int fd, uint8_t *f, uint32_t max)
+{
+    uint32_t be, n;
+    size_t off = 0;
+
+    while (off < 4 + (off >= 4 ? n : 0)) {
+        ssize_t r = off < 4 ? read(fd, (uint8_t *)&be + off, 4 - off)
+                            : read(fd, f + off - 4, 4 + n - off);
+
+        g_assert_cmpint(r, >, 0);
+        off += r;
+        if (off == 4) {
+            n = ntohl(be);
+            g_assert_cmpuint(n, <=, max);
+        }
+    }
+    return n;
+}
+
+/*
+ * A hostile guest's frames through the glue's offloads (net_tx_pkt):
+ * the lying headers of net_peer_lie with CSUM, then with VLAN insertion
+ * as well (a third tag on a QinQ frame among them), each leaves as one
+ * frame of its length (4 more with the tag), with its addresses and
+ * EtherType; then the device still sends a frame and takes one.
+ */
+static void test_net_hostile_guest_tx(void)
+{
+    Dbnic a;
+    NetQ qa;
+    struct dbnic_desc desc;
+    struct dbnic_rx_cqe rcqe;
+    static uint8_t f[2000], out[4000], got[NET_BUF];
+    struct timeval tv = { .tv_sec = 10 };
+    uint64_t addr, buf;
+    char *props;
+    size_t n;
+    int sv[2], k, vlan;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    props = g_strdup_printf(",netdev=n0,mac=" NET_MAC_A
+                            " -netdev socket,id=n0,fd=%d", sv[1]);
+    dbnic_start(&a, props);
+    g_free(props);
+    close(sv[1]);
+    net_setup(&a, &qa);
+    addr = guest_alloc(&a.alloc, sizeof(f));
+    for (vlan = 0; vlan < 2; vlan++) {
+        for (k = 0; (n = net_peer_lie(f, k)) != 0; k++) {
+            uint32_t len;
+
+            qtest_memwrite(a.qts, addr, f, n);
+            net_desc_sge(&desc, addr, n, DBNIC_ETH_TX_F_CSUM |
+                         (vlan ? DBNIC_ETH_TX_F_VLAN : 0), 0);
+            dbnic_eth_tx_of(&desc)->vlan_tci = vlan ? 0x0123 : 0;
+            net_post_tx(&qa, &desc);
+            net_tx_ok(&qa, n);
+            /* More than a ring of them: give the CQ entries back. */
+            qpci_io_writel(a.dev, a.bar2, db_off(qa.ctx, DBNIC_DB_CQ),
+                           dbnic_db_cq_val(qa.scqn, qa.scq_ci, 0));
+            len = net_peer_recv(sv[0], out, sizeof(out));
+            g_assert_cmpuint(len, ==, n + 4 * vlan);
+            g_assert(memcmp(out, f, 12) == 0);
+            if (vlan) {
+                g_assert_cmphex(get_be16(out + 12), ==, 0x8100);
+                g_assert_cmphex(get_be16(out + 14), ==, 0x0123);
+            }
+            /* The EtherType and what follows it up to the IP header. */
+            g_assert(memcmp(out + 12 + 4 * vlan, f + 12, MIN(n, 15) - 12) == 0);
+        }
+    }
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX), ==, 2 * k);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX_DROP), ==, 0);
+
+    /* The port still works both ways. */
+    buf = net_post_buf(&qa);
+    n = net_frame(f, 17, 300);
+    net_peer_send(sv[0], f, n);
+    g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), ==, n);
+    g_assert(memcmp(got, f, n) == 0);
     close(sv[0]);
     dbnic_stop(&a);
 }
@@ -2061,5 +2153,6 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/net/tso-empty", test_net_tso_empty);
     qtest_add_func("/dbnic/net/unplug-held", test_net_unplug_held);
     qtest_add_func("/dbnic/net/hostile-peer", test_net_hostile_peer);
+    qtest_add_func("/dbnic/net/hostile-guest-tx", test_net_hostile_guest_tx);
     return g_test_run();
 }
