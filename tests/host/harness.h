@@ -53,6 +53,8 @@ struct fake {
 	struct dbnic_eth_tx_offload tx_off[8];
 	bool tx_busy;			/* eth_tx answers BUSY */
 	unsigned int rx_ready;		/* eth_rx_ready calls */
+	/* Called after each DMA read: a guest that writes in between. */
+	void (*after_read)(struct fake *f, uint64_t addr, size_t len);
 };
 
 #define HARNESS_TX_KEEP	8
