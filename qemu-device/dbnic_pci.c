@@ -748,6 +748,27 @@ static void dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
 }
 
 /*
+ * Does CSUM apply (datasheet 10.2): a whole TCP or UDP datagram over
+ * IPv4 or IPv6, its L4 header in the frame?  net_tx_pkt would also
+ * "checksum" a fragment (a later one has no L4 header: it would write
+ * into the payload) and an IPv4 EtherType over another IP version.
+ */
+static bool dbnic_csum_applies(const DbnicTxFrame *f)
+{
+    struct iovec iov = { (void *)f->data, f->len };
+    bool ip4, ip6;
+    size_t l3, l4, l5;
+    eth_ip6_hdr_info i6;
+    eth_ip4_hdr_info i4;
+    eth_l4_hdr_info l4i;
+
+    /* The L4 protocol is INVALID for a fragment or a cut L4 header. */
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
+    return l4i.proto == ETH_L4_HDR_PROTO_TCP ||
+           l4i.proto == ETH_L4_HDR_PROTO_UDP;
+}
+
+/*
  * Send one frame with its offloads, through QEMU's own packet helpers:
  * checksums, TSO segmentation (or the peer's, if it takes virtio-net
  * headers) and the VLAN tag.  The core has checked lengths and that a
@@ -760,6 +781,14 @@ static void dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
     bool csum = f->off.flags & DBNIC_ETH_TX_F_CSUM;
     bool ok, empty = false;
 
+    /*
+     * Nothing to offload: the frame leaves as given.  net_tx_pkt would
+     * still rewrite an IPv6 payload length of 0.
+     */
+    if (!tso && !(csum && dbnic_csum_applies(f))) {
+        dbnic_tx_send_raw(s, f);
+        return;
+    }
     if (tso) {
         dbnic_tso_ip6_len(f);
     }
