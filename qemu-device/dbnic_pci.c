@@ -827,6 +827,27 @@ static bool dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
 }
 
 /*
+ * Does CSUM apply (datasheet 10.2): a whole TCP or UDP datagram over
+ * IPv4 or IPv6, its L4 header in the frame?  net_tx_pkt would also
+ * "checksum" a fragment (a later one has no L4 header: it would write
+ * into the payload) and an IPv4 EtherType over another IP version.
+ */
+static bool dbnic_csum_applies(const DbnicTxFrame *f)
+{
+    struct iovec iov = { (void *)f->data, f->len };
+    bool ip4, ip6;
+    size_t l3, l4, l5;
+    eth_ip6_hdr_info i6;
+    eth_ip4_hdr_info i4;
+    eth_l4_hdr_info l4i;
+
+    /* The L4 protocol is INVALID for a fragment or a cut L4 header. */
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
+    return l4i.proto == ETH_L4_HDR_PROTO_TCP ||
+           l4i.proto == ETH_L4_HDR_PROTO_UDP;
+}
+
+/*
  * Send one frame with its offloads, through QEMU's own packet helpers:
  * checksums, TSO segmentation (or the peer's, if it takes virtio-net
  * headers) and the VLAN tag.  The core has checked lengths and that a
@@ -842,6 +863,13 @@ static bool dbnic_tx_send(DbnicState *s, DbnicTxFrame *f)
     bool ok, empty = false;
     DbnicTsoSend t = { 0 };
 
+    /*
+     * Nothing to offload: the frame leaves as given.  net_tx_pkt would
+     * still rewrite an IPv6 payload length of 0.
+     */
+    if (!tso && !(csum && dbnic_csum_applies(f))) {
+        return dbnic_tx_send_raw(s, f);
+    }
     if (tso) {
         dbnic_tso_ip6_len(f);
     }
@@ -1053,7 +1081,14 @@ static ssize_t dbnic_receive(NetClientState *nc, const uint8_t *buf,
         timer_mod(s->rx_hold_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                                         DBNIC_ETH_RX_HOLD_NS);
     }
-    return size;
+    /*
+     * An empty frame (a stream or socket peer can send one) was counted
+     * as a runt.  Its size, 0, would tell QEMU "not taken": it would
+     * queue it, stop delivering to us (receive_disabled) and stall the
+     * backend until a flush, which meets the same frame again.  -1 is
+     * QEMU's "dropped".
+     */
+    return size ? (ssize_t)size : -1;
 }
 
 /*
@@ -1109,17 +1144,30 @@ static void dbnic_rx_hold_expired(void *opaque)
     }
 }
 
-/* The link follows the backend: up when there is one and it is up. */
+/*
+ * The link follows the backend: up when there is one and it is up.  A
+ * deleted backend (netdev_del) stays our peer until the NIC goes, and
+ * set_link on the NIC would clear link_down: peer_deleted keeps it down.
+ */
 static void dbnic_link_update(DbnicState *s)
 {
     NetClientState *nc = qemu_get_queue(s->nic);
+    bool up = nc->peer && !s->nic->peer_deleted && !nc->link_down;
 
     dbnic_lock(s);
-    dbnic_core_eth_set_link(&s->core, nc->peer && !nc->link_down);
+    dbnic_core_eth_set_link(&s->core, up);
     dbnic_unlock(s);
     /* Down: what waits in tx_q is dropped (and counted) now. */
     if (s->tx_bh) {
         qemu_bh_schedule(s->tx_bh);
+    }
+    /*
+     * While our link was down QEMU answered "0 bytes taken" for us to an
+     * empty frame, queued it and stopped its backend until our queue is
+     * flushed: nothing else would flush it.
+     */
+    if (up) {
+        qemu_flush_queued_packets(nc);
     }
 }
 

@@ -16,6 +16,8 @@
  * program.
  *
  * Build and run by hand:  make -C tests/host fuzz && build/host/fuzz_core
+ * Seed inputs (frames in posted buffers, TSO, RSS): tests/fuzz/seeds,
+ * written by tests/fuzz/make-seeds.py, which follows the decoder below.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -73,6 +73,8 @@ static int f_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
 	if (!in_mem(addr, len))
 		return -1;
 	memcpy(buf, f->mem + (addr - MEM_BASE), len);
+	if (f->after_read)
+		f->after_read(f, addr, len);
 	return 0;
 }
 

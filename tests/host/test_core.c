@@ -2797,6 +2797,7 @@ static const struct {
 	T(test_eth_rx_no_buffer),
 	T(test_eth_rx_bad_frames),
 	T(test_eth_rx_bad_recv),
+	T(test_eth_rx_recv_changed),
 	T(test_eth_rx_scatter_odd),
 	T(test_eth_rq_admin),
 	T(test_eth_rss),

@@ -938,6 +938,91 @@ void test_eth_rx_bad_recv(void)
 }
 
 /*
+ * A guest that rewrites a RECV between the device's two reads of it (the
+ * header, to learn the size, then the whole descriptor): a changed
+ * index, an SGE count past the size, a size past the stride, another
+ * opcode.  Each RECV completes with BAD_DESC, nothing is written to its
+ * buffer, and the frame goes to the next RECV, which is left alone.
+ */
+static struct hrq *changed_rq;
+static unsigned int changed_hits;
+
+static void recv_change(struct fake *f, uint64_t addr, size_t len)
+{
+	struct dbnic_desc *d;
+	uint16_t k;
+
+	if (len != sizeof(d->hdr))
+		return;
+	for (k = 0; k < 4; k++) {
+		if (addr != changed_rq->base + ((uint64_t)k << 6))
+			continue;
+		d = recv_slot(changed_rq, k);
+		switch (k) {
+		case 0:
+			d->hdr.index = 7;
+			break;
+		case 1:
+			d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_DST, 15);
+			break;
+		case 2:
+			d->hdr.size = 2;
+			break;
+		default:
+			d->hdr.opcode = DBNIC_OP_NOP;
+			break;
+		}
+		changed_hits++;
+	}
+	(void)f;
+}
+
+void test_eth_rx_recv_changed(void)
+{
+	struct fake f;
+	struct hq q;
+	struct hrq r;
+	struct dbnic_rx_cqe cqe;
+	uint8_t frame[100];
+	uint64_t b[5];
+	uint32_t l = 128;
+	unsigned int i;
+
+	fake_init(&f);
+	hq_create(&f, &q, true, 3, 6);
+	hrq_create(&q, &r, 3, 6, 1);
+	for (i = 0; i < 5; i++) {
+		b[i] = fake_alloc(&f, 128, 64);
+		memset(gpa(&f, b[i]), 0xee, 128);
+		recv_put(&r, i, &b[i], &l, 1);
+	}
+	rq_doorbell(&r, 5);
+	changed_rq = &r;
+	changed_hits = 0;
+	f.after_read = recv_change;
+	eth_hdr(frame, 0x88b5);
+	payload(frame + 14, sizeof(frame) - 14, 9);
+	CHECK_EQ(eth_rx(&f, frame, sizeof(frame), 0, 0, 0), DBNIC_ETH_RX_DONE);
+	f.after_read = NULL;
+	CHECK_EQ(changed_hits, 4);
+	for (i = 0; i < 4; i++) {
+		CHECK(rx_cq_poll(&r, &cqe));
+		CHECK_EQ(cqe.index, i);
+		CHECK_EQ(cqe.status, DBNIC_ST_BAD_DESC);
+		CHECK_EQ(cqe.byte_count, 0);
+		CHECK_EQ(((uint8_t *)gpa(&f, b[i]))[0], 0xee);
+	}
+	CHECK(rx_cq_poll(&r, &cqe));
+	CHECK_EQ(cqe.index, 4);
+	CHECK_EQ(cqe.status, DBNIC_ST_OK);
+	CHECK_EQ(cqe.byte_count, sizeof(frame));
+	CHECK(!memcmp(gpa(&f, b[4]), frame, sizeof(frame)));
+	CHECK_EQ(counter(&f, DBNIC_CNT_DESC_ERROR), 4);
+	CHECK_EQ(counter(&f, DBNIC_CNT_ETH_RX), 1);
+	fake_free(&f);
+}
+
+/*
  * Scatter over short, odd SGEs (datasheet 10.3): fifteen of them, the
  * last through a registration whose two pages are apart, crossing the
  * page boundary; the frame ends inside it and nothing past the frame is

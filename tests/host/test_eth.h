@@ -17,6 +17,7 @@ void test_eth_rx_delivers(void);
 void test_eth_rx_no_buffer(void);
 void test_eth_rx_bad_frames(void);
 void test_eth_rx_bad_recv(void);
+void test_eth_rx_recv_changed(void);
 void test_eth_rx_scatter_odd(void);
 void test_eth_rq_admin(void);
 void test_eth_rss(void);

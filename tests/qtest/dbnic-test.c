@@ -774,7 +774,7 @@ static void test_unplug_in_flight(void)
 
 typedef struct NetQ {
     Dbnic *d;
-    uint32_t ctx, qid, rqn;
+    uint32_t ctx, qid, rqn, rcqn;
     uint32_t scqn;          /* the send queue's CQ */
     uint64_t sq, rq, scq, rcq;
     uint16_t pi, rq_pi, scq_ci, rcq_ci;
@@ -863,7 +863,8 @@ static void net_setup(Dbnic *d, NetQ *q)
     cmd.opcode = DBNIC_ADM_CREATE_RQ;
     cmd.create_sq.base = q->rq;
     cmd.create_sq.ctx = q->ctx;
-    cmd.create_sq.cqn = net_cq(d, q->ctx, &q->rcq, 2);
+    q->rcqn = net_cq(d, q->ctx, &q->rcq, 2);
+    cmd.create_sq.cqn = q->rcqn;
     cmd.create_sq.log_size = NET_LOG;
     cmd.create_sq.log_stride = 6;
     q->rqn = admin_ok(d, &cmd);
@@ -1347,6 +1348,19 @@ static void test_net_link(void)
     net_tx_ok(&qb, n);
     g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_TX_DROP), ==, 2);
     g_assert_cmpuint(rd32(&a, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
+    /*
+     * QEMU keeps the deleted backend's client until the NIC goes, and
+     * set_link on the NIC clears its link_down: the link stays down, and
+     * the frame is not sent into the hub through the deleted port.
+     */
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'dbnicb', 'up': true}}");
+    g_assert_cmpuint(rd32(&b, DBNIC_REG_NET_STATUS), ==, 0);
+    net_post_buf(&qa);
+    net_post_tx(&qb, &desc);
+    net_tx_ok(&qb, n);
+    g_assert_cmpuint(counter(&b, DBNIC_CNT_ETH_TX_DROP), ==, 3);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, 0);
     net_stop(&a, &b);
 }
 
@@ -1917,6 +1931,464 @@ static void test_net_unplug_held(void)
     net_stop(&a, &b);
 }
 
+/*
+ * A hostile peer on a socket backend (-netdev socket over a socketpair:
+ * each frame is a 4-byte length and its bytes).  Runts of 0 to 13 bytes,
+ * cut VLAN tags, 802.3 lengths past the frame and giants up to 64 KiB are
+ * dropped and counted in ETH_RX_BAD (datasheet 10.3).  Frames whose
+ * IPv4/IPv6/TCP/UDP headers lie (IHL 0 or past the frame, lengths
+ * too short or too long, TCP data offset past the frame, extension
+ * header chains to the end of the frame or past it, routing and
+ * home-address options for net_rx_pkt's RSS parse, fragments) are
+ * Ethernet frames all the same: with RSS on every hash type and the
+ * checksums checked, each arrives whole in its buffer.  Then, with the
+ * link set down, frames are not taken nor counted, and an empty one
+ * that QEMU queued for us then does not stall the backend; and frames keep
+ * coming while the only RQ is destroyed with one held, then a new RQ
+ * takes traffic again.
+ */
+static void net_peer_send(int fd, const uint8_t *f, uint32_t n)
+{
+    uint32_t be = htonl(n);
+    const uint8_t *p = (const uint8_t *)&be;
+    size_t off = 0;
+
+    while (off < 4 + n) {
+        ssize_t w = off < 4 ? write(fd, p + off, 4 - off)
+                            : write(fd, f + off - 4, 4 + n - off);
+
+        g_assert_cmpint(w, >, 0);
+        off += w;
+    }
+}
+
+/* Ethernet header to A (NET_MAC_A) with EtherType type; returns 14. */
+static size_t net_peer_eth(uint8_t *f, uint16_t type)
+{
+    memcpy(f, "\x52\x54\x00\x00\x00\x0a\x52\x54\x00\x00\x00\x0c", 12);
+    put_be16(f + 12, type);
+    return 14;
+}
+
+/* IPv6 header at p: payload length plen, next header nh. */
+static void net_peer_ip6(uint8_t *p, uint16_t plen, uint8_t nh)
+{
+    memset(p, 0, 40);
+    p[0] = 0x60;
+    put_be16(p + 4, plen);
+    p[6] = nh;
+    p[7] = 64;
+    p[8] = 0xfd;
+    p[23] = 1;
+    p[24] = 0xfd;
+    p[39] = 2;
+}
+
+/* Frame k of the lying-header set into f; its length, 0 past the set. */
+static size_t net_peer_lie(uint8_t *f, int k)
+{
+    uint8_t *ip = f + 14, *l4;
+    size_t n;
+
+    memset(f, 0, 1600);
+    switch (k) {
+    case 0:     /* IPv4, IHL 0: "TCP" inside the IP header */
+        n = net_frame(f, 6, 10);
+        ip[0] = 0x40;
+        return n;
+    case 1:     /* IHL 15, the frame ends after 20 bytes of it */
+        net_frame(f, 6, 0);
+        ip[0] = 0x4f;
+        return 14 + 20;
+    case 2:     /* total length 0, below the header */
+        n = net_frame(f, 6, 30);
+        put_be16(ip + 2, 0);
+        return n;
+    case 3:     /* total length 65535 in a short frame */
+        n = net_frame(f, 6, 30);
+        put_be16(ip + 2, 65535);
+        return n;
+    case 4:     /* TCP data offset 15 with a 20-byte header */
+        n = net_frame(f, 6, 0);
+        ip[32] = 0xf0;
+        return n;
+    case 5:     /* TCP data offset 0 */
+        n = net_frame(f, 6, 8);
+        ip[32] = 0;
+        return n;
+    case 6:     /* UDP length 0, a checksum to check */
+    case 7:     /* UDP length 7 */
+    case 8:     /* UDP length 65535 */
+        n = net_frame(f, 17, 40);
+        put_be16(ip + 24, k == 6 ? 0 : k == 7 ? 7 : 65535);
+        put_be16(ip + 26, 0x1234);
+        return n;
+    case 9:     /* IPv4 cut after 10 bytes */
+        net_frame(f, 17, 0);
+        return 14 + 10;
+    case 10:    /* a fragment (MF) of TCP */
+        n = net_frame(f, 6, 100);
+        put_be16(ip + 6, 0x2000);
+        return n;
+    case 11:    /* EtherType IPv4, version 6 */
+        n = net_frame(f, 6, 20);
+        ip[0] = 0x65;
+        return n;
+    case 12:    /* TCP over IPv4 with its header cut */
+        net_frame(f, 6, 0);
+        return 14 + 20 + 11;
+    case 13:    /* SCTP over IPv4, no SCTP header */
+        net_frame(f, 132, 0);
+        return 14 + 20 + 2;
+    case 14:    /* IPv6 cut after 30 bytes */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 100, 6);
+        return 14 + 30;
+    case 15: {  /* destination options, each 8 bytes, to the frame's end */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 8 * 150, 60);
+        for (int i = 0; i < 150; i++) {
+            ip[40 + 8 * i] = 60;
+        }
+        return 14 + 40 + 8 * 150;
+    }
+    case 16:    /* a hop-by-hop header claiming 2 KiB past the frame */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 200, 0);
+        ip[40] = 6;
+        ip[41] = 255;
+        return 14 + 40 + 64;
+    case 17:    /* a fragment header, then TCP */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 8 + 20 + 40, 44);
+        ip[40] = 6;
+        put_be16(ip + 42, 0x0001);          /* offset 0, M */
+        l4 = ip + 48;
+        l4[12] = 5 << 4;
+        return 14 + 40 + 8 + 20 + 40;
+    case 18:    /* routing header type 2 (home address), then TCP */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 24 + 20, 43);
+        ip[40] = 6;
+        ip[41] = 2;
+        ip[42] = 2;
+        ip[43] = 1;
+        ip[48 + 15] = 9;
+        l4 = ip + 64;
+        l4[12] = 5 << 4;
+        return 14 + 40 + 24 + 20;
+    case 19:    /* routing header type 2 cut after 12 bytes */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 24, 43);
+        ip[40] = 6;
+        ip[41] = 2;
+        ip[42] = 2;
+        return 14 + 40 + 12;
+    case 20:    /* destination options: a home address option, cut */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 24, 60);
+        ip[40] = 17;
+        ip[41] = 2;
+        ip[42] = 1;                         /* PadN over 4 bytes */
+        ip[43] = 2;
+        ip[46] = 201;                       /* HAO, 16 bytes */
+        ip[47] = 16;
+        return 14 + 40 + 20;
+    case 21:    /* destination options: an option longer than the header */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 8 + 8, 60);
+        ip[40] = 17;
+        ip[41] = 0;
+        ip[42] = 201;
+        ip[43] = 200;
+        return 14 + 40 + 8 + 8;
+    case 22:    /* TCP over IPv6, payload length 0 */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 0, 6);
+        ip[40 + 12] = 5 << 4;
+        return 14 + 40 + 20 + 10;
+    case 23:    /* UDP over IPv6, length 3 */
+        net_peer_eth(f, 0x86dd);
+        net_peer_ip6(ip, 30, 17);
+        put_be16(ip + 44, 3);
+        put_be16(ip + 46, 0x4321);
+        return 14 + 40 + 30;
+    case 24:    /* 802.1Q, then IPv4 cut after 6 bytes */
+        net_peer_eth(f, 0x8100);
+        put_be16(f + 14, 5);
+        put_be16(f + 16, 0x0800);
+        f[18] = 0x45;
+        return 18 + 6;
+    case 25:    /* QinQ: 802.1ad, 802.1Q, IPv6 cut short */
+        net_peer_eth(f, 0x88a8);
+        put_be16(f + 16, 0x8100);
+        put_be16(f + 20, 0x86dd);
+        f[22] = 0x60;
+        return 22 + 8;
+    case 26:    /* QinQ of 20 bytes: the inner tag cut */
+        net_peer_eth(f, 0x88a8);
+        put_be16(f + 16, 0x8100);
+        return 20;
+    case 27:    /* the smallest frame: a header alone */
+        return net_peer_eth(f, 0x0800);
+    default:
+        return 0;
+    }
+}
+
+static void test_net_hostile_peer(void)
+{
+    Dbnic a;
+    NetQ qa;
+    struct dbnic_admin_cmd cmd;
+    struct dbnic_rss_config cfg;
+    struct dbnic_rx_cqe rcqe;
+    static uint8_t f[70000], got[NET_BUF];
+    static const uint32_t bad[] = {
+        0, 1, 6, 13, 9019, 9023, 12000, 65535, 69000,
+    };
+    uint64_t addr, buf, nbad = 0, nrx = 0;
+    char *props;
+    size_t n;
+    int sv[2], k;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    props = g_strdup_printf(",id=dbnica,netdev=n0,mac=" NET_MAC_A
+                            " -netdev socket,id=n0,fd=%d", sv[1]);
+    dbnic_start(&a, props);
+    g_free(props);
+    close(sv[1]);
+    net_setup(&a, &qa);
+    g_assert_cmpuint(rd32(&a, DBNIC_REG_NET_STATUS), ==, DBNIC_NET_LINK_UP);
+
+    /* RSS on, every hash type: net_rx_pkt parses and hashes each frame. */
+    memset(&cfg, 0, sizeof(cfg));
+    memset(cfg.key, 0x6d, sizeof(cfg.key));
+    cfg.hash_types = (1u << DBNIC_RSS_HASH_NUM) - 2;
+    for (int i = 0; i < DBNIC_RSS_TABLE_SIZE; i++) {
+        cfg.table[i] = qa.rqn;
+    }
+    addr = guest_alloc(&a.alloc, sizeof(cfg));
+    qtest_memwrite(a.qts, addr, &cfg, sizeof(cfg));
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_SET_RSS;
+    cmd.set_rss.ctx = qa.ctx;
+    cmd.set_rss.config = addr;
+    admin_ok(&a, &cmd);
+
+    /* Runts, cut tags, 802.3 lengths past the end, giants. */
+    memset(f, 0x11, sizeof(f));
+    net_peer_eth(f, 0x0800);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        net_peer_send(sv[0], f, bad[i]);
+        nbad++;
+    }
+    for (n = 14; n < 18; n++) {
+        net_peer_eth(f, n & 1 ? 0x88a8 : 0x8100);
+        net_peer_send(sv[0], f, n);
+        nbad++;
+    }
+    net_peer_eth(f, 47);
+    net_peer_send(sv[0], f, 60);
+    nbad++;
+    g_assert_cmpuint(counter_wait(&a, DBNIC_CNT_ETH_RX_BAD, nbad), ==, nbad);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, 0);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX_NOBUF), ==, 0);
+
+    /* Lying headers: each one delivered whole, flagged as it may be. */
+    for (k = 0; (n = net_peer_lie(f, k)) != 0; k++) {
+        buf = net_post_buf(&qa);
+        net_peer_send(sv[0], f, n);
+        g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), ==, n);
+        g_assert(memcmp(got, f, n) == 0);
+        g_assert_cmpuint(rcqe.hash_type, <, DBNIC_RSS_HASH_NUM);
+        qpci_io_writel(a.dev, a.bar2, db_off(qa.ctx, DBNIC_DB_CQ),
+                       dbnic_db_cq_val(qa.rcqn, qa.rcq_ci, 0));
+        nrx++;
+    }
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, nrx);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX_BAD), ==, nbad);
+
+    /* Link down: frames are neither taken nor counted. */
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'dbnica', 'up': false}}");
+    buf = net_post_buf(&qa);
+    n = net_frame(f, 17, 50);
+    net_peer_send(sv[0], f, n);
+    /*
+     * An empty frame (the socket backend passes it on when the next
+     * one's bytes come): QEMU answers "0 bytes taken" for a NIC whose
+     * link is down, so it queues the frame for us and the backend stops
+     * reading until our queue is flushed.
+     */
+    net_peer_send(sv[0], f, 0);
+    net_peer_send(sv[0], f, 5);
+    for (k = 0; k < 10; k++) {
+        settle(&a);
+        g_usleep(1000);
+    }
+    qtest_qmp_assert_success(a.qts, "{'execute': 'set_link', 'arguments':"
+                             " {'name': 'dbnica', 'up': true}}");
+    /* The link up flushes it: a runt now, and the backend reads again. */
+    nbad++;
+    f[60] = 0x77;
+    net_peer_send(sv[0], f, n);
+    g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), ==, n);
+    g_assert_cmpuint(got[60], ==, 0x77);
+    g_assert_cmphex(rcqe.hash_type, ==, DBNIC_RSS_HASH_UDP_IPV4);
+    nrx++;
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX), ==, nrx);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_RX_BAD), ==, nbad);
+
+    /*
+     * No buffer: a frame is held, more queue behind it; the only RQ is
+     * destroyed (RSS off first: the table names it) and made again, and
+     * traffic flows into the new one.
+     */
+    f[60] = 1;
+    net_peer_send(sv[0], f, n);
+    g_assert_cmpuint(counter_wait(&a, DBNIC_CNT_ETH_RX_NOBUF, 1), ==, 1);
+    f[60] = 2;
+    net_peer_send(sv[0], f, n);
+    net_peer_send(sv[0], f, 3);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_SET_RSS;
+    cmd.set_rss.ctx = qa.ctx;
+    admin_ok(&a, &cmd);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_DESTROY_RQ;
+    cmd.destroy.handle = qa.rqn;
+    admin_ok(&a, &cmd);
+    net_peer_send(sv[0], f, 70);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = DBNIC_ADM_CREATE_RQ;
+    cmd.create_sq.base = qa.rq;
+    cmd.create_sq.ctx = qa.ctx;
+    qa.rcqn = net_cq(&a, qa.ctx, &qa.rcq, 2);
+    cmd.create_sq.cqn = qa.rcqn;
+    cmd.create_sq.log_size = NET_LOG;
+    cmd.create_sq.log_stride = 6;
+    qa.rqn = admin_ok(&a, &cmd);
+    qa.rq_pi = 0;
+    qa.rcq_ci = 0;
+    f[60] = 0x5a;
+    net_peer_send(sv[0], f, n);
+    /* What was held or queued may come first, or have been dropped. */
+    for (k = 0; k < 5; k++) {
+        uint32_t len;
+
+        buf = net_post_buf(&qa);
+        len = net_rx(&qa, buf, got, &rcqe);
+        if (got[60] == 0x5a) {
+            g_assert_cmpuint(len, ==, n);
+            break;
+        }
+    }
+    g_assert_cmpuint(got[60], ==, 0x5a);
+    g_assert_cmphex(rd32(&a, DBNIC_REG_ID), ==, DBNIC_ID_MAGIC);
+    close(sv[0]);
+    dbnic_stop(&a);
+}
+
+/* The next frame the device sent to the socket peer; its length. */
+static uint32_t net_peer_recv(int fd, uint8_t *f, uint32_t max)
+{
+    uint32_t be, n;
+    size_t off = 0;
+
+    while (off < 4 + (off >= 4 ? n : 0)) {
+        ssize_t r = off < 4 ? read(fd, (uint8_t *)&be + off, 4 - off)
+                            : read(fd, f + off - 4, 4 + n - off);
+
+        g_assert_cmpint(r, >, 0);
+        off += r;
+        if (off == 4) {
+            n = ntohl(be);
+            g_assert_cmpuint(n, <=, max);
+        }
+    }
+    return n;
+}
+
+/*
+ * A hostile guest's frames through the glue's offloads (net_tx_pkt):
+ * the lying headers of net_peer_lie without offloads, with CSUM, then
+ * with VLAN insertion as well (a third tag on a QinQ frame among them),
+ * each leaves as one frame of its length (4 more with the tag), with
+ * its addresses and EtherType; without offloads byte for byte, and with
+ * CSUM so do the frames it does not apply to (datasheet 10.2).  Then
+ * the device still sends a frame and takes one.
+ */
+static void test_net_hostile_guest_tx(void)
+{
+    Dbnic a;
+    NetQ qa;
+    struct dbnic_desc desc;
+    struct dbnic_rx_cqe rcqe;
+    static uint8_t f[2000], out[4000], got[NET_BUF];
+    struct timeval tv = { .tv_sec = 10 };
+    uint64_t addr, buf;
+    char *props;
+    size_t n;
+    int sv[2], k, vlan, mode;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    props = g_strdup_printf(",netdev=n0,mac=" NET_MAC_A
+                            " -netdev socket,id=n0,fd=%d", sv[1]);
+    dbnic_start(&a, props);
+    g_free(props);
+    close(sv[1]);
+    net_setup(&a, &qa);
+    addr = guest_alloc(&a.alloc, sizeof(f));
+    for (mode = 0; mode < 3; mode++) {
+        vlan = mode == 2;
+        for (k = 0; (n = net_peer_lie(f, k)) != 0; k++) {
+            uint32_t len;
+
+            qtest_memwrite(a.qts, addr, f, n);
+            net_desc_sge(&desc, addr, n, (mode ? DBNIC_ETH_TX_F_CSUM : 0) |
+                         (vlan ? DBNIC_ETH_TX_F_VLAN : 0), 0);
+            dbnic_eth_tx_of(&desc)->vlan_tci = vlan ? 0x0123 : 0;
+            net_post_tx(&qa, &desc);
+            net_tx_ok(&qa, n);
+            /* More than a ring of them: give the CQ entries back. */
+            qpci_io_writel(a.dev, a.bar2, db_off(qa.ctx, DBNIC_DB_CQ),
+                           dbnic_db_cq_val(qa.scqn, qa.scq_ci, 0));
+            len = net_peer_recv(sv[0], out, sizeof(out));
+            g_assert_cmpuint(len, ==, n + 4 * vlan);
+            g_assert(memcmp(out, f, 12) == 0);
+            if (vlan) {
+                g_assert_cmphex(get_be16(out + 12), ==, 0x8100);
+                g_assert_cmphex(get_be16(out + 14), ==, 0x0123);
+            }
+            /* The EtherType and what follows it up to the IP header. */
+            g_assert(memcmp(out + 12 + 4 * vlan, f + 12, MIN(n, 15) - 12) == 0);
+            /*
+             * Without offloads a frame leaves as given (QEMU's helpers
+             * would set an IPv6 payload length of 0); CSUM leaves a
+             * fragment alone, and an IPv4 EtherType over version 6.
+             */
+            if (mode == 0 ||
+                (mode == 1 && (k == 10 || k == 11 || k == 17))) {
+                g_assert(memcmp(out, f, n) == 0);
+            }
+        }
+    }
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX), ==, 3 * k);
+    g_assert_cmpuint(counter(&a, DBNIC_CNT_ETH_TX_DROP), ==, 0);
+
+    /* The port still works both ways. */
+    buf = net_post_buf(&qa);
+    n = net_frame(f, 17, 300);
+    net_peer_send(sv[0], f, n);
+    g_assert_cmpuint(net_rx(&qa, buf, got, &rcqe), ==, n);
+    g_assert(memcmp(got, f, n) == 0);
+    close(sv[0]);
+    dbnic_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1946,5 +2418,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dbnic/net/link-down-backlog",
                    test_net_link_down_backlog);
     qtest_add_func("/dbnic/net/reset-drops", test_net_reset_drops);
+    qtest_add_func("/dbnic/net/hostile-peer", test_net_hostile_peer);
+    qtest_add_func("/dbnic/net/hostile-guest-tx", test_net_hostile_guest_tx);
     return g_test_run();
 }
