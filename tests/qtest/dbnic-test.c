@@ -126,9 +126,6 @@ static void dbnic_stop(Dbnic *d)
     qtest_quit(d->qts);
 }
 
-/* Let the bottom half and timers run. */
-static bool dbnic_thread_engine(void);
-
 /*
  * One poll step: virtual time for the main-loop engine and its timers;
  * with the engine in an IOThread, real time as well (2 ms: a loop of
