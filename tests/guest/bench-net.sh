@@ -1,0 +1,180 @@
+# shellcheck shell=sh
+# Guest side of scripts/bench.sh's netdev benchmarks (busybox sh): two
+# guests on the launcher's network (scripts/run-guest.sh --guests 2 --nic
+# dbnic|virtio), both running this script with lib.sh and net-lib.sh (and
+# for dbnic the modules, for pktgen the bench kernel's pktgen.ko) in
+# $DBNIC_DIR (/dbnic).  Guest 1 is the sender: it pings guest 0, runs the
+# iperf3 clients against guest 0's server and pktgen towards guest 0.
+# Numbers, not pass/fail: the status is non-zero only when a benchmark did
+# not run.
+#
+#   sh bench-net.sh MODES [PINGS [IPERF-SECS [PKTGEN-SECS]]]
+#
+# MODES: "inline ring" on dbnic (each a pass with the "inline-prio"
+# private flag on, then off, in the same two guests), "virtio" on
+# virtio-net.  Per mode, guest 1 prints one table between
+# "DBNIC-BENCH-BEGIN net-MODE" and "DBNIC-BENCH-END net-MODE" (a word and
+# a number per line, the commands as "#" lines), its ping round-trip times
+# as CSV between "DBNIC-CSV-BEGIN ping-MODE" and "DBNIC-CSV-END
+# ping-MODE", and the tools' own output before them.
+#
+#   ping: PINGS (200) echo requests 10 ms apart, 56 data bytes (98-byte
+#         frames, inline on dbnic); median and p99 of the RTTs
+#   iperf3: TCP, guest 1 to guest 0, IPERF-SECS (4) s, one stream and
+#         four (-P 4); the receiver's rate
+#   pktgen: guest 1's kernel sends 64-byte frames (pkt_size 60 + the
+#         4-byte FCS the wire adds) to guest 0's UDP discard port for
+#         PKTGEN-SECS (3) s; its packets per second.  The bench kernel's
+#         own pktgen.ko: the guest image's modules are the debug test
+#         kernel's (same release string, other structure layouts).
+#
+# On dbnic the table also has the sender's frames, and of them those
+# posted inline through the priority area (driver tx*_inline, device
+# dev_eth_tx_inline) during the mode: proof that the flag did what its
+# mode says.
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/net-lib.sh"
+ETHTOOL=/usr/sbin/ethtool
+MODES=${1:-}
+PINGS=${2:-200}
+SECS=${3:-4}
+PG_SECS=${4:-3}
+PG=/proc/net/pktgen
+peer=$((1 - NET_GUEST))
+rc=0
+
+# Kernel messages would land in the middle of the tables (dmesg keeps them).
+echo 1 > /proc/sys/kernel/printk
+if [ "$NET_NIC" = dbnic ]; then
+	for m in dbnic_core dbnic_eth; do
+		insmod "$DIR/$m.ko" || { echo "insmod $m.ko failed"; dmesg | tail -n 30; exit 1; }
+	done
+fi
+net_up || exit 1
+echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, $NET_IF ($(net_driver "$NET_IF"))"
+net_wait_peer "$peer" || { echo "guest $peer does not answer"; exit 1; }
+peer_ip=$(net_ip4 "$peer")
+# Its MAC, for pktgen: ARP learnt it for the ping above.
+peer_mac=$(awk -v ip="$peer_ip" '$1 == ip { print $4 }' /proc/net/arp)
+
+# note TEXT: a "#" line of this mode's table (a command it ran), also shown
+# where it runs.
+note() {
+	echo "# $*"
+	echo "# $*" >> /tmp/bench-net.tab
+}
+
+# stat_sum NAME-REGEX: the sum of the ethtool -S counters whose names match.
+stat_sum() {
+	$ETHTOOL -S "$NET_IF" | awk -v re="^$1\$" '{ sub(":", "", $1) } $1 ~ re { s += $2 } END { print s + 0 }'
+}
+
+# pktgen_run SECS: guest 1's pktgen towards guest 0 for SECS seconds;
+# prints its result and "pktgen_pps N" (nothing if it did not run).
+pktgen_run() {
+	if [ ! -d $PG ] && ! insmod "$DIR/pktgen.ko"; then
+		echo "pktgen: no $DIR/pktgen.ko, or it did not load"
+		return 1
+	fi
+	echo "rem_device_all" > $PG/kpktgend_0
+	echo "add_device $NET_IF" > $PG/kpktgend_0 || return 1
+	for cmd in "count 0" "pkt_size 60" "clone_skb 0" "delay 0" \
+		"dst $peer_ip" "dst_mac $peer_mac" "udp_dst_min 9" "udp_dst_max 9"; do
+		echo "$cmd" > "$PG/$NET_IF" || { echo "pktgen: '$cmd' refused"; return 1; }
+	done
+	note "pktgen: kpktgend_0 add_device $NET_IF; count 0, pkt_size 60, clone_skb 0, delay 0, dst $peer_ip, dst_mac $peer_mac, udp_dst 9; start, stop after $1 s"
+	# "start" returns when the run stops.
+	echo start > $PG/pgctrl &
+	spid=$!
+	sleep "$1"
+	echo stop > $PG/pgctrl
+	wait "$spid"
+	out=$(cat "$PG/$NET_IF")
+	echo "$out" | sed -n '/^Result:/,$p'
+	pps=$(echo "$out" | sed -n 's/^ *\([0-9][0-9]*\)pps .*/\1/p' | head -n 1)
+	echo "rem_device_all" > $PG/kpktgend_0
+	[ -n "$pps" ] || return 1
+	echo "pktgen_pps $pps" >> /tmp/bench-net.tab
+}
+
+# iperf_rate FILE: the receiver's rate in Mbit/s of net_iperf's output
+# (-f m; with -P 4 the last receiver line is the [SUM]).
+iperf_rate() {
+	awk '/ receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") r = $(i - 1) } END { if (r != "") print r }' "$1"
+}
+
+for mode in $MODES; do
+	case $mode in
+	inline) flag=on ;;
+	ring) flag=off ;;
+	*) flag= ;;
+	esac
+	if [ -n "$flag" ] && ! $ETHTOOL --set-priv-flags "$NET_IF" inline-prio $flag; then
+		echo "ethtool --set-priv-flags $NET_IF inline-prio $flag failed"
+		rc=1
+	fi
+	net_barrier "$mode: flags set" || { rc=1; break; }
+	: > /tmp/bench-net.tab
+	if [ "$NET_NIC" = dbnic ]; then
+		f0=$(stat_sum 'tx[0-9]+_packets')
+		i0=$(stat_sum 'tx[0-9]+_inline')
+		d0=$(stat_sum dev_eth_tx_inline)
+	fi
+
+	if [ "$NET_GUEST" = 1 ]; then
+		note "ping -c $PINGS -i 0.01 -W 2 $peer_ip"
+		ping -c "$PINGS" -i 0.01 -W 2 "$peer_ip" > /tmp/ping.out 2>&1
+		tail -n 2 /tmp/ping.out
+		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' /tmp/ping.out | sort -n > /tmp/ping.rtt
+		n=$(wc -l < /tmp/ping.rtt)
+		if [ "$n" -gt 0 ]; then
+			# Nearest rank: the sample below which half (99 %) lie.
+			awk -v n="$n" '
+				NR == int((n + 1) / 2) { printf "ping_med_us %.0f\n", $1 * 1000 }
+				NR == int((99 * n + 99) / 100) { printf "ping_p99_us %.0f\n", $1 * 1000 }
+			' /tmp/ping.rtt >> /tmp/bench-net.tab
+			echo "ping_samples $n" >> /tmp/bench-net.tab
+		else
+			rc=1
+		fi
+	fi
+	net_barrier "$mode: ping" || { rc=1; break; }
+
+	for p in 1 4; do
+		[ "$NET_GUEST" = 1 ] &&
+			note "iperf3 -c $peer_ip -p $NET_IPERF_PORT -t $SECS -f m -P $p (guest 0: iperf3 -s -1 -p $NET_IPERF_PORT)"
+		net_iperf "bench: $mode iperf3 TCP -P $p" 0 1 "$SECS" -f m -P "$p" > /tmp/iperf.out
+		cat /tmp/iperf.out
+		if [ "$NET_GUEST" = 1 ]; then
+			r=$(iperf_rate /tmp/iperf.out)
+			if [ -n "$r" ]; then echo "iperf_P${p}_Mbps $r" >> /tmp/bench-net.tab; else rc=1; fi
+		fi
+	done
+
+	if [ "$NET_GUEST" = 1 ]; then
+		pktgen_run "$PG_SECS" || rc=1
+	fi
+	net_barrier "$mode: pktgen" || { rc=1; break; }
+
+	if [ "$NET_GUEST" = 1 ]; then
+		if [ "$NET_NIC" = dbnic ]; then
+			{
+				echo "tx_frames $(($(stat_sum 'tx[0-9]+_packets') - f0))"
+				echo "tx_inline $(($(stat_sum 'tx[0-9]+_inline') - i0))"
+				echo "dev_tx_inline $(($(stat_sum dev_eth_tx_inline) - d0))"
+			} >> /tmp/bench-net.tab
+		fi
+		echo "DBNIC-BENCH-BEGIN net-$mode"
+		cat /tmp/bench-net.tab
+		echo "DBNIC-BENCH-END net-$mode"
+		echo "DBNIC-CSV-BEGIN ping-$mode"
+		echo "sample,rtt_us"
+		sed -n 's/.* seq=\([0-9]*\) .* time=\([0-9.]*\) ms$/\1 \2/p' /tmp/ping.out |
+			awk '{ printf "%s,%.0f\n", $1, $2 * 1000 }'
+		echo "DBNIC-CSV-END ping-$mode"
+	fi
+done
+[ "$NET_BROKEN" = 1 ] && rc=1
+if [ "$NET_GUEST" = 1 ] && ! t_done; then rc=1; fi
+exit $rc
