@@ -10,18 +10,19 @@
 #
 #   sh bench-net.sh MODES [PINGS [IPERF-SECS [PKTGEN-SECS]]]
 #
-# MODES: "inline ring" on dbnic (each a pass with the "inline-prio"
-# private flag on, then off, in the same two guests), "virtio" on
-# virtio-net.  Per mode, guest 1 prints one table between
-# "DBNIC-BENCH-BEGIN net-MODE" and "DBNIC-BENCH-END net-MODE" (a word and
-# a number per line, the commands as "#" lines), its ping round-trip times
-# as CSV between "DBNIC-CSV-BEGIN ping-MODE" and "DBNIC-CSV-END
-# ping-MODE", and the tools' own output before them.
+# MODES: "inline ring" on dbnic (the "inline-prio" private flag on, and
+# off, in the same two guests: each benchmark runs once per mode before
+# the next one), "virtio" on virtio-net.  At the end guest 1 prints, per
+# mode, one table between "DBNIC-BENCH-BEGIN net-MODE" and
+# "DBNIC-BENCH-END net-MODE" (a word and a number per line, the commands
+# as "#" lines) and its ping round-trip times as CSV between
+# "DBNIC-CSV-BEGIN ping-MODE" and "DBNIC-CSV-END ping-MODE"; the tools'
+# own output comes as they run.
 #
 #   ping: PINGS (200) echo requests 10 ms apart, 56 data bytes (98-byte
 #         frames, inline on dbnic); median and p99 of the RTTs
-#   iperf3: TCP, guest 1 to guest 0, IPERF-SECS (4) s, one stream and
-#         four (-P 4); the receiver's rate
+#   iperf3: TCP, guest 1 to guest 0, IPERF-SECS (4) s after one left
+#         out (-O 1), one stream and four (-P 4); the receiver's rate
 #   pktgen: guest 1's kernel sends 64-byte frames (pkt_size 60 + the
 #         4-byte FCS the wire adds) to guest 0's UDP discard port for
 #         PKTGEN-SECS (3) s; its packets per second.  The bench kernel's
@@ -42,17 +43,19 @@ SECS=${3:-4}
 PG_SECS=${4:-3}
 PG=/proc/net/pktgen
 peer=$((1 - NET_GUEST))
-rc=0
+# net-lib.sh's functions set plain (global) variables, rc, m, n among
+# them: this script's own have other names.
+status=0
 
 # Kernel messages would land in the middle of the tables (dmesg keeps them).
 echo 1 > /proc/sys/kernel/printk
 if [ "$NET_NIC" = dbnic ]; then
-	for m in dbnic_core dbnic_eth; do
-		insmod "$DIR/$m.ko" || { echo "insmod $m.ko failed"; dmesg | tail -n 30; exit 1; }
+	for ko in dbnic_core dbnic_eth; do
+		insmod "$DIR/$ko.ko" || { echo "insmod $ko.ko failed"; dmesg | tail -n 30; exit 1; }
 	done
 fi
 net_up || exit 1
-echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, $NET_IF ($(net_driver "$NET_IF"))"
+echo "guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), $NET_IF ($(net_driver "$NET_IF"))"
 net_wait_peer "$peer" || { echo "guest $peer does not answer"; exit 1; }
 peer_ip=$(net_ip4 "$peer")
 # Its MAC, for pktgen: ARP learnt it for the ping above.
@@ -73,27 +76,27 @@ stat_sum() {
 # pktgen_run SECS: guest 1's pktgen towards guest 0 for SECS seconds;
 # prints its result and "pktgen_pps N" (nothing if it did not run).
 pktgen_run() {
-	if [ ! -d $PG ] && ! insmod "$DIR/pktgen.ko"; then
+	if [ ! -d "$PG" ] && ! insmod "$DIR/pktgen.ko"; then
 		echo "pktgen: no $DIR/pktgen.ko, or it did not load"
 		return 1
 	fi
-	echo "rem_device_all" > $PG/kpktgend_0
-	echo "add_device $NET_IF" > $PG/kpktgend_0 || return 1
+	echo "rem_device_all" > "$PG/kpktgend_0"
+	echo "add_device $NET_IF" > "$PG/kpktgend_0" || return 1
 	for cmd in "count 0" "pkt_size 60" "clone_skb 0" "delay 0" \
 		"dst $peer_ip" "dst_mac $peer_mac" "udp_dst_min 9" "udp_dst_max 9"; do
 		echo "$cmd" > "$PG/$NET_IF" || { echo "pktgen: '$cmd' refused"; return 1; }
 	done
 	note "pktgen: kpktgend_0 add_device $NET_IF; count 0, pkt_size 60, clone_skb 0, delay 0, dst $peer_ip, dst_mac $peer_mac, udp_dst 9; start, stop after $1 s"
 	# "start" returns when the run stops.
-	echo start > $PG/pgctrl &
+	echo start > "$PG/pgctrl" &
 	spid=$!
 	sleep "$1"
-	echo stop > $PG/pgctrl
+	echo stop > "$PG/pgctrl"
 	wait "$spid"
 	out=$(cat "$PG/$NET_IF")
 	echo "$out" | sed -n '/^Result:/,$p'
 	pps=$(echo "$out" | sed -n 's/^ *\([0-9][0-9]*\)pps .*/\1/p' | head -n 1)
-	echo "rem_device_all" > $PG/kpktgend_0
+	echo "rem_device_all" > "$PG/kpktgend_0"
 	[ -n "$pps" ] || return 1
 	echo "pktgen_pps $pps" >> /tmp/bench-net.tab
 }
@@ -104,77 +107,103 @@ iperf_rate() {
 	awk '/ receiver$/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") r = $(i - 1) } END { if (r != "") print r }' "$1"
 }
 
-for mode in $MODES; do
-	case $mode in
+# mode_start MODE / mode_end MODE: around each benchmark of MODE: set
+# the flag on both guests, and count the sender's frames and inline posts.
+mode_start() {
+	case $1 in
 	inline) flag=on ;;
 	ring) flag=off ;;
 	*) flag= ;;
 	esac
 	if [ -n "$flag" ] && ! $ETHTOOL --set-priv-flags "$NET_IF" inline-prio $flag; then
 		echo "ethtool --set-priv-flags $NET_IF inline-prio $flag failed"
-		rc=1
+		status=1
 	fi
-	net_barrier "$mode: flags set" || { rc=1; break; }
-	: > /tmp/bench-net.tab
+	net_barrier "$1: flags set" || return 1
 	if [ "$NET_NIC" = dbnic ]; then
 		f0=$(stat_sum 'tx[0-9]+_packets')
 		i0=$(stat_sum 'tx[0-9]+_inline')
 		d0=$(stat_sum dev_eth_tx_inline)
 	fi
+	ln -sf "/tmp/bench-net.$1.tab" /tmp/bench-net.tab
+}
+mode_end() {
+	net_barrier "$1: done" || return 1
+	[ "$NET_NIC" = dbnic ] || return 0
+	echo "$(($(stat_sum 'tx[0-9]+_packets') - f0)) $(($(stat_sum 'tx[0-9]+_inline') - i0)) $(($(stat_sum dev_eth_tx_inline) - d0))" \
+		>> "/tmp/bench-net.$1.cnt"
+}
 
-	if [ "$NET_GUEST" = 1 ]; then
-		note "ping -c $PINGS -i 0.01 -W 2 $peer_ip"
-		ping -c "$PINGS" -i 0.01 -W 2 "$peer_ip" > /tmp/ping.out 2>&1
-		tail -n 2 /tmp/ping.out
-		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' /tmp/ping.out | sort -n > /tmp/ping.rtt
-		n=$(wc -l < /tmp/ping.rtt)
-		if [ "$n" -gt 0 ]; then
-			# Nearest rank: the sample below which half (99 %) lie.
-			awk -v n="$n" '
-				NR == int((n + 1) / 2) { printf "ping_med_us %.0f\n", $1 * 1000 }
-				NR == int((99 * n + 99) / 100) { printf "ping_p99_us %.0f\n", $1 * 1000 }
-			' /tmp/ping.rtt >> /tmp/bench-net.tab
-			echo "ping_samples $n" >> /tmp/bench-net.tab
-		else
-			rc=1
-		fi
-	fi
-	net_barrier "$mode: ping" || { rc=1; break; }
+# ping: guest 1 pings guest 0.
+bench_ping() {
+	[ "$NET_GUEST" = 1 ] || return 0
+	note "ping -c $PINGS -i 0.01 -W 2 $peer_ip"
+	ping -c "$PINGS" -i 0.01 -W 2 "$peer_ip" > "/tmp/ping.$1" 2>&1
+	tail -n 2 "/tmp/ping.$1"
+	sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' "/tmp/ping.$1" | sort -n > /tmp/ping.rtt
+	n=$(wc -l < /tmp/ping.rtt)
+	[ "$n" -gt 0 ] || return 1
+	# Nearest rank: the sample at or below which half (99 %) lie.
+	awk -v n="$n" '
+		NR == int((n + 1) / 2) { printf "ping_med_us %.0f\n", $1 * 1000 }
+		NR == int((99 * n + 99) / 100) { printf "ping_p99_us %.0f\n", $1 * 1000 }
+	' /tmp/ping.rtt >> /tmp/bench-net.tab
+	echo "ping_samples $n" >> /tmp/bench-net.tab
+}
 
-	for p in 1 4; do
-		[ "$NET_GUEST" = 1 ] &&
-			note "iperf3 -c $peer_ip -p $NET_IPERF_PORT -t $SECS -f m -P $p (guest 0: iperf3 -s -1 -p $NET_IPERF_PORT)"
-		net_iperf "bench: $mode iperf3 TCP -P $p" 0 1 "$SECS" -f m -P "$p" > /tmp/iperf.out
-		cat /tmp/iperf.out
-		if [ "$NET_GUEST" = 1 ]; then
-			r=$(iperf_rate /tmp/iperf.out)
-			if [ -n "$r" ]; then echo "iperf_P${p}_Mbps $r" >> /tmp/bench-net.tab; else rc=1; fi
-		fi
+# iperf3 with P streams (both guests): guest 1's client to guest 0's server.
+bench_iperf() {
+	[ "$NET_GUEST" = 1 ] &&
+		note "iperf3 -c $peer_ip -p $NET_IPERF_PORT -t $SECS -O 1 -f m -P $2 (guest 0: iperf3 -s -1 -p $NET_IPERF_PORT)"
+	# -O 1: the first second (connection set-up, slow start: seconds on
+	# a loaded host) is left out of the rate.
+	net_iperf "bench: $1 iperf3 TCP -P $2" 0 1 "$SECS" -O 1 -f m -P "$2" > /tmp/iperf.out
+	cat /tmp/iperf.out
+	[ "$NET_GUEST" = 1 ] || return 0
+	r=$(iperf_rate /tmp/iperf.out)
+	[ -n "$r" ] || return 1
+	echo "iperf_P$2_Mbps $r" >> /tmp/bench-net.tab
+}
+
+# pktgen: guest 1's.
+bench_pktgen() {
+	[ "$NET_GUEST" = 1 ] || return 0
+	pktgen_run "$PG_SECS"
+}
+
+# Each benchmark runs once per mode before the next begins: the modes of
+# one guest pair see the host's load of the same minute.
+for mode in $MODES; do : > "/tmp/bench-net.$mode.tab"; : > "/tmp/bench-net.$mode.cnt"; done
+for bench in ping iperf1 iperf4 pktgen; do
+	for mode in $MODES; do
+		mode_start "$mode" || { status=1; break 2; }
+		case $bench in
+		ping) bench_ping "$mode" ;;
+		iperf1) bench_iperf "$mode" 1 ;;
+		iperf4) bench_iperf "$mode" 4 ;;
+		pktgen) bench_pktgen ;;
+		esac || status=1
+		mode_end "$mode" || { status=1; break 2; }
 	done
+done
 
-	if [ "$NET_GUEST" = 1 ]; then
-		pktgen_run "$PG_SECS" || rc=1
-	fi
-	net_barrier "$mode: pktgen" || { rc=1; break; }
-
-	if [ "$NET_GUEST" = 1 ]; then
+if [ "$NET_GUEST" = 1 ]; then
+	for mode in $MODES; do
 		if [ "$NET_NIC" = dbnic ]; then
-			{
-				echo "tx_frames $(($(stat_sum 'tx[0-9]+_packets') - f0))"
-				echo "tx_inline $(($(stat_sum 'tx[0-9]+_inline') - i0))"
-				echo "dev_tx_inline $(($(stat_sum dev_eth_tx_inline) - d0))"
-			} >> /tmp/bench-net.tab
+			awk '{ f += $1; i += $2; d += $3 }
+			     END { print "tx_frames " f + 0; print "tx_inline " i + 0; print "dev_tx_inline " d + 0 }' \
+				"/tmp/bench-net.$mode.cnt" >> "/tmp/bench-net.$mode.tab"
 		fi
 		echo "DBNIC-BENCH-BEGIN net-$mode"
-		cat /tmp/bench-net.tab
+		cat "/tmp/bench-net.$mode.tab"
 		echo "DBNIC-BENCH-END net-$mode"
 		echo "DBNIC-CSV-BEGIN ping-$mode"
 		echo "sample,rtt_us"
-		sed -n 's/.* seq=\([0-9]*\) .* time=\([0-9.]*\) ms$/\1 \2/p' /tmp/ping.out |
+		sed -n 's/.* seq=\([0-9]*\) .* time=\([0-9.]*\) ms$/\1 \2/p' "/tmp/ping.$mode" 2>/dev/null |
 			awk '{ printf "%s,%.0f\n", $1, $2 * 1000 }'
 		echo "DBNIC-CSV-END ping-$mode"
-	fi
-done
-[ "$NET_BROKEN" = 1 ] && rc=1
-if [ "$NET_GUEST" = 1 ] && ! t_done; then rc=1; fi
-exit $rc
+	done
+fi
+[ "$NET_BROKEN" = 1 ] && status=1
+if [ "$NET_GUEST" = 1 ] && ! t_done; then status=1; fi
+exit $status
