@@ -76,8 +76,9 @@ case $ONLY in
 ''|net) ;;
 *) die "DBNIC_BENCH_ONLY=$ONLY: want net (or nothing: every benchmark)" ;;
 esac
-# 200 pings: a p99 from two samples above it, in 2 s.  4 s of iperf3 and
-# 3 s of pktgen: under TCG the rates settle within a second.
+# 200 pings: a p99 with two samples above it, in 2 s.  4 s of iperf3
+# (after a first second that bench-net.sh leaves out) and 3 s of pktgen:
+# under TCG the rates settle within a second.
 NET_PINGS=${DBNIC_BENCH_NET_PINGS:-200}
 NET_SECS=${DBNIC_BENCH_NET_SECS:-4}
 PKTGEN_SECS=${DBNIC_BENCH_PKTGEN_SECS:-3}
