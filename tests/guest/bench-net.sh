@@ -94,7 +94,7 @@ pktgen_run() {
 	echo stop > "$PG/pgctrl"
 	wait "$spid"
 	out=$(cat "$PG/$NET_IF")
-	echo "$out" | sed -n '/^Result:/,$p'
+	echo "$out"
 	pps=$(echo "$out" | sed -n 's/^ *\([0-9][0-9]*\)pps .*/\1/p' | head -n 1)
 	echo "rem_device_all" > "$PG/kpktgend_0"
 	[ -n "$pps" ] || return 1
