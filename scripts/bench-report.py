@@ -121,20 +121,29 @@ def fnum(v):
         return None
 
 
+def median(vs):
+    """The middle value (the lower one of the two middle ones)."""
+    vs = sorted(vs)
+    return vs[(len(vs) - 1) // 2] if vs else None
+
+
 def net_tables(logdir):
     """mode -> ({word: number}, [ping RTT samples in us]) of each mode
-    whose table is there."""
+    whose table is there; a word on several lines (one per round) gets
+    the median of their numbers."""
     out = {}
     for mode, name in NET_LOGS:
         lines = serial_log(os.path.join(logdir, name))
         table = blocks(lines, "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
         if "net-" + mode not in table:
             continue
-        vals = {}
+        rounds = {}
         for line in table["net-" + mode]:
             w = line.split()
-            if len(w) == 2 and not w[0].startswith("#"):
-                vals[w[0]] = fnum(w[1])
+            if len(w) == 2 and not w[0].startswith("#") and \
+                    fnum(w[1]) is not None:
+                rounds.setdefault(w[0], []).append(fnum(w[1]))
+        vals = {k: median(v) for k, v in rounds.items()}
         rtts = []
         for line in blocks(lines, "DBNIC-CSV-BEGIN",
                            "DBNIC-CSV-END").get("ping-" + mode, [])[1:]:

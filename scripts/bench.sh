@@ -47,6 +47,11 @@
 #   DBNIC_BENCH_NET_PINGS=200               pings per mode (10 ms apart)
 #   DBNIC_BENCH_NET_SECS=4                  seconds per iperf3 run
 #   DBNIC_BENCH_PKTGEN_SECS=3               seconds of pktgen per mode
+#   DBNIC_BENCH_NET_ROUNDS=3                each netdev benchmark 3 times
+#                                           per mode (default 1), the
+#                                           modes taking turns; reports
+#                                           the rounds' median (ping: of
+#                                           all rounds' RTTs)
 #
 # Guests boot the bench kernel (scripts/build-kernel.sh --bench, built
 # here): the test kernel's configuration without its debug block (KASAN,
@@ -82,7 +87,8 @@ esac
 NET_PINGS=${DBNIC_BENCH_NET_PINGS:-200}
 NET_SECS=${DBNIC_BENCH_NET_SECS:-4}
 PKTGEN_SECS=${DBNIC_BENCH_PKTGEN_SECS:-3}
-for v in NET_PINGS NET_SECS PKTGEN_SECS; do
+NET_ROUNDS=${DBNIC_BENCH_NET_ROUNDS:-1}
+for v in NET_PINGS NET_SECS PKTGEN_SECS NET_ROUNDS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_$v=${!v}: want a positive number"
 done
 LOGDIR=$DBNIC_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S)
@@ -288,7 +294,7 @@ net_bench() {	# tag nic modes
 	cmd+=(--add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
 	      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
 	      --add "$DBNIC_TOP/tests/guest/bench-net.sh:/dbnic/bench-net.sh"
-	      -- "sh bench-net.sh '$modes' $NET_PINGS $NET_SECS $PKTGEN_SECS")
+	      -- "sh bench-net.sh '$modes' $NET_PINGS $NET_SECS $PKTGEN_SECS $NET_ROUNDS")
 	log "guest pair on $nic, modes: $modes (logs: $log, $log.g1)"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$SECONDS

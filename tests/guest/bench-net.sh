@@ -8,7 +8,7 @@
 # Numbers, not pass/fail: the status is non-zero only when a benchmark did
 # not run.
 #
-#   sh bench-net.sh MODES [PINGS [IPERF-SECS [PKTGEN-SECS]]]
+#   sh bench-net.sh MODES [PINGS [IPERF-SECS [PKTGEN-SECS [ROUNDS]]]]
 #
 # MODES: "inline ring" on dbnic (the "inline-prio" private flag on, and
 # off, in the same two guests: each benchmark runs once per mode before
@@ -17,7 +17,10 @@
 # "DBNIC-BENCH-END net-MODE" (a word and a number per line, the commands
 # as "#" lines) and its ping round-trip times as CSV between
 # "DBNIC-CSV-BEGIN ping-MODE" and "DBNIC-CSV-END ping-MODE"; the tools'
-# own output comes as they run.
+# own output comes as they run.  With ROUNDS (1) above 1 each benchmark
+# runs that many times per mode, the modes still taking turns: the table
+# then has one line per round (bench-report.py takes their median), and
+# the ping figures come from all rounds' RTTs.
 #
 #   ping: PINGS (200) echo requests 10 ms apart, 56 data bytes (98-byte
 #         frames, inline on dbnic); median and p99 of the RTTs
@@ -41,6 +44,8 @@ MODES=${1:-}
 PINGS=${2:-200}
 SECS=${3:-4}
 PG_SECS=${4:-3}
+ROUNDS=${5:-1}
+round=1
 PG=/proc/net/pktgen
 peer=$((1 - NET_GUEST))
 # net-lib.sh's functions set plain (global) variables, rc, m, n among
@@ -62,10 +67,10 @@ peer_ip=$(net_ip4 "$peer")
 peer_mac=$(awk -v ip="$peer_ip" '$1 == ip { print $4 }' /proc/net/arp)
 
 # note TEXT: a "#" line of this mode's table (a command it ran), also shown
-# where it runs.
+# where it runs; in the first round only.
 note() {
 	echo "# $*"
-	echo "# $*" >> /tmp/bench-net.tab
+	if [ "$round" = 1 ]; then echo "# $*" >> /tmp/bench-net.tab; fi
 }
 
 # stat_sum NAME-REGEX: the sum of the ethtool -S counters whose names match.
@@ -138,17 +143,25 @@ mode_end() {
 bench_ping() {
 	[ "$NET_GUEST" = 1 ] || return 0
 	note "ping -c $PINGS -i 0.01 -W 2 $peer_ip"
-	ping -c "$PINGS" -i 0.01 -W 2 "$peer_ip" > "/tmp/ping.$1" 2>&1
-	tail -n 2 "/tmp/ping.$1"
-	sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' "/tmp/ping.$1" | sort -n > /tmp/ping.rtt
+	ping -c "$PINGS" -i 0.01 -W 2 "$peer_ip" > /tmp/ping.out 2>&1
+	tail -n 2 /tmp/ping.out
+	# The RTTs in ms, of every round.
+	sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' /tmp/ping.out > /tmp/ping.rtt
+	[ -s /tmp/ping.rtt ] || return 1
+	cat /tmp/ping.rtt >> "/tmp/ping.$1"
+}
+
+# ping_stats MODE: the mode's ping lines, from the RTTs of every round.
+ping_stats() {
+	sort -n "/tmp/ping.$1" > /tmp/ping.rtt
 	n=$(wc -l < /tmp/ping.rtt)
-	[ "$n" -gt 0 ] || return 1
+	[ "$n" -gt 0 ] || return 0
 	# Nearest rank: the sample at or below which half (99 %) lie.
 	awk -v n="$n" '
 		NR == int((n + 1) / 2) { printf "ping_med_us %.0f\n", $1 * 1000 }
 		NR == int((99 * n + 99) / 100) { printf "ping_p99_us %.0f\n", $1 * 1000 }
-	' /tmp/ping.rtt >> /tmp/bench-net.tab
-	echo "ping_samples $n" >> /tmp/bench-net.tab
+	' /tmp/ping.rtt
+	echo "ping_samples $n"
 }
 
 # iperf3 with P streams (both guests): guest 1's client to guest 0's server.
@@ -173,22 +186,31 @@ bench_pktgen() {
 
 # Each benchmark runs once per mode before the next begins: the modes of
 # one guest pair see the host's load of the same minute.
-for mode in $MODES; do : > "/tmp/bench-net.$mode.tab"; : > "/tmp/bench-net.$mode.cnt"; done
+for mode in $MODES; do
+	: > "/tmp/bench-net.$mode.tab"
+	: > "/tmp/bench-net.$mode.cnt"
+	: > "/tmp/ping.$mode"
+done
 for bench in ping iperf1 iperf4 pktgen; do
-	for mode in $MODES; do
-		mode_start "$mode" || { status=1; break 2; }
-		case $bench in
-		ping) bench_ping "$mode" ;;
-		iperf1) bench_iperf "$mode" 1 ;;
-		iperf4) bench_iperf "$mode" 4 ;;
-		pktgen) bench_pktgen ;;
-		esac || status=1
-		mode_end "$mode" || { status=1; break 2; }
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		for mode in $MODES; do
+			mode_start "$mode" || { status=1; break 3; }
+			case $bench in
+			ping) bench_ping "$mode" ;;
+			iperf1) bench_iperf "$mode" 1 ;;
+			iperf4) bench_iperf "$mode" 4 ;;
+			pktgen) bench_pktgen ;;
+			esac || status=1
+			mode_end "$mode" || { status=1; break 3; }
+		done
+		round=$((round + 1))
 	done
 done
 
 if [ "$NET_GUEST" = 1 ]; then
 	for mode in $MODES; do
+		ping_stats "$mode" >> "/tmp/bench-net.$mode.tab"
 		if [ "$NET_NIC" = dbnic ]; then
 			awk '{ f += $1; i += $2; d += $3 }
 			     END { print "tx_frames " f + 0; print "tx_inline " i + 0; print "dev_tx_inline " d + 0 }' \
@@ -199,8 +221,7 @@ if [ "$NET_GUEST" = 1 ]; then
 		echo "DBNIC-BENCH-END net-$mode"
 		echo "DBNIC-CSV-BEGIN ping-$mode"
 		echo "sample,rtt_us"
-		sed -n 's/.* seq=\([0-9]*\) .* time=\([0-9.]*\) ms$/\1 \2/p' "/tmp/ping.$mode" 2>/dev/null |
-			awk '{ printf "%s,%.0f\n", $1, $2 * 1000 }'
+		awk '{ printf "%d,%.0f\n", NR - 1, $1 * 1000 }' "/tmp/ping.$mode"
 		echo "DBNIC-CSV-END ping-$mode"
 	done
 fi

@@ -301,8 +301,9 @@ for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching:
 none_bad "bench-report.py: ratios from a guest log's tables, a missing one fails" "${bad[@]}"
 
 # The netdev rows (--net): the numbers of guest 1's tables in the two guest
-# pairs' logs (tests/guest/bench-net.sh), each mode against the others;
-# the ping RTT samples go into samples.csv; a mode without its table fails.
+# pairs' logs (tests/guest/bench-net.sh), each mode against the others, a
+# number of several rounds their median; the ping RTT samples go into
+# samples.csv; a mode without its table fails.
 mkdir -p "$TMP/net"
 sed 's/$/\r/' > "$TMP/net/guest-net-dbnic.log.g1" <<'EOT'
 DBNIC-BENCH-BEGIN net-inline
@@ -311,6 +312,8 @@ ping_med_us 400
 ping_p99_us 900
 iperf_P1_Mbps 200
 iperf_P4_Mbps 300
+pktgen_pps 70000
+pktgen_pps 10
 pktgen_pps 50000
 tx_inline 900
 DBNIC-BENCH-END net-inline
