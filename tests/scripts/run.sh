@@ -313,8 +313,8 @@ ping_p99_us 900
 iperf_P1_Mbps 200
 iperf_P4_Mbps 300
 pktgen_pps 70000
-pktgen_pps 10
 pktgen_pps 50000
+pktgen_pps 10
 tx_inline 900
 DBNIC-BENCH-END net-inline
 DBNIC-CSV-BEGIN ping-inline
