@@ -273,10 +273,10 @@ esac
 # clock_skew LOG: the guest kernel's warning that its TSC frequency came
 # from the PIT although the HPET measured another (Linux then trusts the
 # PIT).  Under TCG on a loaded host the PIT's is the wrong one: the
-# guest's clock then runs several times too fast or too slow (seen: 0.12
-# and 0.25 of the true TSC rate, so 8 and 4 times too fast), and every
-# time, rate and RTT the guest measures is off by that factor.  Prints
-# the warning; fails when there is none.
+# guest's clock then runs several times too fast or too slow (seen: PIT
+# values 0.1 to 0.25 of the HPET's, uptimes 3 to 7 times the wall-clock
+# time), and every time, rate and RTT the guest measures is off by that
+# factor.  Prints the warning; fails when there is none.
 clock_skew() {
 	tr -d '\r' < "$1" 2>/dev/null | grep -m1 -o 'PIT calibration deviates.*'
 }
