@@ -278,7 +278,7 @@ esac
 # time), and every time, rate and RTT the guest measures is off by that
 # factor.  Prints the warning; fails when there is none.
 clock_skew() {
-	tr -d '\r' < "$1" 2>/dev/null | grep -m1 -o 'PIT calibration deviates.*'
+	tr -d '\r' 2>/dev/null < "$1" | grep -m1 -o 'PIT calibration deviates.*'
 }
 
 net_bench() {	# tag nic modes
