@@ -20,7 +20,8 @@
 #      (median, p99), iperf3 TCP with one stream and four, pktgen
 #      64-byte frames per second; first on dbnic (dbnic_eth.ko) with the
 #      "inline-prio" private flag on, then off (ring only) in the same
-#      two guests, then on virtio-net.  About 100 s.
+#      two guests, then on virtio-net.  About 100 s (load 15) to 200 s
+#      (load 45).
 #
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
