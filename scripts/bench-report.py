@@ -3,15 +3,19 @@
 measured side by side in the same `make bench` run, plus the raw samples
 as one CSV file and latency CDFs drawn with gnuplot.
 
-    scripts/bench-report.py [--no-plot] LOGDIR [RUN=MODEL ...]
+    scripts/bench-report.py [--no-plot] [--net] LOGDIR [RUN=MODEL ...]
 
 LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
 guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
-timing model ("" when off), in order.  Writes LOGDIR/samples.csv,
-LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png and LOGDIR/cdf.gp (the
-gnuplot script, to redraw them); prints the table on stdout.  Exit status
-1 if a number the table needs is missing, or gnuplot is (--no-plot: no
-plots; tests/scripts/run.sh checks the table that way).
+timing model ("" when off), in order.  --net: the netdev benchmarks ran
+too; their numbers are in guest 1's logs of the two guest pairs,
+guest-net-dbnic.log.g1 (tables net-inline and net-ring) and
+guest-net-virtio.log.g1 (net-virtio), see tests/guest/bench-net.sh.
+Writes LOGDIR/samples.csv, LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png,
+LOGDIR/cdf-ping.png and LOGDIR/cdf.gp (the gnuplot script, to redraw
+them); prints the table on stdout.  Exit status 1 if a number the table
+needs is missing, or gnuplot is (--no-plot: no plots; tests/scripts/run.sh
+checks the table that way).
 """
 import os
 import shutil
@@ -94,11 +98,72 @@ def host_memcpy_1m(path):
     return None
 
 
+# The netdev benchmarks: where their tables are, what each number is.
+NET_LOGS = (("inline", "guest-net-dbnic.log.g1"),
+            ("ring", "guest-net-dbnic.log.g1"),
+            ("virtio", "guest-net-virtio.log.g1"))
+NET_MEASURES = (("pktgen 64 B frames TX", "pktgen_pps", "pps"),
+                ("iperf3 TCP, 1 stream", "iperf_P1_Mbps", "Mbit/s"),
+                ("iperf3 TCP, 4 streams", "iperf_P4_Mbps", "Mbit/s"),
+                ("ping RTT median", "ping_med_us", "us"),
+                ("ping RTT p99", "ping_p99_us", "us"))
+NET_PAIRS = (("dbnic inline / virtio-net", "inline", "virtio"),
+             ("dbnic ring only / virtio-net", "ring", "virtio"),
+             ("dbnic inline / ring only", "inline", "ring"))
+NET_NAMES = {"inline": "dbnic inline", "ring": "dbnic ring only",
+             "virtio": "virtio-net"}
+
+
+def fnum(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def median(vs):
+    """The middle value (the lower one of the two middle ones)."""
+    vs = sorted(vs)
+    return vs[(len(vs) - 1) // 2] if vs else None
+
+
+def net_tables(logdir):
+    """mode -> ({word: number}, [ping RTT samples in us]) of each mode
+    whose table is there; a word on several lines (one per round) gets
+    the median of their numbers."""
+    out = {}
+    for mode, name in NET_LOGS:
+        lines = serial_log(os.path.join(logdir, name))
+        table = blocks(lines, "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
+        if "net-" + mode not in table:
+            continue
+        rounds = {}
+        for line in table["net-" + mode]:
+            w = line.split()
+            if len(w) == 2 and not w[0].startswith("#") and \
+                    fnum(w[1]) is not None:
+                rounds.setdefault(w[0], []).append(fnum(w[1]))
+        vals = {k: median(v) for k, v in rounds.items()}
+        rtts = []
+        for line in blocks(lines, "DBNIC-CSV-BEGIN",
+                           "DBNIC-CSV-END").get("ping-" + mode, [])[1:]:
+            w = line.split(",")
+            if len(w) == 2 and fnum(w[1]) is not None:
+                rtts.append((w[0], fnum(w[1])))
+        out[mode] = (vals, rtts)
+    return out
+
+
 def main():
     args = sys.argv[1:]
     plot = True
-    if args and args[0] == "--no-plot":
-        plot, args = False, args[1:]
+    net = False
+    while args and args[0] in ("--no-plot", "--net"):
+        if args[0] == "--no-plot":
+            plot = False
+        else:
+            net = True
+        args = args[1:]
     logdir = args[0]
     runs = []
     for arg in args[1:]:
@@ -150,8 +215,21 @@ def main():
             if len(w) == 3:
                 csv.append((tag, "dbnic-loadtest-dblat", w[0], w[1], w[2]))
                 series.setdefault((tag, "doorbell-" + w[0]), []).append(int(w[2]))
-    rows.append(("dbnic vs virtio-net", "-", "-", "-",
-                 "n/a: no netdev benchmark yet (pktgen, iperf3: issue 8)"))
+    nets = net_tables(logdir) if net else {}
+    if net:
+        for what, key, unit in NET_MEASURES:
+            for pair, a, b in NET_PAIRS:
+                ratio("%s: %s" % (what, pair), "net",
+                      nets.get(a, ({}, []))[0].get(key),
+                      nets.get(b, ({}, []))[0].get(key), unit)
+        for mode, (_vals, rtts) in sorted(nets.items()):
+            for sample, us in rtts:
+                csv.append(("net", "ping", mode, sample, "%.0f" % (us * 1000)))
+                series.setdefault(("net", "ping-" + mode), []).append(
+                    int(us * 1000))
+    else:
+        rows.append(("dbnic vs virtio-net", "-", "-", "-",
+                     "n/a: netdev benchmarks not run (bench-report.py --net)"))
     rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
                  "n/a: dbnic has no RDMA yet"))
 
@@ -160,6 +238,10 @@ def main():
         print("  %-11s timing model %s" % (tag, model or "off"))
     if memcpy is not None:
         print("  host memcpy: tests/bench/bench_memcpy.c, 1 MiB, on the host")
+    if net:
+        print("  net         two guests, guest 1 sends to guest 0 "
+              "(tests/guest/bench-net.sh): dbnic with the inline-prio flag "
+              "on, off (ring only); virtio-net")
     w0 = max(len(r[0]) for r in rows)
     w1 = max([len(r[1]) for r in rows] + [3])
     print("%-*s  %-*s  %16s  %16s  %s" % (w0, "measure", w1, "run", "a", "b",
@@ -167,6 +249,9 @@ def main():
     for r in rows:
         print("%-*s  %-*s  %16s  %16s  %s" % (w0, r[0], w1, r[1], r[2], r[3],
                                               r[4]))
+
+    if net:
+        print_net(nets)
 
     path = os.path.join(logdir, "samples.csv")
     with open(path, "w") as f:
@@ -182,7 +267,29 @@ def main():
 
 
 def fmt(v):
+    if isinstance(v, float) and v < 100 and v != int(v):
+        return "%.3g" % v
     return "%.0f" % v if isinstance(v, float) else str(v)
+
+
+def print_net(nets):
+    """The netdev numbers themselves, one column per mode."""
+    modes = [m for m, _ in NET_LOGS]
+    print("\nnetdev benchmarks, absolute (guest 1 sends; tx_inline: its "
+          "frames posted inline, of tx_frames)")
+    keys = [(what + ", " + unit, key) for what, key, unit in NET_MEASURES]
+    keys += [("sender's frames (dbnic)", "tx_frames"),
+             ("of them inline, driver (dbnic)", "tx_inline"),
+             ("of them inline, device (dbnic)", "dev_tx_inline")]
+    w0 = max(len(k[0]) for k in keys)
+    print("%-*s  %s" % (w0, "measure",
+                        "  ".join("%16s" % NET_NAMES[m] for m in modes)))
+    for what, key in keys:
+        cells = []
+        for m in modes:
+            v = nets.get(m, ({}, []))[0].get(key)
+            cells.append("%16s" % ("-" if v is None else fmt(v)))
+        print("%-*s  %s" % (w0, what, "  ".join(cells)))
 
 
 def draw(logdir, runs, series):
@@ -201,7 +308,10 @@ def draw(logdir, runs, series):
              "alternating ring and priority posts)",
              ("nop-ring", "nop-prio")),
             ("cdf-doorbell.png", "doorbell store latency (dbnic-loadtest dblat)",
-             ("doorbell-idle", "doorbell-loaded"))):
+             ("doorbell-idle", "doorbell-loaded")),
+            ("cdf-ping.png", "ping round-trip time, two guests "
+             "(tests/guest/bench-net.sh)",
+             ("ping-inline", "ping-ring", "ping-virtio"))):
         curves = []
         # One colour per run; the second series of each pair dashed.
         for ri, (tag, model) in enumerate(runs):
@@ -217,6 +327,18 @@ def draw(logdir, runs, series):
                 curves.append("'%s' using 1:2 with lines lw 2 lc %d dt %d "
                               "title '%s'" % (dat, ri + 1, ni + 1,
                                               label.replace("'", "")))
+        if out == "cdf-ping.png":
+            # One run (the netdev pair), one colour per mode.
+            for ni, name in enumerate(names):
+                s = sorted(series.get(("net", name), []))
+                if not s:
+                    continue
+                dat = os.path.join(pdir, "net-%s.dat" % name)
+                with open(dat, "w") as f:
+                    for i, v in enumerate(s):
+                        f.write("%.3f %.6f\n" % (v / 1000.0, (i + 1) / len(s)))
+                curves.append("'%s' using 1:2 with lines lw 2 lc %d title '%s'"
+                              % (dat, ni + 1, name))
         if not curves:
             continue
         script += ["set output '%s'" % os.path.join(logdir, out),

@@ -15,15 +15,24 @@
 # Each table comes with the command that produced it.  Guests run under
 # TCG: guest numbers are emulator numbers.
 #
+#   5. netdev: two guests on one QEMU network (run-guest.sh --guests 2),
+#      guest 1 sending to guest 0 (tests/guest/bench-net.sh): ping RTT
+#      (median, p99), iperf3 TCP with one stream and four, pktgen
+#      64-byte frames per second; first on dbnic (dbnic_eth.ko) with the
+#      "inline-prio" private flag on, then off (ring only) in the same
+#      two guests, then on virtio-net.  About 100 s (load 15) to 200 s
+#      (load 45).
+#
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
-# (5.) one table of ratios, each between two numbers of this run
+# (6.) one table of ratios, each between two numbers of this run
 # (scripts/bench-report.py): priority vs ring QD1 latency per model, dbnic
-# vs host memcpy bandwidth, doorbell latency loaded vs idle; the raw
-# samples as one CSV file and latency CDFs drawn by gnuplot (paths printed
-# at the end, in the run's log directory).  gnuplot-nox (Debian) is the
-# one package only the benchmarks need: scripts/setup-host.sh --bench,
-# run first, installs it.
+# vs host memcpy bandwidth, doorbell latency loaded vs idle, dbnic inline
+# and ring only vs virtio-net and vs each other; the raw samples as one
+# CSV file and latency CDFs drawn by gnuplot (paths printed at the end,
+# in the run's log directory).  gnuplot-nox (Debian) is the one package
+# only the benchmarks need: scripts/setup-host.sh --bench, run first,
+# installs it.
 #
 #   scripts/bench.sh
 #   DBNIC_BENCH_PARAMS="iters=5000 qd=32"   debugfs bench parameters
@@ -34,6 +43,16 @@
 #   DBNIC_BENCH_MODELS="M1 M2 ..."          step 4 once per model
 #   DBNIC_BENCH_SKIP_BUILD=1                skip scripts/build-all.sh and the
 #                                           bench kernel and module builds
+#   DBNIC_BENCH_ONLY=net                    only the netdev benchmarks (5.)
+#                                           and their ratios
+#   DBNIC_BENCH_NET_PINGS=200               pings per mode (10 ms apart)
+#   DBNIC_BENCH_NET_SECS=4                  seconds per iperf3 run
+#   DBNIC_BENCH_PKTGEN_SECS=3               seconds of pktgen per mode
+#   DBNIC_BENCH_NET_ROUNDS=3                each netdev benchmark 3 times
+#                                           per mode (default 1), the
+#                                           modes taking turns; reports
+#                                           the rounds' median (ping: of
+#                                           all rounds' RTTs)
 #
 # Guests boot the bench kernel (scripts/build-kernel.sh --bench, built
 # here): the test kernel's configuration without its debug block (KASAN,
@@ -58,6 +77,21 @@ PARAMS=${DBNIC_BENCH_PARAMS-iters=10000}
 USER_ARGS=${DBNIC_BENCH_USER_ARGS--n 10000}
 DBLAT=${DBNIC_BENCH_DBLAT:-1000}
 [[ $DBLAT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_DBLAT=$DBLAT: want a number of samples"
+ONLY=${DBNIC_BENCH_ONLY:-}
+case $ONLY in
+''|net) ;;
+*) die "DBNIC_BENCH_ONLY=$ONLY: want net (or nothing: every benchmark)" ;;
+esac
+# 200 pings: a p99 with two samples above it, in 2 s.  4 s of iperf3
+# (after a first second that bench-net.sh leaves out) and 3 s of pktgen:
+# under TCG the rates settle within a second.
+NET_PINGS=${DBNIC_BENCH_NET_PINGS:-200}
+NET_SECS=${DBNIC_BENCH_NET_SECS:-4}
+PKTGEN_SECS=${DBNIC_BENCH_PKTGEN_SECS:-3}
+NET_ROUNDS=${DBNIC_BENCH_NET_ROUNDS:-1}
+for v in NET_PINGS NET_SECS PKTGEN_SECS NET_ROUNDS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_$v=${!v}: want a positive number"
+done
 LOGDIR=$DBNIC_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S)
 HOSTOUT=$DBNIC_CACHE/build/host
 mkdir -p "$LOGDIR"
@@ -104,7 +138,9 @@ export DBNIC_KERNEL=$KERNEL_BENCH_IMAGE
 # busybox guest) where scripts/build-user.sh puts it.
 USER_OUT=$DBNIC_CACHE/build/user
 USER_BENCH=
-if [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
+if [ "$ONLY" = net ]; then
+	:	# the netdev benchmarks use none of user/
+elif [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
 	if make -s -C "$DBNIC_TOP/user" O="$USER_OUT" all >&2 &&
 	   [ -x "$USER_OUT/dbnic-bench" ]; then
 		USER_BENCH=$USER_OUT/dbnic-bench
@@ -114,7 +150,9 @@ if [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
 	fi
 fi
 USER_LOADTEST=
-if [ -x "$USER_OUT/dbnic-loadtest" ]; then
+if [ "$ONLY" = net ]; then
+	:
+elif [ -x "$USER_OUT/dbnic-loadtest" ]; then
 	USER_LOADTEST=$USER_OUT/dbnic-loadtest
 elif [ -f "$DBNIC_TOP/user/dbnic-loadtest.c" ]; then
 	log "user/dbnic-loadtest did not build"
@@ -128,17 +166,20 @@ printf 'guest kernel: bench kernel %s, %s (no debug options; every guest command
 	"$(cat "$KERNEL_BENCH_BUILD/include/config/kernel.release")" "$KERNEL_BENCH_IMAGE"
 
 # --- 1, 2: host ----------------------------------------------------------
-section "host: device core, ns of emulator work per descriptor (QD1, DMA = memcpy)" \
-	"make -s -C tests/host OUT=$HOSTOUT bench"
-if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench 2>&1 | tee "$LOGDIR/host-core.log"; then
-	status=1
-fi
+# The host benchmarks (1., 2.).
+host_bench() {
+	section "host: device core, ns of emulator work per descriptor (QD1, DMA = memcpy)" \
+		"make -s -C tests/host OUT=$HOSTOUT bench"
+	if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench 2>&1 | tee "$LOGDIR/host-core.log"; then
+		status=1
+	fi
 
-section "host: memcpy bandwidth, the limit of emulated DMA (the device copies through a 4 KiB bounce buffer)" \
-	"make -s -C tests/host OUT=$HOSTOUT bench-memcpy"
-if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench-memcpy 2>&1 | tee "$LOGDIR/host-memcpy.log"; then
-	status=1
-fi
+	section "host: memcpy bandwidth, the limit of emulated DMA (the device copies through a 4 KiB bounce buffer)" \
+		"make -s -C tests/host OUT=$HOSTOUT bench-memcpy"
+	if ! make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" bench-memcpy 2>&1 | tee "$LOGDIR/host-memcpy.log"; then
+		status=1
+	fi
+}
 
 # --- 3, 4: guest -----------------------------------------------------------
 # cut NAME LOG: the lines of one table from a serial log, without the raw
@@ -149,7 +190,7 @@ cut_table() {
 }
 
 guest_bench() {	# tag model-opts
-	local opts=$2 log=$LOGDIR/guest-$1.log rc=0 what load
+	local opts=$2 log=$LOGDIR/guest-$1.log rc=0 what load skew
 	RUNS+=("$1=$opts")
 	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --dbnic 1 --timeout 1800
 		   --log "$log")
@@ -176,6 +217,9 @@ guest_bench() {	# tag model-opts
 	echo "# in the guest: echo '$PARAMS' > /sys/kernel/debug/dbnic/<pci>/bench; cat that file"
 	tr -d '\r' < "$log" | grep -m1 '^guest: ' || true
 	echo "host load average before the run: $load"
+	if skew=$(clock_skew "$log"); then
+		echo "WARNING: guest clock off ($skew): the times below are scaled by it"
+	fi
 	if ! cut_table kernel "$log" | grep -q .; then
 		echo "(no result; guest status $rc, log $log)"
 		tr -d '\r' < "$log" | tail -n 20
@@ -210,18 +254,108 @@ guest_bench() {	# tag model-opts
 	fi
 }
 
-RUNS=()
-guest_bench model-off ""
-n=0
-for model in $MODELS; do
-	n=$((n + 1))
-	guest_bench "model-on-$n" "$model"
-done
+# --- 5: netdev, two guests --------------------------------------------------
+# The bench kernel's own pktgen.ko goes into the guests: the image's
+# modules are the test kernel's, whose release string is the same (so
+# modprobe would take it) but whose structures are not (lockdep, KASAN).
+PKTGEN_KO=
+case $(grep -E '^(# )?CONFIG_NET_PKTGEN[ =]' "$KERNEL_BENCH_BUILD/.config" 2>/dev/null) in
+CONFIG_NET_PKTGEN=m)
+	PKTGEN_KO=$KERNEL_BENCH_BUILD/net/core/pktgen.ko
+	if [ ! -f "$PKTGEN_KO" ]; then
+		log "the bench kernel has CONFIG_NET_PKTGEN=m but no $PKTGEN_KO: no pktgen numbers"
+		PKTGEN_KO=
+	fi
+	;;
+CONFIG_NET_PKTGEN=y) ;;
+*) log "the bench kernel has no pktgen (CONFIG_NET_PKTGEN is not set; scripts/guest-kernel.config wants =m): no pktgen numbers" ;;
+esac
 
-# --- 5: the ratios, the raw samples and the CDFs --------------------------
+# clock_skew LOG: the guest kernel's warning that its TSC frequency came
+# from the PIT although the HPET measured another (Linux then trusts the
+# PIT).  Under TCG on a loaded host the PIT's is the wrong one: the
+# guest's clock then runs several times too fast or too slow (seen: PIT
+# values 0.1 to 0.25 of the HPET's, uptimes 3 to 7 times the wall-clock
+# time), and every time, rate and RTT the guest measures is off by that
+# factor.  Prints the warning; fails when there is none.
+clock_skew() {
+	tr -d '\r' 2>/dev/null < "$1" | grep -m1 -o 'PIT calibration deviates.*'
+}
+
+net_bench() {	# tag nic modes
+	local nic=$2 modes=$3 log=$LOGDIR/guest-$1.log rc=0 load t0 mode ko try skew
+	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --guests 2 --nic "$nic"
+		   --timeout 900 --log "$log")
+	if [ "$nic" = dbnic ]; then
+		for ko in dbnic_core dbnic_eth; do
+			cmd+=(--add "$MODULE_BENCH_BUILD/$ko.ko:/dbnic/$ko.ko")
+		done
+	fi
+	[ -n "$PKTGEN_KO" ] && cmd+=(--add "$PKTGEN_KO:/dbnic/pktgen.ko")
+	cmd+=(--add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
+	      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
+	      --add "$DBNIC_TOP/tests/guest/bench-net.sh:/dbnic/bench-net.sh"
+	      -- "sh bench-net.sh '$modes' $NET_PINGS $NET_SECS $PKTGEN_SECS $NET_ROUNDS")
+	log "guest pair on $nic, modes: $modes (logs: $log, $log.g1)"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	t0=$SECONDS
+	# A pair whose guest's clock is off measured nothing: boot it again
+	# (up to three times; the logs of the pair put aside stay).
+	for try in 1 2 3; do
+		rc=0
+		"${cmd[@]}" || rc=$?
+		skew=$(clock_skew "$log" || clock_skew "$log.g1") || break
+		if [ $try = 3 ]; then
+			log "guest clock off in three boots ($skew): these numbers are scaled by it"
+			status=1
+			break
+		fi
+		log "guest clock off ($skew): numbers discarded (logs kept as $log.skew$try*), booting again"
+		mv "$log" "$log.skew$try"
+		mv "$log.g1" "$log.skew$try.g1"
+		load=$(cut -d' ' -f1 /proc/loadavg)
+	done
+	NET_TIME+=("$nic: $((SECONDS - t0)) s$([ "$try" = 1 ] || echo " ($try boots)")")
+	local shown=("${cmd[@]}")
+	shown[0]=$(rel "${shown[0]}")
+	for mode in $modes; do
+		section "guest netdev: $nic, mode $mode (guest 1 sends to guest 0; the commands are the table's # lines)" \
+			"$(show_cmd "${shown[@]}")"
+		echo "host load average before the run: $load"
+		[ -z "$skew" ] || echo "WARNING: guest clock off ($skew)"
+		if cut_table "net-$mode" "$log.g1" | grep -q .; then
+			cut_table "net-$mode" "$log.g1"
+		else
+			echo "(no result; guest status $rc, logs $log, $log.g1)"
+			status=1
+		fi
+	done
+	if [ $rc -ne 0 ]; then
+		echo "(guests exited with status $rc; logs $log, $log.g1)"
+		tr -d '\r' < "$log.g1" | grep -E 'DBNIC-TEST not ok|failed|refused|no pktgen' || true
+		status=1
+	fi
+}
+
+RUNS=()
+NET_TIME=()
+if [ "$ONLY" != net ]; then
+	host_bench
+	guest_bench model-off ""
+	n=0
+	for model in $MODELS; do
+		n=$((n + 1))
+		guest_bench "model-on-$n" "$model"
+	done
+fi
+net_bench net-dbnic dbnic "inline ring"
+net_bench net-virtio virtio virtio
+log "netdev benchmarks: ${NET_TIME[*]} (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# --- 6: the ratios, the raw samples and the CDFs --------------------------
 section "summary: ratios of this run" \
-	"scripts/bench-report.py $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
-if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" "$LOGDIR" "${RUNS[@]}"; then
+	"scripts/bench-report.py --net $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
+if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --net "$LOGDIR" "${RUNS[@]}"; then
 	status=1
 fi
 

@@ -300,6 +300,69 @@ for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching:
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "bench-report.py: ratios from a guest log's tables, a missing one fails" "${bad[@]}"
 
+# The netdev rows (--net): the numbers of guest 1's tables in the two guest
+# pairs' logs (tests/guest/bench-net.sh), each mode against the others, a
+# number of several rounds their median; the ping RTT samples go into
+# samples.csv; a mode without its table fails.
+mkdir -p "$TMP/net"
+sed 's/$/\r/' > "$TMP/net/guest-net-dbnic.log.g1" <<'EOT'
+DBNIC-BENCH-BEGIN net-inline
+# ping -c 2 -i 0.01 -W 2 10.77.0.1
+ping_med_us 400
+ping_p99_us 900
+iperf_P1_Mbps 200
+iperf_P4_Mbps 300
+pktgen_pps 70000
+pktgen_pps 50000
+pktgen_pps 10
+tx_inline 900
+DBNIC-BENCH-END net-inline
+DBNIC-CSV-BEGIN ping-inline
+sample,rtt_us
+0,400
+1,900
+DBNIC-CSV-END ping-inline
+DBNIC-BENCH-BEGIN net-ring
+ping_med_us 500
+ping_p99_us 1000
+iperf_P1_Mbps 160
+iperf_P4_Mbps 250
+pktgen_pps 40000
+DBNIC-BENCH-END net-ring
+EOT
+sed 's/$/\r/' > "$TMP/net/guest-net-virtio.log.g1" <<'EOT'
+DBNIC-BENCH-BEGIN net-virtio
+ping_med_us 250
+ping_p99_us 500
+iperf_P1_Mbps 800
+iperf_P4_Mbps 1200
+pktgen_pps 100000
+DBNIC-BENCH-END net-virtio
+EOT
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --net "$TMP/net" \
+	> "$TMP/out" 2>&1 || rc=$?
+want=("^pktgen 64 B frames TX: dbnic inline / virtio-net .* 0.50$"
+      "^pktgen 64 B frames TX: dbnic ring only / virtio-net .* 0.40$"
+      "^pktgen 64 B frames TX: dbnic inline / ring only .* 1.25$"
+      "^iperf3 TCP, 1 stream: dbnic inline / ring only .* 1.25$"
+      "^iperf3 TCP, 4 streams: dbnic ring only / virtio-net .* 0.21$"
+      "^ping RTT median: dbnic inline / virtio-net .* 1.60$"
+      "^ping RTT p99: dbnic inline / ring only .* 0.90$"
+      "^raw samples: .*samples.csv (2 rows)$")
+bad=()
+for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching: $w"); done
+grep -q '^net,ping,inline,1,900000$' "$TMP/net/samples.csv" || bad+=("no ping sample in samples.csv")
+[ $rc -eq 0 ] || bad+=("status $rc")
+sed -i '/net-virtio/,$d' "$TMP/net/guest-net-virtio.log.g1"
+rc1=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --net "$TMP/net" \
+	> "$TMP/out1" 2>&1 || rc1=$?
+[ $rc1 -eq 1 ] && grep -q '^missing: pktgen 64 B frames TX: dbnic inline / virtio-net' "$TMP/out1" ||
+	bad+=("a missing virtio-net table: status $rc1, $(tail -n 1 "$TMP/out1")")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "bench-report.py --net: dbnic inline, ring only and virtio-net against each other" "${bad[@]}"
+
 # The bench kernel's fragment (kernel_bench_fragment, build-kernel.sh
 # --bench) is the test kernel's with exactly the debug block's options
 # switched off: every other line is the same, so the two kernels cannot
