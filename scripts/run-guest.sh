@@ -333,6 +333,29 @@ fi
 # 8254 timer reaches the IO-APIC can time out, and the boot panics ("IO-APIC
 # + timer doesn't work"); virtual machines skip that check.
 cmdline_base="console=ttyS0,115200 loglevel=5 panic=-1 no_timer_check rdinit=/init"
+# tsc_early_khz: under TCG without -icount the guest's TSC is the host's
+# (QEMU reads the host TSC), but the guest measures its rate against the
+# emulated PIT, and a vCPU descheduled during that measurement on a loaded
+# host gets a rate several times off (the console says "PIT calibration
+# deviates from HPET"): the guest's clock then runs that many times too
+# fast, and so do its sleeps, timeouts and benchmark figures.  The host
+# kernel knows the rate: x86 Linux derives bogomips from it (bogomips =
+# tsc_khz / 500).  No such line, or another accelerator or -icount
+# (virtual TSC): the guest calibrates as before.
+host_tsc_khz() {
+	local b
+	b=$(sed -n 's/^bogomips[[:space:]]*: *\([0-9]*\)\.\([0-9]\{2\}\).*/\1\2/p;T;q' /proc/cpuinfo 2>/dev/null) || return 0
+	[[ $b =~ ^[1-9][0-9]*$ ]] || return 0
+	# 100 * bogomips * 500 / 100: kHz; plausible from 100 MHz to 10 GHz.
+	b=$((b * 5))
+	[ "$b" -ge 100000 ] && [ "$b" -le 10000000 ] && echo "$b"
+	return 0
+}
+if [ "$DBNIC_ACCEL" = tcg ] && { [ -z "$timing" ] || [ "$timing" = off ]; } &&
+	[ "$(uname -m)" = x86_64 ]; then
+	khz=$(host_tsc_khz)
+	[ -n "$khz" ] && cmdline_base+=" tsc_early_khz=$khz"
+fi
 
 # guest_mac G: guest G's MAC on the guests' network (locally administered).
 guest_mac() { printf '52:54:00:77:00:%02x' "$(($1 + 1))"; }
