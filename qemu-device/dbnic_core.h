@@ -234,6 +234,12 @@ struct dbnic_prio_slot {
      * of that post's words, so they do not start a headerless assembly.
      */
     bool dead;
+    /*
+     * Dead since the flush timeout cut its post: it takes the rest of
+     * that post's words however late they come, and is free when they
+     * are all in or the next post rewrites a word; no timeout.
+     */
+    bool tail;
 };
 
 struct dbnic_ctx {

@@ -158,6 +158,7 @@ void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s)
     }
     s->written = 0;
     s->dead = false;
+    s->tail = false;
 }
 
 static const struct dbnic_desc_hdr *slot_hdr(const struct dbnic_prio_slot *s)
@@ -241,10 +242,11 @@ static void slot_check_hdr(struct dbnic_core *c, uint32_t ctx,
  * once: PRIO_TORN if it was torn (torn, or no header), else
  * PRIO_FALLBACK; a dead one was counted when it died.  timeout: the
  * flush timeout cut the post (a vCPU descheduled in its copy); the rest
- * of its words may still come, so a header-bearing assembly stays in the
- * slot, dead, and takes them, as a stale one does: they do not make a
- * headerless assembly counted again, nor spoil the slot's next post
- * (datasheet 3.2: one post, one count).
+ * of its words may still come, however late, so a header-bearing
+ * assembly stays in the slot, dead (tail), and takes them until they are
+ * all in or the next post rewrites a word: they do not make a headerless
+ * assembly counted again, nor spoil the slot's next post (datasheet 3.2:
+ * one post, one count).
  */
 static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
                            struct dbnic_prio_slot *s, unsigned int slot,
@@ -273,7 +275,7 @@ static void slot_fall_back(struct dbnic_core *c, uint32_t ctx,
         if (timeout && !torn && h->size >= 1 &&
             h->size <= DBNIC_DESC_MAX_BLOCKS) {
             s->dead = true;
-            s->last_ns = dbnic_now(c); /* free after another timeout */
+            s->tail = true;
             return;
         }
     } else {
@@ -375,7 +377,8 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
     bool had_hdr;
 
     dbnic_tr(c, DBNIC_TR_PRIO_WRITE, ctx, slot, byte | size << 16);
-    if (s->written && t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS) {
+    if (s->written && !s->tail &&
+        t - s->last_ns >= DBNIC_PRIO_FLUSH_TIMEOUT_NS) {
         slot_fall_back(c, ctx, s, slot, false, true);
     }
     /* A word written twice: the host has moved on to its next post. */
@@ -397,7 +400,7 @@ static void prio_write(struct dbnic_core *c, uint32_t ctx, uint32_t off,
         slot_check_hdr(c, ctx, s);
     }
     slot_try_complete(c, ctx, s, slot);
-    if (s->written) {
+    if (s->written && !s->tail) {
         dbnic_timer_arm(c, t + DBNIC_PRIO_FLUSH_TIMEOUT_NS);
     }
 }
@@ -414,14 +417,14 @@ void dbnic_prio_flush_expired(struct dbnic_core *c)
             struct dbnic_prio_slot *s = &c->ctx[p].slot[i];
             uint64_t due = s->last_ns + DBNIC_PRIO_FLUSH_TIMEOUT_NS;
 
-            if (!s->written) {
+            if (!s->written || s->tail) {
                 continue;
             }
             if (t >= due) {
                 slot_fall_back(c, p, s, i, false, true);
-                due = s->last_ns + DBNIC_PRIO_FLUSH_TIMEOUT_NS;
+                continue;
             }
-            if (s->written && (!next || due < next)) {
+            if (!next || due < next) {
                 next = due;
             }
         }
