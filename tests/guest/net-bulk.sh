@@ -8,10 +8,8 @@
 # test kernel (KASAN, lockdep, kmemleak) the two guests spend about 0.5
 # CPU-seconds of the host per MiB, over 2 minutes of a 2-core host for
 # the transfer alone; on the bench kernel the whole run is about 37
-# CPU-seconds.  Run it by hand like a suite test, e.g. on the bench
-# kernel (DBNIC_KERNEL=.../linux-bench/arch/x86/boot/bzImage and the
-# modules of scripts/build-module.sh --bench), until the launcher can
-# name a kernel per test.
+# CPU-seconds.  `make bench` (scripts/bench.sh, section 5) runs it on
+# the bench kernel and reports its time and rate; a wrong sum fails it.
 #
 # Why it is built this way: under TCG the guests' own CPU, not the
 # device, sets the rate, and what costs is system calls and frames per
