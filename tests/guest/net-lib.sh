@@ -80,17 +80,20 @@ net_driver() {
 # create it), checks that its driver is the model's (virtio_net, or a
 # dbnic one), gives it this guest's addresses and brings it up.  IPv6
 # duplicate address detection is off on it, so that its address works at
-# once.  One check, "net: up".
+# once.  One check, NAME (default "net: up"); call it again for a NIC
+# whose driver was reloaded.
+# shellcheck disable=SC2120  # NAME is optional
 net_up() {
+	up_name=${1:-net: up}
 	if [ -z "$NET_GUEST" ] || [ -z "$NET_MAC" ]; then
-		t_fail "net: up" "no dbnic_guest/dbnic_mac on the kernel command line (run-guest.sh --guests N)"
+		t_fail "$up_name" "no dbnic_guest/dbnic_mac on the kernel command line (run-guest.sh --guests N)"
 		NET_BROKEN=1
 		return 1
 	fi
 	end=$(($(net_now) + 30))
 	while ! NET_IF=$(net_find_if); do
 		if [ "$(net_now)" -ge "$end" ]; then
-			t_fail "net: up" "no interface with MAC $NET_MAC after 30 s; interfaces: $(cd /sys/class/net && echo *)"
+			t_fail "$up_name" "no interface with MAC $NET_MAC after 30 s; interfaces: $(cd /sys/class/net && echo *)"
 			NET_BROKEN=1
 			return 1
 		fi
@@ -100,7 +103,7 @@ net_up() {
 	case $NET_NIC:$drv in
 	virtio:virtio_net|dbnic:dbnic*) ;;
 	*)
-		t_fail "net: up" "$NET_IF ($NET_MAC) is driven by '$drv', not by the $NET_NIC driver"
+		t_fail "$up_name" "$NET_IF ($NET_MAC) is driven by '$drv', not by the $NET_NIC driver"
 		NET_BROKEN=1
 		return 1
 		;;
@@ -111,21 +114,21 @@ net_up() {
 	if ! out=$(ip link set "$NET_IF" up 2>&1 &&
 		ip addr add "$ip4/24" dev "$NET_IF" 2>&1 &&
 		ip addr add "$ip6/64" dev "$NET_IF" 2>&1); then
-		t_fail "net: up" "$out"
+		t_fail "$up_name" "$out"
 		NET_BROKEN=1
 		return 1
 	fi
 	end=$(($(net_now) + 10))
 	while [ "$(cat "/sys/class/net/$NET_IF/carrier" 2>/dev/null)" != 1 ]; do
 		if [ "$(net_now)" -ge "$end" ]; then
-			t_fail "net: up" "$NET_IF has no carrier after 10 s"
+			t_fail "$up_name" "$NET_IF has no carrier after 10 s"
 			NET_BROKEN=1
 			return 1
 		fi
 		sleep 0.2
 	done
 	net_log "guest $NET_GUEST of $NET_GUESTS: $NET_IF ($drv, $NET_MAC) $ip4/24 $ip6/64"
-	t_ok "net: up"
+	t_ok "$up_name"
 }
 
 # net_wait_peer I [4|6]: waits (NET_TIMEOUT) until guest I answers a ping
