@@ -9,7 +9,7 @@
 #
 # Checks, in order:
 #  - ping over IPv4 and IPv6 both ways; iperf3 TCP and UDP for 2 s in
-#    each direction;
+#    both directions at once (--bidir), each receiver moving data;
 #  - every posting policy (the private flag inline-prio on both ends):
 #    8 MiB through nc with the sha256 of both ends compared, with the
 #    flag on (guest 1 sends) and off (guest 0 sends).  The receiver's
@@ -86,14 +86,20 @@ check() {
 	if [ "$@" ]; then t_ok "$name"; else t_fail "$name" "false: $*"; fi
 }
 
+# phase NAME: a heading in the log, with the guest's uptime (where the
+# test's time goes).
+phase() { echo "== $1 (at $(cut -d' ' -f1 /proc/uptime) s)"; }
+
+phase "load, up, ping"
 t_check "insmod dbnic_core, dbnic_eth" load
 net_up
 net_ping "$peer" 4
 net_ping "$peer" 6
-net_iperf "iperf3 TCP g1->g0" 0 1 2
-net_iperf "iperf3 TCP g0->g1" 0 1 2 -R
-net_iperf "iperf3 UDP g1->g0" 0 1 2 -u -b 10M
-net_iperf "iperf3 UDP g0->g1" 0 1 2 -u -b 10M -R
+phase "iperf3"
+# Both directions at once (--bidir): half the runs, each direction
+# checked.
+net_iperf "iperf3 TCP g1<->g0" 0 1 2 --bidir
+net_iperf "iperf3 UDP g1<->g0" 0 1 2 --bidir -u -b 10M
 
 # --- Every posting policy, MTU 9000, link down and up ----------------------------
 # policy_checks FLAG TO A B: where this guest's frames went between
@@ -131,6 +137,7 @@ set_policy() {
 }
 
 # inline-prio on (the default), MTU 1500: guest 1 sends.
+phase "inline-prio on"
 set_policy on
 net_barrier "inline-prio on: set on both ends"
 snap /tmp/on.0
@@ -145,6 +152,7 @@ frags() {
 	awk '/^Ip:/ { if (n++) { for (i = 1; i <= NF; i++) if (h[i] == "FragCreates") print $i }
 		else for (i = 1; i <= NF; i++) h[i] = $i }' /proc/net/snmp
 }
+phase "inline-prio off, MTU 9000, link down/up"
 set_policy off
 t_check "MTU 9000: set" ip link set "$NET_IF" mtu 9000
 wait_carrier 1
@@ -238,6 +246,7 @@ flood() {
 			grep -c 'bytes from' >> /tmp/flood.n
 	done
 }
+phase "reload"
 net_barrier "reload: ready"
 if [ "$NET_GUEST" = 0 ]; then
 	rm -f /tmp/flood.n /tmp/flood.stop
@@ -282,6 +291,7 @@ else
 	net_barrier "reload: done"
 fi
 
+phase "end"
 snap /tmp/end
 grep -E '_(errors|drops):' /tmp/end | grep -v ': 0$'
 check "no error completions" "$(of /tmp/end '_errors:')" -eq 0

@@ -253,8 +253,9 @@ net_barrier() {
 # net_iperf NAME SERVER CLIENT SECONDS [IPERF3-CLIENT-ARGS...]: iperf3
 # between two guests, every guest calls it.  Guest SERVER runs a one-test
 # server, guest CLIENT runs "iperf3 -c SERVER -t SECONDS ARGS" (-R: the
-# server sends) and gives the check: iperf3 succeeded and its receiver
-# moved data.  Its "receiver" line (the rate) is in the log.
+# server sends; --bidir: both) and gives the check: iperf3 succeeded and
+# each receiver moved data.  Its "receiver" lines (the rates) are in the
+# log.
 net_iperf() {
 	name=$1 srv=$2 cli=$3 secs=$4
 	shift 4
@@ -291,7 +292,9 @@ net_iperf() {
 		out=$(timeout $((secs + NET_TIMEOUT)) iperf3 -c "$(net_ip4 "$srv")" \
 			-p "$NET_IPERF_PORT" -t "$secs" "$@" 2>&1) || rc=$?
 		echo "$out" | grep -E 'sender|receiver|error'
-		rx=$(echo "$out" | awk '/ receiver$/ { print $5, $6; exit }')
+		# Every receiver's bytes (two with --bidir): the first that
+		# got none, else the first.
+		rx=$(echo "$out" | awk '/ receiver$/ { if (r == "" || $5 + 0 == 0 && z == 0) r = $5 " " $6; if ($5 + 0 == 0) z = 1 } END { print r }')
 		case $rc:$rx in
 		0:0.00\ *|0:0\ *|0:) t_fail "$name" "no data moved: $rx" ;;
 		0:*) t_ok "$name" ;;
