@@ -28,15 +28,20 @@
 #                       be reset (secondary bus reset) and hot-plugged
 #   --qmp PATH          a QMP socket at PATH (unix, server) for the host
 #                       side of a test; see scripts/qmp.py
-#   --host-actions      let the guest ask for hot-plug or PCIe errors: a line
+#   --host-actions      let the guest ask for hot-plug, PCIe errors or link
+#                       changes: a line
 #                       "DBNIC-HOST unplug dbnicI" makes the launcher send
 #                       QMP device_del for that device, "DBNIC-HOST plug
 #                       dbnicI" device_add with its original options,
 #                       "DBNIC-HOST aer dbnicI ERROR" injects the PCIe
 #                       error ERROR (a name that QEMU's HMP command
 #                       pcie_aer_inject_error knows, e.g. BAD_TLP,
-#                       POISON_TLP, MALF_TLP) into that device.
-#                       Only these three, only for the launcher's own dbnic
+#                       POISON_TLP, MALF_TLP) into that device,
+#                       "DBNIC-HOST link dbnicI off|on" sends QMP set_link
+#                       for that device's NIC (its cable pulled or put
+#                       back: the device's link, and with it the guest's
+#                       carrier, follows).
+#                       Only these four, only for the launcher's own dbnic
 #                       devices; the guest polls sysfs or dmesg for the
 #                       outcome.
 #                       Implies a QMP socket (--qmp, or a private one).
@@ -49,7 +54,13 @@
 #                       (virtio-net-pci, to compare against)
 #   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
 #                       nI is attached to device dbnicI (netdev=nI); other
-#                       ids are left for --qemu-arg devices to use.
+#                       ids are left for --qemu-arg devices to use.  A
+#                       dbnic that gets no network this way (nor the
+#                       guests' one) is wired to a private unix socket
+#                       that nothing connects to (-netdev stream,
+#                       server=on, id unwiredI): a port whose frames go
+#                       nowhere, and QEMU does not warn "nic dbnicI has
+#                       no peer".
 #   --add HOST[:GUEST]  put a host file or directory into the guest (repeat-
 #                       able).  GUEST defaults to /dbnic/<name>; a GUEST
 #                       ending in / is a directory to put <name> in.
@@ -398,7 +409,7 @@ guest_net() {
 # with its dbnic devices' options (for --host-actions).
 declare -A devspec=()
 guest_args() {
-	local g=$1 glog gqmp cmdline initrd=$tmp/initrd name=dbnic-guest i id dev spec
+	local g=$1 glog gqmp cmdline initrd=$tmp/initrd name=dbnic-guest i id dev spec wired path
 	glog=$(guest_log "$g")
 	gqmp=$(guest_qmp "$g")
 	cmdline=$cmdline_base
@@ -457,9 +468,18 @@ guest_args() {
 			args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),slot=$((i + 1))")
 			dev+=",bus=rp$i"
 		fi
+		wired=0
 		for id in "${ids[@]}"; do
-			[ "$id" = "n$i" ] && dev+=",netdev=n$i"
+			[ "$id" = "n$i" ] && dev+=",netdev=n$i" && wired=1
 		done
+		# A NIC with no backend makes QEMU warn at start ("has no
+		# peer"); a listening socket that nobody joins is a backend
+		# that takes nothing in and lets nothing out.
+		if [ $wired = 0 ] && [ "$DBNIC_DEVICE" = dbnic ]; then
+			path=$tmp/unwired-$g-$i.sock
+			args+=(-netdev "stream,id=unwired$i,server=on,addr.type=unix,addr.path=${path//,/,,}")
+			dev+=",netdev=unwired$i"
+		fi
 		if [ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && [ "$i" = 0 ]; then
 			dev+=",mac=$(guest_mac "$g")"
 		fi
@@ -502,11 +522,11 @@ print(json.dumps(d))' "$1"
 # its serial log, act on its requests through its QMP socket.  Ends when
 # QEMU (PID) has ended.
 host_actions() {
-	local line act id err out try g=$2 glog gqmp spec
+	local line act id err out try up g=$2 glog gqmp spec
 	glog=$(guest_log "$g")
 	gqmp=$(guest_qmp "$g")
 	tail -n +1 -F --pid="$1" "$glog" 2>/dev/null | while IFS= read -r line; do
-		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer)\ (dbnic[0-9]+)(\ ([A-Z_]+))? ]] || continue
+		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off))? ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
 		spec=${devspec[$g:$id]:-}
 		if [ -z "$spec" ]; then
@@ -516,6 +536,15 @@ host_actions() {
 		if [ "$act" = aer ]; then
 			# HMP reports its errors in the text it returns.
 			log "host action: pcie_aer_inject_error $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$gqmp" human-monitor-command "{\"command-line\": \"pcie_aer_inject_error $id $err\"}" 2>&1 || true)"
+			continue
+		fi
+		if [ "$act" = link ]; then
+			case $err in
+			on) up=true ;;
+			off) up=false ;;
+			*) log "host action link $id: wants on or off, got '$err'"; continue ;;
+			esac
+			log "host action: set_link $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$gqmp" set_link "{\"name\": \"$id\", \"up\": $up}" 2>&1 || true)"
 			continue
 		fi
 		if [ "$act" = unplug ]; then

@@ -80,17 +80,20 @@ net_driver() {
 # create it), checks that its driver is the model's (virtio_net, or a
 # dbnic one), gives it this guest's addresses and brings it up.  IPv6
 # duplicate address detection is off on it, so that its address works at
-# once.  One check, "net: up".
+# once.  One check, NAME (default "net: up"); call it again for a NIC
+# whose driver was reloaded.
+# shellcheck disable=SC2120  # NAME is optional
 net_up() {
+	up_name=${1:-net: up}
 	if [ -z "$NET_GUEST" ] || [ -z "$NET_MAC" ]; then
-		t_fail "net: up" "no dbnic_guest/dbnic_mac on the kernel command line (run-guest.sh --guests N)"
+		t_fail "$up_name" "no dbnic_guest/dbnic_mac on the kernel command line (run-guest.sh --guests N)"
 		NET_BROKEN=1
 		return 1
 	fi
 	end=$(($(net_now) + 30))
 	while ! NET_IF=$(net_find_if); do
 		if [ "$(net_now)" -ge "$end" ]; then
-			t_fail "net: up" "no interface with MAC $NET_MAC after 30 s; interfaces: $(cd /sys/class/net && echo *)"
+			t_fail "$up_name" "no interface with MAC $NET_MAC after 30 s; interfaces: $(cd /sys/class/net && echo *)"
 			NET_BROKEN=1
 			return 1
 		fi
@@ -100,7 +103,7 @@ net_up() {
 	case $NET_NIC:$drv in
 	virtio:virtio_net|dbnic:dbnic*) ;;
 	*)
-		t_fail "net: up" "$NET_IF ($NET_MAC) is driven by '$drv', not by the $NET_NIC driver"
+		t_fail "$up_name" "$NET_IF ($NET_MAC) is driven by '$drv', not by the $NET_NIC driver"
 		NET_BROKEN=1
 		return 1
 		;;
@@ -111,21 +114,21 @@ net_up() {
 	if ! out=$(ip link set "$NET_IF" up 2>&1 &&
 		ip addr add "$ip4/24" dev "$NET_IF" 2>&1 &&
 		ip addr add "$ip6/64" dev "$NET_IF" 2>&1); then
-		t_fail "net: up" "$out"
+		t_fail "$up_name" "$out"
 		NET_BROKEN=1
 		return 1
 	fi
 	end=$(($(net_now) + 10))
 	while [ "$(cat "/sys/class/net/$NET_IF/carrier" 2>/dev/null)" != 1 ]; do
 		if [ "$(net_now)" -ge "$end" ]; then
-			t_fail "net: up" "$NET_IF has no carrier after 10 s"
+			t_fail "$up_name" "$NET_IF has no carrier after 10 s"
 			NET_BROKEN=1
 			return 1
 		fi
 		sleep 0.2
 	done
 	net_log "guest $NET_GUEST of $NET_GUESTS: $NET_IF ($drv, $NET_MAC) $ip4/24 $ip6/64"
-	t_ok "net: up"
+	t_ok "$up_name"
 }
 
 # net_wait_peer I [4|6]: waits (NET_TIMEOUT) until guest I answers a ping
@@ -250,8 +253,9 @@ net_barrier() {
 # net_iperf NAME SERVER CLIENT SECONDS [IPERF3-CLIENT-ARGS...]: iperf3
 # between two guests, every guest calls it.  Guest SERVER runs a one-test
 # server, guest CLIENT runs "iperf3 -c SERVER -t SECONDS ARGS" (-R: the
-# server sends) and gives the check: iperf3 succeeded and its receiver
-# moved data.  Its "receiver" line (the rate) is in the log.
+# server sends; --bidir: both) and gives the check: iperf3 succeeded and
+# each receiver moved data.  Its "receiver" lines (the rates) are in the
+# log.
 net_iperf() {
 	name=$1 srv=$2 cli=$3 secs=$4
 	shift 4
@@ -288,7 +292,9 @@ net_iperf() {
 		out=$(timeout $((secs + NET_TIMEOUT)) iperf3 -c "$(net_ip4 "$srv")" \
 			-p "$NET_IPERF_PORT" -t "$secs" "$@" 2>&1) || rc=$?
 		echo "$out" | grep -E 'sender|receiver|error'
-		rx=$(echo "$out" | awk '/ receiver$/ { print $5, $6; exit }')
+		# Every receiver's bytes (two with --bidir): the first that
+		# got none, else the first.
+		rx=$(echo "$out" | awk '/ receiver$/ { if (r == "" || $5 + 0 == 0 && z == 0) r = $5 " " $6; if ($5 + 0 == 0) z = 1 } END { print r }')
 		case $rc:$rx in
 		0:0.00\ *|0:0\ *|0:) t_fail "$name" "no data moved: $rx" ;;
 		0:*) t_ok "$name" ;;

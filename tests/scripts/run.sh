@@ -195,6 +195,19 @@ done
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh --guests: per-guest logs, MACs, indexes, network ends; the status of all" "${bad[@]}"
 
+# A dbnic that no --netdev (nor the guests' network) wires gets a socket
+# nothing joins, so that QEMU has no NIC without a peer to warn about;
+# one that is wired keeps its netdev.
+bad=()
+fake_run "0" --dbnic 2 --netdev hubport,id=n1,hubid=0 > /dev/null
+for want in "stream\\\\,id=unwired0\\\\,server=on\\\\,addr.type=unix" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=unwired0" "dbnic\\\\,id=dbnic1\\\\,netdev=n1\\\\,"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--dbnic 2 --netdev ...id=n1: no '$want' in the QEMU command line")
+done
+grep -q unwired1 "$TMP/out" && bad+=("--dbnic 2 --netdev ...id=n1: dbnic1 got a socket beside its netdev n1")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh: a dbnic with no network gets an unjoined socket, one with a netdev keeps it" "${bad[@]}"
+
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
 printf '%s\r\n' '[    1.0] DMA-API: preallocated 65536 debug entries' \
