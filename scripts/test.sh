@@ -266,8 +266,8 @@ guest_logs() {
 # guest's.  A test asks for launcher options (device properties, a root
 # port, host actions, several guests) with a "# run-guest: OPTIONS" line
 # in its header, e.g. "# run-guest: --dbnic-opts msix-vectors=4"
-# (e2e-user-storm.sh), "# run-guest: --guests 2 --nic virtio"
-# (e2e-net-virtio.sh).
+# (e2e-user-storm.sh), "# run-guest: --guests 2 --nic dbnic --host-actions"
+# (e2e-net-dbnic.sh).
 for name in "${GUESTS[@]:1}"; do
 	rc=$(guest_status "$name")
 	mapfile -t logs < <(guest_logs "$name")
