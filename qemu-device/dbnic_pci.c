@@ -744,18 +744,32 @@ static void dbnic_tx_out(void *opaque, const struct iovec *iov, int iovcnt,
     }
 }
 
-/* Does the TSO frame carry FIN or PSH?  Then t says what to restore. */
-static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
+/*
+ * The frame's L4 protocol, by QEMU's parser (eth_get_protocols), and the
+ * offsets of its L4 header and payload.  ETH_L4_HDR_PROTO_INVALID for a
+ * fragment or a cut L4 header.
+ */
+static EthL4HdrProto dbnic_frame_l4(const DbnicTxFrame *f, size_t *l4,
+                                    size_t *l5)
 {
     struct iovec iov = { (void *)f->data, f->len };
     bool ip4, ip6;
-    size_t l3, l4, l5;
+    size_t l3;
     eth_ip6_hdr_info i6;
     eth_ip4_hdr_info i4;
     eth_l4_hdr_info l4i;
 
-    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
-    if (l4i.proto != ETH_L4_HDR_PROTO_TCP || l5 > f->len || l4 + 14 > l5 ||
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, l4, l5, &i6, &i4, &l4i);
+    return l4i.proto;
+}
+
+/* Does the TSO frame carry FIN or PSH?  Then t says what to restore. */
+static bool dbnic_tso_fin_psh(const DbnicTxFrame *f, DbnicTsoSend *t)
+{
+    size_t l4, l5;
+
+    if (dbnic_frame_l4(f, &l4, &l5) != ETH_L4_HDR_PROTO_TCP ||
+        l5 > f->len || l4 + 14 > l5 ||
         !(f->data[l4 + 13] & (DBNIC_TCP_FIN | DBNIC_TCP_PSH))) {
         return false;
     }
@@ -834,17 +848,10 @@ static bool dbnic_tx_send_raw(DbnicState *s, const DbnicTxFrame *f)
  */
 static bool dbnic_csum_applies(const DbnicTxFrame *f)
 {
-    struct iovec iov = { (void *)f->data, f->len };
-    bool ip4, ip6;
-    size_t l3, l4, l5;
-    eth_ip6_hdr_info i6;
-    eth_ip4_hdr_info i4;
-    eth_l4_hdr_info l4i;
+    size_t l4, l5;
+    EthL4HdrProto proto = dbnic_frame_l4(f, &l4, &l5);
 
-    /* The L4 protocol is INVALID for a fragment or a cut L4 header. */
-    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5, &i6, &i4, &l4i);
-    return l4i.proto == ETH_L4_HDR_PROTO_TCP ||
-           l4i.proto == ETH_L4_HDR_PROTO_UDP;
+    return proto == ETH_L4_HDR_PROTO_TCP || proto == ETH_L4_HDR_PROTO_UDP;
 }
 
 /*
