@@ -351,10 +351,14 @@ cmdline_base="console=ttyS0,115200 loglevel=5 panic=-1 no_timer_check rdinit=/in
 # deviates from HPET"): the guest's clock then runs that many times too
 # fast, and so do its sleeps, timeouts and benchmark figures.  The host
 # kernel knows the rate: x86 Linux derives bogomips from it (bogomips =
-# tsc_khz / 500).  No such line, or another accelerator or -icount
-# (virtual TSC): the guest calibrates as before.
+# tsc_khz / 500) when its clocksource is a constant-rate TSC.  Anything
+# else (another clocksource, no bogomips line), another accelerator or
+# -icount (virtual TSC): the guest calibrates as before.
 host_tsc_khz() {
 	local b
+	[ "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)" = tsc ] ||
+		return 0
+	grep -qw constant_tsc /proc/cpuinfo || return 0
 	b=$(sed -n 's/^bogomips[[:space:]]*: *\([0-9]*\)\.\([0-9]\{2\}\).*/\1\2/p;T;q' /proc/cpuinfo 2>/dev/null) || return 0
 	[[ $b =~ ^[1-9][0-9]*$ ]] || return 0
 	# 100 * bogomips * 500 / 100: kHz; plausible from 100 MHz to 10 GHz.
