@@ -42,6 +42,13 @@ struct dbnic_alloc_ucontext_resp {
 	__u32	max_inline;	/* DBNIC_RDMA_MAX_INLINE */
 };
 
+/*
+ * CQ ring: the kernel makes it at least twice the depth asked for (a
+ * power of two), so the provider may report its consumer index lazily,
+ * every quarter ring and with each ARM, without the device ever finding
+ * the ring full (datasheet 6.1) while the application has at most the
+ * asked-for depth outstanding.
+ */
 struct dbnic_create_cq_resp {
 	__u32	comp_mask;
 	__u32	cqn;
