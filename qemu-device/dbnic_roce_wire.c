@@ -374,6 +374,10 @@ static enum dbnic_roce_err walk(const uint8_t *f, size_t len, bool full,
     if (len < DBNIC_ROCE_ETH_HLEN) {
         return DBNIC_ROCE_E_SHORT;
     }
+    if (full) {
+        memcpy(a->dmac, f, 6);
+        memcpy(a->smac, f + 6, 6);
+    }
     type = dbnic_roce_get_be16(f + 12);
     a->vlan = DBNIC_ROCE_NO_VLAN;
     if (type == DBNIC_ROCE_ETHERTYPE_VLAN) {
