@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "test_eth.h"
+#include "test_roce_wire.h"
 
 #define WORDS(d)	((d)->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8)
 
@@ -2807,6 +2808,15 @@ static const struct {
 	T(test_eth_rx_meta_sanitised),
 	T(test_eth_rx_cq_error),
 	T(test_eth_tx_timing),
+	T1(test_roce_crc32_vs_zlib),
+	T1(test_roce_round_trip_all_opcodes),
+	T1(test_roce_opcode_table),
+	T1(test_roce_icrc_masks),
+	T1(test_roce_refusals),
+	T1(test_roce_truncations),
+	T1(test_roce_build_limits),
+	T1(test_roce_psn),
+	T1(test_roce_pkey_and_demux),
 };
 
 int main(int argc, char **argv)
