@@ -70,7 +70,7 @@ static int eq_write(struct dbnic_core *c, enum dbnic_async_err code,
     e.type = code;
     e.flags = dbnic_cq_phase(c->eq_pi, log) ? DBNIC_CQE_F_PHASE : 0;
     addr = c->eq_base + (uint64_t)dbnic_ring_slot(c->eq_pi, log) * sizeof(e);
-    if (dbnic_write_cqe(c, addr, &e)) {
+    if (dbnic_write_cqe(c, addr, &e, sizeof(e))) {
         return -1;
     }
     c->eq_pi++;
@@ -160,6 +160,7 @@ void dbnic_events_flush(struct dbnic_core *c)
                 c->evq[i].data);
     }
     c->evq_len = 0;
+    dbnic_comp_flush(c);
 }
 
 /* Write an event to the EQ, keeping its last free entry for overflow. */
@@ -195,6 +196,115 @@ void dbnic_async_error(struct dbnic_core *c, enum dbnic_async_err code,
     dbnic_event(c, code, ctx, qid, 0);
 }
 
+/*
+ * CQ_COMP (datasheet 11.7).  A CQ's event is never dropped, so a CQ
+ * whose entry finds no room (the EQ's last free entry is kept for
+ * EQ_OVERFLOW) waits in comp_wait until EQ_CI frees some.  A CQ with an
+ * entry in the EQ gets no second one until EQ_CI has passed it: one CQ
+ * holds at most one entry, so no owner of a CQ can fill the EQ, however
+ * often it arms.
+ */
+static bool eq_room(const struct dbnic_core *c)
+{
+    uint32_t size = 1u << (c->eq_cfg & DBNIC_EQ_LOG_SIZE_MASK);
+
+    return dbnic_ring_used(c->eq_pi, c->eq_ci) + 1u < size;
+}
+
+static void comp_write(struct dbnic_core *c, uint32_t cqn)
+{
+    struct dbnic_cq *cq = &c->cq[cqn];
+    uint16_t at = c->eq_pi;
+
+    dbnic_tr(c, DBNIC_TR_EVENT, DBNIC_AERR_CQ_COMP, cq->ctx, cqn);
+    if (eq_write(c, DBNIC_AERR_CQ_COMP, cq->ctx, cqn, 0)) {
+        /* An EQ the device cannot write: ERR has it (7.1). */
+        err_latch(c, DBNIC_AERR_CQ_COMP, cq->ctx, cqn);
+        return;
+    }
+    cq->comp_in_eq = true;
+    cq->comp_at = at;
+    c->comp_q[(c->comp_q_head + c->comp_q_len++) % c->cfg.max_cq] = cqn;
+}
+
+void dbnic_comp_flush(struct dbnic_core *c)
+{
+    while (c->comp_wait_len && c->eq_on && eq_room(c)) {
+        uint32_t cqn = c->comp_wait[c->comp_wait_head];
+
+        c->comp_wait_head = (c->comp_wait_head + 1) % c->cfg.max_cq;
+        c->comp_wait_len--;
+        c->cq[cqn].comp_pending = false;
+        comp_write(c, cqn);
+    }
+}
+
+void dbnic_cq_comp(struct dbnic_core *c, struct dbnic_cq *cq)
+{
+    uint32_t cqn = (uint32_t)(cq - c->cq);
+
+    cq->armed = false;
+    if (cq->comp_pending) {
+        return; /* one entry answers both arms */
+    }
+    cq->comp_pending = true;
+    c->comp_wait[(c->comp_wait_head + c->comp_wait_len++) % c->cfg.max_cq] =
+        cqn;
+    if (c->in_run) {
+        dbnic_comp_flush(c);
+    } else {
+        dbnic_ask_run(c); /* MMIO writes no EQ entry */
+    }
+}
+
+/* Remove cqn from a queue of cqns (each at most once in it). */
+static void cqn_queue_drop(uint32_t *q, uint32_t *head, uint32_t *len,
+                           uint32_t size, uint32_t cqn)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < *len; i++) {
+        uint32_t v = q[(*head + i) % size];
+
+        if (v != cqn) {
+            q[(*head + n++) % size] = v;
+        }
+    }
+    *len = n;
+}
+
+void dbnic_comp_forget(struct dbnic_core *c, uint32_t cqn)
+{
+    cqn_queue_drop(c->comp_q, &c->comp_q_head, &c->comp_q_len, c->cfg.max_cq,
+                   cqn);
+    cqn_queue_drop(c->comp_wait, &c->comp_wait_head, &c->comp_wait_len,
+                   c->cfg.max_cq, cqn);
+}
+
+/*
+ * EQ_CI moved from the old consumer index by 'passed' entries: CQs whose
+ * CQ_COMP entry it passed may have another, and an arm they got
+ * meanwhile is answered now if a CQE is past the consumer index.
+ */
+static void comp_passed(struct dbnic_core *c, uint16_t old_ci, uint16_t passed)
+{
+    while (c->comp_q_len) {
+        uint32_t cqn = c->comp_q[c->comp_q_head];
+        struct dbnic_cq *cq = &c->cq[cqn];
+
+        if (dbnic_ring_used(cq->comp_at, old_ci) >= passed) {
+            break;
+        }
+        c->comp_q_head = (c->comp_q_head + 1) % c->cfg.max_cq;
+        c->comp_q_len--;
+        cq->comp_in_eq = false;
+        dbnic_cq_fire_if_armed(c, cq);
+    }
+    if (c->comp_wait_len) {
+        dbnic_ask_run(c); /* room, perhaps */
+    }
+}
+
 /* EQ_CI: the host consumed event entries up to ci. */
 void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci)
 {
@@ -202,6 +312,7 @@ void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci)
         dbnic_ring_used(ci, c->eq_ci) > dbnic_ring_used(c->eq_pi, c->eq_ci)) {
         return; /* backwards or past the producer */
     }
+    comp_passed(c, c->eq_ci, dbnic_ring_used(ci, c->eq_ci));
     c->eq_ci = ci;
     if (c->eq_ci == c->eq_pi) {
         c->eq_ovf = false;
@@ -333,7 +444,7 @@ static void sq_unlink(struct dbnic_core *c, uint32_t qid)
     c->sq_used[qid / 64] &= ~(1ull << (qid % 64));
 }
 
-static void sq_destroy(struct dbnic_core *c, uint32_t qid)
+void dbnic_sq_destroy(struct dbnic_core *c, uint32_t qid)
 {
     struct dbnic_sq *sq = &c->sq[qid];
     struct dbnic_cq *cq = dbnic_cq_get(c, sq->cqn);
@@ -351,11 +462,14 @@ static void ctx_destroy(struct dbnic_core *c, uint32_t ctx)
 {
     uint32_t i;
 
+    /* QPs first: each takes its send queue with it (datasheet 11.2). */
+    dbnic_qp_destroy_ctx(c, ctx);
     while (c->ctx[ctx].sq_first) {
-        sq_destroy(c, c->ctx[ctx].sq_first - 1);
+        dbnic_sq_destroy(c, c->ctx[ctx].sq_first - 1);
     }
     for (i = 0; i < c->cfg.max_cq; i++) {
         if (c->cq[i].in_use && c->cq[i].ctx == ctx) {
+            dbnic_comp_forget(c, i);
             memset(&c->cq[i], 0, sizeof(c->cq[i]));
         }
     }
@@ -400,14 +514,20 @@ static uint8_t adm_create_cq(struct dbnic_core *c,
     uint32_t ctx = dbnic_le32(cmd->create_cq.ctx);
     uint8_t log = cmd->create_cq.log_size;
     uint16_t vec = dbnic_le16(cmd->create_cq.msix_vector);
+    uint8_t log_cqe = cmd->create_cq.log_cqe ? cmd->create_cq.log_cqe
+                                             : DBNIC_LOG_CQE_16;
     uint32_t i;
 
     if (!ctx_valid(c, ctx)) {
         return DBNIC_AST_BAD_HANDLE;
     }
-    if (!base || (base & (sizeof(struct dbnic_cqe) - 1)) ||
+    /* 32-byte CQEs and CQ_COMP (1.4, 11.2); CQ_COMP needs the EQ. */
+    if ((log_cqe != DBNIC_LOG_CQE_16 && log_cqe != DBNIC_LOG_CQE_32) ||
+        !base || (base & ((1u << log_cqe) - 1)) ||
         log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
-        (vec >= c->cfg.msix_vectors && vec != DBNIC_CQ_NO_VECTOR)) {
+        (vec >= c->cfg.msix_vectors && vec != DBNIC_CQ_NO_VECTOR &&
+         vec != DBNIC_CQ_EVENT) ||
+        (vec == DBNIC_CQ_EVENT && !c->eq_on)) {
         return DBNIC_AST_BAD_PARAM;
     }
     for (i = 0; i < c->cfg.max_cq; i++) {
@@ -421,6 +541,7 @@ static uint8_t adm_create_cq(struct dbnic_core *c,
         cq->ctx = ctx;
         cq->base = base;
         cq->log_size = log;
+        cq->log_cqe = log_cqe;
         cq->vector = vec;
         *res = i;
         return DBNIC_AST_OK;
@@ -428,14 +549,14 @@ static uint8_t adm_create_cq(struct dbnic_core *c,
     return DBNIC_AST_NO_RESOURCE;
 }
 
-static uint8_t adm_create_sq(struct dbnic_core *c,
-                             const struct dbnic_admin_cmd *cmd, uint32_t *res)
+/*
+ * A send queue of ctx on CQ cqn, whose CQEs must be 2^log_cqe bytes: a
+ * plain queue's are 16 bytes, a QP's 32 (datasheet 11.2).
+ */
+static uint8_t sq_create(struct dbnic_core *c, uint32_t ctx, uint32_t cqn,
+                         uint64_t base, uint8_t log, uint8_t stride,
+                         uint8_t log_cqe, uint32_t *res)
 {
-    uint64_t base = dbnic_le64(cmd->create_sq.base);
-    uint32_t ctx = dbnic_le32(cmd->create_sq.ctx);
-    uint32_t cqn = dbnic_le32(cmd->create_sq.cqn);
-    uint8_t log = cmd->create_sq.log_size;
-    uint8_t stride = cmd->create_sq.log_stride;
     struct dbnic_cq *cq;
     uint32_t i;
 
@@ -446,7 +567,8 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
     if (!cq) {
         return DBNIC_AST_BAD_HANDLE;
     }
-    if (cq->ctx != ctx || !base || (base & (DBNIC_DESC_BLOCK_SIZE - 1)) ||
+    if (cq->ctx != ctx || cq->log_cqe != log_cqe || !base ||
+        (base & (DBNIC_DESC_BLOCK_SIZE - 1)) ||
         log < DBNIC_LOG_RING_MIN || log > DBNIC_LOG_RING_MAX ||
         stride < DBNIC_LOG_STRIDE_MIN || stride > DBNIC_LOG_STRIDE_MAX) {
         return DBNIC_AST_BAD_PARAM;
@@ -470,6 +592,23 @@ static uint8_t adm_create_sq(struct dbnic_core *c,
     return DBNIC_AST_NO_RESOURCE;
 }
 
+uint8_t dbnic_sq_create(struct dbnic_core *c, uint32_t ctx, uint32_t cqn,
+                        uint64_t base, uint8_t log_size, uint8_t log_stride,
+                        uint32_t *qid)
+{
+    return sq_create(c, ctx, cqn, base, log_size, log_stride,
+                     DBNIC_LOG_CQE_32, qid);
+}
+
+static uint8_t adm_create_sq(struct dbnic_core *c,
+                             const struct dbnic_admin_cmd *cmd, uint32_t *res)
+{
+    return sq_create(c, dbnic_le32(cmd->create_sq.ctx),
+                     dbnic_le32(cmd->create_sq.cqn),
+                     dbnic_le64(cmd->create_sq.base), cmd->create_sq.log_size,
+                     cmd->create_sq.log_stride, DBNIC_LOG_CQE_16, res);
+}
+
 static uint8_t adm_destroy(struct dbnic_core *c,
                            const struct dbnic_admin_cmd *cmd, uint32_t *res)
 {
@@ -489,11 +628,15 @@ static uint8_t adm_destroy(struct dbnic_core *c,
         if (c->cq[h].users) {
             return DBNIC_AST_BUSY;
         }
+        dbnic_comp_forget(c, h);
         memset(&c->cq[h], 0, sizeof(c->cq[h]));
         return DBNIC_AST_OK;
     default: /* DBNIC_ADM_DESTROY_SQ */
         if (!dbnic_sq_get(c, h)) {
             return DBNIC_AST_BAD_HANDLE;
+        }
+        if (c->sq[h].qp) {
+            return DBNIC_AST_BUSY; /* DESTROY_QP takes it (11.2) */
         }
         /*
          * Where the ring lane stopped (6.1), taken before the flush moves
@@ -503,13 +646,14 @@ static uint8_t adm_destroy(struct dbnic_core *c,
         if (!dbnic_sq_stopped(c, &c->sq[h])) {
             dbnic_sq_flush(c, &c->sq[h], h);
         }
-        sq_destroy(c, h);
+        dbnic_sq_destroy(c, h);
         return DBNIC_AST_OK;
     }
 }
 
 static uint8_t admin_exec(struct dbnic_core *c,
-                          const struct dbnic_admin_cmd *cmd, uint32_t *res)
+                          const struct dbnic_admin_cmd *cmd, uint32_t *res,
+                          uint32_t *res2)
 {
     switch (cmd->opcode) {
     case DBNIC_ADM_CREATE_CTX:
@@ -532,6 +676,17 @@ static uint8_t admin_exec(struct dbnic_core *c,
         return dbnic_eth_destroy_rq(c, dbnic_le32(cmd->destroy.handle));
     case DBNIC_ADM_SET_RSS:
         return dbnic_eth_set_rss(c, cmd);
+    case DBNIC_ADM_CREATE_QP:
+    case DBNIC_ADM_MODIFY_QP:
+    case DBNIC_ADM_QUERY_QP:
+    case DBNIC_ADM_DESTROY_QP:
+    case DBNIC_ADM_CREATE_AH:
+    case DBNIC_ADM_DESTROY_AH:
+    case DBNIC_ADM_SET_GID:
+        if (!c->cfg.roce) {
+            return DBNIC_AST_BAD_OPCODE; /* no RDMA feature (datasheet 2) */
+        }
+        return dbnic_qp_admin(c, cmd, res, res2);
     default:
         return DBNIC_AST_BAD_OPCODE;
     }
@@ -579,7 +734,7 @@ void dbnic_run_admin(struct dbnic_core *c)
     while (c->aq_ci != c->aq_pi) {
         struct dbnic_admin_cmd cmd;
         struct dbnic_admin_cqe cqe;
-        uint32_t res = 0;
+        uint32_t res = 0, res2 = 0;
         uint64_t addr;
 
         if (!budget--) {
@@ -598,8 +753,9 @@ void dbnic_run_admin(struct dbnic_core *c)
         }
         c->aq_ci++;
         memset(&cqe, 0, sizeof(cqe));
-        cqe.status = admin_exec(c, &cmd, &res);
+        cqe.status = admin_exec(c, &cmd, &res, &res2);
         cqe.result = dbnic_le32(res);
+        cqe.result2 = dbnic_le32(res2);
         cqe.cmd_id = cmd.cmd_id;
         cqe.sq_head = dbnic_le16(c->aq_ci);
         cqe.flags = dbnic_cq_phase(c->aq_cq_pi, log) ? DBNIC_CQE_F_PHASE : 0;
@@ -608,7 +764,7 @@ void dbnic_run_admin(struct dbnic_core *c)
 
         addr = c->aq_cq_base +
                (uint64_t)dbnic_ring_slot(c->aq_cq_pi, log) * sizeof(cqe);
-        if (dbnic_write_cqe(c, addr, &cqe)) {
+        if (dbnic_write_cqe(c, addr, &cqe, sizeof(cqe))) {
             admin_fatal(c);
             return;
         }
@@ -633,6 +789,8 @@ static void destroy_all(struct dbnic_core *c)
     }
     dbnic_mr_reset(c);
     dbnic_eth_reset(c);
+    dbnic_qp_reset(c);
+    c->comp_q_len = c->comp_wait_len = 0;
     c->prio_partial = 0;
     c->timer_at = 0;
     c->link_ps = 0;
@@ -737,7 +895,18 @@ static uint32_t cap_reg(const struct dbnic_core *c, uint64_t off)
                DBNIC_SET(DBNIC_CAPL_MSIX, c->cfg.msix_vectors);
     case DBNIC_REG_CAP_FEATURES:
         return DBNIC_FEAT_PRIORITY | DBNIC_FEAT_COPY | DBNIC_FEAT_FILL |
-               DBNIC_FEAT_COMPARE | DBNIC_FEAT_NET | DBNIC_FEAT_EQ;
+               DBNIC_FEAT_COMPARE | DBNIC_FEAT_NET | DBNIC_FEAT_EQ |
+               (c->cfg.roce ? DBNIC_FEAT_RDMA : 0);
+    case DBNIC_REG_CAP_QP:
+        return c->cfg.roce ? DBNIC_SET(DBNIC_CAPQP_MAX_QP, c->cfg.max_qp) : 0;
+    case DBNIC_REG_CAP_AH:
+        return c->cfg.roce ? c->cfg.max_ah : 0;
+    case DBNIC_REG_CAP_RDMA:
+        return c->cfg.roce ? DBNIC_SET(DBNIC_CAPR_RD_ATOMIC,
+                                       DBNIC_QP_MAX_RD_ATOMIC) |
+                             DBNIC_SET(DBNIC_CAPR_GIDS, DBNIC_GID_TBL_LEN) |
+                             DBNIC_SET(DBNIC_CAPR_MTU, DBNIC_IB_MTU_MAX)
+                           : 0;
     case DBNIC_REG_CAP_MAX_XFER:
         return DBNIC_MAX_XFER;
     case DBNIC_REG_CAP_MRS:
@@ -896,7 +1065,9 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     if (cfg->db_pages < 1 || cfg->db_pages > 256 || cfg->max_sq < 1 ||
         cfg->max_sq > 0xffff || cfg->max_cq < 1 || cfg->max_cq > 0x7fff ||
         cfg->msix_vectors < 1 || cfg->msix_vectors > 255 || cfg->max_mr < 1 ||
-        cfg->max_mr > 0xffff ||
+        cfg->max_mr > 0xffff || cfg->max_qp < 1 ||
+        cfg->max_qp > DBNIC_MAX_QP || cfg->max_ah < 1 ||
+        cfg->max_ah > DBNIC_MAX_AH ||
         cfg->admin_delay_ms > DBNIC_CORE_ADMIN_DELAY_MAX_MS) {
         return -1;
     }
@@ -910,6 +1081,10 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->sq = calloc(cfg->max_sq, sizeof(*c->sq));
     c->cq = calloc(cfg->max_cq, sizeof(*c->cq));
     c->mr = calloc(cfg->max_mr, sizeof(*c->mr));
+    c->qp = calloc(cfg->max_qp, sizeof(*c->qp));
+    c->ah = calloc(cfg->max_ah, sizeof(*c->ah));
+    c->comp_q = calloc(cfg->max_cq, sizeof(*c->comp_q));
+    c->comp_wait = calloc(cfg->max_cq, sizeof(*c->comp_wait));
     c->sq_busy = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_busy));
     c->sq_used = calloc((cfg->max_sq + 63) / 64, sizeof(*c->sq_used));
     /* Events raised outside a run: 3 doorbell kinds per page, ADMIN, LINK. */
@@ -917,7 +1092,8 @@ int dbnic_core_init(struct dbnic_core *c, const struct dbnic_core_config *cfg,
     c->evq = calloc(c->evq_cap, sizeof(*c->evq));
     c->eth_buf = malloc(DBNIC_ETH_MAX_TSO);
     if (!c->ctx || !c->sq || !c->cq || !c->mr || !c->sq_busy ||
-        !c->sq_used || !c->evq || !c->eth_buf) {
+        !c->sq_used || !c->evq || !c->eth_buf || !c->qp || !c->ah ||
+        !c->comp_q || !c->comp_wait) {
         dbnic_core_free(c);
         return -1;
     }
@@ -931,6 +1107,14 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->sq);
     free(c->cq);
     free(c->mr);
+    free(c->qp);
+    free(c->ah);
+    free(c->comp_q);
+    free(c->comp_wait);
+    c->qp = NULL;
+    c->ah = NULL;
+    c->comp_q = NULL;
+    c->comp_wait = NULL;
     free(c->sq_busy);
     free(c->sq_used);
     free(c->evq);

@@ -52,6 +52,11 @@ enum dbnic_trace_event {
     DBNIC_TR_ETH_DROP,      /* a: enum dbnic_counter of the drop, b: bytes */
     DBNIC_TR_LINK,          /* a: 1 up, 0 down */
     DBNIC_TR_DB_RQ,         /* a: ctx, b: rqn, c: producer index */
+    DBNIC_TR_QP,            /* a: ctx, b: QPN, c: qid | type << 16; 0: gone */
+    DBNIC_TR_QP_STATE,      /* a: QPN, b: old state, c: new | attr_mask << 8 */
+    DBNIC_TR_AH,            /* a: ctx, b: ah, c: 1 created, 0 destroyed */
+    DBNIC_TR_GID,           /* a: index, b: net (0: deleted), c: vlan */
+    DBNIC_TR_DB_QP_RQ,      /* a: ctx, b: qid, c: producer index */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */
@@ -193,6 +198,15 @@ struct dbnic_core_config {
     uint32_t inline_bytes;
     /* The port's MAC address, byte 0 first on the wire (datasheet 10.1). */
     uint8_t mac[6];
+    /*
+     * RDMA (datasheet 11): CAP_FEATURES.RDMA, CAP_QP, CAP_AH, CAP_RDMA and
+     * the admin commands 0x0c-0x12 with roce; without it they read 0 and
+     * the commands are BAD_OPCODE.  max_qp 1..DBNIC_MAX_QP, max_ah
+     * 1..DBNIC_MAX_AH (checked with roce off too).
+     */
+    bool roce;
+    uint32_t max_qp;
+    uint32_t max_ah;
 };
 
 #define DBNIC_CORE_ADMIN_DELAY_MAX_MS 60000u
@@ -255,7 +269,16 @@ struct dbnic_cq {
     bool armed;
     bool error; /* overflowed: takes no CQEs, its SQs stop (datasheet 6.1) */
     uint8_t log_size;
-    uint16_t vector;
+    uint8_t log_cqe; /* DBNIC_LOG_CQE_16 or _32 (1.4) */
+    /*
+     * DBNIC_CQ_EVENT (datasheet 11.7): its CQ_COMP entry is in the EQ at
+     * comp_at, not yet passed by EQ_CI; or one is due and waits for room
+     * (or for a run: MMIO writes no EQ entry).
+     */
+    bool comp_in_eq;
+    bool comp_pending;
+    uint16_t comp_at;
+    uint16_t vector; /* or DBNIC_CQ_NO_VECTOR, DBNIC_CQ_EVENT */
     uint16_t pi; /* next CQE the device writes */
     uint16_t ci; /* host's consumer index, from DB_CQ */
     uint32_t ctx;
@@ -283,6 +306,10 @@ struct dbnic_job {
     struct dbnic_sg_pos src;
     struct dbnic_sg_pos dst;
     bool eth_wait; /* ETH_TX: the port was busy, dbnic_core_eth_tx_resume */
+    /* A QP's send WQE (11.4): the outcome of its checks, as its CQE says. */
+    uint8_t wc_status;  /* enum dbnic_wc_status */
+    uint8_t vendor_err; /* enum dbnic_status */
+    bool wc_fatal;      /* the failure moves the QP to ERR (11.4, 1-4) */
     struct dbnic_desc d;
 };
 
@@ -305,6 +332,7 @@ struct dbnic_mr {
     bool retired; /* gen is spent: never used again until reset */
     uint16_t gen; /* bumped at each registration of the entry */
     uint32_t ctx;
+    uint32_t pd;  /* protection domain (1.4), 0: none */
     uint32_t npages;
     uint64_t iova;
     uint64_t length;
@@ -321,6 +349,7 @@ struct dbnic_sq {
     uint16_t bad_db_pi;
     uint32_t ctx;
     uint32_t cqn;
+    uint32_t qp; /* the queue pair whose send queue this is: index + 1, 0 */
     uint32_t ctx_next; /* the context's list of send queues: qid + 1 */
     uint32_t ctx_prev; /* or 0 at either end */
     uint64_t base;
@@ -346,6 +375,63 @@ struct dbnic_sq {
     uint16_t db_from;
     uint64_t lane_at[DBNIC_CORE_PRIO_LANE];
     struct dbnic_job job;
+};
+
+/* A GID table entry (datasheet 11.1, SET_GID). */
+struct dbnic_gid {
+    uint8_t net;  /* DBNIC_NET_IPV4, _IPV6; 0: not valid */
+    uint16_t vlan; /* VLAN ID or DBNIC_VLAN_NONE */
+    uint8_t gid[16];
+};
+
+/* An address handle (CREATE_AH); the vector as the host wrote it. */
+struct dbnic_ah {
+    bool in_use;
+    bool retired; /* gen is spent: never used again until reset */
+    uint16_t gen;
+    uint32_t ctx;
+    uint32_t pd;
+    struct dbnic_av av; /* little-endian, as in the command */
+};
+
+/*
+ * A queue pair (datasheet 11): an ordinary send queue (sqid) for its
+ * WQEs, a receive ring of RECV descriptors, the IBTA state and the
+ * attributes MODIFY_QP set.  The transport keeps its own state in
+ * sub-structs of its own that it adds here (the requester's, the
+ * responder's); this part is the object's.
+ */
+struct dbnic_qp {
+    bool in_use;
+    bool retired;      /* gen is spent: never used again until reset */
+    bool rq_flush;     /* in ERR with RECVs posted since: the run flushes */
+    uint8_t type;      /* enum dbnic_qp_type */
+    uint8_t state;     /* enum dbnic_qp_state */
+    uint16_t gen;      /* QPN = gen << 12 | index, gen 1..4095 */
+    uint32_t ctx;
+    uint32_t pd;
+    uint32_t sqid;     /* its send queue */
+    uint32_t rcqn;     /* receive CQ (the send CQ is the send queue's) */
+    /* Attributes (struct dbnic_qp_attr, host order). */
+    uint8_t path_mtu;  /* IB enum, 0: not set */
+    uint8_t access;    /* DBNIC_MR_REMOTE_READ | _WRITE */
+    uint8_t max_rd_atomic;
+    uint8_t max_dest_rd_atomic;
+    uint8_t min_rnr_timer;
+    uint8_t timeout;
+    uint8_t retry_cnt;
+    uint8_t rnr_retry;
+    uint32_t qkey;
+    uint32_t rq_psn;
+    uint32_t sq_psn;
+    uint32_t dest_qpn;
+    struct dbnic_av av; /* RC: little-endian, as MODIFY_QP read it */
+    /* The receive ring (datasheet 11.5). */
+    uint8_t rq_log_size;
+    uint8_t rq_log_stride;
+    uint16_t rq_pi;    /* announced by DB_QP_RQ */
+    uint16_t rq_ci;    /* next RECV the device takes */
+    uint64_t rq_base;
 };
 
 /* An event raised outside dbnic_core_run(), written to the EQ by it. */
@@ -394,6 +480,20 @@ struct dbnic_core {
     struct dbnic_sq *sq;
     struct dbnic_cq *cq;
     struct dbnic_mr *mr;
+    /* RDMA (datasheet 11). */
+    struct dbnic_qp *qp;
+    struct dbnic_ah *ah;
+    struct dbnic_gid gid[DBNIC_GID_TBL_LEN];
+    uint32_t gsi;          /* the GSI QP: index + 1, 0: none */
+    uint32_t qp_flush;     /* QPs with rq_flush set */
+    /*
+     * CQ_COMP (11.7): cqns whose entry is in the EQ, in EQ order, and
+     * cqns whose event waits for room; each CQ at most once in each.
+     */
+    uint32_t *comp_q;
+    uint32_t comp_q_head, comp_q_len;
+    uint32_t *comp_wait;
+    uint32_t comp_wait_head, comp_wait_len;
     uint32_t prio_partial; /* slots holding an incomplete assembly */
     uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
     uint64_t link_ps;      /* timing model: data path free then, in ps */

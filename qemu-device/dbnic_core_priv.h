@@ -6,6 +6,8 @@
  *   dbnic_exec.c      execution engine, descriptors, completions
  *   dbnic_mr.c        memory registrations and address translation
  *   dbnic_eth.c       the network port: ETH_TX, receive queues, RSS
+ *   dbnic_qp.c        RDMA objects: GIDs, AHs, QPs and their admin commands,
+ *                     the IBTA state machine, the checks of send WQEs
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -117,6 +119,26 @@ void dbnic_events_flush(struct dbnic_core *c);
 struct dbnic_sq *dbnic_sq_get(struct dbnic_core *c, uint32_t qid);
 struct dbnic_cq *dbnic_cq_get(struct dbnic_core *c, uint32_t cqn);
 void dbnic_run_admin(struct dbnic_core *c);
+/*
+ * CREATE_SQ's checks and work for a QP's send queue (its CQ must have
+ * 32-byte CQEs): an admin status, the qid in *qid.
+ */
+uint8_t dbnic_sq_create(struct dbnic_core *c, uint32_t ctx, uint32_t cqn,
+                        uint64_t base, uint8_t log_size, uint8_t log_stride,
+                        uint32_t *qid);
+/* Take a send queue down without completions (DESTROY_QP, contexts). */
+void dbnic_sq_destroy(struct dbnic_core *c, uint32_t qid);
+/*
+ * CQ_COMP (datasheet 11.7) of a DBNIC_CQ_EVENT CQ: an armed CQ has a CQE
+ * past its consumer index.  The entry is written now if it may be (in a
+ * run, none of the CQ's in the EQ, room for it), else when it may; it
+ * is never dropped.
+ */
+void dbnic_cq_comp(struct dbnic_core *c, struct dbnic_cq *cq);
+/* Write the CQ_COMP entries that wait for room; in a run only. */
+void dbnic_comp_flush(struct dbnic_core *c);
+/* The CQ goes away: it leaves the CQ_COMP queues. */
+void dbnic_comp_forget(struct dbnic_core *c, uint32_t cqn);
 
 /* dbnic_doorbell.c */
 void dbnic_slot_clear(struct dbnic_core *c, struct dbnic_prio_slot *s);
@@ -125,20 +147,37 @@ void dbnic_prio_retire(struct dbnic_core *c, uint32_t ctx, uint32_t qid,
                        uint16_t from, uint32_t n);
 
 /* dbnic_exec.c */
-int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry);
+/* An entry of size bytes (16, 32): all but its last 4 bytes, then those. */
+int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry,
+                    size_t size);
 void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
                     uint16_t index, uint8_t status, uint32_t bytes, bool prio);
 void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry);
+/* The same for a 32-byte CQE (11.6) on a CQ with log_cqe 5. */
+void dbnic_cq_post_rdma(struct dbnic_core *c, uint32_t cqn,
+                        struct dbnic_rdma_cqe *cqe);
+/* The CQ's interrupt or CQ_COMP, if armed and a CQE is past ci. */
+void dbnic_cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq);
 bool dbnic_prio_owned(const struct dbnic_sq *sq, uint16_t index);
 void dbnic_set_prio_owned(struct dbnic_sq *sq, uint16_t index, bool on);
 void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
                           uint32_t qid);
 void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
 void dbnic_sq_kick(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
+/* A QP's send queue to ERR: flush in index order (WR_FLUSH_ERR CQEs). */
+void dbnic_sq_flush_qp(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
+/* A QP's send queue to RESET: discard what is posted, no CQEs. */
+void dbnic_sq_discard(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
 
 /* dbnic_mr.c */
 uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
                         const struct dbnic_sge *sge, bool write);
+/*
+ * dbnic_sge_check() for an SGE of a QP (datasheet 11.1): a non-zero key
+ * must name a registration of ctx and of protection domain pd too.
+ */
+uint8_t dbnic_sge_check_pd(struct dbnic_core *c, uint32_t ctx, uint32_t pd,
+                           const struct dbnic_sge *sge, bool write);
 int dbnic_sge_translate(struct dbnic_core *c, uint32_t ctx,
                         const struct dbnic_sge *sge, uint32_t off, uint32_t max,
                         uint64_t *dma, uint32_t *len);
@@ -162,5 +201,76 @@ void dbnic_eth_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
 void dbnic_eth_reset(struct dbnic_core *c);
 void dbnic_eth_db_rq(struct dbnic_core *c, uint32_t ctx, uint32_t val);
 bool dbnic_eth_tx_inline(const struct dbnic_desc *d);
+
+
+/* dbnic_qp.c: RDMA objects (datasheet 11) */
+/* Admin commands 0x0c-0x12; *res2 goes to the admin CQE's result2. */
+uint8_t dbnic_qp_admin(struct dbnic_core *c, const struct dbnic_admin_cmd *cmd,
+                       uint32_t *res, uint32_t *res2);
+/* DESTROY_CTX: the context's QPs and AHs go first, without completions. */
+void dbnic_qp_destroy_ctx(struct dbnic_core *c, uint32_t ctx);
+/* Reset and disable: every QP, AH and GID, generations restart. */
+void dbnic_qp_reset(struct dbnic_core *c);
+/* The live QP a QPN names (DBNIC_GSI_QPN: the GSI QP), or NULL. */
+struct dbnic_qp *dbnic_qp_get(struct dbnic_core *c, uint32_t qpn);
+/* The QPN the QP reports: gen << 12 | index, DBNIC_GSI_QPN for the GSI. */
+uint32_t dbnic_qp_num(const struct dbnic_core *c, const struct dbnic_qp *qp);
+/* The QP whose send queue sq is, or NULL for a plain send queue. */
+static inline struct dbnic_qp *dbnic_qp_of_sq(struct dbnic_core *c,
+                                              const struct dbnic_sq *sq)
+{
+    return sq->qp ? &c->qp[sq->qp - 1] : NULL;
+}
+/* The live AH a handle names if it is of ctx and pd, else NULL. */
+struct dbnic_ah *dbnic_ah_get(struct dbnic_core *c, uint32_t handle,
+                              uint32_t ctx, uint32_t pd);
+/* The valid GID entry index names, or NULL. */
+const struct dbnic_gid *dbnic_gid_get(const struct dbnic_core *c,
+                                      uint32_t index);
+/*
+ * The QP moves to ERR by itself, for wc_status (enum dbnic_wc_status):
+ * event QP_ERR, counter ROCE_QP_ERR, and its flush (11.2).  For the
+ * transport and the engine; in a run (it writes CQEs).  A QP already in
+ * ERR stays there without a second event.
+ */
+void dbnic_qp_fatal(struct dbnic_core *c, struct dbnic_qp *qp,
+                    uint8_t wc_status);
+/* DB_QP_RQ (11.3) from page ctx. */
+void dbnic_qp_db_rq(struct dbnic_core *c, uint32_t ctx, uint32_t val);
+/* In a run: flush the RECVs posted to QPs in ERR since the last run. */
+void dbnic_qp_run(struct dbnic_core *c);
+/*
+ * The checks of a QP's send WQE in sq->job.d (11.4, 1-5; ERR first):
+ * DBNIC_ST_OK with the message length in *total, or the failure in
+ * sq->job.wc_status / vendor_err and a non-OK status.
+ */
+uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint64_t *total);
+/*
+ * A QP's send WQE failed dbnic_qp_wqe_check() (the job has ended): its
+ * CQE, and the QP to ERR if the check was one of 11.4's 1-4.
+ */
+void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,
+                         uint32_t qid);
+/*
+ * Run a QP's send WQE that passed dbnic_qp_wqe_check(): the hook where
+ * the transport's requester takes it (datasheet 11.4, 11.8).
+ */
+void dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
+/*
+ * A 32-byte send completion of a QP's send queue: wc_status and
+ * vendor_err as the CQE says; a non-SUCCESS, non-flush one counts in
+ * DESC_ERROR.  opcode: the WQE's (enum dbnic_opcode), 0 if not read.
+ */
+void dbnic_qp_send_cqe(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
+                       uint16_t index, uint8_t wc_status, uint8_t vendor_err,
+                       uint32_t bytes, bool prio, uint8_t opcode);
+/*
+ * dbnic_complete() on a QP's send queue: the engine's status as a
+ * 32-byte CQE (11.2), and the QP to ERR for a WQE that was bad.
+ */
+void dbnic_qp_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
+                       uint16_t index, uint8_t status, uint32_t bytes,
+                       bool prio);
 
 #endif /* DBNIC_CORE_PRIV_H */

@@ -12,14 +12,6 @@
 
 #include "dbnic_core_priv.h"
 
-static void cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq)
-{
-    if (cq->armed && cq->pi != cq->ci) {
-        cq->armed = false;
-        dbnic_raise_irq(c, cq->vector);
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* Doorbells                                                           */
 /* ------------------------------------------------------------------ */
@@ -143,7 +135,7 @@ static void db_cq(struct dbnic_core *c, uint32_t ctx, uint32_t val)
     cq->ci = ci;
     if (val & DBNIC_DB_CQ_ARM) {
         cq->armed = true;
-        cq_fire_if_armed(c, cq);
+        dbnic_cq_fire_if_armed(c, cq);
     }
 }
 
@@ -472,6 +464,9 @@ void dbnic_core_db_write(struct dbnic_core *c, uint64_t off, uint64_t val,
         return;
     case DBNIC_DB_RQ:
         dbnic_eth_db_rq(c, ctx, (uint32_t)val);
+        return;
+    case DBNIC_DB_QP_RQ:
+        dbnic_qp_db_rq(c, ctx, (uint32_t)val);
         return;
     }
 bad:

@@ -318,7 +318,8 @@ uint8_t dbnic_eth_create_rq(struct dbnic_core *c,
     if (!cq) {
         return DBNIC_AST_BAD_HANDLE;
     }
-    if (!c->ctx[ctx].privileged || cq->ctx != ctx || !base ||
+    if (!c->ctx[ctx].privileged || cq->ctx != ctx ||
+        cq->log_cqe != DBNIC_LOG_CQE_16 || !base ||
         (base & (DBNIC_DESC_BLOCK_SIZE - 1)) || log < DBNIC_LOG_RING_MIN ||
         log > DBNIC_LOG_RING_MAX || stride < DBNIC_LOG_STRIDE_MIN ||
         stride > DBNIC_LOG_STRIDE_MAX ||

@@ -60,17 +60,22 @@ void dbnic_ring_lane_skip(struct dbnic_core *c, struct dbnic_sq *sq,
 /* Completions                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Write a 16-byte entry in two parts so that the flags byte lands last. */
-int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry)
+/*
+ * Write an entry in two parts so that its last 4 bytes (status, flags
+ * and the phase) land last: bytes 0..11 then 12..15 of a 16-byte entry
+ * (DBNIC_CQE_TAIL_OFFSET), 0..27 then 28..31 of a 32-byte one
+ * (DBNIC_RDMA_CQE_TAIL_OFFSET).
+ */
+int dbnic_write_cqe(struct dbnic_core *c, uint64_t addr, const void *entry,
+                    size_t size)
 {
     const uint8_t *p = entry;
+    size_t tail = size - 4;
 
-    if (c->ops->dma_write(c->opaque, addr, p, DBNIC_CQE_TAIL_OFFSET)) {
+    if (c->ops->dma_write(c->opaque, addr, p, tail)) {
         return -1;
     }
-    return c->ops->dma_write(c->opaque, addr + DBNIC_CQE_TAIL_OFFSET,
-                             p + DBNIC_CQE_TAIL_OFFSET,
-                             sizeof(struct dbnic_cqe) - DBNIC_CQE_TAIL_OFFSET);
+    return c->ops->dma_write(c->opaque, addr + tail, p + tail, 4);
 }
 
 /*
@@ -94,6 +99,10 @@ void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 {
     struct dbnic_cqe cqe;
 
+    if (sq->qp) {
+        dbnic_qp_complete(c, sq, qid, index, status, bytes, prio);
+        return;
+    }
     if (status != DBNIC_ST_OK) {
         dbnic_count(c, DBNIC_CNT_DESC_ERROR);
     }
@@ -109,19 +118,41 @@ void dbnic_complete(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 }
 
 /*
- * Post a 16-byte entry laid out like a CQE (a receive completion) on CQ
- * cqn, under dbnic_complete()'s rules: the error state, the phase (set
- * here in byte 15), the two-part write, the armed interrupt.
+ * An armed CQ has a CQE past its consumer index: its interrupt, or for a
+ * DBNIC_CQ_EVENT CQ its CQ_COMP event (11.7).  While that CQ's previous
+ * entry is still in the EQ the arm stays set, remembered: EQ_CI's
+ * passing it answers the arm (dbnic_eq_ci()).
  */
-void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry)
+static void cq_notify(struct dbnic_core *c, struct dbnic_cq *cq)
 {
-    struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
-    uint8_t *e = entry;
-    uint64_t addr;
-
-    if (!cq) {
+    if (cq->vector == DBNIC_CQ_EVENT) {
+        if (!cq->comp_in_eq) {
+            dbnic_cq_comp(c, cq);
+        }
         return;
     }
+    cq->armed = false;
+    dbnic_raise_irq(c, cq->vector);
+}
+
+void dbnic_cq_fire_if_armed(struct dbnic_core *c, struct dbnic_cq *cq)
+{
+    if (cq->armed && cq->pi != cq->ci) {
+        cq_notify(c, cq);
+    }
+}
+
+/*
+ * Post an entry of 2^log_cqe bytes on cq, under dbnic_complete()'s
+ * rules: the error state, the phase (set here in the last byte), the
+ * two-part write, the armed interrupt.
+ */
+static void cq_post_entry(struct dbnic_core *c, struct dbnic_cq *cq,
+                          uint8_t *e)
+{
+    size_t size = (size_t)1 << cq->log_cqe;
+    uint64_t addr;
+
     if (cq->error) {
         dbnic_count(c, DBNIC_CNT_CQE_DROPPED);
         return;
@@ -131,20 +162,40 @@ void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry)
         return;
     }
     if (dbnic_cq_phase(cq->pi, cq->log_size)) {
-        e[sizeof(struct dbnic_cqe) - 1] |= DBNIC_CQE_F_PHASE;
+        e[size - 1] |= DBNIC_CQE_F_PHASE;
     }
-    addr = cq->base +
-           (uint64_t)dbnic_ring_slot(cq->pi, cq->log_size) *
-               sizeof(struct dbnic_cqe);
-    if (dbnic_write_cqe(c, addr, e)) {
+    addr = cq->base + ((uint64_t)dbnic_ring_slot(cq->pi, cq->log_size)
+                       << cq->log_cqe);
+    if (dbnic_write_cqe(c, addr, e, size)) {
         cq_fail(c, cq, DBNIC_CQ_ERR_WRITE);
         return;
     }
     cq->pi++;
     dbnic_count(c, DBNIC_CNT_COMPLETIONS);
     if (cq->armed) {
-        cq->armed = false;
-        dbnic_raise_irq(c, cq->vector);
+        cq_notify(c, cq);
+    }
+}
+
+/* A 16-byte entry laid out like a CQE (a receive completion too). */
+void dbnic_cq_post(struct dbnic_core *c, uint32_t cqn, void *entry)
+{
+    struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
+
+    /* A CQ takes one size (11.2): its creators see to that. */
+    if (cq && cq->log_cqe == DBNIC_LOG_CQE_16) {
+        cq_post_entry(c, cq, entry);
+    }
+}
+
+void dbnic_cq_post_rdma(struct dbnic_core *c, uint32_t cqn,
+                        struct dbnic_rdma_cqe *cqe)
+{
+    struct dbnic_cq *cq = dbnic_cq_get(c, cqn);
+
+    if (cq && cq->log_cqe == DBNIC_LOG_CQE_32) {
+        cqe->flags |= DBNIC_CQE_F_RDMA;
+        cq_post_entry(c, cq, (uint8_t *)cqe);
     }
 }
 
@@ -367,6 +418,10 @@ static uint8_t job_validate(struct dbnic_core *c, struct dbnic_sq *sq)
     uint64_t src_total = 0, dst_total = 0;
     uint8_t st;
 
+    if (sq->qp) {
+        /* A QP's send queue runs send WQEs only (sections 5, 11.4). */
+        return dbnic_qp_wqe_check(c, sq, &j->total);
+    }
     st = check_shape(d, 1u << sq->log_stride);
     if (st != DBNIC_ST_OK) {
         return st;
@@ -422,6 +477,11 @@ static void job_finish(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
 
     j->active = false;
     sq->free_at = j->wait_until; /* timing model: the next may start */
+    if (sq->qp && st != DBNIC_ST_OK) {
+        /* A QP's WQE that failed its checks: the CQE its check chose. */
+        dbnic_qp_job_failed(c, sq, qid);
+        return;
+    }
     if (st != DBNIC_ST_OK || (j->d.hdr.flags & DBNIC_DESC_F_COMPLETION)) {
         dbnic_complete(c, sq, qid, j->index, st, bytes, j->prio);
     }
@@ -489,6 +549,8 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     j->index = dbnic_le16(j->d.hdr.index);
     j->done = 0;
     j->total = 0;
+    j->wc_status = DBNIC_WC_SUCCESS;
+    j->vendor_err = DBNIC_ST_OK;
     dbnic_tr(c, DBNIC_TR_EXEC, qid, j->index,
              j->d.hdr.opcode | (prio ? 0x100 : 0));
     j->status = job_validate(c, sq);
@@ -517,6 +579,14 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
     uint32_t moved = 0;
 
     if (!j->active || (j->wait_until && dbnic_now(c) < j->wait_until)) {
+        return 0;
+    }
+    if (sq->qp && j->status == DBNIC_ST_OK) {
+        /*
+         * A QP's send WQE that passed its checks (11.4): the transport's
+         * requester takes it from here.
+         */
+        dbnic_qp_wqe_exec(c, sq, qid);
         return 0;
     }
     if (j->status != DBNIC_ST_OK || j->total == 0) {
@@ -634,7 +704,12 @@ static bool lane_entry_ready(struct dbnic_core *c, const struct dbnic_sq *sq,
     if (dbnic_core_timed(c) && !tm_due(c, at, next)) {
         return false;
     }
-    if (!(d->hdr.flags & DBNIC_DESC_F_FENCE)) {
+    /*
+     * On a QP's send queue every copy waits as a fenced one does: IB runs
+     * a send queue in order (datasheet 11.3), so the copy saves the
+     * fetch and never overtakes.
+     */
+    if (!(d->hdr.flags & DBNIC_DESC_F_FENCE) && !sq->qp) {
         return true;
     }
     if (idx_before(sq, sq->ci, index)) {
@@ -647,6 +722,19 @@ static bool lane_entry_ready(struct dbnic_core *c, const struct dbnic_sq *sq,
         }
     }
     return true;
+}
+
+/* Does the priority lane hold an index before index? */
+static bool lane_holds_before(const struct dbnic_sq *sq, uint16_t index)
+{
+    unsigned int k;
+
+    for (k = 0; k < sq->lane_len; k++) {
+        if (idx_before(sq, dbnic_le16(lane_at(sq, k)->hdr.index), index)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
@@ -722,6 +810,93 @@ void dbnic_sq_flush(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
     sq->bad_db = false;
 }
 
+/* Remove lane entry k; the entries after it keep their order. */
+static void lane_remove(struct dbnic_sq *sq, unsigned int k)
+{
+    unsigned int j;
+
+    for (j = k; j + 1 < sq->lane_len; j++) {
+        unsigned int to = (sq->lane_head + j) % DBNIC_CORE_PRIO_LANE;
+        unsigned int from = (sq->lane_head + j + 1) % DBNIC_CORE_PRIO_LANE;
+
+        sq->lane[to] = sq->lane[from];
+        sq->lane_at[to] = sq->lane_at[from];
+    }
+    sq->lane_len--;
+}
+
+/*
+ * A QP moves to ERR (datasheet 11.2): every WQE announced and not
+ * completed completes with WR_FLUSH_ERR, in index order: the started
+ * one, then each index up to the producer index, from the priority
+ * lane (flag PRIO) or the ring (not read).  After it the ring lane is at
+ * the producer index.
+ */
+void dbnic_sq_flush_qp(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+{
+    uint16_t from = sq->ci, idx, start = sq->ci;
+    unsigned int k;
+
+    if (sq->job.active) {
+        sq->job.active = false;
+        dbnic_qp_send_cqe(c, sq, qid, sq->job.index, DBNIC_WC_WR_FLUSH_ERR,
+                          DBNIC_ST_FLUSHED, 0, sq->job.prio,
+                          sq->job.d.hdr.opcode);
+    }
+    for (k = 0; k < sq->lane_len; k++) {
+        uint16_t i = dbnic_le16(lane_at(sq, k)->hdr.index);
+
+        if (idx_before(sq, i, start)) {
+            start = i; /* passed by the ring lane, not run yet */
+        }
+    }
+    for (idx = start; idx != sq->pi; idx++) {
+        bool ring = !idx_before(sq, idx, from);
+
+        for (k = 0; k < sq->lane_len &&
+                    dbnic_le16(lane_at(sq, k)->hdr.index) != idx; k++) {
+            /* look further */
+        }
+        if (ring) {
+            sq->ci = idx + 1; /* the CQE's head frees the slot */
+        }
+        if (k < sq->lane_len) {
+            uint8_t op = lane_at(sq, k)->hdr.opcode;
+
+            lane_remove(sq, k);
+            dbnic_qp_send_cqe(c, sq, qid, idx, DBNIC_WC_WR_FLUSH_ERR,
+                              DBNIC_ST_FLUSHED, 0, true, op);
+        } else if (ring && !dbnic_prio_owned(sq, idx)) {
+            dbnic_qp_send_cqe(c, sq, qid, idx, DBNIC_WC_WR_FLUSH_ERR,
+                              DBNIC_ST_FLUSHED, 0, false, 0);
+        }
+        if (ring) {
+            dbnic_set_prio_owned(sq, idx, false);
+        }
+    }
+    sq->lane_len = 0;
+    sq->ci = sq->pi;
+    sq->bad_db = false;
+    dbnic_prio_retire(c, sq->ctx, qid, from, dbnic_ring_used(sq->pi, from));
+}
+
+/*
+ * A QP moves to RESET (11.2): what is posted is discarded without
+ * completions; the ring lane moves to the producer index.
+ */
+void dbnic_sq_discard(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+{
+    uint16_t from = sq->ci;
+
+    sq->job.active = false;
+    sq->lane_len = 0;
+    while (sq->ci != sq->pi) {
+        dbnic_set_prio_owned(sq, sq->ci++, false);
+    }
+    sq->bad_db = false;
+    dbnic_prio_retire(c, sq->ctx, qid, from, dbnic_ring_used(sq->pi, from));
+}
+
 /* Fetch and start the ring lane's next descriptor. */
 static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
                             uint32_t qid, uint64_t *next)
@@ -731,6 +906,14 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
     uint64_t addr, base;
 
     if (sq->job.active || sq->ci == sq->pi || dbnic_sq_stopped(c, sq)) {
+        return false;
+    }
+    /*
+     * A QP's send queue runs in index order (11.3): a lower index still
+     * on the priority lane (under the timing model: not arrived yet)
+     * goes first.
+     */
+    if (sq->qp && lane_holds_before(sq, sq->ci)) {
         return false;
     }
     /* Timing model: wait until the doorbell has reached the engine. */
@@ -851,6 +1034,7 @@ void dbnic_core_run(struct dbnic_core *c)
     c->in_run = true;
     dbnic_events_flush(c);
     dbnic_run_admin(c);
+    dbnic_qp_run(c);
 
     while (budget && progress && bytes < max_bytes) {
         progress = false;

@@ -26,8 +26,8 @@ static struct dbnic_mr *mr_get(struct dbnic_core *c, uint32_t key)
     return mr;
 }
 
-uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
-                        const struct dbnic_sge *sge, bool write)
+static uint8_t sge_check(struct dbnic_core *c, uint32_t ctx, bool check_pd,
+                         uint32_t pd, const struct dbnic_sge *sge, bool write)
 {
     uint64_t addr = dbnic_le64(sge->addr);
     uint32_t len = dbnic_le32(sge->len);
@@ -45,7 +45,8 @@ uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
     }
 
     mr = mr_get(c, key);
-    if (!mr || mr->ctx != ctx || addr < mr->iova ||
+    if (!mr || mr->ctx != ctx || (check_pd && mr->pd != pd) ||
+        addr < mr->iova ||
         addr - mr->iova > mr->length || len > mr->length - (addr - mr->iova)) {
         return DBNIC_ST_ACCESS;
     }
@@ -53,6 +54,19 @@ uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
         return DBNIC_ST_ACCESS;
     }
     return DBNIC_ST_OK;
+}
+
+uint8_t dbnic_sge_check(struct dbnic_core *c, uint32_t ctx,
+                        const struct dbnic_sge *sge, bool write)
+{
+    return sge_check(c, ctx, false, 0, sge, write);
+}
+
+/* Key 0 stays a DMA address under 4.1's rule: it names no registration. */
+uint8_t dbnic_sge_check_pd(struct dbnic_core *c, uint32_t ctx, uint32_t pd,
+                           const struct dbnic_sge *sge, bool write)
+{
+    return sge_check(c, ctx, true, pd, sge, write);
 }
 
 /*
@@ -172,6 +186,7 @@ uint8_t dbnic_mr_register(struct dbnic_core *c,
         mr->npages = npages;
         mr->page_shift = shift;
         mr->access = access;
+        mr->pd = dbnic_le32(cmd->reg_mr.pd);
         *key = DBNIC_SET(DBNIC_MR_KEY_INDEX, i + 1) |
                DBNIC_SET(DBNIC_MR_KEY_GEN, gen);
         dbnic_tr(c, DBNIC_TR_MR, ctx, *key, length);

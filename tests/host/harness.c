@@ -22,6 +22,7 @@ unsigned int harness_cq_log;
 unsigned int harness_cq_vector;
 bool harness_no_inline;
 bool harness_no_map;
+bool harness_no_roce;
 bool harness_legacy;
 
 /* Machines of the running test, freed even when a CHECK returns early. */
@@ -45,6 +46,7 @@ void harness_cleanup(void)
 	harness_cq_vector = 0;
 	harness_no_inline = false;
 	harness_no_map = false;
+	harness_no_roce = false;
 	while (nlive)
 		fake_release(live[--nlive]);
 }
@@ -254,6 +256,7 @@ void fake_init(struct fake *f)
 		.inline_bytes = harness_no_inline || harness_legacy ?
 				0 : DBNIC_CORE_INLINE_DEFAULT,
 		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+		.roce = !harness_no_roce, .max_qp = 8, .max_ah = 8,
 	};
 	bool nomap = harness_no_map || harness_legacy;
 

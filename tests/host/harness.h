@@ -119,6 +119,8 @@ extern unsigned int harness_cq_vector;	/* 0: 1 */
 /* Inline execution off (device default: on); no ops->map (default: has it). */
 extern bool harness_no_inline;
 extern bool harness_no_map;
+/* A device without RDMA (the roce property off); default: with it. */
+extern bool harness_no_roce;
 /*
  * Every test runs in both modes: inline execution and map on (as the
  * device is by default), then both off.  Set by main() for all tests.
