@@ -790,6 +790,7 @@ static void destroy_all(struct dbnic_core *c)
     dbnic_mr_reset(c);
     dbnic_eth_reset(c);
     dbnic_qp_reset(c);
+    dbnic_roce_loop_reset(c);
     c->comp_q_len = c->comp_wait_len = 0;
     c->prio_partial = 0;
     c->timer_at = 0;
@@ -1111,6 +1112,8 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->ah);
     free(c->comp_q);
     free(c->comp_wait);
+    free(c->roce_loop);
+    c->roce_loop = NULL;
     c->qp = NULL;
     c->ah = NULL;
     c->comp_q = NULL;

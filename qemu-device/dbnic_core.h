@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "dbnic_hw.h"
+#include "dbnic_roce.h"
 
 /* Trace points; the glue maps each to a QEMU trace event. */
 enum dbnic_trace_event {
@@ -432,6 +433,9 @@ struct dbnic_qp {
     uint16_t rq_pi;    /* announced by DB_QP_RQ */
     uint16_t rq_ci;    /* next RECV the device takes */
     uint64_t rq_base;
+    /* The RoCE transport (dbnic_roce.h): requester and responder. */
+    struct dbnic_roce_req req;
+    struct dbnic_roce_resp resp;
 };
 
 /* An event raised outside dbnic_core_run(), written to the EQ by it. */
@@ -494,6 +498,10 @@ struct dbnic_core {
     uint32_t comp_q_head, comp_q_len;
     uint32_t *comp_wait;
     uint32_t comp_wait_head, comp_wait_len;
+    /* RoCE frames to the port's own MAC, received in a run (11.8). */
+    struct dbnic_roce_loop *roce_loop; /* DBNIC_ROCE_LOOP_FRAMES, lazily */
+    uint16_t roce_loop_head;
+    uint16_t roce_loop_len;
     uint32_t prio_partial; /* slots holding an incomplete assembly */
     uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
     uint64_t link_ps;      /* timing model: data path free then, in ps */

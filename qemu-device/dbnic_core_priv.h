@@ -6,6 +6,8 @@
  *   dbnic_exec.c      execution engine, descriptors, completions
  *   dbnic_mr.c        memory registrations and address translation
  *   dbnic_eth.c       the network port: ETH_TX, receive queues, RSS
+ *   dbnic_roce_tx.c   RoCE v2 requester, responder output (dbnic_roce.h)
+ *   dbnic_roce_rx.c   RoCE v2 receive: demux, checks, responder
  *   dbnic_qp.c        RDMA objects: GIDs, AHs, QPs and their admin commands,
  *                     the IBTA state machine, the checks of send WQEs
  *
@@ -254,9 +256,11 @@ void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,
                          uint32_t qid);
 /*
  * Run a QP's send WQE that passed dbnic_qp_wqe_check(): the hook where
- * the transport's requester takes it (datasheet 11.4, 11.8).
+ * the transport's requester takes it (datasheet 11.4, 11.8).  Returns
+ * the payload bytes moved.
  */
-void dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid);
+uint32_t dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint32_t qid);
 /*
  * A 32-byte send completion of a QP's send queue: wc_status and
  * vendor_err as the CQE says; a non-SUCCESS, non-flush one counts in

@@ -504,6 +504,12 @@ bool dbnic_core_eth_can_rx(const struct dbnic_core *c)
             return true;
         }
     }
+    /* RoCE packets to a GID of the port need no receive queue (11.8). */
+    for (i = 0; i < DBNIC_GID_TBL_LEN; i++) {
+        if (dbnic_gid_get(c, i)) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -659,6 +665,21 @@ int dbnic_core_eth_rx(struct dbnic_core *c, const void *frame, size_t len,
     if (rx_frame_bad(frame, len)) {
         rx_drop(c, DBNIC_CNT_ETH_RX_BAD, len);
         return DBNIC_ETH_RX_DONE;
+    }
+    /*
+     * RoCE v2 to a GID of the port (11.8) is the transport's, before RSS
+     * and never an Ethernet RQ's; it never holds the port (RC answers a
+     * missing RECV with an RNR NAK, UD drops).
+     */
+    {
+        bool was = c->in_run, roce;
+
+        c->in_run = true; /* DMA and the EQ are ours, as in a run */
+        roce = dbnic_roce_rx(c, frame, len);
+        c->in_run = was;
+        if (roce) {
+            return DBNIC_ETH_RX_DONE;
+        }
     }
     /* The glue's metadata: a pair with both bits set was not checked. */
     if ((flags & (DBNIC_RX_L4_OK | DBNIC_RX_L4_BAD)) ==

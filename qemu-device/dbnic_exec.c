@@ -586,8 +586,7 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
          * A QP's send WQE that passed its checks (11.4): the transport's
          * requester takes it from here.
          */
-        dbnic_qp_wqe_exec(c, sq, qid);
-        return 0;
+        return dbnic_qp_wqe_exec(c, sq, qid);
     }
     if (j->status != DBNIC_ST_OK || j->total == 0) {
         job_finish(c, sq, qid, j->status, 0);
@@ -654,6 +653,10 @@ static bool job_waiting(struct dbnic_core *c, const struct dbnic_sq *sq,
 
     if (j->active && j->eth_wait && c->eth_tx_blocked) {
         return true; /* dbnic_core_eth_tx_resume() asks for a run */
+    }
+    /* A QP's WQE waiting for ACKs or READ responses (11.4): they wake it. */
+    if (sq->qp && dbnic_roce_req_waiting(c, sq)) {
+        return true;
     }
     if (!j->active || !j->wait_until || dbnic_now(c) >= j->wait_until) {
         return false;
@@ -970,7 +973,21 @@ static bool sq_idle(const struct dbnic_core *c, const struct dbnic_sq *sq)
 {
     return !sq->in_use ||
            (!sq->job.active && !sq->lane_len && !sq->bad_db &&
-            (sq->ci == sq->pi || dbnic_sq_stopped(c, sq)));
+            (sq->ci == sq->pi || dbnic_sq_stopped(c, sq)) &&
+            !(sq->qp && dbnic_roce_resp_busy(&c->qp[sq->qp - 1])));
+}
+
+/*
+ * A QP's responder output (READ responses, the ACK it owes) goes before
+ * the QP's new requests, once per pass (11.8).
+ */
+static uint32_t qp_resp_step(struct dbnic_core *c, struct dbnic_sq *sq,
+                             bool *progress)
+{
+    if (!sq->in_use || !sq->qp) {
+        return 0;
+    }
+    return dbnic_roce_resp_step(c, dbnic_qp_of_sq(c, sq), progress);
 }
 
 /*
@@ -1035,6 +1052,7 @@ void dbnic_core_run(struct dbnic_core *c)
     dbnic_events_flush(c);
     dbnic_run_admin(c);
     dbnic_qp_run(c);
+    dbnic_roce_loop_run(c);
 
     while (budget && progress && bytes < max_bytes) {
         progress = false;
@@ -1058,6 +1076,7 @@ void dbnic_core_run(struct dbnic_core *c)
                 dbnic_complete(c, sq, i, sq->bad_db_pi, DBNIC_ST_BAD_DOORBELL,
                                0, false);
             }
+            bytes += qp_resp_step(c, sq, &progress);
             if (sq->in_use && budget && start_from_lane(c, sq, i, &next)) {
                 budget--;
                 progress = true;
@@ -1106,6 +1125,7 @@ void dbnic_core_run(struct dbnic_core *c)
             rvisits = rvisits ? rvisits - 1 : 0; /* the queue itself */
             c->rr_next = q + 1;
             sq = &c->sq[q];
+            bytes += qp_resp_step(c, sq, &progress);
             if (!sq->in_use || job_waiting(c, sq, &next)) {
                 sq_settle(c, q);
                 continue;
@@ -1125,6 +1145,9 @@ void dbnic_core_run(struct dbnic_core *c)
                 break;
             }
         }
+    }
+    if (c->roce_loop_len) {
+        more = true; /* looped back frames: received in the next run */
     }
     c->in_run = false;
     dbnic_tr(c, DBNIC_TR_RUN, 2 * DBNIC_CORE_RUN_VISITS - pvisits - rvisits,

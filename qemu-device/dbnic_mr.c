@@ -227,3 +227,18 @@ void dbnic_mr_reset(struct dbnic_core *c)
 {
     memset(c->mr, 0, sizeof(*c->mr) * c->cfg.max_mr);
 }
+
+bool dbnic_rkey_check(struct dbnic_core *c, const struct dbnic_qp *qp,
+                      uint32_t rkey, uint64_t va, uint32_t len,
+                      uint8_t access)
+{
+    struct dbnic_mr *mr;
+
+    if (!(qp->access & access) || rkey == 0 || len == 0 || va + len < va) {
+        return false;
+    }
+    mr = mr_get(c, rkey);
+    return mr && mr->ctx == qp->ctx && mr->pd == qp->pd &&
+           (mr->access & access) && va >= mr->iova &&
+           va - mr->iova <= mr->length && len <= mr->length - (va - mr->iova);
+}

@@ -180,7 +180,7 @@ void dbnic_qp_send_cqe(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
     e.index = dbnic_le16(index);
     e.qid = dbnic_le16((uint16_t)qid);
     e.qpn = dbnic_le32(dbnic_qp_num(c, qp));
-    e.head = dbnic_le16(sq->ci);
+    e.head = dbnic_le16(dbnic_roce_sq_head(c, qp, sq));
     e.opcode = wc_opcode(opcode);
     e.vendor_err = vendor_err;
     e.status = wc_status;
@@ -214,6 +214,8 @@ static void rq_flush(struct dbnic_core *c, struct dbnic_qp *qp)
 /* Into ERR: send WQEs in index order, then the receives (11.2). */
 static void qp_flush(struct dbnic_core *c, struct dbnic_qp *qp)
 {
+    /* Sent and waiting for an ACK: the oldest of all. */
+    dbnic_roce_req_flush(c, qp);
     dbnic_sq_flush_qp(c, &c->sq[qp->sqid], qp->sqid);
     rq_flush(c, qp);
     if (qp->rq_flush) {
@@ -404,21 +406,14 @@ void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,
 
 /*
  * The requester's entry point: a WQE that passed every check of 11.4 is
- * in sq->job, about to be sent.  The RoCE transport is not part of this
- * build yet (the device's roce property is off by default until it is),
- * so the WQE completes with GENERAL_ERR, counted in DESC_ERROR, and the
- * QP stays as it is.  The requester replaces this body: it takes the
- * job (PSNs, packets, the inflight list) and completes it when the
- * responder acknowledges it (11.4).
+ * in sq->job; the RoCE transport sends it (PSNs, packets, the inflight
+ * list) and completes it when the responder acknowledges it (11.4).
+ * Returns the payload bytes moved.
  */
-void dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+uint32_t dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint32_t qid)
 {
-    struct dbnic_job *j = &sq->job;
-
-    j->active = false;
-    sq->free_at = j->wait_until;
-    dbnic_qp_send_cqe(c, sq, qid, j->index, DBNIC_WC_GENERAL_ERR,
-                      DBNIC_ST_OK, 0, j->prio, j->d.hdr.opcode);
+    return dbnic_roce_req_step(c, sq, qid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -691,6 +686,7 @@ static uint8_t adm_modify_qp(struct dbnic_core *c,
         qp_to_reset(c, qp);
     }
     attr_apply(qp, &a, mask);
+    dbnic_roce_qp_modified(qp, next, mask);
     qp_set_state(c, qp, next, mask);
     if (next == DBNIC_QPS_ERR) {
         qp_flush(c, qp); /* asked for: no QP_ERR event (11.7) */
