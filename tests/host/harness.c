@@ -153,6 +153,8 @@ static int f_eth_tx(void *opaque, const void *buf, size_t len,
 		fprintf(stderr, "harness: eth_tx of %zu bytes\n", len);
 		abort();
 	}
+	if (f->tx_hook)
+		f->tx_hook(f, buf, len);
 	free(f->tx_buf[k]);
 	f->tx_buf[k] = malloc(len);
 	if (!f->tx_buf[k])

@@ -55,6 +55,8 @@ struct fake {
 	unsigned int tx_held;		/* frames eth_reset says it dropped */
 	unsigned int eth_resets;	/* eth_reset calls */
 	unsigned int rx_ready;		/* eth_rx_ready calls */
+	/* Optional: each frame ops->eth_tx takes, as it takes it (a wire). */
+	void (*tx_hook)(struct fake *f, const void *buf, size_t len);
 	/* Called after each DMA read: a guest that writes in between. */
 	void (*after_read)(struct fake *f, uint64_t addr, size_t len);
 };

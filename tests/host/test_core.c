@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "test_eth.h"
 #include "test_roce_wire.h"
+#include "test_roce_rc.h"
 
 #define WORDS(d)	((d)->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8)
 
@@ -2817,6 +2818,7 @@ static const struct {
 	T1(test_roce_build_limits),
 	T1(test_roce_psn),
 	T1(test_roce_pkey_and_demux),
+	T(test_roce_rc_send),
 };
 
 int main(int argc, char **argv)

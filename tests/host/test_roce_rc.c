@@ -1,0 +1,587 @@
+/*
+ * Unit tests of the core's RoCE v2 transport (datasheet 11.4-11.9): two
+ * cores back to back through a fake wire (frames ops->eth_tx takes are
+ * queued and delivered by the test, which may drop or replay them), and
+ * one core talking to itself through the loopback FIFO.  Data is checked
+ * byte for byte in the receivers' memory; completions, counters and the
+ * QP states as a host would see them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test_roce_rc.h"
+#include "dbnic_roce_wire.h"
+
+/* ---- machines and the wire ------------------------------------------ */
+
+struct tnode {
+	struct fake f;		/* first: the tx hook casts */
+	unsigned int idx;
+	uint32_t ctx;
+	uint32_t pd;
+	uint8_t gid[16];
+	uint8_t mac[6];
+};
+
+/* A host view of one QP: its rings and its two CQs. */
+struct tqp {
+	struct tnode *n;
+	uint8_t type;
+	uint32_t qpn;
+	uint32_t qid;
+	uint32_t scqn, rcqn;
+	uint64_t sq, rq, scq, rcq;
+	uint16_t sq_pi, rq_pi, scq_ci, rcq_ci;
+	uint32_t pd;
+};
+
+#define QLOG	6	/* 64-entry rings */
+#define QSTRIDE	8	/* 256-byte WQEs */
+#define WIRE_MAX 1024
+
+struct wframe {
+	struct tnode *to;
+	size_t len;
+	uint8_t buf[DBNIC_ROCE_FRAME_MAX];
+};
+
+/*
+ * The machines of a test live here, not on its stack: a CHECK that
+ * returns early leaves them to harness_cleanup().
+ */
+static struct tnode na, nb;
+
+static struct wframe *wire;
+static unsigned int wire_len;
+static struct tnode *nodes[2];
+static unsigned int nnodes;
+/* Frames sent so far, counted from 0 across the test. */
+static unsigned int wire_seq;
+/* Return false to drop frame k (its wire_seq) on its way. */
+static bool (*wire_keep)(const uint8_t *buf, size_t len, unsigned int k);
+/* The last frame taken, whatever happened to it. */
+static uint8_t last_frame[DBNIC_ROCE_FRAME_MAX];
+static size_t last_len;
+
+static void wire_tx(struct fake *f, const void *buf, size_t len)
+{
+	unsigned int i;
+
+	if (len <= sizeof(last_frame)) {
+		memcpy(last_frame, buf, len);
+		last_len = len;
+	}
+	if (wire_keep && !wire_keep(buf, len, wire_seq++))
+		return;
+	if (!wire_keep)
+		wire_seq++;
+	for (i = 0; i < nnodes; i++) {
+		struct wframe *w;
+
+		if (memcmp(buf, nodes[i]->mac, 6))
+			continue;
+		if (wire_len == WIRE_MAX || len > sizeof(w->buf))
+			abort();
+		w = &wire[wire_len++];
+		w->to = nodes[i];
+		w->len = len;
+		memcpy(w->buf, buf, len);
+	}
+}
+
+/* Run every machine and deliver every frame until all is quiet. */
+static void wire_run(void)
+{
+	unsigned int guard = 10000, i, k;
+
+	for (;;) {
+		bool busy = false;
+
+		for (i = 0; i < nnodes; i++) {
+			busy |= nodes[i]->f.scheduled;
+			fake_run(&nodes[i]->f);
+		}
+		if (!wire_len && !busy)
+			break;
+		/* Deliver what is on the wire now; replies wait a round. */
+		k = wire_len;
+		for (i = 0; i < k; i++)
+			eth_rx(&wire[i].to->f, wire[i].buf, wire[i].len, 0, 0, 0);
+		memmove(wire, wire + k, (wire_len - k) * sizeof(*wire));
+		wire_len -= k;
+		if (!--guard)
+			abort();
+	}
+}
+
+/* Put a frame on the wire by hand (a replay). */
+static __attribute__((unused)) void wire_inject(struct tnode *to, const uint8_t *buf, size_t len)
+{
+	eth_rx(&to->f, buf, len, 0, 0, 0);
+}
+
+static uint8_t admin2(struct fake *f, struct dbnic_admin_cmd *cmd,
+		      uint32_t *res, uint32_t *res2)
+{
+	uint8_t st = admin(f, cmd, res);
+	unsigned int slot = (f->aq_ci - 1) & ((1u << AQ_LOG) - 1);
+	struct dbnic_admin_cqe *cqe =
+		gpa(f, AQ_CQ_ADDR + slot * sizeof(struct dbnic_admin_cqe));
+
+	if (res2)
+		*res2 = cqe->result2;
+	return st;
+}
+
+static void node_init(struct tnode *n, unsigned int idx)
+{
+	struct dbnic_admin_cmd cmd;
+
+	if (!wire) {
+		wire = calloc(WIRE_MAX, sizeof(*wire));
+		if (!wire)
+			abort();
+	}
+	if (idx == 0) {
+		nnodes = 0;
+		wire_len = 0;
+		wire_seq = 0;
+		wire_keep = NULL;
+	}
+	memset(n, 0, sizeof(*n));
+	fake_init(&n->f);
+	n->idx = idx;
+	/* Distinct MACs: the harness gives every machine the same one. */
+	n->f.core.cfg.mac[5] = (uint8_t)(0x56 + idx);
+	memcpy(n->mac, n->f.core.cfg.mac, 6);
+	n->f.tx_hook = wire_tx;
+	n->ctx = create_ctx(&n->f, true);
+	n->pd = 7 + idx;
+	n->gid[10] = n->gid[11] = 0xff;
+	n->gid[12] = 10;
+	n->gid[15] = (uint8_t)(1 + idx);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_SET_GID;
+	memcpy(cmd.set_gid.gid, n->gid, 16);
+	cmd.set_gid.index = 0;
+	cmd.set_gid.vlan = DBNIC_VLAN_NONE;
+	cmd.set_gid.net = DBNIC_NET_IPV4;
+	cmd.set_gid.ctx = n->ctx;
+	if (admin(&n->f, &cmd, NULL) != DBNIC_AST_OK)
+		abort();
+	nodes[nnodes++] = n;
+}
+
+static uint32_t mk_cq(struct tnode *n, uint64_t *base)
+{
+	struct dbnic_admin_cmd cmd;
+	uint32_t cqn;
+
+	memset(&cmd, 0, sizeof(cmd));
+	*base = fake_alloc(&n->f, 32u << QLOG, 4096);
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = *base;
+	cmd.create_cq.ctx = n->ctx;
+	cmd.create_cq.log_size = QLOG;
+	cmd.create_cq.log_cqe = DBNIC_LOG_CQE_32;
+	cmd.create_cq.msix_vector = 1;
+	if (admin(&n->f, &cmd, &cqn) != DBNIC_AST_OK)
+		abort();
+	return cqn;
+}
+
+static void qp_create(struct tnode *n, struct tqp *q, uint8_t type,
+		      uint32_t pd)
+{
+	struct dbnic_admin_cmd cmd;
+
+	memset(q, 0, sizeof(*q));
+	q->n = n;
+	q->type = type;
+	q->pd = pd;
+	q->scqn = mk_cq(n, &q->scq);
+	q->rcqn = mk_cq(n, &q->rcq);
+	q->sq = fake_alloc(&n->f, 1u << (QLOG + QSTRIDE), 4096);
+	q->rq = fake_alloc(&n->f, 1u << (QLOG + QSTRIDE), 4096);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_QP;
+	cmd.create_qp.sq_base = q->sq;
+	cmd.create_qp.rq_base = q->rq;
+	cmd.create_qp.ctx = n->ctx;
+	cmd.create_qp.pd = pd;
+	cmd.create_qp.scqn = q->scqn;
+	cmd.create_qp.rcqn = q->rcqn;
+	cmd.create_qp.type = type;
+	cmd.create_qp.sq_log_size = QLOG;
+	cmd.create_qp.sq_log_stride = QSTRIDE;
+	cmd.create_qp.rq_log_size = QLOG;
+	cmd.create_qp.rq_log_stride = QSTRIDE;
+	if (admin2(&n->f, &cmd, &q->qpn, &q->qid) != DBNIC_AST_OK)
+		abort();
+}
+
+static uint8_t qp_modify(struct tqp *q, const struct dbnic_qp_attr *a,
+			 uint32_t mask)
+{
+	struct dbnic_admin_cmd cmd;
+	uint64_t at = fake_alloc(&q->n->f, sizeof(*a), 8);
+
+	memcpy(gpa(&q->n->f, at), a, sizeof(*a));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_MODIFY_QP;
+	cmd.modify_qp.attr = at;
+	cmd.modify_qp.qpn = q->qpn;
+	cmd.modify_qp.attr_mask = mask;
+	return admin(&q->n->f, &cmd, NULL);
+}
+
+static uint8_t qp_state(struct tqp *q)
+{
+	struct dbnic_admin_cmd cmd;
+	uint64_t at = fake_alloc(&q->n->f, sizeof(struct dbnic_qp_attr), 8);
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_QUERY_QP;
+	cmd.modify_qp.attr = at;
+	cmd.modify_qp.qpn = q->qpn;
+	if (admin(&q->n->f, &cmd, NULL) != DBNIC_AST_OK)
+		abort();
+	return ((struct dbnic_qp_attr *)gpa(&q->n->f, at))->state;
+}
+
+static void av_to(struct dbnic_av *av, const struct tnode *peer)
+{
+	memset(av, 0, sizeof(*av));
+	memcpy(av->dgid, peer->gid, 16);
+	memcpy(av->dmac, peer->mac, 6);
+	av->vlan = DBNIC_VLAN_NONE;
+	av->udp_sport = 0xc123;
+	av->sgid_index = 0;
+	av->hop_limit = 64;
+	av->net = DBNIC_NET_IPV4;
+}
+
+#define RC_MTU	3	/* 1024 bytes */
+#define PSN_A	0xfffffe	/* both sides cross the 24-bit wrap */
+#define PSN_B	0xfffff0
+
+/* Bring q from RESET to RTS, talking to peer (RC) or anyone (UD). */
+static void qp_up(struct tqp *q, const struct tqp *peer, uint32_t sq_psn,
+		  uint32_t rq_psn)
+{
+	struct dbnic_qp_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.state = DBNIC_QPS_INIT;
+	a.access = DBNIC_MR_REMOTE_READ | DBNIC_MR_REMOTE_WRITE;
+	a.qkey = 0x1234;
+	if (q->type == DBNIC_QPT_RC) {
+		if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE |
+			      DBNIC_QP_ATTR_PKEY_INDEX | DBNIC_QP_ATTR_PORT |
+			      DBNIC_QP_ATTR_ACCESS_FLAGS))
+			abort();
+		a.state = DBNIC_QPS_RTR;
+		av_to(&a.av, peer->n);
+		a.path_mtu = RC_MTU;
+		a.dest_qpn = peer->qpn;
+		a.rq_psn = rq_psn;
+		a.max_dest_rd_atomic = 4;
+		a.min_rnr_timer = 12;
+		if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE | DBNIC_QP_ATTR_AV |
+			      DBNIC_QP_ATTR_PATH_MTU | DBNIC_QP_ATTR_DEST_QPN |
+			      DBNIC_QP_ATTR_RQ_PSN |
+			      DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC |
+			      DBNIC_QP_ATTR_MIN_RNR_TIMER))
+			abort();
+		a.state = DBNIC_QPS_RTS;
+		a.sq_psn = sq_psn;
+		a.timeout = 14;
+		a.retry_cnt = 7;
+		a.rnr_retry = 7;
+		a.max_rd_atomic = 4;
+		if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE |
+			      DBNIC_QP_ATTR_TIMEOUT | DBNIC_QP_ATTR_RETRY_CNT |
+			      DBNIC_QP_ATTR_RNR_RETRY | DBNIC_QP_ATTR_SQ_PSN |
+			      DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC))
+			abort();
+		return;
+	}
+	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE | DBNIC_QP_ATTR_PKEY_INDEX |
+		      DBNIC_QP_ATTR_PORT | DBNIC_QP_ATTR_QKEY))
+		abort();
+	a.state = DBNIC_QPS_RTR;
+	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE))
+		abort();
+	a.state = DBNIC_QPS_RTS;
+	a.sq_psn = sq_psn;
+	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE | DBNIC_QP_ATTR_SQ_PSN))
+		abort();
+}
+
+/* Back to RESET and up again (after a fatal error). */
+static __attribute__((unused)) void qp_reconnect(struct tqp *q, const struct tqp *peer,
+			 uint32_t sq_psn, uint32_t rq_psn)
+{
+	struct dbnic_qp_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.state = DBNIC_QPS_RESET;
+	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE))
+		abort();
+	qp_up(q, peer, sq_psn, rq_psn);
+}
+
+/* Two machines with one RC QP each, connected. */
+static void rc_pair(struct tnode *a, struct tnode *b, struct tqp *qa,
+		    struct tqp *qb)
+{
+	node_init(a, 0);
+	node_init(b, 1);
+	qp_create(a, qa, DBNIC_QPT_RC, a->pd);
+	qp_create(b, qb, DBNIC_QPT_RC, b->pd);
+	qp_up(qa, qb, PSN_A, PSN_B);
+	qp_up(qb, qa, PSN_B, PSN_A);
+}
+
+/* Guest memory of n bytes with a pattern; an MR over it in pd. */
+static uint64_t buf_new(struct tnode *n, uint32_t len, unsigned int seed)
+{
+	uint64_t a = fake_alloc(&n->f, len, 4096);
+	uint8_t *p = gpa(&n->f, a);
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed * 31 + (i >> 8));
+	return a;
+}
+
+static uint8_t mr_reg(struct tnode *n, uint32_t ctx, uint32_t pd,
+		      uint64_t addr, uint32_t len, uint8_t access,
+		      uint32_t *key)
+{
+	uint64_t first = addr & ~4095ull;
+	uint32_t np = (uint32_t)((addr + len - first + 4095) / 4096), i;
+	uint64_t list = fake_alloc(&n->f, 8ull * np, 8);
+	struct dbnic_admin_cmd cmd;
+
+	for (i = 0; i < np; i++)
+		((uint64_t *)gpa(&n->f, list))[i] = first + 4096ull * i;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_REG_MR;
+	cmd.reg_mr.iova = addr;
+	cmd.reg_mr.length = len;
+	cmd.reg_mr.pages = list;
+	cmd.reg_mr.ctx = ctx;
+	cmd.reg_mr.npages = np;
+	cmd.reg_mr.page_shift = 12;
+	cmd.reg_mr.access = access;
+	cmd.reg_mr.pd = pd;
+	return admin(&n->f, &cmd, key);
+}
+
+static uint32_t mr_of(struct tnode *n, uint64_t addr, uint32_t len,
+		      uint8_t access)
+{
+	uint32_t key;
+
+	if (mr_reg(n, n->ctx, n->pd, addr, len, access, &key))
+		abort();
+	return key;
+}
+
+#define ACC_ALL	DBNIC_MR_ACCESS_ALL
+
+/* ---- work requests ---------------------------------------------------- */
+
+static void sge_set(struct dbnic_sge *s, uint64_t addr, uint32_t len,
+		    uint32_t key)
+{
+	s->addr = addr;
+	s->len = len;
+	s->key = key;
+}
+
+static void wqe_init(struct dbnic_desc *d, struct tqp *q, uint8_t op,
+		     uint8_t flags)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.opcode = op;
+	d->hdr.flags = flags;
+	d->hdr.qid = (uint16_t)q->qid;
+}
+
+/* Size the WQE and write it at the next ring index; no doorbell. */
+static uint16_t wqe_put(struct tqp *q, struct dbnic_desc *d)
+{
+	unsigned int n = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC) +
+			 DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
+	uint16_t index = q->sq_pi++;
+
+	d->hdr.size = (uint8_t)dbnic_rdma_wqe_blocks(
+		n, dbnic_rdma_seg_of(d)->inline_len);
+	d->hdr.index = index;
+	memcpy(gpa(&q->n->f, q->sq + ((uint64_t)dbnic_ring_slot(index, QLOG)
+				      << QSTRIDE)), d, 1u << QSTRIDE);
+	return index;
+}
+
+static void sq_ring(struct tqp *q)
+{
+	dbnic_core_db_write(&q->n->f.core,
+			    ((uint64_t)q->n->ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_SQ,
+			    dbnic_db_sq_val((uint16_t)q->qid, q->sq_pi), 4);
+}
+
+static uint16_t post(struct tqp *q, struct dbnic_desc *d)
+{
+	uint16_t i = wqe_put(q, d);
+
+	sq_ring(q);
+	return i;
+}
+
+/* A RECV of n SGEs (0..15). */
+static uint16_t recv_post_sges(struct tqp *q, const struct dbnic_sge *s,
+			       unsigned int n)
+{
+	struct dbnic_desc d;
+	uint16_t index = q->rq_pi++;
+
+	memset(&d, 0, sizeof(d));
+	d.hdr.opcode = DBNIC_OP_RECV;
+	d.hdr.flags = DBNIC_DESC_F_COMPLETION;
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, n);
+	d.hdr.size = (uint8_t)dbnic_desc_blocks(n);
+	d.hdr.index = index;
+	d.hdr.qid = (uint16_t)q->qid;
+	memcpy(d.sge, s, n * sizeof(*s));
+	memcpy(gpa(&q->n->f, q->rq + ((uint64_t)dbnic_ring_slot(index, QLOG)
+				      << QSTRIDE)), &d, 1u << QSTRIDE);
+	dbnic_core_db_write(&q->n->f.core,
+			    ((uint64_t)q->n->ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_QP_RQ,
+			    dbnic_db_qp_rq_val((uint16_t)q->qid, q->rq_pi), 4);
+	return index;
+}
+
+static uint16_t recv_post1(struct tqp *q, uint64_t addr, uint32_t len,
+			   uint32_t key)
+{
+	struct dbnic_sge s;
+
+	sge_set(&s, addr, len, key);
+	return recv_post_sges(q, &s, 1);
+}
+
+static bool cqe_poll(struct tqp *q, bool recv, struct dbnic_rdma_cqe *out)
+{
+	uint64_t base = recv ? q->rcq : q->scq;
+	uint16_t *ci = recv ? &q->rcq_ci : &q->scq_ci;
+	uint32_t cqn = recv ? q->rcqn : q->scqn;
+	struct dbnic_rdma_cqe *e =
+		gpa(&q->n->f, base + 32ull * dbnic_ring_slot(*ci, QLOG));
+
+	if ((e->flags & DBNIC_CQE_F_PHASE) != dbnic_cq_phase(*ci, QLOG))
+		return false;
+	*out = *e;
+	(*ci)++;
+	dbnic_core_db_write(&q->n->f.core,
+			    ((uint64_t)q->n->ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_CQ,
+			    dbnic_db_cq_val((uint16_t)cqn, *ci, 0), 4);
+	return true;
+}
+
+static uint64_t cnt(struct tnode *n, enum dbnic_counter i)
+{
+	return counter(&n->f, i);
+}
+
+static bool mem_eq(struct tnode *x, uint64_t a, struct tnode *y, uint64_t b,
+		   uint32_t len)
+{
+	return !memcmp(gpa(&x->f, a), gpa(&y->f, b), len);
+}
+
+/* Debug: a machine's RoCE counters. */
+static __attribute__((unused)) void dump(struct tnode *n)
+{
+	unsigned int i;
+
+	for (i = DBNIC_CNT_ROCE_TX_PKTS; i <= DBNIC_CNT_ROCE_QP_ERR; i++)
+		if (cnt(n, i))
+			fprintf(stderr, "    node%u cnt %u = %llu\n", n->idx, i,
+				(unsigned long long)cnt(n, i));
+}
+
+/* ---- RC: SEND, WRITE, READ ------------------------------------------- */
+
+void test_roce_rc_send(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t src = 0, dst;
+	uint32_t skey, dkey, len = 3000;
+	uint16_t idx, ridx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, len, 1);
+	skey = mr_of(b, src, len, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	ridx = recv_post1(&qa, dst, 4096, dkey);
+
+	/* 3000 bytes from two SGEs: three packets of the 1024-byte MTU. */
+	wqe_init(&d, &qb, DBNIC_OP_SEND_IMM,
+		 DBNIC_DESC_F_COMPLETION | DBNIC_WQE_F_SOLICITED);
+	d.hdr.nsge = 2;
+	d.hdr.imm = 0x78563412;	/* wire bytes 12 34 56 78 */
+	sge_set(&d.sge[1], src, 1000, skey);
+	sge_set(&d.sge[2], src + 1000, len - 1000, skey);
+	idx = post(&qb, &d);
+	wire_run();
+
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_RECV);
+	CHECK_EQ(e.byte_len, len);
+	CHECK_EQ(e.index, ridx);
+	CHECK_EQ(e.qpn, qa.qpn);
+	CHECK_EQ(e.cq_flags, DBNIC_RCQE_F_RECV);
+	CHECK_EQ(e.wc_flags, DBNIC_WC_F_WITH_IMM);
+	CHECK(!memcmp(&e.imm, "\x12\x34\x56\x78", 4));
+	CHECK_EQ(e.head, ridx + 1);
+	CHECK(mem_eq(a, dst, b, src, len));
+	CHECK(!cqe_poll(&qa, true, &e));
+
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_SEND);
+	CHECK_EQ(e.index, idx);
+	CHECK_EQ(e.byte_len, len);
+	CHECK_EQ(e.head, idx + 1);
+	CHECK(!cqe_poll(&qb, false, &e));
+
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_ACK_RX), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_TX_PKTS), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_SEQ) + cnt(a, DBNIC_CNT_ROCE_RX_DUP) +
+		 cnt(a, DBNIC_CNT_ROCE_RX_BAD_ICRC) +
+		 cnt(a, DBNIC_CNT_ROCE_RX_BAD_HDR) +
+		 cnt(a, DBNIC_CNT_ROCE_RX_NO_QP), 0);
+	/* RoCE never reaches an Ethernet receive queue. */
+	CHECK_EQ(cnt(a, DBNIC_CNT_ETH_RX) + cnt(a, DBNIC_CNT_ETH_RX_NOBUF), 0);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
