@@ -2819,6 +2819,13 @@ static const struct {
 	T1(test_roce_psn),
 	T1(test_roce_pkey_and_demux),
 	T(test_roce_rc_send),
+	T(test_roce_rc_write_read),
+	T(test_roce_rc_inline_prio),
+	T(test_roce_rc_coalesced_acks),
+	T(test_roce_rc_replay),
+	T(test_roce_rc_read_replay),
+	T(test_roce_rc_psn_ahead),
+	T(test_roce_rc_rnr),
 };
 
 int main(int argc, char **argv)

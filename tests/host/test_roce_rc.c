@@ -458,7 +458,8 @@ static uint16_t recv_post_sges(struct tqp *q, const struct dbnic_sge *s,
 	d.hdr.size = (uint8_t)dbnic_desc_blocks(n);
 	d.hdr.index = index;
 	d.hdr.qid = (uint16_t)q->qid;
-	memcpy(d.sge, s, n * sizeof(*s));
+	if (n)
+		memcpy(d.sge, s, n * sizeof(*s));
 	memcpy(gpa(&q->n->f, q->rq + ((uint64_t)dbnic_ring_slot(index, QLOG)
 				      << QSTRIDE)), &d, 1u << QSTRIDE);
 	dbnic_core_db_write(&q->n->f.core,
@@ -585,3 +586,441 @@ void test_roce_rc_send(void)
 	fake_free(&b->f);
 }
 
+
+/* ---- frame capture and filters ---------------------------------------- */
+
+static uint8_t cap_op = 0xff;	/* capture frames of this BTH opcode */
+static uint8_t cap_buf[4][DBNIC_ROCE_FRAME_MAX];
+static size_t cap_len[4];
+static unsigned int ncap;
+static bool drop_acks;		/* drop every ACK-class frame */
+static uint8_t drop_op = 0xff;	/* drop the first frame of this opcode */
+
+static bool frame_op(const uint8_t *buf, size_t len, uint8_t *op)
+{
+	struct dbnic_roce_pkt pkt;
+
+	if (dbnic_roce_parse(buf, len, &pkt) != DBNIC_ROCE_OK)
+		return false;
+	*op = pkt.hdr.opcode;
+	return true;
+}
+
+static bool keep_filter(const uint8_t *buf, size_t len, unsigned int k)
+{
+	uint8_t op;
+
+	if (!frame_op(buf, len, &op))
+		return true;
+	if (op == cap_op && ncap < 4 && len <= sizeof(cap_buf[0])) {
+		memcpy(cap_buf[ncap], buf, len);
+		cap_len[ncap++] = len;
+	}
+	if (drop_acks && op == DBNIC_ROCE_RC_ACK)
+		return false;
+	if (op == drop_op) {
+		drop_op = 0xff;
+		return false;
+	}
+	return true;
+}
+
+static void filter_on(uint8_t capture)
+{
+	cap_op = capture;
+	ncap = 0;
+	drop_acks = false;
+	drop_op = 0xff;
+	wire_keep = keep_filter;
+}
+
+static void wqe_rdma(struct dbnic_desc *d, struct tqp *q, uint8_t op,
+		     uint8_t flags, uint64_t raddr, uint32_t rkey)
+{
+	wqe_init(d, q, op, flags);
+	dbnic_rdma_seg_of(d)->raddr = raddr;
+	dbnic_rdma_seg_of(d)->rkey = rkey;
+}
+
+static uint16_t send1(struct tqp *q, uint8_t op, uint8_t flags, uint64_t addr,
+		      uint32_t len, uint32_t key)
+{
+	struct dbnic_desc d;
+
+	wqe_init(&d, q, op, flags);
+	d.hdr.nsge = 1;
+	sge_set(&d.sge[1], addr, len, key);
+	return post(q, &d);
+}
+
+static uint16_t write1(struct tqp *q, uint8_t op, uint8_t flags,
+		       uint64_t raddr, uint32_t rkey, uint64_t addr,
+		       uint32_t len, uint32_t key)
+{
+	struct dbnic_desc d;
+
+	wqe_rdma(&d, q, op, flags, raddr, rkey);
+	d.hdr.nsge = 1;
+	sge_set(&d.sge[1], addr, len, key);
+	return post(q, &d);
+}
+
+#define SIG	DBNIC_DESC_F_COMPLETION
+
+void test_roce_rc_write_read(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t tgt, src, dst;
+	uint32_t tkey, skey, dkey;
+	uint16_t i1, i2, i3, i4, r;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 8192, 3);
+	tkey = mr_of(a, tgt, 8192, ACC_ALL);
+	src = buf_new(b, 8192, 4);
+	skey = mr_of(b, src, 8192, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(b, 4096, 5);
+	dkey = mr_of(b, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+
+	/* WRITE: 2500 bytes at an odd offset, three packets; unsignaled. */
+	i1 = write1(&qb, DBNIC_OP_RDMA_WRITE, 0, tgt + 101, tkey, src, 2500,
+		    skey);
+	/* WRITE_IMM: a RECV without buffers takes its immediate. */
+	r = recv_post_sges(&qa, NULL, 0);
+	i2 = write1(&qb, DBNIC_OP_RDMA_WRITE_IMM, SIG, tgt + 4000, tkey,
+		    src + 4000, 1500, skey);
+	/* READ into two scatter SGEs. */
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt + 5000, tkey);
+	d.hdr.imm = 0;
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 2);
+	sge_set(&d.sge[1], dst, 1000, dkey);
+	sge_set(&d.sge[2], dst + 2000, 2000, dkey);
+	i3 = post(&qb, &d);
+	wire_run();
+
+	CHECK(mem_eq(a, tgt + 101, b, src, 2500));
+	CHECK(mem_eq(a, tgt + 4000, b, src + 4000, 1500));
+	CHECK(mem_eq(b, dst, a, tgt + 5000, 1000));
+	CHECK(mem_eq(b, dst + 2000, a, tgt + 6000, 2000));
+
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_RECV_RDMA_WITH_IMM);
+	CHECK_EQ(e.byte_len, 1500);
+	CHECK_EQ(e.index, r);
+	CHECK(!cqe_poll(&qa, true, &e));
+
+	/* The unsignaled WRITE writes no CQE; the next CQE's head frees it. */
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_RDMA_WRITE);
+	CHECK_EQ(e.index, i2);
+	CHECK_EQ(e.head, i3);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_RDMA_READ);
+	CHECK_EQ(e.index, i3);
+	CHECK_EQ(e.byte_len, 3000);
+	CHECK_EQ(e.head, i3 + 1);
+	CHECK(!cqe_poll(&qb, false, &e));
+	(void)i1;
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_RKEY), 0);
+
+	/* A zero-length READ and a fenced SEND after it. */
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+	i3 = post(&qb, &d);
+	recv_post1(&qa, tgt + 7000, 100, tkey);
+	i4 = send1(&qb, DBNIC_OP_SEND, SIG | DBNIC_DESC_F_FENCE, src, 64, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, i3);
+	CHECK_EQ(e.byte_len, 0);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, i4);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 64);
+	CHECK(mem_eq(a, tgt + 7000, b, src, 64));
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* Inline data from the priority area: no host-memory read at the sender. */
+void test_roce_rc_inline_prio(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t dst;
+	uint32_t dkey, i;
+	unsigned int reads;
+	uint8_t data[200];
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	recv_post1(&qa, dst, 4096, dkey);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ 0x5a);
+	wqe_init(&d, &qb, DBNIC_OP_SEND, SIG);
+	dbnic_rdma_seg_of(&d)->inline_len = sizeof(data);
+	memcpy((uint8_t *)&d + 32, data, sizeof(data));
+	idx = wqe_put(&qb, &d);
+	desc_seal(&d);
+	reads = b->f.dma_reads;
+	prio_copy(&b->f, b->ctx, 0, &d, NULL,
+		  d.hdr.size * DBNIC_DESC_BLOCK_SIZE / 8);
+	wire_run();
+	CHECK_EQ(b->f.dma_reads, reads);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, idx);
+	CHECK(e.flags & DBNIC_CQE_F_PRIO);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, sizeof(data));
+	CHECK(!memcmp(gpa(&a->f, dst), data, sizeof(data)));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_INLINE), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_PRIO_EXEC), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_RING_FETCH), 0);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * ACKs coalesce: three SENDs arriving together get one ACK; and when the
+ * wire loses every ACK but the last, that one completes all three, in
+ * order.
+ */
+void test_roce_rc_coalesced_acks(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	uint16_t idx[3];
+	unsigned int k;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	for (k = 0; k < 3; k++)
+		recv_post1(&qa, dst + 1024 * k, 1024, dkey);
+	for (k = 0; k < 3; k++)
+		idx[k] = send1(&qb, DBNIC_OP_SEND, SIG, src + 100 * k, 100,
+			       skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 1);
+	for (k = 0; k < 3; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(e.index, idx[k]);
+		CHECK_EQ(e.head, idx[k] + 1);
+		CHECK(cqe_poll(&qa, true, &e));
+		CHECK(mem_eq(a, dst + 1024 * k, b, src + 100 * k, 100));
+	}
+
+	/* One SEND per round; the wire drops the first two ACKs. */
+	filter_on(0xff);
+	drop_acks = true;
+	for (k = 0; k < 3; k++)
+		recv_post1(&qa, dst + 4096 + 1024 * k, 1024, dkey);
+	for (k = 0; k < 3; k++) {
+		if (k == 2)
+			drop_acks = false;
+		idx[k] = send1(&qb, DBNIC_OP_SEND, SIG, src + 200 * k, 200,
+			       skey);
+		wire_run();
+		if (k < 2)
+			CHECK(!cqe_poll(&qb, false, &e));
+	}
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 4);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_ACK_RX), 2);
+	for (k = 0; k < 3; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(e.index, idx[k]);
+		CHECK(cqe_poll(&qa, true, &e));
+		CHECK(mem_eq(a, dst + 4096 + 1024 * k, b, src + 200 * k, 200));
+	}
+	CHECK(!cqe_poll(&qb, false, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* A replayed SEND or WRITE is acknowledged again and not delivered. */
+void test_roce_rc_replay(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst, tgt;
+	uint32_t skey, dkey, tkey;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	tgt = buf_new(a, 4096, 3);
+	tkey = mr_of(a, tgt, 4096, ACC_ALL);
+
+	filter_on(DBNIC_ROCE_RC_SEND_ONLY);
+	recv_post1(&qa, dst, 2048, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 300, skey);
+	wire_run();
+	CHECK_EQ(ncap, 1);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qb, false, &e));
+	memset(gpa(&a->f, dst), 0, 300);
+	recv_post1(&qa, dst + 2048, 2048, dkey);
+	wire_inject(a, cap_buf[0], cap_len[0]);
+	wire_run();
+	CHECK(!cqe_poll(&qa, true, &e));	/* the second RECV stays */
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 2);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_ACK_RX), 2);
+	CHECK_EQ(*(uint8_t *)gpa(&a->f, dst + 17), 0);
+
+	filter_on(DBNIC_ROCE_RC_WRITE_ONLY);
+	write1(&qb, DBNIC_OP_RDMA_WRITE, SIG, tgt, tkey, src + 500, 700, skey);
+	wire_run();
+	CHECK_EQ(ncap, 1);
+	CHECK(mem_eq(a, tgt, b, src + 500, 700));
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	memset(gpa(&a->f, tgt), 0xee, 700);
+	wire_inject(a, cap_buf[0], cap_len[0]);
+	wire_run();
+	CHECK_EQ(*(uint8_t *)gpa(&a->f, tgt + 5), 0xee);	/* not again */
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 2);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 4);
+	CHECK(!cqe_poll(&qb, false, &e));
+
+	/* The sequence goes on: a new SEND is delivered. */
+	send1(&qb, DBNIC_OP_SEND, SIG, src + 1000, 50, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 50);
+	CHECK(mem_eq(a, dst + 2048, b, src + 1000, 50));
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* A replayed READ request is executed again: the responses go out again. */
+void test_roce_rc_read_replay(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t tgt, dst;
+	uint32_t tkey, dkey;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 4096, 3);
+	tkey = mr_of(a, tgt, 4096, ACC_ALL);
+	dst = buf_new(b, 4096, 5);
+	dkey = mr_of(b, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	filter_on(DBNIC_ROCE_RC_READ_REQ);
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt + 10, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], dst, 2100, dkey);
+	post(&qb, &d);
+	wire_run();
+	CHECK_EQ(ncap, 1);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(mem_eq(b, dst, a, tgt + 10, 2100));
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 3);
+
+	wire_inject(a, cap_buf[0], cap_len[0]);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 6);
+	/* The requester has no READ waiting: the answers are duplicates. */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RX_DUP), 3);
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* A lost packet: the responder NAKs once; 1.4's requester gives up. */
+void test_roce_rc_psn_ahead(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	recv_post1(&qa, dst, 4096, dkey);
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_SEND_FIRST;
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 3000, skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_SEQ), 2);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_NAK_RX), 1);
+	CHECK(!cqe_poll(&qa, true, &e));	/* nothing delivered */
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_RETRY_EXC_ERR);
+	CHECK_EQ(e.index, idx);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_QP_ERR), 1);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* No RECV posted for a SEND: RNR NAK, fatal to 1.4's requester. */
+void test_roce_rc_rnr(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src;
+	uint32_t skey;
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RNR_NAK_TX), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 0);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_NAK_RX), 1);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_RNR_RETRY_EXC_ERR);
+	CHECK_EQ(e.index, idx);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}

@@ -3,5 +3,12 @@
 #define DBNIC_TEST_ROCE_RC_H
 
 void test_roce_rc_send(void);
+void test_roce_rc_write_read(void);
+void test_roce_rc_inline_prio(void);
+void test_roce_rc_coalesced_acks(void);
+void test_roce_rc_replay(void);
+void test_roce_rc_read_replay(void);
+void test_roce_rc_psn_ahead(void);
+void test_roce_rc_rnr(void);
 
 #endif
