@@ -2826,6 +2826,9 @@ static const struct {
 	T(test_roce_rc_read_replay),
 	T(test_roce_rc_psn_ahead),
 	T(test_roce_rc_rnr),
+	T(test_roce_rc_rkey_refused),
+	T(test_roce_loopback),
+	T(test_roce_ud),
 };
 
 int main(int argc, char **argv)

@@ -118,7 +118,7 @@ static void wire_run(void)
 }
 
 /* Put a frame on the wire by hand (a replay). */
-static __attribute__((unused)) void wire_inject(struct tnode *to, const uint8_t *buf, size_t len)
+static void wire_inject(struct tnode *to, const uint8_t *buf, size_t len)
 {
 	eth_rx(&to->f, buf, len, 0, 0, 0);
 }
@@ -322,7 +322,7 @@ static void qp_up(struct tqp *q, const struct tqp *peer, uint32_t sq_psn,
 }
 
 /* Back to RESET and up again (after a fatal error). */
-static __attribute__((unused)) void qp_reconnect(struct tqp *q, const struct tqp *peer,
+static void qp_reconnect(struct tqp *q, const struct tqp *peer,
 			 uint32_t sq_psn, uint32_t rq_psn)
 {
 	struct dbnic_qp_attr a;
@@ -1020,6 +1020,238 @@ void test_roce_rc_rnr(void)
 	CHECK_EQ(e.status, DBNIC_WC_RNR_RETRY_EXC_ERR);
 	CHECK_EQ(e.index, idx);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * An rkey the responder's QP may not use: of another context, of another
+ * pd, stale, 0, without REMOTE_WRITE, or a range past the registration.
+ * Each is counted, NAKed (remote access), writes nothing, and moves both
+ * QPs to ERR.
+ */
+void test_roce_rc_rkey_refused(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, tgt;
+	uint32_t skey, keys[7], ctx2, old;
+	uint8_t snap[4096];
+	unsigned int k;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	tgt = buf_new(a, 4096, 2);
+	ctx2 = create_ctx(&a->f, false);
+	/* Another context's registration of the same memory, same pd. */
+	CHECK_EQ(mr_reg(a, ctx2, a->pd, tgt, 4096, ACC_ALL, &keys[0]), 0);
+	/* This context, another pd. */
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd + 1, tgt, 4096, ACC_ALL, &keys[1]), 0);
+	/* Stale: deregistered, its entry registered again. */
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd, tgt, 4096, ACC_ALL, &old), 0);
+	CHECK_EQ(dereg_mr(&a->f, old), 0);
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd, tgt, 4096, ACC_ALL, &keys[3]), 0);
+	CHECK(keys[3] != old);
+	keys[2] = old;
+	keys[3] = 0;
+	/* No remote write. */
+	keys[4] = mr_of(a, tgt, 4096,
+			DBNIC_MR_LOCAL_WRITE | DBNIC_MR_REMOTE_READ);
+	/* Past the end (below: 100 bytes from 4000). */
+	keys[5] = mr_of(a, tgt, 4096, ACC_ALL);
+	memcpy(snap, gpa(&a->f, tgt), sizeof(snap));
+
+	for (k = 0; k < 6; k++) {
+		uint64_t raddr = k == 5 ? tgt + 4000 : tgt;
+
+		write1(&qb, DBNIC_OP_RDMA_WRITE, SIG, raddr, keys[k], src, 100,
+		       skey);
+		wire_run();
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_RKEY), k + 1);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), k + 1);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
+		CHECK(!memcmp(gpa(&a->f, tgt), snap, sizeof(snap)));
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_REM_ACCESS_ERR);
+		CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
+		CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+		qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+		qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	}
+	/* The good key, up to the registration's last byte: written. */
+	write1(&qb, DBNIC_OP_RDMA_WRITE, SIG, tgt + 3000, keys[5], src, 1096,
+	       skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(mem_eq(a, tgt + 3000, b, src, 1096));
+	/* A READ needs REMOTE_READ. */
+	{
+		struct dbnic_desc d;
+		uint32_t wkey = mr_of(a, tgt, 4096, DBNIC_MR_REMOTE_WRITE);
+
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, wkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], src, 100, skey);
+		post(&qb, &d);
+		wire_run();
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_REM_ACCESS_ERR);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_RKEY), 7);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 0);
+	}
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* One machine, two QPs connected to each other through the port's MAC. */
+void test_roce_loopback(void)
+{
+	struct tnode *a = &na;
+	struct tqp q1, q2;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t buf1, buf2;
+	uint32_t k1, k2;
+
+	node_init(a, 0);
+	qp_create(a, &q1, DBNIC_QPT_RC, a->pd);
+	qp_create(a, &q2, DBNIC_QPT_RC, a->pd);
+	qp_up(&q1, &q2, PSN_A, PSN_B);
+	qp_up(&q2, &q1, PSN_B, PSN_A);
+	buf1 = buf_new(a, 8192, 1);
+	k1 = mr_of(a, buf1, 8192, ACC_ALL);
+	buf2 = buf_new(a, 8192, 2);
+	k2 = mr_of(a, buf2, 8192, ACC_ALL);
+
+	recv_post1(&q2, buf2, 4096, k2);
+	send1(&q1, DBNIC_OP_SEND, SIG, buf1, 2500, k1);
+	write1(&q1, DBNIC_OP_RDMA_WRITE, SIG, buf2 + 4096, k2, buf1 + 3000,
+	       1500, k1);
+	wqe_rdma(&d, &q2, DBNIC_OP_RDMA_READ, SIG, buf1 + 5000, k1);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], buf2 + 6000, 2000, k2);
+	post(&q2, &d);
+	wire_run();
+	CHECK(cqe_poll(&q2, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, 2500);
+	CHECK(mem_eq(a, buf2, a, buf1, 2500));
+	CHECK(mem_eq(a, buf2 + 4096, a, buf1 + 3000, 1500));
+	CHECK(mem_eq(a, buf2 + 6000, a, buf1 + 5000, 2000));
+	CHECK(cqe_poll(&q1, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&q1, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&q2, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.opcode, DBNIC_WC_RDMA_READ);
+	CHECK_EQ(a->f.tx_frames, 0);	/* nothing reached the network */
+	CHECK(cnt(a, DBNIC_CNT_ROCE_LOOPBACK) >= 7);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_LOOPBACK), cnt(a, DBNIC_CNT_ROCE_TX_PKTS));
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_TX_DROP), 0);
+	fake_free(&a->f);
+}
+
+static uint32_t ah_new(struct tnode *n, const struct tnode *peer, uint32_t pd)
+{
+	struct dbnic_admin_cmd cmd;
+	uint32_t ah;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_AH;
+	av_to(&cmd.create_ah.av, peer);
+	cmd.create_ah.ctx = n->ctx;
+	cmd.create_ah.pd = pd;
+	if (admin(&n->f, &cmd, &ah) != DBNIC_AST_OK)
+		abort();
+	return ah;
+}
+
+static uint16_t ud_send(struct tqp *q, uint32_t ah, uint32_t rqpn,
+			uint32_t qkey, uint64_t addr, uint32_t len, uint32_t key)
+{
+	struct dbnic_desc d;
+
+	wqe_init(&d, q, DBNIC_OP_SEND_IMM, SIG);
+	d.hdr.imm = 0x01020304;
+	dbnic_rdma_seg_of(&d)->ah = ah;
+	dbnic_rdma_seg_of(&d)->remote_qpn = rqpn;
+	dbnic_rdma_seg_of(&d)->remote_qkey = qkey;
+	d.hdr.nsge = 1;
+	sge_set(&d.sge[1], addr, len, key);
+	return post(q, &d);
+}
+
+/* UD: the 40-byte GRH, src_qp, the Q_Key rule, no buffer. */
+void test_roce_ud(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+	const uint8_t *g;
+	uint16_t idx;
+	unsigned int i;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	qp_create(a, &qa, DBNIC_QPT_UD, a->pd);
+	qp_create(b, &qb, DBNIC_QPT_UD, b->pd);
+	qp_up(&qa, NULL, 0, 0);
+	qp_up(&qb, NULL, 0x100, 0);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(b, a, b->pd);
+
+	recv_post1(&qa, dst, 1024, dkey);
+	idx = ud_send(&qb, ah, qa.qpn, 0x1234, src, 200, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, idx);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
+	CHECK_EQ(e.src_qp, qb.qpn);
+	CHECK_EQ(e.wc_flags, DBNIC_WC_F_GRH | DBNIC_WC_F_NET_IPV4 |
+			     DBNIC_WC_F_WITH_IMM);
+	CHECK(!memcmp(&e.imm, "\x04\x03\x02\x01", 4));
+	g = gpa(&a->f, dst);
+	for (i = 0; i < 20; i++)
+		CHECK_EQ(g[i], 0);
+	CHECK_EQ(g[20], 0x45);			/* the IPv4 header */
+	CHECK(!memcmp(g + 20 + 12, b->gid + 12, 4));	/* its source */
+	CHECK(!memcmp(g + 20 + 16, a->gid + 12, 4));
+	CHECK(mem_eq(a, dst + DBNIC_GRH_BYTES, b, src, 200));
+
+	/* The wrong Q_Key: dropped, counted, the RECV stays. */
+	recv_post1(&qa, dst + 2048, 1024, dkey);
+	ud_send(&qb, ah, qa.qpn, 0x4321, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_QKEY), 1);
+	CHECK(!cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qb, false, &e));	/* UD: complete when sent */
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	/* Bit 31: the sender's own Q_Key (0x1234 here) goes out. */
+	ud_send(&qb, ah, qa.qpn, 0x80000000, src, 100, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+	CHECK(cqe_poll(&qb, false, &e));
+	/* No RECV: dropped, counted. */
+	ud_send(&qb, ah, qa.qpn, 0x1234, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_NOBUF), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 2);
+	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
 	fake_free(&a->f);
 	fake_free(&b->f);

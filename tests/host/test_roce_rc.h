@@ -10,5 +10,8 @@ void test_roce_rc_replay(void);
 void test_roce_rc_read_replay(void);
 void test_roce_rc_psn_ahead(void);
 void test_roce_rc_rnr(void);
+void test_roce_rc_rkey_refused(void);
+void test_roce_loopback(void);
+void test_roce_ud(void);
 
 #endif
