@@ -2829,6 +2829,7 @@ static const struct {
 	T(test_roce_rc_rkey_refused),
 	T(test_roce_loopback),
 	T(test_roce_ud),
+	T(test_roce_rx_checks),
 };
 
 int main(int argc, char **argv)

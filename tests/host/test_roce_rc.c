@@ -1256,3 +1256,184 @@ void test_roce_ud(void)
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
+
+/*
+ * Build a RoCE frame from peer to n (as peer's QP would send it), with
+ * plen payload bytes of pattern.  Returns its length.
+ */
+static size_t mkframe(uint8_t *buf, const struct tnode *n,
+		      const struct tnode *peer, const struct dbnic_roce_hdr *h,
+		      uint32_t plen)
+{
+	struct dbnic_roce_addr ad;
+	uint32_t crc, i;
+	size_t hl;
+
+	memset(&ad, 0, sizeof(ad));
+	memcpy(ad.dmac, n->mac, 6);
+	memcpy(ad.smac, peer->mac, 6);
+	ad.vlan = DBNIC_ROCE_NO_VLAN;
+	ad.ipver = 4;
+	ad.hop_limit = 64;
+	ad.udp_sport = 0xc001;
+	memcpy(ad.sgid, peer->gid, 16);
+	memcpy(ad.dgid, n->gid, 16);
+	hl = dbnic_roce_build(buf, DBNIC_ROCE_FRAME_MAX, &ad, h, plen, &crc);
+	if (!hl)
+		abort();
+	for (i = 0; i < plen; i++)
+		buf[hl + i] = (uint8_t)(i + 1);
+	crc = dbnic_roce_icrc_update(crc, buf + hl, plen);
+	hl += plen;
+	return hl + dbnic_roce_icrc_finish(buf + hl, crc, dbnic_roce_pad(plen));
+}
+
+/*
+ * The receive checks of 11.8 in their order, each drop in exactly one
+ * counter, nothing written and no QP state changed by any of them.
+ */
+void test_roce_rx_checks(void)
+{
+	struct tnode *a = &na, *b = &nb, c;
+	struct tqp qa, qb, ud;
+	struct dbnic_roce_hdr h;
+	struct dbnic_rdma_cqe e;
+	static uint8_t fr[DBNIC_ROCE_FRAME_MAX];
+	uint64_t tgt, snap_rx;
+	uint32_t tkey;
+	size_t len;
+	unsigned int i;
+	uint8_t snap[512];
+	static const enum dbnic_counter drops[] = {
+		DBNIC_CNT_ROCE_RX_BAD_HDR, DBNIC_CNT_ROCE_RX_BAD_ICRC,
+		DBNIC_CNT_ROCE_RX_NO_QP, DBNIC_CNT_ROCE_RX_QKEY,
+		DBNIC_CNT_ROCE_RX_NOBUF, DBNIC_CNT_ROCE_RX_DUP,
+		DBNIC_CNT_ROCE_RX_SEQ, DBNIC_CNT_ROCE_RX_RKEY,
+	};
+	uint64_t before[8];
+
+	rc_pair(a, b, &qa, &qb);
+	qp_create(a, &ud, DBNIC_QPT_UD, a->pd);
+	qp_up(&ud, NULL, 0, 0);
+	tgt = buf_new(a, 4096, 3);
+	tkey = mr_of(a, tgt, 4096, ACC_ALL);
+	memcpy(snap, gpa(&a->f, tgt), sizeof(snap));
+	/* A third address, never connected to anything. */
+	memset(&c, 0, sizeof(c));
+	memcpy(c.mac, b->mac, 6);
+	memcpy(c.gid, b->gid, 16);
+	c.gid[15] = 99;
+
+	/* The good one: a WRITE_ONLY of 64 bytes, expected PSN. */
+	memset(&h, 0, sizeof(h));
+	h.opcode = DBNIC_ROCE_RC_WRITE_ONLY;
+	h.pkey = 0xffff;
+	h.dqpn = qa.qpn;
+	h.psn = PSN_B;
+	h.reth.va = tgt;
+	h.reth.rkey = tkey;
+	h.reth.dma_len = 64;
+
+	for (i = 0; i < 8; i++)
+		before[i] = cnt(a, drops[i]);
+	snap_rx = cnt(a, DBNIC_CNT_ROCE_RX_PKTS);
+#define DROPPED_IN(k)							\
+	do {								\
+		unsigned int _j;					\
+		for (_j = 0; _j < 8; _j++)				\
+			CHECK_EQ(cnt(a, drops[_j]),			\
+				 before[_j] + (_j == (k)));		\
+		if ((k) < 8)						\
+			before[k]++;					\
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), snap_rx);	\
+		CHECK(!memcmp(gpa(&a->f, tgt), snap, sizeof(snap)));	\
+	} while (0)
+
+	/* A bad ICRC. */
+	len = mkframe(fr, a, b, &h, 64);
+	fr[len - 10] ^= 1;
+	wire_inject(a, fr, len);
+	DROPPED_IN(1);
+	/* P_Key of another partition (checked before the ICRC). */
+	h.pkey = 0x8001;
+	len = mkframe(fr, a, b, &h, 64);
+	fr[len - 1] ^= 0xff;
+	wire_inject(a, fr, len);
+	DROPPED_IN(0);
+	h.pkey = 0x7fff;	/* the limited member of the default: fine */
+	/* An opcode the device does not speak (UC SEND ONLY). */
+	len = mkframe(fr, a, b, &h, 64);
+	fr[len - 64 - 4 - 16 - 12] = 0x24;
+	wire_inject(a, fr, len);
+	DROPPED_IN(0);
+	/* TVer 1. */
+	len = mkframe(fr, a, b, &h, 64);
+	fr[len - 64 - 4 - 16 - 12 + 1] |= 1;
+	wire_inject(a, fr, len);
+	DROPPED_IN(0);
+	/* Truncated in its RETH. */
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len - 64 - 4 - 10);
+	DROPPED_IN(0);
+	/* No such QP; a stale QPN; the UD QP for an RC opcode. */
+	h.dqpn = qa.qpn ^ 0x5;
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(2);
+	h.dqpn = qa.qpn + (1 << 12);
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(2);
+	h.dqpn = ud.qpn;
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(2);
+	/* RC from an address that is not the QP's peer. */
+	h.dqpn = qa.qpn;
+	len = mkframe(fr, a, &c, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(2);
+	/* PSN ahead: one sequence NAK for two. */
+	h.psn = PSN_B + 5;
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(6);
+	wire_inject(a, fr, len);
+	DROPPED_IN(6);
+	/* An rkey of another pd: last, it moves the QP to ERR. */
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	h.psn = PSN_B;
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd + 1, tgt, 4096, ACC_ALL, &h.reth.rkey),
+		 0);
+	len = mkframe(fr, a, b, &h, 64);
+	wire_inject(a, fr, len);
+	DROPPED_IN(7);
+	/* The UD QP: its Q_Key. */
+	memset(&h, 0, sizeof(h));
+	h.opcode = DBNIC_ROCE_UD_SEND_ONLY;
+	h.pkey = 0xffff;
+	h.dqpn = ud.qpn;
+	h.deth.qkey = 0x1235;
+	h.deth.src_qpn = 77;
+	len = mkframe(fr, a, b, &h, 32);
+	wire_inject(a, fr, len);
+	DROPPED_IN(3);
+	h.deth.qkey = 0x1234;
+	len = mkframe(fr, a, b, &h, 32);
+	wire_inject(a, fr, len);
+	DROPPED_IN(4);	/* no RECV */
+	/* Not RoCE at all for a GID the port does not have: Ethernet's. */
+	len = mkframe(fr, &c, b, &h, 32);
+	memcpy(fr, a->mac, 6);
+	wire_inject(a, fr, len);
+	DROPPED_IN(99);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ETH_RX_NOBUF), 1);
+
+	/* The sequence NAK went out once, the rkey NAK once. */
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 2);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
+	CHECK(!cqe_poll(&qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}

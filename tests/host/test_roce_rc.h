@@ -13,5 +13,6 @@ void test_roce_rc_rnr(void);
 void test_roce_rc_rkey_refused(void);
 void test_roce_loopback(void);
 void test_roce_ud(void);
+void test_roce_rx_checks(void);
 
 #endif
