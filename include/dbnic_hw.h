@@ -499,6 +499,12 @@ static inline unsigned int dbnic_cq_phase(__u32 pi, unsigned int log_size)
 #define DBNIC_QPN_GEN_SHIFT		12
 #define DBNIC_QPN_MASK			0xffffffu	/* 24 bits on the wire */
 
+/* CREATE_AH result: index + 1, generation, as an MR key (11.1). */
+#define DBNIC_AH_INDEX_MASK		0x0000ffffu
+#define DBNIC_AH_INDEX_SHIFT		0
+#define DBNIC_AH_GEN_MASK		0xffff0000u
+#define DBNIC_AH_GEN_SHIFT		16
+
 /* Path MTU in bytes for the IB enum value 1..5 (256..4096). */
 static inline unsigned int dbnic_ib_mtu_bytes(unsigned int ib_mtu)
 {
@@ -823,7 +829,8 @@ struct dbnic_admin_cmd {
 			__le16	vlan;		/* VLAN ID or DBNIC_VLAN_NONE */
 			__u8	net;		/* DBNIC_NET_IPV4/6, 0 deletes */
 			__u8	rsvd;
-		} set_gid;			/* 1.4, PRIVILEGED */
+			__le32	ctx;		/* a PRIVILEGED context */
+		} set_gid;			/* 1.4 */
 		__u8	raw[56];
 	};
 };
