@@ -336,8 +336,8 @@ int dbnic_admin_query_qp(struct dbnic_dev *dd, u32 qpn, dma_addr_t attr,
 			 struct dbnic_admin_hold *hold);
 int dbnic_admin_create_ah(struct dbnic_dev *dd, u32 ctx, u32 pd,
 			  const struct dbnic_av *av, u32 *ah);
-int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 index, const u8 *gid,
-			u8 net, u16 vlan);
+int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 ctx, u32 index,
+			const u8 *gid, u8 net, u16 vlan);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
 void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
 int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,

@@ -725,20 +725,23 @@ int dbnic_admin_create_ah(struct dbnic_dev *dd, u32 ctx, u32 pd,
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_ah, DBNIC);
 
 /**
- * dbnic_admin_set_gid - SET_GID (datasheet 11.2), PRIVILEGED
+ * dbnic_admin_set_gid - SET_GID (datasheet 11.2)
  * @dd: the device
+ * @ctx: a PRIVILEGED context (the port's GIDs are the host's)
  * @index: the GID entry, below CAP_RDMA's GID count (DBNIC_GID_TBL_LEN)
  * @gid: 16 bytes: an IPv6 address or an IPv4-mapped one
  * @net: DBNIC_NET_IPV4 or DBNIC_NET_IPV6; 0 deletes the entry
  * @vlan: VLAN ID of the GID's netdev, or DBNIC_VLAN_NONE
  *
- * Return: 0, -EINVAL (BAD_PARAM) or another errno of the admin queue,
- * -ETIMEDOUT included.
+ * Return: 0, -EINVAL (BAD_PARAM: a context not PRIVILEGED, a value out
+ * of range) or another errno of the admin queue, -ETIMEDOUT included.
  */
-int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 index, const u8 *gid,
-			u8 net, u16 vlan)
+int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 ctx, u32 index,
+			const u8 *gid, u8 net, u16 vlan)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_SET_GID };
+
+	cmd.set_gid.ctx = cpu_to_le32(ctx);
 
 	memcpy(cmd.set_gid.gid, gid, sizeof(cmd.set_gid.gid));
 	cmd.set_gid.index = cpu_to_le32(index);

@@ -183,7 +183,8 @@ static int dbnic_ib_add_gid(const struct ib_gid_attr *attr, void **context)
 		return ret;
 	net = rdma_gid_attr_network_type(attr) == RDMA_NETWORK_IPV4 ?
 	      DBNIC_NET_IPV4 : DBNIC_NET_IPV6;
-	return dbnic_admin_set_gid(ibd->dd, attr->index, attr->gid.raw, net,
+	return dbnic_admin_set_gid(ibd->dd, ibd->kctx.ctx, attr->index,
+				   attr->gid.raw, net,
 				   vlan < VLAN_N_VID ? vlan : DBNIC_VLAN_NONE);
 }
 
@@ -192,8 +193,8 @@ static int dbnic_ib_del_gid(const struct ib_gid_attr *attr, void **context)
 	struct dbnic_ib_dev *ibd = to_dbnic_ib(attr->device);
 	u8 zero[16] = {};
 
-	return dbnic_admin_set_gid(ibd->dd, attr->index, zero, 0,
-				   DBNIC_VLAN_NONE);
+	return dbnic_admin_set_gid(ibd->dd, ibd->kctx.ctx, attr->index, zero,
+				   0, DBNIC_VLAN_NONE);
 }
 
 /* ------------------------------------------------------------------ */
