@@ -716,6 +716,21 @@ static int dbnic_ib_modify_check(struct dbnic_ib_dev *ibd,
 	return 0;
 }
 
+/*
+ * RESET discarded what was posted, without completions, and moved the
+ * device's consumer indices to the producer indices (11.2): every slot
+ * is free, and indices go on from where they were.
+ */
+static void dbnic_ib_qp_reset_rings(struct dbnic_ib_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->lock, flags);
+	WRITE_ONCE(qp->sqw.head, qp->sqw.pi);
+	WRITE_ONCE(qp->rqw.head, qp->rqw.pi);
+	spin_unlock_irqrestore(&qp->lock, flags);
+}
+
 /**
  * dbnic_ib_modify_qp - MODIFY_QP (datasheet 11.2)
  * @ibqp: the QP
@@ -775,8 +790,11 @@ int dbnic_ib_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	}
 	ret = dbnic_admin_modify_qp(ibd->dd, qp->qpn, mask & DBNIC_QP_ATTR_ALL,
 				    h->buf[0].dma, h);
-	if (!ret && mask & IB_QP_STATE)
+	if (!ret && mask & IB_QP_STATE) {
 		WRITE_ONCE(qp->state, attr->qp_state);
+		if (attr->qp_state == IB_QPS_RESET && qp->kernel)
+			dbnic_ib_qp_reset_rings(qp);
+	}
 out:
 	dbnic_ib_attr_free(ibd, h, ret);
 	return ret;
@@ -1023,6 +1041,7 @@ int dbnic_ib_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	struct dbnic_ib_qp *qp = to_dbnic_qp(ibqp);
 	struct dbnic_ib_wq *wq = &qp->rqw;
 	unsigned long flags;
+	unsigned int n;
 	u16 start;
 	int ret = 0;
 	int i;
@@ -1045,17 +1064,21 @@ int dbnic_ib_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 			break;
 		}
 		memset(d, 0, 1u << qp->rq_stride);
+		/* As for sends, zero-length SGEs are left out. */
+		for (i = 0, n = 0; i < wr->num_sge; i++) {
+			if (!wr->sg_list[i].length)
+				continue;
+			d->sge[n].addr = cpu_to_le64(wr->sg_list[i].addr);
+			d->sge[n].len = cpu_to_le32(wr->sg_list[i].length);
+			d->sge[n].key = cpu_to_le32(wr->sg_list[i].lkey);
+			n++;
+		}
 		d->hdr.opcode = DBNIC_OP_RECV;
 		d->hdr.flags = DBNIC_DESC_F_COMPLETION;
-		d->hdr.size = dbnic_desc_blocks(wr->num_sge);
-		d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_DST, wr->num_sge);
+		d->hdr.size = dbnic_desc_blocks(n);
+		d->hdr.nsge = DBNIC_SET(DBNIC_NSGE_DST, n);
 		d->hdr.index = cpu_to_le16(wq->pi);
 		d->hdr.qid = cpu_to_le16(qp->qid);
-		for (i = 0; i < wr->num_sge; i++) {
-			d->sge[i].addr = cpu_to_le64(wr->sg_list[i].addr);
-			d->sge[i].len = cpu_to_le32(wr->sg_list[i].length);
-			d->sge[i].key = cpu_to_le32(wr->sg_list[i].lkey);
-		}
 		wq->wr_id[slot] = wr->wr_id;
 		wq->pi++;
 	}
