@@ -89,7 +89,8 @@ static int dbnic_ib_query_device(struct ib_device *ibdev,
 	attr->max_recv_sge = DBNIC_IB_MAX_RECV_SGE;
 	attr->max_sge_rd = DBNIC_RDMA_MAX_SGE;
 	attr->max_cq = c->max_cq;
-	attr->max_cqe = 1 << ibd->max_log_ring;
+	/* A CQ's ring is twice its depth (dbnic_ib_create_cq()). */
+	attr->max_cqe = 1 << (ibd->max_log_ring - 1);
 	attr->max_mr = readl(ibd->dd->ctrl + DBNIC_REG_CAP_MRS);
 	attr->max_pd = INT_MAX;
 	attr->max_qp_rd_atom = c->max_rd_atomic;

@@ -81,8 +81,10 @@ static void dbnic_ib_rings_done(struct dbnic_ib_dev *ibd, int ret,
 /**
  * dbnic_ib_create_cq - CREATE_CQ with 32-byte CQEs and CQ_COMP events
  * @ibcq: the core's CQ
- * @attr: @attr->cqe entries wanted (rounded up to a power of two, at
- *	least 2, at most 2^CAP_LIMITS.log_ring); no flags
+ * @attr: @attr->cqe entries wanted, at most half the largest ring; no
+ *	flags.  The ring holds twice that, rounded up to a power of two
+ *	(include/dbnic_abi.h: a provider reports its consumer index lazily,
+ *	and the device must never find the ring full, datasheet 6.1)
  * @attrs: a process's command (struct dbnic_create_cq_resp), or NULL
  *
  * Return: 0, -EINVAL (size), -EOPNOTSUPP (flags, request bytes this
@@ -102,7 +104,7 @@ int dbnic_ib_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 
 	if (attr->flags)
 		return -EOPNOTSUPP;
-	if (attr->cqe < 1 || attr->cqe > 1 << ibd->max_log_ring)
+	if (attr->cqe < 1 || attr->cqe > 1 << (ibd->max_log_ring - 1))
 		return -EINVAL;
 	ret = dbnic_ib_udata_in(udata, NULL, 0);
 	if (ret)
@@ -111,7 +113,7 @@ int dbnic_ib_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	cq->kernel = !uctx;
 	cq->ctx = uctx ? uctx->ctx : ibd->kctx.ctx;
 	cq->db = ibd->kctx.db;
-	cq->log_size = max_t(unsigned int, order_base_2(attr->cqe),
+	cq->log_size = max_t(unsigned int, order_base_2(attr->cqe) + 1,
 			     DBNIC_LOG_RING_MIN);
 	ret = dbnic_ib_ring_alloc(ibd, &cq->ring,
 				  sizeof(struct dbnic_rdma_cqe) << cq->log_size);
@@ -144,7 +146,7 @@ int dbnic_ib_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		return ret;
 	}
 	cq->created = true;
-	ibcq->cqe = 1 << cq->log_size;
+	ibcq->cqe = 1 << (cq->log_size - 1);
 	if (uctx) {
 		u64 key;
 
