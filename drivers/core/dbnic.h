@@ -31,6 +31,11 @@
 enum dbnic_aux_fn {
 	DBNIC_AUX_DMA,		/* "dbnic_core.dma.<id>": dbnic_dma.ko */
 	DBNIC_AUX_CDEV,		/* "dbnic_core.cdev.<id>": dbnic_cdev.ko */
+	/*
+	 * Before the netdev: the ib_device names it as its port and goes
+	 * first; it registers whenever the netdev appears (notifier).
+	 */
+	DBNIC_AUX_RDMA,		/* "dbnic_core.rdma.<id>": dbnic_rdma.ko (RDMA) */
 	DBNIC_AUX_ETH,		/* "dbnic_core.eth.<id>": dbnic_eth.ko (NET) */
 	DBNIC_AUX_NUM,
 };
@@ -57,6 +62,12 @@ struct dbnic_caps {
 	u8 msix;
 	u32 features;
 	u32 max_xfer;
+	/* RDMA (1.4, datasheet 11.1); 0 without DBNIC_FEAT_RDMA. */
+	u16 max_qp;
+	u32 max_ah;
+	u8 max_rd_atomic;
+	u8 gids;
+	u8 max_mtu;		/* IB enum */
 };
 
 struct dbnic_dev;
@@ -114,6 +125,35 @@ struct dbnic_admin_hold {
 	u8 status;
 	u32 result;
 	struct module *owner;
+};
+
+/**
+ * struct dbnic_qp_params - what CREATE_QP takes (datasheet 11.2)
+ * @sq_base: DMA address of the send ring, 2^(@sq_log_size + @sq_log_stride)
+ *	bytes
+ * @rq_base: DMA address of the receive ring, likewise
+ * @ctx: the QP's context
+ * @pd: its protection domain tag
+ * @scqn: send CQ: 32-byte CQEs, of @ctx
+ * @rcqn: receive CQ, likewise
+ * @type: enum dbnic_qp_type
+ * @sq_log_size: log2 send ring entries, 1..12
+ * @sq_log_stride: log2 send slot bytes, 6..8
+ * @rq_log_size: log2 receive ring entries, 1..12
+ * @rq_log_stride: log2 receive slot bytes, 6..8
+ */
+struct dbnic_qp_params {
+	dma_addr_t sq_base;
+	dma_addr_t rq_base;
+	u32 ctx;
+	u32 pd;
+	u32 scqn;
+	u32 rcqn;
+	u8 type;
+	u8 sq_log_size;
+	u8 sq_log_stride;
+	u8 rq_log_size;
+	u8 rq_log_stride;
 };
 
 struct dbnic_admin {
@@ -198,6 +238,14 @@ struct dbnic_dev {
 	spinlock_t link_lock;	/* link_event, link_priv */
 	void (*link_event)(void *priv);
 	void *link_priv;
+	/*
+	 * The RDMA function's handler of CQ_COMP, QP_ERR and CQ_OVERFLOW
+	 * events (datasheet 6.1, 11.7), called in hard-IRQ context under
+	 * rdma_lock; or NULL.
+	 */
+	spinlock_t rdma_lock;	/* rdma_event, rdma_priv */
+	bool (*rdma_event)(void *priv, u8 type, u32 object, u32 data);
+	void *rdma_priv;
 	struct dbnic_queue *kq;	/* the kernel queue */
 
 	/* /sys/kernel/debug/dbnic/<pci-name>/: functions add files to it. */
@@ -245,6 +293,10 @@ int dbnic_kctx_create(struct dbnic_dev *dd, struct dbnic_kctx *kc);
 void dbnic_kctx_destroy(struct dbnic_dev *dd, struct dbnic_kctx *kc);
 void dbnic_set_link_handler(struct dbnic_dev *dd, void (*fn)(void *priv),
 			    void *priv);
+void dbnic_set_rdma_event_handler(struct dbnic_dev *dd,
+				  bool (*fn)(void *priv, u8 type, u32 object,
+					     u32 data),
+				  void *priv);
 
 /* dbnic_admin.c */
 int dbnic_admin_init(struct dbnic_dev *dd);
@@ -267,6 +319,25 @@ int dbnic_admin_create_rq(struct dbnic_dev *dd, u32 ctx, u32 cqn,
 			  struct dbnic_admin_hold *hold);
 int dbnic_admin_set_rss(struct dbnic_dev *dd, u32 ctx, dma_addr_t config,
 			struct dbnic_admin_hold *hold);
+int dbnic_admin_create_cq_ext(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
+			      unsigned int log_size, unsigned int log_cqe,
+			      u16 vector, u32 *cqn,
+			      struct dbnic_admin_hold *hold);
+int dbnic_admin_reg_mr_pd(struct dbnic_dev *dd, u32 ctx, u32 pd, u64 iova,
+			  u64 length, dma_addr_t pages, u32 npages,
+			  unsigned int page_shift, u32 access, u32 *key,
+			  struct dbnic_admin_hold *hold);
+int dbnic_admin_create_qp(struct dbnic_dev *dd,
+			  const struct dbnic_qp_params *p, u32 *qpn, u32 *qid,
+			  struct dbnic_admin_hold *hold);
+int dbnic_admin_modify_qp(struct dbnic_dev *dd, u32 qpn, u32 attr_mask,
+			  dma_addr_t attr, struct dbnic_admin_hold *hold);
+int dbnic_admin_query_qp(struct dbnic_dev *dd, u32 qpn, dma_addr_t attr,
+			 struct dbnic_admin_hold *hold);
+int dbnic_admin_create_ah(struct dbnic_dev *dd, u32 ctx, u32 pd,
+			  const struct dbnic_av *av, u32 *ah);
+int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 ctx, u32 index,
+			const u8 *gid, u8 net, u16 vlan);
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle);
 void dbnic_admin_park(struct dbnic_dev *dd, struct dbnic_admin_hold *hold);
 int dbnic_admin_park_rings(struct dbnic_dev *dd, void *cpu0, dma_addr_t dma0,

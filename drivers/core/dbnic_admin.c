@@ -58,6 +58,13 @@ static const char * const dbnic_admin_op_names[] = {
 	[DBNIC_ADM_CREATE_RQ] = "CREATE_RQ",
 	[DBNIC_ADM_DESTROY_RQ] = "DESTROY_RQ",
 	[DBNIC_ADM_SET_RSS] = "SET_RSS",
+	[DBNIC_ADM_CREATE_QP] = "CREATE_QP",
+	[DBNIC_ADM_MODIFY_QP] = "MODIFY_QP",
+	[DBNIC_ADM_QUERY_QP] = "QUERY_QP",
+	[DBNIC_ADM_DESTROY_QP] = "DESTROY_QP",
+	[DBNIC_ADM_CREATE_AH] = "CREATE_AH",
+	[DBNIC_ADM_DESTROY_AH] = "DESTROY_AH",
+	[DBNIC_ADM_SET_GID] = "SET_GID",
 };
 
 static const char *dbnic_admin_op_name(u8 opcode)
@@ -94,7 +101,10 @@ static void dbnic_admin_late_work(struct work_struct *work);
  * Allocate the event queue if the device has one (the capability
  * registers can be read before enable).  One entry per event the device
  * may have pending: three kinds of doorbell error per context, one CQ
- * error per CQ, ADMIN and EQ_OVERFLOW; capped at the largest EQ.
+ * error per CQ, ADMIN and EQ_OVERFLOW; with RDMA also one CQ_COMP per CQ
+ * (datasheet 11.7: never a second while the first is in the EQ) and one
+ * QP_ERR per QP (once per entry to ERR, which needs the host's reset to
+ * happen again); capped at the largest EQ.
  */
 static int dbnic_eq_init(struct dbnic_dev *dd)
 {
@@ -104,11 +114,15 @@ static int dbnic_eq_init(struct dbnic_dev *dd)
 			      DBNIC_CAPDB_PAGES);
 	u32 cqs = DBNIC_GET(readl(dd->ctrl + DBNIC_REG_CAP_QUEUES),
 			    DBNIC_CAPQ_MAX_CQ);
+	u32 rdma = 0;
 
 	if (!(feat & DBNIC_FEAT_EQ))
 		return 0;
+	if (feat & DBNIC_FEAT_RDMA)
+		rdma = cqs + DBNIC_GET(readl(dd->ctrl + DBNIC_REG_CAP_QP),
+				       DBNIC_CAPQP_MAX_QP);
 	eq->log_size = clamp_t(unsigned int,
-			       order_base_2(3 * pages + cqs + 2 + 1),
+			       order_base_2(3 * pages + cqs + 2 + rdma + 1),
 			       DBNIC_EQ_LOG_SIZE_MIN, DBNIC_EQ_LOG_SIZE_MAX);
 	eq->ring = dmam_alloc_coherent(dbnic_to_dev(dd),
 				       sizeof(*eq->ring) << eq->log_size,
@@ -188,9 +202,23 @@ static u8 dbnic_admin_undo_op(u8 opcode)
 		return DBNIC_ADM_DEREG_MR;
 	case DBNIC_ADM_CREATE_RQ:
 		return DBNIC_ADM_DESTROY_RQ;
+	case DBNIC_ADM_CREATE_QP:
+		return DBNIC_ADM_DESTROY_QP;
+	case DBNIC_ADM_CREATE_AH:
+		return DBNIC_ADM_DESTROY_AH;
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Commands that only read (or, QUERY_QP, write) the memory they name
+ * during the command and leave nothing behind that uses it: once
+ * answered, whatever the status, the memory is free.
+ */
+static bool dbnic_admin_reads_only(u8 opcode)
+{
+	return opcode == DBNIC_ADM_MODIFY_QP || opcode == DBNIC_ADM_QUERY_QP;
 }
 
 /* The answer to a command that timed out: move its hold to "answered". */
@@ -278,7 +306,7 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
 /*
  * Run one admin command and wait for its completion.
  *
- * Return: 0 with *result set (if not NULL), -ETIMEDOUT (then the admin
+ * Return: 0 with *result and *result2 set (each if not NULL), -ETIMEDOUT (then the admin
  * queue owns @hold, see struct dbnic_admin_hold; without one, it still
  * undoes what a late successful create made), -ENODEV while
  * dbnic_admin_forget() runs, when the PCI channel is offline or when the
@@ -289,7 +317,7 @@ static void dbnic_admin_hold_add(struct dbnic_admin *a,
  */
 static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 				   struct dbnic_admin_cmd *cmd, u32 *result,
-				   struct dbnic_admin_hold *hold)
+				   u32 *result2, struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin *a = &dd->admin;
 	struct device *dev = dbnic_to_dev(dd);
@@ -380,20 +408,23 @@ static int dbnic_admin_exec_locked(struct dbnic_dev *dd,
 				    cqe.status, ret);
 	else if (result)
 		*result = le32_to_cpu(cqe.result);
+	if (!ret && result2)
+		*result2 = le32_to_cpu(cqe.result2);
 out:
 	return ret;
 }
 
 static void dbnic_admin_settle_answered(struct dbnic_dev *dd);
 
-static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
-			    u32 *result, struct dbnic_admin_hold *hold)
+static int dbnic_admin_exec2(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
+			     u32 *result, u32 *result2,
+			     struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin *a = &dd->admin;
 	int ret;
 
 	mutex_lock(&a->lock);
-	ret = dbnic_admin_exec_locked(dd, cmd, result, hold);
+	ret = dbnic_admin_exec_locked(dd, cmd, result, result2, hold);
 	/*
 	 * Late answers this command's reap took: undo them before anyone
 	 * else can post (see dbnic_admin_settle()).
@@ -401,6 +432,12 @@ static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
 	dbnic_admin_settle_answered(dd);
 	mutex_unlock(&a->lock);
 	return ret;
+}
+
+static int dbnic_admin_exec(struct dbnic_dev *dd, struct dbnic_admin_cmd *cmd,
+			    u32 *result, struct dbnic_admin_hold *hold)
+{
+	return dbnic_admin_exec2(dd, cmd, result, NULL, hold);
 }
 
 int dbnic_admin_create_ctx(struct dbnic_dev *dd, u32 flags, u32 *ctx)
@@ -412,18 +449,46 @@ int dbnic_admin_create_ctx(struct dbnic_dev *dd, u32 flags, u32 *ctx)
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_ctx, DBNIC);
 
-/* CREATE_CQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
-int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
-			  unsigned int log_size, u16 vector, u32 *cqn,
-			  struct dbnic_admin_hold *hold)
+/**
+ * dbnic_admin_create_cq_ext - CREATE_CQ with a CQE size (datasheet 4, 11.2)
+ * @dd: the device
+ * @ctx: the CQ's context
+ * @base: DMA address of the ring, 2^(@log_size + @log_cqe) bytes, aligned
+ *	to its CQE size
+ * @log_size: log2 of the ring's entries
+ * @log_cqe: 0 or DBNIC_LOG_CQE_16 (16-byte CQEs), DBNIC_LOG_CQE_32 (the
+ *	32-byte struct dbnic_rdma_cqe of a QP's CQ, 1.4)
+ * @vector: MSI-X vector, DBNIC_CQ_NO_VECTOR, or DBNIC_CQ_EVENT (an ARM is
+ *	answered by a CQ_COMP event, 1.4: needs the event queue)
+ * @cqn: the CQ created
+ * @hold: holds the ring, see struct dbnic_admin_hold
+ *
+ * Return: 0, -EINVAL (BAD_PARAM), -ENOSPC (no CQ left) or another errno
+ * of the admin queue, -ETIMEDOUT included.
+ */
+int dbnic_admin_create_cq_ext(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
+			      unsigned int log_size, unsigned int log_cqe,
+			      u16 vector, u32 *cqn,
+			      struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_CQ };
 
 	cmd.create_cq.base = cpu_to_le64(base);
 	cmd.create_cq.ctx = cpu_to_le32(ctx);
 	cmd.create_cq.log_size = log_size;
+	cmd.create_cq.log_cqe = log_cqe;
 	cmd.create_cq.msix_vector = cpu_to_le16(vector);
 	return dbnic_admin_exec(dd, &cmd, cqn, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_cq_ext, DBNIC);
+
+/* CREATE_CQ; @hold holds the ring at @base, see struct dbnic_admin_hold. */
+int dbnic_admin_create_cq(struct dbnic_dev *dd, u32 ctx, dma_addr_t base,
+			  unsigned int log_size, u16 vector, u32 *cqn,
+			  struct dbnic_admin_hold *hold)
+{
+	return dbnic_admin_create_cq_ext(dd, ctx, base, log_size, 0, vector,
+					 cqn, hold);
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_cq, DBNIC);
 
@@ -501,13 +566,28 @@ int dbnic_admin_set_rss(struct dbnic_dev *dd, u32 ctx, dma_addr_t config,
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_set_rss, DBNIC);
 
-/*
- * REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses.
- * @hold holds the list and the pages, see struct dbnic_admin_hold.
+/**
+ * dbnic_admin_reg_mr_pd - REG_MR in a protection domain (datasheet 4.1, 11.1)
+ * @dd: the device
+ * @ctx: the registration's context
+ * @pd: its protection domain tag; 0: none (the 1.3 behaviour)
+ * @iova: address of its first byte in SGEs and rkeys
+ * @length: its bytes
+ * @pages: DMA address of a list of @npages __le64 DMA addresses of pages
+ *	of 2^@page_shift bytes, read during the command and until DEREG_MR
+ * @npages: entries in the list
+ * @page_shift: log2 page size, DBNIC_MR_PAGE_SHIFT_MIN..MAX
+ * @access: DBNIC_MR_* rights
+ * @key: the key created (lkey = rkey)
+ * @hold: holds the list and the pages, see struct dbnic_admin_hold
+ *
+ * Return: 0, -EINVAL (BAD_PARAM), -ENOSPC (table full) or another errno
+ * of the admin queue, -ETIMEDOUT included.
  */
-int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
-		       dma_addr_t pages, u32 npages, unsigned int page_shift,
-		       u32 access, u32 *key, struct dbnic_admin_hold *hold)
+int dbnic_admin_reg_mr_pd(struct dbnic_dev *dd, u32 ctx, u32 pd, u64 iova,
+			  u64 length, dma_addr_t pages, u32 npages,
+			  unsigned int page_shift, u32 access, u32 *key,
+			  struct dbnic_admin_hold *hold)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_REG_MR };
 
@@ -518,11 +598,160 @@ int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
 	cmd.reg_mr.npages = cpu_to_le32(npages);
 	cmd.reg_mr.page_shift = page_shift;
 	cmd.reg_mr.access = access;
+	cmd.reg_mr.pd = cpu_to_le32(pd);
 	return dbnic_admin_exec(dd, &cmd, key, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_reg_mr_pd, DBNIC);
+
+/*
+ * REG_MR (datasheet section 4.1): @pages lists @npages DMA addresses.
+ * @hold holds the list and the pages, see struct dbnic_admin_hold.
+ */
+int dbnic_admin_reg_mr(struct dbnic_dev *dd, u32 ctx, u64 iova, u64 length,
+		       dma_addr_t pages, u32 npages, unsigned int page_shift,
+		       u32 access, u32 *key, struct dbnic_admin_hold *hold)
+{
+	return dbnic_admin_reg_mr_pd(dd, ctx, 0, iova, length, pages, npages,
+				     page_shift, access, key, hold);
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_admin_reg_mr, DBNIC);
 
-/* DESTROY_CTX, _CQ, _SQ, _RQ or DEREG_MR (handle = key). */
+/**
+ * dbnic_admin_create_qp - CREATE_QP (datasheet 11.2)
+ * @dd: the device
+ * @p: the QP's context, pd, type, CQs and rings
+ * @qpn: the QPN created (24 bits; the GSI QP's wire QPN is 1)
+ * @qid: its send queue's qid (result2): DB_SQ, DB_QP_RQ and CQEs name it
+ * @hold: holds both rings, see struct dbnic_admin_hold; a late success
+ *	is destroyed (DESTROY_QP)
+ *
+ * Return: 0, -EINVAL (BAD_PARAM: a CQ not of the context or not of
+ * 32-byte CQEs, a process's GSI), -ENOSPC (no QP or send queue left),
+ * -EBUSY (a second GSI QP) or another errno of the admin queue,
+ * -ETIMEDOUT included.
+ */
+int dbnic_admin_create_qp(struct dbnic_dev *dd,
+			  const struct dbnic_qp_params *p, u32 *qpn, u32 *qid,
+			  struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_QP };
+
+	cmd.create_qp.sq_base = cpu_to_le64(p->sq_base);
+	cmd.create_qp.rq_base = cpu_to_le64(p->rq_base);
+	cmd.create_qp.ctx = cpu_to_le32(p->ctx);
+	cmd.create_qp.pd = cpu_to_le32(p->pd);
+	cmd.create_qp.scqn = cpu_to_le32(p->scqn);
+	cmd.create_qp.rcqn = cpu_to_le32(p->rcqn);
+	cmd.create_qp.type = p->type;
+	cmd.create_qp.sq_log_size = p->sq_log_size;
+	cmd.create_qp.sq_log_stride = p->sq_log_stride;
+	cmd.create_qp.rq_log_size = p->rq_log_size;
+	cmd.create_qp.rq_log_stride = p->rq_log_stride;
+	return dbnic_admin_exec2(dd, &cmd, qpn, qid, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_qp, DBNIC);
+
+/**
+ * dbnic_admin_modify_qp - MODIFY_QP (datasheet 11.2)
+ * @dd: the device
+ * @qpn: the QP
+ * @attr_mask: DBNIC_QP_ATTR_* (the bits of enum ib_qp_attr_mask)
+ * @attr: DMA address of a 128-byte struct dbnic_qp_attr, 8-byte aligned,
+ *	read during the command
+ * @hold: holds the attribute block, see struct dbnic_admin_hold
+ *
+ * Return: 0, -EINVAL (BAD_PARAM: a transition or value the device
+ * refuses; nothing changed), -ENOENT (no such QP) or another errno of
+ * the admin queue, -ETIMEDOUT included (the change may still happen).
+ */
+int dbnic_admin_modify_qp(struct dbnic_dev *dd, u32 qpn, u32 attr_mask,
+			  dma_addr_t attr, struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_MODIFY_QP };
+
+	cmd.modify_qp.attr = cpu_to_le64(attr);
+	cmd.modify_qp.qpn = cpu_to_le32(qpn);
+	cmd.modify_qp.attr_mask = cpu_to_le32(attr_mask);
+	return dbnic_admin_exec(dd, &cmd, NULL, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_modify_qp, DBNIC);
+
+/**
+ * dbnic_admin_query_qp - QUERY_QP (datasheet 11.2)
+ * @dd: the device
+ * @qpn: the QP
+ * @attr: DMA address of a 128-byte struct dbnic_qp_attr, 8-byte aligned,
+ *	that the device writes: the current state and every attribute
+ * @hold: holds the attribute block, see struct dbnic_admin_hold
+ *
+ * Return: 0, -ENOENT (no such QP) or another errno of the admin queue,
+ * -ETIMEDOUT included (the device may still write the block).
+ */
+int dbnic_admin_query_qp(struct dbnic_dev *dd, u32 qpn, dma_addr_t attr,
+			 struct dbnic_admin_hold *hold)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_QUERY_QP };
+
+	cmd.modify_qp.attr = cpu_to_le64(attr);
+	cmd.modify_qp.qpn = cpu_to_le32(qpn);
+	return dbnic_admin_exec(dd, &cmd, NULL, hold);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_query_qp, DBNIC);
+
+/**
+ * dbnic_admin_create_ah - CREATE_AH (datasheet 11.2)
+ * @dd: the device
+ * @ctx: the context whose QPs may use it
+ * @pd: and their protection domain
+ * @av: the 40-byte address vector, copied into the command
+ * @ah: the AH created, for dbnic_rdma_seg.ah
+ *
+ * A late success after a timeout is destroyed (DESTROY_AH).
+ *
+ * Return: 0, -EINVAL (BAD_PARAM: a field out of range, a GID entry not
+ * valid or of another network), -ENOSPC (no AH left) or another errno of
+ * the admin queue, -ETIMEDOUT included.
+ */
+int dbnic_admin_create_ah(struct dbnic_dev *dd, u32 ctx, u32 pd,
+			  const struct dbnic_av *av, u32 *ah)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_CREATE_AH };
+
+	cmd.create_ah.av = *av;
+	cmd.create_ah.ctx = cpu_to_le32(ctx);
+	cmd.create_ah.pd = cpu_to_le32(pd);
+	return dbnic_admin_exec(dd, &cmd, ah, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_create_ah, DBNIC);
+
+/**
+ * dbnic_admin_set_gid - SET_GID (datasheet 11.2)
+ * @dd: the device
+ * @ctx: a PRIVILEGED context (the port's GIDs are the host's)
+ * @index: the GID entry, below CAP_RDMA's GID count (DBNIC_GID_TBL_LEN)
+ * @gid: 16 bytes: an IPv6 address or an IPv4-mapped one
+ * @net: DBNIC_NET_IPV4 or DBNIC_NET_IPV6; 0 deletes the entry
+ * @vlan: VLAN ID of the GID's netdev, or DBNIC_VLAN_NONE
+ *
+ * Return: 0, -EINVAL (BAD_PARAM: a context not PRIVILEGED, a value out
+ * of range) or another errno of the admin queue, -ETIMEDOUT included.
+ */
+int dbnic_admin_set_gid(struct dbnic_dev *dd, u32 ctx, u32 index,
+			const u8 *gid, u8 net, u16 vlan)
+{
+	struct dbnic_admin_cmd cmd = { .opcode = DBNIC_ADM_SET_GID };
+
+	cmd.set_gid.ctx = cpu_to_le32(ctx);
+
+	memcpy(cmd.set_gid.gid, gid, sizeof(cmd.set_gid.gid));
+	cmd.set_gid.index = cpu_to_le32(index);
+	cmd.set_gid.vlan = cpu_to_le16(vlan);
+	cmd.set_gid.net = net;
+	return dbnic_admin_exec(dd, &cmd, NULL, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_admin_set_gid, DBNIC);
+
+/* DESTROY_CTX, _CQ, _SQ, _RQ, _QP (handle = QPN), _AH or DEREG_MR (key). */
 int dbnic_admin_destroy(struct dbnic_dev *dd, u8 opcode, u32 handle)
 {
 	struct dbnic_admin_cmd cmd = { .opcode = opcode };
@@ -647,7 +876,8 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 		hold->undo[0].handle = hold->result;
 		hold->nundo++;
 	} else if (!undo && hold->status != DBNIC_AST_OK &&
-		   hold->status != DBNIC_AST_BAD_HANDLE) {
+		   hold->status != DBNIC_AST_BAD_HANDLE &&
+		   !dbnic_admin_reads_only(hold->opcode)) {
 		/* A destroy that failed: the object may live until reset. */
 		dbnic_admin_park_held(dd, hold);
 		return;
@@ -660,7 +890,7 @@ static void dbnic_admin_settle(struct dbnic_dev *dd,
 		for (i = 1; i < hold->nundo; i++)
 			hold->undo[i - 1] = hold->undo[i];
 		hold->nundo--;
-		ret = dbnic_admin_exec_locked(dd, &cmd, NULL, hold);
+		ret = dbnic_admin_exec_locked(dd, &cmd, NULL, NULL, hold);
 		/* Timed out again: settled again when that answer comes. */
 		if (ret == -ETIMEDOUT)
 			return;
@@ -813,6 +1043,8 @@ static const char * const dbnic_async_err_names[] = {
 	[DBNIC_AERR_ADMIN] = "admin queue unusable",
 	[DBNIC_AERR_EQ_OVERFLOW] = "event queue overflow, events lost",
 	[DBNIC_AERR_LINK] = "link change",
+	[DBNIC_AERR_CQ_COMP] = "CQ completion",
+	[DBNIC_AERR_QP_ERR] = "QP error",
 };
 
 static const char *dbnic_async_err_name(u8 type)
@@ -823,10 +1055,25 @@ static const char *dbnic_async_err_name(u8 type)
 	return "?";
 }
 
+/* Hand an event to the RDMA function; true if it was one of its objects. */
+static bool dbnic_rdma_event(struct dbnic_dev *dd, u8 type, u32 object,
+			     u32 data)
+{
+	bool ret = false;
+
+	spin_lock(&dd->rdma_lock);
+	if (dd->rdma_event)
+		ret = dd->rdma_event(dd->rdma_priv, type, object, data);
+	spin_unlock(&dd->rdma_lock);
+	return ret;
+}
+
 /*
  * One async event.  A CQ in the error state stops its send queues: the
- * kernel queue owning it fails its pending requests, or the process
- * owning it learns it from DBNIC_IOC_QUERY_QP.  Hard-IRQ context.
+ * kernel queue owning it fails its pending requests, the RDMA function
+ * reports it to the CQ's owner, or the process owning it learns it from
+ * DBNIC_IOC_QUERY_QP.  CQ_COMP and QP_ERR (1.4) go to the RDMA function.
+ * Hard-IRQ context.
  */
 static void dbnic_event(struct dbnic_dev *dd, u8 type, u32 ctx, u32 object,
 			u32 data)
@@ -834,8 +1081,17 @@ static void dbnic_event(struct dbnic_dev *dd, u8 type, u32 ctx, u32 object,
 	struct device *dev = dbnic_to_dev(dd);
 
 	switch (type) {
+	case DBNIC_AERR_CQ_COMP:
+	case DBNIC_AERR_QP_ERR:
+		/* Reported once per arm, once per QP error: bounded. */
+		if (!dbnic_rdma_event(dd, type, object, data))
+			dev_dbg_ratelimited(dev, "event %u for no RDMA object %#x\n",
+					    type, object);
+		return;
 	case DBNIC_AERR_CQ_OVERFLOW:
 		if (dbnic_queue_cq_error(dd, object))
+			return;
+		if (dbnic_rdma_event(dd, type, object, data))
 			return;
 		if (dd->ucq_err && object < dd->caps.max_cq)
 			set_bit(object, dd->ucq_err);

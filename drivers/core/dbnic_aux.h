@@ -9,7 +9,8 @@
  * (<id> the same for all functions of one PCI device), which the
  * function's own module binds: dbnic_dma.ko the dmaengine provider,
  * dbnic_cdev.ko /dev/dbnic<N>, dbnic_eth.ko the netdev (only on a device
- * with the network port, DBNIC_FEAT_NET).
+ * with the network port, DBNIC_FEAT_NET), dbnic_rdma.ko the ib_device
+ * (only on an RDMA HCA, DBNIC_FEAT_RDMA).
  *
  * The auxiliary devices live while the device runs: the core adds them
  * once the kernel queue and debugfs exist (probe, and the end of a reset)
@@ -31,6 +32,7 @@
 #define DBNIC_AUX_DMA_NAME	"dma"
 #define DBNIC_AUX_CDEV_NAME	"cdev"
 #define DBNIC_AUX_ETH_NAME	"eth"
+#define DBNIC_AUX_RDMA_NAME	"rdma"
 /* For a function driver's id_table: "<core module>.<name>". */
 #define DBNIC_AUX_ID(name)	("dbnic_core." name)
 

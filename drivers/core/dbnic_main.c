@@ -52,6 +52,7 @@ static const char * const dbnic_aux_names[DBNIC_AUX_NUM] = {
 	[DBNIC_AUX_DMA] = DBNIC_AUX_DMA_NAME,
 	[DBNIC_AUX_CDEV] = DBNIC_AUX_CDEV_NAME,
 	[DBNIC_AUX_ETH] = DBNIC_AUX_ETH_NAME,
+	[DBNIC_AUX_RDMA] = DBNIC_AUX_RDMA_NAME,
 };
 
 static const struct pci_device_id dbnic_pci_ids[] = {
@@ -207,6 +208,16 @@ static int dbnic_read_caps(struct dbnic_dev *dd)
 	c->msix = DBNIC_GET(lim, DBNIC_CAPL_MSIX);
 	c->features = readl(dd->ctrl + DBNIC_REG_CAP_FEATURES);
 	c->max_xfer = readl(dd->ctrl + DBNIC_REG_CAP_MAX_XFER);
+	if (c->features & DBNIC_FEAT_RDMA) {
+		u32 rdma = readl(dd->ctrl + DBNIC_REG_CAP_RDMA);
+
+		c->max_qp = DBNIC_GET(readl(dd->ctrl + DBNIC_REG_CAP_QP),
+				      DBNIC_CAPQP_MAX_QP);
+		c->max_ah = readl(dd->ctrl + DBNIC_REG_CAP_AH);
+		c->max_rd_atomic = DBNIC_GET(rdma, DBNIC_CAPR_RD_ATOMIC);
+		c->gids = DBNIC_GET(rdma, DBNIC_CAPR_GIDS);
+		c->max_mtu = DBNIC_GET(rdma, DBNIC_CAPR_MTU);
+	}
 
 	for (i = 0; i < ARRAY_SIZE(dbnic_feature_names); i++)
 		if (c->features & dbnic_feature_names[i].bit)
@@ -368,6 +379,31 @@ void dbnic_set_link_handler(struct dbnic_dev *dd, void (*fn)(void *priv),
 }
 EXPORT_SYMBOL_NS_GPL(dbnic_set_link_handler, DBNIC);
 
+/**
+ * dbnic_set_rdma_event_handler - receive the device's RDMA events
+ * @dd: the device
+ * @fn: called in hard-IRQ context for each event CQ_COMP (object: cqn),
+ *	QP_ERR (object: QPN, data: enum dbnic_wc_status) and CQ_OVERFLOW of
+ *	a CQ that is not a kernel queue's (object: cqn, data:
+ *	DBNIC_CQ_ERR_*), datasheet 6.1 and 11.7; it returns true when the
+ *	object was its own.  NULL: no handler.
+ * @priv: its argument
+ *
+ * Once this returns with @fn NULL, the old handler is not running and
+ * will not be called again.
+ */
+void dbnic_set_rdma_event_handler(struct dbnic_dev *dd,
+				  bool (*fn)(void *priv, u8 type, u32 object,
+					     u32 data),
+				  void *priv)
+{
+	spin_lock_irq(&dd->rdma_lock);
+	dd->rdma_event = fn;
+	dd->rdma_priv = priv;
+	spin_unlock_irq(&dd->rdma_lock);
+}
+EXPORT_SYMBOL_NS_GPL(dbnic_set_rdma_event_handler, DBNIC);
+
 static void dbnic_aux_release(struct device *dev)
 {
 	kfree(container_of(dev, struct dbnic_aux_dev, adev.dev));
@@ -411,6 +447,10 @@ static void dbnic_aux_add(struct dbnic_dev *dd)
 		/* Datasheet 10: the port is there when the device says so. */
 		if (fn == DBNIC_AUX_ETH &&
 		    !(dd->caps.features & DBNIC_FEAT_NET))
+			continue;
+		/* Datasheet 11: an HCA only when the device says so. */
+		if (fn == DBNIC_AUX_RDMA &&
+		    !(dd->caps.features & DBNIC_FEAT_RDMA))
 			continue;
 		ret = dbnic_aux_add_one(dd, fn);
 		if (ret)
@@ -558,6 +598,7 @@ static int dbnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&dd->queues);
 	spin_lock_init(&dd->queues_lock);
 	spin_lock_init(&dd->link_lock);
+	spin_lock_init(&dd->rdma_lock);
 	pci_set_drvdata(pdev, dd);
 	dd->aux_id = ida_alloc(&dbnic_aux_ida, GFP_KERNEL);
 	if (dd->aux_id < 0)
