@@ -276,6 +276,10 @@ rm -rf "$STAGE/$RDMA_LIBDIR/pkgconfig"
 for lib in "$RDMA_CORE_STAGE/$RDMA_LIBDIR"/lib*.so.* "$RDMA_CORE_STAGE/$RDMA_LIBDIR"/libibverbs/*.so; do
 	[ -L "$lib" ] || add_closure "$lib"
 done
+# glibc loads libgcc_s.so.1 by dlopen() to unwind a thread in
+# pthread_exit() or pthread_cancel() (rping's threads end so), so ldd does
+# not list it.
+add_binary /lib/x86_64-linux-gnu/libgcc_s.so.1
 log "adding RDMA tools from $RDMA_TOOLS_ROOT ($(tr '\n' ' ' < "$RDMA_TOOLS_ROOT.versions"))"
 for b in $RDMA_TOOLS; do
 	add_binary "$RDMA_TOOLS_ROOT/usr/bin/$b"
