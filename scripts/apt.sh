@@ -8,6 +8,9 @@
 #   scripts/apt.sh update            refresh the private lists
 #   scripts/apt.sh install PKG...    install packages (as root / sudo)
 #   scripts/apt.sh source ARGS...    apt-get source into the cwd
+#   scripts/apt.sh download PKG...   apt-get download .debs into the cwd
+#                                    (not installed; the guest image's
+#                                    rdma tools, scripts/build-rdma-core.sh)
 #   scripts/apt.sh policy PKG...     apt-cache policy
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +86,9 @@ install)
 source)
 	apt-get "${APT_OPTS[@]}" -q source "$@"
 	;;
+download)
+	apt-get "${APT_OPTS[@]}" -q download "$@"
+	;;
 policy)
 	apt-cache "${APT_OPTS[@]}" policy "$@"
 	;;
@@ -90,6 +96,6 @@ madison)
 	apt-cache "${APT_OPTS[@]}" madison "$@"
 	;;
 *)
-	die "usage: $0 update|update-if-old|install|source|policy|madison ..."
+	die "usage: $0 update|update-if-old|install|source|download|policy|madison ..."
 	;;
 esac

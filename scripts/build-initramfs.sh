@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # Builds the base guest userspace, $GUEST_DIR/base.cpio.gz: busybox-static
 # with its applet links, an /init, the test kernel's modules (so that
-# `modprobe dmatest` works), Debian's iperf3 and ethtool, and any extra
-# Debian binaries, with their shared libraries.  Per-run files (the driver, test scripts, the command)
+# `modprobe dmatest` works), Debian's iperf3 and ethtool, the RDMA user
+# space (below), and any extra Debian binaries, with their shared
+# libraries.  Per-run files (the driver, test scripts, the command)
 # go into a second cpio that scripts/run-guest.sh appends at boot.
 #
 #   scripts/build-initramfs.sh          build (no-op when nothing changed)
 #   GUEST_EXTRA_BINARIES="/usr/sbin/ethtool /usr/bin/iperf3" \
 #       scripts/build-initramfs.sh      also pack these host binaries
 #
-# Run scripts/build-kernel.sh first: the modules come from $KERNEL_BUILD.
+# Run scripts/build-kernel.sh first: the modules come from $KERNEL_BUILD;
+# and scripts/build-rdma-core.sh: rdma-core's libraries and providers from
+# $RDMA_CORE_STAGE, Debian's RDMA tools from $RDMA_TOOLS_ROOT.
 . "$(dirname "$0")/lib.sh"
 
 # Host binaries every image has: the network tests' (tests/guest/
 # net-lib.sh, e2e-eth.sh) traffic generator, NIC tool and Debian's ip
 # (network namespaces, which busybox's ip lacks), from the iperf3, ethtool
 # and iproute2 packages (scripts/setup-host.sh installs them).
-GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/ip"
+# iproute2's rdma (rdma link/resource/statistic) is the host's too.
+GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/ip /usr/bin/rdma"
+# RDMA: the libraries, providers (lib*-rdmav34.so) and their
+# /etc/libibverbs.d/*.driver files that scripts/build-rdma-core.sh staged
+# (rdma-core 56.1, the dbnic provider grafted in), and Debian bookworm's
+# tools from perftest, ibverbs-utils and rdmacm-utils, unpacked there from
+# their .debs.  Every library the tools need is resolved against the
+# staged 56.1 ones first (RDMA_LIBPATH), never the host's; a symbol
+# version the staged libraries lack fails the build (add_closure).
+RDMA_TOOLS="ibv_devices ibv_devinfo ibv_rc_pingpong ibv_ud_pingpong ibv_srq_pingpong
+	ib_send_lat ib_send_bw ib_write_lat ib_write_bw ib_read_lat ib_read_bw
+	rping ucmatose udaddy"
+RDMA_LIBDIR=usr/lib/x86_64-linux-gnu
+RDMA_LIBPATH=$RDMA_CORE_STAGE/$RDMA_LIBDIR:$RDMA_TOOLS_ROOT/$RDMA_LIBDIR
 # Dynamically linked host binaries (or shared objects, e.g. rdma-core
 # provider plugins) to copy into the image with their library closure.
 # Empty by default; rdma-core tools and perftest go here.
@@ -28,13 +44,29 @@ BASE=$GUEST_DIR/base.cpio.gz
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing: run scripts/setup-host.sh (busybox-static)"
 [ -f "$KERNEL_BUILD/Module.symvers" ] || die "no kernel build in $KERNEL_BUILD: run scripts/build-kernel.sh"
+if [ ! -d "$RDMA_CORE_STAGE/etc/libibverbs.d" ] || [ ! -f "$RDMA_TOOLS_ROOT.versions" ]; then
+	die "no rdma-core in $RDMA_CORE_STAGE or no RDMA tools in $RDMA_TOOLS_ROOT: run scripts/build-rdma-core.sh"
+fi
 RELEASE=$(cat "$KERNEL_BUILD/include/config/kernel.release")
 
-# Copy a file to the same path under the staging root.  Symlinked paths
-# are stored as the file they point to, under the name asked for.
+# guest_path FILE: where a host file goes in the guest: the same path, or
+# for a file of the staged rdma-core or the unpacked tools, its path in
+# that tree.
+guest_path() {
+	case $1 in
+	"$RDMA_CORE_STAGE"/*) echo "${1#"$RDMA_CORE_STAGE"}" ;;
+	"$RDMA_TOOLS_ROOT"/*) echo "${1#"$RDMA_TOOLS_ROOT"}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# Copy a file to its guest path (guest_path) under the staging root.
+# Symlinked paths are stored as the file they point to, under the name
+# asked for.
 STAGE=
 copy_file() {
-	local src=$1 dst=$STAGE$1
+	local src=$1 dst
+	dst=$STAGE$(guest_path "$1")
 	mkdir -p "$(dirname "$dst")"
 	# --remove-destination: never write through a link already there
 	# (a busybox applet link named like the binary).
@@ -42,8 +74,8 @@ copy_file() {
 }
 
 # add_binary PATH: copy a dynamically linked ELF executable or shared
-# object and everything it needs at run time: its DT_NEEDED closure as
-# resolved by ldd, and the dynamic loader.  Static binaries just copy.
+# object and everything it needs at run time (add_closure).  Static
+# binaries just copy.
 add_binary() {
 	local bin=$1 lib
 	[ -f "$bin" ] || die "add_binary: $bin not found"
@@ -57,14 +89,25 @@ add_binary() {
 	if "$BUSYBOX" --list | grep -qxF "$(basename "$bin")"; then
 		log "note: $(basename "$bin") is also a busybox applet; in the guest call it as $bin"
 	fi
+	add_closure "$bin"
+}
+
+# add_closure PATH: copy what PATH needs at run time: its DT_NEEDED
+# closure as ldd resolves it (the staged rdma-core libraries first, see
+# RDMA_LIBPATH) and the dynamic loader, each unless already there.  Fails
+# on a library not found, or one that lacks a symbol version PATH needs
+# (ldd says "version `X' not found").
+add_closure() {
+	local bin=$1 lib out
+	out=$(LD_LIBRARY_PATH=$RDMA_LIBPATH ldd "$bin" 2>/dev/null || true)
+	if echo "$out" | grep -q 'not found'; then
+		die "add_closure: $bin has unresolved libraries or versions: $(echo "$out" | grep 'not found' | tr -d '\t' | tr '\n' ' ')"
+	fi
 	# ldd lines: "libx.so => /path (0x..)" or "/lib64/ld-linux-x86-64.so.2 (0x..)";
 	# "statically linked" and "not a dynamic executable" have no path.
-	for lib in $(ldd "$bin" 2>/dev/null | awk '/=> \// {print $3} /^\t\// {print $1}'); do
-		[ -e "$STAGE$lib" ] || copy_file "$lib"
+	for lib in $(echo "$out" | awk '/=> \// {print $3} /^\t\// {print $1}'); do
+		[ -e "$STAGE$(guest_path "$lib")" ] || copy_file "$lib"
 	done
-	if ldd "$bin" 2>/dev/null | grep -q 'not found'; then
-		die "add_binary: $bin has unresolved libraries: $(ldd "$bin" | grep 'not found' | tr -d '\t' | tr '\n' ' ')"
-	fi
 }
 
 # PID 1.  Prints the guest command's status as DBNIC-GUEST-EXIT=<n>, which
@@ -153,6 +196,10 @@ inputs() {
 	(cd "$KERNEL_BUILD" && sed 's/\.o$/.ko/' modules.order | xargs -r sha256sum)
 	local b
 	for b in $GUEST_BINARIES $GUEST_EXTRA_BINARIES; do stat -L -c '%n %s %Y' "$b"; done
+	# The RDMA trees are rebuilt whole (new timestamps): their content.
+	(cd "$RDMA_CORE_STAGE" && find etc "$RDMA_LIBDIR" \( -type f -o -type l \) -print0 |
+		LC_ALL=C sort -z | xargs -0 -r sha256sum)
+	cat "$RDMA_TOOLS_ROOT.versions"
 }
 # One build at a time (the test suite and a developer may both run this),
 # and not while build-kernel.sh is changing the modules.
@@ -216,6 +263,26 @@ rm -f "$STAGE/usr/lib/modules/$RELEASE/build"
 for b in $GUEST_BINARIES $GUEST_EXTRA_BINARIES; do
 	log "adding $b"
 	add_binary "$b"
+done
+
+# rdma-core as staged: its libraries with their symlinks (the plugins of
+# mlx5 and efa in libibverbs/ link to the shared libraries), and the
+# .driver files that tell libibverbs which plugins to load.
+log "adding rdma-core from $RDMA_CORE_STAGE"
+mkdir -p "$STAGE/etc" "$STAGE/$RDMA_LIBDIR"
+cp -a "$RDMA_CORE_STAGE/etc/libibverbs.d" "$STAGE/etc/"
+cp -a "$RDMA_CORE_STAGE/$RDMA_LIBDIR/." "$STAGE/$RDMA_LIBDIR/"
+rm -rf "$STAGE/$RDMA_LIBDIR/pkgconfig"
+for lib in "$RDMA_CORE_STAGE/$RDMA_LIBDIR"/lib*.so.* "$RDMA_CORE_STAGE/$RDMA_LIBDIR"/libibverbs/*.so; do
+	[ -L "$lib" ] || add_closure "$lib"
+done
+# glibc loads libgcc_s.so.1 by dlopen() to unwind a thread in
+# pthread_exit() or pthread_cancel() (rping's threads end so), so ldd does
+# not list it.
+add_binary /lib/x86_64-linux-gnu/libgcc_s.so.1
+log "adding RDMA tools from $RDMA_TOOLS_ROOT ($(tr '\n' ' ' < "$RDMA_TOOLS_ROOT.versions"))"
+for b in $RDMA_TOOLS; do
+	add_binary "$RDMA_TOOLS_ROOT/usr/bin/$b"
 done
 
 [ -x "$GEN_INIT_CPIO" ] || die "$GEN_INIT_CPIO missing (kernel build incomplete?)"

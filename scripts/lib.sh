@@ -142,6 +142,14 @@ KERNEL_BENCH_IMAGE=$KERNEL_BENCH_BUILD/arch/x86/boot/bzImage
 GUEST_DIR=$DBNIC_CACHE/guest
 MODULE_BUILD=$DBNIC_CACHE/build/module
 MODULE_BENCH_BUILD=$DBNIC_CACHE/build/module-bench
+# rdma-core (scripts/build-rdma-core.sh): its source with the dbnic
+# provider grafted in, its build, the install staged for the guest image
+# (Debian's layout under it), and Debian's RDMA tools unpacked from their
+# .debs (usr/bin/ib_send_bw, ...).
+RDMA_CORE_SRC=$DBNIC_CACHE/src/rdma-core-${RDMA_CORE_VERSION%-*}
+RDMA_CORE_BUILD=$DBNIC_CACHE/build/rdma-core
+RDMA_CORE_STAGE=$RDMA_CORE_BUILD/stage
+RDMA_TOOLS_ROOT=$DBNIC_CACHE/build/rdma-tools
 
 # dbnic_ko_adds DIR: set KO_ADDS to the run-guest.sh options that put
 # every dbnic module scripts/build-module.sh left in DIR (dbnic_core.ko,

@@ -61,6 +61,14 @@
 #                       server=on, id unwiredI): a port whose frames go
 #                       nowhere, and QEMU does not warn "nic dbnicI has
 #                       no peer".
+#   --pcap DIR          record every frame of each guest's networks to
+#                       pcap files in DIR (made if missing): guest G's
+#                       netdev ID to DIR/gG-ID.pcap (QEMU's -object
+#                       filter-dump on the netdev; both directions, whole
+#                       frames).  Covers the guests' network n0 and every
+#                       --netdev; not the unwired sockets.  For wire
+#                       captures (RoCE vectors, interop traces); files are
+#                       overwritten by the next run
 #   --add HOST[:GUEST]  put a host file or directory into the guest (repeat-
 #                       able).  GUEST defaults to /dbnic/<name>; a GUEST
 #                       ending in / is a directory to put <name> in.
@@ -133,7 +141,7 @@ bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2;
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
 script='' append='' root_port=0 qmp='' host_actions=0 engine=thread engine_set=0
-timing='' icount_shift=0 nguests=1 nic=dbnic nic_set=0
+timing='' icount_shift=0 nguests=1 nic=dbnic nic_set=0 pcap=''
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -142,7 +150,7 @@ while [ $# -gt 0 ]; do
 	esac
 	# An option that takes a value must have one.
 	case $1 in
-	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--guests|--nic|--netdev|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--guests|--nic|--netdev|--pcap|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
 		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
@@ -157,6 +165,7 @@ while [ $# -gt 0 ]; do
 	--qmp) qmp=$2; shift ;;
 	--host-actions) host_actions=1 ;;
 	--netdev) netdevs+=("$2"); shift ;;
+	--pcap) pcap=$2; shift ;;
 	--add) adds+=("$2"); shift ;;
 	--script) script=$2; shift ;;
 	--log) logfile=$2; shift ;;
@@ -200,6 +209,9 @@ fi
 # Nothing to run: a shell, as that is all the guest could do.
 [ -z "$script" ] && [ $# -eq 0 ] && shell=1
 [[ $nguests =~ ^[1-8]$ ]] || bad_usage "--guests wants 1 to 8, got '$nguests'"
+if [ -n "$pcap" ]; then
+	mkdir -p "$pcap" 2>/dev/null || bad_usage "--pcap $pcap: cannot make that directory"
+fi
 case $nic in dbnic|virtio) ;; *) bad_usage "--nic wants dbnic or virtio, got '$nic'" ;; esac
 if [ "$nguests" = 1 ]; then
 	[ $nic_set = 1 ] && bad_usage "--nic joins guests: it wants --guests 2 or more"
@@ -461,6 +473,14 @@ guest_args() {
 	done
 	# The guests' network joins dbnic0 when the NIC is dbnic.
 	[ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && ids+=(n0)
+	if [ -n "$pcap" ]; then
+		local dumps=("${ids[@]}") pf
+		[ "$nguests" -gt 1 ] && [ "$nic" = virtio ] && dumps+=(n0)
+		for id in "${dumps[@]}"; do
+			pf=$pcap/g$g-$id.pcap
+			args+=(-object "filter-dump,id=dump-$id,netdev=$id,file=${pf//,/,,}")
+		done
+	fi
 	# q35 hot-plugs through ACPI by default, which the test kernel leaves out
 	# (no HOTPLUG_PCI_ACPI): root ports then use native PCIe hot-plug (pciehp).
 	if [ $root_port = 1 ] && [ "$ndbnic" -gt 0 ]; then

@@ -26,6 +26,14 @@ PKGS=(
 	iperf3 ethtool iproute2
 	seabios qemu-system-data ipxe-qemu
 	clang libclang-rt-14-dev
+	# rdma-core 56.1 (scripts/build-rdma-core.sh, the guest's libibverbs,
+	# librdmacm and providers): cmake and ninja-build build it, python3
+	# runs its build helpers (above through python3-venv); libnl-3-dev and
+	# libnl-route-3-dev give libibverbs netlink device discovery and
+	# neighbour resolution, as Debian builds it.  Not needed: cython3
+	# (NO_PYVERBS), pandoc (NO_MAN_PAGES), libudev-dev (only rdma-ndd),
+	# libsystemd-dev (optional: daemons' socket activation).
+	cmake libnl-3-dev libnl-route-3-dev
 )
 # From bookworm-backports: QEMU 10.0 needs meson >= 1.5.
 BPO_PKGS=(meson python3-pycotap)

@@ -1,0 +1,160 @@
+# Shell helpers (busybox sh) for RDMA tests between guests: Debian's
+# ibverbs-utils, perftest and rdmacm-utils over the guest image's rdma-core
+# (scripts/build-rdma-core.sh).  Source after lib.sh and net-lib.sh; every
+# guest runs the same script (net-lib.sh's model) and the tool pairs run
+# server on guest RDMA_SERVER (0), client on guest RDMA_CLIENT (1).
+#
+# Each pair is one check on each side ("NAME (server)", "NAME (client)"),
+# and the client logs "rdma-time: NAME: S s" (the guest's clock, which
+# run-guest.sh keeps at the host's rate).  Before and after each pair the
+# client sends a marker ping (rdma_mark).
+
+RDMA_SERVER=${RDMA_SERVER:-0}
+RDMA_CLIENT=${RDMA_CLIENT:-1}
+# Seconds one tool may take (either side) before it is killed and fails;
+# below net-lib.sh's NET_TIMEOUT, which the server's "done" barrier waits.
+RDMA_TIMEOUT=${RDMA_TIMEOUT:-60}
+
+# rdma_gid_index DEV 4|6: the GID index of DEV's port 1 that holds this
+# guest's IPv4 (as a v4-mapped GID) or IPv6 address (net-lib.sh's plan),
+# waiting up to 10 s for the kernel's GID cache to take it in.  Fails
+# without a check line.
+rdma_gid_index() {
+	_rg_n=$((NET_GUEST + 1))
+	if [ "$2" = 6 ]; then
+		_rg_want=$(printf 'fd77:0000:0000:0000:0000:0000:0000:%04x' "$_rg_n")
+	else
+		_rg_want=$(printf '0000:0000:0000:0000:0000:ffff:0a4d:%04x' "$_rg_n")
+	fi
+	_rg_end=$(($(net_now) + 10))
+	while :; do
+		for _rg_f in /sys/class/infiniband/"$1"/ports/1/gids/*; do
+			[ "$(cat "$_rg_f" 2>/dev/null)" = "$_rg_want" ] || continue
+			basename "$_rg_f"
+			return 0
+		done
+		[ "$(net_now)" -lt "$_rg_end" ] || break
+		sleep 0.2
+	done
+	net_log "$1 has no GID $_rg_want"
+	return 1
+}
+
+# rdma_mark begin|end: the client's marker ping to the server around each
+# pair, so that a capture of the run (run-guest.sh --pcap) can be cut into
+# each command's frames.  busybox has no UDP sender, so the marker is one
+# ICMP echo request whose payload (after busybox ping's 8-byte time stamp)
+# is the byte 0xb0 (begin) or 0xe0 (end) repeated, 1000 + the pair's index
+# bytes long (RDMA_PAIRS; the client logs "rdma-mark: INDEX NAME").  The
+# ping waits for its reply, so no RDMA frame overtakes it.  A lost marker
+# only costs the capture its cut.
+RDMA_PAIRS=0
+rdma_mark() {
+	if [ "$1" = begin ]; then _rm_p=b0; else _rm_p=e0; fi
+	ping -c 1 -W 2 -p "$_rm_p" -s $((1000 + RDMA_PAIRS)) "$(net_ip4 "$RDMA_SERVER")" > /dev/null 2>&1 || true
+}
+
+# rdma_wait_listen tcp:PORT|cm:PORT PID: waits (NET_TIMEOUT) until the
+# server PID listens: a TCP socket on PORT (the tools that swap their QP
+# numbers over TCP), or an rdma_cm ID in state LISTEN on PORT (rping,
+# ucmatose, perftest -R).  Fails at once when PID has ended.
+rdma_wait_listen() {
+	_rw_port=${1#*:}
+	_rw_hex=$(printf ':%04X ' "$_rw_port")
+	_rw_end=$(($(net_now) + NET_TIMEOUT))
+	while :; do
+		case $1 in
+		tcp:*)
+			cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+				awk -v p="$_rw_hex" 'index($2 " ", p) && $4 == "0A" { f = 1 } END { exit !f }' &&
+				return 0
+			;;
+		cm:*)
+			rdma resource show cm_id 2>/dev/null | grep 'state LISTEN' |
+				grep -q ":$_rw_port\( \|$\)" && return 0
+			;;
+		esac
+		if ! kill -0 "$2" 2>/dev/null; then
+			net_log "the server ended before it listened on $1"
+			return 1
+		fi
+		if [ "$(net_now)" -ge "$_rw_end" ]; then
+			net_log "nothing listens on $1 after $NET_TIMEOUT s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# rdma_pair NAME LISTEN SERVER-CMD CLIENT-CMD: runs SERVER-CMD (a shell
+# command) on guest RDMA_SERVER and, once it listens (rdma_wait_listen
+# LISTEN), CLIENT-CMD on guest RDMA_CLIENT; every guest calls it.  Each
+# side passes when its command exits 0 within RDMA_TIMEOUT; each prints
+# its command's output.  The guests meet at two barriers: "NAME ready"
+# (the server listens) and "NAME done" (the client has ended); a server
+# still running 10 s after that is killed (its client failed).  Variables
+# are _rp_-prefixed: busybox sh functions share the caller's.
+rdma_pair() {
+	_rp_name=$1 _rp_listen=$2 _rp_srv=$3 _rp_cli=$4
+	RDMA_PAIRS=$((RDMA_PAIRS + 1))
+	if [ "$NET_BROKEN" = 1 ]; then
+		case $NET_GUEST in
+		"$RDMA_SERVER") net_broken "$_rp_name (server)" ;;
+		"$RDMA_CLIENT") net_broken "$_rp_name (client)" ;;
+		esac
+		return 1
+	fi
+	if [ "$NET_GUEST" = "$RDMA_SERVER" ]; then
+		net_log "$_rp_name: server: $_rp_srv"
+		timeout "$RDMA_TIMEOUT" sh -c "$_rp_srv" > /tmp/rdma-srv.out 2>&1 &
+		_rp_pid=$!
+		if ! rdma_wait_listen "$_rp_listen" "$_rp_pid"; then
+			kill "$_rp_pid" 2> /dev/null
+			wait "$_rp_pid"
+			cat /tmp/rdma-srv.out
+			t_fail "$_rp_name (server)" "did not listen ($_rp_listen)"
+			NET_BROKEN=1
+			return 1
+		fi
+		net_barrier "$_rp_name ready"
+		net_barrier "$_rp_name done"
+		_rp_i=0
+		while kill -0 "$_rp_pid" 2> /dev/null && [ $_rp_i -lt 100 ]; do
+			sleep 0.1
+			_rp_i=$((_rp_i + 1))
+		done
+		kill "$_rp_pid" 2> /dev/null
+		_rp_rc=0
+		wait "$_rp_pid" || _rp_rc=$?
+		sed 's/^/  srv| /' /tmp/rdma-srv.out
+		if [ "$_rp_rc" = 0 ]; then
+			t_ok "$_rp_name (server)"
+		else
+			t_fail "$_rp_name (server)" "status $_rp_rc: $(tail -n 3 /tmp/rdma-srv.out | tr '\n' ' ')"
+		fi
+	elif [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
+		if ! net_barrier "$_rp_name ready"; then
+			t_fail "$_rp_name (client)" "the server's guest did not get ready"
+			return 1
+		fi
+		net_log "$_rp_name: client: $_rp_cli"
+		echo "rdma-mark: $RDMA_PAIRS $_rp_name (at $(cut -d' ' -f1 /proc/uptime) s)"
+		rdma_mark begin
+		_rp_t0=$(cut -d' ' -f1 /proc/uptime)
+		_rp_rc=0
+		timeout "$RDMA_TIMEOUT" sh -c "$_rp_cli" > /tmp/rdma-cli.out 2>&1 || _rp_rc=$?
+		_rp_t1=$(cut -d' ' -f1 /proc/uptime)
+		rdma_mark end
+		sed 's/^/  cli| /' /tmp/rdma-cli.out
+		echo "rdma-time: $_rp_name: $(echo "$_rp_t0 $_rp_t1" | awk '{ printf "%.1f", $2 - $1 }') s"
+		if [ "$_rp_rc" = 0 ]; then
+			t_ok "$_rp_name (client)"
+		else
+			t_fail "$_rp_name (client)" "status $_rp_rc: $(tail -n 3 /tmp/rdma-cli.out | tr '\n' ' ')"
+		fi
+		net_barrier "$_rp_name done"
+	else
+		net_barrier "$_rp_name ready"
+		net_barrier "$_rp_name done"
+	fi
+}

@@ -1,0 +1,119 @@
+# run-guest: --guests 2 --nic virtio --timeout 600
+# RDMA between two guests over Linux's soft RoCE (rxe) on virtio-net: the
+# reference for dbnic's RDMA tests (issue 9) with no dbnic code in the
+# path.  It proves the guest image's RDMA user space (rdma-core 56.1 from
+# scripts/build-rdma-core.sh under Debian bookworm's unmodified tools),
+# times each tool under TCG, and with run-guest.sh --pcap it records rxe's
+# RoCEv2 frames: the wire library's test vectors.  Both guests run this
+# script (busybox sh) with lib.sh, net-lib.sh and rdma-lib.sh in
+# $DBNIC_DIR (/dbnic); guest 0 serves, guest 1 is the client.
+#
+# Steps: addresses up and pings both ways (which also fill the neighbour
+# tables rdma_cm and the kernel's AH resolution use); rdma_rxe on the NIC;
+# ibv_devices and ibv_devinfo -v; ibv_rc_pingpong (64 B, 4 KiB: one and
+# four packets at path MTU 1024; and 4 KiB over the IPv6 GIDs) and
+# ibv_ud_pingpong (64 B, 1 KiB), data checked (-c); the six perftests
+# (send/write/read, bw/lat) and the same with -R (rdma_cm); rping -V
+# (data checked), ucmatose and udaddy; a clean kernel log.
+#
+# Not in the suite (scripts/test.sh runs tests/guest/e2e-*.sh): run it by
+# hand, like net-virtio.sh:
+#   scripts/run-guest.sh -q --guests 2 --nic virtio --timeout 600 \
+#       --add tests/guest/lib.sh:/dbnic/lib.sh \
+#       --add tests/guest/net-lib.sh:/dbnic/net-lib.sh \
+#       --add tests/guest/rdma-lib.sh:/dbnic/rdma-lib.sh \
+#       [--pcap DIR] --script tests/guest/rdma-rxe.sh
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/net-lib.sh"
+. "$DIR/rdma-lib.sh"
+
+peer=$((1 - NET_GUEST))
+# Iterations: each fits TCG's pace (about 1-2 ms per message on a loaded
+# 2-core host, see the rdma-time lines) within the suite's budget.
+PP_N=${PP_N:-20}
+BW_N=${BW_N:-100}
+LAT_N=${LAT_N:-100}
+BW_SIZE=${BW_SIZE:-4096}
+LAT_SIZE=${LAT_SIZE:-64}
+
+net_up
+net_ping "$peer" 4
+net_ping "$peer" 6
+
+RDMA_DEV=rxe0
+if ! out=$(modprobe rdma_rxe 2>&1 && rdma link add "$RDMA_DEV" type rxe netdev "$NET_IF" 2>&1); then
+	t_fail "rxe: link added on $NET_IF" "$out"
+	NET_BROKEN=1
+else
+	t_ok "rxe: link added on $NET_IF"
+fi
+rdma link show
+
+out=$(ibv_devices 2>&1)
+echo "$out"
+case $out in
+*"$RDMA_DEV"*) t_ok "ibv_devices lists $RDMA_DEV" ;;
+*) t_fail "ibv_devices lists $RDMA_DEV" "$out" ;;
+esac
+out=$(ibv_devinfo -v -d "$RDMA_DEV" 2>&1)
+echo "$out" | grep -E 'hca_id|transport|state|link_layer|active_mtu|GID\['
+if echo "$out" | grep -q 'state:.*PORT_ACTIVE' &&
+	echo "$out" | grep -q 'link_layer:.*Ethernet'; then
+	t_ok "ibv_devinfo -v: port 1 active, Ethernet"
+else
+	t_fail "ibv_devinfo -v: port 1 active, Ethernet" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+fi
+
+if gid4=$(rdma_gid_index "$RDMA_DEV" 4) && gid6=$(rdma_gid_index "$RDMA_DEV" 6); then
+	t_ok "rxe: GIDs of this guest's IPv4 ($gid4) and IPv6 ($gid6) addresses"
+else
+	t_fail "rxe: GIDs of this guest's IPv4 and IPv6 addresses" "$(cat /sys/class/infiniband/$RDMA_DEV/ports/1/gids/* | tr '\n' ' ')"
+	NET_BROKEN=1
+fi
+srv=$(net_ip4 "$RDMA_SERVER")
+srv6=$(net_ip6 "$RDMA_SERVER")
+d="-d $RDMA_DEV"
+
+# Pingpongs: the TCP exchange (port 18515) is over IPv4; -g picks the GID
+# the QPs use, so "IPv6" is RoCEv2 over IPv6.
+for s in 64 4096; do
+	c="ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s $s"
+	rdma_pair "ibv_rc_pingpong -s $s" tcp:18515 "$c" "$c $srv"
+done
+c="ibv_rc_pingpong $d -g $gid6 -c -n $PP_N -s 4096"
+rdma_pair "ibv_rc_pingpong IPv6 -s 4096" tcp:18515 "$c" "$c $srv"
+# UD messages fit one packet: at most the path MTU (1024 at MTU 1500).
+for s in 64 1024; do
+	c="ibv_ud_pingpong $d -g $gid4 -c -n $PP_N -s $s"
+	rdma_pair "ibv_ud_pingpong -s $s" tcp:18515 "$c" "$c $srv"
+done
+
+# perftest: -F: no cpufreq warning (a guest has no cpufreq).
+for t in send write read; do
+	c="ib_${t}_bw $d -x $gid4 -F -n $BW_N -s $BW_SIZE"
+	rdma_pair "ib_${t}_bw -s $BW_SIZE" tcp:18515 "$c" "$c $srv"
+	c="ib_${t}_lat $d -x $gid4 -F -n $LAT_N -s $LAT_SIZE"
+	rdma_pair "ib_${t}_lat -s $LAT_SIZE" tcp:18515 "$c" "$c $srv"
+done
+# -R: rdma_cm connects the QPs (its GSI MADs, address and route
+# resolution) and picks the GID from the address.
+for t in send write read; do
+	c="ib_${t}_bw $d -R -F -n $BW_N -s $BW_SIZE"
+	rdma_pair "ib_${t}_bw -R -s $BW_SIZE" cm:18515 "$c" "$c $srv"
+	c="ib_${t}_lat $d -R -F -n $LAT_N -s $LAT_SIZE"
+	rdma_pair "ib_${t}_lat -R -s $LAT_SIZE" cm:18515 "$c" "$c $srv"
+done
+
+# librdmacm's examples: rping checks every ping's data (-V); -v prints it
+# (only at the default size: 1 KiB lines would flood the log).
+rdma_pair "rping -V -C 10 -S 1024" cm:7174 \
+	"rping -s -V -C 10 -S 1024 -a $srv" "rping -c -V -C 10 -S 1024 -a $srv"
+rdma_pair "rping IPv6 -v -V -C 10" cm:7174 \
+	"rping -s -v -V -C 10 -a $srv6" "rping -c -v -V -C 10 -a $srv6"
+rdma_pair "ucmatose" cm:7471 "ucmatose -b $srv" "ucmatose -s $srv"
+rdma_pair "udaddy" cm:7174 "udaddy -b $srv" "udaddy -s $srv"
+
+rdma link delete "$RDMA_DEV" 2>/dev/null
+t_dmesg_clean "dmesg clean"
+t_done
