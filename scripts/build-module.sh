@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the dbnic kernel modules out of tree: dbnic_core.ko, dbnic_cdev.ko,
-# dbnic_dma.ko (when the kernel tree has virt-dma), dbnic_test.ko, plus
+# dbnic_dma.ko (when the kernel tree has virt-dma), dbnic_eth.ko,
+# dbnic_rdma.ko (when the kernel has the RDMA core), dbnic_test.ko, plus
 # dbnic_kunit.ko when the target kernel has CONFIG_KUNIT (see drivers/Kbuild
 # and README.md for what each is).  drivers/ and include/ are
 # copied (changed files only, so rebuilds stay incremental) into a build
@@ -84,13 +85,17 @@ make -C "$KDIR" M="$src/drivers" -j"$JOBS" W="${W-1}" ${C:+C=$C} modules
 # The modules also land at the top of the output directory, where the
 # guest scripts (scripts/test.sh, scripts/demo.sh) pick them up
 # (tests/guest/lib.sh: dbnic_load).  dbnic_dma.ko only where the tree has
-# virt-dma (drivers/Kbuild); every other one must be there.
+# virt-dma, dbnic_rdma.ko only where the kernel has CONFIG_INFINIBAND
+# (drivers/Kbuild); every other one must be there.
 rm -f "$out"/dbnic*.ko
-for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_eth.ko dbnic_test.ko \
+for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_eth.ko dbnic_rdma.ko dbnic_test.ko \
 	  $([ $kunit = yes ] && echo dbnic_kunit.ko); do
 	if [ ! -f "$src/drivers/$ko" ]; then
-		[ "$ko" = dbnic_dma.ko ] || die "$ko was not built"
-		log "no $ko (no virt-dma in $KDIR's source tree)"
+		case $ko in
+		dbnic_dma.ko) log "no $ko (no virt-dma in $KDIR's source tree)" ;;
+		dbnic_rdma.ko) log "no $ko (no CONFIG_INFINIBAND in $KDIR)" ;;
+		*) die "$ko was not built" ;;
+		esac
 		continue
 	fi
 	cp "$src/drivers/$ko" "$out/$ko"

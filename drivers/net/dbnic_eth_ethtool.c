@@ -245,9 +245,29 @@ static int dbnic_eth_get_rxnfc(struct net_device *nd,
 	return 0;
 }
 
+/*
+ * The emulated port has no line rate (datasheet 10.1: it runs as fast as
+ * the emulator), so the speed is unknown, as virtio-net reports by
+ * default.  Answering at all matters: the RDMA core asks for the
+ * netdev's speed (ib_get_eth_speed()) and warns when the driver has no
+ * link settings.
+ */
+static int dbnic_eth_get_link_ksettings(struct net_device *ndev,
+					struct ethtool_link_ksettings *cmd)
+{
+	ethtool_link_ksettings_zero_link_mode(cmd, supported);
+	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
+	cmd->base.speed = SPEED_UNKNOWN;
+	cmd->base.duplex = DUPLEX_FULL;
+	cmd->base.port = PORT_OTHER;
+	cmd->base.autoneg = AUTONEG_DISABLE;
+	return 0;
+}
+
 const struct ethtool_ops dbnic_eth_ethtool_ops = {
 	.get_drvinfo = dbnic_eth_get_drvinfo,
 	.get_link = ethtool_op_get_link,
+	.get_link_ksettings = dbnic_eth_get_link_ksettings,
 	.get_sset_count = dbnic_eth_get_sset_count,
 	.get_strings = dbnic_eth_get_strings,
 	.get_ethtool_stats = dbnic_eth_get_ethtool_stats,

@@ -143,6 +143,17 @@ static int dbnic_ib_query_port(struct ib_device *ibdev, u32 port,
 				&attr->active_width);
 }
 
+/*
+ * The port is Ethernet.  Without this op the core derives the link layer
+ * from the node type (a CA: InfiniBand), and ib_get_eth_speed() then
+ * refuses the port while the core sets it up.
+ */
+static enum rdma_link_layer dbnic_ib_get_link_layer(struct ib_device *ibdev,
+						    u32 port)
+{
+	return IB_LINK_LAYER_ETHERNET;
+}
+
 static int dbnic_ib_get_port_immutable(struct ib_device *ibdev, u32 port,
 				       struct ib_port_immutable *immutable)
 {
@@ -256,6 +267,7 @@ static const struct ib_device_ops dbnic_ib_ops = {
 	.disassociate_ucontext = dbnic_ib_disassociate_ucontext,
 	.get_dma_mr = dbnic_ib_get_dma_mr,
 	.get_hw_stats = dbnic_ib_get_hw_stats,
+	.get_link_layer = dbnic_ib_get_link_layer,
 	.get_port_immutable = dbnic_ib_get_port_immutable,
 	.mmap = dbnic_ib_mmap,
 	.mmap_free = dbnic_ib_mmap_free,
