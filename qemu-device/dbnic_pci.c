@@ -1423,6 +1423,9 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
+    DEFINE_PROP_BOOL("roce", DbnicState, cfg.roce, false),
+    DEFINE_PROP_UINT32("max-qp", DbnicState, cfg.max_qp, 256),
+    DEFINE_PROP_UINT32("max-ah", DbnicState, cfg.max_ah, 1024),
     /* PCIe timing model, off by default: datasheet 9.3, dbnic_core.h. */
     DEFINE_PROP_STRING("timing", DbnicState, timing),
     DEFINE_PROP_UINT32("db-latency-ns", DbnicState, db_latency_ns,
