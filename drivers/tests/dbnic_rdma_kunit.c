@@ -302,6 +302,7 @@ static void rdma_kunit_write_imm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rx.status, IB_WC_SUCCESS);
 	KUNIT_EXPECT_EQ(test, rx.opcode, IB_WC_RECV_RDMA_WITH_IMM);
 	KUNIT_EXPECT_EQ(test, rx.wr_id, 12);
+	KUNIT_EXPECT_TRUE(test, rx.wc_flags & IB_WC_WITH_IMM);
 	KUNIT_EXPECT_EQ(test, be32_to_cpu(rx.ex.imm_data), 0xcafe);
 	KUNIT_EXPECT_EQ(test, memcmp(r->buf, r->buf + RK_BUF + 100, 2500), 0);
 	KUNIT_EXPECT_EQ(test, r->buf[RK_BUF + 99], 0);
