@@ -85,8 +85,9 @@ struct dbnic_ib_dev {
 	struct net_device *netdev;	/* under RTNL */
 	netdevice_tracker netdev_tracker;
 	struct work_struct reg_work;	/* registers the ib_device */
-	struct mutex reg_lock;		/* registered */
+	struct mutex reg_lock;		/* registered, reg_failed */
 	bool registered;
+	bool reg_failed;		/* until the function is rebound */
 	bool port_active;		/* last state dispatched, under RTNL */
 
 	struct workqueue_struct *wq;	/* QP events, deferred AH destroys */

@@ -129,27 +129,26 @@ static int dbnic_ib_query_port(struct ib_device *ibdev, u32 port,
 	attr->state = IB_PORT_DOWN;
 	attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
 
+	attr->active_speed = IB_SPEED_SDR;
+	attr->active_width = IB_WIDTH_1X;
+
 	ndev = dbnic_ib_netdev(ibd);
-	if (ndev) {
-		attr->active_mtu = min(iboe_get_mtu(READ_ONCE(ndev->mtu)),
-				       attr->max_mtu);
-		if (dbnic_ib_link_up(ndev)) {
-			attr->state = IB_PORT_ACTIVE;
-			attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
-		}
-		dev_put(ndev);
+	/* Without its netdev (the eth function unbound) the port is down. */
+	if (!ndev)
+		return 0;
+	attr->active_mtu = min(iboe_get_mtu(READ_ONCE(ndev->mtu)),
+			       attr->max_mtu);
+	if (dbnic_ib_link_up(ndev)) {
+		attr->state = IB_PORT_ACTIVE;
+		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
 	}
+	dev_put(ndev);
 	return ib_get_eth_speed(ibdev, port, &attr->active_speed,
 				&attr->active_width);
 }
 
-/*
- * The port is Ethernet.  Without this op the core derives the link layer
- * from the node type (a CA: InfiniBand), and ib_get_eth_speed() then
- * refuses the port while the core sets it up.
- */
-static enum rdma_link_layer dbnic_ib_get_link_layer(struct ib_device *ibdev,
-						    u32 port)
+static enum rdma_link_layer
+dbnic_ib_get_link_layer(struct ib_device *ibdev, u32 port)
 {
 	return IB_LINK_LAYER_ETHERNET;
 }
@@ -157,14 +156,8 @@ static enum rdma_link_layer dbnic_ib_get_link_layer(struct ib_device *ibdev,
 static int dbnic_ib_get_port_immutable(struct ib_device *ibdev, u32 port,
 				       struct ib_port_immutable *immutable)
 {
-	struct ib_port_attr attr = {};
-	int ret;
-
-	ret = ib_query_port(ibdev, port, &attr);
-	if (ret)
-		return ret;
-	immutable->pkey_tbl_len = attr.pkey_tbl_len;
-	immutable->gid_tbl_len = attr.gid_tbl_len;
+	immutable->pkey_tbl_len = 1;
+	immutable->gid_tbl_len = to_dbnic_ib(ibdev)->dd->caps.gids;
 	/* RoCE v2 only: the device sends and takes UDP 4791 (11.8). */
 	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
 	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
@@ -437,7 +430,8 @@ static void dbnic_ib_reg_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&ibd->reg_lock);
-	if (ibd->registered)
+	/* A device whose registration failed is not registered again. */
+	if (ibd->registered || ibd->reg_failed)
 		goto out;
 	rtnl_lock();
 	/* It may have gone already: then the next REGISTER queues us again. */
@@ -463,6 +457,7 @@ static void dbnic_ib_reg_work(struct work_struct *work)
 		 ibd->netdev ? netdev_name(ibd->netdev) : "(gone)");
 	goto out;
 err:
+	ibd->reg_failed = true;
 	dev_err(dbnic_to_dev(ibd->dd), "no ib_device: %pe\n", ERR_PTR(ret));
 out:
 	mutex_unlock(&ibd->reg_lock);
