@@ -596,6 +596,10 @@ void test_roce_refusals(void)
 	CHECK_EQ(dbnic_roce_parse(f, n, &pkt), DBNIC_ROCE_E_UDP_LEN);
 	f[udp + 5] = (uint8_t)(n - udp + 1);
 	CHECK_EQ(dbnic_roce_parse(f, n, &pkt), DBNIC_ROCE_E_UDP_LEN);
+	/* ... even when the frame goes on (Ethernet padding): the IP length
+	 * bounds the UDP datagram, not the frame */
+	memset(f + n, 0, 8);
+	CHECK_EQ(dbnic_roce_parse(f, n + 8, &pkt), DBNIC_ROCE_E_UDP_LEN);
 
 	/* unknown opcodes, refused before any length math: even in a UDP
 	 * payload too short for a BTH with ICRC, they are "opcode" only
