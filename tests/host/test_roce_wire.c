@@ -292,6 +292,20 @@ static void check_round_trip(unsigned int ipver, bool vlan, uint8_t op,
 		CHECK_EQ(dbnic_roce_demux(frame, n, dgid), ipver);
 		CHECK(memcmp(dgid, a.dgid, 16) == 0);
 	}
+	/* A UD receive's 40-byte "GRH": the IPv6 header, or 20 zero bytes
+	 * and the IPv4 header (rxe_resp.c, union rdma_network_hdr) */
+	if (flags & DBNIC_ROCE_OPF_DETH) {
+		uint8_t grh[DBNIC_ROCE_GRH_LEN];
+
+		memset(grh, 0x77, sizeof(grh));
+		dbnic_roce_grh(frame, &pkt, grh);
+		if (ipver == 6) {
+			CHECK(memcmp(grh, frame + l3, 40) == 0);
+		} else {
+			CHECK(memcmp(grh, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20) == 0);
+			CHECK(memcmp(grh + 20, frame + l3, 20) == 0);
+		}
+	}
 	/* Ethernet padding or an FCS after the packet is not part of it. */
 	CHECK_EQ(dbnic_roce_parse(frame, n + 8, &pkt), DBNIC_ROCE_OK);
 	CHECK_EQ(pkt.frame_len, n);
