@@ -25,8 +25,9 @@ NAMES = {0x00: 'send-first', 0x01: 'send-middle', 0x02: 'send-last',
          0x10: 'read-resp-only', 0x11: 'ack', 0x64: 'ud-send-only',
          0x65: 'ud-send-only-imm'}
 # (IP version, opcode) wanted, in this order; missing ones are reported.
-WANT = [(4, 0x04), (4, 0x06), (4, 0x0f), (4, 0x11), (4, 0x65), (4, 0x0c),
-        (4, 0x0b), (4, 0x64), (6, 0x04), (6, 0x11), (6, 0x65), (6, 0x06)]
+WANT = [(4, 0x04), (4, 0x06), (4, 0x0f), (4, 0x11), (4, 0x65), (4, 0x64),
+        (4, 0x0c), (4, 0x0a), (4, 0x10), (4, 0x0d), (6, 0x04), (6, 0x11),
+        (6, 0x64), (6, 0x02), (6, 0x0c), (6, 0x10)]
 
 def frames(path):
     b = open(path, 'rb').read()
@@ -43,7 +44,7 @@ def frames(path):
         off += incl
 
 def decode(f):
-    """(ipver, opcode, payload_len, psn, dqpn, frame_len) or None."""
+    """(ipver, opcode, payload_len, psn, dqpn, frame_len, pad) or None."""
     l3, t = 14, f[12:14]
     if t == b'\x81\x00':
         l3, t = 18, f[16:18]
@@ -64,7 +65,7 @@ def decode(f):
     plen = ulen - 8 - 12 - EXT[op] - 4 - pad
     psn = int.from_bytes(f[bth + 9:bth + 12], 'big')
     qpn = int.from_bytes(f[bth + 5:bth + 8], 'big')
-    return ver, op, plen, psn, qpn, l4 + ulen
+    return ver, op, plen, psn, qpn, l4 + ulen, pad
 
 def main():
     how, paths = sys.argv[1], sys.argv[2:]
@@ -74,8 +75,10 @@ def main():
             d = decode(f)
             if d and (d[0], d[1]) in WANT:
                 k = (d[0], d[1])
-                if k not in best or len(f) < len(best[k][0]):
-                    best[k] = (f, d, os.path.basename(p))
+                # shortest; of equal length, one with pad bytes
+                rank = (d[5], d[6] == 0)
+                if k not in best or rank < best[k][3]:
+                    best[k] = (f, d, os.path.basename(p), rank)
     here = os.path.dirname(os.path.abspath(__file__))
     out = ['/*',
            ' * RoCEv2 frames sent by Linux rxe (Linux 6.12), for test_roce_wire.c.',
@@ -97,7 +100,7 @@ def main():
         if k not in best:
             print('missing: IPv%d %s' % (k[0], NAMES[k[1]]), file=sys.stderr)
             continue
-        f, d, src = best[k]
+        f, d, src, _ = best[k]
         f = f[:d[5]]            # the packet, not what may follow it
         n = 'rxe_ipv%d_%s' % (k[0], NAMES[k[1]].replace('-', '_'))
         names.append((n, k, d, src))
