@@ -287,11 +287,14 @@ enum dbnic_roce_err dbnic_roce_parse(const uint8_t *frame, size_t len,
 
 /*
  * The RoCE demux test for a received Ethernet frame: 4 (IPv4) or 6 (IPv6)
- * if it is UDP to port 4791 and not an IPv4 fragment, else 0.  Reads only
- * the L2/L3 headers and the UDP port, checks no checksum or length beyond
- * bounds; if dgid is not NULL it gets the destination address as a GID
- * (IPv4 v4-mapped), for the caller's "one of my GIDs?" test.  A frame it
- * accepts may still be refused by dbnic_roce_parse() (counted as RoCE).
+ * if it is [802.1Q] IPv4 without options and not a fragment, or IPv6
+ * with UDP as the next header, and UDP to port 4791; else 0 (the frame is
+ * the Ethernet path's).  Reads only the L2/L3 headers and the UDP ports,
+ * checks no checksum and no length beyond bounds; if dgid is not NULL it
+ * gets the destination address as a GID (IPv4 v4-mapped), for the
+ * caller's "one of my GIDs?" test.  A frame it accepts may still be
+ * refused by dbnic_roce_parse() (bad IPv4 checksum, lengths, BTH...):
+ * a RoCE frame to count and drop.
  */
 unsigned int dbnic_roce_demux(const uint8_t *frame, size_t len,
                               uint8_t dgid[16]);
