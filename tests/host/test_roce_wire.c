@@ -637,6 +637,7 @@ void test_roce_refusals(void)
 	f[l3] = 0x46;
 	ipv4_fix_csum(f + l3);
 	CHECK_EQ(dbnic_roce_parse(f, n, &pkt), DBNIC_ROCE_E_IP_OPTIONS);
+	CHECK_EQ(dbnic_roce_demux(f, n, NULL), 0);	/* Ethernet's */
 	f[l3] = 0x44;
 	CHECK_EQ(dbnic_roce_parse(f, n, &pkt), DBNIC_ROCE_E_IP_OPTIONS);
 
