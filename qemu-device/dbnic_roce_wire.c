@@ -599,3 +599,15 @@ enum dbnic_roce_err dbnic_roce_parse(const uint8_t *f, size_t len,
     }
     return DBNIC_ROCE_OK;
 }
+
+void dbnic_roce_grh(const uint8_t *frame, const struct dbnic_roce_pkt *pkt,
+                    uint8_t grh[DBNIC_ROCE_GRH_LEN])
+{
+    if (pkt->addr.ipver == 6) {
+        memcpy(grh, frame + pkt->l3_off, DBNIC_ROCE_IPV6_HLEN);
+    } else {
+        memset(grh, 0, DBNIC_ROCE_GRH_LEN - DBNIC_ROCE_IPV4_HLEN);
+        memcpy(grh + DBNIC_ROCE_GRH_LEN - DBNIC_ROCE_IPV4_HLEN,
+               frame + pkt->l3_off, DBNIC_ROCE_IPV4_HLEN);
+    }
+}

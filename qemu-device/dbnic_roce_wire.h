@@ -30,6 +30,7 @@
  *   DBNIC_ROCE_E_ICRC has every other field filled in.
  * - dbnic_roce_demux(frame, len, dgid): the cheap RoCE test at the top of
  *   Ethernet receive: 4 or 6 for IPv4/IPv6 UDP to 4791, 0 otherwise.
+ * - dbnic_roce_grh(frame, &pkt, grh): the 40-byte "GRH" of a UD receive.
  * - dbnic_roce_icrc_*(): the ICRC as Linux rxe computes it (rxe_icrc.c).
  * - dbnic_psn_*(): 24-bit PSN arithmetic (IBTA 9.7, rxe's psn_compare()).
  *
@@ -286,14 +287,29 @@ enum dbnic_roce_err dbnic_roce_parse(const uint8_t *frame, size_t len,
 
 /*
  * The RoCE demux test for a received Ethernet frame: 4 (IPv4) or 6 (IPv6)
- * if it is UDP to port 4791 and not an IPv4 fragment, else 0.  Reads only
- * the L2/L3 headers and the UDP port, checks no checksum or length beyond
- * bounds; if dgid is not NULL it gets the destination address as a GID
- * (IPv4 v4-mapped), for the caller's "one of my GIDs?" test.  A frame it
- * accepts may still be refused by dbnic_roce_parse() (counted as RoCE).
+ * if it is [802.1Q] IPv4 without options and not a fragment, or IPv6
+ * with UDP as the next header, and UDP to port 4791; else 0 (the frame is
+ * the Ethernet path's).  Reads only the L2/L3 headers and the UDP ports,
+ * checks no checksum and no length beyond bounds; if dgid is not NULL it
+ * gets the destination address as a GID (IPv4 v4-mapped), for the
+ * caller's "one of my GIDs?" test.  A frame it accepts may still be
+ * refused by dbnic_roce_parse() (bad IPv4 checksum, lengths, BTH...):
+ * a RoCE frame to count and drop.
  */
 unsigned int dbnic_roce_demux(const uint8_t *frame, size_t len,
                               uint8_t dgid[16]);
+
+/*
+ * The 40 bytes a UD receive buffer gets before the payload, as the "GRH"
+ * of IB (IBTA ch. 11, post receive: a UD buffer starts with 40 bytes) in
+ * RoCEv2's form, which the kernel's ib_init_ah_attr_from_wc() decodes:
+ * IPv6: the IPv6 header as received; IPv4: 20 zero bytes, then the IPv4
+ * header as received (rxe_resp.c execute(), union rdma_network_hdr).
+ * pkt is a successful dbnic_roce_parse() of frame.
+ */
+#define DBNIC_ROCE_GRH_LEN      40
+void dbnic_roce_grh(const uint8_t *frame, const struct dbnic_roce_pkt *pkt,
+                    uint8_t grh[DBNIC_ROCE_GRH_LEN]);
 
 /*
  * ICRC (IBTA 7.8 adapted by Annex A17; bit compatible with Linux rxe,

@@ -11,7 +11,8 @@
  * and the network port: ETH_TX descriptors with any fields, frames from
  * the network with any bytes and any metadata the glue might derive,
  * receive buffers posted anywhere, RSS tables, link changes and a port
- * that pushes back (datasheet 10).
+ * that pushes back (datasheet 10).  A second-byte flag instead feeds the
+ * input, as one frame, to the RoCEv2 wire library's parser (issue 9).
  * The sanitizers and the core's own bounds checks must hold for every
  * program.
  *
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "dbnic_roce_wire.h"
 
 struct input {
 	const uint8_t *p;
@@ -237,6 +239,71 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 	}
 }
 
+/*
+ * RoCEv2 wire mode (second byte bit 1): the rest of the input is a frame
+ * from the network for the wire library alone (dbnic_roce_wire.c), with
+ * no device: the parser and the demux test must stay in bounds (the frame
+ * is libFuzzer's own buffer, exactly its length) and agree; a frame
+ * refused only for its ICRC must pass once the ICRC is right (the ICRC is
+ * the last check); a frame that passes, rebuilt from what the parser
+ * returned, must parse back to the same fields and payload.
+ */
+static void roce_wire_input(const uint8_t *p, size_t len)
+{
+	static uint8_t copy[DBNIC_ETH_MAX_FRAME + 64];
+	static uint8_t again[70000];
+	struct dbnic_roce_pkt pkt, pkt2;
+	enum dbnic_roce_err err;
+	unsigned int ipver;
+	uint32_t crc;
+	size_t n;
+
+	ipver = dbnic_roce_demux(p, len, NULL);
+	err = dbnic_roce_parse(p, len, &pkt);
+	if (err == DBNIC_ROCE_E_ICRC && len <= sizeof(copy)) {
+		uint32_t icrc;
+
+		memcpy(copy, p, len);
+		crc = dbnic_roce_icrc_hdrs(copy + pkt.l3_off, pkt.addr.ipver,
+					   pkt.payload_off - pkt.l3_off);
+		crc = dbnic_roce_icrc_update(crc, copy + pkt.payload_off,
+					     pkt.payload_len + pkt.hdr.pad);
+		icrc = dbnic_roce_icrc_value(crc);
+		n = pkt.frame_len - DBNIC_ROCE_ICRC_LEN;
+		copy[n] = (uint8_t)icrc;
+		copy[n + 1] = (uint8_t)(icrc >> 8);
+		copy[n + 2] = (uint8_t)(icrc >> 16);
+		copy[n + 3] = (uint8_t)(icrc >> 24);
+		if (dbnic_roce_parse(copy, len, &pkt) != DBNIC_ROCE_OK)
+			__builtin_trap();
+		p = copy;
+		err = DBNIC_ROCE_OK;
+	}
+	if (err != DBNIC_ROCE_OK)
+		return;
+	if (ipver != pkt.addr.ipver)
+		__builtin_trap();	/* parse accepts what demux refuses */
+	n = dbnic_roce_build(again, sizeof(again), &pkt.addr, &pkt.hdr,
+			     pkt.payload_len, &crc);
+	if (!n)
+		__builtin_trap();
+	crc = dbnic_roce_icrc_copy(crc, again + n, p + pkt.payload_off,
+				   pkt.payload_len);
+	n += pkt.payload_len;
+	n += dbnic_roce_icrc_finish(again + n, crc,
+				    dbnic_roce_pad(pkt.payload_len));
+	if (dbnic_roce_parse(again, n, &pkt2) != DBNIC_ROCE_OK)
+		__builtin_trap();
+	/* The builder picks the pad; the rest must survive. */
+	pkt.hdr.pad = pkt2.hdr.pad;
+	if (memcmp(&pkt.addr, &pkt2.addr, sizeof(pkt.addr)) ||
+	    memcmp(&pkt.hdr, &pkt2.hdr, sizeof(pkt.hdr)) ||
+	    pkt.payload_len != pkt2.payload_len ||
+	    memcmp(p + pkt.payload_off, again + pkt2.payload_off,
+		   pkt.payload_len))
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
@@ -244,6 +311,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fake f;
 	struct hq q[2];
 	uint8_t mode = take(&in, 1);
+	uint8_t opts = take(&in, 1);
+
+	if (opts & 2) {
+		roce_wire_input(in.p, in.left);
+		return 0;
+	}
 
 	/*
 	 * The first byte picks the machine: inline execution and mapped
@@ -254,9 +327,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/*
 	 * The second byte's low bit turns the timing model on (datasheet 9,
 	 * the gen3x8 profile), so that the timer-driven engine is fuzzed as
-	 * well as the one driven by the bottom half.
+	 * well as the one driven by the bottom half.  (Its bit 1 picks the
+	 * RoCE wire mode above.)
 	 */
-	if (take(&in, 1) & 1) {
+	if (opts & 1) {
 		dbnic_core_timing_profile("gen3x8", &tm);
 		harness_db_latency_ns = tm.db_latency_ns;
 		harness_dma_latency_ns = tm.dma_latency_ns;

@@ -5,7 +5,8 @@
 # tag) and send inline ETH_TX frames with CSUM, TSO and VLAN, on the ring
 # and the priority path, with the timing model on in one.  From an empty
 # corpus a short run rarely gets a frame into a posted buffer or a TSO
-# frame past its header checks; from these it starts there.  The byte
+# frame past its header checks; from these it starts there.  The roce-*
+# seeds are RoCEv2 frames for the wire mode (second byte bit 1).  The byte
 # layout is fuzz_core.c's action decoder: keep the two in step.
 #
 #   python3 tests/fuzz/make-seeds.py
@@ -50,6 +51,45 @@ seeds = {
   'tx-csum-prio': b'\x01\x00' + tx_inline(ip4_tcp(payload=60, proto=17), 1, ring=False) + RUN,
   'tx-rx-timed': b'\x00\x01' + post_buf(0x400000) + tx_inline(ip4_tcp(payload=100), 3, 64) + rx(ip4_tcp()) + b'\x07' + le(0xffffff, 3) + RUN,
 }
+# RoCEv2 frames for the wire mode (second byte 0x02), built here from the
+# issue 9 design's section 3 with Python's zlib, independently of the C
+# library: ICRC = crc32(ff*8 + masked IP/UDP/BTH + ETHs + payload + pad),
+# little-endian.
+import zlib
+def roce(op, ext=b'', payload=b'', v6=False, vlan=None, psn=0x123456):
+    pad = -len(payload) % 4
+    bth = bytes([op, 0x80 | pad << 4]) + b'\xff\xff' + b'\x00\x00\x12\x34' + bytes([0x80]) + psn.to_bytes(3, 'big')
+    l4 = bth + ext + payload + bytes(pad)
+    udp = struct.pack('>HHHH', 0xc0de, 4791, 8 + len(l4) + 4, 0)
+    if v6:
+        ip = struct.pack('>IHBB', 0x60000000 | 0x12 << 20 | 0x54321, 8 + len(l4) + 4, 17, 64)
+        ip += bytes.fromhex('fd00db1c000000000000000000000001') + bytes.fromhex('fd00db1c000000000000000000000002')
+        m = bytearray(ip); m[0] |= 0x0f; m[1:4] = b'\xff\xff\xff'; m[7] = 0xff
+    else:
+        ip = bytearray(struct.pack('>BBHHHBBH', 0x45, 0, 20 + 8 + len(l4) + 4, 0x1234, 0x4000, 64, 17, 0))
+        ip += bytes([10, 0, 2, 15, 10, 0, 2, 16])
+        c = sum(struct.unpack('>10H', bytes(ip)))
+        while c >> 16: c = (c & 0xffff) + (c >> 16)
+        ip[10:12] = struct.pack('>H', ~c & 0xffff)
+        m = bytearray(ip); m[1] = 0xff; m[8] = 0xff; m[10:12] = b'\xff\xff'
+    mu = bytearray(udp); mu[6:8] = b'\xff\xff'
+    mb = bytearray(bth); mb[4] = 0xff
+    icrc = zlib.crc32(b'\xff' * 8 + bytes(m) + bytes(mu) + bytes(mb) + l4[12:])
+    eth = bytes.fromhex('525400aabbcc525400123456')
+    eth += (b'\x81\x00' + vlan.to_bytes(2, 'big') if vlan is not None else b'')
+    eth += b'\x86\xdd' if v6 else b'\x08\x00'
+    return b'\x00\x02' + eth + bytes(ip) + udp + l4 + icrc.to_bytes(4, 'little')
+reth = (0x7f0012345678).to_bytes(8, 'big') + (0x1234).to_bytes(4, 'big') + (8192).to_bytes(4, 'big')
+pl = bytes((i * 7) & 0xff for i in range(37))
+seeds.update({
+  'roce-send-only': roce(0x04, payload=pl),
+  'roce-write-first-v6': roce(0x06, reth, bytes(256), v6=True),
+  'roce-write-only-imm-vlan': roce(0x0b, reth + b'\xde\xad\xbe\xef', pl, vlan=0x2005),
+  'roce-read-req': roce(0x0c, reth),
+  'roce-read-resp-last': roce(0x0f, b'\x1f\x00\x00\x07', pl[:30]),
+  'roce-ack': roce(0x11, b'\x1f\x00\x00\x07'),
+  'roce-ud-send-imm-v6': roce(0x65, b'\x80\x01\x00\x00\x00\x00\x00\x01' + b'\x01\x02\x03\x04', pl, v6=True, vlan=7),
+})
 for k, v in seeds.items():
     open(os.path.join(out, k), 'wb').write(v)
     print(k, len(v))

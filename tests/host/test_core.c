@@ -2813,6 +2813,7 @@ static const struct {
 	T1(test_roce_round_trip_all_opcodes),
 	T1(test_roce_opcode_table),
 	T1(test_roce_icrc_masks),
+	T1(test_roce_rxe_frames),
 	T1(test_roce_refusals),
 	T1(test_roce_truncations),
 	T1(test_roce_build_limits),

@@ -6,6 +6,7 @@ void test_roce_crc32_vs_zlib(void);
 void test_roce_round_trip_all_opcodes(void);
 void test_roce_opcode_table(void);
 void test_roce_icrc_masks(void);
+void test_roce_rxe_frames(void);
 void test_roce_refusals(void);
 void test_roce_truncations(void);
 void test_roce_build_limits(void);
