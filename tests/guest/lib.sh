@@ -103,7 +103,7 @@ dbnic_load() {
 # any rmmod fails (a module in use); the others are unloaded anyway.
 dbnic_unload() {
 	_rc=0
-	for _m in dbnic_kunit dbnic_test dbnic_eth dbnic_dma dbnic_cdev dbnic_core; do
+	for _m in dbnic_kunit dbnic_test dbnic_rdma dbnic_eth dbnic_dma dbnic_cdev dbnic_core; do
 		grep -q "^$_m " /proc/modules || continue
 		rmmod "$_m" || _rc=1
 	done

@@ -1,0 +1,170 @@
+# run-guest: --guests 2 --nic dbnic --dbnic-opts roce=on --timeout 600
+# End-to-end test of the RDMA function (dbnic_rdma.ko, datasheet 11)
+# through Debian's unmodified ibverbs-utils, perftest and rdmacm-utils
+# over rdma-core 56.1 with the dbnic provider (scripts/build-rdma-core.sh).
+# Two guests, each with one dbnic (roce=on) on the launcher's network;
+# both run this script (busybox sh), guest 0 serves and guest 1 is the
+# client of each tool pair (rdma-lib.sh).
+#
+# Checks, in order:
+#  - ibv_devices lists dbnic0; ibv_devinfo -v: port 1 active, Ethernet;
+#    the kernel's GID cache holds this guest's IPv4 and IPv6 addresses;
+#    `rdma link` shows the port on the netdev;
+#  - within each guest (loopback inside the device): ibv_rc_pingpong with
+#    data checked, DBNIC_PRIORITY=always: the device ran WQEs from the
+#    priority lane (prio_exec) and looped packets back (roce_loopback);
+#    a pingpong server killed with SIGKILL leaves no QP, CQ or MR of its
+#    own behind (`rdma resource`);
+#  - between the guests: ibv_rc_pingpong (64 B; 64 KiB = 64 packets at
+#    path MTU 1024; 4 KiB over IPv6) and ibv_ud_pingpong with data
+#    checked (-c); the six perftests; each posting policy: with
+#    DBNIC_PRIORITY=never the sender's device ran nothing from the
+#    priority lane and fetched its WQEs from the ring, with always it ran
+#    them from the priority lane;
+#  - no RoCE packet was dropped as malformed, with a bad ICRC, for no QP
+#    or out of sequence, and no QP went to ERR on its own;
+#  - dmesg clean on both (the suite's kmemleak scan follows).
+# rdma_cm (perftest -R, rping) is not checked yet: see the README.
+DIR=${DBNIC_DIR:-/dbnic}
+. "$DIR/lib.sh"
+. "$DIR/net-lib.sh"
+. "$DIR/rdma-lib.sh"
+
+PP_N=${PP_N:-20}
+BW_N=${BW_N:-100}
+LAT_N=${LAT_N:-100}
+RDMA_DEV=dbnic0
+peer=$((1 - NET_GUEST))
+
+# stat NAME: this guest's device counter NAME (datasheet 11.9, section 2),
+# as `rdma statistic` shows it.
+stat() {
+	rdma statistic show link "$RDMA_DEV/1" 2>/dev/null |
+		tr ' ' '\n' | awk -v n="$1" 'f { print; exit } $0 == n { f = 1 }'
+}
+
+insmod "$DIR/dbnic_core.ko" && insmod "$DIR/dbnic_eth.ko"
+net_up
+# The netdev posts its small frames (the tools' TCP exchange) through the
+# priority area too, and prio_exec counts the device's whole: with its
+# inline path off, prio_exec counts the RDMA WQEs alone.
+/usr/sbin/ethtool --set-priv-flags "$NET_IF" inline-prio off
+net_ping "$peer" 4
+net_ping "$peer" 6
+
+if ! out=$(insmod "$DIR/dbnic_rdma.ko" 2>&1); then
+	t_fail "dbnic_rdma loaded" "$out"
+	NET_BROKEN=1
+fi
+end=$(($(net_now) + 10))
+while ! rdma link show "$RDMA_DEV/1" > /dev/null 2>&1 && [ "$(net_now)" -lt "$end" ]; do
+	sleep 0.2
+done
+out=$(rdma link show "$RDMA_DEV/1" 2>&1)
+echo "$out"
+case $out in
+*"netdev $NET_IF"*) t_ok "rdma link: $RDMA_DEV/1 on $NET_IF" ;;
+*) t_fail "rdma link: $RDMA_DEV/1 on $NET_IF" "$out" ;;
+esac
+
+out=$(ibv_devices 2>&1)
+case $out in
+*"$RDMA_DEV"*) t_ok "ibv_devices lists $RDMA_DEV" ;;
+*) t_fail "ibv_devices lists $RDMA_DEV" "$out" ;;
+esac
+out=$(ibv_devinfo -v -d "$RDMA_DEV" 2>&1)
+echo "$out" | grep -E 'hca_id|vendor|state|link_layer|active_mtu|max_qp:|GID\['
+if echo "$out" | grep -q 'state:.*PORT_ACTIVE' &&
+	echo "$out" | grep -q 'link_layer:.*Ethernet'; then
+	t_ok "ibv_devinfo -v: port 1 active, Ethernet"
+else
+	t_fail "ibv_devinfo -v: port 1 active, Ethernet" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+fi
+if gid4=$(rdma_gid_index "$RDMA_DEV" 4) && gid6=$(rdma_gid_index "$RDMA_DEV" 6); then
+	t_ok "GIDs of this guest's IPv4 ($gid4) and IPv6 ($gid6) addresses"
+else
+	t_fail "GIDs of this guest's IPv4 and IPv6 addresses" "$(cat /sys/class/infiniband/$RDMA_DEV/ports/1/gids/* | tr '\n' ' ')"
+	NET_BROKEN=1
+fi
+d="-d $RDMA_DEV"
+ip4=$(net_ip4 "$NET_GUEST")
+
+# --- within this guest: the device loops its own packets back ---------------
+if [ "$NET_BROKEN" != 1 ]; then
+	p0=$(stat prio_exec) l0=$(stat roce_loopback)
+	c="env DBNIC_PRIORITY=always ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s 4096 -p 18600"
+	sh -c "$c" > /tmp/lo-srv.out 2>&1 &
+	srv=$!
+	rdma_wait_listen tcp:18600 "$srv"
+	if timeout 60 sh -c "$c $ip4" > /tmp/lo-cli.out 2>&1 && wait "$srv"; then
+		t_ok "loopback: ibv_rc_pingpong -c -s 4096 within guest $NET_GUEST"
+	else
+		kill "$srv" 2>/dev/null
+		t_fail "loopback: ibv_rc_pingpong -c -s 4096 within guest $NET_GUEST" "$(cat /tmp/lo-srv.out /tmp/lo-cli.out | tail -n 4 | tr '\n' ' ')"
+	fi
+	p1=$(stat prio_exec) l1=$(stat roce_loopback)
+	echo "loopback: prio_exec +$((p1 - p0)), roce_loopback +$((l1 - l0))"
+	# 2 x PP_N messages of 4 packets each way, and their ACKs.
+	t_check "loopback: the device looped the packets back ($((l1 - l0)))" [ $((l1 - l0)) -ge $((8 * PP_N)) ]
+	t_check "loopback: DBNIC_PRIORITY=always ran WQEs from the priority lane ($((p1 - p0)))" \
+		[ $((p1 - p0)) -ge $((2 * PP_N)) ]
+
+	# SIGKILL in the middle of a run: the kernel destroys what the
+	# process had; only the kernel's own objects stay.
+	ibv_rc_pingpong -d "$RDMA_DEV" -g "$gid4" -n 100000 -p 18601 > /dev/null 2>&1 &
+	srv=$!
+	rdma_wait_listen tcp:18601 "$srv"
+	timeout 60 ibv_rc_pingpong -d "$RDMA_DEV" -g "$gid4" -n 100000 -p 18601 "$ip4" > /dev/null 2>&1 &
+	cli=$!
+	sleep 3
+	kill -9 "$srv" "$cli" 2>/dev/null
+	wait "$srv" "$cli" 2>/dev/null
+	sleep 1
+	left=$(rdma resource show qp 2>&1 | grep -v 'comm \[' || true)
+	left="$left$(rdma resource show mr 2>&1 | grep -v 'comm \[' || true)"
+	left="$left$(rdma resource show cq 2>&1 | grep -v 'comm \[' || true)"
+	rdma resource show
+	t_check "SIGKILL: no QP, CQ or MR of the killed processes is left ($left)" [ -z "$left" ]
+fi
+
+srv=$(net_ip4 "$RDMA_SERVER")
+# --- between the guests -----------------------------------------------------
+for s in 64 65536; do
+	c="ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s $s"
+	rdma_pair "ibv_rc_pingpong -s $s" tcp:18515 "$c" "$c $srv"
+done
+c="ibv_rc_pingpong $d -g $gid6 -c -n $PP_N -s 4096"
+rdma_pair "ibv_rc_pingpong IPv6 -s 4096" tcp:18515 "$c" "$c $srv"
+c="ibv_ud_pingpong $d -g $gid4 -c -n $PP_N -s 1024"
+rdma_pair "ibv_ud_pingpong -s 1024" tcp:18515 "$c" "$c $srv"
+
+# prio_pair POLICY NAME CMD: a perftest pair with DBNIC_PRIORITY=POLICY on
+# both ends; the sender (the client) checks which path its device ran.
+prio_pair() {
+	_pp_f0=$(stat prio_exec) _pp_r0=$(stat ring_fetch)
+	rdma_pair "$2 ($1)" tcp:18515 "env DBNIC_PRIORITY=$1 $3" "env DBNIC_PRIORITY=$1 $3 $srv"
+	[ "$NET_GUEST" = "$RDMA_CLIENT" ] || return 0
+	_pp_f=$(($(stat prio_exec) - _pp_f0)) _pp_r=$(($(stat ring_fetch) - _pp_r0))
+	echo "$2 ($1): prio_exec +$_pp_f, ring_fetch +$_pp_r"
+	case $1 in
+	never) t_check "$2 (never): no WQE from the priority lane, $_pp_r from the ring" \
+		[ "$_pp_f" -eq 0 -a "$_pp_r" -ge "$LAT_N" ] ;;
+	always) t_check "$2 (always): $_pp_f WQEs from the priority lane" \
+		[ "$_pp_f" -ge "$LAT_N" ] ;;
+	esac
+}
+# perftest: -F: no cpufreq warning (a guest has no cpufreq).
+prio_pair never "ib_send_bw -s 4096" "ib_send_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair always "ib_send_lat -s 64" "ib_send_lat $d -x $gid4 -F -n $LAT_N -s 64"
+prio_pair auto "ib_write_bw -s 4096" "ib_write_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair always "ib_write_lat -s 64" "ib_write_lat $d -x $gid4 -F -n $LAT_N -s 64"
+prio_pair auto "ib_read_bw -s 4096" "ib_read_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair never "ib_read_lat -s 64" "ib_read_lat $d -x $gid4 -F -n $LAT_N -s 64"
+
+for n in roce_rx_bad_hdr roce_rx_bad_icrc roce_rx_no_qp roce_rx_seq roce_qp_err; do
+	v=$(stat $n)
+	t_check "counter $n is 0 ($v)" [ "$v" = 0 ]
+done
+rdma statistic show link "$RDMA_DEV/1"
+t_dmesg_clean "dmesg clean"
+t_done
