@@ -11,32 +11,45 @@
 
 RDMA_SERVER=${RDMA_SERVER:-0}
 RDMA_CLIENT=${RDMA_CLIENT:-1}
+# The server's "listening" message to the client (net-lib.sh's ports are
+# 7700-7703).
+RDMA_READY_PORT=7704
 # Seconds one tool may take (either side) before it is killed and fails;
-# below net-lib.sh's NET_TIMEOUT, which the server's "done" barrier waits.
+# below net-lib.sh's NET_TIMEOUT, which the client's next barrier waits
+# for a server whose client failed.
 RDMA_TIMEOUT=${RDMA_TIMEOUT:-60}
 
 # rdma_gid_index DEV 4|6: the GID index of DEV's port 1 that holds this
-# guest's IPv4 (as a v4-mapped GID) or IPv6 address (net-lib.sh's plan),
-# waiting up to 10 s for the kernel's GID cache to take it in.  Fails
+# guest's IPv4 (as a v4-mapped GID) or IPv6 address (net-lib.sh's plan)
+# as RoCE v2, waiting up to 10 s for the kernel's GID cache to take it
+# in.  Read from ibv_devinfo -v, which lists only the valid entries (a
+# grep over sysfs reads all of rxe's 1024: 12 s under TCG).  Fails
 # without a check line.
 rdma_gid_index() {
-	_rg_n=$((NET_GUEST + 1))
 	if [ "$2" = 6 ]; then
-		_rg_want=$(printf 'fd77:0000:0000:0000:0000:0000:0000:%04x' "$_rg_n")
+		_rg_want=$(net_ip6 "$NET_GUEST")
 	else
-		_rg_want=$(printf '0000:0000:0000:0000:0000:ffff:0a4d:%04x' "$_rg_n")
+		_rg_want=::ffff:$(net_ip4 "$NET_GUEST")
 	fi
 	_rg_end=$(($(net_now) + 10))
 	while :; do
-		for _rg_f in /sys/class/infiniband/"$1"/ports/1/gids/*; do
-			[ "$(cat "$_rg_f" 2>/dev/null)" = "$_rg_want" ] || continue
-			basename "$_rg_f"
+		# "GID[  1]:		::ffff:10.77.0.2, RoCE v2"
+		_rg_i=$(ibv_devinfo -v -d "$1" 2>/dev/null | awk -v w="$_rg_want" '
+			$1 ~ /^GID\[/ {
+				line = $0
+				sub(/^[^[]*\[ */, "", line)
+				idx = line; sub(/\].*/, "", idx)
+				addr = line; sub(/^[^:]*:[ \t]*/, "", addr)
+				if (addr == w ", RoCE v2") { print idx; exit }
+			}')
+		if [ -n "$_rg_i" ]; then
+			echo "$_rg_i"
 			return 0
-		done
+		fi
 		[ "$(net_now)" -lt "$_rg_end" ] || break
 		sleep 0.2
 	done
-	net_log "$1 has no GID $_rg_want"
+	net_log "$1 has no RoCE v2 GID $_rg_want"
 	return 1
 }
 
@@ -90,10 +103,13 @@ rdma_wait_listen() {
 # command) on guest RDMA_SERVER and, once it listens (rdma_wait_listen
 # LISTEN), CLIENT-CMD on guest RDMA_CLIENT; every guest calls it.  Each
 # side passes when its command exits 0 within RDMA_TIMEOUT; each prints
-# its command's output.  The guests meet at two barriers: "NAME ready"
-# (the server listens) and "NAME done" (the client has ended); a server
-# still running 10 s after that is killed (its client failed).  Variables
-# are _rp_-prefixed: busybox sh functions share the caller's.
+# its command's output.  The server tells the client when it listens
+# (one message to RDMA_READY_PORT, the pair's index; "fail" when it did
+# not come up): half of a net_barrier, which matters at 20-odd pairs
+# under TCG.  The next pair's message waits for this pair's server to end
+# (by itself, or killed by its timeout when its client failed).  Other
+# guests do nothing.  Variables are _rp_-prefixed: busybox sh functions
+# share the caller's.
 rdma_pair() {
 	_rp_name=$1 _rp_listen=$2 _rp_srv=$3 _rp_cli=$4
 	RDMA_PAIRS=$((RDMA_PAIRS + 1))
@@ -105,27 +121,26 @@ rdma_pair() {
 		return 1
 	fi
 	if [ "$NET_GUEST" = "$RDMA_SERVER" ]; then
-		net_log "$_rp_name: server: $_rp_srv"
+		net_log "$_rp_name: server at $(cut -d' ' -f1 /proc/uptime) s: $_rp_srv"
 		timeout "$RDMA_TIMEOUT" sh -c "$_rp_srv" > /tmp/rdma-srv.out 2>&1 &
 		_rp_pid=$!
+		_rp_cip=$(net_ip4 "$RDMA_CLIENT")
 		if ! rdma_wait_listen "$_rp_listen" "$_rp_pid"; then
 			kill "$_rp_pid" 2> /dev/null
 			wait "$_rp_pid"
 			cat /tmp/rdma-srv.out
 			t_fail "$_rp_name (server)" "did not listen ($_rp_listen)"
-			NET_BROKEN=1
+			net_msg_send "$_rp_cip" "$RDMA_READY_PORT" fail
 			return 1
 		fi
-		net_barrier "$_rp_name ready"
-		net_barrier "$_rp_name done"
-		_rp_i=0
-		while kill -0 "$_rp_pid" 2> /dev/null && [ $_rp_i -lt 100 ]; do
-			sleep 0.1
-			_rp_i=$((_rp_i + 1))
-		done
-		kill "$_rp_pid" 2> /dev/null
+		net_log "$_rp_name: server listens at $(cut -d' ' -f1 /proc/uptime) s"
+		if ! net_msg_send "$_rp_cip" "$RDMA_READY_PORT" "$RDMA_PAIRS"; then
+			NET_BROKEN=1
+			kill "$_rp_pid" 2> /dev/null
+		fi
 		_rp_rc=0
 		wait "$_rp_pid" || _rp_rc=$?
+		net_log "$_rp_name: server ended at $(cut -d' ' -f1 /proc/uptime) s"
 		sed 's/^/  srv| /' /tmp/rdma-srv.out
 		if [ "$_rp_rc" = 0 ]; then
 			t_ok "$_rp_name (server)"
@@ -133,8 +148,14 @@ rdma_pair() {
 			t_fail "$_rp_name (server)" "status $_rp_rc: $(tail -n 3 /tmp/rdma-srv.out | tr '\n' ' ')"
 		fi
 	elif [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
-		if ! net_barrier "$_rp_name ready"; then
+		if ! _rp_m=$(net_msg_recv "$RDMA_READY_PORT"); then
 			t_fail "$_rp_name (client)" "the server's guest did not get ready"
+			NET_BROKEN=1
+			return 1
+		fi
+		if [ "$_rp_m" != "$RDMA_PAIRS" ]; then
+			t_fail "$_rp_name (client)" "the server says '$_rp_m', not pair $RDMA_PAIRS ready"
+			[ "$_rp_m" = fail ] || NET_BROKEN=1
 			return 1
 		fi
 		net_log "$_rp_name: client: $_rp_cli"
@@ -152,9 +173,5 @@ rdma_pair() {
 		else
 			t_fail "$_rp_name (client)" "status $_rp_rc: $(tail -n 3 /tmp/rdma-cli.out | tr '\n' ' ')"
 		fi
-		net_barrier "$_rp_name done"
-	else
-		net_barrier "$_rp_name ready"
-		net_barrier "$_rp_name done"
 	fi
 }
