@@ -730,11 +730,19 @@ void test_roce_rc_write_read(void)
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 3);
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_RKEY), 0);
 
-	/* A zero-length READ and a fenced SEND after it. */
+	/*
+	 * A zero-length READ; a READ into src + 7000 and a fenced SEND of
+	 * what it read: the SEND waits for the READ's data.
+	 */
 	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
 	i3 = post(&qb, &d);
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, 0, tgt + 7500, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], src + 7000, 64, skey);
+	post(&qb, &d);
 	recv_post1(&qa, tgt + 7000, 100, tkey);
-	i4 = send1(&qb, DBNIC_OP_SEND, SIG | DBNIC_DESC_F_FENCE, src, 64, skey);
+	i4 = send1(&qb, DBNIC_OP_SEND, SIG | DBNIC_DESC_F_FENCE, src + 7000,
+		   64, skey);
 	wire_run();
 	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
@@ -745,7 +753,7 @@ void test_roce_rc_write_read(void)
 	CHECK_EQ(e.index, i4);
 	CHECK(cqe_poll(&qa, true, &e));
 	CHECK_EQ(e.byte_len, 64);
-	CHECK(mem_eq(a, tgt + 7000, b, src, 64));
+	CHECK(mem_eq(a, tgt + 7000, a, tgt + 7500, 64));
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
 	fake_free(&a->f);
@@ -1393,13 +1401,17 @@ void test_roce_rx_checks(void)
 	len = mkframe(fr, a, &c, &h, 64);
 	wire_inject(a, fr, len);
 	DROPPED_IN(2);
-	/* PSN ahead: one sequence NAK for two. */
+	/* PSN ahead: one sequence NAK, not one more for the next. */
 	h.psn = PSN_B + 5;
 	len = mkframe(fr, a, b, &h, 64);
 	wire_inject(a, fr, len);
 	DROPPED_IN(6);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
 	wire_inject(a, fr, len);
 	DROPPED_IN(6);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
 	/* An rkey of another pd: last, it moves the QP to ERR. */
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
 	h.psn = PSN_B;
