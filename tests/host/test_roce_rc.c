@@ -310,7 +310,8 @@ static void qp_up(struct tqp *q, const struct tqp *peer, uint32_t sq_psn,
 		return;
 	}
 	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE | DBNIC_QP_ATTR_PKEY_INDEX |
-		      DBNIC_QP_ATTR_PORT | DBNIC_QP_ATTR_QKEY))
+		      (q->type == DBNIC_QPT_GSI ? 0 : DBNIC_QP_ATTR_PORT) |
+		      DBNIC_QP_ATTR_QKEY))
 		abort();
 	a.state = DBNIC_QPS_RTR;
 	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE))
@@ -1446,6 +1447,139 @@ void test_roce_rx_checks(void)
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 2);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
 	CHECK(!cqe_poll(&qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* Count the packets that ask for an ACK. */
+static unsigned int ackreqs;
+
+static bool count_ackreq(const uint8_t *buf, size_t len, unsigned int k)
+{
+	struct dbnic_roce_pkt pkt;
+
+	if (dbnic_roce_parse(buf, len, &pkt) == DBNIC_ROCE_OK &&
+	    pkt.hdr.opcode != DBNIC_ROCE_RC_ACK && pkt.hdr.ackreq)
+		ackreqs++;
+	return true;
+}
+
+/*
+ * A WRITE of 130 KiB: three engine chunks, 130 packets, AckReq on the
+ * 64th, the 128th and the last (every 65th would give two), across the
+ * PSN wrap.
+ */
+void test_roce_rc_big_write(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint32_t len = 130u << 10, skey, tkey;
+	uint64_t src, tgt;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, len, 1);
+	skey = mr_of(b, src, len, DBNIC_MR_LOCAL_WRITE);
+	tgt = buf_new(a, len + 8, 2);
+	tkey = mr_of(a, tgt, len + 8, ACC_ALL);
+	ackreqs = 0;
+	wire_keep = count_ackreq;
+	write1(&qb, DBNIC_OP_RDMA_WRITE, SIG, tgt + 3, tkey, src, len, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, len);
+	CHECK(mem_eq(a, tgt + 3, b, src, len));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 130);
+	CHECK_EQ(ackreqs, 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 130);
+	CHECK(cnt(b, DBNIC_CNT_BYTES) >= len);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* A port that pushes back holds the packet; a link that is down drops it. */
+void test_roce_port_busy_and_down(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	recv_post1(&qa, dst, 4096, dkey);
+	b->f.tx_busy = true;
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 2500, skey);
+	wire_run();
+	CHECK_EQ(b->f.tx_frames, 0);
+	CHECK(!cqe_poll(&qb, false, &e));
+	b->f.tx_busy = false;
+	dbnic_core_eth_tx_resume(&b->f.core);
+	wire_run();
+	CHECK_EQ(b->f.tx_frames, 3);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(mem_eq(a, dst, b, src, 2500));
+
+	/* Link down: dropped and counted; RC waits for its ACK (1.5 retries). */
+	dbnic_core_eth_set_link(&b->f.core, false);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_DROP), 1);
+	CHECK_EQ(b->f.tx_frames, 3);
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* GSI to GSI: QPN 1, Q_Key 0x80010000 on the wire, src_qp 1. */
+void test_roce_gsi(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	qp_create(a, &qa, DBNIC_QPT_GSI, a->pd);
+	qp_create(b, &qb, DBNIC_QPT_GSI, b->pd);
+	CHECK_EQ(qa.qpn, DBNIC_GSI_QPN);
+	qp_up(&qa, NULL, 0, 0);
+	qp_up(&qb, NULL, 0, 0);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(b, a, b->pd);
+	recv_post1(&qa, dst, 1024, dkey);
+	filter_on(DBNIC_ROCE_UD_SEND_ONLY_IMM);
+	ud_send(&qb, ah, DBNIC_GSI_QPN, 0x5555, src, 256, skey);
+	wire_run();
+	CHECK_EQ(ncap, 1);
+	{
+		struct dbnic_roce_pkt pkt;
+
+		CHECK_EQ(dbnic_roce_parse(cap_buf[0], cap_len[0], &pkt),
+			 DBNIC_ROCE_OK);
+		CHECK_EQ(pkt.hdr.deth.qkey, DBNIC_GSI_QKEY);
+		CHECK_EQ(pkt.hdr.deth.src_qpn, DBNIC_GSI_QPN);
+		CHECK_EQ(pkt.hdr.dqpn, DBNIC_GSI_QPN);
+	}
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.qpn, DBNIC_GSI_QPN);
+	CHECK_EQ(e.src_qp, DBNIC_GSI_QPN);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 256);
+	CHECK(mem_eq(a, dst + DBNIC_GRH_BYTES, b, src, 256));
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
