@@ -66,9 +66,20 @@ static bool (*wire_keep)(const uint8_t *buf, size_t len, unsigned int k);
 static uint8_t last_frame[DBNIC_ROCE_FRAME_MAX];
 static size_t last_len;
 
+/* BTH opcodes of the frames sent, and by whom (the tnode's idx). */
+static uint8_t oplog[WIRE_MAX], oplog_from[WIRE_MAX];
+static unsigned int noplog;
+
 static void wire_tx(struct fake *f, const void *buf, size_t len)
 {
+	struct dbnic_roce_pkt pkt;
 	unsigned int i;
+
+	if (noplog < WIRE_MAX &&
+	    dbnic_roce_parse(buf, len, &pkt) == DBNIC_ROCE_OK) {
+		oplog[noplog] = pkt.hdr.opcode;
+		oplog_from[noplog++] = (uint8_t)((struct tnode *)f)->idx;
+	}
 
 	if (len <= sizeof(last_frame)) {
 		memcpy(last_frame, buf, len);
@@ -146,6 +157,7 @@ static void node_init(struct tnode *n, unsigned int idx)
 			abort();
 	}
 	if (idx == 0) {
+		noplog = 0;
 		nnodes = 0;
 		wire_len = 0;
 		wire_seq = 0;
@@ -1580,6 +1592,78 @@ void test_roce_gsi(void)
 	CHECK_EQ(e.src_qp, DBNIC_GSI_QPN);
 	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 256);
 	CHECK(mem_eq(a, dst + DBNIC_GRH_BYTES, b, src, 256));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * READ responses go out before the QP's own new requests (11.8); at most
+ * max_rd_atomic (4 here) READs are outstanding, the fifth waits.
+ */
+void test_roce_rc_read_order_and_limit(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t tgt, dst, bdst;
+	uint32_t tkey, dkey, bkey;
+	unsigned int k, first_send = 0, last_resp = 0;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 8192, 3);
+	tkey = mr_of(a, tgt, 8192, ACC_ALL);
+	dst = buf_new(b, 8192, 5);
+	dkey = mr_of(b, dst, 8192, ACC_ALL);
+	bdst = buf_new(b, 4096, 6);
+	bkey = mr_of(b, bdst, 4096, ACC_ALL);
+	recv_post1(&qb, bdst, 4096, bkey);
+
+	/* B's READ of 3000 bytes reaches A; then A's own SEND is posted. */
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], dst, 3000, dkey);
+	post(&qb, &d);
+	fake_run(&b->f);
+	CHECK_EQ(wire_len, 1);
+	eth_rx(&a->f, wire[0].buf, wire[0].len, 0, 0, 0);
+	wire_len = 0;
+	send1(&qa, DBNIC_OP_SEND, SIG, tgt + 4000, 500, tkey);
+	wire_run();
+	for (k = 0; k < noplog; k++) {
+		if (oplog_from[k] != 0)
+			continue;
+		if (oplog[k] >= DBNIC_ROCE_RC_READ_RESP_FIRST &&
+		    oplog[k] <= DBNIC_ROCE_RC_READ_RESP_ONLY)
+			last_resp = k;
+		if (oplog[k] == DBNIC_ROCE_RC_SEND_ONLY && !first_send)
+			first_send = k;
+	}
+	CHECK(last_resp && first_send);
+	CHECK(last_resp < first_send);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qb, true, &e));
+	CHECK(mem_eq(b, dst, a, tgt, 3000));
+	CHECK(mem_eq(b, bdst, a, tgt + 4000, 500));
+
+	/* Five READs: four go out, the fifth waits for the first answer. */
+	for (k = 0; k < 5; k++) {
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt + 100 * k, tkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], dst + 1000 * k, 100, dkey);
+		post(&qb, &d);
+	}
+	fake_run(&b->f);
+	CHECK_EQ(wire_len, 4);
+	wire_run();
+	for (k = 0; k < 5; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, dst + 1000 * k, a, tgt + 100 * k, 100));
+	}
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
