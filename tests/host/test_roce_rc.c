@@ -521,17 +521,6 @@ static bool mem_eq(struct tnode *x, uint64_t a, struct tnode *y, uint64_t b,
 	return !memcmp(gpa(&x->f, a), gpa(&y->f, b), len);
 }
 
-/* Debug: a machine's RoCE counters. */
-static __attribute__((unused)) void dump(struct tnode *n)
-{
-	unsigned int i;
-
-	for (i = DBNIC_CNT_ROCE_TX_PKTS; i <= DBNIC_CNT_ROCE_QP_ERR; i++)
-		if (cnt(n, i))
-			fprintf(stderr, "    node%u cnt %u = %llu\n", n->idx, i,
-				(unsigned long long)cnt(n, i));
-}
-
 /* ---- RC: SEND, WRITE, READ ------------------------------------------- */
 
 void test_roce_rc_send(void)
