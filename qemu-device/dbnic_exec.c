@@ -560,7 +560,8 @@ static void job_start(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid,
         if (j->status == DBNIC_ST_OK && j->total &&
             j->d.hdr.opcode != DBNIC_OP_FILL &&
             !(j->d.hdr.opcode == DBNIC_OP_ETH_TX &&
-              dbnic_eth_tx_inline(&j->d))) {
+              dbnic_eth_tx_inline(&j->d)) &&
+            !(sq->qp && dbnic_rdma_seg_of(&j->d)->inline_len)) {
             j->wait_until += c->cfg.dma_latency_ns; /* first payload read */
         }
     }
@@ -586,7 +587,15 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
          * A QP's send WQE that passed its checks (11.4): the transport's
          * requester takes it from here.
          */
-        return dbnic_qp_wqe_exec(c, sq, qid);
+        moved = dbnic_qp_wqe_exec(c, sq, qid);
+        /* Its payload gathered by DMA is charged as ETH_TX's (11.8). */
+        if (c->cfg.byte_ps && moved) {
+            tm_charge_bytes(c, j, moved);
+            if (!j->active) {
+                sq->free_at = j->wait_until;
+            }
+        }
+        return moved;
     }
     if (j->status != DBNIC_ST_OK || j->total == 0) {
         job_finish(c, sq, qid, j->status, 0);

@@ -65,9 +65,290 @@ static void admin_try(struct fake *f, struct dbnic_admin_cmd *cmd)
 /* The port's receive queue on q[0]'s (privileged) context. */
 static struct hrq rq;
 
+/*
+ * RoCE mode (the second byte's bit 1, datasheet 11): a GID, an RC QP
+ * connected to a peer that the program plays, a UD QP, both in RTS, and
+ * an MR any remote access may use.  Frames from the network are then
+ * built as RoCE packets from the peer with fuzzed headers and a good
+ * ICRC (a random frame would never pass it), maybe corrupted after; and
+ * send WQEs with fuzzed fields go on the QPs' send queues.
+ */
+struct rqp {
+	uint32_t qpn, qid;
+	uint64_t sq, rq, cq;
+	uint16_t sq_pi, rq_pi, cq_ci;
+	uint32_t cqn;
+};
+
+static bool roce;
+static struct rqp rqp[2];	/* RC, UD */
+static uint32_t roce_key;
+static uint64_t roce_buf;
+static const uint8_t peer_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+
+static void roce_gid(uint8_t *gid, uint8_t last)
+{
+	memset(gid, 0, 16);
+	gid[10] = gid[11] = 0xff;
+	gid[12] = 10;
+	gid[15] = last;
+}
+
+static uint32_t roce_admin(struct fake *f, struct dbnic_admin_cmd *cmd,
+			   uint32_t *res2)
+{
+	unsigned int slot;
+	struct dbnic_admin_cqe *cqe;
+
+	admin_try(f, cmd);
+	slot = (f->aq_ci - 1) & ((1u << AQ_LOG) - 1);
+	cqe = gpa(f, AQ_CQ_ADDR + slot * sizeof(*cqe));
+	if (res2)
+		*res2 = cqe->result2;
+	return cqe->status ? ~0u : cqe->result;
+}
+
+static void roce_modify(struct fake *f, uint32_t qpn, uint8_t state,
+			uint32_t mask, bool rc)
+{
+	struct dbnic_admin_cmd cmd;
+	struct dbnic_qp_attr a;
+	uint64_t at = fake_alloc(f, sizeof(a), 8);
+
+	memset(&a, 0, sizeof(a));
+	a.state = state;
+	a.path_mtu = 1;		/* 256: many packets from little input */
+	a.access = DBNIC_MR_REMOTE_READ | DBNIC_MR_REMOTE_WRITE;
+	a.qkey = 0x1234;
+	a.rq_psn = 0x10;
+	a.sq_psn = 0x20;
+	a.dest_qpn = 0x4321;
+	a.max_rd_atomic = 2;
+	a.max_dest_rd_atomic = 2;
+	if (rc) {
+		roce_gid(a.av.dgid, 2);
+		memcpy(a.av.dmac, peer_mac, 6);
+		a.av.vlan = DBNIC_VLAN_NONE;
+		a.av.udp_sport = 0xc000;
+		a.av.hop_limit = 64;
+		a.av.net = DBNIC_NET_IPV4;
+	}
+	memcpy(gpa(f, at), &a, sizeof(a));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_MODIFY_QP;
+	cmd.modify_qp.attr = at;
+	cmd.modify_qp.qpn = qpn;
+	cmd.modify_qp.attr_mask = DBNIC_QP_ATTR_STATE | mask;
+	admin_try(f, &cmd);
+}
+
+static void roce_setup(struct fake *f, uint32_t ctx)
+{
+	struct dbnic_admin_cmd cmd;
+	uint64_t list;
+	unsigned int i;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_SET_GID;
+	roce_gid(cmd.set_gid.gid, 1);
+	cmd.set_gid.vlan = DBNIC_VLAN_NONE;
+	cmd.set_gid.net = DBNIC_NET_IPV4;
+	cmd.set_gid.ctx = ctx;
+	admin_try(f, &cmd);
+	roce_buf = fake_alloc(f, 16384, 4096);
+	list = fake_alloc(f, 32, 8);
+	for (i = 0; i < 4; i++)
+		((uint64_t *)gpa(f, list))[i] = roce_buf + 4096 * i;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_REG_MR;
+	cmd.reg_mr.iova = roce_buf;
+	cmd.reg_mr.length = 16384;
+	cmd.reg_mr.pages = list;
+	cmd.reg_mr.ctx = ctx;
+	cmd.reg_mr.npages = 4;
+	cmd.reg_mr.page_shift = 12;
+	cmd.reg_mr.access = DBNIC_MR_ACCESS_ALL;
+	cmd.reg_mr.pd = 1;
+	roce_key = roce_admin(f, &cmd, NULL);
+	for (i = 0; i < 2; i++) {
+		struct rqp *q = &rqp[i];
+		bool rc = i == 0;
+
+		memset(q, 0, sizeof(*q));
+		q->cq = fake_alloc(f, 32 << 4, 4096);
+		q->sq = fake_alloc(f, 256 << 4, 4096);
+		q->rq = fake_alloc(f, 256 << 4, 4096);
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = DBNIC_ADM_CREATE_CQ;
+		cmd.create_cq.base = q->cq;
+		cmd.create_cq.ctx = ctx;
+		cmd.create_cq.log_size = 4;
+		cmd.create_cq.log_cqe = DBNIC_LOG_CQE_32;
+		cmd.create_cq.msix_vector = 1;
+		q->cqn = roce_admin(f, &cmd, NULL);
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = DBNIC_ADM_CREATE_QP;
+		cmd.create_qp.sq_base = q->sq;
+		cmd.create_qp.rq_base = q->rq;
+		cmd.create_qp.ctx = ctx;
+		cmd.create_qp.pd = 1;
+		cmd.create_qp.scqn = q->cqn;
+		cmd.create_qp.rcqn = q->cqn;
+		cmd.create_qp.type = rc ? DBNIC_QPT_RC : DBNIC_QPT_UD;
+		cmd.create_qp.sq_log_size = 4;
+		cmd.create_qp.sq_log_stride = 8;
+		cmd.create_qp.rq_log_size = 4;
+		cmd.create_qp.rq_log_stride = 8;
+		q->qpn = roce_admin(f, &cmd, &q->qid);
+		roce_modify(f, q->qpn, DBNIC_QPS_INIT,
+			    DBNIC_QP_ATTR_PKEY_INDEX | DBNIC_QP_ATTR_PORT |
+			    (rc ? DBNIC_QP_ATTR_ACCESS_FLAGS : DBNIC_QP_ATTR_QKEY),
+			    rc);
+		roce_modify(f, q->qpn, DBNIC_QPS_RTR, rc ?
+			    DBNIC_QP_ATTR_AV | DBNIC_QP_ATTR_PATH_MTU |
+			    DBNIC_QP_ATTR_DEST_QPN | DBNIC_QP_ATTR_RQ_PSN |
+			    DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC |
+			    DBNIC_QP_ATTR_MIN_RNR_TIMER : 0, rc);
+		roce_modify(f, q->qpn, DBNIC_QPS_RTS, rc ?
+			    DBNIC_QP_ATTR_TIMEOUT | DBNIC_QP_ATTR_RETRY_CNT |
+			    DBNIC_QP_ATTR_RNR_RETRY | DBNIC_QP_ATTR_SQ_PSN |
+			    DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC :
+			    DBNIC_QP_ATTR_SQ_PSN, rc);
+	}
+}
+
+/* A RoCE packet from the peer: fuzzed headers, good ICRC, maybe broken. */
+static void roce_frame(struct fake *f, struct input *in)
+{
+	static const uint8_t ops[] = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x64, 0x65,
+	};
+	static uint8_t fr[DBNIC_ETH_MAX_FRAME + 64];
+	struct dbnic_roce_addr ad;
+	struct dbnic_roce_hdr h;
+	uint8_t how = take(in, 1);
+	uint32_t plen = take(in, 2) % 1100, crc, i;
+	size_t hl;
+
+	memset(&ad, 0, sizeof(ad));
+	memcpy(ad.dmac, f->core.cfg.mac, 6);
+	memcpy(ad.smac, peer_mac, 6);
+	ad.vlan = (how & 1) ? take(in, 2) & 0xfff : DBNIC_ROCE_NO_VLAN;
+	ad.ipver = 4;
+	ad.hop_limit = 64;
+	ad.udp_sport = 0xc000;
+	roce_gid(ad.sgid, (how & 2) ? take(in, 1) : 2);
+	roce_gid(ad.dgid, 1);
+	memset(&h, 0, sizeof(h));
+	h.opcode = ops[take(in, 1) % sizeof(ops)];
+	h.se = how >> 7;
+	h.pkey = (how & 4) ? take(in, 2) : 0xffff;
+	h.dqpn = (how & 8) ? take(in, 3) : rqp[h.opcode >= 0x64].qpn;
+	h.ackreq = take(in, 1) & 1;
+	/* PSNs near the QP's: 0x10 expected, 0x20 sent from. */
+	h.psn = (0x10 + (int8_t)take(in, 1)) & 0xffffff;
+	h.reth.va = roce_buf + (int16_t)take(in, 2);
+	h.reth.rkey = (how & 16) ? take(in, 4) : roce_key;
+	h.reth.dma_len = take(in, 2);
+	h.aeth.syndrome = take(in, 1);
+	h.aeth.msn = take(in, 3);
+	h.imm = take(in, 4);
+	h.deth.qkey = (how & 32) ? take(in, 4) : 0x1234;
+	h.deth.src_qpn = take(in, 3);
+	if (!(dbnic_roce_op_info(h.opcode) & DBNIC_ROCE_OPF_PAYLOAD))
+		plen = 0;
+	hl = dbnic_roce_build(fr, sizeof(fr), &ad, &h, plen, &crc);
+	if (!hl)
+		return;
+	for (i = 0; i < plen; i++)
+		fr[hl + i] = (uint8_t)i;
+	crc = dbnic_roce_icrc_update(crc, fr + hl, plen);
+	hl += plen;
+	hl += dbnic_roce_icrc_finish(fr + hl, crc, dbnic_roce_pad(plen));
+	if (how & 64)
+		fr[take(in, 2) % hl] ^= (uint8_t)take(in, 1);
+	eth_rx(f, fr, (how & 0x40) && (how & 1) ? hl - take(in, 1) % hl : hl,
+	       0, 0, 0);
+}
+
+/* A send WQE (fuzzed fields) or a RECV on one of the QPs. */
+static void roce_wqe(struct fake *f, uint32_t ctx, uint8_t op,
+		     struct input *in)
+{
+	static const uint8_t ops[] = {
+		DBNIC_OP_SEND, DBNIC_OP_SEND_IMM, DBNIC_OP_RDMA_WRITE,
+		DBNIC_OP_RDMA_WRITE_IMM, DBNIC_OP_RDMA_READ, DBNIC_OP_NOP,
+	};
+	struct rqp *q = &rqp[(op >> 5) & 1];
+	struct dbnic_desc d;
+	uint8_t shape = take(in, 1);
+	unsigned int n = 1 + shape % 3, i;
+	uint64_t slot;
+
+	memset(&d, 0, sizeof(d));
+	d.hdr.qid = (uint16_t)q->qid;
+	if (op & 0x10) {	/* a RECV */
+		d.hdr.opcode = DBNIC_OP_RECV;
+		d.hdr.index = q->rq_pi;
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, n - 1);
+		d.hdr.size = (uint8_t)dbnic_desc_blocks(n - 1);
+		for (i = 0; i + 1 < n; i++) {
+			d.sge[i].addr = roce_buf + take(in, 2) % 16384;
+			d.sge[i].len = take(in, 2) % 2048 + 1;
+			d.sge[i].key = (shape & 8) ? take(in, 4) : roce_key;
+		}
+		slot = q->rq + ((uint64_t)(q->rq_pi & 15) << 8);
+		memcpy(gpa(f, slot), &d, 256);
+		q->rq_pi++;
+		dbnic_core_db_write(&f->core,
+				    ((uint64_t)ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_QP_RQ,
+				    dbnic_db_qp_rq_val((uint16_t)q->qid,
+						       q->rq_pi), 4);
+		return;
+	}
+	d.hdr.opcode = ops[take(in, 1) % sizeof(ops)];
+	d.hdr.flags = take(in, 1) & 7;
+	d.hdr.index = q->sq_pi;
+	if (d.hdr.opcode == DBNIC_OP_SEND_IMM ||
+	    d.hdr.opcode == DBNIC_OP_RDMA_WRITE_IMM)
+		d.hdr.imm = take(in, 4);
+	dbnic_rdma_seg_of(&d)->raddr = take(in, 8);
+	dbnic_rdma_seg_of(&d)->rkey = take(in, 4);
+	if (shape & 16) {
+		dbnic_rdma_seg_of(&d)->inline_len = take(in, 1);
+	} else {
+		d.hdr.nsge = d.hdr.opcode == DBNIC_OP_RDMA_READ ?
+			     (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, n) : (uint8_t)n;
+		for (i = 0; i < n; i++) {
+			d.sge[1 + i].addr = roce_buf + take(in, 2) % 16384;
+			d.sge[1 + i].len = take(in, 2) % 4096 + 1;
+			d.sge[1 + i].key = (shape & 8) ? take(in, 4) : roce_key;
+		}
+	}
+	d.hdr.size = (uint8_t)dbnic_rdma_wqe_blocks(
+		n, dbnic_rdma_seg_of(&d)->inline_len);
+	if (d.hdr.size > 4)
+		d.hdr.size = 4;
+	slot = q->sq + ((uint64_t)(q->sq_pi & 15) << 8);
+	memcpy(gpa(f, slot), &d, 256);
+	q->sq_pi++;
+	dbnic_core_db_write(&f->core,
+			    ((uint64_t)ctx << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_SQ,
+			    dbnic_db_sq_val((uint16_t)q->qid, q->sq_pi), 4);
+}
+
 static void net_action(struct fake *f, struct hq *h, uint8_t op,
 		       struct input *in)
 {
+	if (roce && ((op & 0x0f) == 10 || (op & 0x0f) == 11) && (op & 0x40)) {
+		if ((op & 0x0f) == 10)
+			roce_frame(f, in);
+		else
+			roce_wqe(f, h->ctx, op, in);
+		return;
+	}
 	switch (op & 0x0f) {
 	case 10: {	/* a frame from the network, any metadata */
 		static uint8_t frame[DBNIC_ETH_MAX_FRAME + 64];
@@ -328,8 +609,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * The second byte's low bit turns the timing model on (datasheet 9,
 	 * the gen3x8 profile), so that the timer-driven engine is fuzzed as
 	 * well as the one driven by the bottom half.  (Its bit 1 picks the
-	 * RoCE wire mode above.)
+	 * RoCE wire mode above, bit 2 the RoCE transport below.)
 	 */
+	/* Bit 2: a RoCE port (roce_setup()) and RoCE actions. */
+	roce = opts & 4;
 	if (opts & 1) {
 		dbnic_core_timing_profile("gen3x8", &tm);
 		harness_db_latency_ns = tm.db_latency_ns;
@@ -346,6 +629,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hq_create(&f, &q[1], false, 2, 6);
 	q[1].pair = 1;
 	hrq_create(&q[0], &rq, 3, 7, 2);
+	if (roce)
+		roce_setup(&f, q[0].ctx);
 	while (in.left)
 		action(&f, q, &in);
 	f.tx_busy = false;

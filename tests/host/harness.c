@@ -89,6 +89,8 @@ static int f_dma_write(void *opaque, uint64_t addr, const void *buf,
 	if (!in_mem(addr, len))
 		return -1;
 	memcpy(f->mem + (addr - MEM_BASE), buf, len);
+	if (f->after_write)
+		f->after_write(f, addr, len);
 	return 0;
 }
 
@@ -363,6 +365,12 @@ uint64_t counter(struct fake *f, enum dbnic_counter i)
 
 uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result)
 {
+	return admin_r2(f, cmd, result, NULL);
+}
+
+uint8_t admin_r2(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result,
+		 uint32_t *result2)
+{
 	unsigned int slot = f->aq_pi & ((1u << AQ_LOG) - 1);
 	struct dbnic_admin_cqe *cqe;
 
@@ -382,6 +390,8 @@ uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result)
 	f->aq_ci++;
 	if (result)
 		*result = cqe->result;
+	if (result2)
+		*result2 = cqe->result2;
 	return cqe->status;
 }
 

@@ -59,6 +59,8 @@ struct fake {
 	void (*tx_hook)(struct fake *f, const void *buf, size_t len);
 	/* Called after each DMA read: a guest that writes in between. */
 	void (*after_read)(struct fake *f, uint64_t addr, size_t len);
+	/* Called after each DMA write that succeeded. */
+	void (*after_write)(struct fake *f, uint64_t addr, size_t len);
 };
 
 #define HARNESS_TX_KEEP	8
@@ -167,6 +169,9 @@ uint64_t counter(struct fake *f, enum dbnic_counter i);
 
 /* Admin. */
 uint8_t admin(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result);
+/* The same, with the admin CQE's result2 (1.4) in *result2 if not NULL. */
+uint8_t admin_r2(struct fake *f, struct dbnic_admin_cmd *cmd, uint32_t *result,
+		 uint32_t *result2);
 uint32_t create_ctx(struct fake *f, bool privileged);
 
 /*

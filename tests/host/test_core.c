@@ -13,6 +13,7 @@
 #include "test_eth.h"
 #include "test_roce_wire.h"
 #include "test_roce_rc.h"
+#include "test_qp.h"
 
 #define WORDS(d)	((d)->hdr.size * DBNIC_DESC_BLOCK_SIZE / 8)
 
@@ -2831,6 +2832,30 @@ static const struct {
 	T(test_roce_loopback),
 	T(test_roce_ud),
 	T(test_roce_rx_checks),
+	T(test_roce_rc_big_write),
+	T(test_roce_port_busy_and_down),
+	T(test_roce_gsi),
+	T(test_roce_rc_read_order_and_limit),
+	T(test_qp_caps_and_roce_off),
+	T(test_qp_transitions_rc),
+	T(test_qp_transitions_ud),
+	T(test_qp_transitions_gsi),
+	T(test_qp_attr_ranges),
+	T(test_qp_create_refusals),
+	T(test_qp_no_resource),
+	T(test_qp_err_flush_order),
+	T(test_qp_reset_discards),
+	T(test_qp_destroy_generation),
+	T(test_qp_destroy_ctx_cleanup),
+	T(test_rdma_cqe_layout),
+	T(test_cq_comp_coalesced),
+	T(test_cq_comp_never_dropped),
+	T(test_db_qp_rq_refusals),
+	T(test_qp_prio_in_order),
+	T(test_qp_prio_in_order_timed),
+	T(test_qp_wqe_checks),
+	T(test_ah_checks),
+	T(test_set_gid_privileged),
 };
 
 int main(int argc, char **argv)

@@ -66,9 +66,20 @@ static bool (*wire_keep)(const uint8_t *buf, size_t len, unsigned int k);
 static uint8_t last_frame[DBNIC_ROCE_FRAME_MAX];
 static size_t last_len;
 
+/* BTH opcodes of the frames sent, and by whom (the tnode's idx). */
+static uint8_t oplog[WIRE_MAX], oplog_from[WIRE_MAX];
+static unsigned int noplog;
+
 static void wire_tx(struct fake *f, const void *buf, size_t len)
 {
+	struct dbnic_roce_pkt pkt;
 	unsigned int i;
+
+	if (noplog < WIRE_MAX &&
+	    dbnic_roce_parse(buf, len, &pkt) == DBNIC_ROCE_OK) {
+		oplog[noplog] = pkt.hdr.opcode;
+		oplog_from[noplog++] = (uint8_t)((struct tnode *)f)->idx;
+	}
 
 	if (len <= sizeof(last_frame)) {
 		memcpy(last_frame, buf, len);
@@ -146,6 +157,7 @@ static void node_init(struct tnode *n, unsigned int idx)
 			abort();
 	}
 	if (idx == 0) {
+		noplog = 0;
 		nnodes = 0;
 		wire_len = 0;
 		wire_seq = 0;
@@ -310,7 +322,8 @@ static void qp_up(struct tqp *q, const struct tqp *peer, uint32_t sq_psn,
 		return;
 	}
 	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE | DBNIC_QP_ATTR_PKEY_INDEX |
-		      DBNIC_QP_ATTR_PORT | DBNIC_QP_ATTR_QKEY))
+		      (q->type == DBNIC_QPT_GSI ? 0 : DBNIC_QP_ATTR_PORT) |
+		      DBNIC_QP_ATTR_QKEY))
 		abort();
 	a.state = DBNIC_QPS_RTR;
 	if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE))
@@ -506,17 +519,6 @@ static bool mem_eq(struct tnode *x, uint64_t a, struct tnode *y, uint64_t b,
 		   uint32_t len)
 {
 	return !memcmp(gpa(&x->f, a), gpa(&y->f, b), len);
-}
-
-/* Debug: a machine's RoCE counters. */
-static __attribute__((unused)) void dump(struct tnode *n)
-{
-	unsigned int i;
-
-	for (i = DBNIC_CNT_ROCE_TX_PKTS; i <= DBNIC_CNT_ROCE_QP_ERR; i++)
-		if (cnt(n, i))
-			fprintf(stderr, "    node%u cnt %u = %llu\n", n->idx, i,
-				(unsigned long long)cnt(n, i));
 }
 
 /* ---- RC: SEND, WRITE, READ ------------------------------------------- */
@@ -730,11 +732,19 @@ void test_roce_rc_write_read(void)
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 3);
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_RKEY), 0);
 
-	/* A zero-length READ and a fenced SEND after it. */
+	/*
+	 * A zero-length READ; a READ into src + 7000 and a fenced SEND of
+	 * what it read: the SEND waits for the READ's data.
+	 */
 	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
 	i3 = post(&qb, &d);
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, 0, tgt + 7500, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], src + 7000, 64, skey);
+	post(&qb, &d);
 	recv_post1(&qa, tgt + 7000, 100, tkey);
-	i4 = send1(&qb, DBNIC_OP_SEND, SIG | DBNIC_DESC_F_FENCE, src, 64, skey);
+	i4 = send1(&qb, DBNIC_OP_SEND, SIG | DBNIC_DESC_F_FENCE, src + 7000,
+		   64, skey);
 	wire_run();
 	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
@@ -745,7 +755,7 @@ void test_roce_rc_write_read(void)
 	CHECK_EQ(e.index, i4);
 	CHECK(cqe_poll(&qa, true, &e));
 	CHECK_EQ(e.byte_len, 64);
-	CHECK(mem_eq(a, tgt + 7000, b, src, 64));
+	CHECK(mem_eq(a, tgt + 7000, a, tgt + 7500, 64));
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
 	fake_free(&a->f);
@@ -1393,13 +1403,17 @@ void test_roce_rx_checks(void)
 	len = mkframe(fr, a, &c, &h, 64);
 	wire_inject(a, fr, len);
 	DROPPED_IN(2);
-	/* PSN ahead: one sequence NAK for two. */
+	/* PSN ahead: one sequence NAK, not one more for the next. */
 	h.psn = PSN_B + 5;
 	len = mkframe(fr, a, b, &h, 64);
 	wire_inject(a, fr, len);
 	DROPPED_IN(6);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
 	wire_inject(a, fr, len);
 	DROPPED_IN(6);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
 	/* An rkey of another pd: last, it moves the QP to ERR. */
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
 	h.psn = PSN_B;
@@ -1434,6 +1448,211 @@ void test_roce_rx_checks(void)
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 2);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
 	CHECK(!cqe_poll(&qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* Count the packets that ask for an ACK. */
+static unsigned int ackreqs;
+
+static bool count_ackreq(const uint8_t *buf, size_t len, unsigned int k)
+{
+	struct dbnic_roce_pkt pkt;
+
+	if (dbnic_roce_parse(buf, len, &pkt) == DBNIC_ROCE_OK &&
+	    pkt.hdr.opcode != DBNIC_ROCE_RC_ACK && pkt.hdr.ackreq)
+		ackreqs++;
+	return true;
+}
+
+/*
+ * A WRITE of 130 KiB: three engine chunks, 130 packets, AckReq on the
+ * 64th, the 128th and the last (every 65th would give two), across the
+ * PSN wrap.
+ */
+void test_roce_rc_big_write(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint32_t len = 130u << 10, skey, tkey;
+	uint64_t src, tgt;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, len, 1);
+	skey = mr_of(b, src, len, DBNIC_MR_LOCAL_WRITE);
+	tgt = buf_new(a, len + 8, 2);
+	tkey = mr_of(a, tgt, len + 8, ACC_ALL);
+	ackreqs = 0;
+	wire_keep = count_ackreq;
+	write1(&qb, DBNIC_OP_RDMA_WRITE, SIG, tgt + 3, tkey, src, len, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, len);
+	CHECK(mem_eq(a, tgt + 3, b, src, len));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 130);
+	CHECK_EQ(ackreqs, 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 130);
+	CHECK(cnt(b, DBNIC_CNT_BYTES) >= len);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* A port that pushes back holds the packet; a link that is down drops it. */
+void test_roce_port_busy_and_down(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	recv_post1(&qa, dst, 4096, dkey);
+	b->f.tx_busy = true;
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 2500, skey);
+	wire_run();
+	CHECK_EQ(b->f.tx_frames, 0);
+	CHECK(!cqe_poll(&qb, false, &e));
+	b->f.tx_busy = false;
+	dbnic_core_eth_tx_resume(&b->f.core);
+	wire_run();
+	CHECK_EQ(b->f.tx_frames, 3);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(mem_eq(a, dst, b, src, 2500));
+
+	/* Link down: dropped and counted; RC waits for its ACK (1.5 retries). */
+	dbnic_core_eth_set_link(&b->f.core, false);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_DROP), 1);
+	CHECK_EQ(b->f.tx_frames, 3);
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* GSI to GSI: QPN 1, Q_Key 0x80010000 on the wire, src_qp 1. */
+void test_roce_gsi(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	qp_create(a, &qa, DBNIC_QPT_GSI, a->pd);
+	qp_create(b, &qb, DBNIC_QPT_GSI, b->pd);
+	CHECK_EQ(qa.qpn, DBNIC_GSI_QPN);
+	qp_up(&qa, NULL, 0, 0);
+	qp_up(&qb, NULL, 0, 0);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(b, a, b->pd);
+	recv_post1(&qa, dst, 1024, dkey);
+	filter_on(DBNIC_ROCE_UD_SEND_ONLY_IMM);
+	ud_send(&qb, ah, DBNIC_GSI_QPN, 0x5555, src, 256, skey);
+	wire_run();
+	CHECK_EQ(ncap, 1);
+	{
+		struct dbnic_roce_pkt pkt;
+
+		CHECK_EQ(dbnic_roce_parse(cap_buf[0], cap_len[0], &pkt),
+			 DBNIC_ROCE_OK);
+		CHECK_EQ(pkt.hdr.deth.qkey, DBNIC_GSI_QKEY);
+		CHECK_EQ(pkt.hdr.deth.src_qpn, DBNIC_GSI_QPN);
+		CHECK_EQ(pkt.hdr.dqpn, DBNIC_GSI_QPN);
+	}
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.qpn, DBNIC_GSI_QPN);
+	CHECK_EQ(e.src_qp, DBNIC_GSI_QPN);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 256);
+	CHECK(mem_eq(a, dst + DBNIC_GRH_BYTES, b, src, 256));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * READ responses go out before the QP's own new requests (11.8); at most
+ * max_rd_atomic (4 here) READs are outstanding, the fifth waits.
+ */
+void test_roce_rc_read_order_and_limit(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint64_t tgt, dst, bdst;
+	uint32_t tkey, dkey, bkey;
+	unsigned int k, first_send = 0, last_resp = 0;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 8192, 3);
+	tkey = mr_of(a, tgt, 8192, ACC_ALL);
+	dst = buf_new(b, 8192, 5);
+	dkey = mr_of(b, dst, 8192, ACC_ALL);
+	bdst = buf_new(b, 4096, 6);
+	bkey = mr_of(b, bdst, 4096, ACC_ALL);
+	recv_post1(&qb, bdst, 4096, bkey);
+
+	/* B's READ of 3000 bytes reaches A; then A's own SEND is posted. */
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], dst, 3000, dkey);
+	post(&qb, &d);
+	fake_run(&b->f);
+	CHECK_EQ(wire_len, 1);
+	eth_rx(&a->f, wire[0].buf, wire[0].len, 0, 0, 0);
+	wire_len = 0;
+	send1(&qa, DBNIC_OP_SEND, SIG, tgt + 4000, 500, tkey);
+	wire_run();
+	for (k = 0; k < noplog; k++) {
+		if (oplog_from[k] != 0)
+			continue;
+		if (oplog[k] >= DBNIC_ROCE_RC_READ_RESP_FIRST &&
+		    oplog[k] <= DBNIC_ROCE_RC_READ_RESP_ONLY)
+			last_resp = k;
+		if (oplog[k] == DBNIC_ROCE_RC_SEND_ONLY && !first_send)
+			first_send = k;
+	}
+	CHECK(last_resp && first_send);
+	CHECK(last_resp < first_send);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qb, true, &e));
+	CHECK(mem_eq(b, dst, a, tgt, 3000));
+	CHECK(mem_eq(b, bdst, a, tgt + 4000, 500));
+
+	/* Five READs: four go out, the fifth waits for the first answer. */
+	for (k = 0; k < 5; k++) {
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt + 100 * k, tkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], dst + 1000 * k, 100, dkey);
+		post(&qb, &d);
+	}
+	fake_run(&b->f);
+	CHECK_EQ(wire_len, 4);
+	wire_run();
+	for (k = 0; k < 5; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, dst + 1000 * k, a, tgt + 100 * k, 100));
+	}
 	fake_free(&a->f);
 	fake_free(&b->f);
 }

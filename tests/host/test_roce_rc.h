@@ -14,5 +14,9 @@ void test_roce_rc_rkey_refused(void);
 void test_roce_loopback(void);
 void test_roce_ud(void);
 void test_roce_rx_checks(void);
+void test_roce_rc_big_write(void);
+void test_roce_port_busy_and_down(void);
+void test_roce_gsi(void);
+void test_roce_rc_read_order_and_limit(void);
 
 #endif
