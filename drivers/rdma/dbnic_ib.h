@@ -90,7 +90,11 @@ struct dbnic_ib_dev {
 	bool reg_failed;		/* until the function is rebound */
 	bool port_active;		/* last state dispatched, under RTNL */
 
-	struct workqueue_struct *wq;	/* QP events, deferred AH destroys */
+	struct workqueue_struct *wq;	/* QP events */
+	/* AHs made in atomic context (dbnic_ib_create_ah()), ordered. */
+	struct workqueue_struct *ah_wq;
+	spinlock_t ah_lock;		/* dbnic_ib_ahw.state, dqps, qp->dlisted */
+	struct list_head dqps;		/* kernel QPs with WRs waiting for AHs */
 	struct ida pd_ida;
 	/* Lookups of the event handler (hard IRQ) and of poll_cq. */
 	struct xarray cqs;		/* cqn -> struct dbnic_ib_cq */
@@ -134,10 +138,54 @@ struct dbnic_ib_mr {
 	bool registered;
 };
 
+enum dbnic_ib_ah_state {
+	DBNIC_IB_AH_READY,		/* created on the device */
+	DBNIC_IB_AH_PENDING,		/* CREATE_AH queued (atomic create) */
+	DBNIC_IB_AH_FAILED,		/* CREATE_AH failed */
+};
+
+/**
+ * struct dbnic_ib_ahw - a device AH, shared by the core's ib_ah and the
+ *	kernel WRs that wait for it to be created
+ * @ref: the ib_ah's, the create work's and each waiting WR's
+ * @ibd: the device
+ * @create_work: CREATE_AH of an AH made in atomic context
+ * @free_work: DESTROY_AH when the last reference goes in atomic context
+ * @av: the address vector
+ * @ctx: the context of the QPs that may use it
+ * @pd: and their pd
+ * @ah: the device's handle (READY)
+ * @state: enum dbnic_ib_ah_state, under ibd->ah_lock while PENDING
+ */
+struct dbnic_ib_ahw {
+	refcount_t ref;
+	struct dbnic_ib_dev *ibd;
+	struct work_struct create_work;
+	struct work_struct free_work;
+	struct dbnic_av av;
+	u32 ctx;
+	u32 pd;
+	u32 ah;
+	int state;
+};
+
 struct dbnic_ib_ah {
 	struct ib_ah ibah;
-	u32 ah;
-	bool created;
+	struct dbnic_ib_ahw *hw;
+};
+
+/*
+ * A kernel UD or GSI send WR waiting for its AH (a copy: the caller's WR
+ * and inline data may go when post_send returns), and then, if it cannot
+ * be posted, its error completion in the send CQ's software list.
+ */
+struct dbnic_ib_dwr {
+	struct list_head node;		/* qp->deferred, then cq->swc */
+	struct dbnic_ib_ahw *hw;
+	struct ib_ud_wr ud;
+	struct ib_sge sge[DBNIC_RDMA_MAX_SGE];
+	u8 inl[DBNIC_RDMA_MAX_INLINE];
+	struct ib_wc wc;
 };
 
 struct dbnic_ib_cq {
@@ -149,8 +197,9 @@ struct dbnic_ib_cq {
 	unsigned int log_size;
 	bool created;
 	bool kernel;
-	spinlock_t lock;		/* ci (kernel CQs) */
+	spinlock_t lock;		/* ci, swc (kernel CQs) */
 	u16 ci;
+	struct list_head swc;		/* error completions of waiting WRs */
 	void __iomem *db;		/* kernel CQs: the kernel context's */
 };
 
@@ -186,10 +235,14 @@ struct dbnic_ib_qp {
 	u32 max_inline;
 
 	/* Kernel QPs: posting under lock, on the kernel context's page. */
-	spinlock_t lock;		/* sqw, rqw */
+	spinlock_t lock;		/* sqw, rqw, deferred */
 	struct dbnic_ib_wq sqw;
 	struct dbnic_ib_wq rqw;
 	void __iomem *db;
+	/* Send WRs waiting for an AH (struct dbnic_ib_dwr), in post order. */
+	struct list_head deferred;
+	struct list_head dnode;		/* in ibd->dqps while dlisted */
+	bool dlisted;
 
 	/* QP_ERR: reported from a work item (handlers may sleep). */
 	struct work_struct err_work;
@@ -269,6 +322,7 @@ int dbnic_ib_av_from_attr(struct dbnic_ib_dev *ibd,
 int dbnic_ib_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 		       struct ib_udata *udata);
 int dbnic_ib_destroy_ah(struct ib_ah *ibah, u32 flags);
+void dbnic_ib_ahw_put(struct dbnic_ib_ahw *hw, bool can_sleep);
 
 /* dbnic_ib_qp.c */
 int dbnic_ib_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
@@ -288,5 +342,6 @@ int dbnic_ib_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 int dbnic_ib_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		       const struct ib_recv_wr **bad_wr);
 void dbnic_ib_qp_err_work(struct work_struct *work);
+void dbnic_ib_flush_deferred(struct dbnic_ib_dev *ibd);
 
 #endif /* DBNIC_IB_H */

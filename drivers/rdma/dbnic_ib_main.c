@@ -510,10 +510,13 @@ static int dbnic_rdma_probe(struct auxiliary_device *adev,
 	xa_init(&ibd->cqs);
 	xa_init(&ibd->qps);
 	xa_init(&ibd->qids);
+	spin_lock_init(&ibd->ah_lock);
+	INIT_LIST_HEAD(&ibd->dqps);
 	ibd->wq = alloc_ordered_workqueue("dbnic_rdma.%d", 0, adev->id);
-	if (!ibd->wq) {
+	ibd->ah_wq = alloc_ordered_workqueue("dbnic_rdma_ah.%d", 0, adev->id);
+	if (!ibd->wq || !ibd->ah_wq) {
 		ret = -ENOMEM;
-		goto err_dealloc;
+		goto err_wq;
 	}
 	ret = dbnic_kctx_create(dd, &ibd->kctx);
 	if (ret)
@@ -544,8 +547,10 @@ err_handler:
 	dbnic_set_rdma_event_handler(dd, NULL, NULL);
 	dbnic_kctx_destroy(dd, &ibd->kctx);
 err_wq:
-	destroy_workqueue(ibd->wq);
-err_dealloc:
+	if (ibd->ah_wq)
+		destroy_workqueue(ibd->ah_wq);
+	if (ibd->wq)
+		destroy_workqueue(ibd->wq);
 	ib_dealloc_device(&ibd->ibdev);
 	return ret;
 }
@@ -567,7 +572,8 @@ static void dbnic_rdma_remove(struct auxiliary_device *adev)
 		ib_unregister_device(&ibd->ibdev);
 	ibd->registered = false;
 	dbnic_set_rdma_event_handler(dd, NULL, NULL);
-	/* Deferred AH destroys and QP events, while the admin queue runs. */
+	/* AH creates and destroys, QP events, while the admin queue runs. */
+	destroy_workqueue(ibd->ah_wq);
 	destroy_workqueue(ibd->wq);
 	dbnic_kctx_destroy(dd, &ibd->kctx);
 	WARN_ON(!xa_empty(&ibd->cqs) || !xa_empty(&ibd->qps));

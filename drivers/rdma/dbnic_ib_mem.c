@@ -632,86 +632,136 @@ int dbnic_ib_av_from_attr(struct dbnic_ib_dev *ibd,
 	return 0;
 }
 
+/* The device's AH is gone from the host: destroy it (process context). */
+static void dbnic_ib_ahw_free(struct dbnic_ib_ahw *hw)
+{
+	if (hw->state == DBNIC_IB_AH_READY)
+		dbnic_admin_destroy(hw->ibd->dd, DBNIC_ADM_DESTROY_AH, hw->ah);
+	kfree(hw);
+}
+
+static void dbnic_ib_ahw_free_work(struct work_struct *work)
+{
+	dbnic_ib_ahw_free(container_of(work, struct dbnic_ib_ahw, free_work));
+}
+
+/**
+ * dbnic_ib_ahw_put - drop a reference to a device AH
+ * @hw: the AH
+ * @can_sleep: the caller may sleep: the last reference destroys the AH
+ *	at once; otherwise DESTROY_AH runs from the AH workqueue, which
+ *	removal drains
+ */
+void dbnic_ib_ahw_put(struct dbnic_ib_ahw *hw, bool can_sleep)
+{
+	if (!refcount_dec_and_test(&hw->ref))
+		return;
+	if (can_sleep)
+		dbnic_ib_ahw_free(hw);
+	else
+		queue_work(hw->ibd->ah_wq, &hw->free_work);
+}
+
+/*
+ * CREATE_AH of an AH made in atomic context.  Then the WRs that waited
+ * for it are posted (or, if it failed, completed with an error).
+ */
+static void dbnic_ib_ahw_create_work(struct work_struct *work)
+{
+	struct dbnic_ib_ahw *hw = container_of(work, struct dbnic_ib_ahw,
+					       create_work);
+	struct dbnic_ib_dev *ibd = hw->ibd;
+	u32 handle = 0;
+	int ret;
+
+	ret = dbnic_admin_create_ah(ibd->dd, hw->ctx, hw->pd, &hw->av, &handle);
+	if (ret)
+		dev_warn_ratelimited(&ibd->ibdev.dev, "AH not created: %d\n",
+				     ret);
+	spin_lock_irq(&ibd->ah_lock);
+	hw->ah = handle;
+	hw->state = ret ? DBNIC_IB_AH_FAILED : DBNIC_IB_AH_READY;
+	spin_unlock_irq(&ibd->ah_lock);
+	dbnic_ib_flush_deferred(ibd);
+	dbnic_ib_ahw_put(hw, true);
+}
+
 /**
  * dbnic_ib_create_ah - CREATE_AH (datasheet 11.2), for the kernel and
  *	processes (create_user_ah)
  * @ibah: the core's AH, with its pd
- * @init: the destination; only sleepable creates (an admin command sleeps)
+ * @init: the destination
  * @udata: a process's (struct dbnic_create_ah_resp), or NULL
  *
- * Return: 0, -EOPNOTSUPP (atomic context: Linux's CM creates its AHs
- * under a spinlock, cm.c cm_alloc_msg(), which this device cannot
- * answer), an errno of dbnic_ib_av_from_attr() or of the admin queue.
+ * An admin command sleeps, and Linux's CM creates its AHs under a
+ * spinlock (cm.c cm_alloc_msg(), without RDMA_CREATE_AH_SLEEPABLE): such
+ * an AH is created from the AH workqueue, and the kernel UD and GSI WRs
+ * that name it meanwhile wait in their QP, in order (post_send).
+ *
+ * Return: 0, -ENOMEM, an errno of dbnic_ib_av_from_attr() or (sleepable
+ * creates) of the admin queue.
  */
 int dbnic_ib_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 		       struct ib_udata *udata)
 {
 	struct dbnic_ib_dev *ibd = to_dbnic_ib(ibah->device);
+	bool sleepable = init->flags & RDMA_CREATE_AH_SLEEPABLE;
 	struct dbnic_ib_ah *ah = to_dbnic_ah(ibah);
 	struct dbnic_create_ah_resp resp = {};
-	struct dbnic_av av;
+	struct dbnic_ib_ahw *hw;
 	int ret;
 
-	if (!(init->flags & RDMA_CREATE_AH_SLEEPABLE))
-		return -EOPNOTSUPP;
 	ret = dbnic_ib_udata_in(udata, NULL, 0);
 	if (ret)
 		return ret;
-	ret = dbnic_ib_av_from_attr(ibd, init->ah_attr, 0, 0, &av);
+	hw = kzalloc(sizeof(*hw), sleepable ? GFP_KERNEL : GFP_ATOMIC);
+	if (!hw)
+		return -ENOMEM;
+	refcount_set(&hw->ref, 1);
+	hw->ibd = ibd;
+	INIT_WORK(&hw->create_work, dbnic_ib_ahw_create_work);
+	INIT_WORK(&hw->free_work, dbnic_ib_ahw_free_work);
+	hw->ctx = dbnic_ib_ctx_of(ibd, udata);
+	hw->pd = to_dbnic_pd(ibah->pd)->tag;
+	ret = dbnic_ib_av_from_attr(ibd, init->ah_attr, 0, 0, &hw->av);
 	if (ret)
-		return ret;
-	ret = dbnic_admin_create_ah(ibd->dd, dbnic_ib_ctx_of(ibd, udata),
-				    to_dbnic_pd(ibah->pd)->tag, &av, &ah->ah);
+		goto err;
+	ah->hw = hw;
+	if (!sleepable) {
+		hw->state = DBNIC_IB_AH_PENDING;
+		refcount_inc(&hw->ref);		/* the work's */
+		queue_work(ibd->ah_wq, &hw->create_work);
+		return 0;
+	}
+	ret = dbnic_admin_create_ah(ibd->dd, hw->ctx, hw->pd, &hw->av, &hw->ah);
 	if (ret)
-		return ret;
-	ah->created = true;
-	resp.ah = ah->ah;
+		goto err;
+	hw->state = DBNIC_IB_AH_READY;
+	resp.ah = hw->ah;
 	ret = dbnic_ib_udata_out(udata, &resp, sizeof(resp));
-	if (ret)
-		dbnic_ib_destroy_ah(ibah, RDMA_DESTROY_AH_SLEEPABLE);
+	if (ret) {
+		ah->hw = NULL;
+		dbnic_ib_ahw_put(hw, true);
+	}
+	return ret;
+
+err:
+	ah->hw = NULL;
+	kfree(hw);
 	return ret;
 }
 
-struct dbnic_ib_ah_work {
-	struct work_struct work;
-	struct dbnic_dev *dd;
-	u32 ah;
-};
-
-static void dbnic_ib_ah_destroy_work(struct work_struct *work)
-{
-	struct dbnic_ib_ah_work *w = container_of(work, struct dbnic_ib_ah_work,
-						  work);
-
-	dbnic_admin_destroy(w->dd, DBNIC_ADM_DESTROY_AH, w->ah);
-	kfree(w);
-}
-
 /*
- * DESTROY_AH.  From atomic context (flags without SLEEPABLE) the command
- * runs from the device's workqueue, which removal drains: a QP of the
- * same context may still name the AH until then, as it could before.
+ * DESTROY_AH once nothing names it: WRs still waiting for it hold it.
+ * From atomic context (flags without SLEEPABLE) the command runs from the
+ * AH workqueue.
  */
 int dbnic_ib_destroy_ah(struct ib_ah *ibah, u32 flags)
 {
-	struct dbnic_ib_dev *ibd = to_dbnic_ib(ibah->device);
 	struct dbnic_ib_ah *ah = to_dbnic_ah(ibah);
-	struct dbnic_ib_ah_work *w;
 
-	if (!ah->created)
-		return 0;
-	ah->created = false;
-	if (flags & RDMA_DESTROY_AH_SLEEPABLE) {
-		dbnic_admin_destroy(ibd->dd, DBNIC_ADM_DESTROY_AH, ah->ah);
-		return 0;
-	}
-	w = kzalloc(sizeof(*w), GFP_ATOMIC);
-	/* Without memory the AH stays until its context is destroyed. */
-	if (!w)
-		return 0;
-	INIT_WORK(&w->work, dbnic_ib_ah_destroy_work);
-	w->dd = ibd->dd;
-	w->ah = ah->ah;
-	queue_work(ibd->wq, &w->work);
+	if (ah->hw)
+		dbnic_ib_ahw_put(ah->hw, flags & RDMA_DESTROY_AH_SLEEPABLE);
+	ah->hw = NULL;
 	return 0;
 }

@@ -32,6 +32,10 @@ static struct dbnic_ib_ucontext *dbnic_ib_uctx(struct ib_udata *udata)
 					 ibuc);
 }
 
+static void dbnic_ib_qp_drop_deferred(struct dbnic_ib_dev *ibd,
+				      struct dbnic_ib_qp *qp,
+				      struct dbnic_ib_cq *scq);
+
 /* Wait until the vector-0 handler no longer runs for a removed object. */
 static void dbnic_ib_sync_events(struct dbnic_ib_dev *ibd)
 {
@@ -110,6 +114,7 @@ int dbnic_ib_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	if (ret)
 		return ret;
 	spin_lock_init(&cq->lock);
+	INIT_LIST_HEAD(&cq->swc);
 	cq->kernel = !uctx;
 	cq->ctx = uctx ? uctx->ctx : ibd->kctx.ctx;
 	cq->db = ibd->kctx.db;
@@ -178,8 +183,12 @@ int dbnic_ib_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 {
 	struct dbnic_ib_dev *ibd = to_dbnic_ib(ibcq->device);
 	struct dbnic_ib_cq *cq = to_dbnic_cq(ibcq);
+	struct dbnic_ib_dwr *dwr, *tmp;
 	int ret = 0;
 
+	list_for_each_entry_safe(dwr, tmp, &cq->swc, node)
+		kfree(dwr);
+	INIT_LIST_HEAD(&cq->swc);
 	if (!cq->created)
 		return 0;
 	xa_erase(&ibd->cqs, cq->cqn);
@@ -268,6 +277,16 @@ int dbnic_ib_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc)
 	int n = 0;
 
 	spin_lock_irqsave(&cq->lock, flags);
+	/* Error completions of WRs that never reached the ring first. */
+	while (n < num && !list_empty(&cq->swc)) {
+		struct dbnic_ib_dwr *dwr = list_first_entry(&cq->swc,
+							    struct dbnic_ib_dwr,
+							    node);
+
+		list_del(&dwr->node);
+		wc[n++] = dwr->wc;
+		kfree(dwr);
+	}
 	start = cq->ci;
 	while (n < num && dbnic_ib_cqe_ready(cq, cq->ci)) {
 		/* Phase first, then the rest (datasheet 6, 11.6). */
@@ -419,6 +438,8 @@ static void dbnic_ib_qp_teardown(struct dbnic_ib_dev *ibd,
 		xa_erase(&ibd->qps, qp->qpn);
 		dbnic_ib_sync_events(ibd);
 		cancel_work_sync(&qp->err_work);
+		if (qp->kernel)
+			dbnic_ib_qp_drop_deferred(ibd, qp, scq);
 	}
 	if (qp->created)
 		ret = dbnic_admin_destroy(ibd->dd, DBNIC_ADM_DESTROY_QP,
@@ -511,6 +532,8 @@ int dbnic_ib_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->prio_pair = -1;
 	qp->db = ibd->kctx.db;
 	spin_lock_init(&qp->lock);
+	INIT_LIST_HEAD(&qp->deferred);
+	INIT_LIST_HEAD(&qp->dnode);
 	INIT_WORK(&qp->err_work, dbnic_ib_qp_err_work);
 
 	if (qp->kernel) {
@@ -915,7 +938,7 @@ static int dbnic_ib_wqe_inline(struct dbnic_ib_qp *qp, struct dbnic_desc *d,
 
 /* Write one send WQE (datasheet 11.4) into its ring slot. */
 static int dbnic_ib_build_send(struct dbnic_ib_qp *qp, struct dbnic_desc *d,
-			       const struct ib_send_wr *wr, u16 index)
+			       const struct ib_send_wr *wr, u16 index, u32 ah)
 {
 	struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of(d);
 	struct dbnic_sge *sge = &d->sge[1];
@@ -972,11 +995,103 @@ static int dbnic_ib_build_send(struct dbnic_ib_qp *qp, struct dbnic_desc *d,
 	} else {
 		const struct ib_ud_wr *ud = ud_wr(wr);
 
-		seg->ah = cpu_to_le32(to_dbnic_ah(ud->ah)->ah);
+		seg->ah = cpu_to_le32(ah);
 		seg->remote_qpn = cpu_to_le32(ud->remote_qpn);
 		seg->remote_qkey = cpu_to_le32(ud->remote_qkey);
 	}
 	return 0;
+}
+
+/* One WQE into the ring, not announced yet.  Called with qp->lock. */
+static int dbnic_ib_post_one(struct dbnic_ib_qp *qp,
+			     const struct ib_send_wr *wr, u32 ah)
+{
+	struct dbnic_ib_wq *wq = &qp->sqw;
+	u32 slot = dbnic_ring_slot(wq->pi, qp->sq_log);
+	int ret;
+
+	if (dbnic_ring_used(wq->pi, READ_ONCE(wq->head)) >= 1u << qp->sq_log)
+		return -ENOMEM;
+	ret = dbnic_ib_build_send(qp, qp->sq.cpu + (slot << qp->sq_stride), wr,
+				  wq->pi, ah);
+	if (ret)
+		return ret;
+	wq->wr_id[slot] = wr->wr_id;
+	wq->pi++;
+	return 0;
+}
+
+/* The WQEs before the doorbell (datasheet 3.1).  Called with qp->lock. */
+static void dbnic_ib_sq_kick(struct dbnic_ib_qp *qp, u16 start)
+{
+	if (qp->sqw.pi == start)
+		return;
+	dma_wmb();
+	writel(dbnic_db_sq_val(qp->qid, qp->sqw.pi), qp->db + DBNIC_DB_SQ);
+}
+
+/*
+ * A UD or GSI WR: its AH's handle in *@ah (return 0), or, while the AH
+ * is being created or earlier WRs of the QP wait, a copy of the WR queued
+ * behind them (return 1).  Called with qp->lock.
+ *
+ * Return: 0, 1, -EINVAL (the AH could not be created), -ENOMEM.
+ */
+static int dbnic_ib_ud_route(struct dbnic_ib_dev *ibd, struct dbnic_ib_qp *qp,
+			     const struct ib_send_wr *wr, u32 *ah)
+{
+	struct dbnic_ib_ahw *hw = to_dbnic_ah(ud_wr(wr)->ah)->hw;
+	struct dbnic_ib_dwr *dwr;
+	int i, ret = 1;
+
+	spin_lock(&ibd->ah_lock);
+	if (list_empty(&qp->deferred) && hw->state != DBNIC_IB_AH_PENDING) {
+		*ah = hw->ah;
+		ret = hw->state == DBNIC_IB_AH_READY ? 0 : -EINVAL;
+		goto out;
+	}
+	if (wr->num_sge < 0 || wr->num_sge > qp->max_send_sge) {
+		ret = -EINVAL;
+		goto out;
+	}
+	dwr = kzalloc(sizeof(*dwr), GFP_ATOMIC);
+	if (!dwr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	dwr->ud = *ud_wr(wr);
+	dwr->ud.wr.next = NULL;
+	dwr->ud.wr.sg_list = dwr->sge;
+	memcpy(dwr->sge, wr->sg_list, wr->num_sge * sizeof(*wr->sg_list));
+	if (wr->send_flags & IB_SEND_INLINE) {
+		/* The caller may reuse inline data at once: keep a copy. */
+		u32 len = 0;
+
+		for (i = 0; i < wr->num_sge; i++) {
+			if (wr->sg_list[i].length > qp->max_inline - len) {
+				kfree(dwr);
+				ret = -EINVAL;
+				goto out;
+			}
+			memcpy(dwr->inl + len,
+			       (void *)(uintptr_t)wr->sg_list[i].addr,
+			       wr->sg_list[i].length);
+			len += wr->sg_list[i].length;
+		}
+		dwr->sge[0].addr = (uintptr_t)dwr->inl;
+		dwr->sge[0].length = len;
+		dwr->ud.wr.num_sge = 1;
+	}
+	dwr->hw = hw;
+	refcount_inc(&hw->ref);
+	list_add_tail(&dwr->node, &qp->deferred);
+	if (!qp->dlisted) {
+		qp->dlisted = true;
+		list_add_tail(&qp->dnode, &ibd->dqps);
+	}
+out:
+	spin_unlock(&ibd->ah_lock);
+	return ret;
 }
 
 /**
@@ -987,14 +1102,18 @@ static int dbnic_ib_build_send(struct dbnic_ib_qp *qp, struct dbnic_desc *d,
  *	SOLICITED, INLINE
  * @bad_wr: the first WR not posted
  *
+ * A UD or GSI WR whose AH is still being created (dbnic_ib_create_ah())
+ * waits in the QP, and every later one behind it; the AH workqueue posts
+ * them, or completes them with IB_WC_GENERAL_ERR if the AH failed.
+ *
  * Return: 0, -ENOMEM (the ring is full) or -EINVAL (a WR this QP cannot
  * take); the WRs before *@bad_wr are posted.
  */
 int dbnic_ib_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		       const struct ib_send_wr **bad_wr)
 {
+	struct dbnic_ib_dev *ibd = to_dbnic_ib(ibqp->device);
 	struct dbnic_ib_qp *qp = to_dbnic_qp(ibqp);
-	struct dbnic_ib_wq *wq = &qp->sqw;
 	unsigned long flags;
 	u16 start;
 	int ret = 0;
@@ -1002,31 +1121,145 @@ int dbnic_ib_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (!qp->kernel)
 		return -EOPNOTSUPP;
 	spin_lock_irqsave(&qp->lock, flags);
-	start = wq->pi;
+	start = qp->sqw.pi;
 	for (; wr; wr = wr->next) {
-		u32 slot = dbnic_ring_slot(wq->pi, qp->sq_log);
+		u32 ah = 0;
 
-		if (dbnic_ring_used(wq->pi, READ_ONCE(wq->head)) >=
-		    1u << qp->sq_log) {
-			ret = -ENOMEM;
-			break;
+		if (qp->type != DBNIC_QPT_RC) {
+			ret = dbnic_ib_ud_route(ibd, qp, wr, &ah);
+			if (ret > 0) {
+				ret = 0;
+				continue;
+			}
+			if (ret)
+				break;
 		}
-		ret = dbnic_ib_build_send(qp, qp->sq.cpu +
-					  (slot << qp->sq_stride), wr, wq->pi);
+		ret = dbnic_ib_post_one(qp, wr, ah);
 		if (ret)
 			break;
-		wq->wr_id[slot] = wr->wr_id;
-		wq->pi++;
 	}
-	if (wq->pi != start) {
-		/* The WQEs before the doorbell (datasheet 3.1). */
-		dma_wmb();
-		writel(dbnic_db_sq_val(qp->qid, wq->pi), qp->db + DBNIC_DB_SQ);
-	}
+	dbnic_ib_sq_kick(qp, start);
 	spin_unlock_irqrestore(&qp->lock, flags);
 	if (ret)
 		*bad_wr = wr;
 	return ret;
+}
+
+/*
+ * Post the QP's waiting WRs whose AH is there, in order, up to the first
+ * whose AH is still being created; one whose AH failed (or that the ring
+ * cannot take) completes with an error from the send CQ's software list.
+ * Called with qp->lock and ibd->ah_lock.
+ *
+ * Return: true when an error completion was added.
+ */
+static bool dbnic_ib_post_deferred(struct dbnic_ib_qp *qp)
+{
+	struct dbnic_ib_cq *scq = to_dbnic_cq(qp->ibqp.send_cq);
+	struct dbnic_ib_dwr *dwr, *tmp;
+	u16 start = qp->sqw.pi;
+	bool swc = false;
+	int ret;
+
+	list_for_each_entry_safe(dwr, tmp, &qp->deferred, node) {
+		struct dbnic_ib_ahw *hw = dwr->hw;
+
+		if (hw->state == DBNIC_IB_AH_PENDING)
+			break;
+		list_del(&dwr->node);
+		ret = -EINVAL;
+		if (hw->state == DBNIC_IB_AH_READY)
+			ret = dbnic_ib_post_one(qp, &dwr->ud.wr, hw->ah);
+		dbnic_ib_ahw_put(hw, false);
+		if (!ret) {
+			kfree(dwr);
+			continue;
+		}
+		dwr->wc = (struct ib_wc){
+			.wr_id = dwr->ud.wr.wr_id,
+			.status = IB_WC_GENERAL_ERR,
+			.opcode = IB_WC_SEND,
+			.qp = &qp->ibqp,
+			.port_num = DBNIC_IB_PORT,
+		};
+		spin_lock(&scq->lock);
+		list_add_tail(&dwr->node, &scq->swc);
+		spin_unlock(&scq->lock);
+		swc = true;
+	}
+	dbnic_ib_sq_kick(qp, start);
+	return swc;
+}
+
+/**
+ * dbnic_ib_flush_deferred - post the WRs whose AHs were created
+ * @ibd: the device
+ *
+ * Called by the AH workqueue (ordered: one flush at a time) after each
+ * CREATE_AH of an atomic create.  A QP whose WRs still wait goes back on
+ * the list; a CQ given error completions is told (comp_handler).
+ */
+void dbnic_ib_flush_deferred(struct dbnic_ib_dev *ibd)
+{
+	struct dbnic_ib_qp *qp, *tmp;
+	unsigned long flags;
+	LIST_HEAD(todo);
+	bool swc;
+
+	spin_lock_irq(&ibd->ah_lock);
+	list_splice_init(&ibd->dqps, &todo);
+	spin_unlock_irq(&ibd->ah_lock);
+	list_for_each_entry_safe(qp, tmp, &todo, dnode) {
+		list_del_init(&qp->dnode);
+		spin_lock_irqsave(&qp->lock, flags);
+		spin_lock(&ibd->ah_lock);
+		swc = dbnic_ib_post_deferred(qp);
+		if (list_empty(&qp->deferred))
+			qp->dlisted = false;
+		else
+			list_add_tail(&qp->dnode, &ibd->dqps);
+		spin_unlock(&ibd->ah_lock);
+		spin_unlock_irqrestore(&qp->lock, flags);
+		if (swc && qp->ibqp.send_cq->comp_handler)
+			qp->ibqp.send_cq->comp_handler(qp->ibqp.send_cq,
+						       qp->ibqp.send_cq->cq_context);
+	}
+}
+
+/*
+ * A kernel QP goes: no flush works on it after this, its waiting WRs go
+ * without completions (as what the device discards, 11.2), and its error
+ * completions leave the send CQ.
+ */
+static void dbnic_ib_qp_drop_deferred(struct dbnic_ib_dev *ibd,
+				      struct dbnic_ib_qp *qp,
+				      struct dbnic_ib_cq *scq)
+{
+	struct dbnic_ib_dwr *dwr, *tmp;
+	unsigned long flags;
+	LIST_HEAD(gone);
+
+	flush_workqueue(ibd->ah_wq);
+	spin_lock_irqsave(&qp->lock, flags);
+	spin_lock(&ibd->ah_lock);
+	if (qp->dlisted)
+		list_del_init(&qp->dnode);
+	qp->dlisted = false;
+	list_splice_init(&qp->deferred, &gone);
+	spin_unlock(&ibd->ah_lock);
+	spin_unlock_irqrestore(&qp->lock, flags);
+	list_for_each_entry_safe(dwr, tmp, &gone, node) {
+		dbnic_ib_ahw_put(dwr->hw, true);
+		kfree(dwr);
+	}
+	spin_lock_irqsave(&scq->lock, flags);
+	list_for_each_entry_safe(dwr, tmp, &scq->swc, node) {
+		if (dwr->wc.qp == &qp->ibqp) {
+			list_del(&dwr->node);
+			kfree(dwr);
+		}
+	}
+	spin_unlock_irqrestore(&scq->lock, flags);
 }
 
 /**
