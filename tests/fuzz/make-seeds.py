@@ -41,7 +41,20 @@ def tx_inline(frame, offload, mss=0, vlan=None, ring=True):
 RUN = b'\x0e'
 def rss(types=0x7e):
     return bytes([0x0d, 0x07, types]) + bytes(i & 1 for i in range(128))
+# RDMA (fuzz_core.c's qp_action, action 0x0f): walk the QP to RTS, post
+# an inline SEND on the ring and on the priority path, arm its CQ_COMP CQ,
+# then a NOP that moves the QP to ERR, a RECV that flushes, events drained.
+def qp(what, rest=b''): return bytes([0x0f, what]) + rest
+def qp_wqe(opi, prio=False, inline=8):
+    d = bytearray(32 + inline)
+    d[0] = opi; d[1] = 1; d[2] = 0
+    d[28:30] = le(inline, 2)
+    for i in range(inline): d[32 + i] = i
+    return qp(4 if prio else 3, bytes([len(d) - 16]) + bytes(d))
+QP_RTS = qp(0x02) + qp(0x0a) + qp(0x12)
 seeds = {
+  'qp-rts-send': b'\x00\x02' + QP_RTS + qp_wqe(0) + qp(0x0e, le(0, 2)) + RUN + qp_wqe(0, prio=True) + RUN + qp(0x07, b'\x07') + qp_wqe(5) + qp(0x05, le(0x400000, 3) + le(64, 2)) + RUN + qp(0x07, b'\x07'),
+  'qp-modify-raw': b'\x00\x02' + qp(0x01, bytes(range(128)) + le(0x13bffb, 4)) + qp(0x00, bytes(56)) + RUN,
   'rx-tcp4': b'\x00\x00' + post_buf(0x400000) + rx(ip4_tcp()) + RUN,
   'rx-rss': b'\x00\x00' + rss() + post_buf(0x400000) + post_buf(0x401000) + rx(ip4_tcp()) + rx(ip4_tcp(proto=17), typ=3) + RUN,
   'rx-vlan-short': b'\x00\x00' + post_buf(0x400000, 64) + rx(bytes(12) + b'\x81\x00\x00\x05\x08\x00' + bytes(50)) + RUN,
