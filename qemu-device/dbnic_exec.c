@@ -586,8 +586,7 @@ static uint32_t job_step(struct dbnic_core *c, struct dbnic_sq *sq,
          * A QP's send WQE that passed its checks (11.4): the transport's
          * requester takes it from here.
          */
-        dbnic_qp_wqe_exec(c, sq, qid);
-        return 0;
+        return dbnic_qp_wqe_exec(c, sq, qid);
     }
     if (j->status != DBNIC_ST_OK || j->total == 0) {
         job_finish(c, sq, qid, j->status, 0);

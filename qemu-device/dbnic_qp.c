@@ -411,7 +411,8 @@ void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,
  * job (PSNs, packets, the inflight list) and completes it when the
  * responder acknowledges it (11.4).
  */
-void dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
+uint32_t dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint32_t qid)
 {
     struct dbnic_job *j = &sq->job;
 
@@ -419,6 +420,7 @@ void dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq, uint32_t qid)
     sq->free_at = j->wait_until;
     dbnic_qp_send_cqe(c, sq, qid, j->index, DBNIC_WC_GENERAL_ERR,
                       DBNIC_ST_OK, 0, j->prio, j->d.hdr.opcode);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -819,7 +819,7 @@ void test_qp_create_refusals(void)
 	struct hqp q, g;
 	struct hq plain;
 	uint32_t kctx, uctx, octx, cq16, cqo, cqn;
-	uint64_t base;
+	uint64_t base = 0;
 	uint8_t st;
 	struct dbnic_admin_cmd cmd;
 
