@@ -41,7 +41,7 @@ def tx_inline(frame, offload, mss=0, vlan=None, ring=True):
 RUN = b'\x0e'
 def rss(types=0x7e):
     return bytes([0x0d, 0x07, types]) + bytes(i & 1 for i in range(128))
-# RoCE mode (second byte bit 1): fuzz_core.c's roce_frame() and roce_wqe().
+# RoCE mode (second byte bit 2): fuzz_core.c's roce_frame() and roce_wqe().
 ROCE_OPS = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
             0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x64, 0x65]
 def roce_rx(op, psn_delta=0, plen=0, va=0, dma_len=0, syn=0x1f, ackreq=1):
@@ -59,10 +59,23 @@ def roce_send(op_index, qp=0, flags=1, sges=((0x1000, 600),), raddr=0):
     b += le(raddr, 8) + le(0, 4)
     for a, l in sges: b += le(a, 2) + le(l - 1, 2)
     return b
+# RDMA (fuzz_core.c's qp_action, action 0x0f): walk the QP to RTS, post
+# an inline SEND on the ring and on the priority path, arm its CQ_COMP CQ,
+# then a NOP that moves the QP to ERR, a RECV that flushes, events drained.
+def qp(what, rest=b''): return bytes([0x0f, what]) + rest
+def qp_wqe(opi, prio=False, inline=8):
+    d = bytearray(32 + inline)
+    d[0] = opi; d[1] = 1; d[2] = 0
+    d[28:30] = le(inline, 2)
+    for i in range(inline): d[32 + i] = i
+    return qp(4 if prio else 3, bytes([len(d) - 16]) + bytes(d))
+QP_RTS = qp(0x02) + qp(0x0a) + qp(0x12)
 seeds = {
-  'roce-rc-in': b'\x00\x02' + roce_recv() + roce_rx(0x00, 0, 256) + roce_rx(0x01, 1, 256) + roce_rx(0x03, 2, 100) + RUN + roce_rx(0x0a, 3, 64, 0x100, 64) + roce_rx(0x0c, 4, 0, 0x200, 600) + RUN,
-  'roce-rc-out': b'\x00\x02' + roce_send(0) + roce_send(4, sges=((0x2000, 700),)) + RUN + roce_rx(0x11, 0x12, syn=0x1f) + roce_rx(0x0d, 0x13, 256) + roce_rx(0x0e, 0x14, 256) + roce_rx(0x0f, 0x15, 188) + RUN,
-  'roce-ud': b'\x00\x02' + roce_recv(1) + roce_rx(0x64, 0, 200) + roce_send(0, qp=1, sges=((0, 100),)) + RUN,
+  'roce-rc-in': b'\x00\x04' + roce_recv() + roce_rx(0x00, 0, 256) + roce_rx(0x01, 1, 256) + roce_rx(0x03, 2, 100) + RUN + roce_rx(0x0a, 3, 64, 0x100, 64) + roce_rx(0x0c, 4, 0, 0x200, 600) + RUN,
+  'roce-rc-out': b'\x00\x04' + roce_send(0) + roce_send(4, sges=((0x2000, 700),)) + RUN + roce_rx(0x11, 0x12, syn=0x1f) + roce_rx(0x0d, 0x13, 256) + roce_rx(0x0e, 0x14, 256) + roce_rx(0x0f, 0x15, 188) + RUN,
+  'roce-ud': b'\x00\x04' + roce_recv(1) + roce_rx(0x64, 0, 200) + roce_send(0, qp=1, sges=((0, 100),)) + RUN,
+  'qp-rts-send': b'\x00\x02' + QP_RTS + qp_wqe(0) + qp(0x0e, le(0, 2)) + RUN + qp_wqe(0, prio=True) + RUN + qp(0x07, b'\x07') + qp_wqe(5) + qp(0x05, le(0x400000, 3) + le(64, 2)) + RUN + qp(0x07, b'\x07'),
+  'qp-modify-raw': b'\x00\x02' + qp(0x01, bytes(range(128)) + le(0x13bffb, 4)) + qp(0x00, bytes(56)) + RUN,
   'rx-tcp4': b'\x00\x00' + post_buf(0x400000) + rx(ip4_tcp()) + RUN,
   'rx-rss': b'\x00\x00' + rss() + post_buf(0x400000) + post_buf(0x401000) + rx(ip4_tcp()) + rx(ip4_tcp(proto=17), typ=3) + RUN,
   'rx-vlan-short': b'\x00\x00' + post_buf(0x400000, 64) + rx(bytes(12) + b'\x81\x00\x00\x05\x08\x00' + bytes(50)) + RUN,
