@@ -1440,8 +1440,8 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
-    /* RDMA (datasheet 11): off until the RoCE transport is in; see below. */
-    DEFINE_PROP_BOOL("roce", DbnicState, cfg.roce, false),
+    /* RDMA (datasheet 11): on by default, as the datasheet says. */
+    DEFINE_PROP_BOOL("roce", DbnicState, cfg.roce, true),
     DEFINE_PROP_UINT32("max-qp", DbnicState, cfg.max_qp, 256),
     DEFINE_PROP_UINT32("max-ah", DbnicState, cfg.max_ah, 1024),
     /* PCIe timing model, off by default: datasheet 9.3, dbnic_core.h. */
@@ -1493,8 +1493,7 @@ static void dbnic_class_init(ObjectClass *klass, void *data)
     device_class_set_props(dc, dbnic_properties);
     object_class_property_set_description(klass, "roce",
         "RDMA (datasheet 11): CAP_FEATURES.RDMA, the QP, AH and GID admin "
-        "commands. Off by default while the RoCE transport is not in the "
-        "device: a QP's valid send WQEs complete with GENERAL_ERR");
+        "commands and the RoCE v2 transport on the port (on by default)");
     object_class_property_set_description(klass, "max-qp",
         "queue pairs, 1..4096 (CAP_QP)");
     object_class_property_set_description(klass, "max-ah",
