@@ -255,9 +255,13 @@ uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
 void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,
                          uint32_t qid);
 /*
- * Run a QP's send WQE that passed dbnic_qp_wqe_check(): the hook where
- * the transport's requester takes it (datasheet 11.4, 11.8).  Returns
- * the payload bytes moved.
+ * Run a QP's send WQE that passed dbnic_qp_wqe_check() (in sq->job, its
+ * length in job.total): the hook where the transport's requester takes
+ * it (datasheet 11.4, 11.8).  Called from job_step() at each step of
+ * the engine while the job is active; returns the payload bytes it
+ * moved in this step (the engine's run budget).  The job ending (active
+ * false) lets the queue's next WQE start: a WQE that waits for its ACK
+ * leaves the job and waits on the requester's own list.
  */
 uint32_t dbnic_qp_wqe_exec(struct dbnic_core *c, struct dbnic_sq *sq,
                            uint32_t qid);

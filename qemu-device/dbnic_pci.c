@@ -454,6 +454,21 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_DB_RQ:
         trace_dbnic_db_rq(a, b, c);
         break;
+    case DBNIC_TR_QP:
+        trace_dbnic_qp(a, b, c & 0xffff, c >> 16);
+        break;
+    case DBNIC_TR_QP_STATE:
+        trace_dbnic_qp_state(a, b, c & 0xff, c >> 8);
+        break;
+    case DBNIC_TR_AH:
+        trace_dbnic_ah(a, b, c);
+        break;
+    case DBNIC_TR_GID:
+        trace_dbnic_gid(a, b, c);
+        break;
+    case DBNIC_TR_DB_QP_RQ:
+        trace_dbnic_db_qp_rq(a, b, c);
+        break;
     }
 }
 
@@ -1242,10 +1257,12 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
     if (dbnic_core_init(&s->core, &s->cfg, &dbnic_core_ops, s)) {
         error_setg(errp, "dbnic: db-pages must be 1..256, max-sq 1..65535, "
                    "max-cq 1..32767, msix-vectors 1..255, max-mr 1..65535, "
-                   "admin-delay-ms 0..%u (got %u/%u/%u/%u/%u/%u)",
-                   DBNIC_CORE_ADMIN_DELAY_MAX_MS, db_pages, s->cfg.max_sq,
-                   s->cfg.max_cq, s->cfg.msix_vectors, s->cfg.max_mr,
-                   s->cfg.admin_delay_ms);
+                   "max-qp 1..%u, max-ah 1..%u, admin-delay-ms 0..%u "
+                   "(got %u/%u/%u/%u/%u/%u/%u/%u)",
+                   DBNIC_MAX_QP, DBNIC_MAX_AH, DBNIC_CORE_ADMIN_DELAY_MAX_MS,
+                   db_pages, s->cfg.max_sq, s->cfg.max_cq,
+                   s->cfg.msix_vectors, s->cfg.max_mr, s->cfg.max_qp,
+                   s->cfg.max_ah, s->cfg.admin_delay_ms);
         return;
     }
 
@@ -1423,7 +1440,8 @@ static const Property dbnic_properties[] = {
     DEFINE_PROP_UINT32("max-cq", DbnicState, cfg.max_cq, 256),
     DEFINE_PROP_UINT32("msix-vectors", DbnicState, cfg.msix_vectors, 8),
     DEFINE_PROP_UINT32("max-mr", DbnicState, cfg.max_mr, 1024),
-    DEFINE_PROP_BOOL("roce", DbnicState, cfg.roce, false),
+    /* RDMA (datasheet 11): on by default, as the datasheet says. */
+    DEFINE_PROP_BOOL("roce", DbnicState, cfg.roce, true),
     DEFINE_PROP_UINT32("max-qp", DbnicState, cfg.max_qp, 256),
     DEFINE_PROP_UINT32("max-ah", DbnicState, cfg.max_ah, 1024),
     /* PCIe timing model, off by default: datasheet 9.3, dbnic_core.h. */
@@ -1447,8 +1465,9 @@ static const Property dbnic_properties[] = {
 
 /*
  * Queue, slot and lane state is not migrated yet, nor the port's (RQs,
- * RSS, the TX backlog, the receive hold): refuse migration rather than
- * lose in-flight descriptors and frames silently.
+ * RSS, the TX backlog, the receive hold) nor the RDMA objects (QPs, AHs,
+ * GIDs): refuse migration rather than lose in-flight descriptors and
+ * frames silently.
  */
 static const VMStateDescription dbnic_vmstate = {
     .name = "dbnic",
@@ -1472,6 +1491,13 @@ static void dbnic_class_init(ObjectClass *klass, void *data)
     dc->desc = "dbnic doorbell NIC / DMA engine";
     dc->vmsd = &dbnic_vmstate;
     device_class_set_props(dc, dbnic_properties);
+    object_class_property_set_description(klass, "roce",
+        "RDMA (datasheet 11): CAP_FEATURES.RDMA, the QP, AH and GID admin "
+        "commands and the RoCE v2 transport on the port (on by default)");
+    object_class_property_set_description(klass, "max-qp",
+        "queue pairs, 1..4096 (CAP_QP)");
+    object_class_property_set_description(klass, "max-ah",
+        "address handles, 1..65535 (CAP_AH)");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

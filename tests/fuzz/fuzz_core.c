@@ -11,9 +11,12 @@
  * and the network port: ETH_TX descriptors with any fields, frames from
  * the network with any bytes and any metadata the glue might derive,
  * receive buffers posted anywhere, RSS tables, link changes and a port
- * that pushes back (datasheet 10).  A second-byte flag instead feeds the
- * input, as one frame, to the RoCEv2 wire library's parser (issue 9).
- * The sanitizers and the core's own bounds checks must hold for every
+ * that pushes back (datasheet 10); and RDMA objects (datasheet 11): the
+ * admin commands 0x0c-0x14 with any fields, MODIFY_QP with any attribute
+ * block and mask, send WQEs with any fields on a QP's send queue (ring
+ * or priority path), DB_QP_RQ, and CQ_COMP arms with the event queue on.
+ * A second-byte flag (bit 3) instead feeds the input, as one frame, to
+ * the RoCEv2 wire library's parser alone.  The sanitizers and the core's own bounds checks must hold for every
  * program.
  *
  * Build and run by hand:  make -C tests/host fuzz && build/host/fuzz_core
@@ -66,7 +69,7 @@ static void admin_try(struct fake *f, struct dbnic_admin_cmd *cmd)
 static struct hrq rq;
 
 /*
- * RoCE mode (the second byte's bit 1, datasheet 11): a GID, an RC QP
+ * RoCE mode (the second byte's bit 2, datasheet 11): a GID, an RC QP
  * connected to a peer that the program plays, a UD QP, both in RTS, and
  * an MR any remote access may use.  Frames from the network are then
  * built as RoCE packets from the peer with fuzzed headers and a good
@@ -443,6 +446,196 @@ static void net_action(struct fake *f, struct hq *h, uint8_t op,
 	}
 }
 
+/* The RDMA objects: a QP on q[1]'s context, its CQ and rings. */
+static struct {
+	uint32_t qpn, qid, cqn, ctx;
+	uint64_t sq, rq, cq;
+	uint16_t pi, rpi;
+} qp;
+
+static uint32_t cq32(struct fake *f, uint32_t ctx, uint16_t vector,
+		     uint64_t *base)
+{
+	struct dbnic_admin_cmd cmd;
+	uint32_t cqn = ~0u;
+
+	*base = fake_alloc(f, 32u << 5, 4096);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_CQ;
+	cmd.create_cq.base = *base;
+	cmd.create_cq.ctx = ctx;
+	cmd.create_cq.log_size = 5;
+	cmd.create_cq.log_cqe = DBNIC_LOG_CQE_32;
+	cmd.create_cq.msix_vector = vector;
+	admin(f, &cmd, &cqn);
+	return cqn;
+}
+
+static void qp_setup(struct fake *f, struct hq *q)
+{
+	static const uint8_t gid[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
+	struct dbnic_admin_cmd cmd;
+
+	memset(&qp, 0, sizeof(qp));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_SET_GID;
+	cmd.set_gid.ctx = q[0].ctx;
+	cmd.set_gid.net = DBNIC_NET_IPV4;
+	cmd.set_gid.vlan = DBNIC_VLAN_NONE;
+	memcpy(cmd.set_gid.gid, gid, 16);
+	admin(f, &cmd, NULL);
+	qp.ctx = q[1].ctx;
+	qp.cqn = cq32(f, qp.ctx, f->eq_log ? DBNIC_CQ_EVENT : DBNIC_CQ_NO_VECTOR,
+		      &qp.cq);
+	qp.sq = fake_alloc(f, 16 << 8, 4096);
+	qp.rq = fake_alloc(f, 16 << 6, 4096);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_QP;
+	cmd.create_qp.sq_base = qp.sq;
+	cmd.create_qp.rq_base = qp.rq;
+	cmd.create_qp.ctx = qp.ctx;
+	cmd.create_qp.pd = 1;
+	cmd.create_qp.scqn = qp.cqn;
+	cmd.create_qp.rcqn = qp.cqn;
+	cmd.create_qp.type = DBNIC_QPT_RC;
+	cmd.create_qp.sq_log_size = 4;
+	cmd.create_qp.sq_log_stride = 8;
+	cmd.create_qp.rq_log_size = 4;
+	cmd.create_qp.rq_log_stride = 6;
+	admin_r2(f, &cmd, &qp.qpn, &qp.qid);
+}
+
+static void qp_action(struct fake *f, struct hq *q, uint8_t op,
+		      struct input *in)
+{
+	struct dbnic_admin_cmd cmd;
+	uint8_t what = take(in, 1);
+	unsigned int i;
+
+	memset(&cmd, 0, sizeof(cmd));
+	switch (what & 7) {
+	case 0: {	/* any RDMA admin command, any fields */
+		cmd.opcode = DBNIC_ADM_CREATE_QP + (what >> 3) % 9;
+		for (i = 0; i < sizeof(cmd.raw); i++)
+			cmd.raw[i] = take(in, 1);
+		if (op & 0x10)
+			cmd.destroy.handle = qp.qpn;
+		admin_try(f, &cmd);
+		break;
+	}
+	case 1:		/* MODIFY_QP of the QP: any mask, any block */
+	case 2: {	/* ... or a well-formed move to the next state */
+		static const uint32_t masks[] = {
+			DBNIC_QP_ATTR_PKEY_INDEX | DBNIC_QP_ATTR_PORT |
+			DBNIC_QP_ATTR_ACCESS_FLAGS,
+			DBNIC_QP_ATTR_AV | DBNIC_QP_ATTR_PATH_MTU |
+			DBNIC_QP_ATTR_DEST_QPN | DBNIC_QP_ATTR_RQ_PSN |
+			DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC |
+			DBNIC_QP_ATTR_MIN_RNR_TIMER,
+			DBNIC_QP_ATTR_TIMEOUT | DBNIC_QP_ATTR_RETRY_CNT |
+			DBNIC_QP_ATTR_RNR_RETRY | DBNIC_QP_ATTR_SQ_PSN |
+			DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC,
+		};
+		struct dbnic_qp_attr a;
+		uint64_t at = fake_alloc(f, sizeof(a), 8);
+		uint8_t *p = (uint8_t *)&a;
+
+		memset(&a, 0, sizeof(a));
+		if ((what & 7) == 1) {
+			for (i = 0; i < sizeof(a); i++)
+				p[i] = in->left ? take(in, 1) : 0;
+			cmd.modify_qp.attr_mask = take(in, 4);
+		} else {
+			unsigned int k = (what >> 3) % 6;
+
+			a.state = k < 3 ? k + 1 : k == 3 ? DBNIC_QPS_ERR
+						   : k == 4 ? 0 : 7;
+			a.path_mtu = 3;
+			a.av.net = DBNIC_NET_IPV4;
+			a.av.vlan = DBNIC_VLAN_NONE;
+			a.av.udp_sport = 0xc000;
+			a.av.dgid[10] = a.av.dgid[11] = 0xff;
+			cmd.modify_qp.attr_mask = DBNIC_QP_ATTR_STATE |
+						  (k < 3 ? masks[k] : 0);
+		}
+		memcpy(gpa(f, at), &a, sizeof(a));
+		cmd.opcode = (op & 0x10) ? DBNIC_ADM_QUERY_QP
+					 : DBNIC_ADM_MODIFY_QP;
+		cmd.modify_qp.qpn = (what & 0x80) ? take(in, 4) : qp.qpn;
+		cmd.modify_qp.attr = (what & 0x40) ? take(in, 8) : at;
+		admin_try(f, &cmd);
+		break;
+	}
+	case 3:
+	case 4: {	/* a send WQE, fields anywhere, ring or priority path */
+		static const uint8_t ops[] = {
+			DBNIC_OP_SEND, DBNIC_OP_SEND_IMM, DBNIC_OP_RDMA_WRITE,
+			DBNIC_OP_RDMA_WRITE_IMM, DBNIC_OP_RDMA_READ,
+			DBNIC_OP_NOP, DBNIC_OP_RECV, DBNIC_OP_ETH_TX,
+		};
+		struct dbnic_desc d;
+		uint8_t *p = (uint8_t *)&d;
+		unsigned int n = 16 + take(in, 1) % (sizeof(d) - 16);
+		struct hq h = { .f = f, .ctx = qp.ctx, .qid = qp.qid,
+				.sq_base = qp.sq, .log_size = 4,
+				.log_stride = 8, .pi = qp.pi, .pair = 2 };
+
+		memset(&d, 0, sizeof(d));
+		for (i = 0; i < n; i++)
+			p[i] = take(in, 1);
+		d.hdr.opcode = ops[d.hdr.opcode % sizeof(ops)];
+		d.hdr.size = 1 + d.hdr.size % 4;
+		d.hdr.qid = qp.qid;
+		if ((what & 7) == 3)
+			post_ring(&h, &d);
+		else
+			post_prio(&h, &d, NULL);
+		qp.pi = h.pi;
+		break;
+	}
+	case 5: {	/* RECVs and DB_QP_RQ, any index, any page */
+		struct dbnic_desc d;
+		uint64_t a = qp.rq + ((uint64_t)(qp.rpi & 15) << 6);
+		uint32_t val;
+
+		memset(&d, 0, sizeof(d));
+		d.hdr.opcode = DBNIC_OP_RECV;
+		d.hdr.size = 1;
+		d.hdr.nsge = DBNIC_SET(DBNIC_NSGE_DST, 1);
+		d.hdr.index = qp.rpi;
+		d.hdr.qid = qp.qid;
+		d.sge[0].addr = MEM_BASE + take(in, 3) % MEM_SIZE;
+		d.sge[0].len = take(in, 2);
+		memcpy(gpa(f, a), &d, 64);
+		qp.rpi++;
+		val = (what & 8) ? (uint32_t)take(in, 4)
+				 : dbnic_db_qp_rq_val(qp.qid, qp.rpi);
+		dbnic_core_db_write(&f->core,
+				    ((uint64_t)((what & 16) ? q[0].ctx : qp.ctx)
+				     << DBNIC_DB_PAGE_SHIFT) + DBNIC_DB_QP_RQ,
+				    val, 4);
+		break;
+	}
+	case 6: {	/* drain the QP's CQ, maybe arming it */
+		uint16_t ci = take(in, 2);
+
+		dbnic_core_db_write(&f->core,
+				    ((uint64_t)qp.ctx << DBNIC_DB_PAGE_SHIFT) +
+				    DBNIC_DB_CQ,
+				    dbnic_db_cq_val(qp.cqn, ci, what & 8), 4);
+		break;
+	}
+	default: {	/* the host consumes events */
+		struct dbnic_eqe e;
+		int n = take(in, 1) % 8;
+
+		while (n-- && eq_poll(f, &e))
+			;
+		break;
+	}
+	}
+}
+
 static void action(struct fake *f, struct hq *q, struct input *in)
 {
 	uint8_t op = take(in, 1);
@@ -514,6 +707,9 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 	case 13:
 		net_action(f, h, op, in);
 		break;
+	case 15:
+		qp_action(f, q, op, in);
+		break;
 	default:
 		fake_run(f);
 		break;
@@ -521,7 +717,7 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 }
 
 /*
- * RoCEv2 wire mode (second byte bit 1): the rest of the input is a frame
+ * RoCEv2 wire mode (second byte bit 3): the rest of the input is a frame
  * from the network for the wire library alone (dbnic_roce_wire.c), with
  * no device: the parser and the demux test must stay in bounds (the frame
  * is libFuzzer's own buffer, exactly its length) and agree; a frame
@@ -592,12 +788,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fake f;
 	struct hq q[2];
 	uint8_t mode = take(&in, 1);
-	uint8_t opts = take(&in, 1);
-
-	if (opts & 2) {
-		roce_wire_input(in.p, in.left);
-		return 0;
-	}
 
 	/*
 	 * The first byte picks the machine: inline execution and mapped
@@ -608,12 +798,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/*
 	 * The second byte's low bit turns the timing model on (datasheet 9,
 	 * the gen3x8 profile), so that the timer-driven engine is fuzzed as
-	 * well as the one driven by the bottom half.  (Its bit 1 picks the
-	 * RoCE wire mode above, bit 2 the RoCE transport below.)
+	 * well as the one driven by the bottom half.
 	 */
-	/* Bit 2: a RoCE port (roce_setup()) and RoCE actions. */
-	roce = opts & 4;
-	if (opts & 1) {
+	uint8_t mode2 = take(&in, 1);
+
+	/* Bit 3: the RoCEv2 wire library alone (roce_wire_input()). */
+	if (mode2 & 8) {
+		roce_wire_input(in.p, in.left);
+		return 0;
+	}
+
+	/* Bit 1: an event queue (CQ_COMP, QP_ERR), and a CQ_COMP CQ. */
+	if (mode2 & 2)
+		harness_eq_log = 4;
+	/* Bit 2: RoCE mode (roce_setup()). */
+	roce = mode2 & 4;
+	if (mode2 & 1) {
 		dbnic_core_timing_profile("gen3x8", &tm);
 		harness_db_latency_ns = tm.db_latency_ns;
 		harness_dma_latency_ns = tm.dma_latency_ns;
@@ -629,6 +829,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hq_create(&f, &q[1], false, 2, 6);
 	q[1].pair = 1;
 	hrq_create(&q[0], &rq, 3, 7, 2);
+	qp_setup(&f, q);
 	if (roce)
 		roce_setup(&f, q[0].ctx);
 	while (in.left)

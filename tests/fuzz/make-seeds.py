@@ -5,8 +5,7 @@
 # tag) and send inline ETH_TX frames with CSUM, TSO and VLAN, on the ring
 # and the priority path, with the timing model on in one.  From an empty
 # corpus a short run rarely gets a frame into a posted buffer or a TSO
-# frame past its header checks; from these it starts there.  The roce-*
-# seeds are RoCEv2 frames for the wire mode (second byte bit 1).  The byte
+# frame past its header checks; from these it starts there.  The byte
 # layout is fuzz_core.c's action decoder: keep the two in step.
 #
 #   python3 tests/fuzz/make-seeds.py
@@ -42,7 +41,7 @@ def tx_inline(frame, offload, mss=0, vlan=None, ring=True):
 RUN = b'\x0e'
 def rss(types=0x7e):
     return bytes([0x0d, 0x07, types]) + bytes(i & 1 for i in range(128))
-# RoCE transport mode (second byte bit 2): fuzz_core.c's roce_frame() and roce_wqe().
+# RoCE mode (second byte bit 2): fuzz_core.c's roce_frame() and roce_wqe().
 ROCE_OPS = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
             0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x64, 0x65]
 def roce_rx(op, psn_delta=0, plen=0, va=0, dma_len=0, syn=0x1f, ackreq=1):
@@ -60,10 +59,23 @@ def roce_send(op_index, qp=0, flags=1, sges=((0x1000, 600),), raddr=0):
     b += le(raddr, 8) + le(0, 4)
     for a, l in sges: b += le(a, 2) + le(l - 1, 2)
     return b
+# RDMA (fuzz_core.c's qp_action, action 0x0f): walk the QP to RTS, post
+# an inline SEND on the ring and on the priority path, arm its CQ_COMP CQ,
+# then a NOP that moves the QP to ERR, a RECV that flushes, events drained.
+def qp(what, rest=b''): return bytes([0x0f, what]) + rest
+def qp_wqe(opi, prio=False, inline=8):
+    d = bytearray(32 + inline)
+    d[0] = opi; d[1] = 1; d[2] = 0
+    d[28:30] = le(inline, 2)
+    for i in range(inline): d[32 + i] = i
+    return qp(4 if prio else 3, bytes([len(d) - 16]) + bytes(d))
+QP_RTS = qp(0x02) + qp(0x0a) + qp(0x12)
 seeds = {
   'roce-rc-in': b'\x00\x04' + roce_recv() + roce_rx(0x00, 0, 256) + roce_rx(0x01, 1, 256) + roce_rx(0x03, 2, 100) + RUN + roce_rx(0x0a, 3, 64, 0x100, 64) + roce_rx(0x0c, 4, 0, 0x200, 600) + RUN,
   'roce-rc-out': b'\x00\x04' + roce_send(0) + roce_send(4, sges=((0x2000, 700),)) + RUN + roce_rx(0x11, 0x12, syn=0x1f) + roce_rx(0x0d, 0x13, 256) + roce_rx(0x0e, 0x14, 256) + roce_rx(0x0f, 0x15, 188) + RUN,
   'roce-ud': b'\x00\x04' + roce_recv(1) + roce_rx(0x64, 0, 200) + roce_send(0, qp=1, sges=((0, 100),)) + RUN,
+  'qp-rts-send': b'\x00\x02' + QP_RTS + qp_wqe(0) + qp(0x0e, le(0, 2)) + RUN + qp_wqe(0, prio=True) + RUN + qp(0x07, b'\x07') + qp_wqe(5) + qp(0x05, le(0x400000, 3) + le(64, 2)) + RUN + qp(0x07, b'\x07'),
+  'qp-modify-raw': b'\x00\x02' + qp(0x01, bytes(range(128)) + le(0x13bffb, 4)) + qp(0x00, bytes(56)) + RUN,
   'rx-tcp4': b'\x00\x00' + post_buf(0x400000) + rx(ip4_tcp()) + RUN,
   'rx-rss': b'\x00\x00' + rss() + post_buf(0x400000) + post_buf(0x401000) + rx(ip4_tcp()) + rx(ip4_tcp(proto=17), typ=3) + RUN,
   'rx-vlan-short': b'\x00\x00' + post_buf(0x400000, 64) + rx(bytes(12) + b'\x81\x00\x00\x05\x08\x00' + bytes(50)) + RUN,
@@ -72,7 +84,10 @@ seeds = {
   'tx-csum-prio': b'\x01\x00' + tx_inline(ip4_tcp(payload=60, proto=17), 1, ring=False) + RUN,
   'tx-rx-timed': b'\x00\x01' + post_buf(0x400000) + tx_inline(ip4_tcp(payload=100), 3, 64) + rx(ip4_tcp()) + b'\x07' + le(0xffffff, 3) + RUN,
 }
-# RoCEv2 frames for the wire mode (second byte 0x02), built here from the
+for k, v in seeds.items():
+    open(os.path.join(out, k), 'wb').write(v)
+    print(k, len(v))
+# RoCEv2 frames for the wire mode (second byte 0x08), built here from the
 # issue 9 design's section 3 with Python's zlib, independently of the C
 # library: ICRC = crc32(ff*8 + masked IP/UDP/BTH + ETHs + payload + pad),
 # little-endian.
@@ -99,7 +114,7 @@ def roce(op, ext=b'', payload=b'', v6=False, vlan=None, psn=0x123456):
     eth = bytes.fromhex('525400aabbcc525400123456')
     eth += (b'\x81\x00' + vlan.to_bytes(2, 'big') if vlan is not None else b'')
     eth += b'\x86\xdd' if v6 else b'\x08\x00'
-    return b'\x00\x02' + eth + bytes(ip) + udp + l4 + icrc.to_bytes(4, 'little')
+    return b'\x00\x08' + eth + bytes(ip) + udp + l4 + icrc.to_bytes(4, 'little')
 reth = (0x7f0012345678).to_bytes(8, 'big') + (0x1234).to_bytes(4, 'big') + (8192).to_bytes(4, 'big')
 pl = bytes((i * 7) & 0xff for i in range(37))
 seeds.update({

@@ -110,7 +110,7 @@ def main():
         out.append('};')
         seed = os.path.join(here, '..', 'fuzz', 'seeds',
                             'rxe-ipv%d-%s' % (k[0], NAMES[k[1]]))
-        open(seed, 'wb').write(b'\x00\x02' + f)
+        open(seed, 'wb').write(b'\x00\x08' + f)
     out.append('')
     out.append('static const struct rxe_vector rxe_vectors[] = {')
     for n, k, d, src in names:

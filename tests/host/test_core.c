@@ -2856,6 +2856,7 @@ static const struct {
 	T(test_qp_wqe_checks),
 	T(test_ah_checks),
 	T(test_set_gid_privileged),
+	T(test_qp_fatal_once),
 };
 
 int main(int argc, char **argv)

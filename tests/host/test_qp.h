@@ -22,5 +22,6 @@ void test_qp_prio_in_order_timed(void);
 void test_qp_wqe_checks(void);
 void test_ah_checks(void);
 void test_set_gid_privileged(void);
+void test_qp_fatal_once(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbnic_core_priv.h"
 #include "harness.h"
 #include "test_qp.h"
 #include "dbnic_roce_wire.h"
@@ -616,7 +617,8 @@ static uint8_t try_move(struct fake *f, uint32_t ctx, uint8_t type,
 static void transitions_of(uint8_t type)
 {
 	static const uint8_t reachable[] = { 0, 1, 2, 3, 6 };
-	struct fake f;
+	/* Static: harness_cleanup() frees it after a CHECK returned early. */
+	static struct fake f;
 	uint32_t ctx;
 	unsigned int i, to, b;
 	uint8_t after;
@@ -1911,5 +1913,53 @@ void test_set_gid_privileged(void)
 	dbnic_core_ctrl_write(&f.core, DBNIC_REG_CTRL, DBNIC_CTRL_RESET, 4);
 	CHECK_EQ(f.core.gid[0].net, 0);
 	CHECK_EQ(f.core.gid[15].net, 0);
+	fake_free(&f);
+}
+
+/* ---- the transport's entry point ------------------------------------ */
+
+/*
+ * dbnic_qp_fatal(), as the transport calls it from a run (11.7): the QP
+ * goes to ERR once, with one QP_ERR event carrying the status, and its
+ * work flushes; a second call changes nothing.
+ */
+void test_qp_fatal_once(void)
+{
+	struct fake f;
+	struct hqp q;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_eqe ev;
+	struct dbnic_qp *qp;
+	uint32_t ctx;
+
+	harness_eq_log = 4;
+	ctx = machine(&f);
+	qp_make(&f, &q, ctx, DBNIC_QPT_RC, 1, false);
+	CHECK_EQ(qp_walk(&q, DBNIC_QPS_RTS), DBNIC_AST_OK);
+	recv_post_qp(&q, fake_alloc(&f, 64, 64), 64);
+	engine_pending(&f);
+	wqe_inline(&d, &q, 8);
+	post(&q, &d);
+	qp = dbnic_qp_get(&f.core, q.qpn);
+	CHECK(qp != NULL);
+	f.core.in_run = true;
+	dbnic_qp_fatal(&f.core, qp, DBNIC_WC_RETRY_EXC_ERR);
+	dbnic_qp_fatal(&f.core, qp, DBNIC_WC_REM_ACCESS_ERR);
+	f.core.in_run = false;
+	fake_run(&f);
+	CHECK_EQ(qp_state(&f, q.qpn), DBNIC_QPS_ERR);
+	CHECK(scq_poll(&q, &e));
+	CHECK_EQ(e.index, 0);
+	CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+	CHECK(scq_poll(&q, &e));
+	CHECK_EQ(e.cq_flags, DBNIC_RCQE_F_RECV);
+	CHECK(!scq_poll(&q, &e));
+	CHECK(eq_poll(&f, &ev));
+	CHECK_EQ(ev.type, DBNIC_AERR_QP_ERR);
+	CHECK_EQ(ev.object, q.qpn);
+	CHECK_EQ(ev.data, DBNIC_WC_RETRY_EXC_ERR);
+	CHECK(!eq_poll(&f, &ev));
+	CHECK_EQ(counter(&f, DBNIC_CNT_ROCE_QP_ERR), 1);
 	fake_free(&f);
 }
