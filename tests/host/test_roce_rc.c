@@ -1656,3 +1656,57 @@ void test_roce_rc_read_order_and_limit(void)
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
+
+/*
+ * A SEND longer than its RECV: LOC_LEN_ERR there, NAK invalid request;
+ * a RECV with a key of another pd: LOC_PROT_ERR, the same NAK.  Both QPs
+ * end in ERR.
+ */
+void test_roce_rc_recv_errors(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, okey;
+	uint16_t r;
+	uint8_t snap[512];
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd + 1, dst, 4096, ACC_ALL, &okey), 0);
+	memcpy(snap, gpa(&a->f, dst + 1024), sizeof(snap));
+
+	/* 2000 bytes into 1500: the first packet fits, the second not. */
+	r = recv_post1(&qa, dst, 1500, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 2000, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_LEN_ERR);
+	CHECK_EQ(e.index, r);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_REM_INV_REQ_ERR);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	/* Nothing past the RECV's 1500 bytes was written. */
+	CHECK(!memcmp(gpa(&a->f, dst + 1500), snap + 476, 36));
+
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	r = recv_post1(&qa, dst + 1024, 512, okey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_PROT_ERR);
+	CHECK_EQ(e.index, r);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_REM_INV_REQ_ERR);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 2);
+	CHECK(!memcmp(gpa(&a->f, dst + 1024), snap, sizeof(snap)));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}

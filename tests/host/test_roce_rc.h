@@ -18,5 +18,6 @@ void test_roce_rc_big_write(void);
 void test_roce_port_busy_and_down(void);
 void test_roce_gsi(void);
 void test_roce_rc_read_order_and_limit(void);
+void test_roce_rc_recv_errors(void);
 
 #endif
