@@ -32,6 +32,15 @@ static void qp_wake(struct dbnic_core *c, struct dbnic_qp *qp)
     dbnic_ask_run(c);
 }
 
+/* A packet counted in one of the receive drop counters (11.9). */
+static void rx_drop(struct dbnic_core *c, enum dbnic_counter why,
+                    const struct dbnic_roce_pkt *pkt)
+{
+    dbnic_count(c, why);
+    dbnic_tr(c, DBNIC_TR_ROCE_DROP, why, pkt ? pkt->hdr.dqpn : 0,
+             pkt ? pkt->hdr.psn : 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Receive completions and RECVs                                       */
 /* ------------------------------------------------------------------ */
@@ -241,7 +250,7 @@ static void resp_duplicate(struct dbnic_core *c, struct dbnic_qp *qp,
     uint32_t psn = pkt->hdr.psn;
     unsigned int k;
 
-    dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP);
+    rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt);
     if (pkt->hdr.opcode != DBNIC_ROCE_RC_READ_REQ) {
         /* Delivered already: say so again (IBTA 9.9.2). */
         owe_ack(c, qp, dbnic_psn_add(s->epsn, DBNIC_ROCE_PSN_MASK));
@@ -306,7 +315,7 @@ static void resp_read_req(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     if (len && !dbnic_rkey_check(c, qp, pkt->hdr.reth.rkey, pkt->hdr.reth.va,
                                  len, DBNIC_MR_REMOTE_READ)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
         resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, pkt->hdr.psn,
                    DBNIC_WC_LOC_ACCESS_ERR);
         return;
@@ -352,7 +361,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
 
     if (dist > 0) {
         /* Packets were lost: one NAK until the sequence resumes. */
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_SEQ);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_SEQ, pkt);
         if (!s->seq_nak) {
             s->seq_nak = true;
             owe_nak(c, qp, DBNIC_AETH_NAK_PSN_SEQ, s->epsn);
@@ -414,7 +423,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                 !dbnic_rkey_check(c, qp, pkt->hdr.reth.rkey, pkt->hdr.reth.va,
                                   pkt->hdr.reth.dma_len,
                                   DBNIC_MR_REMOTE_WRITE)) {
-                dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
+                rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
                 resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, psn,
                            DBNIC_WC_LOC_ACCESS_ERR);
                 return;
@@ -442,7 +451,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
         /* The rkey again for this packet: it may be gone since FIRST. */
         if (plen && !dbnic_rkey_check(c, qp, s->w_rkey, s->w_va + s->cur_len,
                                       plen, DBNIC_MR_REMOTE_WRITE)) {
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
+            rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
             resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, psn,
                        DBNIC_WC_LOC_ACCESS_ERR);
             return;
@@ -491,16 +500,16 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
     enum take t;
 
     if (plen > qp_mtu(qp)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, pkt);
         return;
     }
     t = take_recv(c, qp);
     if (t == TAKE_NONE) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         return;
     }
     if (t == TAKE_BAD) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         dbnic_qp_fatal(c, qp, DBNIC_WC_LOC_QP_OP_ERR);
         return;
     }
@@ -514,7 +523,7 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     if (DBNIC_GRH_BYTES + (uint64_t)plen > s->recv_room) {
         /* UD: the receive fails, the QP goes on (rxe does the same). */
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_LEN_ERR,
                  DBNIC_ST_BAD_LENGTH, DBNIC_GRH_BYTES + plen, DBNIC_WC_RECV,
                  wcf, 0, pkt->hdr.deth.src_qpn);
@@ -526,7 +535,7 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
                           plen);
     }
     if (st != DBNIC_ST_OK) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_PROT_ERR, st, 0,
                  DBNIC_WC_RECV, wcf, 0, pkt->hdr.deth.src_qpn);
         dbnic_qp_fatal(c, qp, DBNIC_WC_LOC_PROT_ERR);
@@ -646,7 +655,7 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
     int32_t dist;
 
     if (!r->rd_len) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP); /* an answer to nothing */
+        rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt); /* an answer to nothing */
         return;
     }
     rd = &r->rd[r->rd_head];
@@ -654,11 +663,11 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
     expect = dbnic_psn_add(rd->first_psn, k);
     dist = dbnic_psn_cmp(psn, expect);
     if (dist < 0) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt);
         return;
     }
     if (dist > 0) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_SEQ);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_SEQ, pkt);
         return;
     }
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
@@ -760,15 +769,15 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
     case DBNIC_ROCE_E_ICRC:
         break;
     default:
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, &pkt);
         return true;
     }
     if ((pkt.hdr.pkey & 0x7fff) != 0x7fff) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, &pkt);
         return true;
     }
     if (err == DBNIC_ROCE_E_ICRC) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_ICRC);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_ICRC, &pkt);
         return true;
     }
     op = pkt.hdr.opcode;
@@ -776,7 +785,7 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
     qp = dbnic_qp_get(c, pkt.hdr.dqpn);
     if (!qp || !qp_accepts(qp) ||
         (ud ? qp->type == DBNIC_QPT_RC : qp->type != DBNIC_QPT_RC)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, &pkt);
         return true;
     }
     if (!ud) {
@@ -785,14 +794,16 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
         /* RC: from the QP's peer to the QP's own address. */
         if (!g || memcmp(pkt.addr.sgid, qp->av.dgid, 16) ||
             memcmp(pkt.addr.dgid, g->gid, 16)) {
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+            rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, &pkt);
             return true;
         }
     } else if (pkt.hdr.deth.qkey !=
                (qp->type == DBNIC_QPT_GSI ? DBNIC_GSI_QKEY : qp->qkey)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_QKEY);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_QKEY, &pkt);
         return true;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_RX, pkt.hdr.dqpn, op,
+             pkt.hdr.psn | (uint64_t)pkt.frame_len << 32);
     if (ud) {
         resp_ud(c, qp, &pkt, frame);
     } else if (op <= DBNIC_ROCE_RC_READ_REQ) {
@@ -821,7 +832,7 @@ void dbnic_roce_loop_run(struct dbnic_core *c)
         c->roce_loop_len--;
         if (!dbnic_roce_rx(c, e->buf, e->len)) {
             /* Its GID went away meanwhile: no longer RoCE to this port. */
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+            rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, NULL);
         }
     }
 }

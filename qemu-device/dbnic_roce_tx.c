@@ -550,6 +550,8 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
         }
         return 0;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
 sent:
     if (h.ackreq) {
         r->since_ackreq = 0;
@@ -652,6 +654,8 @@ static bool send_ack(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     if (!dbnic_roce_xmit(c, buf, hl)) {
         return false;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
     qp->req.ip_id++;
     switch (syn & DBNIC_AETH_TYPE_MASK) {
     case DBNIC_AETH_TYPE_ACK:
@@ -736,6 +740,8 @@ static int read_resp_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     if (!dbnic_roce_xmit(c, buf, hl)) {
         return 0;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
     dbnic_count(c, DBNIC_CNT_ROCE_READ_RESP_TX);
 sent:
     qp->req.ip_id++;
