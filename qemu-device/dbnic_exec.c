@@ -929,8 +929,15 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
     dbnic_count(c, DBNIC_CNT_RING_FETCH);
     dbnic_tr(c, DBNIC_TR_RING_FETCH, qid, index, addr);
     memset(d, 0, sizeof(*d));
+    /*
+     * The whole descriptor is read when its size fits the slot; a QP's
+     * send WQE has flags of its own (11.4), which its checks judge.
+     */
     if (c->ops->dma_read(c->opaque, addr, &d->hdr, sizeof(d->hdr)) ||
-        (check_shape(d, 1u << sq->log_stride) == DBNIC_ST_OK &&
+        ((sq->qp ? d->hdr.size >= 1 && d->hdr.size <= DBNIC_DESC_MAX_BLOCKS &&
+                       d->hdr.size * DBNIC_DESC_BLOCK_SIZE <=
+                           (1u << sq->log_stride)
+                 : check_shape(d, 1u << sq->log_stride) == DBNIC_ST_OK) &&
          c->ops->dma_read(c->opaque, addr, d,
                           d->hdr.size * DBNIC_DESC_BLOCK_SIZE))) {
         dbnic_complete(c, sq, qid, index, DBNIC_ST_DMA_ERROR, 0, false);

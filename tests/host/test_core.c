@@ -2829,6 +2829,7 @@ static const struct {
 	T(test_ah_checks),
 	T(test_set_gid_privileged),
 	T(test_qp_fatal_once),
+	T(test_qp_wqe_solicited_read_whole),
 };
 
 int main(int argc, char **argv)

@@ -23,5 +23,6 @@ void test_qp_wqe_checks(void);
 void test_ah_checks(void);
 void test_set_gid_privileged(void);
 void test_qp_fatal_once(void);
+void test_qp_wqe_solicited_read_whole(void);
 
 #endif

@@ -1903,3 +1903,36 @@ void test_qp_fatal_once(void)
 	CHECK_EQ(counter(&f, DBNIC_CNT_ROCE_QP_ERR), 1);
 	fake_free(&f);
 }
+
+/*
+ * SOLICITED is a flag of send WQEs only (section 5's descriptors have it
+ * reserved): the ring fetch of such a WQE still reads all of it, so its
+ * checks see its body (here a reserved byte set in it).
+ */
+void test_qp_wqe_solicited_read_whole(void)
+{
+	struct fake f;
+	struct hqp q;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	uint32_t ctx;
+
+	ctx = machine(&f);
+	qp_make(&f, &q, ctx, DBNIC_QPT_RC, 1, false);
+	CHECK_EQ(qp_walk(&q, DBNIC_QPS_RTS), DBNIC_AST_OK);
+	wqe_inline(&d, &q, 100);
+	d.hdr.flags |= DBNIC_WQE_F_SOLICITED;
+	post(&q, &d);
+	fake_run(&f);
+	CHECK(scq_poll(&q, &e));
+	CHECK_EQ(e.status, DBNIC_WC_GENERAL_ERR);	/* valid */
+	wqe_inline(&d, &q, 100);
+	d.hdr.flags |= DBNIC_WQE_F_SOLICITED;
+	dbnic_rdma_seg_of(&d)->rsvd = 1;
+	post(&q, &d);
+	fake_run(&f);
+	CHECK(scq_poll(&q, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_QP_OP_ERR);
+	CHECK_EQ(e.vendor_err, DBNIC_ST_BAD_DESC);
+	fake_free(&f);
+}
