@@ -2822,6 +2822,7 @@ static const struct {
 	T(test_rdma_cqe_layout),
 	T(test_cq_comp_coalesced),
 	T(test_cq_comp_never_dropped),
+	T(test_cq_comp_destroyed),
 	T(test_db_qp_rq_refusals),
 	T(test_qp_prio_in_order),
 	T(test_qp_prio_in_order_timed),

@@ -16,6 +16,7 @@ void test_qp_destroy_ctx_cleanup(void);
 void test_rdma_cqe_layout(void);
 void test_cq_comp_coalesced(void);
 void test_cq_comp_never_dropped(void);
+void test_cq_comp_destroyed(void);
 void test_db_qp_rq_refusals(void);
 void test_qp_prio_in_order(void);
 void test_qp_prio_in_order_timed(void);
