@@ -2850,6 +2850,7 @@ static const struct {
 	T(test_rdma_cqe_layout),
 	T(test_cq_comp_coalesced),
 	T(test_cq_comp_never_dropped),
+	T(test_cq_comp_destroyed),
 	T(test_db_qp_rq_refusals),
 	T(test_qp_prio_in_order),
 	T(test_qp_prio_in_order_timed),
@@ -2857,6 +2858,7 @@ static const struct {
 	T(test_ah_checks),
 	T(test_set_gid_privileged),
 	T(test_qp_fatal_once),
+	T(test_qp_wqe_solicited_read_whole),
 };
 
 int main(int argc, char **argv)
