@@ -799,8 +799,11 @@ uint32_t dbnic_roce_resp_step(struct dbnic_core *c, struct dbnic_qp *qp,
             s->ack_owed = false;
         }
     }
-    /* The ACK waits for every READ response before it. */
-    if (s->ack_owed && (s->nak_owed || !resp_reads_busy(qp))) {
+    /*
+     * The ACK or NAK waits for every READ response before it, so that the
+     * requester sees its answers in PSN order (in ERR none are left).
+     */
+    if (s->ack_owed && !resp_reads_busy(qp)) {
         if (!send_ack(c, qp, s->ack_syn, s->ack_psn, s->ack_msn)) {
             return moved;
         }

@@ -1031,6 +1031,36 @@ void test_roce_rc_rnr(void)
 	CHECK_EQ(e.index, idx);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+
+	/*
+	 * A READ of 100 KiB (its responses take two passes of the engine),
+	 * then a SEND nobody has a RECV for: every response goes before the
+	 * RNR NAK, so the READ completes and the SEND fails.
+	 */
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	{
+		struct dbnic_desc d;
+		uint32_t big = 100u << 10;
+		uint64_t tgt = buf_new(a, big, 3), rd = buf_new(b, big, 4);
+		uint32_t tkey = mr_of(a, tgt, big, ACC_ALL);
+		uint32_t rkey = mr_of(b, rd, big, DBNIC_MR_LOCAL_WRITE);
+		uint16_t ri;
+
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], rd, big, rkey);
+		ri = post(&qb, &d);
+		idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+		wire_run();
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, ri);
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, rd, a, tgt, big));
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, idx);
+		CHECK_EQ(e.status, DBNIC_WC_RNR_RETRY_EXC_ERR);
+	}
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
