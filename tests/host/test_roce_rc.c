@@ -1740,3 +1740,83 @@ void test_roce_rc_recv_errors(void)
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
+
+/*
+ * WQEs sent and waiting for their ACK when the QP moves to ERR flush
+ * first, in order, then the rest of the send queue (11.2); RESET after
+ * that forgets the PSNs and the QP works again.
+ */
+void test_roce_rc_flush_inflight(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_qp_attr at;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	uint16_t idx[3];
+	unsigned int k;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	for (k = 0; k < 2; k++)
+		recv_post1(&qa, dst + 1024 * k, 1024, dkey);
+	filter_on(0xff);
+	drop_acks = true;
+	idx[0] = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	idx[1] = send1(&qb, DBNIC_OP_SEND, 0, src, 200, skey);
+	wire_run();
+	CHECK(!cqe_poll(&qb, false, &e));
+	/* The third is not sent before the QP leaves RTS. */
+	engine_pending(&b->f);
+	idx[2] = send1(&qb, DBNIC_OP_SEND, SIG, src, 300, skey);
+	memset(&at, 0, sizeof(at));
+	at.state = DBNIC_QPS_ERR;
+	CHECK_EQ(qp_modify(&qb, &at, DBNIC_QP_ATTR_STATE), 0);
+	wire_run();
+	for (k = 0; k < 3; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, idx[k]);
+		CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+		CHECK_EQ(e.head, idx[k] + 1);
+	}
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 2);
+
+	/* RESET and up again: both sides start from their PSNs anew. */
+	drop_acks = false;
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	recv_post1(&qa, dst + 4096, 1024, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src + 7, 77, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 77);
+	CHECK(mem_eq(a, dst + 4096, b, src + 7, 77));
+	CHECK(!cqe_poll(&qb, false, &e));
+
+	/* RTS to RESET with a WQE waiting for its ACK: discarded, no CQE. */
+	recv_post1(&qa, dst + 5120, 1024, dkey);
+	drop_acks = true;
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 10, skey);
+	wire_run();
+	drop_acks = false;
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	recv_post1(&qa, dst + 6144, 1024, dkey);
+	idx[0] = send1(&qb, DBNIC_OP_SEND, SIG, src + 9, 99, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.index, idx[0]);
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(!cqe_poll(&qb, false, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}

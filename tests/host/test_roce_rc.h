@@ -19,5 +19,6 @@ void test_roce_port_busy_and_down(void);
 void test_roce_gsi(void);
 void test_roce_rc_read_order_and_limit(void);
 void test_roce_rc_recv_errors(void);
+void test_roce_rc_flush_inflight(void);
 
 #endif
