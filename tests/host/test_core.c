@@ -2837,6 +2837,7 @@ static const struct {
 	T(test_roce_rc_read_order_and_limit),
 	T(test_roce_rc_recv_errors),
 	T(test_roce_rc_flush_inflight),
+	T(test_roce_ipv6_vlan),
 	T(test_qp_caps_and_roce_off),
 	T(test_qp_transitions_rc),
 	T(test_qp_transitions_ud),

@@ -184,6 +184,16 @@ static void node_init(struct tnode *n, unsigned int idx)
 	cmd.set_gid.ctx = n->ctx;
 	if (admin(&n->f, &cmd, NULL) != DBNIC_AST_OK)
 		abort();
+	/* GID 1: IPv6 fd00::1:<idx + 1>, on VLAN 5. */
+	memset(cmd.set_gid.gid, 0, 16);
+	cmd.set_gid.gid[0] = 0xfd;
+	cmd.set_gid.gid[13] = 1;
+	cmd.set_gid.gid[15] = (uint8_t)(1 + idx);
+	cmd.set_gid.index = 1;
+	cmd.set_gid.vlan = 5;
+	cmd.set_gid.net = DBNIC_NET_IPV6;
+	if (admin(&n->f, &cmd, NULL) != DBNIC_AST_OK)
+		abort();
 	nodes[nnodes++] = n;
 }
 
@@ -1817,6 +1827,127 @@ void test_roce_rc_flush_inflight(void)
 	CHECK_EQ(e.index, idx[0]);
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 	CHECK(!cqe_poll(&qb, false, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* The AV of peer's IPv6 GID 1 on VLAN 5. */
+static void av6_to(struct dbnic_av *av, const struct tnode *peer)
+{
+	av_to(av, peer);
+	memset(av->dgid, 0, 16);
+	av->dgid[0] = 0xfd;
+	av->dgid[13] = 1;
+	av->dgid[15] = (uint8_t)(1 + peer->idx);
+	av->vlan = 5;
+	av->sgid_index = 1;
+	av->flow_label = 0x12345;
+	av->traffic_class = 0x20;
+	av->net = DBNIC_NET_IPV6;
+}
+
+/* RC and UD over IPv6 on a VLAN: the tag on the wire, the IPv6 "GRH". */
+void test_roce_ipv6_vlan(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb, ua, ub;
+	struct dbnic_qp_attr at;
+	struct dbnic_admin_cmd cmd;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+	const uint8_t *g;
+
+	rc_pair(a, b, &qa, &qb);
+	/* Move both RC QPs' paths to IPv6 (RTS -> RTS takes no AV: RESET). */
+	memset(&at, 0, sizeof(at));
+	at.state = DBNIC_QPS_RESET;
+	CHECK_EQ(qp_modify(&qa, &at, DBNIC_QP_ATTR_STATE), 0);
+	CHECK_EQ(qp_modify(&qb, &at, DBNIC_QP_ATTR_STATE), 0);
+	{
+		struct tqp *q[2] = { &qa, &qb }, *p[2] = { &qb, &qa };
+		unsigned int i;
+
+		for (i = 0; i < 2; i++) {
+			memset(&at, 0, sizeof(at));
+			at.state = DBNIC_QPS_INIT;
+			at.access = DBNIC_MR_REMOTE_READ | DBNIC_MR_REMOTE_WRITE;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_PKEY_INDEX |
+					   DBNIC_QP_ATTR_PORT |
+					   DBNIC_QP_ATTR_ACCESS_FLAGS), 0);
+			at.state = DBNIC_QPS_RTR;
+			av6_to(&at.av, p[i]->n);
+			at.path_mtu = RC_MTU;
+			at.dest_qpn = p[i]->qpn;
+			at.rq_psn = i ? PSN_A : PSN_B;
+			at.max_dest_rd_atomic = 4;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_AV |
+					   DBNIC_QP_ATTR_PATH_MTU |
+					   DBNIC_QP_ATTR_DEST_QPN |
+					   DBNIC_QP_ATTR_RQ_PSN |
+					   DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC |
+					   DBNIC_QP_ATTR_MIN_RNR_TIMER), 0);
+			at.state = DBNIC_QPS_RTS;
+			at.sq_psn = i ? PSN_B : PSN_A;
+			at.max_rd_atomic = 4;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_TIMEOUT |
+					   DBNIC_QP_ATTR_RETRY_CNT |
+					   DBNIC_QP_ATTR_RNR_RETRY |
+					   DBNIC_QP_ATTR_SQ_PSN |
+					   DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC), 0);
+		}
+	}
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, ACC_ALL);
+	recv_post1(&qa, dst, 4096, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 1500, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 1500);
+	CHECK(mem_eq(a, dst, b, src, 1500));
+	/* The last frame (A's ACK) is tagged and IPv6. */
+	CHECK_EQ(last_frame[12], 0x81);
+	CHECK_EQ(last_frame[13], 0x00);
+	CHECK_EQ(last_frame[15], 5);
+	CHECK_EQ(last_frame[16], 0x86);
+	CHECK_EQ(last_frame[17], 0xdd);
+
+	/* UD over IPv6: the GRH is the packet's IPv6 header. */
+	qp_create(a, &ua, DBNIC_QPT_UD, a->pd);
+	qp_create(b, &ub, DBNIC_QPT_UD, b->pd);
+	qp_up(&ua, NULL, 0, 0);
+	qp_up(&ub, NULL, 0, 0);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_AH;
+	av6_to(&cmd.create_ah.av, a);
+	cmd.create_ah.av.udp_sport = 0;
+	cmd.create_ah.ctx = b->ctx;
+	cmd.create_ah.pd = b->pd;
+	CHECK_EQ(admin(&b->f, &cmd, &ah), 0);
+	recv_post1(&ua, dst + 4096, 1024, dkey);
+	ud_send(&ub, ah, ua.qpn, 0x1234, src, 300, skey);
+	wire_run();
+	CHECK(cqe_poll(&ua, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 300);
+	CHECK_EQ(e.wc_flags, DBNIC_WC_F_GRH | DBNIC_WC_F_NET_IPV6 |
+			     DBNIC_WC_F_WITH_IMM);
+	g = gpa(&a->f, dst + 4096);
+	CHECK_EQ(g[0] >> 4, 6);
+	CHECK_EQ(((g[0] & 0xf) << 4) | (g[1] >> 4), 0x20);	/* class */
+	CHECK_EQ((g[1] & 0xf) << 16 | g[2] << 8 | g[3], 0x12345);
+	CHECK_EQ(g[6], 17);					/* UDP */
+	CHECK_EQ(g[8], 0xfd);				/* source: B's */
+	CHECK_EQ(g[23], 2);
+	CHECK_EQ(g[39], 1);				/* dest: A's */
+	CHECK(mem_eq(a, dst + 4096 + DBNIC_GRH_BYTES, b, src, 300));
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
