@@ -2418,8 +2418,9 @@ static uint8_t set_gid(Dbnic *d, uint32_t ctx)
 
 /*
  * The roce, max-qp and max-ah properties reach the capability registers
- * and the admin queue: off by default (QP commands unknown), on with
- * the limits given; CREATE_QP answers the QPN and, in result2, the qid.
+ * and the admin queue: off (QP commands unknown), on by default (the
+ * datasheet's) and with the limits given; CREATE_QP answers the QPN
+ * and, in result2, the qid.
  */
 static void test_rdma_properties(void)
 {
@@ -2429,6 +2430,11 @@ static void test_rdma_properties(void)
     Dbnic d;
 
     dbnic_start(&d, "");
+    g_assert_cmphex(rd32(&d, DBNIC_REG_CAP_FEATURES) & DBNIC_FEAT_RDMA, ==,
+                    DBNIC_FEAT_RDMA);
+    dbnic_stop(&d);
+
+    dbnic_start(&d, ",roce=off");
     g_assert_cmphex(rd32(&d, DBNIC_REG_CAP_FEATURES) & DBNIC_FEAT_RDMA, ==, 0);
     g_assert_cmphex(rd32(&d, DBNIC_REG_CAP_QP), ==, 0);
     dbnic_enable(&d, d.aq_sq, d.aq_cq);
