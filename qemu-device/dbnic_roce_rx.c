@@ -231,8 +231,10 @@ static void resp_error(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     dbnic_qp_fatal(c, qp, wc_status);
 }
 
-/* The RECV of a SEND or WRITE_IMM could not be used: TAKE_NONE gives an
- * RNR NAK, TAKE_BAD a NAK (its CQE is written). */
+/*
+ * The RECV of a SEND or WRITE_IMM could not be used: TAKE_NONE gives an
+ * RNR NAK, TAKE_BAD a NAK (its CQE is written).
+ */
 static void recv_missing(struct dbnic_core *c, struct dbnic_qp *qp,
                          enum take t, uint32_t psn)
 {
@@ -377,8 +379,10 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
         resp_read_req(c, qp, pkt);
         return;
     }
-    /* Opcode sequence (IBTA 9.8.3): a FIRST starts a message, the rest
-     * continue one of their kind. */
+    /*
+     * Opcode sequence (IBTA 9.8.3): a FIRST starts a message, the rest
+     * continue one of their kind.
+     */
     if ((first && s->cur) || (!first && s->cur != (send ? 'S' : 'W')) ||
         (!last && plen != mtu) || plen > mtu) {
         resp_error(c, qp, DBNIC_AETH_NAK_INV_REQ, psn, DBNIC_WC_LOC_QP_OP_ERR);
@@ -513,8 +517,10 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
         dbnic_qp_fatal(c, qp, DBNIC_WC_LOC_QP_OP_ERR);
         return;
     }
-    /* The 40-byte "GRH" (11.5): the IPv6 header, or 20 zeros and the
-     * IPv4 header. */
+    /*
+     * The 40-byte "GRH" (11.5): the IPv6 header, or 20 zeros and the
+     * IPv4 header.
+     */
     memset(grh, 0, sizeof(grh));
     if (v6) {
         memcpy(grh, frame + pkt->l3_off, 40);
@@ -626,7 +632,8 @@ static void req_ack(struct dbnic_core *c, struct dbnic_qp *qp,
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
     if ((syn & DBNIC_AETH_TYPE_MASK) == DBNIC_AETH_TYPE_ACK) {
         dbnic_count(c, DBNIC_CNT_ROCE_ACK_RX);
-        if (dbnic_psn_cmp(psn, r->psn) < 0 && dbnic_roce_complete_upto(c, qp, psn)) {
+        if (dbnic_psn_cmp(psn, r->psn) < 0 &&
+            dbnic_roce_complete_upto(c, qp, psn)) {
             qp_wake(c, qp);
         }
         return;

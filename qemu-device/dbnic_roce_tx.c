@@ -374,7 +374,6 @@ static void req_sent(struct dbnic_core *c, struct dbnic_qp *qp,
             .opcode = op,
             .flags = j->d.hdr.flags,
             .prio = j->prio,
-            .sent = true,
             .last_psn = dbnic_psn_add(r->psn, DBNIC_ROCE_PSN_MASK),
             .len = (uint32_t)j->total,
         };
@@ -768,8 +767,10 @@ uint32_t dbnic_roce_resp_step(struct dbnic_core *c, struct dbnic_qp *qp,
     if (c->eth_tx_blocked) {
         return 0; /* dbnic_core_eth_tx_resume() brings the engine back */
     }
-    /* READ responses first, oldest READ first (from the slot after the
-     * newest). */
+    /*
+     * READ responses first, oldest READ first (from the slot after the
+     * newest).
+     */
     if (qp->state == DBNIC_QPS_RTR || qp->state == DBNIC_QPS_RTS) {
         for (k = 0; k < nres && moved < DBNIC_CHUNK_BYTES; k++) {
             struct dbnic_roce_rres *rr = &s->rr[(s->rr_next + k) % nres];
