@@ -205,10 +205,25 @@ static uint8_t gather(struct dbnic_core *c, uint32_t ctx,
         if (dbnic_sge_translate(c, ctx, sge, off, n, &dma, &len) || !len) {
             return DBNIC_ST_ACCESS;
         }
+        if (c->ops->map) {
+            /* Plain RAM: each byte is read once, into the frame and CRC. */
+            size_t mlen = len;
+            void *p = c->ops->map(c->opaque, dma, &mlen, false);
+
+            if (p) {
+                if (mlen < len) {
+                    len = (uint32_t)mlen;
+                }
+                *crc = dbnic_roce_icrc_copy(*crc, buf, p, len);
+                c->ops->unmap(c->opaque, p, mlen, false, len);
+                goto next;
+            }
+        }
         if (c->ops->dma_read(c->opaque, dma, buf, len)) {
             return DBNIC_ST_DMA_ERROR;
         }
         *crc = dbnic_roce_icrc_update(*crc, buf, len);
+next:
         buf += len;
         off += len;
         n -= len;

@@ -1535,6 +1535,9 @@ void test_roce_rc_big_write(void)
 	CHECK_EQ(ackreqs, 3);
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 130);
 	CHECK(cnt(b, DBNIC_CNT_BYTES) >= len);
+	/* The payload came through mappings where the owner has them. */
+	CHECK(harness_legacy || b->f.map_bytes >= len);
+	CHECK_EQ(b->f.maps_live, 0);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
