@@ -222,12 +222,22 @@ static void owe_nak(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     qp_wake(c, qp);
 }
 
-/* A class C error (IBTA 9.9.3): NAK, and the QP to ERR. */
+/*
+ * A class C error (IBTA 9.9.3): NAK, and the QP to ERR.  A SEND's RECV
+ * taken at its first packet completes with the error first, so that
+ * every RECV the device took gets its CQE.
+ */
 static void resp_error(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
                        uint32_t psn, uint8_t wc_status)
 {
+    struct dbnic_roce_resp *s = &qp->resp;
+
+    if (s->cur == 'S') {
+        recv_cqe(c, qp, s->recv_index, wc_status, DBNIC_ST_OK, s->cur_len,
+                 DBNIC_WC_RECV, 0, 0, 0);
+    }
+    s->cur = 0;
     owe_nak(c, qp, syn, psn);
-    qp->resp.cur = 0;
     dbnic_qp_fatal(c, qp, wc_status);
 }
 
@@ -402,6 +412,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
             recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_LEN_ERR,
                      DBNIC_ST_BAD_LENGTH, s->cur_len + plen, DBNIC_WC_RECV, 0,
                      0, 0);
+            s->cur = 0; /* its CQE is written */
             resp_error(c, qp, DBNIC_AETH_NAK_INV_REQ, psn,
                        DBNIC_WC_LOC_LEN_ERR);
             return;
@@ -410,6 +421,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
         if (st != DBNIC_ST_OK) {
             recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_PROT_ERR, st, 0,
                      DBNIC_WC_RECV, 0, 0, 0);
+            s->cur = 0;
             resp_error(c, qp, DBNIC_AETH_NAK_REM_OP, psn,
                        DBNIC_WC_LOC_PROT_ERR);
             return;
@@ -444,14 +456,6 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                        DBNIC_WC_LOC_QP_OP_ERR);
             return;
         }
-        if (imm) {
-            /* WRITE with immediate: a RECV at its last packet (11.5). */
-            t = take_recv(c, qp);
-            if (t != TAKE_OK) {
-                recv_missing(c, qp, t, psn);
-                return;
-            }
-        }
         /* The rkey again for this packet: it may be gone since FIRST. */
         if (plen && !dbnic_rkey_check(c, qp, s->w_rkey, s->w_va + s->cur_len,
                                       plen, DBNIC_MR_REMOTE_WRITE)) {
@@ -460,9 +464,21 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                        DBNIC_WC_LOC_ACCESS_ERR);
             return;
         }
+        if (imm) {
+            /* WRITE with immediate: a RECV at its last packet (11.5). */
+            t = take_recv(c, qp);
+            if (t != TAKE_OK) {
+                recv_missing(c, qp, t, psn);
+                return;
+            }
+        }
         if (plen) {
             st = write_remote(c, qp, s->w_rkey, s->w_va + s->cur_len, p, plen);
             if (st != DBNIC_ST_OK) {
+                if (imm) {
+                    recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_ACCESS_ERR,
+                             st, 0, DBNIC_WC_RECV_RDMA_WITH_IMM, 0, 0, 0);
+                }
                 resp_error(c, qp, DBNIC_AETH_NAK_REM_OP, psn,
                            DBNIC_WC_LOC_ACCESS_ERR);
                 return;

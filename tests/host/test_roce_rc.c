@@ -1954,3 +1954,49 @@ void test_roce_ipv6_vlan(void)
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
+
+/*
+ * A SEND cut off by a packet out of its opcode sequence: the RECV its
+ * first packet took completes with the error, then the QP's flush takes
+ * the RECVs after it; every RECV the device took gets a CQE.
+ */
+void test_roce_rc_send_cut(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_roce_hdr h;
+	struct dbnic_rdma_cqe e;
+	static uint8_t fr[DBNIC_ROCE_FRAME_MAX];
+	uint64_t dst;
+	uint32_t dkey;
+	uint16_t r0, r1;
+	size_t len;
+
+	rc_pair(a, b, &qa, &qb);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	r0 = recv_post1(&qa, dst, 4096, dkey);
+	r1 = recv_post1(&qa, dst + 4096, 4096, dkey);
+	memset(&h, 0, sizeof(h));
+	h.opcode = DBNIC_ROCE_RC_SEND_FIRST;
+	h.pkey = 0xffff;
+	h.dqpn = qa.qpn;
+	h.psn = PSN_B;
+	len = mkframe(fr, a, b, &h, 1024);
+	wire_inject(a, fr, len);
+	h.psn = PSN_B + 1;	/* a new message before the last one ended */
+	len = mkframe(fr, a, b, &h, 1024);
+	wire_inject(a, fr, len);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.index, r0);
+	CHECK_EQ(e.status, DBNIC_WC_LOC_QP_OP_ERR);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.index, r1);
+	CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+	CHECK(!cqe_poll(&qa, true, &e));
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
