@@ -58,6 +58,9 @@ enum dbnic_trace_event {
     DBNIC_TR_AH,            /* a: ctx, b: ah, c: 1 created, 0 destroyed */
     DBNIC_TR_GID,           /* a: index, b: net (0: deleted), c: vlan */
     DBNIC_TR_DB_QP_RQ,      /* a: ctx, b: qid, c: producer index */
+    DBNIC_TR_ROCE_TX,       /* a: QPN, b: BTH opcode, c: PSN | len << 32 */
+    DBNIC_TR_ROCE_RX,       /* a: dest QPN, b: BTH opcode, c: PSN | len << 32 */
+    DBNIC_TR_ROCE_DROP,     /* a: enum dbnic_counter, b: dest QPN, c: PSN */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */

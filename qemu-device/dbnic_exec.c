@@ -943,12 +943,14 @@ static bool start_from_ring(struct dbnic_core *c, struct dbnic_sq *sq,
     dbnic_tr(c, DBNIC_TR_RING_FETCH, qid, index, addr);
     memset(d, 0, sizeof(*d));
     /*
-     * The rest of the slot is read when the size fits it; the other
-     * checks are the opcode's (a QP's send WQE has flags of its own).
+     * The whole descriptor is read when its size fits the slot; a QP's
+     * send WQE has flags of its own (11.4), which its checks judge.
      */
     if (c->ops->dma_read(c->opaque, addr, &d->hdr, sizeof(d->hdr)) ||
-        (d->hdr.size >= 1 && d->hdr.size <= DBNIC_DESC_MAX_BLOCKS &&
-         d->hdr.size * DBNIC_DESC_BLOCK_SIZE <= (1u << sq->log_stride) &&
+        ((sq->qp ? d->hdr.size >= 1 && d->hdr.size <= DBNIC_DESC_MAX_BLOCKS &&
+                       d->hdr.size * DBNIC_DESC_BLOCK_SIZE <=
+                           (1u << sq->log_stride)
+                 : check_shape(d, 1u << sq->log_stride) == DBNIC_ST_OK) &&
          c->ops->dma_read(c->opaque, addr, d,
                           d->hdr.size * DBNIC_DESC_BLOCK_SIZE))) {
         dbnic_complete(c, sq, qid, index, DBNIC_ST_DMA_ERROR, 0, false);

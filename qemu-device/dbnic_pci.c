@@ -469,6 +469,15 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_DB_QP_RQ:
         trace_dbnic_db_qp_rq(a, b, c);
         break;
+    case DBNIC_TR_ROCE_TX:
+        trace_dbnic_roce_tx(a, b, c & 0xffffff, c >> 32);
+        break;
+    case DBNIC_TR_ROCE_RX:
+        trace_dbnic_roce_rx(a, b, c & 0xffffff, c >> 32);
+        break;
+    case DBNIC_TR_ROCE_DROP:
+        trace_dbnic_roce_drop(a, b, c);
+        break;
     }
 }
 

@@ -886,10 +886,10 @@ static uint8_t adm_create_ah(struct dbnic_core *c,
 static void ah_release(struct dbnic_core *c, struct dbnic_ah *ah)
 {
     uint32_t i = (uint32_t)(ah - c->ah);
+    uint32_t handle = DBNIC_SET(DBNIC_AH_INDEX, i + 1) |
+                      DBNIC_SET(DBNIC_AH_GEN, ah->gen);
 
-    dbnic_tr(c, DBNIC_TR_AH, ah->ctx,
-             DBNIC_SET(DBNIC_AH_INDEX, i + 1) | DBNIC_SET(DBNIC_AH_GEN, ah->gen),
-             0);
+    dbnic_tr(c, DBNIC_TR_AH, ah->ctx, handle, 0);
     ah->in_use = false;
     ah->retired = ah->gen == AH_GEN_MAX;
 }

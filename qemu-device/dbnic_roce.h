@@ -24,14 +24,15 @@ struct dbnic_core;
 struct dbnic_qp;
 struct dbnic_sq;
 
-/* An RC WQE whose packets went out (or are going out) and that waits for
- * its ACK or READ response before its CQE (11.4). */
+/*
+ * An RC WQE whose packets went out and that waits for its ACK or READ
+ * response before its CQE (11.4).
+ */
 struct dbnic_roce_inflight {
     uint16_t index;     /* its ring index */
     uint8_t opcode;     /* enum dbnic_opcode */
     uint8_t flags;      /* the WQE's DBNIC_DESC_F_* */
     bool prio;          /* ran from the priority lane */
-    bool sent;          /* every packet has left */
     uint32_t last_psn;  /* its last PSN (READ: its last response's) */
     uint32_t len;       /* message bytes */
 };
@@ -91,8 +92,7 @@ struct dbnic_roce_resp {
     uint8_t ack_syn;        /* AETH syndrome: 0x1f ACK, or a NAK */
     uint32_t ack_psn;
     uint32_t ack_msn;
-    bool nak_owed;          /* ack_syn is a NAK: a later ACK does not
-                               replace it */
+    bool nak_owed;          /* ack_syn is a NAK: no ACK replaces it */
     /* The message being received. */
     uint8_t cur;            /* 0, or the opcode class: 'S' send, 'W' write */
     uint32_t cur_len;       /* bytes received so far */
@@ -156,8 +156,10 @@ uint32_t dbnic_roce_resp_step(struct dbnic_core *c, struct dbnic_qp *qp,
  */
 bool dbnic_roce_complete_upto(struct dbnic_core *c, struct dbnic_qp *qp,
                               uint32_t psn);
-/* The oldest inflight WQE completes with wc_status: a CQE if it asked
- * for one or failed. */
+/*
+ * The oldest inflight WQE completes with wc_status: a CQE if it asked
+ * for one or failed.
+ */
 void dbnic_roce_inflight_done(struct dbnic_core *c, struct dbnic_qp *qp,
                               uint8_t wc_status);
 /* The responder has output waiting for the engine. */

@@ -32,6 +32,15 @@ static void qp_wake(struct dbnic_core *c, struct dbnic_qp *qp)
     dbnic_ask_run(c);
 }
 
+/* A packet counted in one of the receive drop counters (11.9). */
+static void rx_drop(struct dbnic_core *c, enum dbnic_counter why,
+                    const struct dbnic_roce_pkt *pkt)
+{
+    dbnic_count(c, why);
+    dbnic_tr(c, DBNIC_TR_ROCE_DROP, why, pkt ? pkt->hdr.dqpn : 0,
+             pkt ? pkt->hdr.psn : 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Receive completions and RECVs                                       */
 /* ------------------------------------------------------------------ */
@@ -213,17 +222,29 @@ static void owe_nak(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     qp_wake(c, qp);
 }
 
-/* A class C error (IBTA 9.9.3): NAK, and the QP to ERR. */
+/*
+ * A class C error (IBTA 9.9.3): NAK, and the QP to ERR.  A SEND's RECV
+ * taken at its first packet completes with the error first, so that
+ * every RECV the device took gets its CQE.
+ */
 static void resp_error(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
                        uint32_t psn, uint8_t wc_status)
 {
+    struct dbnic_roce_resp *s = &qp->resp;
+
+    if (s->cur == 'S') {
+        recv_cqe(c, qp, s->recv_index, wc_status, DBNIC_ST_OK, s->cur_len,
+                 DBNIC_WC_RECV, 0, 0, 0);
+    }
+    s->cur = 0;
     owe_nak(c, qp, syn, psn);
-    qp->resp.cur = 0;
     dbnic_qp_fatal(c, qp, wc_status);
 }
 
-/* The RECV of a SEND or WRITE_IMM could not be used: TAKE_NONE gives an
- * RNR NAK, TAKE_BAD a NAK (its CQE is written). */
+/*
+ * The RECV of a SEND or WRITE_IMM could not be used: TAKE_NONE gives an
+ * RNR NAK, TAKE_BAD a NAK (its CQE is written).
+ */
 static void recv_missing(struct dbnic_core *c, struct dbnic_qp *qp,
                          enum take t, uint32_t psn)
 {
@@ -241,7 +262,7 @@ static void resp_duplicate(struct dbnic_core *c, struct dbnic_qp *qp,
     uint32_t psn = pkt->hdr.psn;
     unsigned int k;
 
-    dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP);
+    rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt);
     if (pkt->hdr.opcode != DBNIC_ROCE_RC_READ_REQ) {
         /* Delivered already: say so again (IBTA 9.9.2). */
         owe_ack(c, qp, dbnic_psn_add(s->epsn, DBNIC_ROCE_PSN_MASK));
@@ -306,7 +327,7 @@ static void resp_read_req(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     if (len && !dbnic_rkey_check(c, qp, pkt->hdr.reth.rkey, pkt->hdr.reth.va,
                                  len, DBNIC_MR_REMOTE_READ)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
         resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, pkt->hdr.psn,
                    DBNIC_WC_LOC_ACCESS_ERR);
         return;
@@ -352,7 +373,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
 
     if (dist > 0) {
         /* Packets were lost: one NAK until the sequence resumes. */
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_SEQ);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_SEQ, pkt);
         if (!s->seq_nak) {
             s->seq_nak = true;
             owe_nak(c, qp, DBNIC_AETH_NAK_PSN_SEQ, s->epsn);
@@ -368,8 +389,10 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
         resp_read_req(c, qp, pkt);
         return;
     }
-    /* Opcode sequence (IBTA 9.8.3): a FIRST starts a message, the rest
-     * continue one of their kind. */
+    /*
+     * Opcode sequence (IBTA 9.8.3): a FIRST starts a message, the rest
+     * continue one of their kind.
+     */
     if ((first && s->cur) || (!first && s->cur != (send ? 'S' : 'W')) ||
         (!last && plen != mtu) || plen > mtu) {
         resp_error(c, qp, DBNIC_AETH_NAK_INV_REQ, psn, DBNIC_WC_LOC_QP_OP_ERR);
@@ -389,6 +412,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
             recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_LEN_ERR,
                      DBNIC_ST_BAD_LENGTH, s->cur_len + plen, DBNIC_WC_RECV, 0,
                      0, 0);
+            s->cur = 0; /* its CQE is written */
             resp_error(c, qp, DBNIC_AETH_NAK_INV_REQ, psn,
                        DBNIC_WC_LOC_LEN_ERR);
             return;
@@ -397,6 +421,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
         if (st != DBNIC_ST_OK) {
             recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_PROT_ERR, st, 0,
                      DBNIC_WC_RECV, 0, 0, 0);
+            s->cur = 0;
             resp_error(c, qp, DBNIC_AETH_NAK_REM_OP, psn,
                        DBNIC_WC_LOC_PROT_ERR);
             return;
@@ -414,7 +439,7 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                 !dbnic_rkey_check(c, qp, pkt->hdr.reth.rkey, pkt->hdr.reth.va,
                                   pkt->hdr.reth.dma_len,
                                   DBNIC_MR_REMOTE_WRITE)) {
-                dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
+                rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
                 resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, psn,
                            DBNIC_WC_LOC_ACCESS_ERR);
                 return;
@@ -431,6 +456,14 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                        DBNIC_WC_LOC_QP_OP_ERR);
             return;
         }
+        /* The rkey again for this packet: it may be gone since FIRST. */
+        if (plen && !dbnic_rkey_check(c, qp, s->w_rkey, s->w_va + s->cur_len,
+                                      plen, DBNIC_MR_REMOTE_WRITE)) {
+            rx_drop(c, DBNIC_CNT_ROCE_RX_RKEY, pkt);
+            resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, psn,
+                       DBNIC_WC_LOC_ACCESS_ERR);
+            return;
+        }
         if (imm) {
             /* WRITE with immediate: a RECV at its last packet (11.5). */
             t = take_recv(c, qp);
@@ -439,17 +472,13 @@ static void resp_rc(struct dbnic_core *c, struct dbnic_qp *qp,
                 return;
             }
         }
-        /* The rkey again for this packet: it may be gone since FIRST. */
-        if (plen && !dbnic_rkey_check(c, qp, s->w_rkey, s->w_va + s->cur_len,
-                                      plen, DBNIC_MR_REMOTE_WRITE)) {
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_RKEY);
-            resp_error(c, qp, DBNIC_AETH_NAK_REM_ACCESS, psn,
-                       DBNIC_WC_LOC_ACCESS_ERR);
-            return;
-        }
         if (plen) {
             st = write_remote(c, qp, s->w_rkey, s->w_va + s->cur_len, p, plen);
             if (st != DBNIC_ST_OK) {
+                if (imm) {
+                    recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_ACCESS_ERR,
+                             st, 0, DBNIC_WC_RECV_RDMA_WITH_IMM, 0, 0, 0);
+                }
                 resp_error(c, qp, DBNIC_AETH_NAK_REM_OP, psn,
                            DBNIC_WC_LOC_ACCESS_ERR);
                 return;
@@ -491,21 +520,23 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
     enum take t;
 
     if (plen > qp_mtu(qp)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, pkt);
         return;
     }
     t = take_recv(c, qp);
     if (t == TAKE_NONE) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         return;
     }
     if (t == TAKE_BAD) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         dbnic_qp_fatal(c, qp, DBNIC_WC_LOC_QP_OP_ERR);
         return;
     }
-    /* The 40-byte "GRH" (11.5): the IPv6 header, or 20 zeros and the
-     * IPv4 header. */
+    /*
+     * The 40-byte "GRH" (11.5): the IPv6 header, or 20 zeros and the
+     * IPv4 header.
+     */
     memset(grh, 0, sizeof(grh));
     if (v6) {
         memcpy(grh, frame + pkt->l3_off, 40);
@@ -514,7 +545,7 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     if (DBNIC_GRH_BYTES + (uint64_t)plen > s->recv_room) {
         /* UD: the receive fails, the QP goes on (rxe does the same). */
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_LEN_ERR,
                  DBNIC_ST_BAD_LENGTH, DBNIC_GRH_BYTES + plen, DBNIC_WC_RECV,
                  wcf, 0, pkt->hdr.deth.src_qpn);
@@ -526,7 +557,7 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
                           plen);
     }
     if (st != DBNIC_ST_OK) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NOBUF);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NOBUF, pkt);
         recv_cqe(c, qp, s->recv_index, DBNIC_WC_LOC_PROT_ERR, st, 0,
                  DBNIC_WC_RECV, wcf, 0, pkt->hdr.deth.src_qpn);
         dbnic_qp_fatal(c, qp, DBNIC_WC_LOC_PROT_ERR);
@@ -617,7 +648,8 @@ static void req_ack(struct dbnic_core *c, struct dbnic_qp *qp,
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
     if ((syn & DBNIC_AETH_TYPE_MASK) == DBNIC_AETH_TYPE_ACK) {
         dbnic_count(c, DBNIC_CNT_ROCE_ACK_RX);
-        if (dbnic_psn_cmp(psn, r->psn) < 0 && dbnic_roce_complete_upto(c, qp, psn)) {
+        if (dbnic_psn_cmp(psn, r->psn) < 0 &&
+            dbnic_roce_complete_upto(c, qp, psn)) {
             qp_wake(c, qp);
         }
         return;
@@ -646,7 +678,7 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
     int32_t dist;
 
     if (!r->rd_len) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP); /* an answer to nothing */
+        rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt); /* an answer to nothing */
         return;
     }
     rd = &r->rd[r->rd_head];
@@ -654,11 +686,11 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
     expect = dbnic_psn_add(rd->first_psn, k);
     dist = dbnic_psn_cmp(psn, expect);
     if (dist < 0) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_DUP);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_DUP, pkt);
         return;
     }
     if (dist > 0) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_SEQ);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_SEQ, pkt);
         return;
     }
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
@@ -760,15 +792,15 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
     case DBNIC_ROCE_E_ICRC:
         break;
     default:
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, &pkt);
         return true;
     }
     if ((pkt.hdr.pkey & 0x7fff) != 0x7fff) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_HDR);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_HDR, &pkt);
         return true;
     }
     if (err == DBNIC_ROCE_E_ICRC) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_BAD_ICRC);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_BAD_ICRC, &pkt);
         return true;
     }
     op = pkt.hdr.opcode;
@@ -776,7 +808,7 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
     qp = dbnic_qp_get(c, pkt.hdr.dqpn);
     if (!qp || !qp_accepts(qp) ||
         (ud ? qp->type == DBNIC_QPT_RC : qp->type != DBNIC_QPT_RC)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, &pkt);
         return true;
     }
     if (!ud) {
@@ -785,14 +817,16 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
         /* RC: from the QP's peer to the QP's own address. */
         if (!g || memcmp(pkt.addr.sgid, qp->av.dgid, 16) ||
             memcmp(pkt.addr.dgid, g->gid, 16)) {
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+            rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, &pkt);
             return true;
         }
     } else if (pkt.hdr.deth.qkey !=
                (qp->type == DBNIC_QPT_GSI ? DBNIC_GSI_QKEY : qp->qkey)) {
-        dbnic_count(c, DBNIC_CNT_ROCE_RX_QKEY);
+        rx_drop(c, DBNIC_CNT_ROCE_RX_QKEY, &pkt);
         return true;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_RX, pkt.hdr.dqpn, op,
+             pkt.hdr.psn | (uint64_t)pkt.frame_len << 32);
     if (ud) {
         resp_ud(c, qp, &pkt, frame);
     } else if (op <= DBNIC_ROCE_RC_READ_REQ) {
@@ -821,7 +855,7 @@ void dbnic_roce_loop_run(struct dbnic_core *c)
         c->roce_loop_len--;
         if (!dbnic_roce_rx(c, e->buf, e->len)) {
             /* Its GID went away meanwhile: no longer RoCE to this port. */
-            dbnic_count(c, DBNIC_CNT_ROCE_RX_NO_QP);
+            rx_drop(c, DBNIC_CNT_ROCE_RX_NO_QP, NULL);
         }
     }
 }

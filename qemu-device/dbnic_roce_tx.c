@@ -205,10 +205,25 @@ static uint8_t gather(struct dbnic_core *c, uint32_t ctx,
         if (dbnic_sge_translate(c, ctx, sge, off, n, &dma, &len) || !len) {
             return DBNIC_ST_ACCESS;
         }
+        if (c->ops->map) {
+            /* Plain RAM: each byte is read once, into the frame and CRC. */
+            size_t mlen = len;
+            void *p = c->ops->map(c->opaque, dma, &mlen, false);
+
+            if (p) {
+                if (mlen < len) {
+                    len = (uint32_t)mlen;
+                }
+                *crc = dbnic_roce_icrc_copy(*crc, buf, p, len);
+                c->ops->unmap(c->opaque, p, mlen, false, len);
+                goto next;
+            }
+        }
         if (c->ops->dma_read(c->opaque, dma, buf, len)) {
             return DBNIC_ST_DMA_ERROR;
         }
         *crc = dbnic_roce_icrc_update(*crc, buf, len);
+next:
         buf += len;
         off += len;
         n -= len;
@@ -374,7 +389,6 @@ static void req_sent(struct dbnic_core *c, struct dbnic_qp *qp,
             .opcode = op,
             .flags = j->d.hdr.flags,
             .prio = j->prio,
-            .sent = true,
             .last_psn = dbnic_psn_add(r->psn, DBNIC_ROCE_PSN_MASK),
             .len = (uint32_t)j->total,
         };
@@ -550,6 +564,8 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
         }
         return 0;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
 sent:
     if (h.ackreq) {
         r->since_ackreq = 0;
@@ -652,6 +668,8 @@ static bool send_ack(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     if (!dbnic_roce_xmit(c, buf, hl)) {
         return false;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
     qp->req.ip_id++;
     switch (syn & DBNIC_AETH_TYPE_MASK) {
     case DBNIC_AETH_TYPE_ACK:
@@ -736,6 +754,8 @@ static int read_resp_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     if (!dbnic_roce_xmit(c, buf, hl)) {
         return 0;
     }
+    dbnic_tr(c, DBNIC_TR_ROCE_TX, dbnic_qp_num(c, qp), h.opcode,
+             h.psn | (uint64_t)hl << 32);
     dbnic_count(c, DBNIC_CNT_ROCE_READ_RESP_TX);
 sent:
     qp->req.ip_id++;
@@ -762,8 +782,10 @@ uint32_t dbnic_roce_resp_step(struct dbnic_core *c, struct dbnic_qp *qp,
     if (c->eth_tx_blocked) {
         return 0; /* dbnic_core_eth_tx_resume() brings the engine back */
     }
-    /* READ responses first, oldest READ first (from the slot after the
-     * newest). */
+    /*
+     * READ responses first, oldest READ first (from the slot after the
+     * newest).
+     */
     if (qp->state == DBNIC_QPS_RTR || qp->state == DBNIC_QPS_RTS) {
         for (k = 0; k < nres && moved < DBNIC_CHUNK_BYTES; k++) {
             struct dbnic_roce_rres *rr = &s->rr[(s->rr_next + k) % nres];
@@ -793,8 +815,11 @@ uint32_t dbnic_roce_resp_step(struct dbnic_core *c, struct dbnic_qp *qp,
             s->ack_owed = false;
         }
     }
-    /* The ACK waits for every READ response before it. */
-    if (s->ack_owed && (s->nak_owed || !resp_reads_busy(qp))) {
+    /*
+     * The ACK or NAK waits for every READ response before it, so that the
+     * requester sees its answers in PSN order (in ERR none are left).
+     */
+    if (s->ack_owed && !resp_reads_busy(qp)) {
         if (!send_ack(c, qp, s->ack_syn, s->ack_psn, s->ack_msn)) {
             return moved;
         }

@@ -2836,6 +2836,10 @@ static const struct {
 	T(test_roce_port_busy_and_down),
 	T(test_roce_gsi),
 	T(test_roce_rc_read_order_and_limit),
+	T(test_roce_rc_recv_errors),
+	T(test_roce_rc_flush_inflight),
+	T(test_roce_ipv6_vlan),
+	T(test_roce_rc_send_cut),
 	T(test_qp_caps_and_roce_off),
 	T(test_qp_transitions_rc),
 	T(test_qp_transitions_ud),
@@ -2850,6 +2854,7 @@ static const struct {
 	T(test_rdma_cqe_layout),
 	T(test_cq_comp_coalesced),
 	T(test_cq_comp_never_dropped),
+	T(test_cq_comp_destroyed),
 	T(test_db_qp_rq_refusals),
 	T(test_qp_prio_in_order),
 	T(test_qp_prio_in_order_timed),
@@ -2857,6 +2862,7 @@ static const struct {
 	T(test_ah_checks),
 	T(test_set_gid_privileged),
 	T(test_qp_fatal_once),
+	T(test_qp_wqe_solicited_read_whole),
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@ void test_qp_destroy_ctx_cleanup(void);
 void test_rdma_cqe_layout(void);
 void test_cq_comp_coalesced(void);
 void test_cq_comp_never_dropped(void);
+void test_cq_comp_destroyed(void);
 void test_db_qp_rq_refusals(void);
 void test_qp_prio_in_order(void);
 void test_qp_prio_in_order_timed(void);
@@ -23,5 +24,6 @@ void test_qp_wqe_checks(void);
 void test_ah_checks(void);
 void test_set_gid_privileged(void);
 void test_qp_fatal_once(void);
+void test_qp_wqe_solicited_read_whole(void);
 
 #endif

@@ -184,6 +184,16 @@ static void node_init(struct tnode *n, unsigned int idx)
 	cmd.set_gid.ctx = n->ctx;
 	if (admin(&n->f, &cmd, NULL) != DBNIC_AST_OK)
 		abort();
+	/* GID 1: IPv6 fd00::1:<idx + 1>, on VLAN 5. */
+	memset(cmd.set_gid.gid, 0, 16);
+	cmd.set_gid.gid[0] = 0xfd;
+	cmd.set_gid.gid[13] = 1;
+	cmd.set_gid.gid[15] = (uint8_t)(1 + idx);
+	cmd.set_gid.index = 1;
+	cmd.set_gid.vlan = 5;
+	cmd.set_gid.net = DBNIC_NET_IPV6;
+	if (admin(&n->f, &cmd, NULL) != DBNIC_AST_OK)
+		abort();
 	nodes[nnodes++] = n;
 }
 
@@ -1031,6 +1041,36 @@ void test_roce_rc_rnr(void)
 	CHECK_EQ(e.index, idx);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+
+	/*
+	 * A READ of 100 KiB (its responses take two passes of the engine),
+	 * then a SEND nobody has a RECV for: every response goes before the
+	 * RNR NAK, so the READ completes and the SEND fails.
+	 */
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	{
+		struct dbnic_desc d;
+		uint32_t big = 100u << 10;
+		uint64_t tgt = buf_new(a, big, 3), rd = buf_new(b, big, 4);
+		uint32_t tkey = mr_of(a, tgt, big, ACC_ALL);
+		uint32_t rkey = mr_of(b, rd, big, DBNIC_MR_LOCAL_WRITE);
+		uint16_t ri;
+
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], rd, big, rkey);
+		ri = post(&qb, &d);
+		idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+		wire_run();
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, ri);
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, rd, a, tgt, big));
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, idx);
+		CHECK_EQ(e.status, DBNIC_WC_RNR_RETRY_EXC_ERR);
+	}
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
@@ -1495,6 +1535,9 @@ void test_roce_rc_big_write(void)
 	CHECK_EQ(ackreqs, 3);
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 130);
 	CHECK(cnt(b, DBNIC_CNT_BYTES) >= len);
+	/* The payload came through mappings where the owner has them. */
+	CHECK(harness_legacy || b->f.map_bytes >= len);
+	CHECK_EQ(b->f.maps_live, 0);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
@@ -1653,6 +1696,307 @@ void test_roce_rc_read_order_and_limit(void)
 		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 		CHECK(mem_eq(b, dst + 1000 * k, a, tgt + 100 * k, 100));
 	}
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * A SEND longer than its RECV: LOC_LEN_ERR there, NAK invalid request;
+ * a RECV with a key of another pd: LOC_PROT_ERR, the same NAK.  Both QPs
+ * end in ERR.
+ */
+void test_roce_rc_recv_errors(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, okey;
+	uint16_t r;
+	uint8_t snap[512];
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	CHECK_EQ(mr_reg(a, a->ctx, a->pd + 1, dst, 4096, ACC_ALL, &okey), 0);
+	memcpy(snap, gpa(&a->f, dst + 1024), sizeof(snap));
+
+	/* 2000 bytes into 1500: the first packet fits, the second not. */
+	r = recv_post1(&qa, dst, 1500, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 2000, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_LEN_ERR);
+	CHECK_EQ(e.index, r);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_REM_INV_REQ_ERR);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	/* Nothing past the RECV's 1500 bytes was written. */
+	CHECK(!memcmp(gpa(&a->f, dst + 1500), snap + 476, 36));
+
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	r = recv_post1(&qa, dst + 1024, 512, okey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_PROT_ERR);
+	CHECK_EQ(e.index, r);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_REM_INV_REQ_ERR);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 2);
+	CHECK(!memcmp(gpa(&a->f, dst + 1024), snap, sizeof(snap)));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * WQEs sent and waiting for their ACK when the QP moves to ERR flush
+ * first, in order, then the rest of the send queue (11.2); RESET after
+ * that forgets the PSNs and the QP works again.
+ */
+void test_roce_rc_flush_inflight(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_qp_attr at;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	uint16_t idx[3];
+	unsigned int k;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	for (k = 0; k < 2; k++)
+		recv_post1(&qa, dst + 1024 * k, 1024, dkey);
+	filter_on(0xff);
+	drop_acks = true;
+	idx[0] = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	idx[1] = send1(&qb, DBNIC_OP_SEND, 0, src, 200, skey);
+	wire_run();
+	CHECK(!cqe_poll(&qb, false, &e));
+	/* The third is not sent before the QP leaves RTS. */
+	engine_pending(&b->f);
+	idx[2] = send1(&qb, DBNIC_OP_SEND, SIG, src, 300, skey);
+	memset(&at, 0, sizeof(at));
+	at.state = DBNIC_QPS_ERR;
+	CHECK_EQ(qp_modify(&qb, &at, DBNIC_QP_ATTR_STATE), 0);
+	wire_run();
+	for (k = 0; k < 3; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.index, idx[k]);
+		CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+		CHECK_EQ(e.head, idx[k] + 1);
+	}
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 2);
+
+	/* RESET and up again: both sides start from their PSNs anew. */
+	drop_acks = false;
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	recv_post1(&qa, dst + 4096, 1024, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src + 7, 77, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 77);
+	CHECK(mem_eq(a, dst + 4096, b, src + 7, 77));
+	CHECK(!cqe_poll(&qb, false, &e));
+
+	/* RTS to RESET with a WQE waiting for its ACK: discarded, no CQE. */
+	recv_post1(&qa, dst + 5120, 1024, dkey);
+	drop_acks = true;
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 10, skey);
+	wire_run();
+	drop_acks = false;
+	qp_reconnect(&qa, &qb, PSN_A, PSN_B);
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	recv_post1(&qa, dst + 6144, 1024, dkey);
+	idx[0] = send1(&qb, DBNIC_OP_SEND, SIG, src + 9, 99, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.index, idx[0]);
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(!cqe_poll(&qb, false, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* The AV of peer's IPv6 GID 1 on VLAN 5. */
+static void av6_to(struct dbnic_av *av, const struct tnode *peer)
+{
+	av_to(av, peer);
+	memset(av->dgid, 0, 16);
+	av->dgid[0] = 0xfd;
+	av->dgid[13] = 1;
+	av->dgid[15] = (uint8_t)(1 + peer->idx);
+	av->vlan = 5;
+	av->sgid_index = 1;
+	av->flow_label = 0x12345;
+	av->traffic_class = 0x20;
+	av->net = DBNIC_NET_IPV6;
+}
+
+/* RC and UD over IPv6 on a VLAN: the tag on the wire, the IPv6 "GRH". */
+void test_roce_ipv6_vlan(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb, ua, ub;
+	struct dbnic_qp_attr at;
+	struct dbnic_admin_cmd cmd;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+	const uint8_t *g;
+
+	rc_pair(a, b, &qa, &qb);
+	/* Move both RC QPs' paths to IPv6 (RTS -> RTS takes no AV: RESET). */
+	memset(&at, 0, sizeof(at));
+	at.state = DBNIC_QPS_RESET;
+	CHECK_EQ(qp_modify(&qa, &at, DBNIC_QP_ATTR_STATE), 0);
+	CHECK_EQ(qp_modify(&qb, &at, DBNIC_QP_ATTR_STATE), 0);
+	{
+		struct tqp *q[2] = { &qa, &qb }, *p[2] = { &qb, &qa };
+		unsigned int i;
+
+		for (i = 0; i < 2; i++) {
+			memset(&at, 0, sizeof(at));
+			at.state = DBNIC_QPS_INIT;
+			at.access = DBNIC_MR_REMOTE_READ | DBNIC_MR_REMOTE_WRITE;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_PKEY_INDEX |
+					   DBNIC_QP_ATTR_PORT |
+					   DBNIC_QP_ATTR_ACCESS_FLAGS), 0);
+			at.state = DBNIC_QPS_RTR;
+			av6_to(&at.av, p[i]->n);
+			at.path_mtu = RC_MTU;
+			at.dest_qpn = p[i]->qpn;
+			at.rq_psn = i ? PSN_A : PSN_B;
+			at.max_dest_rd_atomic = 4;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_AV |
+					   DBNIC_QP_ATTR_PATH_MTU |
+					   DBNIC_QP_ATTR_DEST_QPN |
+					   DBNIC_QP_ATTR_RQ_PSN |
+					   DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC |
+					   DBNIC_QP_ATTR_MIN_RNR_TIMER), 0);
+			at.state = DBNIC_QPS_RTS;
+			at.sq_psn = i ? PSN_B : PSN_A;
+			at.max_rd_atomic = 4;
+			CHECK_EQ(qp_modify(q[i], &at, DBNIC_QP_ATTR_STATE |
+					   DBNIC_QP_ATTR_TIMEOUT |
+					   DBNIC_QP_ATTR_RETRY_CNT |
+					   DBNIC_QP_ATTR_RNR_RETRY |
+					   DBNIC_QP_ATTR_SQ_PSN |
+					   DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC), 0);
+		}
+	}
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, ACC_ALL);
+	recv_post1(&qa, dst, 4096, dkey);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 1500, skey);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.byte_len, 1500);
+	CHECK(mem_eq(a, dst, b, src, 1500));
+	/* The last frame (A's ACK) is tagged and IPv6. */
+	CHECK_EQ(last_frame[12], 0x81);
+	CHECK_EQ(last_frame[13], 0x00);
+	CHECK_EQ(last_frame[15], 5);
+	CHECK_EQ(last_frame[16], 0x86);
+	CHECK_EQ(last_frame[17], 0xdd);
+
+	/* UD over IPv6: the GRH is the packet's IPv6 header. */
+	qp_create(a, &ua, DBNIC_QPT_UD, a->pd);
+	qp_create(b, &ub, DBNIC_QPT_UD, b->pd);
+	qp_up(&ua, NULL, 0, 0);
+	qp_up(&ub, NULL, 0, 0);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = DBNIC_ADM_CREATE_AH;
+	av6_to(&cmd.create_ah.av, a);
+	cmd.create_ah.av.udp_sport = 0;
+	cmd.create_ah.ctx = b->ctx;
+	cmd.create_ah.pd = b->pd;
+	CHECK_EQ(admin(&b->f, &cmd, &ah), 0);
+	recv_post1(&ua, dst + 4096, 1024, dkey);
+	ud_send(&ub, ah, ua.qpn, 0x1234, src, 300, skey);
+	wire_run();
+	CHECK(cqe_poll(&ua, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 300);
+	CHECK_EQ(e.wc_flags, DBNIC_WC_F_GRH | DBNIC_WC_F_NET_IPV6 |
+			     DBNIC_WC_F_WITH_IMM);
+	g = gpa(&a->f, dst + 4096);
+	CHECK_EQ(g[0] >> 4, 6);
+	CHECK_EQ(((g[0] & 0xf) << 4) | (g[1] >> 4), 0x20);	/* class */
+	CHECK_EQ((g[1] & 0xf) << 16 | g[2] << 8 | g[3], 0x12345);
+	CHECK_EQ(g[6], 17);					/* UDP */
+	CHECK_EQ(g[8], 0xfd);				/* source: B's */
+	CHECK_EQ(g[23], 2);
+	CHECK_EQ(g[39], 1);				/* dest: A's */
+	CHECK(mem_eq(a, dst + 4096 + DBNIC_GRH_BYTES, b, src, 300));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * A SEND cut off by a packet out of its opcode sequence: the RECV its
+ * first packet took completes with the error, then the QP's flush takes
+ * the RECVs after it; every RECV the device took gets a CQE.
+ */
+void test_roce_rc_send_cut(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_roce_hdr h;
+	struct dbnic_rdma_cqe e;
+	static uint8_t fr[DBNIC_ROCE_FRAME_MAX];
+	uint64_t dst;
+	uint32_t dkey;
+	uint16_t r0, r1;
+	size_t len;
+
+	rc_pair(a, b, &qa, &qb);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	r0 = recv_post1(&qa, dst, 4096, dkey);
+	r1 = recv_post1(&qa, dst + 4096, 4096, dkey);
+	memset(&h, 0, sizeof(h));
+	h.opcode = DBNIC_ROCE_RC_SEND_FIRST;
+	h.pkey = 0xffff;
+	h.dqpn = qa.qpn;
+	h.psn = PSN_B;
+	len = mkframe(fr, a, b, &h, 1024);
+	wire_inject(a, fr, len);
+	h.psn = PSN_B + 1;	/* a new message before the last one ended */
+	len = mkframe(fr, a, b, &h, 1024);
+	wire_inject(a, fr, len);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.index, r0);
+	CHECK_EQ(e.status, DBNIC_WC_LOC_QP_OP_ERR);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.index, r1);
+	CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+	CHECK(!cqe_poll(&qa, true, &e));
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_ERR);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
