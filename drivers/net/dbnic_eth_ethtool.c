@@ -245,9 +245,27 @@ static int dbnic_eth_get_rxnfc(struct net_device *nd,
 	return 0;
 }
 
+/*
+ * The port has no line rate (datasheet 10.1 gives none): speed and duplex
+ * unknown.  Answering at all spares the RDMA core's ib_get_eth_speed()
+ * a warning at every port query of the RoCE port on this netdev.
+ */
+static int dbnic_eth_get_link_ksettings(struct net_device *nd,
+					struct ethtool_link_ksettings *ks)
+{
+	ethtool_link_ksettings_zero_link_mode(ks, supported);
+	ethtool_link_ksettings_zero_link_mode(ks, advertising);
+	ks->base.speed = SPEED_UNKNOWN;
+	ks->base.duplex = DUPLEX_UNKNOWN;
+	ks->base.port = PORT_OTHER;
+	ks->base.autoneg = AUTONEG_DISABLE;
+	return 0;
+}
+
 const struct ethtool_ops dbnic_eth_ethtool_ops = {
 	.get_drvinfo = dbnic_eth_get_drvinfo,
 	.get_link = ethtool_op_get_link,
+	.get_link_ksettings = dbnic_eth_get_link_ksettings,
 	.get_sset_count = dbnic_eth_get_sset_count,
 	.get_strings = dbnic_eth_get_strings,
 	.get_ethtool_stats = dbnic_eth_get_ethtool_stats,
