@@ -246,21 +246,19 @@ static int dbnic_eth_get_rxnfc(struct net_device *nd,
 }
 
 /*
- * The emulated port has no line rate (datasheet 10.1: it runs as fast as
- * the emulator), so the speed is unknown, as virtio-net reports by
- * default.  Answering at all matters: the RDMA core asks for the
- * netdev's speed (ib_get_eth_speed()) and warns when the driver has no
- * link settings.
+ * The port has no line rate (datasheet 10.1 gives none): speed and duplex
+ * unknown.  Answering at all spares the RDMA core's ib_get_eth_speed()
+ * a warning at every port query of the RoCE port on this netdev.
  */
-static int dbnic_eth_get_link_ksettings(struct net_device *ndev,
-					struct ethtool_link_ksettings *cmd)
+static int dbnic_eth_get_link_ksettings(struct net_device *nd,
+					struct ethtool_link_ksettings *ks)
 {
-	ethtool_link_ksettings_zero_link_mode(cmd, supported);
-	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
-	cmd->base.speed = SPEED_UNKNOWN;
-	cmd->base.duplex = DUPLEX_FULL;
-	cmd->base.port = PORT_OTHER;
-	cmd->base.autoneg = AUTONEG_DISABLE;
+	ethtool_link_ksettings_zero_link_mode(ks, supported);
+	ethtool_link_ksettings_zero_link_mode(ks, advertising);
+	ks->base.speed = SPEED_UNKNOWN;
+	ks->base.duplex = DUPLEX_UNKNOWN;
+	ks->base.port = PORT_OTHER;
+	ks->base.autoneg = AUTONEG_DISABLE;
 	return 0;
 }
 

@@ -96,6 +96,9 @@ struct dbnic_ib_dev {
 	spinlock_t ah_lock;		/* dbnic_ib_ahw.state, dqps, qp->dlisted */
 	struct list_head dqps;		/* kernel QPs with WRs waiting for AHs */
 	struct ida pd_ida;
+	/* Processes' contexts, for the per-user limit. */
+	spinlock_t uctx_lock;		/* uctxs */
+	struct list_head uctxs;
 	/* Lookups of the event handler (hard IRQ) and of poll_cq. */
 	struct xarray cqs;		/* cqn -> struct dbnic_ib_cq */
 	struct xarray qps;		/* QPN -> struct dbnic_ib_qp */
@@ -104,6 +107,9 @@ struct dbnic_ib_dev {
 
 struct dbnic_ib_ucontext {
 	struct ib_ucontext ibuc;
+	struct list_head node;		/* in ibd->uctxs */
+	kuid_t uid;			/* the opener's real uid */
+	bool counted;			/* in ibd->uctxs */
 	u32 ctx;
 	phys_addr_t db_phys;		/* its doorbell page */
 	struct rdma_user_mmap_entry *db_entry;

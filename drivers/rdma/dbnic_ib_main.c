@@ -507,6 +507,8 @@ static int dbnic_rdma_probe(struct auxiliary_device *adev,
 	mutex_init(&ibd->reg_lock);
 	INIT_WORK(&ibd->reg_work, dbnic_ib_reg_work);
 	ida_init(&ibd->pd_ida);
+	spin_lock_init(&ibd->uctx_lock);
+	INIT_LIST_HEAD(&ibd->uctxs);
 	xa_init(&ibd->cqs);
 	xa_init(&ibd->qps);
 	xa_init(&ibd->qids);

@@ -4,11 +4,14 @@
  * domains, memory regions and address handles (datasheet 11.1, 11.2).
  */
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <rdma/ib_cache.h>
@@ -16,6 +19,11 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "dbnic_ib.h"
+
+static unsigned int max_user_contexts = 16;
+module_param(max_user_contexts, uint, 0644);
+MODULE_PARM_DESC(max_user_contexts,
+		 "Verbs contexts (device contexts and doorbell pages) one user may hold per device; 0: no limit; CAP_SYS_RESOURCE is exempt (default: 16, as dbnic_cdev's)");
 
 static struct device *dbnic_ib_dma_dev(struct dbnic_ib_dev *ibd)
 {
@@ -313,6 +321,36 @@ int dbnic_ib_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
 	return ret;
 }
 
+/*
+ * Count @uctx against its user's limit (max_user_contexts): the device's
+ * contexts are few (CAP_DB.pages) and shared with /dev/dbnic<N>.
+ * Return: 0, or -EUSERS when the user holds the limit already.
+ */
+static int dbnic_ib_uctx_claim(struct dbnic_ib_dev *ibd,
+			       struct dbnic_ib_ucontext *uctx)
+{
+	unsigned int max = READ_ONCE(max_user_contexts), n = 0;
+	struct dbnic_ib_ucontext *other;
+	bool exempt = capable(CAP_SYS_RESOURCE);
+	int ret = 0;
+
+	uctx->uid = current_uid();
+	spin_lock(&ibd->uctx_lock);
+	if (max && !exempt) {
+		list_for_each_entry(other, &ibd->uctxs, node)
+			if (uid_eq(other->uid, uctx->uid))
+				n++;
+		if (n >= max)
+			ret = -EUSERS;
+	}
+	if (!ret) {
+		list_add_tail(&uctx->node, &ibd->uctxs);
+		uctx->counted = true;
+	}
+	spin_unlock(&ibd->uctx_lock);
+	return ret;
+}
+
 /**
  * dbnic_ib_alloc_ucontext - a process's device context and doorbell page
  * @ibuc: the core's context
@@ -323,8 +361,9 @@ int dbnic_ib_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
  * registrations.
  *
  * Return: 0, -EOPNOTSUPP (request bytes this driver does not know),
- * -EFAULT, -ENOMEM, -EIO (a context without a page), or an errno of the
- * admin queue (-ENOSPC: no context left).
+ * -EUSERS (the user holds max_user_contexts already), -EFAULT, -ENOMEM,
+ * -EIO (a context without a page), or an errno of the admin queue
+ * (-ENOSPC: no context left).
  */
 int dbnic_ib_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 {
@@ -339,9 +378,12 @@ int dbnic_ib_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 	if (ret)
 		return ret;
 	spin_lock_init(&uctx->lock);
-	ret = dbnic_admin_create_ctx(dd, 0, &uctx->ctx);
+	ret = dbnic_ib_uctx_claim(ibd, uctx);
 	if (ret)
 		return ret;
+	ret = dbnic_admin_create_ctx(dd, 0, &uctx->ctx);
+	if (ret)
+		goto err_unclaim;
 	if (uctx->ctx >= dd->caps.db_pages) {
 		ret = -EIO;
 		goto err;
@@ -382,6 +424,11 @@ int dbnic_ib_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 err:
 	dbnic_ib_dealloc_ucontext(ibuc);
 	return ret;
+err_unclaim:
+	spin_lock(&ibd->uctx_lock);
+	list_del(&uctx->node);
+	spin_unlock(&ibd->uctx_lock);
+	return ret;
 }
 
 /* The core destroyed the context's objects first; mappings are gone. */
@@ -402,6 +449,11 @@ void dbnic_ib_dealloc_ucontext(struct ib_ucontext *ibuc)
 	if (ret && ret != -ENODEV)
 		dev_warn(&ibd->ibdev.dev, "context %u not destroyed: %d\n",
 			 uctx->ctx, ret);
+	spin_lock(&ibd->uctx_lock);
+	if (uctx->counted)
+		list_del(&uctx->node);
+	uctx->counted = false;
+	spin_unlock(&ibd->uctx_lock);
 }
 
 /* ------------------------------------------------------------------ */

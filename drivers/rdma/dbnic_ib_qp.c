@@ -226,7 +226,12 @@ static bool dbnic_ib_wc(struct dbnic_ib_dev *ibd,
 	struct dbnic_ib_qp *qp;
 
 	qp = xa_load(&ibd->qids, le16_to_cpu(c->qid));
-	if (!qp || !qp->kernel)
+	/*
+	 * The QPN too: a qid is reused at once, and a CQE of a destroyed QP
+	 * may still be in the ring (its QPN never names a later QP, 11.1).
+	 */
+	if (!qp || !qp->kernel ||
+	    (le32_to_cpu(c->qpn) & DBNIC_QPN_MASK) != qp->ibqp.qp_num)
 		return false;
 	memset(wc, 0, sizeof(*wc));
 	if (c->cq_flags & DBNIC_RCQE_F_RECV) {
