@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * dbnic hardware interface, version 1.
+ * dbnic hardware interface, version 1 (datasheet 1.4).
  *
  * This header encodes docs/hardware.md, the datasheet.  It is the only place
  * where register offsets, bit fields, descriptor and completion layouts and
@@ -69,11 +69,14 @@
 #define DBNIC_REG_MAC_HI		0x05c	/* RO: MAC bytes 4..5 in [15:0] */
 #define DBNIC_REG_NET_STATUS		0x060	/* RO: DBNIC_NET_* (1.3) */
 #define DBNIC_REG_NET_MAX_FRAME		0x064	/* RO: DBNIC_ETH_MAX_FRAME */
+#define DBNIC_REG_CAP_QP		0x068	/* RO: DBNIC_CAPQP_* (1.4) */
+#define DBNIC_REG_CAP_AH		0x06c	/* RO: address handles (1.4) */
+#define DBNIC_REG_CAP_RDMA		0x070	/* RO: DBNIC_CAPR_* (1.4) */
 #define DBNIC_REG_COUNTERS		0x100	/* RO, 64 each: enum dbnic_counter */
 
 #define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
 #define DBNIC_VERSION_MAJOR		1
-#define DBNIC_VERSION_MINOR		3
+#define DBNIC_VERSION_MINOR		4
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
 #define DBNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define DBNIC_VERSION_MAJOR_SHIFT	16
@@ -113,6 +116,18 @@
 #define DBNIC_FEAT_RDMA			(1u << 5)
 #define DBNIC_FEAT_EQ			(1u << 6)	/* 1.2: EQ, CQ error state */
 
+/* CAP_QP (1.4) */
+#define DBNIC_CAPQP_MAX_QP_MASK		0x0000ffffu
+#define DBNIC_CAPQP_MAX_QP_SHIFT	0
+
+/* CAP_RDMA (1.4) */
+#define DBNIC_CAPR_RD_ATOMIC_MASK	0x000000ffu	/* READs in flight per QP */
+#define DBNIC_CAPR_RD_ATOMIC_SHIFT	0
+#define DBNIC_CAPR_GIDS_MASK		0x0000ff00u	/* GID table entries */
+#define DBNIC_CAPR_GIDS_SHIFT		8
+#define DBNIC_CAPR_MTU_MASK		0x000f0000u	/* largest path MTU, IB enum */
+#define DBNIC_CAPR_MTU_SHIFT		16
+
 /* CTRL */
 #define DBNIC_CTRL_ENABLE		(1u << 0)
 #define DBNIC_CTRL_RESET		(1u << 1)	/* self-clearing */
@@ -146,6 +161,8 @@ enum dbnic_async_err {
 	DBNIC_AERR_ADMIN		= 5,	/* admin queue unusable */
 	DBNIC_AERR_EQ_OVERFLOW		= 6,	/* events lost, EQ full */
 	DBNIC_AERR_LINK			= 7,	/* link changed; data 1 up (1.3) */
+	DBNIC_AERR_CQ_COMP		= 8,	/* armed DBNIC_CQ_EVENT CQ (1.4) */
+	DBNIC_AERR_QP_ERR		= 9,	/* QP went to ERR; data: wc status */
 	DBNIC_AERR_NUM
 };
 
@@ -215,7 +232,27 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(ETH_RX,	 eth_rx)	/* frames written to RECV buffers */	\
 	X(ETH_RX_NOBUF,	 eth_rx_nobuf)	/* frames that found no buffer */	\
 	X(ETH_RX_BAD,	 eth_rx_bad)	/* runt, giant, malformed: dropped */ \
-	X(ETH_RX_BUF_SHORT, eth_rx_buf_short) /* RECV buffer too small */
+	X(ETH_RX_BUF_SHORT, eth_rx_buf_short) /* RECV buffer too small */ \
+	X(ROCE_TX_PKTS,	 roce_tx_pkts)	/* RoCE packets taken (1.4, 11.9) */ \
+	X(ROCE_TX_INLINE, roce_tx_inline) /* inline WQEs from the prio lane */ \
+	X(ROCE_TX_DROP,	 roce_tx_drop)	/* link down, loopback full */	\
+	X(ROCE_LOOPBACK, roce_loopback)	/* packets looped back inside */	\
+	X(ROCE_RX_PKTS,	 roce_rx_pkts)	/* packets received and accepted */ \
+	X(ROCE_RX_BAD_HDR, roce_rx_bad_hdr) /* headers, opcode, TVer, P_Key */ \
+	X(ROCE_RX_BAD_ICRC, roce_rx_bad_icrc) /* ICRC mismatch */		\
+	X(ROCE_RX_NO_QP, roce_rx_no_qp)	/* no QP, state, type, addresses */ \
+	X(ROCE_RX_QKEY,	 roce_rx_qkey)	/* UD Q_Key mismatch */		\
+	X(ROCE_RX_NOBUF, roce_rx_nobuf)	/* UD without a posted RECV */	\
+	X(ROCE_RX_DUP,	 roce_rx_dup)	/* duplicate PSNs */			\
+	X(ROCE_RX_SEQ,	 roce_rx_seq)	/* PSN ahead of the expected one */ \
+	X(ROCE_RX_RKEY,	 roce_rx_rkey)	/* rkey, range or access refused */ \
+	X(ROCE_ACK_TX,	 roce_ack_tx)	/* ACKs sent */			\
+	X(ROCE_NAK_TX,	 roce_nak_tx)	/* NAKs sent */			\
+	X(ROCE_RNR_NAK_TX, roce_rnr_nak_tx) /* RNR NAKs sent */		\
+	X(ROCE_ACK_RX,	 roce_ack_rx)	/* ACKs received */			\
+	X(ROCE_NAK_RX,	 roce_nak_rx)	/* NAKs and RNR NAKs received */	\
+	X(ROCE_READ_RESP_TX, roce_read_resp_tx) /* READ response packets */ \
+	X(ROCE_QP_ERR,	 roce_qp_err)	/* QPs that went to ERR by themselves */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
@@ -243,6 +280,7 @@ enum dbnic_counter {
 #define DBNIC_DB_SQ			0x000	/* WO: qid << 16 | producer index */
 #define DBNIC_DB_CQ			0x008	/* WO: arm | cqn << 16 | consumer */
 #define DBNIC_DB_RQ			0x010	/* WO: rqn << 16 | producer (1.3) */
+#define DBNIC_DB_QP_RQ			0x018	/* WO: qid << 16 | producer (1.4) */
 
 #define DBNIC_DB_SQ_PI_MASK		0x0000ffffu
 #define DBNIC_DB_SQ_PI_SHIFT		0
@@ -294,10 +332,12 @@ enum dbnic_opcode {
 	DBNIC_OP_COPY			= 0x02,	/* gather src SGEs, scatter to dst */
 	DBNIC_OP_FILL			= 0x03,	/* imm pattern to dst SGEs */
 	DBNIC_OP_COMPARE		= 0x04,	/* src SGEs against dst SGEs */
-	DBNIC_OP_SEND			= 0x10,	/* reserved */
+	DBNIC_OP_SEND			= 0x10,	/* QP send WQE (1.4, 11.4) */
 	DBNIC_OP_RECV			= 0x11,	/* RQ buffer (1.3, section 10.3) */
-	DBNIC_OP_RDMA_WRITE		= 0x20,	/* reserved */
-	DBNIC_OP_RDMA_READ		= 0x21,	/* reserved */
+	DBNIC_OP_SEND_IMM		= 0x12,	/* 1.4 */
+	DBNIC_OP_RDMA_WRITE		= 0x20,	/* 1.4 */
+	DBNIC_OP_RDMA_READ		= 0x21,	/* 1.4 */
+	DBNIC_OP_RDMA_WRITE_IMM		= 0x22,	/* 1.4 */
 	DBNIC_OP_ETH_TX			= 0x30,	/* send a frame (1.3, section 10.2) */
 };
 
@@ -306,6 +346,9 @@ enum dbnic_opcode {
 #define DBNIC_DESC_F_FENCE		(1u << 1)	/* wait for lower indices */
 /* Every defined flag; the others are reserved and give BAD_DESC. */
 #define DBNIC_DESC_F_ALL		(DBNIC_DESC_F_COMPLETION | DBNIC_DESC_F_FENCE)
+/* Send WQEs of a QP (1.4, 11.4): FENCE waits for earlier RDMA READs. */
+#define DBNIC_WQE_F_SOLICITED		(1u << 2)	/* SE on the last packet */
+#define DBNIC_WQE_F_ALL			(DBNIC_DESC_F_ALL | DBNIC_WQE_F_SOLICITED)
 
 /* dbnic_desc_hdr.nsge */
 #define DBNIC_NSGE_SRC_MASK		0x0f
@@ -434,6 +477,217 @@ static inline unsigned int dbnic_cq_phase(__u32 pi, unsigned int log_size)
 }
 
 /* ------------------------------------------------------------------ */
+/* RDMA objects (datasheet section 11, version 1.4)                    */
+/* ------------------------------------------------------------------ */
+
+#define DBNIC_MAX_QP			4096	/* CAP_QP at most */
+#define DBNIC_MAX_AH			65535	/* CAP_AH at most */
+#define DBNIC_GID_TBL_LEN		16
+#define DBNIC_QP_MAX_RD_ATOMIC		16	/* READs in flight, each way */
+#define DBNIC_QP_MAX_INFLIGHT		256	/* RC WQEs sent, not yet acked */
+#define DBNIC_ROCE_LOOP_FRAMES		256	/* loopback packets queued */
+#define DBNIC_IB_MTU_MAX		5	/* IB enum: 4096 bytes */
+#define DBNIC_GSI_QPN			1	/* the GSI QP's wire QPN */
+#define DBNIC_GSI_QKEY			0x80010000u
+#define DBNIC_QKEY_PRIVILEGED		0x80000000u	/* bit 31 (11.8 UD) */
+#define DBNIC_VLAN_NONE			0xffffu
+
+/* QPN: gen << 12 | table index; gen 1..4095 (11.1). */
+#define DBNIC_QPN_INDEX_MASK		0x000fffu
+#define DBNIC_QPN_INDEX_SHIFT		0
+#define DBNIC_QPN_GEN_MASK		0xfff000u
+#define DBNIC_QPN_GEN_SHIFT		12
+#define DBNIC_QPN_MASK			0xffffffu	/* 24 bits on the wire */
+
+/* Path MTU in bytes for the IB enum value 1..5 (256..4096). */
+static inline unsigned int dbnic_ib_mtu_bytes(unsigned int ib_mtu)
+{
+	return ib_mtu >= 1 && ib_mtu <= DBNIC_IB_MTU_MAX ? 128u << ib_mtu : 0;
+}
+
+enum dbnic_qp_type {
+	DBNIC_QPT_RC			= 1,
+	DBNIC_QPT_UD			= 2,
+	DBNIC_QPT_GSI			= 3,	/* PRIVILEGED, one per device */
+};
+
+/* IB's QP states and numbers (IBTA vol. 1, 10.3.1; enum ib_qp_state). */
+enum dbnic_qp_state {
+	DBNIC_QPS_RESET			= 0,
+	DBNIC_QPS_INIT			= 1,
+	DBNIC_QPS_RTR			= 2,
+	DBNIC_QPS_RTS			= 3,
+	DBNIC_QPS_SQD			= 4,	/* refused */
+	DBNIC_QPS_SQE			= 5,
+	DBNIC_QPS_ERR			= 6,
+};
+
+/* MODIFY_QP attr_mask: the bit values of IB's enum ib_qp_attr_mask. */
+#define DBNIC_QP_ATTR_STATE		(1u << 0)
+#define DBNIC_QP_ATTR_CUR_STATE		(1u << 1)
+#define DBNIC_QP_ATTR_ACCESS_FLAGS	(1u << 3)
+#define DBNIC_QP_ATTR_PKEY_INDEX	(1u << 4)
+#define DBNIC_QP_ATTR_PORT		(1u << 5)
+#define DBNIC_QP_ATTR_QKEY		(1u << 6)
+#define DBNIC_QP_ATTR_AV		(1u << 7)
+#define DBNIC_QP_ATTR_PATH_MTU		(1u << 8)
+#define DBNIC_QP_ATTR_TIMEOUT		(1u << 9)
+#define DBNIC_QP_ATTR_RETRY_CNT		(1u << 10)
+#define DBNIC_QP_ATTR_RNR_RETRY		(1u << 11)
+#define DBNIC_QP_ATTR_RQ_PSN		(1u << 12)
+#define DBNIC_QP_ATTR_MAX_QP_RD_ATOMIC	(1u << 13)
+#define DBNIC_QP_ATTR_MIN_RNR_TIMER	(1u << 15)
+#define DBNIC_QP_ATTR_SQ_PSN		(1u << 16)
+#define DBNIC_QP_ATTR_MAX_DEST_RD_ATOMIC (1u << 17)
+#define DBNIC_QP_ATTR_DEST_QPN		(1u << 20)
+#define DBNIC_QP_ATTR_ALL		0x13bffbu	/* the bits above */
+
+/* dbnic_av.net, set_gid.net */
+#define DBNIC_NET_IPV4			4
+#define DBNIC_NET_IPV6			6
+
+/*
+ * An address vector, 40 bytes (11.2): everything a packet to one
+ * destination needs.  The host resolves dmac and picks udp_sport.
+ */
+struct dbnic_av {
+	__u8	dgid[16];	/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
+	__le32	flow_label;	/* [19:0] */
+	__u8	dmac[6];	/* next hop */
+	__le16	vlan;		/* VLAN ID or DBNIC_VLAN_NONE */
+	__le16	udp_sport;	/* 0xc000..0xffff (RC; UD uses the QP's) */
+	__u8	sgid_index;	/* valid GID entry of the same net */
+	__u8	traffic_class;	/* IPv4 TOS */
+	__u8	hop_limit;	/* IPv4 TTL */
+	__u8	net;		/* DBNIC_NET_IPV4 or DBNIC_NET_IPV6 */
+	__u8	rsvd[6];
+};
+
+_Static_assert(sizeof(struct dbnic_av) == 40, "address vector");
+
+/* MODIFY_QP / QUERY_QP attribute block, 128 bytes, 8-byte aligned. */
+struct dbnic_qp_attr {
+	__u8	state;		/* enum dbnic_qp_state */
+	__u8	cur_state;
+	__u8	path_mtu;	/* IB enum 1..5 */
+	__u8	access;		/* DBNIC_MR_REMOTE_READ | _WRITE accepted */
+	__le32	qkey;
+	__le32	rq_psn;		/* [23:0] */
+	__le32	sq_psn;		/* [23:0] */
+	__le32	dest_qpn;	/* [23:0] */
+	__u8	max_rd_atomic;
+	__u8	max_dest_rd_atomic;
+	__u8	min_rnr_timer;	/* IB encodings, used from 1.5 */
+	__u8	timeout;
+	__u8	retry_cnt;
+	__u8	rnr_retry;
+	__u8	rsvd[6];
+	struct dbnic_av av;
+	__u8	rsvd1[56];
+};
+
+_Static_assert(sizeof(struct dbnic_qp_attr) == 128, "QP attributes");
+
+/*
+ * Bytes 16..31 of a send WQE (11.4), in place of sge[0]; SGEs or
+ * inline_len inline bytes start at byte 32, as for ETH_TX.
+ */
+struct dbnic_rdma_seg {
+	union {
+		__le64	raddr;		/* RC: RDMA WRITE/READ remote address */
+		struct {
+			__le32	ah;		/* UD, GSI: CREATE_AH result */
+			__le32	remote_qpn;
+		};
+	};
+	union {
+		__le32	rkey;		/* RC */
+		__le32	remote_qkey;	/* UD, GSI */
+	};
+	__le16	inline_len;	/* bytes inline from byte 32; 0: SGEs */
+	__le16	rsvd;		/* must be 0 */
+};
+
+_Static_assert(sizeof(struct dbnic_rdma_seg) == sizeof(struct dbnic_sge),
+	       "RDMA fields take the first SGE's place");
+
+#define DBNIC_RDMA_MAX_SGE		(DBNIC_MAX_SGE - 1)	/* 14 */
+#define DBNIC_RDMA_MAX_INLINE		(DBNIC_DESC_MAX_SIZE - 32)	/* 224 */
+
+static inline struct dbnic_rdma_seg *dbnic_rdma_seg_of(struct dbnic_desc *d)
+{
+	return (struct dbnic_rdma_seg *)&d->sge[0];
+}
+
+/* IB's work-completion status values (enum ib_wc_status / ibv_wc_status). */
+enum dbnic_wc_status {
+	DBNIC_WC_SUCCESS		= 0,
+	DBNIC_WC_LOC_LEN_ERR		= 1,
+	DBNIC_WC_LOC_QP_OP_ERR		= 2,
+	DBNIC_WC_LOC_PROT_ERR		= 4,
+	DBNIC_WC_WR_FLUSH_ERR		= 5,
+	DBNIC_WC_BAD_RESP_ERR		= 7,
+	DBNIC_WC_LOC_ACCESS_ERR		= 8,
+	DBNIC_WC_REM_INV_REQ_ERR	= 9,
+	DBNIC_WC_REM_ACCESS_ERR		= 10,
+	DBNIC_WC_REM_OP_ERR		= 11,
+	DBNIC_WC_RETRY_EXC_ERR		= 12,
+	DBNIC_WC_RNR_RETRY_EXC_ERR	= 13,
+	DBNIC_WC_GENERAL_ERR		= 21,
+};
+
+/* IB's work-completion opcodes (enum ib_wc_opcode / ibv_wc_opcode). */
+enum dbnic_wc_opcode {
+	DBNIC_WC_SEND			= 0,
+	DBNIC_WC_RDMA_WRITE		= 1,
+	DBNIC_WC_RDMA_READ		= 2,
+	DBNIC_WC_RECV			= 128,
+	DBNIC_WC_RECV_RDMA_WITH_IMM	= 129,
+};
+
+/* dbnic_rdma_cqe.wc_flags */
+#define DBNIC_WC_F_WITH_IMM		(1u << 0)
+#define DBNIC_WC_F_GRH			(1u << 1)	/* 40-byte GRH first */
+#define DBNIC_WC_F_NET_IPV4		(1u << 2)
+#define DBNIC_WC_F_NET_IPV6		(1u << 3)
+
+/* dbnic_rdma_cqe.cq_flags */
+#define DBNIC_RCQE_F_RECV		(1u << 0)	/* a receive completion */
+
+/* dbnic_cqe.flags / dbnic_rdma_cqe.flags: the 32-byte format */
+#define DBNIC_CQE_F_RDMA		(1u << 3)
+
+/* Bytes of "GRH" before a UD receive's payload (11.5). */
+#define DBNIC_GRH_BYTES			40
+
+/*
+ * The 32-byte completion of a QP (11.6).  Written as bytes 0..27, then
+ * 28..31, so that a host that sees the new phase also sees the rest.
+ */
+struct dbnic_rdma_cqe {
+	__le32	byte_len;
+	__le16	index;		/* the WQE's index in its ring */
+	__le16	qid;		/* the QP's send queue */
+	__le32	qpn;		/* [23:0] */
+	__be32	imm;		/* wire order, with WITH_IMM */
+	__le32	src_qp;		/* [23:0], UD/GSI receives */
+	__le16	head;		/* send: slots before it free; recv: next */
+	__le16	rsvd;
+	__u8	opcode;		/* enum dbnic_wc_opcode */
+	__u8	wc_flags;	/* DBNIC_WC_F_* */
+	__u8	vendor_err;	/* enum dbnic_status detail of an error */
+	__u8	sl;
+	__u8	status;		/* enum dbnic_wc_status; second part */
+	__u8	rsvd1;
+	__u8	cq_flags;	/* DBNIC_RCQE_F_* */
+	__u8	flags;		/* PHASE, PRIO, RDMA; written last */
+};
+
+_Static_assert(sizeof(struct dbnic_rdma_cqe) == 32, "RDMA CQE");
+
+#define DBNIC_RDMA_CQE_TAIL_OFFSET	28	/* second part of the write */
+
+/* ------------------------------------------------------------------ */
 /* Admin queue (datasheet section 4)                                   */
 /* ------------------------------------------------------------------ */
 
@@ -451,6 +705,13 @@ enum dbnic_admin_opcode {
 	DBNIC_ADM_CREATE_RQ		= 0x09,	/* 1.3: create_sq's fields */
 	DBNIC_ADM_DESTROY_RQ		= 0x0a,
 	DBNIC_ADM_SET_RSS		= 0x0b,	/* 1.3: struct dbnic_rss_config */
+	DBNIC_ADM_CREATE_QP		= 0x0c,	/* 1.4, section 11.2 */
+	DBNIC_ADM_MODIFY_QP		= 0x0d,	/* struct dbnic_qp_attr by DMA */
+	DBNIC_ADM_QUERY_QP		= 0x0e,
+	DBNIC_ADM_DESTROY_QP		= 0x0f,
+	DBNIC_ADM_CREATE_AH		= 0x10,
+	DBNIC_ADM_DESTROY_AH		= 0x11,
+	DBNIC_ADM_SET_GID		= 0x12,
 };
 
 enum dbnic_admin_status {
@@ -464,14 +725,20 @@ enum dbnic_admin_status {
 
 /* create_cq.msix_vector of a polled CQ: it never interrupts (1.2). */
 #define DBNIC_CQ_NO_VECTOR		0xffffu
+/* create_cq.msix_vector: no vector; ARM answered by a CQ_COMP event (1.4). */
+#define DBNIC_CQ_EVENT			0xfffeu
+
+/* create_cq.log_cqe (1.4): log2 CQE size; 0 means 16-byte CQEs. */
+#define DBNIC_LOG_CQE_16		4	/* struct dbnic_cqe, dbnic_rx_cqe */
+#define DBNIC_LOG_CQE_32		5	/* struct dbnic_rdma_cqe */
 
 /* create_ctx.flags */
 #define DBNIC_CTX_F_PRIVILEGED		(1u << 0)	/* may use key 0 (DMA addr) */
 
 /* reg_mr.access */
 #define DBNIC_MR_LOCAL_WRITE		(1u << 0)	/* may be a destination */
-#define DBNIC_MR_REMOTE_READ		(1u << 1)	/* reserved for RDMA */
-#define DBNIC_MR_REMOTE_WRITE		(1u << 2)	/* reserved for RDMA */
+#define DBNIC_MR_REMOTE_READ		(1u << 1)	/* RDMA READ target (1.4) */
+#define DBNIC_MR_REMOTE_WRITE		(1u << 2)	/* RDMA WRITE target (1.4) */
 #define DBNIC_MR_ACCESS_ALL		0x7u
 
 #define DBNIC_MR_PAGE_SHIFT_MIN		12
@@ -497,11 +764,11 @@ struct dbnic_admin_cmd {
 			__le32	handle;		/* ctx, cqn or qid to destroy */
 		} destroy;
 		struct {
-			__le64	base;		/* CQE ring, 16 << log_size bytes */
+			__le64	base;		/* CQE ring, CQE size << log_size */
 			__le32	ctx;
 			__u8	log_size;
-			__u8	rsvd;
-			__le16	msix_vector;	/* or DBNIC_CQ_NO_VECTOR */
+			__u8	log_cqe;	/* 0, 4: 16-byte CQEs; 5: 32 (1.4) */
+			__le16	msix_vector;	/* or NO_VECTOR, CQ_EVENT (1.4) */
 		} create_cq;
 		struct {
 			__le64	base;		/* ring, stride << log_size bytes */
@@ -524,7 +791,39 @@ struct dbnic_admin_cmd {
 			__u8	page_shift;	/* log2 page size, 12..30 */
 			__u8	access;		/* DBNIC_MR_* */
 			__le16	rsvd;
+			__le32	pd;		/* 1.4: protection domain, 0 none */
 		} reg_mr;
+		struct {
+			__le64	sq_base;	/* send ring, stride << log_size */
+			__le64	rq_base;	/* receive ring, likewise */
+			__le32	ctx;
+			__le32	pd;
+			__le32	scqn;		/* send CQ: 32-byte CQEs, same ctx */
+			__le32	rcqn;		/* receive CQ, likewise */
+			__u8	type;		/* enum dbnic_qp_type */
+			__u8	sq_log_size;	/* 1..12 */
+			__u8	sq_log_stride;	/* 6..8 */
+			__u8	rq_log_size;	/* 1..12 */
+			__u8	rq_log_stride;	/* 6..8 */
+			__u8	rsvd[3];
+		} create_qp;			/* 1.4; result: QPN, result2: qid */
+		struct {
+			__le64	attr;		/* struct dbnic_qp_attr, 8-aligned */
+			__le32	qpn;
+			__le32	attr_mask;	/* DBNIC_QP_ATTR_* (MODIFY_QP) */
+		} modify_qp;			/* and QUERY_QP (1.4) */
+		struct {
+			struct dbnic_av av;
+			__le32	ctx;
+			__le32	pd;
+		} create_ah;			/* 1.4; result: ah */
+		struct {
+			__u8	gid[16];	/* IPv6 or IPv4-mapped address */
+			__le32	index;		/* < DBNIC_GID_TBL_LEN */
+			__le16	vlan;		/* VLAN ID or DBNIC_VLAN_NONE */
+			__u8	net;		/* DBNIC_NET_IPV4/6, 0 deletes */
+			__u8	rsvd;
+		} set_gid;			/* 1.4, PRIVILEGED */
 		__u8	raw[56];
 	};
 };
@@ -533,7 +832,7 @@ struct dbnic_admin_cqe {
 	__le32	result;		/* created handle */
 	__le16	cmd_id;
 	__le16	sq_head;	/* admin SQ slots before this are free */
-	__le32	rsvd;
+	__le32	result2;	/* CREATE_QP: the send queue's qid (1.4) */
 	__u8	status;		/* enum dbnic_admin_status */
 	__u8	rsvd1[2];
 	__u8	flags;		/* DBNIC_CQE_F_PHASE; written last */
@@ -605,6 +904,16 @@ static inline unsigned int dbnic_eth_tx_blocks(unsigned int nsge,
 		inline_len + DBNIC_DESC_BLOCK_SIZE - 1) / DBNIC_DESC_BLOCK_SIZE;
 }
 
+/*
+ * Blocks a send WQE (1.4, 11.4) with nsge SGEs or inline_len inline bytes
+ * needs: the same layout as ETH_TX, data from byte 32.
+ */
+static inline unsigned int dbnic_rdma_wqe_blocks(unsigned int nsge,
+						 unsigned int inline_len)
+{
+	return dbnic_eth_tx_blocks(nsge, inline_len);
+}
+
 /* Receive queues. */
 #define DBNIC_MAX_RQ			64
 
@@ -670,6 +979,11 @@ static inline __u32 dbnic_db_sq_val(__u16 qid, __u16 pi)
 static inline __u32 dbnic_db_rq_val(__u16 rqn, __u16 pi)
 {
 	return DBNIC_SET(DBNIC_DB_RQ_RQN, rqn) | DBNIC_SET(DBNIC_DB_RQ_PI, pi);
+}
+
+static inline __u32 dbnic_db_qp_rq_val(__u16 qid, __u16 pi)
+{
+	return dbnic_db_sq_val(qid, pi);	/* same layout as DB_SQ */
 }
 
 static inline __u32 dbnic_db_cq_val(__u16 cqn, __u16 ci, int arm)
