@@ -1,5 +1,5 @@
 # Convenience targets; each is one script under scripts/.
-.PHONY: all demo shell test host-test fuzz fuzz-qemu check-qemu-asan qemu kernel module initramfs clean-build \
+.PHONY: all demo shell test host-test fuzz fuzz-qemu check-qemu-asan qemu kernel module rdma-core initramfs clean-build \
 	bench
 
 all:
@@ -41,6 +41,10 @@ kernel:
 
 module:
 	./scripts/build-module.sh
+
+# rdma-core with the dbnic provider, and Debian's RDMA tools (the image's).
+rdma-core:
+	./scripts/build-rdma-core.sh
 
 initramfs:
 	./scripts/build-initramfs.sh

@@ -135,6 +135,10 @@ if full_only; then
 	rdma_pair "udaddy" cm:7174 "udaddy -b $srv" "udaddy -s $srv"
 fi
 
+# rxe's counters (retransmissions, sequence errors, drops) for the log.
+# "link rxe0/1 name value name value ...": the non-zero ones.
+rdma statistic show link "$RDMA_DEV/1" 2>&1 |
+	awk '{ for (i = 3; i < NF; i += 2) if ($(i + 1) != 0) print "rxe counter:", $i, $(i + 1) }'
 # The link's removal is part of the test (its teardown in a clean kernel
 # log); a script that sources this one for more pairs sets RDMA_KEEP=1.
 [ -n "$RDMA_KEEP" ] || rdma link delete "$RDMA_DEV" 2>/dev/null

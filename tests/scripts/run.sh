@@ -208,6 +208,23 @@ grep -q unwired1 "$TMP/out" && bad+=("--dbnic 2 --netdev ...id=n1: dbnic1 got a 
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh: a dbnic with no network gets an unjoined socket, one with a netdev keeps it" "${bad[@]}"
 
+# --pcap DIR: a filter-dump per guest on the guests' network (virtio or
+# dbnic) and on every --netdev, never on an unwired socket.
+bad=()
+fake_run "0 0" --guests 2 --nic virtio --pcap "$TMP/pcap" > /dev/null
+for want in "filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g0-n0.pcap" \
+	"filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g1-n0.pcap"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 2 --nic virtio --pcap: no '$want' in the QEMU command lines")
+done
+[ -d "$TMP/pcap" ] || bad+=("--pcap $TMP/pcap: the directory was not made")
+fake_run "0" --dbnic 2 --netdev hubport,id=n1,hubid=0 --pcap "$TMP/pcap" > /dev/null
+grep -q -- "filter-dump\\\\,id=dump-n1\\\\,netdev=n1\\\\,file=$TMP/pcap/g0-n1.pcap" "$TMP/out" ||
+	bad+=("--netdev ...id=n1 --pcap: no filter-dump on n1")
+grep -q -- "netdev=unwired0\\\\,file" "$TMP/out" && bad+=("--pcap: a filter-dump on the unwired socket")
+[ "$(fake_run "0" --pcap /proc/no/such/dir)" = 2 ] || bad+=("--pcap to a directory that cannot be made: status not 2")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --pcap: a filter-dump on each guest's network and each --netdev" "${bad[@]}"
+
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
 printf '%s\r\n' '[    1.0] DMA-API: preallocated 65536 debug entries' \
