@@ -69,25 +69,7 @@ case $out in
 *) t_fail "rdma link: $RDMA_DEV/1 on $NET_IF" "$out" ;;
 esac
 
-out=$(ibv_devices 2>&1)
-case $out in
-*"$RDMA_DEV"*) t_ok "ibv_devices lists $RDMA_DEV" ;;
-*) t_fail "ibv_devices lists $RDMA_DEV" "$out" ;;
-esac
-out=$(ibv_devinfo -v -d "$RDMA_DEV" 2>&1)
-echo "$out" | grep -E 'hca_id|vendor|state|link_layer|active_mtu|max_qp:|GID\['
-if echo "$out" | grep -q 'state:.*PORT_ACTIVE' &&
-	echo "$out" | grep -q 'link_layer:.*Ethernet'; then
-	t_ok "ibv_devinfo -v: port 1 active, Ethernet"
-else
-	t_fail "ibv_devinfo -v: port 1 active, Ethernet" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
-fi
-if gid4=$(rdma_gid_index "$RDMA_DEV" 4) && gid6=$(rdma_gid_index "$RDMA_DEV" 6); then
-	t_ok "GIDs of this guest's IPv4 ($gid4) and IPv6 ($gid6) addresses"
-else
-	t_fail "GIDs of this guest's IPv4 and IPv6 addresses" "$(cat /sys/class/infiniband/$RDMA_DEV/ports/1/gids/* | tr '\n' ' ')"
-	NET_BROKEN=1
-fi
+rdma_check_port "$RDMA_DEV"
 d="-d $RDMA_DEV"
 ip4=$(net_ip4 "$NET_GUEST")
 
@@ -142,19 +124,27 @@ rdma_pair "ibv_rc_pingpong IPv6 -s 4096" tcp:18515 "$c" "$c $srv"
 c="ibv_ud_pingpong $d -g $gid4 -c -n $PP_N -s 1024"
 rdma_pair "ibv_ud_pingpong -s 1024" tcp:18515 "$c" "$c $srv"
 
+# prio_back: priority copies that did not run from the lane (datasheet
+# 3.2: each counted in exactly one of these).
+prio_back() {
+	echo $(($(stat prio_fallback) + $(stat prio_torn) + $(stat prio_stale)))
+}
 # prio_pair POLICY NAME CMD: a perftest pair with DBNIC_PRIORITY=POLICY on
 # both ends; the sender (the client) checks which path its device ran.
 prio_pair() {
-	_pp_f0=$(stat prio_exec) _pp_r0=$(stat ring_fetch)
+	_pp_f0=$(stat prio_exec) _pp_r0=$(stat ring_fetch) _pp_b0=$(prio_back)
 	rdma_pair "$2 ($1)" tcp:18515 "env DBNIC_PRIORITY=$1 $3" "env DBNIC_PRIORITY=$1 $3 $srv"
 	[ "$NET_GUEST" = "$RDMA_CLIENT" ] || return 0
 	_pp_f=$(($(stat prio_exec) - _pp_f0)) _pp_r=$(($(stat ring_fetch) - _pp_r0))
-	echo "$2 ($1): prio_exec +$_pp_f, ring_fetch +$_pp_r"
+	_pp_b=$(($(prio_back) - _pp_b0))
+	echo "$2 ($1): prio_exec +$_pp_f, ring_fetch +$_pp_r, copies that fell back +$_pp_b"
 	case $1 in
 	never) t_check "$2 (never): no WQE from the priority lane, $_pp_r from the ring" \
-		[ "$_pp_f" -eq 0 -a "$_pp_r" -ge "$LAT_N" ] ;;
-	always) t_check "$2 (always): $_pp_f WQEs from the priority lane" \
-		[ "$_pp_f" -ge "$LAT_N" ] ;;
+		[ "$_pp_f" -eq 0 -a "$_pp_b" -eq 0 -a "$_pp_r" -ge "$LAT_N" ] ;;
+	# A copy may fall back to its ring copy (a 10 ms flush timeout when
+	# the vCPU is descheduled in the middle, datasheet 3.2), counted.
+	always) t_check "$2 (always): every WQE copied ($_pp_f ran from the priority lane, $_pp_b fell back)" \
+		[ $((_pp_f + _pp_b)) -ge "$LAT_N" -a "$_pp_f" -ge $((LAT_N / 2)) ] ;;
 	esac
 }
 # perftest: -F: no cpufreq warning (a guest has no cpufreq).

@@ -53,6 +53,34 @@ rdma_gid_index() {
 	return 1
 }
 
+# rdma_check_port DEV: the checks every RDMA test starts with: ibv_devices
+# lists DEV, ibv_devinfo -v shows its port 1 active on Ethernet, and the
+# kernel's GID cache holds this guest's IPv4 and IPv6 addresses, whose
+# GID indices it leaves in gid4 and gid6 (NET_BROKEN=1 when they are
+# missing: the pairs that follow need them).
+rdma_check_port() {
+	_rc_out=$(ibv_devices 2>&1)
+	echo "$_rc_out"
+	case $_rc_out in
+	*"$1"*) t_ok "ibv_devices lists $1" ;;
+	*) t_fail "ibv_devices lists $1" "$_rc_out" ;;
+	esac
+	_rc_out=$(ibv_devinfo -v -d "$1" 2>&1)
+	echo "$_rc_out" | grep -E 'hca_id|vendor|transport|state|link_layer|active_mtu|max_qp:|GID\['
+	if echo "$_rc_out" | grep -q 'state:.*PORT_ACTIVE' &&
+		echo "$_rc_out" | grep -q 'link_layer:.*Ethernet'; then
+		t_ok "ibv_devinfo -v: port 1 active, Ethernet"
+	else
+		t_fail "ibv_devinfo -v: port 1 active, Ethernet" "$(echo "$_rc_out" | tail -n 5 | tr '\n' ' ')"
+	fi
+	if gid4=$(rdma_gid_index "$1" 4) && gid6=$(rdma_gid_index "$1" 6); then
+		t_ok "GIDs of this guest's IPv4 ($gid4) and IPv6 ($gid6) addresses"
+	else
+		t_fail "GIDs of this guest's IPv4 and IPv6 addresses" "$(cat /sys/class/infiniband/"$1"/ports/1/gids/* | tr '\n' ' ')"
+		NET_BROKEN=1
+	fi
+}
+
 # rdma_mark begin|end: the client's marker ping to the server around each
 # pair, so that a capture of the run (run-guest.sh --pcap) can be cut into
 # each command's frames.  busybox has no UDP sender, so the marker is one

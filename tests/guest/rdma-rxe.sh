@@ -61,27 +61,7 @@ fi
 rdma link show
 net_log "rxe up at $(cut -d' ' -f1 /proc/uptime) s"
 
-out=$(ibv_devices 2>&1)
-echo "$out"
-case $out in
-*"$RDMA_DEV"*) t_ok "ibv_devices lists $RDMA_DEV" ;;
-*) t_fail "ibv_devices lists $RDMA_DEV" "$out" ;;
-esac
-out=$(ibv_devinfo -v -d "$RDMA_DEV" 2>&1)
-echo "$out" | grep -E 'hca_id|transport|state|link_layer|active_mtu|GID\['
-if echo "$out" | grep -q 'state:.*PORT_ACTIVE' &&
-	echo "$out" | grep -q 'link_layer:.*Ethernet'; then
-	t_ok "ibv_devinfo -v: port 1 active, Ethernet"
-else
-	t_fail "ibv_devinfo -v: port 1 active, Ethernet" "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
-fi
-
-if gid4=$(rdma_gid_index "$RDMA_DEV" 4) && gid6=$(rdma_gid_index "$RDMA_DEV" 6); then
-	t_ok "rxe: GIDs of this guest's IPv4 ($gid4) and IPv6 ($gid6) addresses"
-else
-	t_fail "rxe: GIDs of this guest's IPv4 and IPv6 addresses" "$(cat /sys/class/infiniband/$RDMA_DEV/ports/1/gids/* | tr '\n' ' ')"
-	NET_BROKEN=1
-fi
+rdma_check_port "$RDMA_DEV"
 net_log "devices and GIDs checked at $(cut -d' ' -f1 /proc/uptime) s"
 srv=$(net_ip4 "$RDMA_SERVER")
 srv6=$(net_ip6 "$RDMA_SERVER")
