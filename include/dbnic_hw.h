@@ -617,8 +617,12 @@ struct dbnic_rdma_seg {
 _Static_assert(sizeof(struct dbnic_rdma_seg) == sizeof(struct dbnic_sge),
 	       "RDMA fields take the first SGE's place");
 
+/* SGEs or inline bytes start after the header and the segment: byte 32. */
+#define DBNIC_RDMA_DATA_OFFSET		(sizeof(struct dbnic_desc_hdr) + \
+					 sizeof(struct dbnic_rdma_seg))
 #define DBNIC_RDMA_MAX_SGE		(DBNIC_MAX_SGE - 1)	/* 14 */
-#define DBNIC_RDMA_MAX_INLINE		(DBNIC_DESC_MAX_SIZE - 32)	/* 224 */
+#define DBNIC_RDMA_MAX_INLINE		(DBNIC_DESC_MAX_SIZE - \
+					 DBNIC_RDMA_DATA_OFFSET)	/* 224 */
 
 static inline struct dbnic_rdma_seg *dbnic_rdma_seg_of(struct dbnic_desc *d)
 {
@@ -915,6 +919,8 @@ static inline unsigned int dbnic_eth_tx_blocks(unsigned int nsge,
  * Blocks a send WQE (1.4, 11.4) with nsge SGEs or inline_len inline bytes
  * needs: the same layout as ETH_TX, data from byte 32.
  */
+_Static_assert(DBNIC_RDMA_DATA_OFFSET == DBNIC_ETH_TX_DATA_OFFSET,
+	       "send WQEs and ETH_TX share their layout");
 static inline unsigned int dbnic_rdma_wqe_blocks(unsigned int nsge,
 						 unsigned int inline_len)
 {

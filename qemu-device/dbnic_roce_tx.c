@@ -531,7 +531,7 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     if (plen && inl) {
         crc = dbnic_roce_icrc_copy(crc, buf + hl,
                                    (const uint8_t *)d +
-                                       DBNIC_ETH_TX_DATA_OFFSET + r->off,
+                                       DBNIC_RDMA_DATA_OFFSET + r->off,
                                    plen);
     } else if (plen) {
         unsigned int nsrc = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC);

@@ -123,9 +123,9 @@ struct ibv_qp *dbnic_create_qp(struct ibv_pd *pd,
 		goto err;
 
 	/* What fits a slot after the 32-byte header and segment. */
-	room = (1u << qp->sq.log_stride) - DBNIC_ETH_TX_DATA_OFFSET;
-	if (room > DBNIC_DESC_MAX_SIZE - DBNIC_ETH_TX_DATA_OFFSET)
-		room = DBNIC_DESC_MAX_SIZE - DBNIC_ETH_TX_DATA_OFFSET;
+	room = (1u << qp->sq.log_stride) - DBNIC_RDMA_DATA_OFFSET;
+	if (room > DBNIC_DESC_MAX_SIZE - DBNIC_RDMA_DATA_OFFSET)
+		room = DBNIC_DESC_MAX_SIZE - DBNIC_RDMA_DATA_OFFSET;
 	qp->sq.max_sge = room / sizeof(struct dbnic_sge);
 	if (qp->sq.max_sge > DBNIC_RDMA_MAX_SGE)
 		qp->sq.max_sge = DBNIC_RDMA_MAX_SGE;
@@ -258,9 +258,9 @@ static int dbnic_build_send_wqe(struct dbnic_qp *qp, struct ibv_send_wr *wr,
 	if (wr->num_sge < 0)
 		return EINVAL;
 
-	memset(wqe, 0, DBNIC_ETH_TX_DATA_OFFSET);
+	memset(wqe, 0, DBNIC_RDMA_DATA_OFFSET);
 	if ((wr->send_flags & IBV_SEND_INLINE) && opcode != DBNIC_OP_RDMA_READ) {
-		uint8_t *dst = (uint8_t *)wqe + DBNIC_ETH_TX_DATA_OFFSET;
+		uint8_t *dst = (uint8_t *)wqe + DBNIC_RDMA_DATA_OFFSET;
 
 		for (i = 0; i < (unsigned int)wr->num_sge; i++) {
 			uint32_t len = wr->sg_list[i].length;
