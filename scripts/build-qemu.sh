@@ -136,20 +136,7 @@ fi
 # --- build ----------------------------------------------------------------
 # The output goes to a log (ninja may rerun meson, which is chatty);
 # warnings are shown, and the tail of the log when the build fails.
-blog=$QEMU_BUILD.build.log
-log "building ${TARGETS[*]} (-j$JOBS, log: $blog)"
-# ninja's own "[n/m]" status, last one in the log.
-ninja_progress() {
-	local p
-	p=$(grep -o '^\[[0-9]*/[0-9]*\]' "$1" | tail -n1 || true)
-	printf '%s' "${p:-[starting]}"
-}
-if ! run_logged "$blog" "building qemu" ninja_progress \
-	ninja -C "$QEMU_BUILD" -j"$JOBS" "${TARGETS[@]}"; then
-	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
-	die "qemu build failed (log: $blog)"
-fi
-grep -A4 'warning:' "$blog" >&2 || true
+ninja_build qemu "$QEMU_BUILD.build.log" "$QEMU_BUILD" "${TARGETS[@]}"
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"
 if [ $fuzz = 0 ]; then
 	[ -x "$QEMU_BUILD/tests/qtest/dbnic-test" ] ||

@@ -167,20 +167,8 @@ fi
 grep -qx "set(IBVERBS_PABI_VERSION \"$PABI\")" "$RDMA_CORE_SRC/CMakeLists.txt" ||
 	die "rdma-core's provider ABI is not $PABI: update PABI in $0"
 
-blog=$RDMA_CORE_BUILD.build.log
-log "building ${TARGETS[*]} (-j$JOBS, log: $blog)"
-ninja_progress() {
-	local p
-	p=$(grep -o '^\[[0-9]*/[0-9]*\]' "$1" | tail -n1 || true)
-	printf '%s' "${p:-[starting]}"
-}
 # ninja reruns cmake by itself when a CMakeLists.txt changed (the graft).
-if ! run_logged "$blog" "building rdma-core" ninja_progress \
-	ninja -C "$RDMA_CORE_BUILD" -j"$JOBS" "${TARGETS[@]}"; then
-	grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
-	die "rdma-core build failed (log: $blog)"
-fi
-grep -A4 'warning:' "$blog" >&2 || true
+ninja_build rdma-core "$RDMA_CORE_BUILD.build.log" "$RDMA_CORE_BUILD" "${TARGETS[@]}"
 
 # --- 4. stage ---------------------------------------------------------------
 # Each directory's own install rules (cmake_install.cmake, without its

@@ -55,6 +55,29 @@ run_logged() {
 	return "$rc"
 }
 
+# ninja's own "[n/m]" status, the last one in LOG (a run_logged probe).
+ninja_progress() {
+	local p
+	p=$(grep -o '^\[[0-9]*/[0-9]*\]' "$1" | tail -n1 || true)
+	printf '%s' "${p:-[starting]}"
+}
+
+# ninja_build WHAT LOG DIR TARGET...: ninja -C DIR -jJOBS TARGET... with
+# its output in LOG (ninja may rerun meson or cmake, which are chatty) and
+# progress lines meanwhile; shows the warnings, and on failure the tail
+# of the log without ninja's status lines, then dies.
+ninja_build() {
+	local what=$1 blog=$2 dir=$3
+	shift 3
+	log "building $* (-j$JOBS, log: $blog)"
+	if ! run_logged "$blog" "building $what" ninja_progress \
+		ninja -C "$dir" -j"$JOBS" "$@"; then
+		grep -v '^\[[0-9]*/[0-9]*\] ' "$blog" | tail -n 60 >&2
+		die "$what build failed (log: $blog)"
+	fi
+	grep -A4 'warning:' "$blog" >&2 || true
+}
+
 # wait_for PID SECS: true once PID has exited, false after SECS seconds.
 wait_for() {
 	local i
