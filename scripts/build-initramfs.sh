@@ -139,6 +139,30 @@ cd /dbnic 2>/dev/null || cd /
 # kmemleak (when the kernel has it): what boot allocated is not the run's.
 KMEMLEAK=/sys/kernel/debug/kmemleak
 [ -w "$KMEMLEAK" ] && echo clear > "$KMEMLEAK"
+# dbnic_hang_dump=SECONDS (run-guest.sh, from the kernel command line):
+# a run still going then is about to be killed for its timeout; put the
+# blocked tasks' and the CPUs' stacks on the console first.
+case "$dbnic_hang_dump" in
+[1-9]*)
+	(
+		sleep "$dbnic_hang_dump"
+		echo "DBNIC-HANG: still running after ${dbnic_hang_dump}s: blocked tasks and CPUs"
+		echo w > /proc/sysrq-trigger
+		echo l > /proc/sysrq-trigger
+		dmesg | sed -n '/sysrq: Show Blocked State/,$p' | sed 's/^/DBNIC-HANG: /'
+		# 'w' shows only uninterruptible sleepers: every user process's
+		# kernel stack too (an insmod may wait interruptibly).
+		for p in /proc/[0-9]*; do
+			# Kernel threads have an empty command line (and proc
+			# files a size of 0, so test what reads back).
+			c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)
+			[ -n "$c" ] || continue
+			echo "${p#/proc/} $c($(sed -n 's/^State:[[:space:]]*//p' "$p/status" 2>/dev/null))"
+			cat "$p/stack" 2>/dev/null
+		done | sed 's/^/DBNIC-HANG: /'
+	) &
+	;;
+esac
 rc=0
 if [ -f /dbnic/cmd ]; then
 	sh /dbnic/cmd

@@ -382,6 +382,12 @@ if [ "$DBNIC_ACCEL" = tcg ] && { [ -z "$timing" ] || [ "$timing" = off ]; } &&
 	[ "$(uname -m)" = x86_64 ]; then
 	khz=$(host_tsc_khz)
 	[ -n "$khz" ] && cmdline_base+=" tsc_early_khz=$khz"
+	# A guest that hangs is killed at the timeout, and its serial log would
+	# end wherever it stopped.  The guest's /init dumps its blocked tasks
+	# and CPUs this many seconds after boot, 30 s before the kill (the test
+	# kernel has no hung-task detector), so the log says where it hung.
+	# Only in wall-clock time: under -icount the guest's clock is not.
+	[ "$timeout" -gt 60 ] && cmdline_base+=" dbnic_hang_dump=$((timeout - 30))"
 fi
 
 # guest_mac G: guest G's MAC on the guests' network (locally administered).

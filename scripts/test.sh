@@ -283,7 +283,13 @@ for name in "${GUESTS[@]:1}"; do
 		log "$name: guest exited with status $rc; logs: ${logs[*]}"
 		for l in "${logs[@]}"; do
 			[ ${#logs[@]} = 1 ] || echo "== $l"
-			tail -n 30 "$l"
+			# A hung guest dumped its stacks before the kill
+			# (build-initramfs.sh): those, else the log's end.
+			if grep -aq '^DBNIC-HANG: ' "$l"; then
+				tr -d '\r' < "$l" | grep -a '^DBNIC-HANG: ' | head -n 200
+			else
+				tail -n 30 "$l"
+			fi
 		done
 		f=1
 	fi
