@@ -140,16 +140,29 @@ cd /dbnic 2>/dev/null || cd /
 KMEMLEAK=/sys/kernel/debug/kmemleak
 [ -w "$KMEMLEAK" ] && echo clear > "$KMEMLEAK"
 # dbnic_hang_dump=SECONDS (run-guest.sh, from the kernel command line):
-# a run still going then is about to be killed for its timeout; put the
-# blocked tasks' and the CPUs' stacks on the console first.
+# a run still going at that uptime is about to be killed for its timeout;
+# put the blocked tasks' and the CPUs' stacks on the console first.  All of it
+# goes through printk, which writes the UART by polling: a hang can be
+# the serial tty's own transmit stalling (seen once in about 500 runs:
+# user space's output stopped at its first line), and then whatever is
+# written to the tty stays in its buffer.
 case "$dbnic_hang_dump" in
 [1-9]*)
 	(
-		sleep "$dbnic_hang_dump"
-		echo "DBNIC-HANG: still running after ${dbnic_hang_dump}s: blocked tasks and CPUs"
+		# Seconds since QEMU started, near enough: the boot counts.
+		up=$(cut -d. -f1 /proc/uptime)
+		[ "$up" -ge "$dbnic_hang_dump" ] || sleep $((dbnic_hang_dump - up))
+		echo 8 > /proc/sys/kernel/printk
+		echo on > /proc/sys/kernel/printk_devkmsg
+		# One record per write, and a record holds one line.
+		kmsg() { while IFS= read -r l; do echo "DBNIC-HANG: $l" > /dev/kmsg; done; }
+		{
+			echo "still running after ${dbnic_hang_dump}s: blocked tasks, CPUs, user processes"
+			cat /proc/tty/driver/serial
+			grep ttyS /proc/interrupts
+		} | kmsg
 		echo w > /proc/sysrq-trigger
 		echo l > /proc/sysrq-trigger
-		dmesg | sed -n '/sysrq: Show Blocked State/,$p' | sed 's/^/DBNIC-HANG: /'
 		# 'w' shows only uninterruptible sleepers: every user process's
 		# kernel stack too (an insmod may wait interruptibly).
 		for p in /proc/[0-9]*; do
@@ -159,7 +172,7 @@ case "$dbnic_hang_dump" in
 			[ -n "$c" ] || continue
 			echo "${p#/proc/} $c($(sed -n 's/^State:[[:space:]]*//p' "$p/status" 2>/dev/null))"
 			cat "$p/stack" 2>/dev/null
-		done | sed 's/^/DBNIC-HANG: /'
+		done | kmsg
 	) &
 	;;
 esac

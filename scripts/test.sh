@@ -285,8 +285,8 @@ for name in "${GUESTS[@]:1}"; do
 			[ ${#logs[@]} = 1 ] || echo "== $l"
 			# A hung guest dumped its stacks before the kill
 			# (build-initramfs.sh): those, else the log's end.
-			if grep -aq '^DBNIC-HANG: ' "$l"; then
-				tr -d '\r' < "$l" | grep -a '^DBNIC-HANG: ' | head -n 200
+			if grep -aq 'DBNIC-HANG: ' "$l"; then
+				tr -d '\r' < "$l" | sed -n '/DBNIC-HANG: still running/,$p' | head -n 300
 			else
 				tail -n 30 "$l"
 			fi
