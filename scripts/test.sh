@@ -6,7 +6,8 @@
 #   3. the qtest of the QEMU glue (tests/qtest/dbnic-test.c, TAP)
 #   4. KUnit suites of the driver, in the test kernel under QEMU
 #   5. end-to-end guest tests: the driver on the emulated device
-#      (4 and 5 run DBNIC_TEST_JOBS guests at a time, default 3)
+#      (4 and 5 run DBNIC_TEST_JOBS guests at a time, default 3, started
+#      first: they run while 0-3 do)
 # Ends with one line "N passed, N failed" over all suites; exits non-zero
 # if anything failed or a suite produced no results.
 #
@@ -57,58 +58,7 @@ finish() {
 
 "$DBNIC_TOP/scripts/build-all.sh"
 
-# --- 0. the scripts themselves -------------------------------------------
-if "$DBNIC_TOP/tests/scripts/run.sh" > "$LOGDIR/scripts.log" 2>&1; then :; fi
-cat "$LOGDIR/scripts.log"
-read -r p f <<<"$(counts "$LOGDIR/scripts.log")" || true
-if [ -n "${p:-}" ]; then tally scripts "$p" "$f"; else tally scripts 0 1; fi
-
-# --- 1. host unit tests ------------------------------------------------
-HOSTOUT=$DBNIC_CACHE/build/host
-if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" check 2>&1 | tee "$LOGDIR/host.log"; then :; fi
-read -r p f <<<"$(counts "$LOGDIR/host.log")" || true
-if [ -n "${p:-}" ]; then tally host "$p" "$f"; else tally host 0 1; fi
-
-# --- 2. fuzz -------------------------------------------------------------
-if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" fuzz-run \
-	FUZZ_TIME="${DBNIC_FUZZ_TIME:-15}" > "$LOGDIR/fuzz.log" 2>&1; then
-	tally fuzz 1 0
-else
-	tail -n 40 "$LOGDIR/fuzz.log"
-	tally fuzz 0 1
-fi
-
-# --- 3. qtest of the QEMU glue -------------------------------------------
-# Built by build-qemu.sh inside QEMU's tree.  A failed g_assert ends the
-# whole process, so each case runs on its own and prints its TAP line.
-QTEST=$QEMU_BUILD/tests/qtest/dbnic-test
-export QTEST_QEMU_BINARY=$QEMU_BIN
-export DBNIC_QTEST_ARGS="${QEMU_FIRMWARE_ARGS[*]}"
-p=0
-f=0
-: > "$LOGDIR/qtest.log"
-# Each case twice: the engine in QEMU's main loop, and in an IOThread.
-for engine in main thread; do
-	for t in $("$QTEST" -l | grep '^/'); do
-		rc=0
-		DBNIC_QTEST_ENGINE=$engine timeout 120 "$QTEST" -p "$t" --tap \
-			> "$LOGDIR/qtest-case.log" 2>&1 || rc=$?
-		cat "$LOGDIR/qtest-case.log" >> "$LOGDIR/qtest.log"
-		if [ $rc -eq 0 ] && grep -q '^ok ' "$LOGDIR/qtest-case.log"; then
-			echo "ok $t ($engine)"
-			p=$((p + 1))
-		else
-			echo "not ok $t ($engine, status $rc)"
-			grep -E 'ERROR|Bail out' "$LOGDIR/qtest-case.log" | head -n 3 || true
-			f=$((f + 1))
-		fi
-	done
-done
-rm -f "$LOGDIR/qtest-case.log"
-[ "$p" -gt 0 ] || f=$((f + 1))
-tally qtest "$p" "$f"
-
-# --- 4, 5. guests: KUnit and the end-to-end tests ---------------------------
+# --- 4, 5. guests: KUnit and the end-to-end tests, started -----------------
 # Every guest run is its own QEMU with its own log, so DBNIC_TEST_JOBS of
 # them (default 3) run at once: much of a run is idle guest time (boot,
 # the kmemleak scan's 5 s wait, tests that wait for timeouts) or one busy
@@ -194,10 +144,10 @@ guest_script() {
 	fi
 }
 
-# Start order: runs that need every slot first (they wait for none), then
-# the longest first, by the times the last suite's launcher printed
-# ("after 113.1s"), so that the slots finish together instead of one
-# idling at the end; without a last suite, in name order.  Results are
+# Start order: runs of several guests first, then the others, each group
+# longest first by the times the last suite's launcher printed ("after
+# 113.1s"), so that the slots finish together instead of one idling at
+# the end (without a last suite, in name order); the alone runs last.  Results are
 # still reported in name order (GUESTS).
 PREV=$(find "$DBNIC_CACHE/logs" -maxdepth 1 -name 'test-*' -type d ! -path "$LOGDIR" |
 	sort | tail -n 1)
@@ -208,17 +158,87 @@ while read -r _ _ name; do START+=("$name"); done < <(
 		if [ -n "$PREV" ] && [ -f "$PREV/$name.out" ]; then
 			secs=$(sed -n 's/.* after \([0-9]*\)\.[0-9]s .*/\1/p' "$PREV/$name.out" | head -n 1)
 		fi
-		echo "$(guest_slots "$(guest_script "$name")") ${secs:-0} $name"
+		n=$(guest_slots "$(guest_script "$name")")
+		# Alone runs last (they wait for the host tests), then the
+		# runs of several guests, each group longest first.
+		echo "$((n == JOBS ? 0 : n)) ${secs:-0} $name"
 	done | sort -k1,1nr -k2,2nr -k3,3)
-log "guest runs: ${#GUESTS[@]}, $JOBS at a time${PREV:+, longest first (times of ${PREV##*/})}"
-for name in "${START[@]}"; do
-	script=$(guest_script "$name")
-	n=$(guest_slots "$script")
-	slots_free "$n"
-	guest_start "$name" "$script"
-	SLOTS[$GUEST_PID]=$n
+log "guest runs: ${#GUESTS[@]}, $JOBS at a time${PREV:+, longest first (times of ${PREV##*/})}, beside the host tests"
+# The scheduler runs in the background while steps 0-3 run in the
+# foreground: the guests' idle time (boots, the kmemleak wait, timeouts
+# waited for) takes the host tests.  A run that needs every slot ("alone":
+# it checks guest-clock deadlines) waits for the host tests to end
+# (HOST_DONE), so it still has the machine to itself.
+HOST_DONE=$LOGDIR/.host-done
+(
+	for name in "${START[@]}"; do
+		script=$(guest_script "$name")
+		n=$(guest_slots "$script")
+		if [ "$n" = "$JOBS" ]; then
+			while [ ! -e "$HOST_DONE" ]; do sleep 0.5; done
+		fi
+		slots_free "$n"
+		guest_start "$name" "$script"
+		SLOTS[$GUEST_PID]=$n
+	done
+	wait
+) &
+GUEST_SCHED=$!
+
+# --- 0. the scripts themselves -------------------------------------------
+if "$DBNIC_TOP/tests/scripts/run.sh" > "$LOGDIR/scripts.log" 2>&1; then :; fi
+cat "$LOGDIR/scripts.log"
+read -r p f <<<"$(counts "$LOGDIR/scripts.log")" || true
+if [ -n "${p:-}" ]; then tally scripts "$p" "$f"; else tally scripts 0 1; fi
+
+# --- 1. host unit tests ------------------------------------------------
+HOSTOUT=$DBNIC_CACHE/build/host
+if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" check 2>&1 | tee "$LOGDIR/host.log"; then :; fi
+read -r p f <<<"$(counts "$LOGDIR/host.log")" || true
+if [ -n "${p:-}" ]; then tally host "$p" "$f"; else tally host 0 1; fi
+
+# --- 2. fuzz -------------------------------------------------------------
+if make -s -C "$DBNIC_TOP/tests/host" OUT="$HOSTOUT" fuzz-run \
+	FUZZ_TIME="${DBNIC_FUZZ_TIME:-15}" > "$LOGDIR/fuzz.log" 2>&1; then
+	tally fuzz 1 0
+else
+	tail -n 40 "$LOGDIR/fuzz.log"
+	tally fuzz 0 1
+fi
+
+# --- 3. qtest of the QEMU glue -------------------------------------------
+# Built by build-qemu.sh inside QEMU's tree.  A failed g_assert ends the
+# whole process, so each case runs on its own and prints its TAP line.
+QTEST=$QEMU_BUILD/tests/qtest/dbnic-test
+export QTEST_QEMU_BINARY=$QEMU_BIN
+export DBNIC_QTEST_ARGS="${QEMU_FIRMWARE_ARGS[*]}"
+p=0
+f=0
+: > "$LOGDIR/qtest.log"
+# Each case twice: the engine in QEMU's main loop, and in an IOThread.
+for engine in main thread; do
+	for t in $("$QTEST" -l | grep '^/'); do
+		rc=0
+		DBNIC_QTEST_ENGINE=$engine timeout 120 "$QTEST" -p "$t" --tap \
+			> "$LOGDIR/qtest-case.log" 2>&1 || rc=$?
+		cat "$LOGDIR/qtest-case.log" >> "$LOGDIR/qtest.log"
+		if [ $rc -eq 0 ] && grep -q '^ok ' "$LOGDIR/qtest-case.log"; then
+			echo "ok $t ($engine)"
+			p=$((p + 1))
+		else
+			echo "not ok $t ($engine, status $rc)"
+			grep -E 'ERROR|Bail out' "$LOGDIR/qtest-case.log" | head -n 3 || true
+			f=$((f + 1))
+		fi
+	done
 done
-wait
+rm -f "$LOGDIR/qtest-case.log"
+[ "$p" -gt 0 ] || f=$((f + 1))
+tally qtest "$p" "$f"
+touch "$HOST_DONE"
+
+# --- 4, 5. the guests' results ----------------------------------------------
+wait "$GUEST_SCHED"
 
 # guest_status NAME: the run's exit status; its launcher output shown.
 guest_status() {

@@ -17,10 +17,12 @@
 #    own behind (`rdma resource`);
 #  - between the guests: ibv_rc_pingpong (64 B; 64 KiB = 64 packets at
 #    path MTU 1024; 4 KiB over IPv6) and ibv_ud_pingpong with data
-#    checked (-c); the six perftests; each posting policy: with
-#    DBNIC_PRIORITY=never the sender's device ran nothing from the
-#    priority lane and fetched its WQEs from the ring, with always it ran
-#    them from the priority lane;
+#    checked (-c); the six perftests; pingpong and two perftests under
+#    each posting policy, the sender's counters showing the path: with
+#    DBNIC_PRIORITY=never its device ran nothing from the priority lane
+#    and fetched its WQEs from the ring, with always and auto it copied
+#    every WQE; ib_send_lat -I 64 sent its inline data from the priority
+#    lane with no read of host memory (roce_tx_inline);
 #  - rdma_cm (the kernel's CM over the GSI QP): ib_send_bw -R and
 #    ib_write_lat -R; rping -V over IPv4 (1 KiB) and IPv6, with DMA-API
 #    debugging muted for the device while it runs (see there why);
@@ -38,11 +40,15 @@ LAT_N=${LAT_N:-100}
 RDMA_DEV=dbnic0
 peer=$((1 - NET_GUEST))
 
-# stat NAME: this guest's device counter NAME (datasheet 11.9, section 2),
-# as `rdma statistic` shows it.
+# stat NAME [SNAPSHOT]: this guest's device counter NAME (datasheet 11.9,
+# section 2), as `rdma statistic` shows it now, or as SNAPSHOT (the output
+# of stats) showed it.  One `rdma statistic` costs about half a second
+# under TCG with the debug kernel: take a snapshot to read several.
+stats() { rdma statistic show link "$RDMA_DEV/1" 2>/dev/null; }
 stat() {
-	rdma statistic show link "$RDMA_DEV/1" 2>/dev/null |
-		tr ' ' '\n' | awk -v n="$1" 'f { print; exit } $0 == n { f = 1 }'
+	if [ $# -gt 1 ]; then echo "$2"; else stats; fi |
+		tr ' ' '\n' | awk -v n="$1" 'f { print; f = 2; exit } $0 == n { f = 1 }
+			END { if (f != 2) print -1 }'
 }
 
 insmod "$DIR/dbnic_core.ko" && insmod "$DIR/dbnic_eth.ko"
@@ -75,7 +81,8 @@ ip4=$(net_ip4 "$NET_GUEST")
 
 # --- within this guest: the device loops its own packets back ---------------
 if [ "$NET_BROKEN" != 1 ]; then
-	p0=$(stat prio_exec) l0=$(stat roce_loopback)
+	s0=$(stats)
+	p0=$(stat prio_exec "$s0") l0=$(stat roce_loopback "$s0")
 	c="env DBNIC_PRIORITY=always ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s 4096 -p 18600"
 	sh -c "$c" > /tmp/lo-srv.out 2>&1 &
 	srv=$!
@@ -86,7 +93,8 @@ if [ "$NET_BROKEN" != 1 ]; then
 		kill "$srv" 2>/dev/null
 		t_fail "loopback: ibv_rc_pingpong -c -s 4096 within guest $NET_GUEST" "$(cat /tmp/lo-srv.out /tmp/lo-cli.out | tail -n 4 | tr '\n' ' ')"
 	fi
-	p1=$(stat prio_exec) l1=$(stat roce_loopback)
+	s1=$(stats)
+	p1=$(stat prio_exec "$s1") l1=$(stat roce_loopback "$s1")
 	echo "loopback: prio_exec +$((p1 - p0)), roce_loopback +$((l1 - l0))"
 	# 2 x PP_N messages of 4 packets each way, and their ACKs.
 	t_check "loopback: the device looped the packets back ($((l1 - l0)))" [ $((l1 - l0)) -ge $((8 * PP_N)) ]
@@ -113,47 +121,68 @@ if [ "$NET_BROKEN" != 1 ]; then
 	t_check "SIGKILL: no QP, CQ or MR of the killed processes is left ($left)" [ -z "$left" ]
 fi
 
+# prio_back [SNAPSHOT]: priority copies that did not run from the lane
+# (datasheet 3.2: each counted in exactly one of these).
+prio_back() {
+	echo $(($(stat prio_fallback "$1") + $(stat prio_torn "$1") + $(stat prio_stale "$1")))
+}
+# prio_pair POLICY N NAME CMD [inline]: a tool pair with DBNIC_PRIORITY=
+# POLICY on both ends, the client sending N WQEs one at a time; the
+# sender (the client) checks which path its device ran (datasheet 3.2,
+# 11.3):
+#  - never: nothing ran from the priority lane or fell back from it, and
+#    the device fetched at least N WQEs from the ring;
+#  - always, and auto (a lone WQE, which is how these tools post, is
+#    copied as under always): at least N copies, each counted once, as
+#    run from the lane or fallen back to its ring copy (a 10 ms flush
+#    timeout when the vCPU is descheduled in the middle of a copy);
+#    under always at least half ran from the lane;
+#  - inline: the messages' data was inline in WQEs that ran from the
+#    priority lane, so the device read nothing from host memory for at
+#    least half of them (roce_tx_inline).
+# The netdev's own frames (the tools' TCP exchange) go through the ring:
+# they add to ring_fetch under every policy.
+prio_pair() {
+	_pp_s0=$(stats)
+	rdma_pair "$3 ($1)" tcp:18515 "env DBNIC_PRIORITY=$1 $4" "env DBNIC_PRIORITY=$1 $4 $srv"
+	[ "$NET_GUEST" = "$RDMA_CLIENT" ] || return 0
+	_pp_s1=$(stats)
+	_pp_f=$(($(stat prio_exec "$_pp_s1") - $(stat prio_exec "$_pp_s0")))
+	_pp_r=$(($(stat ring_fetch "$_pp_s1") - $(stat ring_fetch "$_pp_s0")))
+	_pp_b=$(($(prio_back "$_pp_s1") - $(prio_back "$_pp_s0")))
+	_pp_i=$(($(stat roce_tx_inline "$_pp_s1") - $(stat roce_tx_inline "$_pp_s0")))
+	echo "$3 ($1): prio_exec +$_pp_f, ring_fetch +$_pp_r, copies that fell back +$_pp_b, roce_tx_inline +$_pp_i"
+	case $1 in
+	never) t_check "$3 (never): no WQE from the priority lane, $_pp_r from the ring" \
+		[ "$_pp_f" -eq 0 -a "$_pp_b" -eq 0 -a "$_pp_r" -ge "$2" ] ;;
+	always) t_check "$3 (always): every WQE copied ($_pp_f ran from the priority lane, $_pp_b fell back)" \
+		[ $((_pp_f + _pp_b)) -ge "$2" -a "$_pp_f" -ge $(($2 / 2)) ] ;;
+	auto) t_check "$3 (auto): every lone WQE copied ($_pp_f ran from the priority lane, $_pp_b fell back)" \
+		[ $((_pp_f + _pp_b)) -ge "$2" ] ;;
+	esac
+	[ "$5" != inline ] ||
+		t_check "$3 ($1): inline data sent from the priority lane, no host read ($_pp_i)" \
+			[ "$_pp_i" -ge $(($2 / 2)) ]
+}
+
 srv=$(net_ip4 "$RDMA_SERVER")
 # --- between the guests -----------------------------------------------------
-for s in 64 65536; do
-	c="ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s $s"
-	rdma_pair "ibv_rc_pingpong -s $s" tcp:18515 "$c" "$c $srv"
-done
-c="ibv_rc_pingpong $d -g $gid6 -c -n $PP_N -s 4096"
-rdma_pair "ibv_rc_pingpong IPv6 -s 4096" tcp:18515 "$c" "$c $srv"
+# Pingpong under each posting policy, data checked (-c).
+prio_pair never "$PP_N" "ibv_rc_pingpong -s 64" "ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s 64"
+prio_pair always "$PP_N" "ibv_rc_pingpong -s 65536" "ibv_rc_pingpong $d -g $gid4 -c -n $PP_N -s 65536"
+prio_pair auto "$PP_N" "ibv_rc_pingpong IPv6 -s 4096" "ibv_rc_pingpong $d -g $gid6 -c -n $PP_N -s 4096"
 c="ibv_ud_pingpong $d -g $gid4 -c -n $PP_N -s 1024"
 rdma_pair "ibv_ud_pingpong -s 1024" tcp:18515 "$c" "$c $srv"
 
-# prio_back: priority copies that did not run from the lane (datasheet
-# 3.2: each counted in exactly one of these).
-prio_back() {
-	echo $(($(stat prio_fallback) + $(stat prio_torn) + $(stat prio_stale)))
-}
-# prio_pair POLICY NAME CMD: a perftest pair with DBNIC_PRIORITY=POLICY on
-# both ends; the sender (the client) checks which path its device ran.
-prio_pair() {
-	_pp_f0=$(stat prio_exec) _pp_r0=$(stat ring_fetch) _pp_b0=$(prio_back)
-	rdma_pair "$2 ($1)" tcp:18515 "env DBNIC_PRIORITY=$1 $3" "env DBNIC_PRIORITY=$1 $3 $srv"
-	[ "$NET_GUEST" = "$RDMA_CLIENT" ] || return 0
-	_pp_f=$(($(stat prio_exec) - _pp_f0)) _pp_r=$(($(stat ring_fetch) - _pp_r0))
-	_pp_b=$(($(prio_back) - _pp_b0))
-	echo "$2 ($1): prio_exec +$_pp_f, ring_fetch +$_pp_r, copies that fell back +$_pp_b"
-	case $1 in
-	never) t_check "$2 (never): no WQE from the priority lane, $_pp_r from the ring" \
-		[ "$_pp_f" -eq 0 -a "$_pp_b" -eq 0 -a "$_pp_r" -ge "$LAT_N" ] ;;
-	# A copy may fall back to its ring copy (a 10 ms flush timeout when
-	# the vCPU is descheduled in the middle, datasheet 3.2), counted.
-	always) t_check "$2 (always): every WQE copied ($_pp_f ran from the priority lane, $_pp_b fell back)" \
-		[ $((_pp_f + _pp_b)) -ge "$LAT_N" -a "$_pp_f" -ge $((LAT_N / 2)) ] ;;
-	esac
-}
-# perftest: -F: no cpufreq warning (a guest has no cpufreq).
-prio_pair never "ib_send_bw -s 4096" "ib_send_bw $d -x $gid4 -F -n $BW_N -s 4096"
-prio_pair always "ib_send_lat -s 64" "ib_send_lat $d -x $gid4 -F -n $LAT_N -s 64"
-prio_pair auto "ib_write_bw -s 4096" "ib_write_bw $d -x $gid4 -F -n $BW_N -s 4096"
-prio_pair always "ib_write_lat -s 64" "ib_write_lat $d -x $gid4 -F -n $LAT_N -s 64"
-prio_pair auto "ib_read_bw -s 4096" "ib_read_bw $d -x $gid4 -F -n $BW_N -s 4096"
-prio_pair never "ib_read_lat -s 64" "ib_read_lat $d -x $gid4 -F -n $LAT_N -s 64"
+# The six perftests.  perftest turns inline off on a device it does not
+# know, -I too ("Device not recognized to implement inline feature").
+# -F: no cpufreq warning (a guest has no cpufreq).
+prio_pair never "$BW_N" "ib_send_bw -s 4096" "ib_send_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair always "$LAT_N" "ib_send_lat -s 64" "ib_send_lat $d -x $gid4 -F -n $LAT_N -s 64"
+prio_pair auto "$BW_N" "ib_write_bw -s 4096" "ib_write_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair always "$LAT_N" "ib_write_lat -s 64" "ib_write_lat $d -x $gid4 -F -n $LAT_N -s 64"
+prio_pair auto "$BW_N" "ib_read_bw -s 4096" "ib_read_bw $d -x $gid4 -F -n $BW_N -s 4096"
+prio_pair never "$LAT_N" "ib_read_lat -s 64" "ib_read_lat $d -x $gid4 -F -n $LAT_N -s 64"
 
 # rdma_cm (perftest -R): the kernel's CM over the GSI QP (QP1, its MADs
 # as UD packets), addresses and routes resolved from the netdev.
@@ -185,8 +214,9 @@ rdma_pair "rping IPv6 -v -V -C 10" cm:7174 \
 echo > "$DMA_API/driver_filter"
 echo 1 > "$DMA_API/num_errors"
 
+s1=$(stats)
 for n in roce_rx_bad_hdr roce_rx_bad_icrc roce_rx_no_qp roce_rx_seq roce_qp_err; do
-	v=$(stat $n)
+	v=$(stat $n "$s1")
 	t_check "counter $n is 0 ($v)" [ "$v" = 0 ]
 done
 rdma statistic show link "$RDMA_DEV/1"
