@@ -89,11 +89,11 @@ make -C "$KDIR" M="$src/drivers" -j"$JOBS" W="${W-1}" ${C:+C=$C} modules
 # (drivers/Kbuild); every other one must be there.
 rm -f "$out"/dbnic*.ko
 for ko in dbnic_core.ko dbnic_cdev.ko dbnic_dma.ko dbnic_eth.ko dbnic_rdma.ko dbnic_test.ko \
-	  $([ $kunit = yes ] && echo dbnic_kunit.ko); do
+	  $([ $kunit = yes ] && echo dbnic_kunit.ko dbnic_rdma_kunit.ko); do
 	if [ ! -f "$src/drivers/$ko" ]; then
 		case $ko in
 		dbnic_dma.ko) log "no $ko (no virt-dma in $KDIR's source tree)" ;;
-		dbnic_rdma.ko) log "no $ko (no CONFIG_INFINIBAND in $KDIR)" ;;
+		dbnic_rdma.ko|dbnic_rdma_kunit.ko) log "no $ko (no CONFIG_INFINIBAND in $KDIR)" ;;
 		*) die "$ko was not built" ;;
 		esac
 		continue

@@ -6,12 +6,9 @@
  * verbs only (ib_post_send, ib_post_recv, ib_poll_cq), as a ULP uses them.
  *
  * Needs a dbnic with RDMA (dbnic0) whose netdev has an address (a RoCE v2
- * GID); skipped otherwise.  Not part of any suite yet: it is built by hand
- * as its own module, by adding to the build copy of drivers/Kbuild
- *	obj-m += dbnic_rdma_kunit.o
- *	dbnic_rdma_kunit-y := tests/dbnic_rdma_kunit.o
- *	CFLAGS_tests/dbnic_rdma_kunit.o += -I$(src)/rdma
- * and is run by insmod after dbnic_rdma and an address on the netdev.
+ * GID); skipped otherwise.  A module of its own (drivers/Kbuild), loaded
+ * by tests/guest/kunit.sh after dbnic_rdma.ko and an address on the
+ * netdev, so the suite's results join the others'.
  *
  * RDMA WRITE and READ need an rkey: the driver offers kernel users no
  * memory registration but key 0 (local only), so the test registers its
