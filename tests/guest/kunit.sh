@@ -26,8 +26,10 @@ if [ -f "$DIR/dbnic_rdma_kunit.ko" ]; then
 		esac
 	done
 	[ -n "$ifc" ] || { echo "kunit.sh: no dbnic netdev"; exit 1; }
-	ip link set "$ifc" up && ip addr add 192.0.2.1/24 dev "$ifc" ||
-		{ echo "kunit.sh: no address on $ifc"; exit 1; }
+	if ! ip link set "$ifc" up || ! ip addr add 192.0.2.1/24 dev "$ifc"; then
+		echo "kunit.sh: no address on $ifc"
+		exit 1
+	fi
 	insmod "$DIR/dbnic_rdma.ko" || { echo "kunit.sh: insmod dbnic_rdma.ko failed"; exit 1; }
 	# The GID cache fills from a work item once the address is there.
 	i=0
