@@ -11,14 +11,16 @@
 # and terminate with descriptors in flight.
 # Runs in the guest (busybox sh) with the dbnic modules and lib.sh in /dbnic.
 #
-# DMATEST_ITER (default 1000) iterations per thread, DMATEST_THREADS
+# DMATEST_ITER (default 500) iterations per thread, DMATEST_THREADS
 # (default 2) threads per channel, DMATEST_BUF (default 16384) test
-# buffer bytes.
+# buffer bytes: 1000 verified transactions per channel, per operation and
+# posting policy (issue 4 asks for 1000 per channel with 2 threads; 1000
+# per thread doubled the suite's longest single-guest run).
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 DBG=/sys/kernel/debug/dbnic
 PARAMS=/sys/module/dmatest/parameters
-ITER=${DMATEST_ITER:-1000}
+ITER=${DMATEST_ITER:-500}
 THREADS=${DMATEST_THREADS:-2}
 BUF=${DMATEST_BUF:-16384}
 CHANNELS=2	# dbnic's dma_queues default
