@@ -45,6 +45,7 @@ rdma_isolation() {
 	_ri_dev=$1 _ri_gidx=$2
 	_ri_srv=$(net_ip4 "$RDMA_SERVER")
 	if [ "$NET_GUEST" = "$RDMA_SERVER" ] && [ "$NET_BROKEN" != 1 ]; then
+		_ri_t0=$(cut -d' ' -f1 /proc/uptime)
 		rm -f /tmp/iso-v1.info /tmp/iso-v2.info /tmp/iso-stop
 		for _ri_v in 1 2; do
 			timeout 120 "$RDMA_ISO_BIN" victim "$_ri_dev" "$_ri_gidx" \
@@ -78,4 +79,5 @@ rdma_isolation() {
 		sed 's/^/  iso| /' /tmp/iso-v$_ri_v.out
 		t_check "isolation: victim $_ri_v's data and progress unaffected (status $_ri_rc)" [ "$_ri_rc" = 0 ]
 	done
+	echo "rdma-time: isolation: $(echo "$_ri_t0 $(cut -d' ' -f1 /proc/uptime)" | awk '{ printf "%.1f", $2 - $1 }') s"
 }
