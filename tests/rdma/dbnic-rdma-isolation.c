@@ -505,9 +505,9 @@ static int local(const char *name, int gidx, int nv, char **infos)
 	struct victim_info v[MAX_VICTIMS];
 	volatile uint32_t *db;
 	struct ibv_pd *pd2;
-	struct ibv_mr *mown, *mother;
+	struct ibv_mr *mown, *matk, *mother;
 	struct ibv_qp *a, *b;
-	uint8_t *own, *other;
+	uint8_t *own, *atk, *other;
 	uint32_t page, q, n = 0;
 	struct dev d;
 	int i, s;
@@ -534,9 +534,12 @@ static int local(const char *name, int gidx, int nv, char **infos)
 	/* (b) Own QPs, SGEs naming the victims' memory. */
 	dev_open(&d, name, gidx);
 	own = buf_alloc(0);
+	atk = buf_alloc(ATTACK_BYTE);
 	other = buf_alloc(0x11);
 	mown = reg(d.pd, own, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		   IBV_ACCESS_REMOTE_READ);
+	/* What the scattering attempts would write into a victim. */
+	matk = reg(d.pd, atk, IBV_ACCESS_REMOTE_READ);
 	pd2 = ibv_alloc_pd(d.ctx);
 	if (!pd2)
 		die("ibv_alloc_pd");
@@ -562,7 +565,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 
 		own_pair(&d, NULL, &a, &b);
 		post_send(a, IBV_WR_RDMA_READ, 13, va, v[i].lkey,
-			  (uintptr_t)own, mown->rkey);
+			  (uintptr_t)atk, matk->rkey);
 		s = wait_wr(d.cq, 13);
 		check(s == IBV_WC_LOC_PROT_ERR,
 		      "local: RDMA READ scattering into victim %d's lkey: %s",
@@ -570,7 +573,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 
 		own_pair(&d, NULL, &a, &b);
 		post_recv(b, 14, va, 64, v[i].lkey);
-		post_send(a, IBV_WR_SEND, 15, own, mown->lkey, 0, 0);
+		post_send(a, IBV_WR_SEND, 15, atk, matk->lkey, 0, 0);
 		s = wait_wr(d.cq, 14);
 		check(s == IBV_WC_LOC_PROT_ERR,
 		      "local: RECV scattering into victim %d's lkey: %s", i,
