@@ -6,13 +6,16 @@
 #
 # On guest RDMA_SERVER two victim processes run RC traffic in loopback,
 # each on its own context and doorbell page, checking every byte.  Then:
-#  - a third process (local) rings DB_SQ, DB_QP_RQ and DB_CQ of every
-#    queue number from its own page: the device counts them in
-#    db_not_owner (datasheet 3.1, 11.3), at least 3 for each victim QP
-#    (its send queue twice, its receive ring once); and it posts WQEs
-#    and a RECV on its own QPs whose SGEs name the victims' lkeys (and
-#    an MR of another PD): each completes with IBV_WC_LOC_PROT_ERR
-#    (11.4 check 4, 11.5) and nothing of the victims' reaches it;
+#  - a third process rings DB_SQ, DB_QP_RQ and DB_CQ of every queue
+#    number from its own page: the device counts them in db_not_owner
+#    (datasheet 3.1, 11.3), at least 3 for each victim QP (its send
+#    queue twice, its receive ring once); then it writes a complete
+#    SEND WQE for every queue number into its own priority slots: at
+#    least one counted for each victim QP (3.2);
+#  - a third process posts WQEs and a RECV on its own QPs whose SGEs
+#    name the victims' lkeys (and an MR of another PD): each completes
+#    with IBV_WC_LOC_PROT_ERR (11.4 check 4, 11.5) and nothing of the
+#    victims' reaches it;
 #  - from guest RDMA_CLIENT, RDMA WRITEs on RC QPs connected to a QP of
 #    the attacker's own on this guest (a peer process), with a guessed
 #    rkey, a victim's real rkey and its stale rkey: each completes with
@@ -57,12 +60,19 @@ rdma_isolation() {
 			[ "$(net_now)" -lt "$_ri_end" ] || break
 			sleep 0.2
 		done
+		# 2 victims with 2 QPs each.
 		_ri_n0=$(stat db_not_owner)
-		rdma_iso_run "isolation: local attacker refused (own page, victims' lkeys)" \
-			"$RDMA_ISO_BIN" local "$_ri_dev" "$_ri_gidx" /tmp/iso-v1.info /tmp/iso-v2.info
+		rdma_iso_run "isolation: doorbells from a foreign page" "$RDMA_ISO_BIN" doorbells "$_ri_dev"
 		_ri_n=$(($(stat db_not_owner) - _ri_n0))
 		t_check "isolation: doorbells for the victims' queues from a foreign page counted (db_not_owner +$_ri_n)" \
 			[ "$_ri_n" -ge 12 ]
+		_ri_n0=$(stat db_not_owner)
+		rdma_iso_run "isolation: priority WQEs from a foreign page" "$RDMA_ISO_BIN" prio "$_ri_dev"
+		_ri_n=$(($(stat db_not_owner) - _ri_n0))
+		t_check "isolation: priority WQEs for the victims' queues from a foreign page counted (db_not_owner +$_ri_n)" \
+			[ "$_ri_n" -ge 4 ]
+		rdma_iso_run "isolation: WQEs naming the victims' lkeys refused" \
+			"$RDMA_ISO_BIN" lkeys "$_ri_dev" "$_ri_gidx" /tmp/iso-v1.info /tmp/iso-v2.info
 		_ri_r0=$(stat roce_rx_rkey)
 	fi
 	rdma_pair "isolation: remote attacker's RDMA WRITEs refused" tcp:$RDMA_ISO_PORT \

@@ -18,18 +18,26 @@
  *	every round completed without a WC error, all data was intact, and
  *	both buffers are untouched.
  *
- *   local DEV GIDX INFO...
- *	The attacker on the victims' guest.  (a) It opens its own uverbs
- *	context the way a provider does (GET_CONTEXT, dbnic_abi.h) and
- *	maps its own doorbell page, then rings DB_SQ, DB_QP_RQ and DB_CQ
- *	for every queue number the device has: the shell checks that
- *	DB_NOT_OWNER grew and that the victims went on unharmed.  (b) On
- *	its own QPs (a verbs context of its own), it posts WQEs whose SGEs
- *	name a victim's key and address: SEND and RDMA WRITE gathering
- *	from it, RDMA READ and RECV scattering into it, and an RDMA WRITE
- *	gathering from its own MR of another PD.  Each must complete with
- *	IBV_WC_LOC_PROT_ERR, and no byte of the victim's reaches the
- *	attacker's buffers.
+ *   doorbells DEV
+ *   prio DEV
+ *	The attacker on the victims' guest, on a uverbs context of its own
+ *	made the way a provider makes one (GET_CONTEXT, dbnic_abi.h), with
+ *	its own doorbell page mapped.  A process cannot learn another's
+ *	send queue numbers (qids) through verbs, so it tries all the
+ *	device has (CAP_SQ: 256 by default).  doorbells: DB_SQ (twice,
+ *	producer indices half a ring apart), DB_QP_RQ and DB_CQ (armed)
+ *	for each.  prio: a complete, correctly checksummed SEND WQE with
+ *	inline bytes for each qid, in its own priority slots (section
+ *	3.2).  The shell checks that DB_NOT_OWNER grew by at least the
+ *	victims' share and that the victims went on unharmed.
+ *
+ *   lkeys DEV GIDX INFO...
+ *	The attacker on its own QPs (a verbs context of its own) posts WQEs
+ *	whose SGEs name a victim's key and address: SEND and RDMA WRITE
+ *	gathering from it, RDMA READ and RECV scattering into it, and an
+ *	RDMA WRITE gathering from its own MR of another PD.  Each must
+ *	complete with IBV_WC_LOC_PROT_ERR, and no byte of the victim's
+ *	reaches the attacker's buffers.
  *
  *   peer DEV GIDX PORT INFO...
  *	On the victims' guest, a process of its own: RC QPs for a remote
@@ -49,6 +57,7 @@
  * 0 only when all passed.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -420,13 +429,19 @@ static int victim(const char *name, int gidx, const char *info,
 /* local attacker                                                      */
 /* ------------------------------------------------------------------ */
 
+/* A doorbell page of this process's own (own_page()). */
+struct page {
+	uint32_t ctx;		/* the device context = page index */
+	volatile uint32_t *db;	/* doorbell region, uncached */
+	volatile uint64_t *prio;	/* priority area, write-combining; or NULL */
+};
+
 /*
  * A uverbs context of this process's own, made with the kernel's
  * GET_CONTEXT command on a fresh file of the device, and its doorbell
- * region mapped as the provider maps it (dbnic_abi.h).  Returns the
- * mapping; *page is the context's page (= device context).
+ * page mapped as the provider maps it (dbnic_abi.h).
  */
-static volatile uint32_t *own_doorbells(const char *name, uint32_t *page)
+static void own_page(const char *name, struct page *pg)
 {
 	struct {
 		struct ib_uverbs_cmd_hdr hdr;
@@ -438,7 +453,7 @@ static volatile uint32_t *own_doorbells(const char *name, uint32_t *page)
 	} resp;
 	struct ibv_device **list = ibv_get_device_list(NULL);
 	char path[sizeof("/dev/infiniband/") + IBV_SYSFS_NAME_MAX];
-	void *db;
+	void *db, *prio = NULL;
 	int fd, i;
 
 	/* The device's uverbs file, as libibverbs found it in sysfs. */
@@ -464,8 +479,15 @@ static volatile uint32_t *own_doorbells(const char *name, uint32_t *page)
 		  resp.drv.db_key);
 	if (db == MAP_FAILED)
 		die("mmap of the doorbell region");
-	*page = resp.drv.ctx;
-	return db;
+	if (resp.drv.prio_key) {
+		prio = mmap(NULL, DBNIC_PRIO_AREA_SIZE, PROT_WRITE, MAP_SHARED,
+			    fd, resp.drv.prio_key);
+		if (prio == MAP_FAILED)
+			die("mmap of the priority area");
+	}
+	pg->ctx = resp.drv.ctx;
+	pg->db = db;
+	pg->prio = prio;
 }
 
 static void ring(volatile uint32_t *db, unsigned int off, uint32_t val)
@@ -500,38 +522,82 @@ static const char *st(int s)
 	return s < 0 ? "no completion" : ibv_wc_status_str(s);
 }
 
-static int local(const char *name, int gidx, int nv, char **infos)
+/* Every queue number the device has: the victims' among them. */
+#define ALL_QUEUES	256
+
+static int doorbells(const char *name)
+{
+	struct page pg;
+	uint32_t q, n = 0;
+
+	own_page(name, &pg);
+	/*
+	 * Producer indices half a ring apart: whatever a victim's consumer
+	 * index, a device that took them would make it run stale slots or
+	 * refuse its next doorbell (BAD_DOORBELL) on some queue.
+	 */
+	for (q = 0; q < ALL_QUEUES; q++) {
+		ring(pg.db, DBNIC_DB_SQ, dbnic_db_sq_val(q, 0x0008));
+		ring(pg.db, DBNIC_DB_SQ, dbnic_db_sq_val(q, 0x8008));
+		ring(pg.db, DBNIC_DB_QP_RQ, dbnic_db_qp_rq_val(q, 0x0008));
+		ring(pg.db, DBNIC_DB_CQ, dbnic_db_cq_val(q, 0x0008, 1));
+		n += 4;
+	}
+	printf("doorbells: page %u rang %u doorbells for queues 0-%u\n",
+	       pg.ctx, n, ALL_QUEUES - 1);
+	return 0;
+}
+
+static int prio(const char *name)
+{
+	struct dbnic_desc wqe;
+	struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of(&wqe);
+	unsigned int i, words;
+	struct page pg;
+	uint32_t q;
+
+	own_page(name, &pg);
+	if (!pg.prio) {
+		fprintf(stderr, "FAIL the device has no priority slots\n");
+		return 2;
+	}
+	for (q = 0; q < ALL_QUEUES; q++) {
+		volatile uint64_t *slot = pg.prio + (q % DBNIC_PRIO_SLOTS) *
+			DBNIC_PRIO_SLOT_SIZE / 8;
+		const uint64_t *w = (const uint64_t *)&wqe;
+
+		memset(&wqe, 0, sizeof(wqe));
+		wqe.hdr.opcode = DBNIC_OP_SEND;
+		wqe.hdr.flags = DBNIC_DESC_F_COMPLETION;
+		wqe.hdr.size = dbnic_rdma_wqe_blocks(0, 16);
+		wqe.hdr.index = htole16(0x0008);
+		wqe.hdr.qid = htole16(q);
+		seg->inline_len = htole16(16);
+		memset((uint8_t *)&wqe + DBNIC_RDMA_DATA_OFFSET, ATTACK_BYTE, 16);
+		words = wqe.hdr.size * DBNIC_DESC_BLOCK_SIZE / 8;
+		wqe.hdr.csum = htole32(dbnic_desc_csum(&wqe, words));
+		for (i = 0; i < words; i++)
+			slot[i] = w[i];
+		__sync_synchronize();	/* flush the write-combining buffer */
+	}
+	printf("prio: page %u wrote a complete SEND WQE for queues 0-%u\n",
+	       pg.ctx, ALL_QUEUES - 1);
+	return 0;
+}
+
+static int lkeys(const char *name, int gidx, int nv, char **infos)
 {
 	struct victim_info v[MAX_VICTIMS];
-	volatile uint32_t *db;
 	struct ibv_pd *pd2;
 	struct ibv_mr *mown, *matk, *mother;
 	struct ibv_qp *a, *b;
 	uint8_t *own, *atk, *other;
-	uint32_t page, q, n = 0;
 	struct dev d;
 	int i, s;
 
 	for (i = 0; i < nv; i++)
 		read_info(infos[i], &v[i]);
 
-	/*
-	 * (a) Doorbells from this process's own page for every queue number:
-	 * the victims' send and receive rings and CQs among them.  A producer
-	 * index half a ring ahead of anything would make a device that took
-	 * it run stale slots of a victim's ring.
-	 */
-	db = own_doorbells(name, &page);
-	for (q = 0; q < 256; q++) {
-		ring(db, DBNIC_DB_SQ, dbnic_db_sq_val(q, 0x0008));
-		ring(db, DBNIC_DB_SQ, dbnic_db_sq_val(q, 0x8008));
-		ring(db, DBNIC_DB_QP_RQ, dbnic_db_qp_rq_val(q, 0x0008));
-		ring(db, DBNIC_DB_CQ, dbnic_db_cq_val(q, 0x0008, 1));
-		n += 4;
-	}
-	printf("local: page %u rang %u doorbells for queues 0-255\n", page, n);
-
-	/* (b) Own QPs, SGEs naming the victims' memory. */
 	dev_open(&d, name, gidx);
 	own = buf_alloc(0);
 	atk = buf_alloc(ATTACK_BYTE);
@@ -552,7 +618,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 		post_send(a, IBV_WR_SEND, 11, va, v[i].lkey, 0, 0);
 		s = wait_wr(d.cq, 11);
 		check(s == IBV_WC_LOC_PROT_ERR,
-		      "local: SEND gathering from victim %d's lkey %#x: %s", i,
+		      "lkeys: SEND gathering from victim %d's lkey %#x: %s", i,
 		      v[i].lkey, st(s));
 
 		own_pair(&d, NULL, &a, &b);
@@ -560,7 +626,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 			  (uintptr_t)own, mown->rkey);
 		s = wait_wr(d.cq, 12);
 		check(s == IBV_WC_LOC_PROT_ERR,
-		      "local: RDMA WRITE gathering from victim %d's lkey: %s",
+		      "lkeys: RDMA WRITE gathering from victim %d's lkey: %s",
 		      i, st(s));
 
 		own_pair(&d, NULL, &a, &b);
@@ -568,7 +634,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 			  (uintptr_t)atk, matk->rkey);
 		s = wait_wr(d.cq, 13);
 		check(s == IBV_WC_LOC_PROT_ERR,
-		      "local: RDMA READ scattering into victim %d's lkey: %s",
+		      "lkeys: RDMA READ scattering into victim %d's lkey: %s",
 		      i, st(s));
 
 		own_pair(&d, NULL, &a, &b);
@@ -576,7 +642,7 @@ static int local(const char *name, int gidx, int nv, char **infos)
 		post_send(a, IBV_WR_SEND, 15, atk, matk->lkey, 0, 0);
 		s = wait_wr(d.cq, 14);
 		check(s == IBV_WC_LOC_PROT_ERR,
-		      "local: RECV scattering into victim %d's lkey: %s", i,
+		      "lkeys: RECV scattering into victim %d's lkey: %s", i,
 		      st(s));
 	}
 	own_pair(&d, NULL, &a, &b);
@@ -584,9 +650,9 @@ static int local(const char *name, int gidx, int nv, char **infos)
 		  (uintptr_t)own, mown->rkey);
 	s = wait_wr(d.cq, 16);
 	check(s == IBV_WC_LOC_PROT_ERR,
-	      "local: RDMA WRITE gathering from an MR of another PD: %s", st(s));
+	      "lkeys: RDMA WRITE gathering from an MR of another PD: %s", st(s));
 	check(all_bytes(own, BUF_SIZE, 0),
-	      "local: nothing reached the attacker's buffer");
+	      "lkeys: nothing reached the attacker's buffer");
 	return failures ? 1 : 0;
 }
 
@@ -729,7 +795,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dbnic-rdma-isolation victim DEV GIDX INFO STOP\n"
-		"       dbnic-rdma-isolation local DEV GIDX INFO...\n"
+		"       dbnic-rdma-isolation doorbells|prio DEV\n"
+		"       dbnic-rdma-isolation lkeys DEV GIDX INFO...\n"
 		"       dbnic-rdma-isolation peer DEV GIDX PORT INFO...\n"
 		"       dbnic-rdma-isolation remote DEV GIDX HOST PORT\n");
 	exit(2);
@@ -737,13 +804,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4)
+	if (argc < 3)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "victim") && argc == 6)
 		return victim(argv[2], atoi(argv[3]), argv[4], argv[5]);
-	if (!strcmp(argv[1], "local") && argc >= 5 && argc - 4 <= MAX_VICTIMS)
-		return local(argv[2], atoi(argv[3]), argc - 4, argv + 4);
+	if (!strcmp(argv[1], "doorbells") && argc == 3)
+		return doorbells(argv[2]);
+	if (!strcmp(argv[1], "prio") && argc == 3)
+		return prio(argv[2]);
+	if (!strcmp(argv[1], "lkeys") && argc >= 5 && argc - 4 <= MAX_VICTIMS)
+		return lkeys(argv[2], atoi(argv[3]), argc - 4, argv + 4);
 	if (!strcmp(argv[1], "peer") && argc >= 6 && argc - 5 <= MAX_VICTIMS)
 		return peer(argv[2], atoi(argv[3]), atoi(argv[4]), argc - 5,
 			    argv + 5);
