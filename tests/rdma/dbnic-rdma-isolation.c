@@ -24,7 +24,7 @@
  *	made the way a provider makes one (GET_CONTEXT, dbnic_abi.h), with
  *	its own doorbell page mapped.  A process cannot learn another's
  *	send queue numbers (qids) through verbs, so it tries all the
- *	device has (CAP_SQ: 256 by default).  doorbells: DB_SQ (twice,
+ *	device has (CAP_QUEUES: 256 by default).  doorbells: DB_SQ (twice,
  *	producer indices half a ring apart), DB_QP_RQ and DB_CQ (armed)
  *	for each.  prio: a complete, correctly checksummed SEND WQE with
  *	inline bytes for each qid, in its own priority slots (section
