@@ -24,6 +24,8 @@
 #      would pull the host's libibverbs 44 in for nothing).  They run over
 #      the staged 56.1 libraries (the libraries' ABI is versioned symbols;
 #      build-initramfs.sh's ldd check refuses a missing version).
+#   6. Our own test programs, tests/rdma/*.c, built against the stage
+#      into $RDMA_TESTS_BUILD (scripts/test.sh passes them to the guests).
 # A warm rerun copies what changed and lets ninja do the rest: seconds.
 #
 #   scripts/build-rdma-core.sh
@@ -222,4 +224,25 @@ else
 	stamp_set "$tools_stamp" "$tools_key"
 	log "rdma tools: $(tr '\n' ' ' < "$RDMA_TOOLS_ROOT.versions")in $RDMA_TOOLS_ROOT"
 fi
-log "rdma-core: $RDMA_CORE_STAGE"
+
+# --- 6. our own RDMA test programs -------------------------------------------
+# tests/rdma/*.c against the staged libibverbs and the kernel's uverbs ABI
+# as rdma-core 56.1 carries it (kernel-headers/), with dbnic_hw.h and
+# dbnic_abi.h from include/; scripts/test.sh passes them into the guests.
+mkdir -p "$RDMA_TESTS_BUILD"
+for c in "$DBNIC_TOP"/tests/rdma/*.c; do
+	[ -f "$c" ] || continue
+	bin=$RDMA_TESTS_BUILD/$(basename "$c" .c)
+	if [ "$bin" -nt "$c" ] && [ "$bin" -nt "$HW_H" ] && [ "$bin" -nt "$ABI_H" ] &&
+		[ "$bin" -nt "$RDMA_CORE_STAGE/usr/lib/x86_64-linux-gnu/libibverbs.so.1" ]; then
+		continue
+	fi
+	log "building ${c#"$DBNIC_TOP"/}"
+	${CC:-cc} -O2 -g -std=gnu11 -Wall -Wextra -Werror \
+		-I"$DBNIC_TOP/include" -I"$RDMA_CORE_STAGE/usr/include" \
+		-I"$RDMA_CORE_SRC/kernel-headers" "$c" \
+		-L"$RDMA_CORE_STAGE/usr/lib/x86_64-linux-gnu" -libverbs -o "$bin.new" ||
+		die "building $c failed"
+	mv "$bin.new" "$bin"
+done
+log "rdma-core: $RDMA_CORE_STAGE; test programs: $RDMA_TESTS_BUILD"

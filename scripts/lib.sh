@@ -173,6 +173,8 @@ RDMA_CORE_SRC=$DBNIC_CACHE/src/rdma-core-${RDMA_CORE_VERSION%-*}
 RDMA_CORE_BUILD=$DBNIC_CACHE/build/rdma-core
 RDMA_CORE_STAGE=$RDMA_CORE_BUILD/stage
 RDMA_TOOLS_ROOT=$DBNIC_CACHE/build/rdma-tools
+# tests/rdma/*.c, built by build-rdma-core.sh against the staged libibverbs.
+RDMA_TESTS_BUILD=$DBNIC_CACHE/build/rdma-tests
 
 # dbnic_ko_adds DIR: set KO_ADDS to the run-guest.sh options that put
 # every dbnic module scripts/build-module.sh left in DIR (dbnic_core.ko,

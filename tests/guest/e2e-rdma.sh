@@ -219,6 +219,9 @@ for n in roce_rx_bad_hdr roce_rx_bad_icrc roce_rx_no_qp roce_rx_seq roce_qp_err;
 	v=$(stat $n "$s1")
 	t_check "counter $n is 0 ($v)" [ "$v" = 0 ]
 done
+# Isolation between processes and guests (issue 9); after the counter
+# checks above, as its attacks move QPs to ERR on purpose.
+. "$DIR/rdma-isolation.sh" && rdma_isolation "$RDMA_DEV" "$gid4"
 rdma statistic show link "$RDMA_DEV/1"
 t_dmesg_clean "dmesg clean"
 t_done
