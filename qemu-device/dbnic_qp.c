@@ -682,6 +682,9 @@ static uint8_t adm_modify_qp(struct dbnic_core *c,
         !attr_values_ok(c, &a, mask)) {
         return DBNIC_AST_BAD_PARAM;
     }
+    if (next == DBNIC_QPS_ERR || next == DBNIC_QPS_RESET) {
+        dbnic_roce_resp_drain(c, qp);
+    }
     if (next == DBNIC_QPS_RESET) {
         qp_to_reset(c, qp);
     }
@@ -835,6 +838,7 @@ static void qp_destroy(struct dbnic_core *c, struct dbnic_qp *qp)
     uint16_t gen = qp->gen;
 
     dbnic_tr(c, DBNIC_TR_QP, qp->ctx, dbnic_qp_num(c, qp), 0);
+    dbnic_roce_resp_drain(c, qp);
     if (rcq && rcq->users) {
         rcq->users--;
     }

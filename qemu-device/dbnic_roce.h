@@ -165,6 +165,12 @@ void dbnic_roce_inflight_done(struct dbnic_core *c, struct dbnic_qp *qp,
 /* The responder has output waiting for the engine. */
 bool dbnic_roce_resp_busy(const struct dbnic_qp *qp);
 /*
+ * The host takes the QP out of RTR/RTS (MODIFY_QP to ERR or RESET,
+ * DESTROY_QP): the ACK or NAK it still owes goes out now, if the port
+ * takes it (11.8, "Acknowledgements"); READ responses in progress do not.
+ */
+void dbnic_roce_resp_drain(struct dbnic_core *c, struct dbnic_qp *qp);
+/*
  * The QP moves to ERR: its WQEs sent and not completed complete with
  * WR_FLUSH_ERR, oldest first (before the send queue's others).
  */

@@ -685,6 +685,26 @@ static bool send_ack(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t syn,
     return true;
 }
 
+void dbnic_roce_resp_drain(struct dbnic_core *c, struct dbnic_qp *qp)
+{
+    struct dbnic_roce_resp *s = &qp->resp;
+
+    if (qp->type != DBNIC_QPT_RC ||
+        (qp->state != DBNIC_QPS_RTR && qp->state != DBNIC_QPS_RTS) ||
+        !s->ack_owed) {
+        return;
+    }
+    /*
+     * Its RECV CQE may already be visible, and the requester would wait
+     * for this ACK for ever; whatever the port does not take now is
+     * dropped with the QP, as before.
+     */
+    if (send_ack(c, qp, s->ack_syn, s->ack_psn, s->ack_msn)) {
+        s->ack_owed = false;
+        s->nak_owed = false;
+    }
+}
+
 /*
  * One READ response packet of resource rr.  1: sent, 0: the port is
  * busy, -1: the range is no longer readable (NAK owed, QP to ERR).

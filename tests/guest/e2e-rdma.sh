@@ -13,6 +13,9 @@
 #  - within each guest (loopback inside the device): ibv_rc_pingpong with
 #    data checked, DBNIC_PRIORITY=always: the device ran WQEs from the
 #    priority lane (prio_exec) and looped packets back (roce_loopback);
+#    64-byte inline SENDs of our own (dbnic-rdma-isolation inline): under
+#    always they left from the priority lane with no read of host memory
+#    (roce_tx_inline), under never from the ring; data checked both ways;
 #    a pingpong server killed with SIGKILL leaves no QP, CQ or MR of its
 #    own behind (`rdma resource`);
 #  - between the guests: ibv_rc_pingpong (64 B; 64 KiB = 64 packets at
@@ -102,6 +105,28 @@ if [ "$NET_BROKEN" != 1 ]; then
 	# (prio_fallback), so most, not all, ran from the lane.
 	t_check "loopback: DBNIC_PRIORITY=always ran WQEs from the priority lane ($((p1 - p0)))" \
 		[ $((p1 - p0)) -ge "$PP_N" ]
+
+	# Inline SENDs (64 bytes in the WQE, source not registered) through
+	# the loopback: under always the device ran them from the priority
+	# lane and read nothing from host memory (roce_tx_inline counts
+	# them); under never they came from the ring, data intact as well.
+	for pol in always never; do
+		s0=$(stats)
+		out=$(env DBNIC_PRIORITY=$pol timeout 60 "$DIR/dbnic-rdma-isolation" inline "$RDMA_DEV" "$gid4" "$PP_N" 2>&1)
+		rc=$?
+		s1=$(stats)
+		i=$(($(stat roce_tx_inline "$s1") - $(stat roce_tx_inline "$s0")))
+		e=$(($(stat prio_exec "$s1") - $(stat prio_exec "$s0")))
+		echo "$out" | sed 's/^/  inl| /'
+		echo "inline ($pol): roce_tx_inline +$i, prio_exec +$e"
+		t_check "loopback: $PP_N inline SENDs ($pol) arrived intact ($(echo "$out" | tail -n 1))" [ "$rc" = 0 ]
+		case $pol in
+		always) t_check "loopback: inline SENDs (always) left from the priority lane, no host read (roce_tx_inline +$i)" \
+			[ "$i" -ge $((PP_N / 2)) ] ;;
+		never) t_check "loopback: inline SENDs (never) came from the ring (roce_tx_inline +$i, prio_exec +$e)" \
+			[ "$i" -eq 0 -a "$e" -eq 0 ] ;;
+		esac
+	done
 
 	# SIGKILL in the middle of a run: the kernel destroys what the
 	# process had; only the kernel's own objects stay.

@@ -2839,6 +2839,7 @@ static const struct {
 	T(test_roce_rc_recv_errors),
 	T(test_roce_rc_flush_inflight),
 	T(test_roce_ipv6_vlan),
+	T(test_roce_rc_ack_before_teardown),
 	T(test_roce_rc_send_cut),
 	T(test_qp_caps_and_roce_off),
 	T(test_qp_transitions_rc),

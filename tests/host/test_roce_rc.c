@@ -879,6 +879,64 @@ void test_roce_rc_coalesced_acks(void)
 	fake_free(&b->f);
 }
 
+/*
+ * The RECV CQE is visible before the engine's next pass sends the ACK: a
+ * responder QP that its process destroys, or moves to ERR, in between
+ * still sends the ACK it owes (11.8), or the requester (1.4 has no
+ * retransmission) would wait for its SEND's completion for ever.
+ */
+void test_roce_rc_ack_before_teardown(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct dbnic_qp_attr at;
+	struct dbnic_admin_cmd cmd;
+	struct dbnic_rdma_cqe e;
+	struct tqp qa, qb;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	unsigned int round, k, n;
+
+	for (round = 0; round < 2; round++) {
+		rc_pair(a, b, &qa, &qb);
+		src = buf_new(b, 4096, 1);
+		skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+		dst = buf_new(a, 4096, 2);
+		dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+		recv_post1(&qa, dst, 1024, dkey);
+		send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+		/* b sends; a takes the packet, and its engine does not run. */
+		fake_run(&b->f);
+		n = wire_len;
+		CHECK_EQ(n, 1);
+		for (k = 0; k < n; k++)
+			eth_rx(&wire[k].to->f, wire[k].buf, wire[k].len, 0, 0, 0);
+		wire_len = 0;
+		CHECK(cqe_poll(&qa, true, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 0);
+
+		if (round == 0) {
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = DBNIC_ADM_DESTROY_QP;
+			cmd.destroy.handle = qa.qpn;
+			CHECK_EQ(admin(&a->f, &cmd, NULL), DBNIC_AST_OK);
+		} else {
+			memset(&at, 0, sizeof(at));
+			at.state = DBNIC_QPS_ERR;
+			CHECK_EQ(qp_modify(&qa, &at, DBNIC_QP_ATTR_STATE),
+				 DBNIC_AST_OK);
+		}
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_ACK_TX), 1);
+		wire_run();
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(e.opcode, DBNIC_WC_SEND);
+		CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+		fake_free(&a->f);
+		fake_free(&b->f);
+	}
+}
+
 /* A replayed SEND or WRITE is acknowledged again and not delivered. */
 void test_roce_rc_replay(void)
 {

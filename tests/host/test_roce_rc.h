@@ -6,6 +6,7 @@ void test_roce_rc_send(void);
 void test_roce_rc_write_read(void);
 void test_roce_rc_inline_prio(void);
 void test_roce_rc_coalesced_acks(void);
+void test_roce_rc_ack_before_teardown(void);
 void test_roce_rc_replay(void);
 void test_roce_rc_read_replay(void);
 void test_roce_rc_psn_ahead(void);

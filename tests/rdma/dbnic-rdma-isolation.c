@@ -53,6 +53,18 @@
  *	IBV_WC_REM_ACCESS_ERR; the responder counts ROCE_RX_RKEY (the
  *	shell checks) and the victims find their target intact.
  *
+ *   inline DEV GIDX N
+ *	Not an attack, but the same verbs plumbing: the path whose absence
+ *	the isolation rules must not cost.  N SENDs of 64 inline bytes from
+ *	one own RC QP to another through the loopback, a fresh pattern
+ *	each, every received message checked byte for byte.  The source
+ *	buffer is not registered and is overwritten right after each post:
+ *	the bytes travel in the WQE (datasheet 11.3), so a device that
+ *	read them from memory would fail the WQE (no MR) or deliver the
+ *	overwrite.  The shell reads ROCE_TX_INLINE: under DBNIC_PRIORITY=
+ *	always the WQEs ran from the priority lane, with no read of host
+ *	memory at all (issue 9, "Inline data ... priority area").
+ *
  * Every mode prints one line per check ("ok ..." or "FAIL ...") and exits
  * 0 only when all passed.
  */
@@ -791,6 +803,101 @@ static int remote(const char *name, int gidx, const char *host, int port)
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* inline                                                              */
+/* ------------------------------------------------------------------ */
+
+#define INLINE_BYTES	64
+#define INLINE_BYTE(i, j)	((uint8_t)(0x3c + 7 * (i) + (j)))
+
+static int inline_sends(const char *name, int gidx, int n)
+{
+	struct ibv_qp_init_attr ia;
+	struct ibv_qp *qp[2];
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	struct ibv_wc wc;
+	struct ibv_mr *mr;
+	uint8_t *src, *dst;
+	struct dev d;
+	int i, j, k, bad_data = 0, wc_err = 0;
+
+	dev_open(&d, name, gidx);
+	src = buf_alloc(0);	/* never registered: the device may not read it */
+	dst = buf_alloc(0);
+	mr = reg(d.pd, dst, IBV_ACCESS_LOCAL_WRITE);
+	for (k = 0; k < 2; k++) {
+		memset(&ia, 0, sizeof(ia));
+		ia.send_cq = d.cq;
+		ia.recv_cq = d.cq;
+		ia.qp_type = IBV_QPT_RC;
+		ia.sq_sig_all = 1;
+		ia.cap.max_send_wr = 16;
+		ia.cap.max_recv_wr = 16;
+		ia.cap.max_send_sge = 1;
+		ia.cap.max_recv_sge = 1;
+		ia.cap.max_inline_data = INLINE_BYTES;
+		qp[k] = ibv_create_qp(d.pd, &ia);
+		if (!qp[k])
+			die("ibv_create_qp with inline data");
+		check(ia.cap.max_inline_data >= INLINE_BYTES,
+		      "QP %u: max_inline_data %u >= %u", qp[k]->qp_num,
+		      ia.cap.max_inline_data, INLINE_BYTES);
+	}
+	rc_connect(&d, qp[0], &d.gid, qp[1]->qp_num);
+	rc_connect(&d, qp[1], &d.gid, qp[0]->qp_num);
+
+	for (i = 0; i < n; i++) {
+		bool sent = false, got = false;
+
+		memset(dst, 0, INLINE_BYTES);
+		if (post_recv(qp[1], 2 * i + 1, dst, BUF_SIZE, mr->lkey))
+			die("ibv_post_recv");
+		for (j = 0; j < INLINE_BYTES; j++)
+			src[j] = INLINE_BYTE(i, j);
+		sge = (struct ibv_sge){ .addr = (uintptr_t)src,
+					.length = INLINE_BYTES };
+		wr = (struct ibv_send_wr){ .wr_id = 2 * i, .sg_list = &sge,
+					   .num_sge = 1,
+					   .opcode = IBV_WR_SEND,
+					   .send_flags = IBV_SEND_INLINE |
+							 IBV_SEND_SIGNALED };
+		if (ibv_post_send(qp[0], &wr, &bad))
+			die("ibv_post_send inline");
+		/* The WQE holds the bytes now; the buffer is free again. */
+		memset(src, ATTACK_BYTE, INLINE_BYTES);
+		while (!(sent && got)) {
+			if (!poll_one(d.cq, &wc)) {
+				check(false, "SEND %d: no completion in %d ms",
+				      i, POLL_MS);
+				return 1;
+			}
+			if (wc.status != IBV_WC_SUCCESS) {
+				fprintf(stderr, "SEND %d: wr_id %" PRIu64 " %s\n",
+					i, wc.wr_id, st(wc.status));
+				wc_err++;
+			}
+			if (wc.wr_id == (uint64_t)2 * i)
+				sent = true;
+			if (wc.wr_id == (uint64_t)2 * i + 1) {
+				got = true;
+				if (wc.byte_len != INLINE_BYTES)
+					bad_data++;
+			}
+		}
+		for (j = 0; j < INLINE_BYTES; j++)
+			if (dst[j] != INLINE_BYTE(i, j))
+				break;
+		if (j < INLINE_BYTES)
+			bad_data++;
+	}
+	check(!wc_err, "%d inline SENDs completed without error (%d errors)",
+	      n, wc_err);
+	check(!bad_data, "%d inline SENDs arrived intact (%d bad)", n,
+	      bad_data);
+	return failures ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -798,7 +905,8 @@ static void usage(void)
 		"       dbnic-rdma-isolation doorbells|prio DEV\n"
 		"       dbnic-rdma-isolation lkeys DEV GIDX INFO...\n"
 		"       dbnic-rdma-isolation peer DEV GIDX PORT INFO...\n"
-		"       dbnic-rdma-isolation remote DEV GIDX HOST PORT\n");
+		"       dbnic-rdma-isolation remote DEV GIDX HOST PORT\n"
+		"       dbnic-rdma-isolation inline DEV GIDX N\n");
 	exit(2);
 }
 
@@ -820,6 +928,8 @@ int main(int argc, char **argv)
 			    argv + 5);
 	if (!strcmp(argv[1], "remote") && argc == 6)
 		return remote(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
+	if (!strcmp(argv[1], "inline") && argc == 5 && atoi(argv[4]) > 0)
+		return inline_sends(argv[2], atoi(argv[3]), atoi(argv[4]));
 	usage();
 	return 2;
 }
