@@ -135,9 +135,12 @@ def size_name(n):
 
 
 def rdma_tables(logdir):
-    """model ("off", "on") -> mode -> (tool, size) -> number (t_typical
-    in us for latency, BW average in MB/s for bandwidth) or the reason
-    it is n/a (a string); a mode without its table is left out."""
+    """model ("off", "on") -> mode -> (tool, size) -> (shown, basis):
+    t_typical in us for latency (both); for bandwidth BW average in MB/s
+    as perftest printed it (two decimals: rxe's 64 B rate can be 0.00)
+    and MsgRate (six decimals, the same rate per message: the ratios
+    use it).  Or the reason it is n/a (a string).  A mode without its
+    table is left out."""
     out = {}
     for model, name in RDMA_LOGS:
         tables = blocks(serial_log(os.path.join(logdir, name)),
@@ -158,9 +161,16 @@ def rdma_tables(logdir):
                     vals[key] = " ".join(w[2:])
                 elif key not in vals:
                     f = dict(x.split("=", 1) for x in w[2:] if "=" in x)
-                    v = fnum(f.get("typ" if w[0].endswith("_lat") else "bw"))
-                    if v is not None:
-                        vals[key] = v
+                    if w[0].endswith("_lat"):
+                        v = fnum(f.get("typ"))
+                        b = v
+                    else:
+                        v = fnum(f.get("bw"))
+                        b = fnum(f.get("mpps")) or v
+                    if v is not None and b:
+                        vals[key] = (v, b)
+                    elif v is not None:
+                        vals[key] = "a rate of 0 (%s)" % " ".join(w[2:])
             out.setdefault(model, {})[mode] = vals
     return out
 
@@ -305,14 +315,21 @@ def main():
                         tool, size_name(size),
                         "t_typical" if lat else "BW average", mode)
                     a = rdma_value(rdma, model, mode, (tool, size))
-                    if isinstance(a, str):
-                        a = None    # a dbnic benchmark must run: missing
-                    if isinstance(b, str) and a is not None:
-                        rows.append((measure, run, "%s %s" % (
-                            fmt(a), "us" if lat else "MB/s"), "n/a",
-                            "n/a (rxe: %s)" % b))
-                        continue
-                    ratio(measure, run, a, b, "us" if lat else "MB/s")
+                    unit = "us" if lat else "MB/s"
+                    if not isinstance(a, tuple):
+                        # A dbnic benchmark must run: missing.
+                        ratio(measure, run, None, None, unit)
+                    elif isinstance(b, str):
+                        rows.append((measure, run, "%s %s" % (fmt(a[0]), unit),
+                                     "n/a", "n/a (rxe: %s)" % b))
+                    elif b is None:
+                        ratio(measure, run, a[0], None, unit)
+                    else:
+                        rows.append((measure, run,
+                                     "%s %s" % (fmt(a[0]), unit),
+                                     "%s %s" % (fmt(b[0]) if b[0] else "<0.01",
+                                                unit),
+                                     "%.2f" % (a[1] / b[1])))
     else:
         rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
                      "n/a: RDMA benchmarks not run (bench-report.py --rdma)"))
@@ -403,14 +420,18 @@ def print_rdma(rdma):
             for m, v in zip(modes, vals):
                 note = "%s %s, %s, timing model %s: %s" % (
                     tool, size_name(size), m, model, v)
-                if isinstance(v, str) and note not in notes:
+                # The first pair's rxe, shown again: noted once.
+                again = m == "rxe" and model == "on" and \
+                    "rxe" not in rdma.get("on", {})
+                if isinstance(v, str) and note not in notes and not again:
                     notes.append(note)
             cells += ["%7s" % ("-" if v is None else "n/a" if
-                               isinstance(v, str) else fmt(v)) for v in vals]
+                               isinstance(v, str) else "<0.01" if not v[0]
+                               else fmt(v[0])) for v in vals]
             for v in vals[1:]:
-                ok = all(isinstance(x, float) for x in (v, vals[0]))
-                cells.append("%7s" % ("%.2f" % (v / vals[0])
-                                      if ok and vals[0] else "-"))
+                ok = all(isinstance(x, tuple) for x in (v, vals[0]))
+                cells.append("%7s" % ("%.2f" % (v[1] / vals[0][1])
+                                      if ok else "-"))
         unit = "us" if tool.endswith("_lat") else "MB/s"
         print("%-*s  %s  %s" % (w0, "%s %s (%s)" % (tool, size_name(size),
                                                     unit),

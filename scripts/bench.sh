@@ -90,6 +90,11 @@
 # every driver path costs (a QD1 ring round trip: ~10 us with them,
 # ~1.4 us without).  The module is built against it (build-module.sh
 # --bench); scripts/test.sh and CI never build or boot this kernel.
+#   DBNIC_BENCH_KERNEL=test                 boot the test kernel (debug
+#                                           options) with build/module
+#                                           instead: to try the steps while
+#                                           the bench kernel builds; its
+#                                           numbers are not the benchmark's
 #   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
 #                                           (default 1000)
 . "$(dirname "$0")/lib.sh"
@@ -166,6 +171,14 @@ if [ "${DBNIC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$DBNIC_TOP/scripts/build-kernel.sh" --bench >&2
 	"$DBNIC_TOP/scripts/build-module.sh" --bench >&2
 fi
+BENCH_KERNEL_NAME="bench kernel" BENCH_KERNEL_NOTE="no debug options"
+if [ "${DBNIC_BENCH_KERNEL:-bench}" = test ]; then
+	KERNEL_BENCH_BUILD=$KERNEL_BUILD
+	KERNEL_BENCH_IMAGE=$KERNEL_IMAGE
+	MODULE_BENCH_BUILD=$MODULE_BUILD
+	BENCH_KERNEL_NAME="TEST KERNEL"
+	BENCH_KERNEL_NOTE="DBNIC_BENCH_KERNEL=test: debug options on, not the benchmark's numbers"
+fi
 if [ ! -f "$KERNEL_BENCH_IMAGE" ] || [ ! -f "$MODULE_BENCH_BUILD/dbnic_core.ko" ]; then
 	die "no bench kernel or module: run scripts/build-kernel.sh --bench and scripts/build-module.sh --bench"
 fi
@@ -200,8 +213,8 @@ fi
 # Guest numbers depend on how busy the host is: say so with them.
 printf 'host: %s, %s CPUs, load average %s (at start)\n' "$(uname -r)" "$(nproc)" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'guest kernel: bench kernel %s, %s (no debug options; every guest command below runs with DBNIC_KERNEL set to it)\n' \
-	"$(cat "$KERNEL_BENCH_BUILD/include/config/kernel.release")" "$KERNEL_BENCH_IMAGE"
+printf 'guest kernel: %s %s, %s (%s; every guest command below runs with DBNIC_KERNEL set to it)\n' \
+	"$BENCH_KERNEL_NAME" "$(cat "$KERNEL_BENCH_BUILD/include/config/kernel.release")" "$KERNEL_BENCH_IMAGE" "$BENCH_KERNEL_NOTE"
 
 # --- 1, 2: host ----------------------------------------------------------
 # The host benchmarks (1., 2.).
