@@ -122,9 +122,13 @@ esac
 read -r RDMA_LAT_N RDMA_BW_N RDMA_BIG_N <<< "${DBNIC_BENCH_RDMA_ITERS:-200 200 20}"
 RDMA_TIMEOUT=${DBNIC_BENCH_RDMA_TIMEOUT:-60}
 RDMA_MODEL_RXE=${DBNIC_BENCH_RDMA_MODEL_RXE:-1}
-for v in RDMA_LAT_N RDMA_BW_N RDMA_BIG_N RDMA_TIMEOUT; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_ITERS/TIMEOUT: $v=${!v}: want a positive number"
+# perftest refuses fewer than 5 iterations.
+for v in RDMA_LAT_N RDMA_BW_N RDMA_BIG_N; do
+	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]] || [ "${!v}" -lt 5 ]; then
+		die "DBNIC_BENCH_RDMA_ITERS: $v=${!v}: want a number, at least 5 (perftest's minimum)"
+	fi
 done
+[[ $RDMA_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_TIMEOUT=$RDMA_TIMEOUT: want seconds"
 # 200 pings: a p99 with two samples above it, in 2 s.  4 s of iperf3
 # (after a first second that bench-net.sh leaves out) and 3 s of pktgen:
 # under TCG the rates settle within a second.

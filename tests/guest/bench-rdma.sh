@@ -172,7 +172,9 @@ run_one() {
 		_why=$(grep -v '^ *$' /tmp/rdma-cli.out | tail -n 1 | tr -s ' \t' ' ' | cut -c1-80)
 		case $_rp_rc in
 		124|143) _why="did not finish in $RDMA_TIMEOUT s" ;;
-		'') _why="not run: ${_why:-the server did not come up}" ;;
+		# The client did not run it: the server's guest said it failed
+		# (its log has the tool's words) or never answered.
+		'') _why="not run: the server did not start (guest 0's log)" ;;
 		*) _why="status $_rp_rc: ${_why:-no output}" ;;
 		esac
 		echo "$2 $3 n/a $_why" >> "$tab"
