@@ -473,7 +473,10 @@ if [ -z "$ONLY" ]; then
 		guest_bench "model-on-$n" "$model"
 	done
 fi
-if [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; then
+if { [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; } && [ ! -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ]; then
+	log "no $MODULE_BENCH_BUILD/dbnic_rdma.ko (the kernel has no CONFIG_INFINIBAND?): no RDMA benchmarks"
+	status=1
+elif [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; then
 	kmod_add rdma_rxe
 	kmod_add crc32_generic
 	[ ${#KMODS[@]} -gt 0 ] || log "the bench kernel has rdma_rxe built in (or not at all): the guests' modprobe decides"
