@@ -37,8 +37,8 @@
 #      soft RoCE (rxe) over the virtio-net NIC, the three taking turns,
 #      in the same two guests.  The sender's device counters (prio_exec,
 #      ring_fetch) must show that each policy took effect, or the step
-#      fails.  Then the same in a second pair with the timing model on
-#      (the first of MODELS) on both dbnics.  rxe under TCG retransmits:
+#      fails.  Then the dbnic rows again in a second pair with the
+#      timing model on (the first of MODELS) on both dbnics.  rxe under TCG retransmits:
 #      a size it does not finish within the pair's time limit is "n/a"
 #      with the reason, not a failure.  About 2-4 min per pair (bench
 #      kernel, load 2-4).
@@ -71,10 +71,13 @@
 #   DBNIC_BENCH_RDMA_ITERS="200 200 20"     perftest iterations (-n): the
 #                                           latency tests, ib_send_bw,
 #                                           ib_write_bw 1 MiB
-#   DBNIC_BENCH_RDMA_TIMEOUT=60             seconds a perftest pair may take
-#   DBNIC_BENCH_RDMA_MODEL_RXE=0            no rxe rows in the timing-model
-#                                           pair (its ratios then use the
-#                                           first pair's rxe)
+#   DBNIC_BENCH_RDMA_TIMEOUT=45             seconds a perftest pair may take
+#                                           (default 45)
+#   DBNIC_BENCH_RDMA_MODEL_RXE=1            rxe in the timing-model pair too
+#                                           (default 0: that pair runs the
+#                                           dbnic rows only, and its ratios
+#                                           use the first pair's rxe, which
+#                                           the dbnic model does not touch)
 #   DBNIC_BENCH_NET_PINGS=200               pings per mode (10 ms apart)
 #   DBNIC_BENCH_NET_SECS=4                  seconds per iperf3 run
 #   DBNIC_BENCH_PKTGEN_SECS=3               seconds of pktgen per mode
@@ -120,8 +123,8 @@ esac
 # perftest iterations: 200 latency samples and 200 messages take rxe a
 # few seconds at 64 KiB under TCG; 20 MiB for ib_write_bw.
 read -r RDMA_LAT_N RDMA_BW_N RDMA_BIG_N <<< "${DBNIC_BENCH_RDMA_ITERS:-200 200 20}"
-RDMA_TIMEOUT=${DBNIC_BENCH_RDMA_TIMEOUT:-60}
-RDMA_MODEL_RXE=${DBNIC_BENCH_RDMA_MODEL_RXE:-1}
+RDMA_TIMEOUT=${DBNIC_BENCH_RDMA_TIMEOUT:-45}
+RDMA_MODEL_RXE=${DBNIC_BENCH_RDMA_MODEL_RXE:-0}
 # perftest refuses fewer than 5 iterations.
 for v in RDMA_LAT_N RDMA_BW_N RDMA_BIG_N; do
 	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]] || [ "${!v}" -lt 5 ]; then
