@@ -142,6 +142,7 @@ def rdma_tables(logdir):
     use it).  Or the reason it is n/a (a string).  A mode without its
     table is left out."""
     out = {}
+    mins = {}
     for model, name in RDMA_LOGS:
         tables = blocks(serial_log(os.path.join(logdir, name)),
                         "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
@@ -164,6 +165,9 @@ def rdma_tables(logdir):
                     if w[0].endswith("_lat"):
                         v = fnum(f.get("typ"))
                         b = v
+                        if fnum(f.get("min")) is not None:
+                            mins.setdefault(model, {}).setdefault(
+                                mode, {})[key] = fnum(f.get("min"))
                     else:
                         v = fnum(f.get("bw"))
                         b = fnum(f.get("mpps")) or v
@@ -172,6 +176,7 @@ def rdma_tables(logdir):
                     elif v is not None:
                         vals[key] = "a rate of 0 (%s)" % " ".join(w[2:])
             out.setdefault(model, {})[mode] = vals
+    out["t_min"] = mins
     return out
 
 
@@ -439,6 +444,27 @@ def print_rdma(rdma):
     if "rxe" not in rdma.get("on", {}):
         print("(timing model on: rxe from the first pair; its second "
               "pair ran dbnic only)")
+    # t_min: the round trip that no host preemption lengthened; under
+    # TCG on a shared host t_typical carries the host's scheduling.
+    mins = rdma.get("t_min", {})
+    if mins:
+        print("latency t_min in us (the fastest of the iterations):")
+        for tool, size in RDMA_BENCHES:
+            if not tool.endswith("_lat"):
+                continue
+            cells = []
+            for model in ("off", "on"):
+                mm = mins.get(model, {})
+                if "rxe" not in mm:
+                    mm = dict(mm, rxe=mins.get("off", {}).get("rxe", {}))
+                vals = [mm.get(m, {}).get((tool, size))
+                        for m in ("rxe",) + RDMA_DBNIC]
+                cells += ["%7s" % ("-" if v is None else fmt(v))
+                          for v in vals]
+                cells += ["%7s" % ("%.2f" % (v / vals[0]) if v and vals[0]
+                                   else "-") for v in vals[1:]]
+            print("%-*s  %s  %s" % (w0, "%s %s (us)" % (tool, size_name(size)),
+                                    " ".join(cells[:5]), " ".join(cells[5:])))
     for n in notes:
         print("n/a: %s" % n)
 

@@ -28,7 +28,7 @@
 # Guest 1 prints, per mode, one table between "DBNIC-BENCH-BEGIN
 # rdma-MODE" and "DBNIC-BENCH-END rdma-MODE": "#" lines (the commands),
 # then one line per benchmark:
-#   ib_send_lat 64 typ=T avg=A     t_typical and t_avg, usec
+#   ib_send_lat 64 typ=T avg=A min=M   t_typical, t_avg, t_min, usec
 #   ib_send_bw 64 bw=B mpps=M      BW average, MB/s, and MsgRate, Mpps
 #   ib_send_lat 65536 n/a REASON
 # and for dbnic modes the client's device counters over the mode's
@@ -181,7 +181,7 @@ run_one() {
 		[ "$1" = rxe ] || status=1
 	else
 		case $2 in
-		*_lat) echo "$_line" | awk -v t="$2" '{ printf "%s %s typ=%s avg=%s\n", t, $1, $5, $6 }' >> "$tab" ;;
+		*_lat) echo "$_line" | awk -v t="$2" '{ printf "%s %s typ=%s avg=%s min=%s\n", t, $1, $5, $6, $3 }' >> "$tab" ;;
 		*) echo "$_line" | awk -v t="$2" '{ printf "%s %s bw=%s mpps=%s\n", t, $1, $4, $5 }' >> "$tab" ;;
 		esac
 	fi

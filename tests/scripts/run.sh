@@ -434,7 +434,7 @@ mkdir -p "$TMP/rdma"
 				if [ $mode = rxe ] && [ $sz = 65536 ]; then
 					echo "$t $sz n/a did not finish in 60 s"
 				else
-					echo "$t $sz typ=$v.00 avg=99.00"
+					echo "$t $sz typ=$v.00 avg=99.00 min=$v.00"
 				fi
 			done
 		done
