@@ -135,7 +135,8 @@ def size_name(n):
 
 
 def rdma_tables(logdir):
-    """model ("off", "on") -> mode -> (tool, size) -> (shown, basis):
+    """model ("off", "on") -> mode -> (tool, size) -> (shown, basis),
+    each the median of the rounds that ran:
     t_typical in us for latency (both); for bandwidth BW average in MB/s
     as perftest printed it (two decimals: rxe's 64 B rate can be 0.00)
     and MsgRate (six decimals, the same rate per message: the ratios
@@ -149,7 +150,7 @@ def rdma_tables(logdir):
         for mode in RDMA_DBNIC + ("rxe",):
             if "rdma-" + mode not in tables:
                 continue
-            vals = {}
+            vals, rounds, nas = {}, {}, {}
             for line in tables["rdma-" + mode]:
                 w = line.split()
                 if len(w) < 3 or not w[0].startswith("ib_") or \
@@ -157,24 +158,36 @@ def rdma_tables(logdir):
                     continue
                 key = (w[0], num(w[1]))
                 if w[2] == "n/a":
-                    vals[key] = " ".join(w[3:]) or "did not run"
+                    nas.setdefault(key, " ".join(w[3:]) or "did not run")
                 elif w[2] == "policy":
                     vals[key] = " ".join(w[2:])
-                elif key not in vals:
+                else:
                     f = dict(x.split("=", 1) for x in w[2:] if "=" in x)
                     if w[0].endswith("_lat"):
                         v = fnum(f.get("typ"))
                         b = v
-                        if fnum(f.get("min")) is not None:
-                            mins.setdefault(model, {}).setdefault(
-                                mode, {})[key] = fnum(f.get("min"))
+                        mn = fnum(f.get("min"))
+                        if mn is not None:
+                            m = mins.setdefault(model, {}).setdefault(mode, {})
+                            m[key] = min(m.get(key, mn), mn)
                     else:
                         v = fnum(f.get("bw"))
                         b = fnum(f.get("mpps")) or v
                     if v is not None and b:
-                        vals[key] = (v, b)
+                        rounds.setdefault(key, []).append((v, b))
                     elif v is not None:
-                        vals[key] = "a rate of 0 (%s)" % " ".join(w[2:])
+                        nas.setdefault(key, "a rate of 0 (%s)" %
+                                       " ".join(w[2:]))
+            # Several rounds: the median of each number (a policy that
+            # did not take effect in any round stays a failure); a
+            # benchmark with no round that ran is n/a.
+            for key, rs in rounds.items():
+                if key not in vals:
+                    vals[key] = (median([r[0] for r in rs]),
+                                 median([r[1] for r in rs]))
+            for key, why in nas.items():
+                if key not in vals:
+                    vals[key] = why
             out.setdefault(model, {})[mode] = vals
     out["t_min"] = mins
     return out

@@ -9,7 +9,7 @@
 # status is non-zero only when a dbnic benchmark did not run, or did not
 # run the way its mode says.
 #
-#   sh bench-rdma.sh MODES [LAT-N [BW-N [BIG-N [TIMEOUT]]]]
+#   sh bench-rdma.sh MODES [LAT-N [BW-N [BIG-N [TIMEOUT [ROUNDS]]]]]
 #
 # MODES, any of: "always" and "never" (dbnic0, the provider's
 # DBNIC_PRIORITY on both ends: every WQE copied into the priority area,
@@ -20,7 +20,9 @@
 #   ib_send_lat, ib_write_lat  64 B, 4 KiB, 64 KiB; LAT-N (200) iterations
 #   ib_send_bw                 64 B, 4 KiB, 64 KiB; BW-N (200) iterations
 #   ib_write_bw                1 MiB; BIG-N (20) iterations
-# all with -F (a guest has no cpufreq) and -x the GID of the NIC's IPv4
+# ROUNDS (1) times each, the modes still taking turns (one table line
+# per round: scripts/bench-report.py takes their median); all with -F
+# (a guest has no cpufreq) and -x the GID of the NIC's IPv4
 # address (RoCE v2).  Each pair may take TIMEOUT (60) s; one that does
 # not finish, or fails, is "n/a" with the reason (rxe under TCG
 # retransmits: its 64 KiB pingpongs have stalled before).
@@ -51,6 +53,7 @@ LAT_N=${2:-200}
 BW_N=${3:-200}
 BIG_N=${4:-20}
 RDMA_TIMEOUT=${5:-60}
+ROUNDS=${6:-1}
 peer=$((1 - NET_GUEST))
 status=0
 
@@ -216,10 +219,14 @@ for t in ib_send_lat:64 ib_send_lat:4096 ib_send_lat:65536 \
 	*:1048576) n=$BIG_N ;;
 	*) n=$BW_N ;;
 	esac
-	for mode in $MODES; do
-		run_one "$mode" "$tool" "$size" "$n"
-		# A pair that failed on the way (barrier lost) stops the run.
-		[ "$NET_BROKEN" = 1 ] && { status=1; break 2; }
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		for mode in $MODES; do
+			run_one "$mode" "$tool" "$size" "$n"
+			# A pair that failed on the way (barrier lost) stops the run.
+			[ "$NET_BROKEN" = 1 ] && { status=1; break 3; }
+		done
+		round=$((round + 1))
 	done
 done
 
