@@ -40,8 +40,8 @@
 #      fails.  Then the dbnic rows again in a second pair with the
 #      timing model on (the first of MODELS) on both dbnics.  rxe under TCG retransmits:
 #      a size it does not finish within the pair's time limit is "n/a"
-#      with the reason, not a failure.  About 2-4 min per pair (bench
-#      kernel, load 2-4).
+#      with the reason, not a failure.  Three rounds: about 200 s
+#      and 150 s for the two pairs (bench kernel, load 4-7).
 #
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
