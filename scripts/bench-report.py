@@ -3,7 +3,7 @@
 measured side by side in the same `make bench` run, plus the raw samples
 as one CSV file and latency CDFs drawn with gnuplot.
 
-    scripts/bench-report.py [--no-plot] [--net] LOGDIR [RUN=MODEL ...]
+    scripts/bench-report.py [--no-plot] [--net] [--rdma] LOGDIR [RUN=MODEL ...]
 
 LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
 guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
@@ -11,6 +11,12 @@ timing model ("" when off), in order.  --net: the netdev benchmarks ran
 too; their numbers are in guest 1's logs of the two guest pairs,
 guest-net-dbnic.log.g1 (tables net-inline and net-ring) and
 guest-net-virtio.log.g1 (net-virtio), see tests/guest/bench-net.sh.
+--rdma: the RDMA benchmarks ran too (tests/guest/bench-rdma.sh); guest 1's
+logs of the two guest pairs, guest-rdma.log.g1 (timing model off) and
+guest-rdma-model.log.g1 (on), each with tables rdma-always, rdma-never
+and rdma-rxe (the second pair's rxe may be left out: then its ratios use
+the first pair's).  dbnic's numbers against rxe's; an rxe benchmark that
+did not run ("n/a REASON") is shown as such, a dbnic one is missing.
 Writes LOGDIR/samples.csv, LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png,
 LOGDIR/cdf-ping.png and LOGDIR/cdf.gp (the gnuplot script, to redraw
 them); prints the table on stdout.  Exit status 1 if a number the table
@@ -113,6 +119,88 @@ NET_PAIRS = (("dbnic inline / virtio-net", "inline", "virtio"),
 NET_NAMES = {"inline": "dbnic inline", "ring": "dbnic ring only",
              "virtio": "virtio-net"}
 
+# The RDMA benchmarks (tests/guest/bench-rdma.sh): the guest pairs' logs,
+# the benchmarks, and the number of each that the ratios use.
+RDMA_LOGS = (("off", "guest-rdma.log.g1"), ("on", "guest-rdma-model.log.g1"))
+RDMA_BENCHES = [(t, s) for t in ("ib_send_lat", "ib_write_lat", "ib_send_bw")
+                for s in (64, 4096, 65536)] + [("ib_write_bw", 1048576)]
+RDMA_DBNIC = ("always", "never")
+
+
+def size_name(n):
+    for unit, div in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div and n % div == 0:
+            return "%d %s" % (n // div, unit)
+    return "%d B" % n
+
+
+def rdma_tables(logdir):
+    """model ("off", "on") -> mode -> (tool, size) -> (shown, basis),
+    each the median of the rounds that ran:
+    t_typical in us for latency (both); for bandwidth BW average in MB/s
+    as perftest printed it (two decimals: rxe's 64 B rate can be 0.00)
+    and MsgRate (six decimals, the same rate per message: the ratios
+    use it).  Or the reason it is n/a (a string).  A mode without its
+    table is left out."""
+    out = {}
+    mins = {}
+    for model, name in RDMA_LOGS:
+        tables = blocks(serial_log(os.path.join(logdir, name)),
+                        "DBNIC-BENCH-BEGIN", "DBNIC-BENCH-END")
+        for mode in RDMA_DBNIC + ("rxe",):
+            if "rdma-" + mode not in tables:
+                continue
+            vals, rounds, nas = {}, {}, {}
+            for line in tables["rdma-" + mode]:
+                w = line.split()
+                if len(w) < 3 or not w[0].startswith("ib_") or \
+                        num(w[1]) is None:
+                    continue
+                key = (w[0], num(w[1]))
+                if w[2] == "n/a":
+                    nas.setdefault(key, " ".join(w[3:]) or "did not run")
+                elif w[2] == "policy":
+                    vals[key] = " ".join(w[2:])
+                else:
+                    f = dict(x.split("=", 1) for x in w[2:] if "=" in x)
+                    if w[0].endswith("_lat"):
+                        v = fnum(f.get("typ"))
+                        b = v
+                        mn = fnum(f.get("min"))
+                        if mn is not None:
+                            m = mins.setdefault(model, {}).setdefault(mode, {})
+                            m[key] = min(m.get(key, mn), mn)
+                    else:
+                        v = fnum(f.get("bw"))
+                        b = fnum(f.get("mpps")) or v
+                    if v is not None and b:
+                        rounds.setdefault(key, []).append((v, b))
+                    elif v is not None:
+                        nas.setdefault(key, "a rate of 0 (%s)" %
+                                       " ".join(w[2:]))
+            # Several rounds: the median of each number (a policy that
+            # did not take effect in any round stays a failure); a
+            # benchmark with no round that ran is n/a.
+            for key, rs in rounds.items():
+                if key not in vals:
+                    vals[key] = (median([r[0] for r in rs]),
+                                 median([r[1] for r in rs]))
+            for key, why in nas.items():
+                if key not in vals:
+                    vals[key] = why
+            out.setdefault(model, {})[mode] = vals
+    out["t_min"] = mins
+    return out
+
+
+def rdma_value(rdma, model, mode, key):
+    """A number, a reason string, or None (no table, no line).  The
+    model pair's rxe falls back to the first pair's."""
+    m = rdma.get(model, {})
+    if mode == "rxe" and "rxe" not in m:
+        m = rdma.get("off", {})
+    return m.get(mode, {}).get(key)
+
 
 def fnum(v):
     try:
@@ -158,9 +246,12 @@ def main():
     args = sys.argv[1:]
     plot = True
     net = False
-    while args and args[0] in ("--no-plot", "--net"):
+    rdma_on = False
+    while args and args[0] in ("--no-plot", "--net", "--rdma"):
         if args[0] == "--no-plot":
             plot = False
+        elif args[0] == "--rdma":
+            rdma_on = True
         else:
             net = True
         args = args[1:]
@@ -230,8 +321,36 @@ def main():
     else:
         rows.append(("dbnic vs virtio-net", "-", "-", "-",
                      "n/a: netdev benchmarks not run (bench-report.py --net)"))
-    rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
-                 "n/a: dbnic has no RDMA yet"))
+    rdma = rdma_tables(logdir) if rdma_on else {}
+    if rdma_on:
+        for tool, size in RDMA_BENCHES:
+            lat = tool.endswith("_lat")
+            for model in ("off", "on"):
+                run = "rdma" if model == "off" else "rdma-model"
+                b = rdma_value(rdma, model, "rxe", (tool, size))
+                for mode in RDMA_DBNIC:
+                    measure = "%s %s, %s: dbnic %s / rxe" % (
+                        tool, size_name(size),
+                        "t_typical" if lat else "BW average", mode)
+                    a = rdma_value(rdma, model, mode, (tool, size))
+                    unit = "us" if lat else "MB/s"
+                    if not isinstance(a, tuple):
+                        # A dbnic benchmark must run: missing.
+                        ratio(measure, run, None, None, unit)
+                    elif isinstance(b, str):
+                        rows.append((measure, run, "%s %s" % (fmt(a[0]), unit),
+                                     "n/a", "n/a (rxe: %s)" % b))
+                    elif b is None:
+                        ratio(measure, run, a[0], None, unit)
+                    else:
+                        rows.append((measure, run,
+                                     "%s %s" % (fmt(a[0]), unit),
+                                     "%s %s" % (fmt(b[0]) if b[0] else "<0.01",
+                                                unit),
+                                     "%.2f" % (a[1] / b[1])))
+    else:
+        rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
+                     "n/a: RDMA benchmarks not run (bench-report.py --rdma)"))
 
     print("ratios, each of two numbers from this run (a / b); runs:")
     for tag, model in runs:
@@ -252,6 +371,8 @@ def main():
 
     if net:
         print_net(nets)
+    if rdma_on:
+        print_rdma(rdma)
 
     path = os.path.join(logdir, "samples.csv")
     with open(path, "w") as f:
@@ -290,6 +411,75 @@ def print_net(nets):
             v = nets.get(m, ({}, []))[0].get(key)
             cells.append("%16s" % ("-" if v is None else fmt(v)))
         print("%-*s  %s" % (w0, what, "  ".join(cells)))
+
+
+def print_rdma(rdma):
+    """The RDMA numbers and their ratios to rxe, timing model off and
+    on side by side: the issue's table."""
+    print("\nRDMA, perftest 4.5 between two guests (guest 1 the client), "
+          "tests/guest/bench-rdma.sh; latency: t_typical in us (lower is "
+          "better), bandwidth: BW average in MB/s (higher is better); "
+          "ratio: dbnic / rxe; rxe: soft RoCE on virtio-net in the same "
+          "guests")
+    head = ("rxe", "always", "never", "alw/rxe", "nev/rxe")
+    w0 = 24
+    print("%-*s  %-39s  %s" % (w0, "", "timing model off",
+                                "timing model on (gen3x8)"))
+    print("%-*s  %s  %s" % (w0, "benchmark",
+                            " ".join("%7s" % h for h in head),
+                            " ".join("%7s" % h for h in head)))
+    notes = []
+    for tool, size in RDMA_BENCHES:
+        key = (tool, size)
+        cells = []
+        for model in ("off", "on"):
+            modes = ("rxe",) + RDMA_DBNIC
+            vals = [rdma_value(rdma, model, m, key) for m in modes]
+            for m, v in zip(modes, vals):
+                note = "%s %s, %s, timing model %s: %s" % (
+                    tool, size_name(size), m, model, v)
+                # The first pair's rxe, shown again: noted once.
+                again = m == "rxe" and model == "on" and \
+                    "rxe" not in rdma.get("on", {})
+                if isinstance(v, str) and note not in notes and not again:
+                    notes.append(note)
+            cells += ["%7s" % ("-" if v is None else "n/a" if
+                               isinstance(v, str) else "<0.01" if not v[0]
+                               else fmt(v[0])) for v in vals]
+            for v in vals[1:]:
+                ok = all(isinstance(x, tuple) for x in (v, vals[0]))
+                cells.append("%7s" % ("%.2f" % (v[1] / vals[0][1])
+                                      if ok else "-"))
+        unit = "us" if tool.endswith("_lat") else "MB/s"
+        print("%-*s  %s  %s" % (w0, "%s %s (%s)" % (tool, size_name(size),
+                                                    unit),
+                                " ".join(cells[:5]), " ".join(cells[5:])))
+    if "rxe" not in rdma.get("on", {}):
+        print("(timing model on: rxe from the first pair; its second "
+              "pair ran dbnic only)")
+    # t_min: the round trip that no host preemption lengthened; under
+    # TCG on a shared host t_typical carries the host's scheduling.
+    mins = rdma.get("t_min", {})
+    if mins:
+        print("latency t_min in us (the fastest of the iterations):")
+        for tool, size in RDMA_BENCHES:
+            if not tool.endswith("_lat"):
+                continue
+            cells = []
+            for model in ("off", "on"):
+                mm = mins.get(model, {})
+                if "rxe" not in mm:
+                    mm = dict(mm, rxe=mins.get("off", {}).get("rxe", {}))
+                vals = [mm.get(m, {}).get((tool, size))
+                        for m in ("rxe",) + RDMA_DBNIC]
+                cells += ["%7s" % ("-" if v is None else fmt(v))
+                          for v in vals]
+                cells += ["%7s" % ("%.2f" % (v / vals[0]) if v and vals[0]
+                                   else "-") for v in vals[1:]]
+            print("%-*s  %s  %s" % (w0, "%s %s (us)" % (tool, size_name(size)),
+                                    " ".join(cells[:5]), " ".join(cells[5:])))
+    for n in notes:
+        print("n/a: %s" % n)
 
 
 def draw(logdir, runs, series):

@@ -27,12 +27,29 @@
 #      rate.  About 90 s at load 30.  Too slow for the test kernel's
 #      debug options under TCG, so the suite does not run it.
 #
+#   6. RDMA: two guests, each with a dbnic (roce=on) on the guests'
+#      network and a virtio-net NIC on a second one (run-guest.sh
+#      --nic2 virtio), guest 1 the client of Debian's perftest 4.5
+#      against guest 0 (tests/guest/bench-rdma.sh): ib_send_lat and
+#      ib_write_lat (t_typical, t_avg) and ib_send_bw (BW average) at
+#      64 B, 4 KiB and 64 KiB, ib_write_bw at 1 MiB; each on dbnic with
+#      the provider's DBNIC_PRIORITY=always, with never, and on Linux's
+#      soft RoCE (rxe) over the virtio-net NIC, the three taking turns,
+#      in the same two guests.  The sender's device counters (prio_exec,
+#      ring_fetch) must show that each policy took effect, or the step
+#      fails.  Then the dbnic rows again in a second pair with the
+#      timing model on (the first of MODELS) on both dbnics.  rxe under TCG retransmits:
+#      a size it does not finish within the pair's time limit is "n/a"
+#      with the reason, not a failure.  Three rounds: about 200 s
+#      and 150 s for the two pairs (bench kernel, load 4-7).
+#
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
-# (6.) one table of ratios, each between two numbers of this run
+# (7.) one table of ratios, each between two numbers of this run
 # (scripts/bench-report.py): priority vs ring QD1 latency per model, dbnic
 # vs host memcpy bandwidth, doorbell latency loaded vs idle, dbnic inline
-# and ring only vs virtio-net and vs each other; the raw samples as one
+# and ring only vs virtio-net and vs each other, dbnic's RDMA (always,
+# never; timing model off and on) vs rxe; the raw samples as one
 # CSV file and latency CDFs drawn by gnuplot (paths printed at the end,
 # in the run's log directory).  gnuplot-nox (Debian) is the one package
 # only the benchmarks need: scripts/setup-host.sh --bench, run first,
@@ -49,6 +66,22 @@
 #                                           bench kernel and module builds
 #   DBNIC_BENCH_ONLY=net                    only the netdev benchmarks (5.)
 #                                           and their ratios
+#   DBNIC_BENCH_ONLY=rdma                   only the RDMA benchmarks (6.)
+#                                           and their ratios
+#   DBNIC_BENCH_RDMA_ITERS="200 200 20"     perftest iterations (-n): the
+#                                           latency tests, ib_send_bw,
+#                                           ib_write_bw 1 MiB
+#   DBNIC_BENCH_RDMA_TIMEOUT=45             seconds a perftest pair may take
+#                                           (default 45)
+#   DBNIC_BENCH_RDMA_ROUNDS=1               each RDMA benchmark once per mode
+#                                           (default 3, the modes taking
+#                                           turns; the report takes the
+#                                           rounds' median)
+#   DBNIC_BENCH_RDMA_MODEL_RXE=1            rxe in the timing-model pair too
+#                                           (default 0: that pair runs the
+#                                           dbnic rows only, and its ratios
+#                                           use the first pair's rxe, which
+#                                           the dbnic model does not touch)
 #   DBNIC_BENCH_NET_PINGS=200               pings per mode (10 ms apart)
 #   DBNIC_BENCH_NET_SECS=4                  seconds per iperf3 run
 #   DBNIC_BENCH_PKTGEN_SECS=3               seconds of pktgen per mode
@@ -64,6 +97,11 @@
 # every driver path costs (a QD1 ring round trip: ~10 us with them,
 # ~1.4 us without).  The module is built against it (build-module.sh
 # --bench); scripts/test.sh and CI never build or boot this kernel.
+#   DBNIC_BENCH_KERNEL=test                 boot the test kernel (debug
+#                                           options) with build/module
+#                                           instead: to try the steps while
+#                                           the bench kernel builds; its
+#                                           numbers are not the benchmark's
 #   DBNIC_BENCH_DBLAT=500                   doorbell stores per phase
 #                                           (default 1000)
 . "$(dirname "$0")/lib.sh"
@@ -83,9 +121,26 @@ DBLAT=${DBNIC_BENCH_DBLAT:-1000}
 [[ $DBLAT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_DBLAT=$DBLAT: want a number of samples"
 ONLY=${DBNIC_BENCH_ONLY:-}
 case $ONLY in
-''|net) ;;
-*) die "DBNIC_BENCH_ONLY=$ONLY: want net (or nothing: every benchmark)" ;;
+''|net|rdma) ;;
+*) die "DBNIC_BENCH_ONLY=$ONLY: want net or rdma (or nothing: every benchmark)" ;;
 esac
+# perftest iterations: 200 latency samples and 200 messages take rxe a
+# few seconds at 64 KiB under TCG; 20 MiB for ib_write_bw.
+read -r RDMA_LAT_N RDMA_BW_N RDMA_BIG_N <<< "${DBNIC_BENCH_RDMA_ITERS:-200 200 20}"
+RDMA_TIMEOUT=${DBNIC_BENCH_RDMA_TIMEOUT:-45}
+RDMA_MODEL_RXE=${DBNIC_BENCH_RDMA_MODEL_RXE:-0}
+# Three rounds: a median of three t_typical moves less with the host's
+# scheduling than one (at load 5-8, one round's dbnic t_typical ranged
+# from 100 us to 1.9 ms between neighbouring rows).
+RDMA_ROUNDS=${DBNIC_BENCH_RDMA_ROUNDS:-3}
+# perftest refuses fewer than 5 iterations.
+for v in RDMA_LAT_N RDMA_BW_N RDMA_BIG_N; do
+	if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]] || [ "${!v}" -lt 5 ]; then
+		die "DBNIC_BENCH_RDMA_ITERS: $v=${!v}: want a number, at least 5 (perftest's minimum)"
+	fi
+done
+[[ $RDMA_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_TIMEOUT=$RDMA_TIMEOUT: want seconds"
+[[ $RDMA_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_ROUNDS=$RDMA_ROUNDS: want a positive number"
 # 200 pings: a p99 with two samples above it, in 2 s.  4 s of iperf3
 # (after a first second that bench-net.sh leaves out) and 3 s of pktgen:
 # under TCG the rates settle within a second.
@@ -132,6 +187,14 @@ if [ "${DBNIC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
 	"$DBNIC_TOP/scripts/build-kernel.sh" --bench >&2
 	"$DBNIC_TOP/scripts/build-module.sh" --bench >&2
 fi
+BENCH_KERNEL_NAME="bench kernel" BENCH_KERNEL_NOTE="no debug options"
+if [ "${DBNIC_BENCH_KERNEL:-bench}" = test ]; then
+	KERNEL_BENCH_BUILD=$KERNEL_BUILD
+	KERNEL_BENCH_IMAGE=$KERNEL_IMAGE
+	MODULE_BENCH_BUILD=$MODULE_BUILD
+	BENCH_KERNEL_NAME="TEST KERNEL"
+	BENCH_KERNEL_NOTE="DBNIC_BENCH_KERNEL=test: debug options on, not the benchmark's numbers"
+fi
 if [ ! -f "$KERNEL_BENCH_IMAGE" ] || [ ! -f "$MODULE_BENCH_BUILD/dbnic_core.ko" ]; then
 	die "no bench kernel or module: run scripts/build-kernel.sh --bench and scripts/build-module.sh --bench"
 fi
@@ -142,8 +205,8 @@ export DBNIC_KERNEL=$KERNEL_BENCH_IMAGE
 # busybox guest) where scripts/build-user.sh puts it.
 USER_OUT=$DBNIC_CACHE/build/user
 USER_BENCH=
-if [ "$ONLY" = net ]; then
-	:	# the netdev benchmarks use none of user/
+if [ -n "$ONLY" ]; then
+	:	# the netdev and RDMA benchmarks use none of user/
 elif [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
 	if make -s -C "$DBNIC_TOP/user" O="$USER_OUT" all >&2 &&
 	   [ -x "$USER_OUT/dbnic-bench" ]; then
@@ -154,7 +217,7 @@ elif [ -f "$DBNIC_TOP/user/dbnic-bench.c" ]; then
 	fi
 fi
 USER_LOADTEST=
-if [ "$ONLY" = net ]; then
+if [ -n "$ONLY" ]; then
 	:
 elif [ -x "$USER_OUT/dbnic-loadtest" ]; then
 	USER_LOADTEST=$USER_OUT/dbnic-loadtest
@@ -166,8 +229,8 @@ fi
 # Guest numbers depend on how busy the host is: say so with them.
 printf 'host: %s, %s CPUs, load average %s (at start)\n' "$(uname -r)" "$(nproc)" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'guest kernel: bench kernel %s, %s (no debug options; every guest command below runs with DBNIC_KERNEL set to it)\n' \
-	"$(cat "$KERNEL_BENCH_BUILD/include/config/kernel.release")" "$KERNEL_BENCH_IMAGE"
+printf 'guest kernel: %s %s, %s (%s; every guest command below runs with DBNIC_KERNEL set to it)\n' \
+	"$BENCH_KERNEL_NAME" "$(cat "$KERNEL_BENCH_BUILD/include/config/kernel.release")" "$KERNEL_BENCH_IMAGE" "$BENCH_KERNEL_NOTE"
 
 # --- 1, 2: host ----------------------------------------------------------
 # The host benchmarks (1., 2.).
@@ -341,9 +404,79 @@ net_bench() {	# tag nic modes
 	fi
 }
 
+# --- 6: RDMA, two guests with dbnic and virtio-net -------------------------
+# rxe's module and those it needs, from the bench kernel's tree (the
+# image's are the test kernel's, see PKTGEN_KO): KMODS, in load order.
+# crc32_generic too: rxe asks the crypto API for "crc32", which would
+# otherwise make the guest's modprobe load the test kernel's.
+KMODS=()
+kmod_add() {	# NAME
+	local name=$1 path dep
+	for path in "${KMODS[@]}"; do
+		[ "$(basename "$path" .ko | tr - _)" = "$name" ] && return 0
+	done
+	path=$(awk -v n="$name" '{ b = $0; sub(/.*\//, "", b); sub(/\.o$/, "", b); gsub(/-/, "_", b)
+		if (b == n) { sub(/\.o$/, ".ko"); print; exit } }' "$KERNEL_BENCH_BUILD/modules.order" 2>/dev/null)
+	# Built in (or not a module of this kernel): nothing to load.
+	[ -n "$path" ] || return 0
+	[ -f "$KERNEL_BENCH_BUILD/$path" ] || die "the bench kernel lists $path but has no such file"
+	for dep in $(/sbin/modinfo -F depends "$KERNEL_BENCH_BUILD/$path" | tr , ' '); do
+		kmod_add "$dep"
+	done
+	KMODS+=("$KERNEL_BENCH_BUILD/$path")
+}
+
+rdma_bench() {	# tag dbnic-opts modes
+	local opts=$2 modes=$3 log=$LOGDIR/guest-$1.log rc=0 load t0 mode i=0 ko skew
+	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --guests 2 --nic dbnic --nic2 virtio
+		   --dbnic-opts "$opts" --timeout 900 --log "$log")
+	for ko in dbnic_core dbnic_eth dbnic_rdma; do
+		cmd+=(--add "$MODULE_BENCH_BUILD/$ko.ko:/dbnic/$ko.ko")
+	done
+	if [[ " $modes " == *" rxe "* ]]; then
+		for ko in "${KMODS[@]}"; do
+			i=$((i + 1))
+			cmd+=(--add "$ko:/dbnic/kmod/$(printf %02d $i)-${ko##*/}")
+		done
+	fi
+	cmd+=(--add "$DBNIC_TOP/tests/guest/lib.sh:/dbnic/lib.sh"
+	      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
+	      --add "$DBNIC_TOP/tests/guest/rdma-lib.sh:/dbnic/rdma-lib.sh"
+	      --add "$DBNIC_TOP/tests/guest/bench-rdma.sh:/dbnic/bench-rdma.sh"
+	      -- "sh bench-rdma.sh '$modes' $RDMA_LAT_N $RDMA_BW_N $RDMA_BIG_N $RDMA_TIMEOUT $RDMA_ROUNDS")
+	log "RDMA guest pair, dbnic $opts, modes: $modes (logs: $log, $log.g1)"
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	t0=$SECONDS
+	"${cmd[@]}" || rc=$?
+	RDMA_TIME+=("$1: $((SECONDS - t0)) s")
+	local shown=("${cmd[@]}")
+	shown[0]=$(rel "${shown[0]}")
+	for mode in $modes; do
+		section "guest RDMA: $mode, dbnic $opts (guest 1 is perftest's client; the commands are the table's # lines)" \
+			"$(show_cmd "${shown[@]}")"
+		echo "host load average before the run: $load; the pair's run took $((SECONDS - t0)) s"
+		if skew=$(clock_skew "$log" || clock_skew "$log.g1"); then
+			echo "WARNING: guest clock off ($skew)"
+		fi
+		if cut_table "rdma-$mode" "$log.g1" | grep -q .; then
+			cut_table "rdma-$mode" "$log.g1"
+		else
+			echo "(no result; guest status $rc, logs $log, $log.g1)"
+			status=1
+		fi
+	done
+	if [ $rc -ne 0 ]; then
+		echo "(guests exited with status $rc; logs $log, $log.g1)"
+		tr -d '\r' < "$log.g1" | grep -E 'DBNIC-TEST not ok|failed|did not take effect' || true
+		tr -d '\r' < "$log" | grep -E 'DBNIC-TEST not ok|failed' || true
+		status=1
+	fi
+}
+
 RUNS=()
 NET_TIME=()
-if [ "$ONLY" != net ]; then
+RDMA_TIME=()
+if [ -z "$ONLY" ]; then
 	host_bench
 	guest_bench model-off ""
 	n=0
@@ -351,6 +484,30 @@ if [ "$ONLY" != net ]; then
 		n=$((n + 1))
 		guest_bench "model-on-$n" "$model"
 	done
+fi
+if { [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; } && [ ! -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ]; then
+	log "no $MODULE_BENCH_BUILD/dbnic_rdma.ko (the kernel has no CONFIG_INFINIBAND?): no RDMA benchmarks"
+	status=1
+elif [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; then
+	kmod_add rdma_rxe
+	kmod_add crc32_generic
+	[ ${#KMODS[@]} -gt 0 ] || log "the bench kernel has rdma_rxe built in (or not at all): the guests' modprobe decides"
+	rdma_bench rdma roce=on "always never rxe"
+	# The timing model: the first of MODELS, on both guests' dbnics.
+	read -r rdma_model _ <<< "$MODELS"
+	if [ "$RDMA_MODEL_RXE" = 1 ]; then
+		rdma_bench rdma-model "roce=on,$rdma_model" "always never rxe"
+	else
+		rdma_bench rdma-model "roce=on,$rdma_model" "always never"
+	fi
+	log "RDMA benchmarks: ${RDMA_TIME[*]} (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+fi
+if [ "$ONLY" = rdma ]; then
+	section "summary: ratios of this run" \
+		"scripts/bench-report.py --no-plot --rdma $(rel "$LOGDIR")"
+	/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma "$LOGDIR" || status=1
+	log "logs: $LOGDIR"
+	exit $status
 fi
 net_bench net-dbnic dbnic "inline ring"
 net_bench net-virtio virtio virtio
@@ -388,10 +545,10 @@ bulk_bench() {
 bulk_bench
 log "netdev benchmarks: ${NET_TIME[*]} (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 
-# --- 6: the ratios, the raw samples and the CDFs --------------------------
+# --- 7: the ratios, the raw samples and the CDFs --------------------------
 section "summary: ratios of this run" \
-	"scripts/bench-report.py --net $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
-if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --net "$LOGDIR" "${RUNS[@]}"; then
+	"scripts/bench-report.py --net --rdma $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
+if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --net --rdma "$LOGDIR" "${RUNS[@]}"; then
 	status=1
 fi
 

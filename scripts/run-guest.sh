@@ -52,6 +52,13 @@
 #                       guest to that network: dbnic (default: device dbnic0
 #                       gets it; implies --dbnic 1 if none) or virtio
 #                       (virtio-net-pci, to compare against)
+#   --nic2 MODEL        with --guests 2 or more, a second network between
+#                       the guests (netdev m0, its own sockets), joined by
+#                       one more NIC in each guest: virtio (virtio-net-pci;
+#                       the only model), MAC 52:54:00:78:00:<I+1>, kernel
+#                       command line "dbnic_nic2=virtio dbnic_mac2=MAC".
+#                       For comparisons in the same guests: dbnic on one
+#                       network, Linux's soft RoCE (rxe) on the other
 #   --netdev SPEC       add -netdev SPEC (repeatable).  A netdev whose id is
 #                       nI is attached to device dbnicI (netdev=nI); other
 #                       ids are left for --qemu-arg devices to use.  A
@@ -141,7 +148,7 @@ bad_usage() { printf '[dbnic] run-guest.sh: %s (see --help)\n' "$*" >&2; exit 2;
 
 ndbnic=0 dbnic_opts='' logfile='' timeout=300 mem=512 smp=2 shell=0 quiet=0
 script='' append='' root_port=0 qmp='' host_actions=0 engine=thread engine_set=0
-timing='' icount_shift=0 nguests=1 nic=dbnic nic_set=0 pcap=''
+timing='' icount_shift=0 nguests=1 nic=dbnic nic_set=0 pcap='' nic2=''
 netdevs=() adds=() qemu_extra=()
 while [ $# -gt 0 ]; do
 	# Accept --opt=value as well as --opt value.
@@ -150,7 +157,7 @@ while [ $# -gt 0 ]; do
 	esac
 	# An option that takes a value must have one.
 	case $1 in
-	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--guests|--nic|--netdev|--pcap|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
+	--dbnic|--dbnic-opts|--engine|--timing|--icount-shift|--guests|--nic|--nic2|--netdev|--pcap|--add|--script|--log|--timeout|--mem|--smp|--append|--qemu-arg)
 		[ $# -ge 2 ] || bad_usage "$1 wants a value" ;;
 	esac
 	case $1 in
@@ -162,6 +169,7 @@ while [ $# -gt 0 ]; do
 	--root-port) root_port=1 ;;
 	--guests) nguests=$2; shift ;;
 	--nic) nic=$2; nic_set=1; shift ;;
+	--nic2) nic2=$2; shift ;;
 	--qmp) qmp=$2; shift ;;
 	--host-actions) host_actions=1 ;;
 	--netdev) netdevs+=("$2"); shift ;;
@@ -213,12 +221,16 @@ if [ -n "$pcap" ]; then
 	mkdir -p "$pcap" 2>/dev/null || bad_usage "--pcap $pcap: cannot make that directory"
 fi
 case $nic in dbnic|virtio) ;; *) bad_usage "--nic wants dbnic or virtio, got '$nic'" ;; esac
+case $nic2 in ''|virtio) ;; *) bad_usage "--nic2 wants virtio, got '$nic2'" ;; esac
 if [ "$nguests" = 1 ]; then
 	[ $nic_set = 1 ] && bad_usage "--nic joins guests: it wants --guests 2 or more"
+	[ -n "$nic2" ] && bad_usage "--nic2 joins guests: it wants --guests 2 or more"
 else
 	for spec in "${netdevs[@]}"; do
 		[[ ,$spec, == *,id=n0,* ]] &&
 			bad_usage "--guests $nguests joins the guests through netdev n0; give yours another id"
+		[ -n "$nic2" ] && [[ ,$spec, == *,id=m0,* ]] &&
+			bad_usage "--nic2 joins the guests through netdev m0; give yours another id"
 	done
 	# The network needs a NIC in every guest.
 	[ "$nic" = dbnic ] && [ "$ndbnic" = 0 ] && ndbnic=1
@@ -390,8 +402,10 @@ if [ "$DBNIC_ACCEL" = tcg ] && { [ -z "$timing" ] || [ "$timing" = off ]; } &&
 	[ "$timeout" -gt 60 ] && cmdline_base+=" dbnic_hang_dump=$((timeout - 30))"
 fi
 
-# guest_mac G: guest G's MAC on the guests' network (locally administered).
+# guest_mac G: guest G's MAC on the guests' network (locally administered);
+# guest_mac2 G: on the second network (--nic2).
 guest_mac() { printf '52:54:00:77:00:%02x' "$(($1 + 1))"; }
+guest_mac2() { printf '52:54:00:78:00:%02x' "$(($1 + 1))"; }
 
 # guest_net G: fills net_args with guest G's end of the guests' network,
 # netdev n0 (see "Several guests" in the help).  The socket to guest J
@@ -401,29 +415,46 @@ guest_mac() { printf '52:54:00:77:00:%02x' "$(($1 + 1))"; }
 # a full socket makes QEMU queue and resume, where a datagram or
 # multicast segment would lose it.
 guest_net() {
-	local g=$1 j path
+	local g=$1
 	net_args=()
-	# A client that starts first, or whose server went away, retries.
-	if [ "$g" -gt 0 ]; then
-		path=$tmp/net-$g.sock
-		net_args+=(-netdev "stream,id=n0,server=off,reconnect-ms=100,addr.type=unix,addr.path=${path//,/,,}")
-	elif [ "$nguests" = 2 ]; then
-		path=$tmp/net-1.sock
-		net_args+=(-netdev "stream,id=n0,server=on,addr.type=unix,addr.path=${path//,/,,}")
-	else
-		# A hub floods every frame to all its other ports: the NIC's
-		# and one socket per other guest (a star; no loops).
-		for ((j = 1; j < nguests; j++)); do
-			path=$tmp/net-$j.sock
-			net_args+=(-netdev "stream,id=l$j,server=on,addr.type=unix,addr.path=${path//,/,,}"
-				-netdev "hubport,id=h$j,hubid=0,netdev=l$j")
-		done
-		net_args+=(-netdev "hubport,id=n0,hubid=0")
-	fi
+	guest_segment "$g" n0 net 0
 	# virtio-net without its option ROM: the guest boots with -kernel,
 	# and iPXE in SeaBIOS would only slow the boot.
 	if [ "$nic" = virtio ]; then
 		net_args+=(-device "virtio-net-pci,id=net0,netdev=n0,mac=$(guest_mac "$g"),romfile=")
+	fi
+	# The second network (--nic2): the same topology on its own sockets
+	# ($tmp/net2-J.sock) and hub.
+	if [ -n "$nic2" ]; then
+		guest_segment "$g" m0 net2 1
+		net_args+=(-device "virtio-net-pci,id=net2,netdev=m0,mac=$(guest_mac2 "$g"),romfile=")
+	fi
+}
+
+# guest_segment G ID PREFIX HUB: appends to net_args guest G's end of one
+# network between the guests: netdev ID, sockets $tmp/PREFIX-J.sock, hub
+# HUB (more than two guests).
+guest_segment() {
+	local g=$1 id=$2 pre=$3 hub=$4 j path px=
+	# The hub's own netdev ids: lJ and hJ on the first network, m0lJ and
+	# m0hJ on the second.
+	[ "$hub" = 0 ] || px=$id
+	# A client that starts first, or whose server went away, retries.
+	if [ "$g" -gt 0 ]; then
+		path=$tmp/$pre-$g.sock
+		net_args+=(-netdev "stream,id=$id,server=off,reconnect-ms=100,addr.type=unix,addr.path=${path//,/,,}")
+	elif [ "$nguests" = 2 ]; then
+		path=$tmp/$pre-1.sock
+		net_args+=(-netdev "stream,id=$id,server=on,addr.type=unix,addr.path=${path//,/,,}")
+	else
+		# A hub floods every frame to all its other ports: the NIC's
+		# and one socket per other guest (a star; no loops).
+		for ((j = 1; j < nguests; j++)); do
+			path=$tmp/$pre-$j.sock
+			net_args+=(-netdev "stream,id=${px}l$j,server=on,addr.type=unix,addr.path=${path//,/,,}"
+				-netdev "hubport,id=${px}h$j,hubid=$hub,netdev=${px}l$j")
+		done
+		net_args+=(-netdev "hubport,id=$id,hubid=$hub")
 	fi
 }
 
@@ -438,6 +469,7 @@ guest_args() {
 	net_args=()
 	if [ "$nguests" -gt 1 ]; then
 		cmdline+=" dbnic_guest=$g dbnic_guests=$nguests dbnic_nic=$nic dbnic_mac=$(guest_mac "$g")"
+		[ -n "$nic2" ] && cmdline+=" dbnic_nic2=$nic2 dbnic_mac2=$(guest_mac2 "$g")"
 		name=dbnic-guest$g
 		guest_net "$g"
 	fi
@@ -482,6 +514,7 @@ guest_args() {
 	if [ -n "$pcap" ]; then
 		local dumps=("${ids[@]}") pf
 		[ "$nguests" -gt 1 ] && [ "$nic" = virtio ] && dumps+=(n0)
+		[ -n "$nic2" ] && dumps+=(m0)
 		for id in "${dumps[@]}"; do
 			pf=$pcap/g$g-$id.pcap
 			args+=(-object "filter-dump,id=dump-$id,netdev=$id,file=${pf//,/,,}")

@@ -195,6 +195,31 @@ done
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh --guests: per-guest logs, MACs, indexes, network ends; the status of all" "${bad[@]}"
 
+# --nic2 virtio: a second network between the guests (netdev m0, its own
+# sockets and, beyond two guests, its own hub), a virtio-net NIC on it in
+# every guest, and its MAC on the kernel command line; the first network
+# stays as it was.
+bad=()
+fake_run "0 0" --guests 2 --nic2 virtio > /dev/null
+for want in "dbnic_nic2=virtio\\\\ dbnic_mac2=52:54:00:78:00:01" \
+	"dbnic_nic2=virtio\\\\ dbnic_mac2=52:54:00:78:00:02" \
+	"stream\\\\,id=m0\\\\,server=on\\\\,addr.type=unix\\\\,addr.path=.*/net2-1.sock" \
+	"stream\\\\,id=m0\\\\,server=off\\\\,reconnect-ms=100\\\\,addr.type=unix\\\\,addr.path=.*/net2-1.sock" \
+	"virtio-net-pci\\\\,id=net2\\\\,netdev=m0\\\\,mac=52:54:00:78:00:02" \
+	"stream\\\\,id=n0\\\\,server=on\\\\,addr.type=unix\\\\,addr.path=.*/net-1.sock" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 2 --nic2 virtio: no '$want' in the QEMU command lines")
+done
+fake_run "0 0 0" --guests 3 --nic2 virtio > /dev/null
+for want in "hubport\\\\,id=h2\\\\,hubid=0\\\\,netdev=l2" "hubport\\\\,id=m0h2\\\\,hubid=1\\\\,netdev=m0l2" \
+	"hubport\\\\,id=m0\\\\,hubid=1"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 3 --nic2 virtio: no '$want' in the QEMU command lines")
+done
+[ "$(fake_run "0" --nic2 virtio)" = 2 ] || bad+=("--nic2 with one guest: status not 2")
+[ "$(fake_run "0 0" --guests 2 --nic2 dbnic)" = 2 ] || bad+=("--nic2 dbnic: status not 2")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --nic2 virtio: a second network and NIC in every guest" "${bad[@]}"
+
 # A dbnic that no --netdev (nor the guests' network) wires gets a socket
 # nothing joins, so that QEMU has no NIC without a peer to warn about;
 # one that is wired keeps its netdev.
@@ -392,6 +417,74 @@ rc1=0
 	bad+=("a missing virtio-net table: status $rc1, $(tail -n 1 "$TMP/out1")")
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "bench-report.py --net: dbnic inline, ring only and virtio-net against each other" "${bad[@]}"
+
+# The RDMA rows (--rdma): guest 1's tables in the two guest pairs' logs
+# (tests/guest/bench-rdma.sh), dbnic always and never against rxe, timing
+# model off and on (the second pair without rxe takes the first's), a
+# number of several rounds their median; an
+# rxe benchmark that did not run is "n/a" with its reason, a dbnic one
+# missing fails.
+mkdir -p "$TMP/rdma"
+{
+	for mode in always never rxe; do
+		echo "DBNIC-BENCH-BEGIN rdma-$mode"
+		echo "# env DBNIC_PRIORITY=$mode ib_send_lat -d dbnic0 -x 1 -F -n 200 -s SIZE 10.77.0.1"
+		for t in ib_send_lat ib_write_lat; do
+			for sz in 64 4096 65536; do
+				case $mode in always) v=10 ;; never) v=20 ;; rxe) v=40 ;; esac
+				if [ $mode = rxe ] && [ $sz = 65536 ]; then
+					echo "$t $sz n/a did not finish in 60 s"
+				else
+					echo "$t $sz typ=$v.00 avg=99.00 min=$v.00"
+				fi
+			done
+		done
+		for sz in 64 4096 65536 1048576; do
+			t=ib_send_bw
+			[ $sz = 1048576 ] && t=ib_write_bw
+			case $mode in always) v=3 ;; never) v=2 ;; rxe) v=1 ;; esac
+			# rxe's 64 B rate below BW average's two decimals: MsgRate's.
+			if [ $mode = rxe ] && [ $sz = 64 ]; then
+				echo "$t $sz bw=0.00 mpps=0.000500"
+			else
+				echo "$t $sz bw=${v}00.00 mpps=$v.000000"
+			fi
+			# Three rounds: their median.
+			if [ $mode = always ] && [ $sz = 1048576 ]; then
+				echo "$t $sz bw=700.00 mpps=7.000000"
+				echo "$t $sz bw=500.00 mpps=5.000000"
+			fi
+		done
+		[ $mode = rxe ] || echo "counters prio_exec=100 ring_fetch=100 prio_back=0"
+		echo "DBNIC-BENCH-END rdma-$mode"
+	done
+} | sed 's/$/\r/' > "$TMP/rdma/guest-rdma.log.g1"
+sed '/rdma-rxe/,$d; s/typ=10.00/typ=5.00/' "$TMP/rdma/guest-rdma.log.g1" > "$TMP/rdma/guest-rdma-model.log.g1"
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma "$TMP/rdma" \
+	> "$TMP/out" 2>&1 || rc=$?
+want=("^ib_send_lat 64 B, t_typical: dbnic always / rxe  *rdma  .* 0.25$"
+      "^ib_send_lat 64 B, t_typical: dbnic always / rxe  *rdma-model  .* 0.12$"
+      "^ib_write_lat 4 KiB, t_typical: dbnic never / rxe  *rdma .* 0.50$"
+      "^ib_send_bw 64 KiB, BW average: dbnic always / rxe  *rdma .* 3.00$"
+      "^ib_write_bw 1 MiB, BW average: dbnic never / rxe  *rdma-model .* 2.00$"
+      "^ib_write_bw 1 MiB, BW average: dbnic always / rxe  *rdma  *500 MB/s .* 5.00$"
+      "^ib_send_lat 64 KiB, t_typical: dbnic always / rxe .* n/a (rxe: did not finish in 60 s)$"
+      "^ib_send_lat 64 B (us) *40 *10 *20 *0.25 *0.50 *40 *5 *20 *0.12 *0.50$"
+      "^ib_send_bw 64 B, BW average: dbnic never / rxe  *rdma .* 4000.00$"
+      "^ib_send_bw 64 B (MB/s) *<0.01 *300 *200 *6000.00 *4000.00 "
+      "^n/a: ib_write_lat 64 KiB, rxe, timing model off: did not finish in 60 s$")
+bad=()
+for w in "${want[@]}"; do grep -q -- "$w" "$TMP/out" || bad+=("no line matching: $w"); done
+[ $rc -eq 0 ] || bad+=("status $rc")
+sed -i '/rdma-never/,/rdma-never/{/ib_send_bw 4096/d}' "$TMP/rdma/guest-rdma-model.log.g1"
+rc1=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma "$TMP/rdma" \
+	> "$TMP/out1" 2>&1 || rc1=$?
+[ $rc1 -eq 1 ] && grep -q '^missing: ib_send_bw 4 KiB, BW average: dbnic never / rxe (rdma-model)' "$TMP/out1" ||
+	bad+=("a missing dbnic number: status $rc1, $(tail -n 1 "$TMP/out1")")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "bench-report.py --rdma: dbnic always and never against rxe, timing model off and on" "${bad[@]}"
 
 # The bench kernel's fragment (kernel_bench_fragment, build-kernel.sh
 # --bench) is the test kernel's with exactly the debug block's options
