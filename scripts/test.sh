@@ -149,8 +149,8 @@ guest_script() {
 # Start order: runs of several guests first, then the others, each group
 # longest first by the times the last suite's launcher printed ("after
 # 113.1s"), so that the slots finish together instead of one idling at
-# the end (without a last suite, in name order); the alone runs last.  Results are
-# still reported in name order (GUESTS).
+# the end (without a last suite, in name order); the alone runs last.
+# Results are still reported in name order (GUESTS).
 PREV=$(find "$DBNIC_CACHE/logs" -maxdepth 1 -name 'test-*' -type d ! -path "$LOGDIR" |
 	sort | tail -n 1)
 START=()
