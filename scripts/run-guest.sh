@@ -398,8 +398,11 @@ if [ "$DBNIC_ACCEL" = tcg ] && { [ -z "$timing" ] || [ "$timing" = off ]; } &&
 	# end wherever it stopped.  The guest's /init dumps its blocked tasks
 	# and CPUs this many seconds after boot, 30 s before the kill (the test
 	# kernel has no hung-task detector), so the log says where it hung.
-	# Only in wall-clock time: under -icount the guest's clock is not.
-	[ "$timeout" -gt 60 ] && cmdline_base+=" dbnic_hang_dump=$((timeout - 30))"
+	# Only in wall-clock time (under -icount the guest's clock is not), and
+	# not with --shell, which has no timeout.
+	if [ "$shell" = 0 ] && [ "$timeout" -gt 60 ]; then
+		cmdline_base+=" dbnic_hang_dump=$((timeout - 30))"
+	fi
 fi
 
 # guest_mac G: guest G's MAC on the guests' network (locally administered);
