@@ -74,26 +74,6 @@ prio_back() {
 	echo $(($(stat prio_fallback) + $(stat prio_torn) + $(stat prio_stale)))
 }
 
-# gid_of DEV ADDR: the index of DEV's RoCE v2 GID ::ffff:ADDR (waits up
-# to 10 s for the kernel's GID cache), as rdma-lib.sh's rdma_gid_index
-# does for the first network's address.
-gid_of() {
-	_g_end=$(($(net_now) + 10))
-	while :; do
-		_g_i=$(ibv_devinfo -v -d "$1" 2>/dev/null | awk -v w="::ffff:$2, RoCE v2" '
-			$1 ~ /^GID\[/ {
-				line = $0
-				sub(/^[^[]*\[ */, "", line)
-				idx = line; sub(/\].*/, "", idx)
-				addr = line; sub(/^[^:]*:[ \t]*/, "", addr)
-				if (addr == w) { print idx; exit }
-			}')
-		[ -n "$_g_i" ] && { echo "$_g_i"; return 0; }
-		[ "$(net_now)" -lt "$_g_end" ] || return 1
-		sleep 0.2
-	done
-}
-
 # --- set-up: dbnic (RDMA on dbnic0), then rxe on the virtio-net NIC -----------
 for ko in dbnic_core dbnic_eth dbnic_rdma; do
 	insmod "$DIR/$ko.ko" || { echo "insmod $ko.ko failed"; dmesg | tail -n 30; exit 1; }
@@ -142,9 +122,9 @@ if [ -n "$IF2" ]; then
 fi
 
 # Per mode: the device, its GID index, the server's address, the env.
-gid_dbnic=$(gid_of dbnic0 "$(net_ip4 "$NET_GUEST")") || { echo "dbnic0 has no GID for $(net_ip4 "$NET_GUEST")"; exit 1; }
+gid_dbnic=$(rdma_gid_of dbnic0 "::ffff:$(net_ip4 "$NET_GUEST")") || { echo "dbnic0 has no GID for $(net_ip4 "$NET_GUEST")"; exit 1; }
 if [ -n "$IF2" ]; then
-	gid_rxe=$(gid_of rxe0 "$(ip4b "$NET_GUEST")") || { echo "rxe0 has no GID for $(ip4b "$NET_GUEST")"; exit 1; }
+	gid_rxe=$(rdma_gid_of rxe0 "::ffff:$(ip4b "$NET_GUEST")") || { echo "rxe0 has no GID for $(ip4b "$NET_GUEST")"; exit 1; }
 fi
 net_barrier "rdma bench: set up" || exit 1
 

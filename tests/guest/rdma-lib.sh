@@ -19,22 +19,16 @@ RDMA_READY_PORT=7704
 # for a server whose client failed.
 RDMA_TIMEOUT=${RDMA_TIMEOUT:-60}
 
-# rdma_gid_index DEV 4|6: the GID index of DEV's port 1 that holds this
-# guest's IPv4 (as a v4-mapped GID) or IPv6 address (net-lib.sh's plan)
-# as RoCE v2, waiting up to 10 s for the kernel's GID cache to take it
-# in.  Read from ibv_devinfo -v, which lists only the valid entries (a
-# grep over sysfs reads all of rxe's 1024: 12 s under TCG).  Fails
-# without a check line.
-rdma_gid_index() {
-	if [ "$2" = 6 ]; then
-		_rg_want=$(net_ip6 "$NET_GUEST")
-	else
-		_rg_want=::ffff:$(net_ip4 "$NET_GUEST")
-	fi
+# rdma_gid_of DEV ADDR: the GID index of DEV's port 1 that holds ADDR
+# (as ibv_devinfo prints it: "::ffff:10.77.0.2" or "fd77::2") as RoCE v2,
+# waiting up to 10 s for the kernel's GID cache to take it in.  Read from
+# ibv_devinfo -v, which lists only the valid entries (a grep over sysfs
+# reads all of rxe's 1024: 12 s under TCG).  Fails without a check line.
+rdma_gid_of() {
 	_rg_end=$(($(net_now) + 10))
 	while :; do
 		# "GID[  1]:		::ffff:10.77.0.2, RoCE v2"
-		_rg_i=$(ibv_devinfo -v -d "$1" 2>/dev/null | awk -v w="$_rg_want" '
+		_rg_i=$(ibv_devinfo -v -d "$1" 2>/dev/null | awk -v w="$2" '
 			$1 ~ /^GID\[/ {
 				line = $0
 				sub(/^[^[]*\[ */, "", line)
@@ -49,8 +43,18 @@ rdma_gid_index() {
 		[ "$(net_now)" -lt "$_rg_end" ] || break
 		sleep 0.2
 	done
-	net_log "$1 has no RoCE v2 GID $_rg_want"
+	net_log "$1 has no RoCE v2 GID $2"
 	return 1
+}
+
+# rdma_gid_index DEV 4|6: rdma_gid_of for this guest's IPv4 (as a
+# v4-mapped GID) or IPv6 address (net-lib.sh's plan).
+rdma_gid_index() {
+	if [ "$2" = 6 ]; then
+		rdma_gid_of "$1" "$(net_ip6 "$NET_GUEST")"
+	else
+		rdma_gid_of "$1" "::ffff:$(net_ip4 "$NET_GUEST")"
+	fi
 }
 
 # rdma_check_port DEV: the checks every RDMA test starts with: ibv_devices
