@@ -76,7 +76,7 @@
 
 #define DBNIC_ID_MAGIC			0x43424e44	/* "DNBC" little-endian */
 #define DBNIC_VERSION_MAJOR		1
-#define DBNIC_VERSION_MINOR		4
+#define DBNIC_VERSION_MINOR		5
 #define DBNIC_VERSION			(DBNIC_VERSION_MAJOR << 16 | DBNIC_VERSION_MINOR)
 #define DBNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define DBNIC_VERSION_MAJOR_SHIFT	16
@@ -252,7 +252,13 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(ROCE_ACK_RX,	 roce_ack_rx)	/* ACKs received */			\
 	X(ROCE_NAK_RX,	 roce_nak_rx)	/* NAKs and RNR NAKs received */	\
 	X(ROCE_READ_RESP_TX, roce_read_resp_tx) /* READ response packets */ \
-	X(ROCE_QP_ERR,	 roce_qp_err)	/* QPs that went to ERR by themselves */
+	X(ROCE_QP_ERR,	 roce_qp_err)	/* QPs that went to ERR by themselves */ \
+	X(ROCE_RETX_PKTS, roce_retx_pkts) /* RC packets sent again (1.5) */ \
+	X(ROCE_RETRY_TIMEOUT, roce_retry_timeout) /* timer expiries */	\
+	X(ROCE_RETRY_SEQ, roce_retry_seq) /* seq NAK, lost READ responses */ \
+	X(ROCE_RNR_WAIT, roce_rnr_wait)	/* RNR NAKs waited out */	\
+	X(ROCE_RETRY_EXC, roce_retry_exc) /* WQEs failed RETRY_EXC_ERR */	\
+	X(ROCE_RNR_RETRY_EXC, roce_rnr_retry_exc) /* RNR_RETRY_EXC_ERR */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
@@ -486,6 +492,7 @@ static inline unsigned int dbnic_cq_phase(__u32 pi, unsigned int log_size)
 #define DBNIC_QP_MAX_RD_ATOMIC		16	/* READs in flight, each way */
 #define DBNIC_QP_MAX_INFLIGHT		256	/* RC WQEs sent, not yet acked */
 #define DBNIC_ROCE_LOOP_FRAMES		256	/* loopback packets queued */
+#define DBNIC_ROCE_MIN_TIMEOUT_NS	1000000	/* transport timer floor (11.10) */
 #define DBNIC_IB_MTU_MAX		5	/* IB enum: 4096 bytes */
 #define DBNIC_GSI_QPN			1	/* the GSI QP's wire QPN */
 #define DBNIC_GSI_QKEY			0x80010000u
@@ -627,6 +634,12 @@ _Static_assert(sizeof(struct dbnic_rdma_seg) == sizeof(struct dbnic_sge),
 static inline struct dbnic_rdma_seg *dbnic_rdma_seg_of(struct dbnic_desc *d)
 {
 	return (struct dbnic_rdma_seg *)&d->sge[0];
+}
+
+static inline const struct dbnic_rdma_seg *
+dbnic_rdma_seg_of_const(const struct dbnic_desc *d)
+{
+	return (const struct dbnic_rdma_seg *)&d->sge[0];
 }
 
 /* IB's work-completion status values (enum ib_wc_status / ibv_wc_status). */

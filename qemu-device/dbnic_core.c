@@ -320,8 +320,9 @@ void dbnic_eq_ci(struct dbnic_core *c, uint16_t ci)
 }
 
 /*
- * One timer serves the priority-slot flush and the timing model; keep the
- * earliest deadline.  Whoever runs at expiry re-arms for what is left.
+ * One timer serves the priority-slot flush, the timing model and the RC
+ * transport timers (11.10); keep the earliest deadline.  Whoever runs at
+ * expiry re-arms for what is left.
  */
 void dbnic_timer_arm(struct dbnic_core *c, uint64_t when)
 {
@@ -366,6 +367,7 @@ void dbnic_core_timer(struct dbnic_core *c)
 {
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
+    dbnic_roce_timer(c, dbnic_now(c));
     /*
      * Waiting jobs may be due.  Under the timing model the owner's
      * dbnic_core_run() right after this call is the only run: a bottom

@@ -61,6 +61,7 @@ enum dbnic_trace_event {
     DBNIC_TR_ROCE_TX,       /* a: QPN, b: BTH opcode, c: PSN | len << 32 */
     DBNIC_TR_ROCE_RX,       /* a: dest QPN, b: BTH opcode, c: PSN | len << 32 */
     DBNIC_TR_ROCE_DROP,     /* a: enum dbnic_counter, b: dest QPN, c: PSN */
+    DBNIC_TR_ROCE_RETRY,    /* a: QPN, b: retries left, c: from PSN */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */

@@ -249,6 +249,13 @@ void dbnic_qp_run(struct dbnic_core *c);
 uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
                            uint64_t *total);
 /*
+ * The same checks on a WQE read again for a retransmission (11.10):
+ * DBNIC_ST_OK with *total, or the failure's status and *wc_status.
+ */
+uint8_t dbnic_qp_wqe_check_desc(struct dbnic_core *c, struct dbnic_sq *sq,
+                                const struct dbnic_desc *d, uint64_t *total,
+                                uint8_t *wc_status);
+/*
  * A QP's send WQE failed dbnic_qp_wqe_check() (the job has ended): its
  * CQE, and the QP to ERR if the check was one of 11.4's 1-4.
  */

@@ -994,16 +994,21 @@ static bool sq_idle(const struct dbnic_core *c, const struct dbnic_sq *sq)
 }
 
 /*
- * A QP's responder output (READ responses, the ACK it owes) goes before
- * the QP's new requests, once per pass (11.8).
+ * A QP's transport output (packets sent again, READ responses, the ACK
+ * it owes) goes before the QP's new requests, once per pass (11.8, 11.10).
  */
 static uint32_t qp_resp_step(struct dbnic_core *c, struct dbnic_sq *sq,
                              bool *progress)
 {
+    struct dbnic_qp *qp;
+
     if (!sq->in_use || !sq->qp) {
         return 0;
     }
-    return dbnic_roce_resp_step(c, dbnic_qp_of_sq(c, sq), progress);
+    qp = dbnic_qp_of_sq(c, sq);
+    /* Timeouts and packets sent again first (11.10). */
+    return dbnic_roce_retx_step(c, qp, progress) +
+           dbnic_roce_resp_step(c, qp, progress);
 }
 
 /*

@@ -478,6 +478,9 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_ROCE_DROP:
         trace_dbnic_roce_drop(a, b, c);
         break;
+    case DBNIC_TR_ROCE_RETRY:
+        trace_dbnic_roce_retry(a, b, c);
+        break;
     }
 }
 

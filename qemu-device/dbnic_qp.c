@@ -305,13 +305,13 @@ static bool wqe_has_imm(uint8_t opcode)
     return opcode == DBNIC_OP_SEND_IMM || opcode == DBNIC_OP_RDMA_WRITE_IMM;
 }
 
-uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
-                           uint64_t *total)
+/* The checks of 11.4 on WQE d; the outcome in *j. */
+static uint8_t wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
+                         const struct dbnic_desc *d, struct dbnic_job *j,
+                         uint64_t *total)
 {
-    struct dbnic_job *j = &sq->job;
-    struct dbnic_desc *d = &j->d;
     struct dbnic_qp *qp = dbnic_qp_of_sq(c, sq);
-    const struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of(d);
+    const struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of_const(d);
     uint8_t op = d->hdr.opcode;
     unsigned int nsrc = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC);
     unsigned int ndst = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_DST);
@@ -389,6 +389,23 @@ uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
     }
     *total = len;
     return DBNIC_ST_OK;
+}
+
+uint8_t dbnic_qp_wqe_check(struct dbnic_core *c, struct dbnic_sq *sq,
+                           uint64_t *total)
+{
+    return wqe_check(c, sq, &sq->job.d, &sq->job, total);
+}
+
+uint8_t dbnic_qp_wqe_check_desc(struct dbnic_core *c, struct dbnic_sq *sq,
+                                const struct dbnic_desc *d, uint64_t *total,
+                                uint8_t *wc_status)
+{
+    struct dbnic_job j = { .wc_status = DBNIC_WC_SUCCESS };
+    uint8_t st = wqe_check(c, sq, d, &j, total);
+
+    *wc_status = j.wc_status;
+    return st;
 }
 
 void dbnic_qp_job_failed(struct dbnic_core *c, struct dbnic_sq *sq,

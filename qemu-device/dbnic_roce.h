@@ -33,13 +33,30 @@ struct dbnic_roce_inflight {
     uint8_t opcode;     /* enum dbnic_opcode */
     uint8_t flags;      /* the WQE's DBNIC_DESC_F_* */
     bool prio;          /* ran from the priority lane */
+    uint32_t first_psn; /* its first PSN (READ: the request's) */
     uint32_t last_psn;  /* its last PSN (READ: its last response's) */
     uint32_t len;       /* message bytes */
+};
+
+/*
+ * Where the sending of one WQE's packets stands: the WQE being sent (the
+ * send queue's job) or one sent again (11.10).
+ */
+struct dbnic_roce_cur {
+    uint32_t msg_psn;   /* PSN of packet 0 */
+    uint32_t npkts;     /* its packets (READ: 1, the request) */
+    uint32_t sent_pkts; /* the next packet to send, 0..npkts */
+    uint32_t hi;        /* packets sent at least once: below it, again */
+    uint32_t off;       /* payload bytes before packet sent_pkts */
+    uint8_t sge_i;      /* gather position: SGE ... */
+    uint32_t sge_off;   /* ... and bytes of it used */
+    uint32_t read_off;  /* READ sent again: bytes placed already (11.10) */
 };
 
 /* A READ the requester waits on: where its responses go (11.4). */
 struct dbnic_roce_read {
     uint32_t first_psn; /* of the request, and of the first response */
+    uint32_t resp_first; /* the PSN of a READ response first or only */
     uint32_t len;
     uint32_t done;      /* response bytes placed */
     uint8_t nsge;
@@ -55,12 +72,22 @@ struct dbnic_roce_req {
     /* The WQE of the send queue's job: started (PSNs assigned) or not. */
     bool started;
     bool wait;              /* inflight full, READ limit or FENCE */
-    uint32_t msg_psn;       /* its first PSN */
-    uint32_t npkts;         /* its packets */
-    uint32_t sent_pkts;
-    uint32_t off;           /* payload bytes sent */
-    uint8_t sge_i;          /* gather position: SGE ... */
-    uint32_t sge_off;       /* ... and bytes of it used */
+    struct dbnic_roce_cur cur;
+    /* Reliability (11.10). */
+    uint32_t una;           /* oldest PSN not acknowledged */
+    uint8_t retry_left;     /* retries left: retry_cnt ... */
+    uint8_t rnr_left;       /* ... and rnr_retry (7: unlimited) */
+    uint64_t deadline;      /* transport timer or RNR wait end, 0: none */
+    bool rnr_wait;          /* deadline ends an RNR wait */
+    bool timer_fired;       /* the deadline passed: the engine acts */
+    bool retx;              /* go-back-N under way */
+    bool retx_started;      /* one began since the last progress ... */
+    uint32_t retx_from;     /* ... from this PSN */
+    uint16_t retx_k;        /* inflight entry sent again, from if_head */
+    bool retx_loaded;       /* retx_d, retx_total and retx_cur are set */
+    uint64_t retx_total;
+    struct dbnic_roce_cur retx_cur;
+    struct dbnic_desc retx_d;
     /* RC: sent, not yet complete, oldest first. */
     uint16_t if_head;
     uint16_t if_len;
@@ -140,6 +167,40 @@ void dbnic_roce_qp_modified(struct dbnic_qp *qp, uint8_t state,
  */
 uint32_t dbnic_roce_req_step(struct dbnic_core *c, struct dbnic_sq *sq,
                              uint32_t qid);
+/*
+ * The requester's reliability (11.10), once per engine pass over the QP
+ * before its responder output: a passed deadline (timeout or RNR wait),
+ * then up to a chunk of packets sent again.  Returns the payload bytes
+ * gathered; *progress when a packet went out.
+ */
+uint32_t dbnic_roce_retx_step(struct dbnic_core *c, struct dbnic_qp *qp,
+                              bool *progress);
+/*
+ * Go-back-N from the oldest PSN not acknowledged (11.10), counted in
+ * counter (ROCE_RETRY_TIMEOUT or _SEQ), taking one retry; or, with none
+ * left, the oldest WQE fails with RETRY_EXC_ERR and the QP goes to ERR.
+ */
+void dbnic_roce_retry(struct dbnic_core *c, struct dbnic_qp *qp,
+                      enum dbnic_counter counter);
+/* An RNR NAK of the oldest PSN not acknowledged, timer field x (11.10). */
+void dbnic_roce_rnr(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t x);
+/*
+ * Acknowledgements reached next (the PSN after the last one acknowledged):
+ * una advances, the retry counts start again, the timer restarts.
+ */
+void dbnic_roce_acked(struct dbnic_core *c, struct dbnic_qp *qp,
+                      uint32_t next);
+/* The PSN after which nothing is acknowledged: where go-back-N starts. */
+uint32_t dbnic_roce_resume_psn(const struct dbnic_qp *qp);
+/* The device timer fired at now: mark the QPs whose deadline passed. */
+void dbnic_roce_timer(struct dbnic_core *c, uint64_t now);
+/*
+ * The WQE of the oldest outstanding PSN fails with wc_status: the
+ * inflight one or the one being sent; then the QP goes to ERR and the
+ * rest flushes.
+ */
+void dbnic_roce_req_fail_oldest(struct dbnic_core *c, struct dbnic_qp *qp,
+                                uint8_t wc_status, uint8_t vendor);
 /* Does the send queue's job wait for an ACK, a READ or the port? */
 bool dbnic_roce_req_waiting(struct dbnic_core *c, const struct dbnic_sq *sq);
 /*

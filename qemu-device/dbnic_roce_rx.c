@@ -268,16 +268,35 @@ static void resp_duplicate(struct dbnic_core *c, struct dbnic_qp *qp,
         owe_ack(c, qp, dbnic_psn_add(s->epsn, DBNIC_ROCE_PSN_MASK));
         return;
     }
-    /* A READ again: answered again from that PSN, out of its resource. */
+    /*
+     * A READ again (11.10): executed again from its own RETH, which must
+     * end where the READ it repeats did, out of that READ's resource.
+     */
     for (k = 0; k < DBNIC_QP_MAX_RD_ATOMIC; k++) {
         struct dbnic_roce_rres *rr = &s->rr[k];
+        uint64_t va = pkt->hdr.reth.va;
+        uint32_t len = pkt->hdr.reth.dma_len, mtu = qp_mtu(qp);
 
-        if (rr->npkts && dbnic_psn_in_window(psn, rr->first_psn, rr->npkts)) {
-            rr->next = (psn - rr->first_psn) & DBNIC_ROCE_PSN_MASK;
-            rr->active = true;
-            qp_wake(c, qp);
-            return;
+        if (!rr->npkts ||
+            !dbnic_psn_in_window(psn, rr->first_psn, rr->npkts)) {
+            continue;
         }
+        if (va + len != rr->va + rr->len || len > rr->len ||
+            pkt->hdr.reth.rkey != rr->rkey ||
+            (len && !dbnic_rkey_check(c, qp, rr->rkey, va, len,
+                                      DBNIC_MR_REMOTE_READ))) {
+            return; /* not a repeat of that READ: dropped, counted */
+        }
+        *rr = (struct dbnic_roce_rres){
+            .active = true,
+            .first_psn = psn,
+            .npkts = len ? (len + mtu - 1) / mtu : 1,
+            .rkey = rr->rkey,
+            .va = va,
+            .len = len,
+        };
+        qp_wake(c, qp);
+        return;
     }
 }
 
@@ -584,7 +603,7 @@ static uint8_t nak_status(uint8_t syn)
     }
     switch (syn) {
     case DBNIC_AETH_NAK_PSN_SEQ:
-        return DBNIC_WC_RETRY_EXC_ERR; /* 1.4: no retransmission */
+        return DBNIC_WC_RETRY_EXC_ERR; /* retried instead (11.10) */
     case DBNIC_AETH_NAK_INV_REQ:
         return DBNIC_WC_REM_INV_REQ_ERR;
     case DBNIC_AETH_NAK_REM_ACCESS:
@@ -594,28 +613,6 @@ static uint8_t nak_status(uint8_t syn)
     default:
         return DBNIC_WC_BAD_RESP_ERR;
     }
-}
-
-/*
- * The WQE that PSN psn belongs to fails with wc_status: the inflight one
- * (completed WQEs before it were popped by the caller) or the one being
- * sent.  Then the QP goes to ERR and the rest flushes.
- */
-static void req_wqe_fails(struct dbnic_core *c, struct dbnic_qp *qp,
-                          uint32_t psn, uint8_t wc_status)
-{
-    struct dbnic_roce_req *r = &qp->req;
-    struct dbnic_sq *sq = &c->sq[qp->sqid];
-
-    if (r->if_len) {
-        dbnic_roce_inflight_done(c, qp, wc_status);
-    } else if (r->started && sq->job.active) {
-        r->started = false;
-        sq->job.active = false;
-        dbnic_qp_send_cqe(c, sq, qp->sqid, sq->job.index, wc_status,
-                          DBNIC_ST_OK, 0, sq->job.prio, sq->job.d.hdr.opcode);
-    }
-    dbnic_qp_fatal(c, qp, wc_status);
 }
 
 /* Is psn one the requester has sent and not seen answered? */
@@ -634,8 +631,47 @@ static bool req_psn_outstanding(const struct dbnic_qp *qp, uint32_t psn)
         return dbnic_psn_cmp(psn, r->psn) < 0 &&
                dbnic_psn_cmp(psn, oldest) >= -(int32_t)(1 << 22);
     }
-    return r->started && dbnic_psn_cmp(psn, r->msg_psn) >= 0 &&
+    return r->started && dbnic_psn_cmp(psn, r->cur.msg_psn) >= 0 &&
            dbnic_psn_cmp(psn, r->psn) < 0;
+}
+
+/*
+ * Everything before PSN next is acknowledged (an ACK of next - 1, or a
+ * NAK of next): WQEs complete and una advances, up to a READ still
+ * waiting for responses.  true if an answer to that READ was lost: the
+ * acknowledgement reaches past it (11.10).
+ */
+static bool req_acked_upto(struct dbnic_core *c, struct dbnic_qp *qp,
+                           uint32_t next)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    uint32_t resume;
+
+    if (dbnic_roce_complete_upto(c, qp, dbnic_psn_add(next,
+                                                      DBNIC_ROCE_PSN_MASK))) {
+        qp_wake(c, qp);
+    }
+    if (r->if_len && r->inflight[r->if_head].opcode == DBNIC_OP_RDMA_READ) {
+        resume = dbnic_roce_resume_psn(qp);
+        if (dbnic_psn_cmp(next, resume) > 0) {
+            dbnic_roce_acked(c, qp, resume);
+            return true;
+        }
+    }
+    dbnic_roce_acked(c, qp, next);
+    return false;
+}
+
+/* A retransmission from the resume point, unless one is under way. */
+static void req_retry_seq(struct dbnic_core *c, struct dbnic_qp *qp)
+{
+    struct dbnic_roce_req *r = &qp->req;
+
+    if (r->retx_started &&
+        dbnic_psn_cmp(dbnic_roce_resume_psn(qp), r->retx_from) <= 0) {
+        return; /* the same gap again (a duplicate NAK) */
+    }
+    dbnic_roce_retry(c, qp, DBNIC_CNT_ROCE_RETRY_SEQ);
 }
 
 static void req_ack(struct dbnic_core *c, struct dbnic_qp *qp,
@@ -648,9 +684,9 @@ static void req_ack(struct dbnic_core *c, struct dbnic_qp *qp,
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
     if ((syn & DBNIC_AETH_TYPE_MASK) == DBNIC_AETH_TYPE_ACK) {
         dbnic_count(c, DBNIC_CNT_ROCE_ACK_RX);
-        if (dbnic_psn_cmp(psn, r->psn) < 0 &&
-            dbnic_roce_complete_upto(c, qp, psn)) {
-            qp_wake(c, qp);
+        if (dbnic_psn_cmp(psn, r->psn) < 0 && req_psn_outstanding(qp, psn) &&
+            req_acked_upto(c, qp, dbnic_psn_add(psn, 1))) {
+            req_retry_seq(c, qp);
         }
         return;
     }
@@ -659,8 +695,21 @@ static void req_ack(struct dbnic_core *c, struct dbnic_qp *qp,
         return; /* about nothing this QP waits for */
     }
     /* A NAK of psn acknowledges everything before it (IBTA 9.7.5.1). */
-    dbnic_roce_complete_upto(c, qp, dbnic_psn_add(psn, DBNIC_ROCE_PSN_MASK));
-    req_wqe_fails(c, qp, psn, nak_status(syn));
+    if (req_acked_upto(c, qp, psn)) {
+        req_retry_seq(c, qp); /* READ responses before it were lost */
+        return;
+    }
+    if ((syn & DBNIC_AETH_TYPE_MASK) == DBNIC_AETH_TYPE_RNR) {
+        if (!r->rnr_wait) {
+            dbnic_roce_rnr(c, qp, syn & DBNIC_AETH_VALUE_MASK);
+        }
+        return;
+    }
+    if (syn == DBNIC_AETH_NAK_PSN_SEQ) {
+        req_retry_seq(c, qp);
+        return;
+    }
+    dbnic_roce_req_fail_oldest(c, qp, nak_status(syn), DBNIC_ST_OK);
 }
 
 static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
@@ -699,10 +748,11 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
         dbnic_roce_complete_upto(c, qp, dbnic_psn_add(rd->first_psn,
                                               DBNIC_ROCE_PSN_MASK));
     }
-    if (first != (k == 0) || (!last && plen != mtu) ||
+    /* A READ sent again starts its responses again (11.10). */
+    if (first != (expect == rd->resp_first) || (!last && plen != mtu) ||
         rd->done + (uint64_t)plen > rd->len ||
         (last && rd->done + plen != rd->len)) {
-        req_wqe_fails(c, qp, psn, DBNIC_WC_BAD_RESP_ERR);
+        dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_BAD_RESP_ERR, DBNIC_ST_OK);
         return;
     }
     while (plen) {
@@ -711,14 +761,14 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
         uint64_t dma;
 
         if (rd->i >= rd->nsge) {
-            req_wqe_fails(c, qp, psn, DBNIC_WC_BAD_RESP_ERR);
+            dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_BAD_RESP_ERR, DBNIC_ST_OK);
             return;
         }
         room = dbnic_le32(sge->len) - rd->off;
         n = plen < room ? plen : room;
         if (dbnic_sge_translate(c, sq->ctx, sge, rd->off, n, &dma, &len) ||
             !len || c->ops->dma_write(c->opaque, dma, p, len)) {
-            req_wqe_fails(c, qp, psn, DBNIC_WC_LOC_PROT_ERR);
+            dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_LOC_PROT_ERR, DBNIC_ST_OK);
             return;
         }
         p += len;
@@ -735,12 +785,13 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
         /* The READ is the oldest WQE now: every one before it is done. */
         if (!r->if_len ||
             r->inflight[r->if_head].opcode != DBNIC_OP_RDMA_READ) {
-            req_wqe_fails(c, qp, psn, DBNIC_WC_BAD_RESP_ERR);
+            dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_BAD_RESP_ERR, DBNIC_ST_OK);
             return;
         }
         dbnic_roce_inflight_done(c, qp, DBNIC_WC_SUCCESS);
         qp_wake(c, qp);
     }
+    dbnic_roce_acked(c, qp, dbnic_psn_add(psn, 1));
 }
 
 /* ------------------------------------------------------------------ */

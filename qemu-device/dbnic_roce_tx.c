@@ -29,7 +29,7 @@ void dbnic_roce_qp_reset(struct dbnic_qp *qp)
 {
     memset(&qp->req, 0, sizeof(qp->req));
     memset(&qp->resp, 0, sizeof(qp->resp));
-    qp->req.psn = qp->sq_psn & DBNIC_ROCE_PSN_MASK;
+    qp->req.psn = qp->req.una = qp->sq_psn & DBNIC_ROCE_PSN_MASK;
     qp->resp.epsn = qp->rq_psn & DBNIC_ROCE_PSN_MASK;
 }
 
@@ -40,7 +40,18 @@ void dbnic_roce_qp_modified(struct dbnic_qp *qp, uint8_t state,
         dbnic_roce_qp_reset(qp);
     }
     if (attr_mask & DBNIC_QP_ATTR_SQ_PSN) {
-        qp->req.psn = qp->sq_psn & DBNIC_ROCE_PSN_MASK;
+        qp->req.psn = qp->req.una = qp->sq_psn & DBNIC_ROCE_PSN_MASK;
+    }
+    if (state == DBNIC_QPS_RTS) {
+        /* The retry counts start full (11.10). */
+        qp->req.retry_left = qp->retry_cnt;
+        qp->req.rnr_left = qp->rnr_retry;
+    } else {
+        /* Timers run in RTS only. */
+        qp->req.deadline = 0;
+        qp->req.timer_fired = false;
+        qp->req.rnr_wait = false;
+        qp->req.retx = false;
     }
     if (attr_mask & DBNIC_QP_ATTR_RQ_PSN) {
         qp->resp.epsn = qp->rq_psn & DBNIC_ROCE_PSN_MASK;
@@ -235,8 +246,9 @@ next:
 /* Requester: completions                                              */
 /* ------------------------------------------------------------------ */
 
-void dbnic_roce_inflight_done(struct dbnic_core *c, struct dbnic_qp *qp,
-                              uint8_t wc_status)
+/* Pop the oldest inflight WQE; its CQE if it asked for one or failed. */
+static void inflight_pop(struct dbnic_core *c, struct dbnic_qp *qp,
+                         uint8_t wc_status, uint8_t vendor)
 {
     struct dbnic_roce_req *r = &qp->req;
     struct dbnic_roce_inflight e;
@@ -251,11 +263,25 @@ void dbnic_roce_inflight_done(struct dbnic_core *c, struct dbnic_qp *qp,
         r->rd_head = (r->rd_head + 1) % DBNIC_QP_MAX_RD_ATOMIC;
         r->rd_len--;
     }
+    /* A retransmission goes on with the entry after this one. */
+    if (r->retx) {
+        if (r->retx_k) {
+            r->retx_k--;
+        } else {
+            r->retx_loaded = false;
+        }
+    }
     if (wc_status != DBNIC_WC_SUCCESS ||
         (e.flags & DBNIC_DESC_F_COMPLETION)) {
         dbnic_qp_send_cqe(c, qp_sq(c, qp), qp->sqid, e.index, wc_status,
-                          DBNIC_ST_OK, e.len, e.prio, e.opcode);
+                          vendor, e.len, e.prio, e.opcode);
     }
+}
+
+void dbnic_roce_inflight_done(struct dbnic_core *c, struct dbnic_qp *qp,
+                              uint8_t wc_status)
+{
+    inflight_pop(c, qp, wc_status, DBNIC_ST_OK);
 }
 
 bool dbnic_roce_complete_upto(struct dbnic_core *c, struct dbnic_qp *qp,
@@ -277,10 +303,21 @@ bool dbnic_roce_complete_upto(struct dbnic_core *c, struct dbnic_qp *qp,
     return any;
 }
 
+/* Timers and retransmission stop (the QP leaves RTS, 11.10). */
+static void req_stop(struct dbnic_roce_req *r)
+{
+    r->deadline = 0;
+    r->timer_fired = false;
+    r->rnr_wait = false;
+    r->retx = false;
+    r->retx_loaded = false;
+}
+
 void dbnic_roce_req_flush(struct dbnic_core *c, struct dbnic_qp *qp)
 {
     struct dbnic_roce_req *r = &qp->req;
 
+    req_stop(r);
     while (r->if_len) {
         struct dbnic_roce_inflight e = r->inflight[r->if_head];
 
@@ -293,6 +330,228 @@ void dbnic_roce_req_flush(struct dbnic_core *c, struct dbnic_qp *qp)
     r->rd_len = 0;
     r->started = false; /* the job itself is the send queue's to flush */
     r->wait = false;
+}
+
+void dbnic_roce_req_fail_oldest(struct dbnic_core *c, struct dbnic_qp *qp,
+                                uint8_t wc_status, uint8_t vendor)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    struct dbnic_sq *sq = qp_sq(c, qp);
+
+    req_stop(r);
+    if (r->if_len) {
+        inflight_pop(c, qp, wc_status, vendor);
+    } else if (r->started && sq->job.active) {
+        r->started = false;
+        sq->job.active = false;
+        dbnic_qp_send_cqe(c, sq, qp->sqid, sq->job.index, wc_status, vendor,
+                          0, sq->job.prio, sq->job.d.hdr.opcode);
+    }
+    dbnic_qp_fatal(c, qp, wc_status);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requester: timers and retries (11.10)                               */
+/* ------------------------------------------------------------------ */
+
+/* The transport timer's interval in ns, 0: infinite. */
+static uint64_t qp_timeout_ns(const struct dbnic_qp *qp)
+{
+    uint64_t t = dbnic_ib_timeout_ns(qp->timeout);
+
+    return t && t < DBNIC_ROCE_MIN_TIMEOUT_NS ? DBNIC_ROCE_MIN_TIMEOUT_NS : t;
+}
+
+/* Are packets out that no acknowledgement has covered yet? */
+static bool req_outstanding(const struct dbnic_qp *qp)
+{
+    const struct dbnic_roce_req *r = &qp->req;
+
+    return r->if_len || (r->started && r->cur.hi);
+}
+
+/* The transport timer starts again from now, or stops. */
+static void req_timer_restart(struct dbnic_core *c, struct dbnic_qp *qp)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    uint64_t t = qp_timeout_ns(qp);
+
+    if (r->rnr_wait) {
+        return; /* the RNR wait's deadline stands */
+    }
+    if (!t || qp->state != DBNIC_QPS_RTS || !req_outstanding(qp)) {
+        r->deadline = 0;
+        return;
+    }
+    r->deadline = dbnic_now(c) + t;
+    dbnic_timer_arm(c, r->deadline);
+}
+
+void dbnic_roce_acked(struct dbnic_core *c, struct dbnic_qp *qp,
+                      uint32_t next)
+{
+    struct dbnic_roce_req *r = &qp->req;
+
+    if (dbnic_psn_cmp(next, r->una) <= 0) {
+        return;
+    }
+    r->una = next;
+    r->retry_left = qp->retry_cnt;
+    r->rnr_left = qp->rnr_retry;
+    r->retx_started = false;
+    req_timer_restart(c, qp);
+}
+
+uint32_t dbnic_roce_resume_psn(const struct dbnic_qp *qp)
+{
+    const struct dbnic_roce_req *r = &qp->req;
+    uint32_t first;
+
+    if (r->if_len) {
+        const struct dbnic_roce_inflight *e = &r->inflight[r->if_head];
+
+        if (e->opcode == DBNIC_OP_RDMA_READ && r->rd_len) {
+            const struct dbnic_roce_read *rd = &r->rd[r->rd_head];
+
+            /* Its first response not placed yet. */
+            return dbnic_psn_add(rd->first_psn, rd->done / qp_mtu(qp));
+        }
+        first = e->first_psn;
+    } else if (r->started) {
+        first = r->cur.msg_psn;
+    } else {
+        return r->psn;
+    }
+    return dbnic_psn_cmp(r->una, first) > 0 ? r->una : first;
+}
+
+/*
+ * Put cur at packet pkt of WQE d (pkt < its packets): the payload offset
+ * and the gather position of that packet.
+ */
+static void cur_seek(const struct dbnic_qp *qp, const struct dbnic_desc *d,
+                     struct dbnic_roce_cur *cur, uint32_t pkt)
+{
+    unsigned int n = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC), i;
+    uint32_t off;
+
+    cur->sent_pkts = pkt;
+    cur->sge_i = 0;
+    cur->sge_off = 0;
+    cur->off = 0;
+    if (d->hdr.opcode == DBNIC_OP_RDMA_READ) {
+        return;
+    }
+    /* pkt < DBNIC_MAX_XFER / 256: the offset fits 32 bits. */
+    off = cur->off = pkt * qp_mtu(qp);
+    if (dbnic_le16(dbnic_rdma_seg_of_const(d)->inline_len)) {
+        return;
+    }
+    for (i = 0; i < n && off; i++) {
+        uint32_t l = dbnic_le32(d->sge[1 + i].len);
+
+        if (off < l) {
+            break;
+        }
+        off -= l;
+    }
+    cur->sge_i = (uint8_t)i;
+    cur->sge_off = off;
+}
+
+/* Go-back-N from the first PSN not acknowledged (11.10). */
+static void retx_begin(struct dbnic_core *c, struct dbnic_qp *qp)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    uint32_t from = dbnic_roce_resume_psn(qp);
+
+    r->retx = r->if_len != 0;
+    r->retx_started = true;
+    r->retx_from = from;
+    r->retx_k = 0;
+    r->retx_loaded = false;
+    if (r->started && r->cur.sent_pkts) {
+        /* The WQE being sent goes on from its first packet not acked. */
+        uint32_t p = 0;
+
+        if (dbnic_psn_cmp(from, r->cur.msg_psn) > 0) {
+            p = (from - r->cur.msg_psn) & DBNIC_ROCE_PSN_MASK;
+        }
+        if (p < r->cur.sent_pkts) {
+            cur_seek(qp, &qp_sq(c, qp)->job.d, &r->cur, p);
+        }
+    }
+    dbnic_tr(c, DBNIC_TR_ROCE_RETRY, dbnic_qp_num(c, qp), r->retry_left,
+             from);
+    dbnic_sq_wake(c, qp->sqid);
+    dbnic_ask_run(c);
+}
+
+void dbnic_roce_retry(struct dbnic_core *c, struct dbnic_qp *qp,
+                      enum dbnic_counter counter)
+{
+    struct dbnic_roce_req *r = &qp->req;
+
+    if (!r->retry_left) {
+        dbnic_count(c, DBNIC_CNT_ROCE_RETRY_EXC);
+        dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_RETRY_EXC_ERR,
+                                   DBNIC_ST_OK);
+        return;
+    }
+    r->retry_left--;
+    dbnic_count(c, counter);
+    retx_begin(c, qp);
+    req_timer_restart(c, qp);
+}
+
+void dbnic_roce_rnr(struct dbnic_core *c, struct dbnic_qp *qp, uint8_t x)
+{
+    struct dbnic_roce_req *r = &qp->req;
+
+    if (!r->rnr_left) {
+        dbnic_count(c, DBNIC_CNT_ROCE_RNR_RETRY_EXC);
+        dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_RNR_RETRY_EXC_ERR,
+                                   DBNIC_ST_OK);
+        return;
+    }
+    if (r->rnr_left != 7) { /* 7: unlimited (IBTA) */
+        r->rnr_left--;
+    }
+    dbnic_count(c, DBNIC_CNT_ROCE_RNR_WAIT);
+    /* Nothing goes out until the wait ends; then go-back-N. */
+    r->retx = false;
+    r->retx_loaded = false;
+    r->timer_fired = false;
+    r->rnr_wait = true;
+    r->deadline = dbnic_now(c) + dbnic_ib_rnr_timer_ns(x);
+    dbnic_timer_arm(c, r->deadline);
+}
+
+void dbnic_roce_timer(struct dbnic_core *c, uint64_t now)
+{
+    uint64_t next = 0;
+    uint32_t i;
+
+    for (i = 0; c->qp && i < c->cfg.max_qp; i++) {
+        struct dbnic_qp *qp = &c->qp[i];
+        struct dbnic_roce_req *r = &qp->req;
+
+        if (!qp->in_use || !r->deadline) {
+            continue;
+        }
+        if (r->deadline <= now) {
+            /* Acted on in the engine's next pass over the QP. */
+            r->deadline = 0;
+            r->timer_fired = true;
+            dbnic_sq_wake(c, qp->sqid);
+            dbnic_ask_run(c);
+        } else if (!next || r->deadline < next) {
+            next = r->deadline;
+        }
+    }
+    if (next) {
+        dbnic_timer_arm(c, next);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -327,6 +586,10 @@ bool dbnic_roce_req_waiting(struct dbnic_core *c, const struct dbnic_sq *sq)
     if (sq->job.eth_wait && c->eth_tx_blocked) {
         return true;
     }
+    /* Packets sent again, or an RNR wait, go first (11.10). */
+    if (qp->req.retx || qp->req.rnr_wait || qp->req.timer_fired) {
+        return true;
+    }
     return qp->req.wait && !req_may_start(qp, &sq->job);
 }
 
@@ -337,19 +600,16 @@ static void req_start(struct dbnic_core *c, struct dbnic_qp *qp,
     const struct dbnic_job *j = &sq->job;
     uint32_t mtu = qp_mtu(qp);
 
-    r->msg_psn = r->psn;
+    memset(&r->cur, 0, sizeof(r->cur));
+    r->cur.msg_psn = r->psn;
     if (j->d.hdr.opcode == DBNIC_OP_RDMA_READ) {
         /* One request; its responses take the PSNs (11.8). */
-        r->npkts = 1;
+        r->cur.npkts = 1;
         r->psn = dbnic_psn_add(r->psn, msg_pkts(j->total, mtu));
     } else {
-        r->npkts = msg_pkts(j->total, mtu);
-        r->psn = dbnic_psn_add(r->psn, r->npkts);
+        r->cur.npkts = msg_pkts(j->total, mtu);
+        r->psn = dbnic_psn_add(r->psn, r->cur.npkts);
     }
-    r->sent_pkts = 0;
-    r->off = 0;
-    r->sge_i = 0;
-    r->sge_off = 0;
     r->started = true;
 }
 
@@ -377,7 +637,7 @@ static void req_sent(struct dbnic_core *c, struct dbnic_qp *qp,
         unsigned int n = DBNIC_GET(j->d.hdr.nsge, DBNIC_NSGE_DST);
 
         memset(rd, 0, sizeof(*rd));
-        rd->first_psn = r->msg_psn;
+        rd->first_psn = rd->resp_first = r->cur.msg_psn;
         rd->len = (uint32_t)j->total;
         rd->nsge = (uint8_t)n;
         memcpy(rd->sge, &j->d.sge[1], n * sizeof(rd->sge[0]));
@@ -389,6 +649,7 @@ static void req_sent(struct dbnic_core *c, struct dbnic_qp *qp,
             .opcode = op,
             .flags = j->d.hdr.flags,
             .prio = j->prio,
+            .first_psn = r->cur.msg_psn,
             .last_psn = dbnic_psn_add(r->psn, DBNIC_ROCE_PSN_MASK),
             .len = (uint32_t)j->total,
         };
@@ -444,33 +705,42 @@ static uint8_t ib_opcode(uint8_t op, bool first, bool last, bool ud)
     return DBNIC_ROCE_RC_WRITE_MIDDLE;
 }
 
+/* The outcome of a packet that could not be built. */
+struct req_fault {
+    uint8_t wc;     /* enum dbnic_wc_status */
+    uint8_t vendor; /* enum dbnic_status */
+};
+
 /*
- * Build and send the job's next packet.  Returns 1 when it left (or was
+ * Build and send packet cur->sent_pkts of WQE d (total payload bytes):
+ * the job's, or one sent again (11.10).  Returns 1 when it left (or was
  * dropped by the port), 0 when the port is busy (nothing changes), -1
- * when the WQE failed (its CQE is written).  *moved: payload bytes.
+ * when the WQE cannot be sent (*f says why; nothing left).  *moved:
+ * payload bytes gathered.
  */
 static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
-                      struct dbnic_sq *sq, uint32_t qid, uint32_t *moved)
+                      struct dbnic_sq *sq, const struct dbnic_desc *d,
+                      uint64_t total, struct dbnic_roce_cur *cur,
+                      uint32_t *moved, struct req_fault *f)
 {
     struct dbnic_roce_req *r = &qp->req;
-    struct dbnic_job *j = &sq->job;
-    struct dbnic_desc *d = &j->d;
-    const struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of(d);
+    const struct dbnic_rdma_seg *seg = dbnic_rdma_seg_of_const(d);
     uint8_t op = d->hdr.opcode;
     bool ud = qp->type != DBNIC_QPT_RC;
-    uint32_t mtu = qp_mtu(qp), k = r->sent_pkts;
-    bool first = k == 0, last = k + 1 == r->npkts;
+    uint32_t mtu = qp_mtu(qp), k = cur->sent_pkts;
+    bool first = k == 0, last = k + 1 == cur->npkts;
     uint32_t plen = 0, crc, inl = dbnic_le16(seg->inline_len);
     struct dbnic_roce_hdr h;
     struct dbnic_roce_addr a;
     const struct dbnic_av *av = &qp->av;
     uint8_t *buf = c->eth_buf;
-    uint8_t sge_i = r->sge_i;
-    uint32_t sge_off = r->sge_off;
+    uint8_t sge_i = cur->sge_i;
+    uint32_t sge_off = cur->sge_off;
+    bool again = k < cur->hi;
     size_t hl;
 
     if (op != DBNIC_OP_RDMA_READ) {
-        uint64_t left = j->total - r->off;
+        uint64_t left = total - cur->off;
 
         plen = left < mtu ? (uint32_t)left : mtu;
     }
@@ -479,7 +749,7 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
             dbnic_ah_get(c, dbnic_le32(seg->ah), qp->ctx, qp->pd);
 
         if (!ah) { /* destroyed since the check */
-            req_fail(c, qp, sq, qid, DBNIC_WC_LOC_PROT_ERR, DBNIC_ST_ACCESS);
+            *f = (struct req_fault){ DBNIC_WC_LOC_PROT_ERR, DBNIC_ST_ACCESS };
             return -1;
         }
         av = &ah->av;
@@ -487,7 +757,7 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     memset(&h, 0, sizeof(h));
     h.opcode = ib_opcode(op, first, last, ud);
     h.pkey = DBNIC_ROCE_PKEY_DEFAULT;
-    h.psn = dbnic_psn_add(r->msg_psn, k);
+    h.psn = dbnic_psn_add(cur->msg_psn, k);
     if (ud) {
         uint32_t qkey = dbnic_le32(seg->remote_qkey);
 
@@ -511,9 +781,10 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     if (first && (op == DBNIC_OP_RDMA_WRITE || op == DBNIC_OP_RDMA_WRITE_IMM ||
                   op == DBNIC_OP_RDMA_READ)) {
-        h.reth.va = dbnic_le64(seg->raddr);
+        /* A READ sent again asks for the rest only (11.10). */
+        h.reth.va = dbnic_le64(seg->raddr) + cur->read_off;
         h.reth.rkey = dbnic_le32(seg->rkey);
-        h.reth.dma_len = (uint32_t)j->total;
+        h.reth.dma_len = (uint32_t)total - cur->read_off;
     }
     /* ImmDt as it came in the WQE, bytes 12-15 in wire order. */
     h.imm = dbnic_roce_get_be32((const uint8_t *)&d->hdr.imm);
@@ -531,7 +802,7 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     if (plen && inl) {
         crc = dbnic_roce_icrc_copy(crc, buf + hl,
                                    (const uint8_t *)d +
-                                       DBNIC_RDMA_DATA_OFFSET + r->off,
+                                       DBNIC_RDMA_DATA_OFFSET + cur->off,
                                    plen);
     } else if (plen) {
         unsigned int nsrc = DBNIC_GET(d->hdr.nsge, DBNIC_NSGE_SRC);
@@ -545,7 +816,7 @@ static int req_packet(struct dbnic_core *c, struct dbnic_qp *qp,
                                 &crc);
 
             if (st != DBNIC_ST_OK) {
-                req_fail(c, qp, sq, qid, DBNIC_WC_LOC_PROT_ERR, st);
+                *f = (struct req_fault){ DBNIC_WC_LOC_PROT_ERR, st };
                 return -1;
             }
             at += n;
@@ -570,15 +841,25 @@ sent:
     if (h.ackreq) {
         r->since_ackreq = 0;
     }
+    if (again) {
+        dbnic_count(c, DBNIC_CNT_ROCE_RETX_PKTS);
+    }
     r->ip_id++;
-    r->sent_pkts++;
-    r->off += plen;
-    r->sge_i = sge_i;
-    r->sge_off = sge_off;
+    cur->sent_pkts++;
+    if (cur->sent_pkts > cur->hi) {
+        cur->hi = cur->sent_pkts;
+    }
+    cur->off += plen;
+    cur->sge_i = sge_i;
+    cur->sge_off = sge_off;
     if (!inl) {
         *moved += plen;
     }
     c->counters[DBNIC_CNT_BYTES] += plen;
+    /* The first packet outstanding starts the transport timer (11.10). */
+    if (!ud && !r->deadline) {
+        req_timer_restart(c, qp);
+    }
     return 1;
 }
 
@@ -590,6 +871,9 @@ uint32_t dbnic_roce_req_step(struct dbnic_core *c, struct dbnic_sq *sq,
     struct dbnic_job *j = &sq->job;
     uint32_t moved = 0;
 
+    if (r->retx || r->rnr_wait || r->timer_fired) {
+        return 0; /* what was sent before goes first (11.10) */
+    }
     if (!r->started) {
         if (!req_may_start(qp, j)) {
             r->wait = true; /* an ACK or a READ response wakes it */
@@ -602,10 +886,12 @@ uint32_t dbnic_roce_req_step(struct dbnic_core *c, struct dbnic_sq *sq,
         }
     }
     j->eth_wait = false;
-    while (r->sent_pkts < r->npkts && moved < DBNIC_CHUNK_BYTES) {
-        int st = req_packet(c, qp, sq, qid, &moved);
+    while (r->cur.sent_pkts < r->cur.npkts && moved < DBNIC_CHUNK_BYTES) {
+        struct req_fault f;
+        int st = req_packet(c, qp, sq, &j->d, j->total, &r->cur, &moved, &f);
 
         if (st < 0) {
+            req_fail(c, qp, sq, qid, f.wc, f.vendor);
             return moved;
         }
         if (st == 0) {
@@ -613,8 +899,162 @@ uint32_t dbnic_roce_req_step(struct dbnic_core *c, struct dbnic_sq *sq,
             return moved;
         }
     }
-    if (r->sent_pkts == r->npkts) {
+    if (r->cur.sent_pkts == r->cur.npkts) {
         req_sent(c, qp, sq, qid);
+    }
+    return moved;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requester: go-back-N (11.10)                                        */
+/* ------------------------------------------------------------------ */
+
+/* The READ state of inflight entry k (a READ): READs keep their order. */
+static struct dbnic_roce_read *retx_read_of(struct dbnic_roce_req *r,
+                                            unsigned int k)
+{
+    unsigned int i, n = 0;
+
+    for (i = 0; i < k; i++) {
+        if (r->inflight[(r->if_head + i) % DBNIC_QP_MAX_INFLIGHT].opcode ==
+            DBNIC_OP_RDMA_READ) {
+            n++;
+        }
+    }
+    if (n >= r->rd_len) {
+        return NULL;
+    }
+    return &r->rd[(r->rd_head + n) % DBNIC_QP_MAX_RD_ATOMIC];
+}
+
+/*
+ * Read the WQE of the entry being sent again from its ring slot, check it
+ * is the one sent, and set the cursor to its first packet to send.  false:
+ * it is not (the oldest WQE failed, the QP is in ERR).
+ */
+static bool retx_load(struct dbnic_core *c, struct dbnic_qp *qp,
+                      struct dbnic_sq *sq)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    const struct dbnic_roce_inflight *e =
+        &r->inflight[(r->if_head + r->retx_k) % DBNIC_QP_MAX_INFLIGHT];
+    struct dbnic_desc *d = &r->retx_d;
+    struct dbnic_roce_cur *cur = &r->retx_cur;
+    uint64_t addr = sq->base + ((uint64_t)dbnic_ring_slot(e->index,
+                                                          sq->log_size)
+                                << sq->log_stride);
+    uint32_t mtu = qp_mtu(qp);
+    uint8_t wc = DBNIC_WC_LOC_QP_OP_ERR, vendor;
+    uint64_t total = 0;
+
+    memset(d, 0, sizeof(*d));
+    if (c->ops->dma_read(c->opaque, addr, &d->hdr, sizeof(d->hdr)) ||
+        d->hdr.size < 1 || d->hdr.size > DBNIC_DESC_MAX_BLOCKS ||
+        d->hdr.size * DBNIC_DESC_BLOCK_SIZE > (1u << sq->log_stride) ||
+        c->ops->dma_read(c->opaque, addr, d,
+                         d->hdr.size * DBNIC_DESC_BLOCK_SIZE)) {
+        vendor = DBNIC_ST_DMA_ERROR;
+        goto fail;
+    }
+    vendor = DBNIC_ST_BAD_DESC;
+    if (dbnic_le16(d->hdr.index) != e->index ||
+        dbnic_le16(d->hdr.qid) != qp->sqid || d->hdr.opcode != e->opcode) {
+        goto fail;
+    }
+    vendor = dbnic_qp_wqe_check_desc(c, sq, d, &total, &wc);
+    if (vendor != DBNIC_ST_OK) {
+        goto fail;
+    }
+    if (total != e->len) {
+        wc = DBNIC_WC_LOC_QP_OP_ERR;
+        vendor = DBNIC_ST_BAD_DESC;
+        goto fail;
+    }
+    memset(cur, 0, sizeof(*cur));
+    r->retx_total = total;
+    if (e->opcode == DBNIC_OP_RDMA_READ) {
+        struct dbnic_roce_read *rd = retx_read_of(r, r->retx_k);
+
+        if (!rd) {
+            vendor = DBNIC_ST_BAD_DESC;
+            goto fail;
+        }
+        /* The rest of the READ, from its first response missing. */
+        cur->read_off = rd->done;
+        cur->msg_psn = rd->resp_first =
+            dbnic_psn_add(rd->first_psn, rd->done / mtu);
+        cur->npkts = cur->hi = 1;
+    } else {
+        uint32_t p = 0;
+
+        cur->msg_psn = e->first_psn;
+        cur->npkts = cur->hi = msg_pkts(total, mtu);
+        if (!r->retx_k && dbnic_psn_cmp(r->retx_from, e->first_psn) > 0) {
+            p = (r->retx_from - e->first_psn) & DBNIC_ROCE_PSN_MASK;
+        }
+        cur_seek(qp, d, cur, p < cur->npkts ? p : cur->npkts - 1);
+    }
+    r->retx_loaded = true;
+    return true;
+fail:
+    dbnic_roce_req_fail_oldest(c, qp, wc, vendor);
+    return false;
+}
+
+uint32_t dbnic_roce_retx_step(struct dbnic_core *c, struct dbnic_qp *qp,
+                              bool *progress)
+{
+    struct dbnic_roce_req *r = &qp->req;
+    struct dbnic_sq *sq = qp_sq(c, qp);
+    uint32_t moved = 0;
+
+    if (qp->type != DBNIC_QPT_RC) {
+        return 0;
+    }
+    if (r->timer_fired) {
+        r->timer_fired = false;
+        *progress = true;
+        if (qp->state != DBNIC_QPS_RTS) {
+            r->rnr_wait = false;
+        } else if (r->rnr_wait) {
+            r->rnr_wait = false;
+            retx_begin(c, qp);
+            req_timer_restart(c, qp);
+        } else if (req_outstanding(qp)) {
+            dbnic_roce_retry(c, qp, DBNIC_CNT_ROCE_RETRY_TIMEOUT);
+        }
+    }
+    if (!r->retx || qp->state != DBNIC_QPS_RTS || c->eth_tx_blocked) {
+        return 0;
+    }
+    while (moved < DBNIC_CHUNK_BYTES) {
+        struct req_fault f;
+        int st;
+
+        if (r->retx_k >= r->if_len) {
+            /* All sent again: the job goes on (11.10). */
+            r->retx = false;
+            r->retx_loaded = false;
+            break;
+        }
+        if (!r->retx_loaded && !retx_load(c, qp, sq)) {
+            return moved;
+        }
+        if (r->retx_cur.sent_pkts >= r->retx_cur.npkts) {
+            r->retx_k++;
+            r->retx_loaded = false;
+            continue;
+        }
+        st = req_packet(c, qp, sq, &r->retx_d, r->retx_total, &r->retx_cur,
+                        &moved, &f);
+        if (st == 0) {
+            return moved; /* dbnic_core_eth_tx_resume() */
+        }
+        if (st < 0) {
+            dbnic_roce_req_fail_oldest(c, qp, f.wc, f.vendor);
+            return moved;
+        }
+        *progress = true;
     }
     return moved;
 }
@@ -637,7 +1077,8 @@ static bool resp_reads_busy(const struct dbnic_qp *qp)
 
 bool dbnic_roce_resp_busy(const struct dbnic_qp *qp)
 {
-    return qp->resp.ack_owed || resp_reads_busy(qp);
+    return qp->resp.ack_owed || resp_reads_busy(qp) || qp->req.retx ||
+           qp->req.timer_fired;
 }
 
 /* Send an ACK-class packet (ACK, NAK, RNR NAK).  false: the port is busy. */

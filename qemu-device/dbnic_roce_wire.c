@@ -611,3 +611,23 @@ void dbnic_roce_grh(const uint8_t *frame, const struct dbnic_roce_pkt *pkt,
                frame + pkt->l3_off, DBNIC_ROCE_IPV4_HLEN);
     }
 }
+
+uint64_t dbnic_ib_timeout_ns(unsigned int t)
+{
+    if (!t || t > 31) {
+        return 0;
+    }
+    return 4096ull << t;
+}
+
+uint64_t dbnic_ib_rnr_timer_ns(unsigned int x)
+{
+    /* IBTA vol. 1 table 45, in units of 10 us: code 0 is the longest. */
+    static const uint32_t units[32] = {
+        65536, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192,
+        256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192,
+        12288, 16384, 24576, 32768, 49152,
+    };
+
+    return (uint64_t)units[x & 31] * 10000;
+}

@@ -407,4 +407,12 @@ static inline void dbnic_roce_put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/*
+ * IBTA vol. 1 encodings of a QP's times (datasheet 11.10), in ns:
+ * the local ACK timeout t (4.096 us << t, 1..31; 0: infinite, returns 0)
+ * and the RNR NAK timer field x (table 45; 0 is 655.36 ms).
+ */
+uint64_t dbnic_ib_timeout_ns(unsigned int t);
+uint64_t dbnic_ib_rnr_timer_ns(unsigned int x);
+
 #endif

@@ -287,6 +287,16 @@ static void av_to(struct dbnic_av *av, const struct tnode *peer)
 }
 
 #define RC_MTU	3	/* 1024 bytes */
+/* RTS attributes qp_up() gives RC QPs; the tests of 11.10 change them. */
+static uint8_t rts_timeout = 14, rts_retry_cnt = 7, rts_rnr_retry = 7;
+
+static void rts_defaults(void)
+{
+	rts_timeout = 14;
+	rts_retry_cnt = 7;
+	rts_rnr_retry = 7;
+}
+
 #define PSN_A	0xfffffe	/* both sides cross the 24-bit wrap */
 #define PSN_B	0xfffff0
 
@@ -320,9 +330,9 @@ static void qp_up(struct tqp *q, const struct tqp *peer, uint32_t sq_psn,
 			abort();
 		a.state = DBNIC_QPS_RTS;
 		a.sq_psn = sq_psn;
-		a.timeout = 14;
-		a.retry_cnt = 7;
-		a.rnr_retry = 7;
+		a.timeout = rts_timeout;
+		a.retry_cnt = rts_retry_cnt;
+		a.rnr_retry = rts_rnr_retry;
 		a.max_rd_atomic = 4;
 		if (qp_modify(q, &a, DBNIC_QP_ATTR_STATE |
 			      DBNIC_QP_ATTR_TIMEOUT | DBNIC_QP_ATTR_RETRY_CNT |
@@ -607,6 +617,7 @@ static size_t cap_len[4];
 static unsigned int ncap;
 static bool drop_acks;		/* drop every ACK-class frame */
 static uint8_t drop_op = 0xff;	/* drop the first frame of this opcode */
+static bool drop_all;		/* a dead network: drop every frame */
 
 static bool frame_op(const uint8_t *buf, size_t len, uint8_t *op)
 {
@@ -628,7 +639,7 @@ static bool keep_filter(const uint8_t *buf, size_t len, unsigned int k)
 		memcpy(cap_buf[ncap], buf, len);
 		cap_len[ncap++] = len;
 	}
-	if (drop_acks && op == DBNIC_ROCE_RC_ACK)
+	if (drop_all || (drop_acks && op == DBNIC_ROCE_RC_ACK))
 		return false;
 	if (op == drop_op) {
 		drop_op = 0xff;
@@ -643,6 +654,7 @@ static void filter_on(uint8_t capture)
 	ncap = 0;
 	drop_acks = false;
 	drop_op = 0xff;
+	drop_all = false;
 	wire_keep = keep_filter;
 }
 
@@ -1041,7 +1053,11 @@ void test_roce_rc_read_replay(void)
 	fake_free(&b->f);
 }
 
-/* A lost packet: the responder NAKs once; 1.4's requester gives up. */
+/*
+ * A lost packet: the responder NAKs once (PSN sequence error) and drops
+ * what follows; the requester goes back to the lost PSN (11.10) and the
+ * message arrives once, whole.
+ */
 void test_roce_rc_psn_ahead(void)
 {
 	struct tnode *a = &na, *b = &nb;
@@ -1063,20 +1079,26 @@ void test_roce_rc_psn_ahead(void)
 	wire_run();
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_SEQ), 2);
 	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_NAK_TX), 1);
-	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_NAK_RX), 1);
-	CHECK(!cqe_poll(&qa, true, &e));	/* nothing delivered */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_SEQ), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 3);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 0);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, 3000);
+	CHECK(mem_eq(a, dst, b, src, 3000));
+	CHECK(!cqe_poll(&qa, true, &e));	/* once */
 	CHECK(cqe_poll(&qb, false, &e));
-	CHECK_EQ(e.status, DBNIC_WC_RETRY_EXC_ERR);
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 	CHECK_EQ(e.index, idx);
-	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
-	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_QP_ERR), 1);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_QP_ERR), 0);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
 
-/* No RECV posted for a SEND: RNR NAK, fatal to 1.4's requester. */
+/* No RECV posted for a SEND: RNR NAK, fatal with rnr_retry 0 (11.10). */
 void test_roce_rc_rnr(void)
 {
 	struct tnode *a = &na, *b = &nb;
@@ -1086,6 +1108,7 @@ void test_roce_rc_rnr(void)
 	uint32_t skey;
 	uint16_t idx;
 
+	rts_rnr_retry = 0;
 	rc_pair(a, b, &qa, &qb);
 	src = buf_new(b, 4096, 1);
 	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
@@ -1099,6 +1122,8 @@ void test_roce_rc_rnr(void)
 	CHECK_EQ(e.index, idx);
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
 	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RNR_RETRY_EXC), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RNR_WAIT), 0);
 
 	/*
 	 * A READ of 100 KiB (its responses take two passes of the engine),
@@ -1129,6 +1154,310 @@ void test_roce_rc_rnr(void)
 		CHECK_EQ(e.index, idx);
 		CHECK_EQ(e.status, DBNIC_WC_RNR_RETRY_EXC_ERR);
 	}
+	rts_defaults();
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* ---- RC reliability (11.10) ---------------------------------------- */
+
+#define TMO14_NS	(4096ull << 14)	/* timeout 14: 67.1 ms */
+
+/* Advance both clocks by ns, then let everything settle. */
+static void clock_run(struct tnode *a, struct tnode *b, uint64_t ns)
+{
+	fake_advance(&a->f, ns);
+	fake_advance(&b->f, ns);
+	wire_run();
+}
+
+/*
+ * The last packet of a message is lost, so nothing asks for an ACK: the
+ * transport timer fires after exactly the QP's timeout, and the whole
+ * message goes again; the responder drops the duplicates and delivers
+ * the message once.
+ */
+void test_roce_rc_timeout_retx(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst, tx;
+	uint32_t skey, dkey;
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	recv_post1(&qa, dst, 4096, dkey);
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_SEND_LAST;
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 3000, skey);
+	wire_run();
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK(!cqe_poll(&qa, true, &e));
+	tx = cnt(b, DBNIC_CNT_ROCE_TX_PKTS);
+	CHECK_EQ(tx, 3);
+	clock_run(a, b, TMO14_NS - 1);		/* not a ns early */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), tx);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 0);
+	clock_run(a, b, 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 2);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.byte_len, 3000);
+	CHECK(mem_eq(a, dst, b, src, 3000));
+	CHECK(!cqe_poll(&qa, true, &e));
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, idx);
+	/* Nothing outstanding: the timer is quiet. */
+	clock_run(a, b, 10 * TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), tx + 3);
+
+	/* The ACK lost instead: the SEND goes again, delivered once. */
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_ACK;
+	recv_post1(&qa, dst, 4096, dkey);
+	recv_post1(&qa, dst, 4096, dkey);
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src + 100, 200, skey);
+	wire_run();
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK(!cqe_poll(&qb, false, &e));
+	clock_run(a, b, TMO14_NS);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, idx);
+	CHECK(!cqe_poll(&qa, true, &e));	/* the second RECV stays */
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 3);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 2);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * Go-back-N over several WQEs: a middle packet of the first of three
+ * SENDs is lost; everything from it goes again, in order, and each
+ * message is delivered once.
+ */
+void test_roce_rc_go_back_n(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey;
+	unsigned int i;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 3 * 4096, 1);
+	skey = mr_of(b, src, 3 * 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 3 * 4096, 2);
+	dkey = mr_of(a, dst, 3 * 4096, DBNIC_MR_LOCAL_WRITE);
+	for (i = 0; i < 3; i++)
+		recv_post1(&qa, dst + i * 4096, 4096, dkey);
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_SEND_MIDDLE;
+	for (i = 0; i < 3; i++)
+		send1(&qb, DBNIC_OP_SEND, SIG, src + i * 4096, 3000, skey);
+	wire_run();
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_SEQ), 1);
+	/* MIDDLE and LAST of the first, all three of the others. */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 8);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_SEQ), 7);
+	for (i = 0; i < 3; i++) {
+		CHECK(cqe_poll(&qa, true, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(e.byte_len, 3000);
+		CHECK(mem_eq(a, dst + i * 4096, b, src + i * 4096, 3000));
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	}
+	CHECK(!cqe_poll(&qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * A dead network: retry_cnt 2 allows two retransmissions; the third
+ * expiry fails the oldest WQE with RETRY_EXC_ERR, flushes the rest, and
+ * moves the QP to ERR.
+ */
+void test_roce_rc_retry_exhausted(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src;
+	uint32_t skey;
+	uint16_t i0, i1;
+
+	rts_retry_cnt = 2;
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	filter_on(0xff);
+	drop_all = true;
+	i0 = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	i1 = send1(&qb, DBNIC_OP_SEND, SIG, src, 2000, skey);
+	wire_run();
+	clock_run(a, b, TMO14_NS);
+	clock_run(a, b, TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 2);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 6);
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	clock_run(a, b, TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_EXC), 1);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_RETRY_EXC_ERR);
+	CHECK_EQ(e.index, i0);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_WR_FLUSH_ERR);
+	CHECK_EQ(e.index, i1);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_QP_ERR), 1);
+	/* Timer stopped: nothing more. */
+	clock_run(a, b, 10 * TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 6);
+	CHECK(!cqe_poll(&qb, false, &e));
+
+	/* timeout 0 is infinite: the QP waits for ever. */
+	rts_timeout = 0;
+	qp_reconnect(&qb, &qa, PSN_B, PSN_A);
+	send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	clock_run(a, b, 1000 * TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 2);
+	CHECK(!cqe_poll(&qb, false, &e));
+	rts_defaults();
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * RNR NAK with rnr_retry left: the requester sends nothing for the
+ * responder's min_rnr_timer (12: 0.64 ms), then sends the SEND again,
+ * which succeeds once a RECV is there.
+ */
+void test_roce_rc_rnr_retry(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst, tx;
+	uint32_t skey, dkey;
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RNR_NAK_TX), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RNR_WAIT), 1);
+	CHECK(!cqe_poll(&qb, false, &e));
+	tx = cnt(b, DBNIC_CNT_ROCE_TX_PKTS);
+	clock_run(a, b, 639999);		/* 0.64 ms less 1 ns */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), tx);
+	clock_run(a, b, 1);			/* RNR again: no RECV yet */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), tx + 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RNR_WAIT), 2);
+	recv_post1(&qa, dst, 4096, dkey);
+	clock_run(a, b, 640000);
+	CHECK(cqe_poll(&qa, true, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK(mem_eq(a, dst, b, src, 100));
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, idx);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 2);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * A READ response lost: the timer sends the READ again for the rest,
+ * from its first missing response; the responder answers it from a READ
+ * response first at that PSN, and the data arrives whole.
+ */
+void test_roce_rc_read_retx(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_desc d;
+	uint64_t tgt, rd;
+	uint32_t tkey, rkey;
+	uint16_t ri;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 4096, 3);
+	tkey = mr_of(a, tgt, 4096, ACC_ALL);
+	rd = buf_new(b, 4096, 4);
+	rkey = mr_of(b, rd, 4096, DBNIC_MR_LOCAL_WRITE);
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_READ_RESP_MIDDLE;
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], rd, 4096, rkey);
+	ri = post(&qb, &d);
+	wire_run();
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RX_SEQ), 2);
+	CHECK(!cqe_poll(&qb, false, &e));
+	clock_run(a, b, TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 4 + 3);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, ri);
+	CHECK(mem_eq(b, rd, a, tgt, 4096));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * Go-back-N reads the WQE again from its ring slot: a slot the host
+ * changed meanwhile fails the WQE (LOC_QP_OP_ERR, BAD_DESC), never sends
+ * something else under its PSNs.
+ */
+void test_roce_rc_retx_slot_changed(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_desc *slot;
+	uint64_t src, tx;
+	uint32_t skey;
+	uint16_t idx;
+
+	rc_pair(a, b, &qa, &qb);
+	src = buf_new(b, 4096, 1);
+	skey = mr_of(b, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	filter_on(0xff);
+	drop_all = true;
+	idx = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
+	wire_run();
+	slot = gpa(&b->f, qb.sq + ((uint64_t)dbnic_ring_slot(idx, QLOG)
+				   << QSTRIDE));
+	slot->hdr.opcode = DBNIC_OP_RDMA_WRITE;
+	tx = cnt(b, DBNIC_CNT_ROCE_TX_PKTS);
+	clock_run(a, b, TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), tx);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_LOC_QP_OP_ERR);
+	CHECK_EQ(e.vendor_err, DBNIC_ST_BAD_DESC);
+	CHECK_EQ(e.index, idx);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_ERR);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
