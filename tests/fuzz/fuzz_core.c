@@ -128,6 +128,14 @@ static void roce_modify(struct fake *f, uint32_t qpn, uint8_t state,
 	a.dest_qpn = 0x4321;
 	a.max_rd_atomic = 2;
 	a.max_dest_rd_atomic = 2;
+	/*
+	 * Short timers and few retries (11.10): a clock step (op 7) fires
+	 * them, and NAKs from the peer reach both retry and exhaustion.
+	 */
+	a.timeout = 1;
+	a.retry_cnt = 3;
+	a.rnr_retry = 2;
+	a.min_rnr_timer = 1;
 	if (rc) {
 		roce_gid(a.av.dgid, 2);
 		memcpy(a.av.dmac, peer_mac, 6);
