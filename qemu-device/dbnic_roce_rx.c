@@ -739,7 +739,9 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
         return;
     }
     if (dist > 0) {
+        /* One was lost: ask for the rest now, not at the timeout (11.10). */
         rx_drop(c, DBNIC_CNT_ROCE_RX_SEQ, pkt);
+        req_retry_seq(c, qp);
         return;
     }
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);

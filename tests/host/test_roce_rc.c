@@ -1385,9 +1385,11 @@ void test_roce_rc_rnr_retry(void)
 }
 
 /*
- * A READ response lost: the timer sends the READ again for the rest,
- * from its first missing response; the responder answers it from a READ
- * response first at that PSN, and the data arrives whole.
+ * A READ response lost: the next response shows the gap, and the
+ * requester sends the READ again at once for the rest, from its first
+ * missing response; the responder answers it from a READ response first
+ * at that PSN, and the data arrives whole.  The last response lost: no
+ * response shows it, the timer does.
  */
 void test_roce_rc_read_retx(void)
 {
@@ -1412,11 +1414,23 @@ void test_roce_rc_read_retx(void)
 	ri = post(&qb, &d);
 	wire_run();
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RX_SEQ), 2);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_SEQ), 1);	/* once per gap */
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 0);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 4 + 3);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, ri);
+	CHECK(mem_eq(b, rd, a, tgt, 4096));
+
+	memset(gpa(&b->f, rd), 0, 4096);
+	filter_on(0xff);
+	drop_op = DBNIC_ROCE_RC_READ_RESP_LAST;
+	ri = post(&qb, &d);
+	wire_run();
 	CHECK(!cqe_poll(&qb, false, &e));
 	clock_run(a, b, TMO14_NS);
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
-	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
-	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_READ_RESP_TX), 4 + 3);
 	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 	CHECK_EQ(e.index, ri);
