@@ -252,7 +252,18 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(ROCE_ACK_RX,	 roce_ack_rx)	/* ACKs received */			\
 	X(ROCE_NAK_RX,	 roce_nak_rx)	/* NAKs and RNR NAKs received */	\
 	X(ROCE_READ_RESP_TX, roce_read_resp_tx) /* READ response packets */ \
-	X(ROCE_QP_ERR,	 roce_qp_err)	/* QPs that went to ERR by themselves */
+	X(ROCE_QP_ERR,	 roce_qp_err)	/* QPs that went to ERR by themselves */ \
+	X(ROCE_FAULT_RX_DROP, roce_fault_rx_drop) /* fault injection (11.11) */ \
+	X(ROCE_FAULT_RX_DUP, roce_fault_rx_dup)				\
+	X(ROCE_FAULT_RX_REORDER, roce_fault_rx_reorder)			\
+	X(ROCE_FAULT_RX_DELAY, roce_fault_rx_delay)			\
+	X(ROCE_FAULT_RX_CORRUPT, roce_fault_rx_corrupt)			\
+	X(ROCE_FAULT_TX_DROP, roce_fault_tx_drop)			\
+	X(ROCE_FAULT_TX_DUP, roce_fault_tx_dup)				\
+	X(ROCE_FAULT_TX_REORDER, roce_fault_tx_reorder)			\
+	X(ROCE_FAULT_TX_DELAY, roce_fault_tx_delay)			\
+	X(ROCE_FAULT_TX_CORRUPT, roce_fault_tx_corrupt)			\
+	X(ROCE_FAULT_HOLD_FULL, roce_fault_hold_full) /* passed: hold full */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {
