@@ -98,13 +98,16 @@ static inline void dbnic_ask_run(struct dbnic_core *c)
 }
 
 /*
- * Is direction d's fault injection to judge this packet (11.11)?  Not
- * when every rate is 0, nor for a packet it delivers itself.
+ * Is direction d's fault injection to see this packet (11.11)?  Not when
+ * every rate is 0 and nothing is held (a reordered packet waits for the
+ * next one even after its rate went back to 0), nor for a packet it
+ * delivers itself.
  */
 static inline bool dbnic_fault_on(const struct dbnic_core *c,
                                   enum dbnic_fault_dir d)
 {
-    return c->fault.side[d].on && !c->fault.side[d].bypass;
+    return (c->fault.side[d].on || c->fault.side[d].n) &&
+           !c->fault.side[d].bypass;
 }
 
 /* A send queue whose CQ is in error starts nothing (datasheet 6.1). */

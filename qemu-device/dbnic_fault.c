@@ -71,15 +71,19 @@ static void fault_note(struct dbnic_core *c, enum dbnic_fault_dir d,
 
 /*
  * The packet's fault: one draw x in 0..999999, each fault owning the next
- * rate numbers in enum order (11.11).  DBNIC_FAULT_KINDS: none.
+ * rate numbers in enum order (11.11).  DBNIC_FAULT_KINDS: none.  No draw
+ * while every rate of the direction is 0.
  */
 static unsigned int decide(struct dbnic_core *c, enum dbnic_fault_dir d)
 {
     const uint32_t *rate = c->fault.cfg.rate[d];
-    uint64_t x = ((prng_next(&c->fault.side[d].prng) >> 32) *
-                  DBNIC_FAULT_PPM) >> 32;
-    uint64_t edge = 0;
+    uint64_t edge = 0, x;
     unsigned int k;
+
+    if (!c->fault.side[d].on) {
+        return DBNIC_FAULT_KINDS;
+    }
+    x = ((prng_next(&c->fault.side[d].prng) >> 32) * DBNIC_FAULT_PPM) >> 32;
 
     for (k = 0; k < DBNIC_FAULT_KINDS; k++) {
         edge += rate[k];
