@@ -24,13 +24,6 @@ PP_N=${PP_N:-20}
 RDMA_DEV=dbnic0
 d="-d $RDMA_DEV"
 
-stats() { rdma statistic show link "$RDMA_DEV/1" 2>/dev/null; }
-stat() {
-	if [ $# -gt 1 ]; then echo "$2"; else stats; fi |
-		tr ' ' '\n' | awk -v n="$1" 'f { print; f = 2; exit } $0 == n { f = 1 }
-			END { if (f != 2) print -1 }'
-}
-
 insmod "$DIR/dbnic_core.ko" && insmod "$DIR/dbnic_eth.ko"
 net_up
 if ! out=$(insmod "$DIR/dbnic_rdma.ko" 2>&1); then

@@ -2128,6 +2128,44 @@ static void ud_recvs(struct udpair *u, unsigned int n)
 			   u->dkey);
 }
 
+/* Machines na (receiver) and nb (sender), and a UD pair between them. */
+static void ud_nodes(struct udpair *u)
+{
+	node_init(&na, 0);
+	node_init(&nb, 1);
+	ud_pair(&na, &nb, u);
+}
+
+static void ud_nodes_free(void)
+{
+	fake_free(&na.f);
+	fake_free(&nb.f);
+}
+
+/* The ROCE_FAULT_* counter of direction d and fault k. */
+static enum dbnic_counter fault_counter(enum dbnic_fault_dir d,
+					enum dbnic_fault_kind k)
+{
+	return (d == DBNIC_FAULT_RX ? DBNIC_CNT_ROCE_FAULT_RX_DROP
+				    : DBNIC_CNT_ROCE_FAULT_TX_DROP) + k;
+}
+
+/*
+ * Nothing reaches u's receiver until judge's clock has moved ns, then
+ * the next message does (its CQE is left in *e).
+ */
+static void arrives_after(struct tnode *judge, uint64_t ns, struct udpair *u,
+			  struct dbnic_rdma_cqe *e)
+{
+	CHECK(!cqe_poll(&u->qa, true, e));
+	fake_advance(&judge->f, ns - 1);
+	wire_run();
+	CHECK(!cqe_poll(&u->qa, true, e));
+	fake_advance(&judge->f, 1);
+	wire_run();
+	CHECK(cqe_poll(&u->qa, true, e));
+}
+
 /* Every rate 0 (the default): nothing happens; every packet at 1000000. */
 void test_roce_fault_off_and_all(void)
 {
@@ -2245,9 +2283,7 @@ void test_roce_fault_reorder(void)
 	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
 		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
 
-		node_init(a, 0);
-		node_init(b, 1);
-		ud_pair(a, b, &u);
+		ud_nodes(&u);
 		fault_times(judge, 1000, 30);
 		ud_recvs(&u, 3);
 		fault_rate(judge, d, DBNIC_FAULT_REORDER, DBNIC_FAULT_PPM);
@@ -2262,24 +2298,15 @@ void test_roce_fault_reorder(void)
 		CHECK(cqe_poll(&u.qa, true, &e));
 		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
 		CHECK(mem_eq(a, u.dst + 1024 + DBNIC_GRH_BYTES, b, u.src, 100));
-		CHECK_EQ(cnt(judge, d == DBNIC_FAULT_RX ?
-				    DBNIC_CNT_ROCE_FAULT_RX_REORDER :
-				    DBNIC_CNT_ROCE_FAULT_TX_REORDER), 1);
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_REORDER)), 1);
 
 		/* Traffic stops: the held one comes at the time limit. */
 		fault_rate(judge, d, DBNIC_FAULT_REORDER, DBNIC_FAULT_PPM);
 		ud_msg(&u, 0, 60);
-		CHECK(!cqe_poll(&u.qa, true, &e));
-		fake_advance(&judge->f, 30000 - 1);
-		wire_run();
-		CHECK(!cqe_poll(&u.qa, true, &e));
-		fake_advance(&judge->f, 1);
-		wire_run();
-		CHECK(cqe_poll(&u.qa, true, &e));
+		arrives_after(judge, 30000, &u, &e);
 		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 60);
 		CHECK_EQ(judge->f.core.fault.side[d].n, 0);
-		fake_free(&a->f);
-		fake_free(&b->f);
+		ud_nodes_free();
 	}
 }
 
@@ -2294,35 +2321,24 @@ void test_roce_fault_delay(void)
 	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
 		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
 
-		node_init(a, 0);
-		node_init(b, 1);
-		ud_pair(a, b, &u);
+		ud_nodes(&u);
 		fault_times(judge, 50, 1);
 		ud_recvs(&u, 3);
 		fault_rate(judge, d, DBNIC_FAULT_DELAY, DBNIC_FAULT_PPM);
 		ud_msg(&u, 0, 100);
 		ud_msg(&u, 100, 200);
 		fault_rate(judge, d, DBNIC_FAULT_DELAY, 0);
-		CHECK(!cqe_poll(&u.qa, true, &e));
 		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
-		fake_advance(&judge->f, 50000 - 1);
-		wire_run();
-		CHECK(!cqe_poll(&u.qa, true, &e));
-		fake_advance(&judge->f, 1);
-		wire_run();
 		/* Both, in their order. */
-		CHECK(cqe_poll(&u.qa, true, &e));
+		arrives_after(judge, 50000, &u, &e);
 		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
 		CHECK(cqe_poll(&u.qa, true, &e));
 		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
 		CHECK(mem_eq(a, u.dst + 1024 + DBNIC_GRH_BYTES, b, u.src + 100,
 			     200));
-		CHECK_EQ(cnt(judge, d == DBNIC_FAULT_RX ?
-				    DBNIC_CNT_ROCE_FAULT_RX_DELAY :
-				    DBNIC_CNT_ROCE_FAULT_TX_DELAY), 2);
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_DELAY)), 2);
 		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 2);
-		fake_free(&a->f);
-		fake_free(&b->f);
+		ud_nodes_free();
 	}
 }
 
@@ -2367,9 +2383,7 @@ void test_roce_fault_corrupt(void)
 	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
 		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
 
-		node_init(a, 0);
-		node_init(b, 1);
-		ud_pair(a, b, &u);
+		ud_nodes(&u);
 		dbnic_core_fault_seed(&judge->f.core, 42 + d);
 		ud_recvs(&u, 2);
 		fault_rate(judge, d, DBNIC_FAULT_CORRUPT, DBNIC_FAULT_PPM);
@@ -2378,9 +2392,7 @@ void test_roce_fault_corrupt(void)
 		wire_keep = trunc_log;
 		for (i = 0; i < 60; i++)
 			ud_msg(&u, i, 1 + i * 37);
-		CHECK_EQ(cnt(judge, d == DBNIC_FAULT_RX ?
-				    DBNIC_CNT_ROCE_FAULT_RX_CORRUPT :
-				    DBNIC_CNT_ROCE_FAULT_TX_CORRUPT), 60);
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_CORRUPT)), 60);
 		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_BAD_ICRC) +
 				 cnt(a, DBNIC_CNT_ROCE_RX_BAD_HDR), 60);
 		CHECK(cnt(a, DBNIC_CNT_ROCE_RX_BAD_ICRC) > 0);
@@ -2398,8 +2410,7 @@ void test_roce_fault_corrupt(void)
 		ud_msg(&u, 0, 100);
 		CHECK(cqe_poll(&u.qa, true, &e));
 		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
-		fake_free(&a->f);
-		fake_free(&b->f);
+		ud_nodes_free();
 	}
 }
 
