@@ -597,7 +597,7 @@ host_actions() {
 	glog=$(guest_log "$g")
 	gqmp=$(guest_qmp "$g")
 	tail -n +1 -F --pid="$1" "$glog" 2>/dev/null | while IFS= read -r line; do
-		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link|qom-set)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off|$fault_prop\ [0-9]{1,20}))? ]] || continue
+		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link|qom-set)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off|($fault_prop)\ [0-9]{1,20}))? ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
 		spec=${devspec[$g:$id]:-}
 		if [ -z "$spec" ]; then
