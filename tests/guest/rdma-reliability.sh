@@ -156,10 +156,13 @@ rdma_reliability() {
 	done
 	echo "the server's guest no longer answers pings"
 	EOF
+	# (In a file, so that the command line rdma_pair logs does not hold
+	# the request itself, which the launcher would act on.)
+	echo "echo 'DBNIC-HOST cont g$RDMA_SERVER' > /dev/console" > /tmp/relia-cont.sh
 	relia_pair "rc-exhaust (peer stopped)" "exhaust" \
 		"exhaust --timeout 10 --retry-cnt 3 --before-post 'sh /tmp/relia-pause.sh'" \
 		"" "$RELIA_CNT_RETRY_EXC" \
-		"; rc=\$?; echo 'DBNIC-HOST cont g$RDMA_SERVER' > /dev/console; exit \$rc"
+		"; rc=\$?; sh /tmp/relia-cont.sh; exit \$rc"
 	if [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
 		net_ping "$RDMA_SERVER" 4
 	fi
@@ -172,22 +175,22 @@ rdma_reliability() {
 	_rr_at="first bad byte at transfer offset"
 	relia_neg "rc-xfer with a SEND byte corrupted" \
 		"xfer -n 3 -c 1024 --corrupt 1000" "xfer -n 3 -c 1024 --corrupt 1000" \
-		"FAIL xfer: a received SEND in chunk 0 (SEND): $_rr_at 1000 " "FAIL the peer gave up"
+		"FAIL xfer: a received SEND in chunk 0 (SEND): $_rr_at 1000 " "the peer reports a failure"
 	relia_neg "rc-xfer with a WRITE byte corrupted" \
 		"xfer -n 3 -c 1024 --corrupt 1126399" "xfer -n 3 -c 1024 --corrupt 1126399" \
-		"FAIL xfer: the RDMA WRITTEN region in chunk 1 (RDMA WRITE): $_rr_at 1126399 " "FAIL the peer gave up"
+		"FAIL xfer: the RDMA WRITTEN region in chunk 1 (RDMA WRITE): $_rr_at 1126399 " "the peer reports a failure"
 	relia_neg "rc-xfer with a READ byte corrupted" \
 		"xfer -n 3 -c 1024 --corrupt 2097157" "xfer -n 3 -c 1024 --corrupt 2097157" \
-		"FAIL the peer gave up" "FAIL xfer: the RDMA READ data in chunk 2 (RDMA READ): $_rr_at 2097157 "
+		"the peer reports a failure" "FAIL xfer: the RDMA READ data in chunk 2 (RDMA READ): $_rr_at 2097157 "
 	relia_neg "rc-rnr rnr_retry=0 expecting success" "rnr --min-rnr-timer 14 --delay-ms 500" \
 		"rnr --rnr-retry 0 --expect ok --delay-ms 500" \
-		"FAIL the peer gave up" "FAIL rnr (sender, rnr_retry 0): 0 of 4 SENDs completed with success"
+		"the peer reports a failure" "FAIL rnr (sender, rnr_retry 0): 0 of 4 SENDs completed with success"
 	relia_neg "rc-rnr rnr_retry=7 expecting the RNR error" "rnr --min-rnr-timer 14 --delay-ms 500" \
 		"rnr --rnr-retry 7 --expect rnr" \
-		"FAIL rnr: the sender reports a failure" "FAIL rnr (sender, rnr_retry 7): the first WR completes with"
+		"FAIL rnr: the peer reports a failure" "FAIL rnr (sender, rnr_retry 7): the first WR completes with"
 	relia_neg "rc-exhaust with the peer running" "exhaust" \
 		"exhaust --timeout 10 --retry-cnt 3" \
-		"FAIL exhaust (peer): the sender's checks failed" "FAIL exhaust: the first WR completes with"
+		"FAIL exhaust: the peer reports a failure" "FAIL exhaust: the first WR completes with"
 }
 
 [ "${RELIA_LIB:-0}" = 1 ] && return 0

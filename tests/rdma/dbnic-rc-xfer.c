@@ -427,6 +427,7 @@ static void dev_open(size_t buf_len)
  */
 static void rc_connect(uint32_t my_psn)
 {
+	enum ibv_mtu mtu = v.mtu < peer.mtu ? v.mtu : (enum ibv_mtu)peer.mtu;
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT, .port_num = 1,
 		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
@@ -441,7 +442,7 @@ static void rc_connect(uint32_t my_psn)
 	}
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = v.mtu < peer.mtu ? v.mtu : peer.mtu;
+	a.path_mtu = mtu;
 	a.dest_qp_num = peer.qpn;
 	a.rq_psn = peer.psn;
 	a.max_dest_rd_atomic = v.rd_atom;
@@ -472,7 +473,7 @@ static void rc_connect(uint32_t my_psn)
 		die("modify_qp RTS");
 	}
 	printf("connected: QP %#x -> %#x, path MTU %d, PSN %#x/%#x, timeout %d, retry_cnt %d, rnr_retry %d, min_rnr_timer %d, rd_atomic %u\n",
-	       v.qp->qp_num, peer.qpn, 128 << a.path_mtu, my_psn, peer.psn,
+	       v.qp->qp_num, peer.qpn, 128 << mtu, my_psn, peer.psn,
 	       o.timeout, o.retry_cnt, o.rnr_retry, o.min_rnr_timer,
 	       a.max_rd_atomic);
 }
@@ -584,11 +585,15 @@ static bool wait_wc(struct ibv_cq *cq, struct ibv_wc *wc, bool watch_tcp)
 		if (watch_tcp && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			char b;
 
-			if (recv(tcp_fd, &b, 1, MSG_PEEK) == 1 && !b) {
+			ssize_t r = recv(tcp_fd, &b, 1, MSG_PEEK);
+
+			if (r == 1 && !b) {
 				peer_ok = true;
 				continue;
 			}
-			printf("FAIL the peer gave up (side channel closed) while this side waited for a completion\n");
+			printf("FAIL the peer %s while this side waited for a completion\n",
+			       r == 1 ? "reports a failure" :
+			       "closed the side channel");
 			failures++;
 			return false;
 		}
@@ -786,7 +791,7 @@ static int xfer_server(void)
 		char r = 1;
 
 		if (read(tcp_fd, &r, 1) != 1 || r) {
-			check(false, "xfer: the client reports a failure");
+			check(false, "xfer: the peer reports a failure");
 		}
 	}
 	return failures ? 1 : 0;
@@ -1005,7 +1010,7 @@ static int rnr_server(void)
 		check(got == o.k, "rnr (receiver): %u of %u SENDs received intact once the receives were posted",
 		      got, o.k);
 		if (read(tcp_fd, &r, 1) != 1 || r)
-			check(false, "rnr: the sender reports a failure");
+			check(false, "rnr: the peer reports a failure");
 	} else {
 		int n = ibv_poll_cq(v.rcq, 1, &wc);
 
@@ -1075,8 +1080,10 @@ static int exhaust_server(void)
 	tcp_barrier();
 	/* Sleeps here while its guest is stopped, then hears "done". */
 	tcp_io(&r, 1, false);
-	check(r == 0, "exhaust (peer): the sender's checks %s",
-	      r ? "failed" : "passed");
+	if (r)
+		check(false, "exhaust: the peer reports a failure");
+	else
+		check(true, "exhaust (peer): the sender's checks passed");
 	return failures ? 1 : 0;
 }
 
