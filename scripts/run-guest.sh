@@ -651,6 +651,11 @@ host_pause() {
 		log "host action $act g$n (asked by $(gname "$g")): no such guest"
 		return 0
 	fi
+	if [ "$act" = pause ] &&
+		{ ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 600 ]; }; then
+		log "host action pause g$n: wants 1 to 600 seconds, got '$secs'"
+		return 0
+	fi
 	nqmp=$(guest_qmp "$n")
 	genf=$tmp/pause-g$n
 	gen=$(( $(cat "$genf" 2>/dev/null || echo 0) + 1 ))
@@ -659,14 +664,15 @@ host_pause() {
 		log "host action: cont $(gname "$n") (asked by $(gname "$g")): $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" cont 2>&1 || true)"
 		return 0
 	fi
-	if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 600 ]; then
-		log "host action pause g$n: wants 1 to 600 seconds, got '$secs'"
-		return 0
-	fi
 	log "host action: stop $(gname "$n") for up to $secs s (asked by $(gname "$g")): $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" stop 2>&1 || true)"
+	# The timer looks every second whether a later request (or the run's
+	# end, which removes $tmp) made it moot, so it outlives neither.
 	(
-		sleep "$secs"
-		[ "$(cat "$genf" 2>/dev/null)" = "$gen" ] || exit 0
+		end=$((SECONDS + secs))
+		while [ "$SECONDS" -lt "$end" ]; do
+			sleep 1
+			[ "$(cat "$genf" 2>/dev/null)" = "$gen" ] || exit 0
+		done
 		log "host action: cont $(gname "$n") after $secs s: $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" cont 2>&1 || true)"
 	) &
 }
