@@ -898,6 +898,11 @@ static int xfer_client(void)
 				goto out;
 		}
 		moved[k] += len;
+		/* Progress, for a run that a timeout cuts short. */
+		if ((c + 1) % 8 == 0 && c + 1 < nchunks)
+			printf("xfer: %llu of %llu bytes at %.1f s\n",
+			       moved[0] + moved[1] + moved[2], total,
+			       now_s() - t0);
 	}
 	summary(t0, moved);
 	check(true, "xfer (client): %llu bytes sent, written and read back intact in %lu chunks",
