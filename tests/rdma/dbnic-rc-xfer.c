@@ -22,7 +22,9 @@
  *	byte-exact, in chunks of -c KiB (default 4096) that reuse one bounded
  *	buffer per side.  Chunk c is SEND (c % 3 == 0: messages of -s bytes,
  *	default 16 KiB, i.e. 16 packets at path MTU 1024, each checked by the
- *	server as it arrives), RDMA WRITE (c % 3 == 1: the chunk into the
+ *	server as it arrives; the server posts a receive for every message
+ *	of the chunk before it starts, in order, so message i must land in
+ *	receive i and RNR never comes into it), RDMA WRITE (c % 3 == 1: the chunk into the
  *	server's region, the last WR a WRITE_WITH_IMM whose immediate is c;
  *	the server checks the whole region when that receive completes) or
  *	RDMA READ (c % 3 == 2: the server fills its region, the client reads
@@ -354,12 +356,17 @@ static enum ibv_mtu mtu_enum(int bytes)
 	exit(2);
 }
 
-static void dev_open(size_t buf_len)
+/*
+ * Device, PD, CQs, one MR over buf_len bytes and the RC QP, whose receive
+ * queue (and receive CQ) takes rq receives at once.
+ */
+static void dev_open(size_t buf_len, unsigned int rq)
 {
 	struct ibv_device **list = ibv_get_device_list(NULL);
 	struct ibv_device_attr da;
 	struct ibv_port_attr pa;
-	int i, cqe = 4 * (o.depth > o.k ? o.depth : o.k) + 64;
+	unsigned int sq = (o.depth > o.k ? o.depth : o.k) + 8;
+	int i, scqe = sq + 16, rcqe = rq + CTRL_SLOTS + 16;
 
 	if (!list)
 		die("ibv_get_device_list");
@@ -385,16 +392,22 @@ static void dev_open(size_t buf_len)
 		v.rd_atom = da.max_qp_rd_atom;
 	if (!v.rd_atom)
 		v.rd_atom = 1;
+	if (rcqe > da.max_cqe || (int)(rq + CTRL_SLOTS) > da.max_qp_wr ||
+	    scqe > da.max_cqe || (int)sq > da.max_qp_wr) {
+		fprintf(stderr, "FAIL %s takes %d WRs per queue and %d CQEs per CQ: fewer WRs, or a smaller chunk (-c) or more bytes per message (-s)\n",
+			o.dev, da.max_qp_wr, da.max_cqe);
+		exit(2);
+	}
 	if (ibv_query_gid(v.ctx, 1, o.gidx, &v.gid))
 		die("ibv_query_gid %d", o.gidx);
 	v.ch = ibv_create_comp_channel(v.ctx);
 	v.pd = ibv_alloc_pd(v.ctx);
 	if (!v.ch || !v.pd)
 		die("ibv_create_comp_channel/ibv_alloc_pd");
-	v.scq = ibv_create_cq(v.ctx, cqe, NULL, v.ch, 0);
-	v.rcq = ibv_create_cq(v.ctx, cqe, NULL, v.ch, 0);
+	v.scq = ibv_create_cq(v.ctx, scqe, NULL, v.ch, 0);
+	v.rcq = ibv_create_cq(v.ctx, rcqe, NULL, v.ch, 0);
 	if (!v.scq || !v.rcq)
-		die("ibv_create_cq (%d entries)", cqe);
+		die("ibv_create_cq (%d and %d entries)", scqe, rcqe);
 	v.len = buf_len;
 	v.buf = aligned_alloc(4096, (buf_len + 4095) & ~4095UL);
 	if (!v.buf)
@@ -405,12 +418,11 @@ static void dev_open(size_t buf_len)
 	if (!v.mr)
 		die("ibv_reg_mr %zu bytes", buf_len);
 	{
-		unsigned int sq = (o.depth > o.k ? o.depth : o.k) + 8;
 		struct ibv_qp_init_attr ia = {
 			.send_cq = v.scq, .recv_cq = v.rcq,
 			.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
 			.cap = { .max_send_wr = sq,
-				 .max_recv_wr = 2 * o.depth + CTRL_SLOTS + o.k,
+				 .max_recv_wr = rq + CTRL_SLOTS,
 				 .max_send_sge = 1, .max_recv_sge = 1 },
 		};
 
@@ -677,13 +689,17 @@ static void summary(double t0, unsigned long long moved[3])
 }
 
 /*
- * Server memory: [0, chunk) the region clients WRITE and READ;
- * then 2 * depth receive slots of msg bytes; then CTRL_SLOTS ctrl slots.
+ * Server memory: [0, chunk) the region clients WRITE and READ; [chunk,
+ * 2 chunk) the receive slots, one per message of a SEND chunk; then the
+ * ctrl message.  A SEND chunk's receives are all posted before "ready
+ * c", so the transfer never depends on RNR (the rnr mode tests that):
+ * the client's SENDs complete when the device has placed them, not when
+ * this process has checked them, and it could otherwise run ahead of a
+ * smaller ring.
  */
 static int xfer_server(void)
 {
-	size_t ring = 2 * o.depth, slots = o.chunk;
-	size_t ctrl_off = slots + ring * o.msg;
+	size_t slots = o.chunk, ctrl_off = 2 * o.chunk;
 	unsigned long long moved[3] = { 0 };
 	struct ctrl *ct = (struct ctrl *)(v.buf + ctrl_off);
 	uint64_t bad_off = 0;
@@ -694,8 +710,6 @@ static int xfer_server(void)
 	double t0;
 	size_t i;
 
-	for (i = 0; i < ring; i++)
-		post_recv(i, v.buf + slots + i * o.msg, o.msg);
 	tcp_barrier();
 	t0 = now_s();
 	for (c = 0; c <= nchunks && !bad; c++) {
@@ -707,6 +721,12 @@ static int xfer_server(void)
 			maybe_corrupt(v.buf, (unsigned long long)c * o.chunk,
 				      len);
 		}
+		/* Receive i into slot i: one for each message, or the IMM. */
+		if (c < nchunks && k == K_SEND)
+			for (i = 0; i < len / o.msg; i++)
+				post_recv(i, v.buf + slots + i * o.msg, o.msg);
+		if (c < nchunks && k == K_WRITE)
+			post_recv(0, v.buf + slots, o.msg);
 		/* "ready c"; c == nchunks is the final verdict. */
 		ct->magic = CTRL_MAGIC;
 		ct->chunk = c;
@@ -731,22 +751,21 @@ static int xfer_server(void)
 			for (i = 0; i < len / o.msg && !bad; i++) {
 				if (!wait_wc(v.rcq, &wc, true))
 					return 1;
+				/* Receives complete in the order posted. */
 				if (wc.status != IBV_WC_SUCCESS ||
 				    wc.opcode != IBV_WC_RECV ||
-				    wc.byte_len != o.msg || wc.wr_id >= ring) {
+				    wc.byte_len != o.msg || wc.wr_id != i) {
 					check(false, "xfer: receive %zu of chunk %lu: %s, opcode %d, %u bytes, wr_id %" PRIu64,
 					      i, c, ibv_wc_status_str(wc.status),
 					      wc.opcode, wc.byte_len, wc.wr_id);
 					return 1;
 				}
-				if (!check_piece(v.buf + slots + wc.wr_id * o.msg,
+				if (!check_piece(v.buf + slots + i * o.msg,
 						 o.msg, i * o.msg, c,
 						 "a received SEND", &bad_off)) {
 					bad = true;
 					bad_chunk = c;
 				}
-				post_recv(wc.wr_id, v.buf + slots + wc.wr_id * o.msg,
-					  o.msg);
 			}
 			moved[K_SEND] += len;
 			continue;
@@ -757,13 +776,12 @@ static int xfer_server(void)
 		if (wc.status != IBV_WC_SUCCESS ||
 		    wc.opcode != IBV_WC_RECV_RDMA_WITH_IMM ||
 		    !(wc.wc_flags & IBV_WC_WITH_IMM) ||
-		    ntohl(wc.imm_data) != c || wc.wr_id >= ring) {
+		    ntohl(wc.imm_data) != c || wc.wr_id != 0) {
 			check(false, "xfer: chunk %lu's WRITE_WITH_IMM: %s, opcode %d, immediate %u, wr_id %" PRIu64,
 			      c, ibv_wc_status_str(wc.status), wc.opcode,
 			      ntohl(wc.imm_data), wc.wr_id);
 			return 1;
 		}
-		post_recv(wc.wr_id, v.buf + slots + wc.wr_id * o.msg, o.msg);
 		if (!check_piece(v.buf, len, 0, c, "the RDMA WRITTEN region",
 				 &bad_off)) {
 			bad = true;
@@ -1248,10 +1266,8 @@ int main(int argc, char **argv)
 			o.rnr_retry = 7;
 		if (o.expect == E_DEFAULT)
 			o.expect = E_OK;
-		buf_len = o.server ? o.chunk + 2 * o.depth * o.msg +
-				     CTRL_SLOTS * sizeof(struct ctrl) :
-				     2 * o.chunk + CTRL_SLOTS * sizeof(struct ctrl);
-		dev_open(buf_len);
+		buf_len = 2 * o.chunk + CTRL_SLOTS * sizeof(struct ctrl);
+		dev_open(buf_len, o.server ? o.chunk / o.msg : 0);
 		connect_peer();
 		return o.server ? xfer_server() : xfer_client();
 	}
@@ -1271,7 +1287,7 @@ int main(int argc, char **argv)
 		if (o.expect == E_RETRY)
 			usage();
 		o.depth = o.k;
-		dev_open(o.k * o.msg + 64);
+		dev_open(o.k * o.msg + 64, o.k);
 		connect_peer();
 		return o.server ? rnr_server() : rnr_client();
 	}
@@ -1289,7 +1305,7 @@ int main(int argc, char **argv)
 		if (o.expect != E_DEFAULT && o.expect != E_RETRY)
 			usage();
 		o.depth = o.k;
-		dev_open(o.k * o.msg + 64);
+		dev_open(o.k * o.msg + 64, o.k);
 		connect_peer();
 		return o.server ? exhaust_server() : exhaust_client();
 	}
