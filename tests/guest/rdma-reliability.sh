@@ -168,11 +168,15 @@ rdma_reliability() {
 	# (In a file, so that the command line rdma_pair logs does not hold
 	# the request itself, which the launcher would act on.)
 	echo "echo 'DBNIC-HOST cont g$RDMA_SERVER' > /dev/console" > /tmp/relia-cont.sh
+	# -w 30: a device that never gives up fails the check well inside
+	# RDMA_TIMEOUT, and the client asks for "cont" itself.
 	relia_pair "rc-exhaust (peer stopped)" "exhaust" \
-		"exhaust --timeout 10 --retry-cnt 3 --before-post 'sh /tmp/relia-pause.sh'" \
+		"exhaust --timeout 10 --retry-cnt 3 -w 30 --before-post 'sh /tmp/relia-pause.sh'" \
 		"" "$RELIA_CNT_RETRY_EXC" \
 		"; rc=\$?; sh /tmp/relia-cont.sh; exit \$rc"
 	if [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
+		# Once more, in case the client was killed before it asked.
+		sh /tmp/relia-cont.sh
 		net_ping "$RDMA_SERVER" 4
 	fi
 
