@@ -21,11 +21,12 @@
  * xfer: N MiB (-n, default 256) from the client to the server and back,
  *	byte-exact, in chunks of -c KiB (default 4096) that reuse one bounded
  *	buffer per side.  Chunk c is SEND (c % 3 == 0: messages of -s bytes,
- *	default 16 KiB, i.e. 16 packets at path MTU 1024, each checked by the
- *	server as it arrives; the server posts a receive for every message
- *	of the chunk before it starts, in order, so message i must land in
- *	receive i and RNR never comes into it), RDMA WRITE (c % 3 == 1: the chunk into the
- *	server's region, the last WR a WRITE_WITH_IMM whose immediate is c;
+ *	default 16 KiB, i.e. 16 packets at path MTU 1024, each checked by
+ *	the server as it arrives; the server posts a receive for every
+ *	message of the chunk before it starts, so message i must land in
+ *	receive i and RNR never comes into it), RDMA WRITE (c % 3 == 1: the
+ *	chunk into the server's region, the last WR a WRITE_WITH_IMM whose
+ *	immediate is c;
  *	the server checks the whole region when that receive completes) or
  *	RDMA READ (c % 3 == 2: the server fills its region, the client reads
  *	it back into a poisoned buffer and checks it).  Up to -d WRs
@@ -33,9 +34,9 @@
  *	in the chunk and of c (pattern()), so a byte lost, misplaced,
  *	duplicated or left over from an earlier chunk is caught; the first
  *	bad one is printed with its offset in the whole transfer.  The
- *	server starts chunk c with a small SEND to the client ("ready c",
- *	or the failure it found), which is the flow control: the client
- *	never overwrites what the server has not checked.  Both print a
+ *	server starts chunk c with a small SEND to the client ("ready c"),
+ *	which is the flow control: the client never overwrites what the
+ *	server has not checked.  Both print a
  *	summary line ("xfer: BYTES bytes in S s, MB/s") and exit 0 only
  *	when every chunk was intact and every WC a success.  A side that
  *	finds a bad byte says so on the side channel, which the other
@@ -76,8 +77,10 @@
  *
  * Other options: -m MTU (path MTU in bytes; default the port's active
  * MTU), -w SECONDS (the longest wait for any one completion or message
- * before the run fails; default 60), --expect ok|rnr|retry (what the
- * sender must see; the mode's default as above).
+ * before the run fails; default 60), --expect ok|rnr (rnr: what the
+ * sender must see; the default as above), -k WRS (rnr, exhaust), -d
+ * DEPTH (xfer), -c CHUNK_KIB and -s MSG_BYTES (xfer; -s also rnr and
+ * exhaust, default 4096 there).
  *
  * Output: "ok ..." or "FAIL ..." lines, and the summary.  Exit status 0
  * when everything held, 1 when a check failed, 2 on a usage or set-up
