@@ -77,7 +77,8 @@
  *
  * Other options: -m MTU (path MTU in bytes; default the port's active
  * MTU), -w SECONDS (the longest wait for any one completion or message
- * before the run fails; default 60), --expect ok|rnr (rnr: what the
+ * before the run fails; default 60 for xfer, 30 for rnr and exhaust, so
+ * that they fail inside rdma-lib.sh's 60 s), --expect ok|rnr (rnr: what the
  * sender must see; the default as above), -k WRS (rnr, exhaust), -d
  * DEPTH (xfer), -c CHUNK_KIB and -s MSG_BYTES (xfer; -s also rnr and
  * exhaust, default 4096 there).
@@ -1195,7 +1196,7 @@ int main(int argc, char **argv)
 		{ "before-post", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool msg_set = false;
+	bool msg_set = false, wait_set = false;
 	size_t buf_len;
 	int ch, rest;
 
@@ -1211,7 +1212,10 @@ int main(int argc, char **argv)
 		case 'd': o.depth = num(optarg, 1, 1024); break;
 		case 'k': o.k = num(optarg, 1, 1024); break;
 		case 'm': o.mtu = num(optarg, 256, 4096); break;
-		case 'w': o.wait_s = num(optarg, 1, 86400); break;
+		case 'w':
+			o.wait_s = num(optarg, 1, 86400);
+			wait_set = true;
+			break;
 		case 'T': o.timeout = num(optarg, 0, 31); break;
 		case 'R': o.retry_cnt = num(optarg, 0, 7); break;
 		case 'N': o.rnr_retry = num(optarg, 0, 7); break;
@@ -1279,6 +1283,8 @@ int main(int argc, char **argv)
 			o.k = 4;
 		if (!msg_set)
 			o.msg = 4096;
+		if (!wait_set)
+			o.wait_s = 30;
 		if (o.timeout < 0)
 			o.timeout = 14;
 		if (o.retry_cnt < 0)
@@ -1299,6 +1305,8 @@ int main(int argc, char **argv)
 			o.k = 16;
 		if (!msg_set)
 			o.msg = 4096;
+		if (!wait_set)
+			o.wait_s = 30;
 		if (o.timeout < 0)
 			o.timeout = 10;
 		if (o.retry_cnt < 0)
