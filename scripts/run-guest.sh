@@ -45,9 +45,16 @@
 #                       qom-set of a fault injection property (datasheet
 #                       11.11: roce-rx-*, roce-tx-*, roce-fault-*) with
 #                       VALUE, a decimal number.
-#                       Only these five, only for the launcher's own dbnic
-#                       devices; the guest polls sysfs or dmesg for the
-#                       outcome.
+#                       "DBNIC-HOST pause gN SECONDS" stops guest N
+#                       (QMP stop: its vCPUs and devices halt, its NICs
+#                       take no frames) and sends QMP cont after SECONDS
+#                       (1 to 600), unless "DBNIC-HOST cont gN" comes
+#                       first and resumes it at once; any guest may ask,
+#                       for itself or another (with --guests, a peer that
+#                       stops answering: RC retry exhaustion).
+#                       Only these, only for the launcher's own dbnic
+#                       devices and guests; the guest polls sysfs, dmesg
+#                       or the network for the outcome.
 #                       Implies a QMP socket (--qmp, or a private one).
 #                       What was sent and answered is logged to stderr.
 #   --guests N          boot N guests (1 to 8, default 1) on one QEMU
@@ -597,6 +604,10 @@ host_actions() {
 	glog=$(guest_log "$g")
 	gqmp=$(guest_qmp "$g")
 	tail -n +1 -F --pid="$1" "$glog" 2>/dev/null | while IFS= read -r line; do
+		if [[ $line =~ DBNIC-HOST\ (pause|cont)\ g([0-9]+)(\ ([0-9]+))? ]]; then
+			host_pause "$g" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[4]}"
+			continue
+		fi
 		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link|qom-set)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off|($fault_prop)\ [0-9]{1,20}))? ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
 		spec=${devspec[$g:$id]:-}
@@ -641,6 +652,43 @@ host_actions() {
 		done
 		log "host action: device_add $id: $out"
 	done
+}
+
+# host_pause G ACT N [SECONDS]: guest G asked to pause (QMP stop, then
+# cont after SECONDS) or continue (cont) guest N.  Each request bumps
+# guest N's generation ($tmp/pause-gN): the timer of a pause ends it only
+# if no later pause or cont came meanwhile, so a "cont" ends it early and
+# a second pause is not cut short by the first one's timer.
+host_pause() {
+	local g=$1 act=$2 n=$3 secs=$4 nqmp gen genf
+	if [ "$n" -ge "$nguests" ]; then
+		log "host action $act g$n (asked by $(gname "$g")): no such guest"
+		return 0
+	fi
+	if [ "$act" = pause ] &&
+		{ ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 600 ]; }; then
+		log "host action pause g$n: wants 1 to 600 seconds, got '$secs'"
+		return 0
+	fi
+	nqmp=$(guest_qmp "$n")
+	genf=$tmp/pause-g$n
+	gen=$(( $(cat "$genf" 2>/dev/null || echo 0) + 1 ))
+	echo "$gen" > "$genf"
+	if [ "$act" = cont ]; then
+		log "host action: cont $(gname "$n") (asked by $(gname "$g")): $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" cont 2>&1 || true)"
+		return 0
+	fi
+	log "host action: stop $(gname "$n") for up to $secs s (asked by $(gname "$g")): $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" stop 2>&1 || true)"
+	# The timer looks every second whether a later request (or the run's
+	# end, which removes $tmp) made it moot, so it outlives neither.
+	(
+		end=$((SECONDS + secs))
+		while [ "$SECONDS" -lt "$end" ]; do
+			sleep 1
+			[ "$(cat "$genf" 2>/dev/null)" = "$gen" ] || exit 0
+		done
+		log "host action: cont $(gname "$n") after $secs s: $("$DBNIC_TOP/scripts/qmp.py" "$nqmp" cont 2>&1 || true)"
+	) &
 }
 
 # qemu_threads PID: what each of QEMU's threads was doing, for a guest

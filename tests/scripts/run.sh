@@ -250,6 +250,74 @@ grep -q -- "netdev=unwired0\\\\,file" "$TMP/out" && bad+=("--pcap: a filter-dump
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh --pcap: a filter-dump on each guest's network and each --netdev" "${bad[@]}"
 
+# --host-actions "DBNIC-HOST pause gN SECONDS" / "cont gN": guest 1 asks
+# for guest 0 to be stopped and resumed, through guest 0's QMP socket (a
+# fake QEMU for each guest; guest 0's records each QMP command).  The
+# first pause ends by its timer, the second by "cont" (its 3 s timer
+# must not send a second one), a pause of a guest that does not exist or
+# for no time is refused; each is logged.
+cat > "$TMP/fake-qemu-qmp" <<'EOT'
+#!/bin/bash
+log='' g=0 qmp=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	-chardev) [[ $2 =~ path=([^,]*) ]] && log=${BASH_REMATCH[1]} ;;
+	-append) [[ $2 =~ dbnic_guest=([0-9]+) ]] && g=${BASH_REMATCH[1]} ;;
+	-qmp) [[ $2 =~ ^unix:([^,]*) ]] && qmp=${BASH_REMATCH[1]} ;;
+	esac
+	shift
+done
+if [ "$g" = 0 ]; then
+	/usr/bin/python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rwb")
+    f.write(b"{\"QMP\": {}}\n")
+    f.flush()
+    for line in f:
+        cmd = json.loads(line)["execute"]
+        if cmd != "qmp_capabilities":
+            with open(sys.argv[2], "a") as out:
+                out.write(cmd + "\n")
+        f.write(b"{\"return\": {}}\n")
+        f.flush()
+    c.close()' "$qmp" "$FAKE_QMP_LOG" &
+	sleep 12
+	kill $!
+else
+	sleep 1
+	for req in "pause g0 1" "" "" "" "pause g0 3" "cont g0" "pause g5 1" "pause g0 0" "" "" ""; do
+		[ -z "$req" ] || printf 'DBNIC-HOST %s\r\n' "$req" >> "$log"
+		sleep 1
+	done
+fi
+printf 'DBNIC-GUEST-EXIT=0\r\n' >> "$log"
+EOT
+chmod +x "$TMP/fake-qemu-qmp"
+bad=()
+rc=0
+FAKE_QMP_LOG=$TMP/qmp.log QEMU=$TMP/fake-qemu-qmp DBNIC_KERNEL=$TMP/kernel DBNIC_INITRD=$TMP/initrd \
+	"$DBNIC_TOP/scripts/run-guest.sh" -q --log "$TMP/g.log" --guests 2 --host-actions -- true \
+	> "$TMP/out" 2>&1 || rc=$?
+[ $rc = 0 ] || bad+=("status $rc")
+got=''
+[ ! -f "$TMP/qmp.log" ] || got=$(tr '\n' ' ' < "$TMP/qmp.log")
+[ "$got" = "stop cont stop cont " ] ||
+	bad+=("guest 0's QMP commands: '$got', want 'stop cont stop cont '")
+for want in "host action: stop guest 0 for up to 1 s (asked by guest 1): {}" \
+	"host action: cont guest 0 after 1 s: {}" \
+	"host action: stop guest 0 for up to 3 s (asked by guest 1): {}" \
+	"host action: cont guest 0 (asked by guest 1): {}" \
+	"host action pause g5 (asked by guest 1): no such guest" \
+	"host action pause g0: wants 1 to 600 seconds, got '0'"; do
+	grep -qF -- "$want" "$TMP/out" || bad+=("no '$want' in the launcher's output")
+done
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --host-actions: pause gN SECONDS and cont gN through guest N's QMP" "${bad[@]}"
+
 # The kernel's watchdogs: every kind of report is found in a serial log
 # (with its CRs), and an ordinary log has none.
 printf '%s\r\n' '[    1.0] DMA-API: preallocated 65536 debug entries' \
