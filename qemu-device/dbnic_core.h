@@ -61,8 +61,7 @@ enum dbnic_trace_event {
     DBNIC_TR_ROCE_TX,       /* a: QPN, b: BTH opcode, c: PSN | len << 32 */
     DBNIC_TR_ROCE_RX,       /* a: dest QPN, b: BTH opcode, c: PSN | len << 32 */
     DBNIC_TR_ROCE_DROP,     /* a: enum dbnic_counter, b: dest QPN, c: PSN */
-    DBNIC_TR_ROCE_FAULT,    /* a: enum dbnic_fault_dir, b: enum
-                               dbnic_fault_kind (HOLD_FULL: passed), c: bytes */
+    DBNIC_TR_ROCE_FAULT,    /* a: fault dir, b: fault kind, c: bytes */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */
