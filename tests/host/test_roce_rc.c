@@ -2433,8 +2433,9 @@ static bool psn_log(const uint8_t *buf, size_t len, unsigned int k)
  * every transmit rate 0: which survived.
  */
 static uint64_t drop_pattern(uint64_t seed, bool reset_between,
-			     unsigned int warm, uint64_t *drops)
+			     unsigned int warm, bool busy, uint64_t *drops)
 {
+	struct dbnic_rdma_cqe e;
 	struct tnode *a = &na, *b = &nb;
 	struct udpair u;
 	unsigned int i;
@@ -2453,7 +2454,20 @@ static uint64_t drop_pattern(uint64_t seed, bool reset_between,
 	seen_psn0 = 0x100 + warm;
 	wire_keep = psn_log;
 	for (i = 0; i < 64; i++) {
-		ud_msg(&u, 0, 20);
+		if (busy) {
+			/* Offered to a busy port first, then again. */
+			b->f.tx_busy = true;
+			ud_send(&u.qb, u.ah, u.qa.qpn, 0x1234, u.src, 20,
+				u.skey);
+			wire_run();
+			b->f.tx_busy = false;
+			dbnic_core_eth_tx_resume(&b->f.core);
+			wire_run();
+			if (!cqe_poll(&u.qb, false, &e))
+				abort();	/* as ud_msg() */
+		} else {
+			ud_msg(&u, 0, 20);
+		}
 		if (reset_between && i == 31)
 			dbnic_core_fault_seed(&b->f.core, seed);
 	}
@@ -2471,15 +2485,17 @@ void test_roce_fault_replay(void)
 	uint64_t drops, p1, p2, p3, p4;
 	unsigned int kept;
 
-	p1 = drop_pattern(7, false, 0, &drops);
+	p1 = drop_pattern(7, false, 0, false, &drops);
 	kept = (unsigned int)__builtin_popcountll(p1);
 	/* Every packet not on the wire is a counted drop. */
 	CHECK_EQ(drops, 64 - kept);
-	p2 = drop_pattern(7, false, 0, &drops);
-	p3 = drop_pattern(8, false, 0, &drops);
-	p4 = drop_pattern(7, true, 0, &drops);
+	p2 = drop_pattern(7, false, 0, false, &drops);
+	p3 = drop_pattern(8, false, 0, false, &drops);
+	p4 = drop_pattern(7, true, 0, false, &drops);
 	/* Packets judged with every rate 0 draw nothing. */
-	CHECK_EQ(drop_pattern(7, false, 10, &drops), p1);
+	CHECK_EQ(drop_pattern(7, false, 10, false, &drops), p1);
+	/* A packet the busy port refused draws the same number again. */
+	CHECK_EQ(drop_pattern(7, false, 0, true, &drops), p1);
 
 	CHECK_EQ(p1, p2);
 	CHECK(p1 != p3);
