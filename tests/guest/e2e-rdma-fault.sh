@@ -14,7 +14,11 @@
 #    twice, so roce_fault_tx_dup grows by the packets sent and the port
 #    takes twice as many (roce_tx_pkts);
 #  - qom-set roce-tx-dup 0: it stops; a data-checked pingpong again, and
-#    roce_fault_tx_dup does not move.
+#    roce_fault_tx_dup does not move;
+#  - qom-set roce-rx-delay 1000000: every packet received is held 1 ms
+#    (roce-fault-delay-us) and released by the device's timer: the
+#    data-checked pingpong still passes, roce_fault_rx_delay counts every
+#    packet received; then back to 0.
 DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/lib.sh"
 . "$DIR/net-lib.sh"
@@ -62,17 +66,16 @@ pingpong() {
 	return 1
 }
 
-# qom_set PROP VALUE: ask the launcher, then wait (up to 60 s of probe
-# pingpongs) until the device behaves as asked: roce_fault_tx_dup moves
-# under a probe when VALUE is not 0, stands still when it is.
+# qom_set PROP VALUE COUNTER: ask the launcher, then wait (up to 60 s of
+# probe pingpongs) until the device behaves as asked: COUNTER moves under
+# a probe when VALUE is not 0, stands still when it is.
 qom_set() {
 	echo "DBNIC-HOST qom-set $RDMA_DEV $1 $2"
 	_q_end=$(($(net_now) + 60))
-	_q_port=18700
 	while [ "$(net_now)" -lt "$_q_end" ]; do
-		_q0=$(stat roce_fault_tx_dup)
+		_q0=$(stat "$3")
 		pingpong "$_q_port" 2 > /dev/null
-		_q1=$(stat roce_fault_tx_dup)
+		_q1=$(stat "$3")
 		_q_port=$((_q_port + 1))
 		if [ "$2" = 0 ]; then
 			[ "$_q1" = "$_q0" ] && return 0
@@ -81,6 +84,16 @@ qom_set() {
 		fi
 	done
 	return 1
+}
+_q_port=18700
+
+# set_fault PROP VALUE COUNTER: qom_set as a check.
+set_fault() {
+	if qom_set "$@"; then
+		t_ok "qom-set $1 $2 took effect ($3)"
+	else
+		t_fail "qom-set $1 $2 took effect ($3)" "$3 did not follow in 60 s"
+	fi
 }
 
 if [ "$NET_BROKEN" != 1 ]; then
@@ -98,11 +111,7 @@ if [ "$NET_BROKEN" != 1 ]; then
 	done
 
 	# Not under t_check: its output must reach the console, unquoted.
-	if qom_set roce-tx-dup 1000000; then
-		t_ok "qom-set roce-tx-dup 1000000 took effect"
-	else
-		t_fail "qom-set roce-tx-dup 1000000 took effect" "roce_fault_tx_dup did not move in 60 s"
-	fi
+	set_fault roce-tx-dup 1000000 roce_fault_tx_dup
 	s0=$(stats)
 	pingpong 18610 "$PP_N" > /dev/null
 	s1=$(stats)
@@ -113,11 +122,7 @@ if [ "$NET_BROKEN" != 1 ]; then
 	t_check "tx dup 100%: every packet duplicated (dup +$dup >= $PP_N)" [ "$dup" -ge "$PP_N" ]
 	t_check "tx dup 100%: the port sent each twice (tx_pkts +$tx = 2 x $dup)" [ "$tx" -eq $((2 * dup)) ]
 
-	if qom_set roce-tx-dup 0; then
-		t_ok "qom-set roce-tx-dup 0 took effect"
-	else
-		t_fail "qom-set roce-tx-dup 0 took effect" "roce_fault_tx_dup still moved after 60 s"
-	fi
+	set_fault roce-tx-dup 0 roce_fault_tx_dup
 	s0=$(stats)
 	out=$(pingpong 18620 "$PP_N" -c)
 	rc=$?
@@ -125,6 +130,21 @@ if [ "$NET_BROKEN" != 1 ]; then
 	s1=$(stats)
 	dup=$(($(stat roce_fault_tx_dup "$s1") - $(stat roce_fault_tx_dup "$s0")))
 	t_check "faults off again: roce_fault_tx_dup stands still (+$dup)" [ "$dup" = 0 ]
+
+	# Every received packet delayed 1 ms (the device's timer releases
+	# them): slower, nothing lost, the data intact.
+	set_fault roce-rx-delay 1000000 roce_fault_rx_delay
+	s0=$(stats)
+	out=$(pingpong 18630 "$PP_N" -c)
+	rc=$?
+	s1=$(stats)
+	t_check "rx delay 100%: ibv_ud_pingpong -c within guest 0 ($out)" [ "$rc" = 0 ]
+	dl=$(($(stat roce_fault_rx_delay "$s1") - $(stat roce_fault_rx_delay "$s0")))
+	rx=$(($(stat roce_rx_pkts "$s1") - $(stat roce_rx_pkts "$s0")))
+	echo "rx delay 100%: roce_fault_rx_delay +$dl, roce_rx_pkts +$rx"
+	t_check "rx delay 100%: every packet delayed, then received (delay +$dl = rx_pkts +$rx >= $((2 * PP_N)))" \
+		[ "$dl" -eq "$rx" -a "$rx" -ge $((2 * PP_N)) ]
+	set_fault roce-rx-delay 0 roce_fault_rx_delay
 fi
 rdma statistic show link "$RDMA_DEV/1"
 t_dmesg_clean "dmesg clean"
