@@ -2596,3 +2596,49 @@ void test_roce_fault_loopback(void)
 	CHECK_EQ(a->f.tx_frames, 0);
 	fake_free(&a->f);
 }
+
+/*
+ * Under the timing model (datasheet 9) the engine runs from the timer
+ * alone: a delayed packet is still released at its time, not before.
+ */
+void test_roce_fault_delay_timed(void)
+{
+	struct tnode *a = &na;
+	struct tqp q1, q2;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst, t0;
+	uint32_t skey, dkey, ah;
+	unsigned int i;
+
+	harness_dma_latency_ns = 500;
+	harness_desc_ns = 100;
+	node_init(a, 0);
+	CHECK(dbnic_core_timed(&a->f.core));
+	qp_create(a, &q1, DBNIC_QPT_UD, a->pd);
+	qp_create(a, &q2, DBNIC_QPT_UD, a->pd);
+	qp_up(&q1, NULL, 0, 0);
+	qp_up(&q2, NULL, 0, 0);
+	src = buf_new(a, 4096, 1);
+	skey = mr_of(a, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(a, a, a->pd);
+	recv_post1(&q2, dst, 1024, dkey);
+	fault_times(a, 50, 1);
+	fault_rate(a, DBNIC_FAULT_TX, DBNIC_FAULT_DELAY, DBNIC_FAULT_PPM);
+	t0 = a->f.now;
+	ud_send(&q1, ah, q2.qpn, 0x1234, src, 100, skey);
+	/* 1 µs steps: the first in which the RECV completes. */
+	for (i = 0; i < 200; i++) {
+		fake_advance(&a->f, 1000);
+		fake_run(&a->f);
+		if (cqe_poll(&q2, true, &e))
+			break;
+	}
+	CHECK(i < 200);
+	CHECK(a->f.now - t0 >= 50000);
+	CHECK(a->f.now - t0 <= 52000);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_TX_DELAY), 1);
+	fake_free(&a->f);
+}
