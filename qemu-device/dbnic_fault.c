@@ -48,7 +48,8 @@ static uint64_t prng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static const enum dbnic_counter fault_cnt[DBNIC_FAULT_DIRS][DBNIC_FAULT_KINDS] = {
+static const enum dbnic_counter
+fault_cnt[DBNIC_FAULT_DIRS][DBNIC_FAULT_KINDS] = {
     [DBNIC_FAULT_RX] = {
         DBNIC_CNT_ROCE_FAULT_RX_DROP, DBNIC_CNT_ROCE_FAULT_RX_DUP,
         DBNIC_CNT_ROCE_FAULT_RX_REORDER, DBNIC_CNT_ROCE_FAULT_RX_DELAY,

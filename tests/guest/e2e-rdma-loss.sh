@@ -98,7 +98,11 @@ probe_dup() {
 # launcher acts on the lines in order, so a marker set after them (every
 # packet duplicated, then not) that shows in the counters shows they are
 # set.  Ends with a barrier of both guests.
-FAULT_PROPS="roce-rx-drop roce-rx-dup roce-rx-reorder roce-rx-corrupt"
+FAULT_PROPS="roce-rx-drop roce-rx-dup roce-rx-reorder roce-rx-delay roce-rx-corrupt"
+fault_sync() {
+	echo "DBNIC-HOST qom-set $RDMA_DEV roce-tx-dup 1000000"
+	probe_dup 1 && echo "DBNIC-HOST qom-set $RDMA_DEV roce-tx-dup 0" && probe_dup 0
+}
 faults() {
 	for _p in $FAULT_PROPS; do
 		_v=0
@@ -107,8 +111,7 @@ faults() {
 		done
 		echo "DBNIC-HOST qom-set $RDMA_DEV $_p $_v"
 	done
-	echo "DBNIC-HOST qom-set $RDMA_DEV roce-tx-dup 1000000"
-	probe_dup 1 && echo "DBNIC-HOST qom-set $RDMA_DEV roce-tx-dup 0" && probe_dup 0
+	fault_sync
 	_f_rc=$?
 	net_barrier "faults $1"
 	[ "$_f_rc" = 0 ] || t_fail "faults set: $1" "the marker did not show in 60 s"
@@ -153,6 +156,23 @@ if [ "$NET_BROKEN" != 1 ]; then
 		s1=$(stats)
 		dup=$(($(stat roce_fault_tx_dup "$s1") - $(stat roce_fault_tx_dup "$s0")))
 		t_check "faults off again: roce_fault_tx_dup stands still (+$dup)" [ "$dup" = 0 ]
+
+		# Every received packet delayed (1 ms, roce-fault-delay-us): the
+		# device's timer releases each, and the data arrives intact.
+		echo "DBNIC-HOST qom-set $RDMA_DEV roce-rx-delay 1000000"
+		fault_sync || t_fail "qom-set roce-rx-delay 1000000" "the marker did not show in 60 s"
+		s0=$(stats)
+		out=$(pingpong 18630 "$PP_N" -c)
+		rc=$?
+		s1=$(stats)
+		t_check "rx delay 100%: ibv_ud_pingpong -c within guest 0 ($out)" [ "$rc" = 0 ]
+		dl=$(($(stat roce_fault_rx_delay "$s1") - $(stat roce_fault_rx_delay "$s0")))
+		rx=$(($(stat roce_rx_pkts "$s1") - $(stat roce_rx_pkts "$s0")))
+		echo "rx delay 100%: roce_fault_rx_delay +$dl, roce_rx_pkts +$rx"
+		t_check "rx delay 100%: every packet delayed, then received (delay +$dl = rx_pkts +$rx >= $((2 * PP_N)))" \
+			[ "$dl" -eq "$rx" -a "$rx" -ge $((2 * PP_N)) ]
+		echo "DBNIC-HOST qom-set $RDMA_DEV roce-rx-delay 0"
+		fault_sync || t_fail "qom-set roce-rx-delay 0" "the marker did not show in 60 s"
 	fi
 	net_barrier "qom-set checked"
 fi

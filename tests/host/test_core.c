@@ -2855,6 +2855,7 @@ static const struct {
 	T(test_roce_fault_replay),
 	T(test_roce_fault_hold_full_and_reset),
 	T(test_roce_fault_loopback),
+	T(test_roce_fault_delay_timed),
 	T(test_qp_caps_and_roce_off),
 	T(test_qp_transitions_rc),
 	T(test_qp_transitions_ud),

@@ -2776,8 +2776,9 @@ static bool psn_log(const uint8_t *buf, size_t len, unsigned int k)
  * every transmit rate 0: which survived.
  */
 static uint64_t drop_pattern(uint64_t seed, bool reset_between,
-			     unsigned int warm, uint64_t *drops)
+			     unsigned int warm, bool busy, uint64_t *drops)
 {
+	struct dbnic_rdma_cqe e;
 	struct tnode *a = &na, *b = &nb;
 	struct udpair u;
 	unsigned int i;
@@ -2796,7 +2797,20 @@ static uint64_t drop_pattern(uint64_t seed, bool reset_between,
 	seen_psn0 = 0x100 + warm;
 	wire_keep = psn_log;
 	for (i = 0; i < 64; i++) {
-		ud_msg(&u, 0, 20);
+		if (busy) {
+			/* Offered to a busy port first, then again. */
+			b->f.tx_busy = true;
+			ud_send(&u.qb, u.ah, u.qa.qpn, 0x1234, u.src, 20,
+				u.skey);
+			wire_run();
+			b->f.tx_busy = false;
+			dbnic_core_eth_tx_resume(&b->f.core);
+			wire_run();
+			if (!cqe_poll(&u.qb, false, &e))
+				abort();	/* as ud_msg() */
+		} else {
+			ud_msg(&u, 0, 20);
+		}
 		if (reset_between && i == 31)
 			dbnic_core_fault_seed(&b->f.core, seed);
 	}
@@ -2814,15 +2828,17 @@ void test_roce_fault_replay(void)
 	uint64_t drops, p1, p2, p3, p4;
 	unsigned int kept;
 
-	p1 = drop_pattern(7, false, 0, &drops);
+	p1 = drop_pattern(7, false, 0, false, &drops);
 	kept = (unsigned int)__builtin_popcountll(p1);
 	/* Every packet not on the wire is a counted drop. */
 	CHECK_EQ(drops, 64 - kept);
-	p2 = drop_pattern(7, false, 0, &drops);
-	p3 = drop_pattern(8, false, 0, &drops);
-	p4 = drop_pattern(7, true, 0, &drops);
+	p2 = drop_pattern(7, false, 0, false, &drops);
+	p3 = drop_pattern(8, false, 0, false, &drops);
+	p4 = drop_pattern(7, true, 0, false, &drops);
 	/* Packets judged with every rate 0 draw nothing. */
-	CHECK_EQ(drop_pattern(7, false, 10, &drops), p1);
+	CHECK_EQ(drop_pattern(7, false, 10, false, &drops), p1);
+	/* A packet the busy port refused draws the same number again. */
+	CHECK_EQ(drop_pattern(7, false, 0, true, &drops), p1);
 
 	CHECK_EQ(p1, p2);
 	CHECK(p1 != p3);
@@ -2921,5 +2937,51 @@ void test_roce_fault_loopback(void)
 		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
 	}
 	CHECK_EQ(a->f.tx_frames, 0);
+	fake_free(&a->f);
+}
+
+/*
+ * Under the timing model (datasheet 9) the engine runs from the timer
+ * alone: a delayed packet is still released at its time, not before.
+ */
+void test_roce_fault_delay_timed(void)
+{
+	struct tnode *a = &na;
+	struct tqp q1, q2;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst, t0;
+	uint32_t skey, dkey, ah;
+	unsigned int i;
+
+	harness_dma_latency_ns = 500;
+	harness_desc_ns = 100;
+	node_init(a, 0);
+	CHECK(dbnic_core_timed(&a->f.core));
+	qp_create(a, &q1, DBNIC_QPT_UD, a->pd);
+	qp_create(a, &q2, DBNIC_QPT_UD, a->pd);
+	qp_up(&q1, NULL, 0, 0);
+	qp_up(&q2, NULL, 0, 0);
+	src = buf_new(a, 4096, 1);
+	skey = mr_of(a, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 4096, 2);
+	dkey = mr_of(a, dst, 4096, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(a, a, a->pd);
+	recv_post1(&q2, dst, 1024, dkey);
+	fault_times(a, 50, 1);
+	fault_rate(a, DBNIC_FAULT_TX, DBNIC_FAULT_DELAY, DBNIC_FAULT_PPM);
+	t0 = a->f.now;
+	ud_send(&q1, ah, q2.qpn, 0x1234, src, 100, skey);
+	/* 1 µs steps: the first in which the RECV completes. */
+	for (i = 0; i < 200; i++) {
+		fake_advance(&a->f, 1000);
+		fake_run(&a->f);
+		if (cqe_poll(&q2, true, &e))
+			break;
+	}
+	CHECK(i < 200);
+	CHECK(a->f.now - t0 >= 50000);
+	CHECK(a->f.now - t0 <= 52000);
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_TX_DELAY), 1);
 	fake_free(&a->f);
 }

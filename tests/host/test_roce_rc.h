@@ -37,5 +37,6 @@ void test_roce_fault_corrupt(void);
 void test_roce_fault_replay(void);
 void test_roce_fault_hold_full_and_reset(void);
 void test_roce_fault_loopback(void);
+void test_roce_fault_delay_timed(void);
 
 #endif
