@@ -750,8 +750,14 @@ static void req_read_resp(struct dbnic_core *c, struct dbnic_qp *qp,
         dbnic_roce_complete_upto(c, qp, dbnic_psn_add(rd->first_psn,
                                               DBNIC_ROCE_PSN_MASK));
     }
-    /* A READ sent again starts its responses again (11.10). */
-    if (first != (expect == rd->resp_first) || (!last && plen != mtu) ||
+    /*
+     * A READ sent again starts its responses again at resp_first (11.10);
+     * there the first execution's middle or last response carries the
+     * same bytes and is as good.
+     */
+    if ((expect == rd->first_psn ? !first
+                                 : first && expect != rd->resp_first) ||
+        (!last && plen != mtu) ||
         rd->done + (uint64_t)plen > rd->len ||
         (last && rd->done + plen != rd->len)) {
         dbnic_roce_req_fail_oldest(c, qp, DBNIC_WC_BAD_RESP_ERR, DBNIC_ST_OK);

@@ -93,11 +93,12 @@ probe_dup() {
 	return 1
 }
 
-# faults "PROP=VALUE ...": set this guest's device's fault properties (all
-# others of the rx side to 0 first) and wait until they hold: the
-# launcher acts on the lines in order, so a marker set after them (every
-# packet duplicated, then not) that shows in the counters shows they are
-# set.  Ends with a barrier of both guests.
+# faults "PROP=VALUE ..." [LABEL]: set this guest's device's fault
+# properties (the other receive faults to 0) and wait until they hold:
+# the launcher acts on the lines in order, so a marker set after them
+# (every packet duplicated, then not) that shows in the counters shows
+# they are set.  Ends with a barrier of both guests named LABEL (the
+# guests may set different faults).
 FAULT_PROPS="roce-rx-drop roce-rx-dup roce-rx-reorder roce-rx-delay roce-rx-corrupt"
 fault_sync() {
 	echo "DBNIC-HOST qom-set $RDMA_DEV roce-tx-dup 1000000"
@@ -113,7 +114,7 @@ faults() {
 	done
 	fault_sync
 	_f_rc=$?
-	net_barrier "faults $1"
+	net_barrier "faults ${2:-$1}"
 	[ "$_f_rc" = 0 ] || t_fail "faults set: $1" "the marker did not show in 60 s"
 }
 
@@ -204,9 +205,9 @@ if [ "$NET_BROKEN" != 1 ]; then
 	if [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
 		# The server's MAC, from the neighbour table the pings filled.
 		mac=$(awk -v ip="$srv" '$1 == ip { print $4 }' /proc/net/arp)
-		for a in "0x64 bad-icrc" "0x1f" "0x04"; do
-			# shellcheck disable=SC2086  # the opcode and the option
-			"$DIR/dbnic-roce-inject" "$NET_IF" "$mac" "$srv" 1 $a 0x100 "$COUNT" ||
+		for a in 0x64:bad-icrc 0x1f: 0x04:; do
+			# shellcheck disable=SC2086  # no option: no argument
+			"$DIR/dbnic-roce-inject" "$NET_IF" "$mac" "$srv" 1 "${a%:*}" 0x100 "$COUNT" ${a#*:} ||
 				t_fail "dbnic-roce-inject $a" "status $?"
 		done
 	fi
@@ -228,7 +229,7 @@ fi
 # with these faults on the server's and the client's receive side.
 loss_round() {
 	[ "$NET_BROKEN" = 1 ] && return
-	if [ "$NET_GUEST" = "$RDMA_SERVER" ]; then faults "$2"; else faults "$3"; fi
+	if [ "$NET_GUEST" = "$RDMA_SERVER" ]; then faults "$2" "$1"; else faults "$3" "$1"; fi
 	s0=$(stats)
 	for t in $4; do
 		c="$t $d -x $gid4 -F -n $BW_N -s 4096"

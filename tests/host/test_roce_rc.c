@@ -618,6 +618,8 @@ static unsigned int ncap;
 static bool drop_acks;		/* drop every ACK-class frame */
 static uint8_t drop_op = 0xff;	/* drop the first frame of this opcode */
 static bool drop_all;		/* a dead network: drop every frame */
+static uint8_t drop_op2 = 0xff;	/* and one frame of this opcode ... */
+static unsigned int drop_op2_skip; /* ... after letting this many pass */
 
 static bool frame_op(const uint8_t *buf, size_t len, uint8_t *op)
 {
@@ -645,6 +647,10 @@ static bool keep_filter(const uint8_t *buf, size_t len, unsigned int k)
 		drop_op = 0xff;
 		return false;
 	}
+	if (op == drop_op2 && !drop_op2_skip--) {
+		drop_op2 = 0xff;
+		return false;
+	}
 	return true;
 }
 
@@ -655,6 +661,7 @@ static void filter_on(uint8_t capture)
 	drop_acks = false;
 	drop_op = 0xff;
 	drop_all = false;
+	drop_op2 = 0xff;
 	wire_keep = keep_filter;
 }
 
@@ -1423,6 +1430,28 @@ void test_roce_rc_read_retx(void)
 	CHECK_EQ(e.index, ri);
 	CHECK(mem_eq(b, rd, a, tgt, 4096));
 
+	/*
+	 * The READ sent again loses its READ response first as well: the
+	 * first execution's middle response for that PSN, late, serves.
+	 */
+	memset(gpa(&b->f, rd), 0, 4096);
+	filter_on(DBNIC_ROCE_RC_READ_RESP_MIDDLE);
+	drop_op = DBNIC_ROCE_RC_READ_RESP_MIDDLE;
+	drop_op2 = DBNIC_ROCE_RC_READ_RESP_FIRST;
+	drop_op2_skip = 1;
+	ri = post(&qb, &d);
+	wire_run();
+	CHECK(!cqe_poll(&qb, false, &e));
+	CHECK(ncap >= 1);
+	wire_inject(b, cap_buf[0], cap_len[0]);	/* the lost middle, late */
+	wire_run();
+	clock_run(a, b, TMO14_NS);
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(e.index, ri);
+	CHECK(mem_eq(b, rd, a, tgt, 4096));
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+
 	memset(gpa(&b->f, rd), 0, 4096);
 	filter_on(0xff);
 	drop_op = DBNIC_ROCE_RC_READ_RESP_LAST;
@@ -1430,7 +1459,7 @@ void test_roce_rc_read_retx(void)
 	wire_run();
 	CHECK(!cqe_poll(&qb, false, &e));
 	clock_run(a, b, TMO14_NS);
-	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 2);
 	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 	CHECK_EQ(e.index, ri);
