@@ -504,6 +504,7 @@ static inline unsigned int dbnic_cq_phase(__u32 pi, unsigned int log_size)
 #define DBNIC_QP_MAX_INFLIGHT		256	/* RC WQEs sent, not yet acked */
 #define DBNIC_ROCE_LOOP_FRAMES		256	/* loopback packets queued */
 #define DBNIC_ROCE_MIN_TIMEOUT_NS	1000000	/* transport timer floor (11.10) */
+#define DBNIC_ROCE_TIMEOUT_BACKOFF_MAX	6	/* doublings after expiries (11.10) */
 #define DBNIC_IB_MTU_MAX		5	/* IB enum: 4096 bytes */
 #define DBNIC_GSI_QPN			1	/* the GSI QP's wire QPN */
 #define DBNIC_GSI_QKEY			0x80010000u

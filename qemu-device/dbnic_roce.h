@@ -78,6 +78,7 @@ struct dbnic_roce_req {
     uint8_t retry_left;     /* retries left: retry_cnt ... */
     uint8_t rnr_left;       /* ... and rnr_retry (7: unlimited) */
     uint64_t deadline;      /* transport timer or RNR wait end, 0: none */
+    uint8_t backoff;        /* expiries since the last progress, capped */
     bool rnr_wait;          /* deadline ends an RNR wait */
     bool timer_fired;       /* the deadline passed: the engine acts */
     bool retx;              /* go-back-N under way */

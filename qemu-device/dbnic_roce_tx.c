@@ -357,12 +357,22 @@ void dbnic_roce_req_fail_oldest(struct dbnic_core *c, struct dbnic_qp *qp,
 /* Requester: timers and retries (11.10)                               */
 /* ------------------------------------------------------------------ */
 
-/* The transport timer's interval in ns, 0: infinite. */
+/*
+ * The transport timer's interval in ns, 0: infinite: the QP's timeout (at
+ * least DBNIC_ROCE_MIN_TIMEOUT_NS), doubled for each expiry since the last
+ * progress, up to DBNIC_ROCE_TIMEOUT_BACKOFF_MAX doublings (11.10).
+ */
 static uint64_t qp_timeout_ns(const struct dbnic_qp *qp)
 {
     uint64_t t = dbnic_ib_timeout_ns(qp->timeout);
 
-    return t && t < DBNIC_ROCE_MIN_TIMEOUT_NS ? DBNIC_ROCE_MIN_TIMEOUT_NS : t;
+    if (!t) {
+        return 0;
+    }
+    if (t < DBNIC_ROCE_MIN_TIMEOUT_NS) {
+        t = DBNIC_ROCE_MIN_TIMEOUT_NS;
+    }
+    return t << qp->req.backoff;
 }
 
 /* Are packets out that no acknowledgement has covered yet? */
@@ -402,6 +412,7 @@ void dbnic_roce_acked(struct dbnic_core *c, struct dbnic_qp *qp,
     r->retry_left = qp->retry_cnt;
     r->rnr_left = qp->rnr_retry;
     r->retx_started = false;
+    r->backoff = 0;
     req_timer_restart(c, qp);
 }
 
@@ -1024,6 +1035,10 @@ uint32_t dbnic_roce_retx_step(struct dbnic_core *c, struct dbnic_qp *qp,
             retx_begin(c, qp);
             req_timer_restart(c, qp);
         } else if (req_outstanding(qp)) {
+            /* A slow peer, not a lost packet, looks the same: wait longer. */
+            if (r->backoff < DBNIC_ROCE_TIMEOUT_BACKOFF_MAX) {
+                r->backoff++;
+            }
             dbnic_roce_retry(c, qp, DBNIC_CNT_ROCE_RETRY_TIMEOUT);
         }
     }

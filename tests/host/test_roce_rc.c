@@ -1313,13 +1313,19 @@ void test_roce_rc_retry_exhausted(void)
 	i0 = send1(&qb, DBNIC_OP_SEND, SIG, src, 100, skey);
 	i1 = send1(&qb, DBNIC_OP_SEND, SIG, src, 2000, skey);
 	wire_run();
+	/* Each expiry doubles the next interval: T, 2T, 4T (11.10). */
 	clock_run(a, b, TMO14_NS);
-	clock_run(a, b, TMO14_NS);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	clock_run(a, b, 2 * TMO14_NS - 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 1);
+	clock_run(a, b, 1);
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_TIMEOUT), 2);
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETX_PKTS), 6);
 	CHECK(!cqe_poll(&qb, false, &e));
 	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
-	clock_run(a, b, TMO14_NS);
+	clock_run(a, b, 4 * TMO14_NS - 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_EXC), 0);
+	clock_run(a, b, 1);
 	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_RETRY_EXC), 1);
 	CHECK(cqe_poll(&qb, false, &e));
 	CHECK_EQ(e.status, DBNIC_WC_RETRY_EXC_ERR);
