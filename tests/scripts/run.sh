@@ -131,6 +131,8 @@ unknown option --bogus|--bogus
 --guests wants 1 to 8, got '9'|--guests 9
 --nic wants dbnic or virtio, got 'e1000'|--guests 2 --nic e1000
 --nic joins guests: it wants --guests 2 or more|--nic virtio
+--nic wants dbnic or virtio, got 'e1000'|--guests 2 --nic dbnic,e1000
+--nic dbnic,virtio: one model, or one per guest (3)|--guests 3 --nic dbnic,virtio
 joins the guests through netdev n0; give yours another id|--guests 2 --netdev user,id=n0
 EOT
 none_bad "run-guest.sh: bad options get a reason and status 2" "${bad[@]}"
@@ -219,6 +221,28 @@ done
 [ "$(fake_run "0 0" --guests 2 --nic2 dbnic)" = 2 ] || bad+=("--nic2 dbnic: status not 2")
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh --nic2 virtio: a second network and NIC in every guest" "${bad[@]}"
+
+# --nic dbnic,virtio: a model per guest (interop runs): guest 0's dbnic0
+# and guest 1's virtio-net NIC are on the network, each with its own MAC
+# and model on its kernel command line, each recorded by --pcap.
+bad=()
+fake_run "0 0" --guests 2 --nic dbnic,virtio --pcap "$TMP/pcap" > /dev/null
+for want in "dbnic_guest=0\\\\ dbnic_guests=2\\\\ dbnic_nic=dbnic\\\\ dbnic_mac=52:54:00:77:00:01" \
+	"dbnic_guest=1\\\\ dbnic_guests=2\\\\ dbnic_nic=virtio\\\\ dbnic_mac=52:54:00:77:00:02" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:01" \
+	"virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02" \
+	"filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g0-n0.pcap" \
+	"filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g1-n0.pcap"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 2 --nic dbnic,virtio: no '$want' in the QEMU command lines")
+done
+for nowant in "virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:01" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02"; do
+	if grep -q -- "$nowant" "$TMP/out"; then
+		bad+=("--guests 2 --nic dbnic,virtio: '$nowant' in the QEMU command lines")
+	fi
+done
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --nic dbnic,virtio: guest 0 on dbnic, guest 1 on virtio-net, one network" "${bad[@]}"
 
 # A dbnic that no --netdev (nor the guests' network) wires gets a socket
 # nothing joins, so that QEMU has no NIC without a peer to warn about;
