@@ -554,6 +554,40 @@ for f in nomark twice noend; do
 done
 none_bad "bench kernel fragment: the test fragment with exactly its debug block off" "${bad[@]}"
 
+# roce-pcap.py tshark-check: rxe's frames (the host tests' vectors,
+# tests/host/roce_rxe_vectors.h) written as a capture pass every check
+# (tshark decodes each as BTH, scripts/roce-icrc.lua finds each ICRC
+# good and equal to zlib's); the same capture with one payload bit
+# flipped fails the ICRC check and the command's status (tshark 4.0 does
+# not check ICRCs itself).  tshark comes from scripts/setup-host.sh.
+bad=()
+/usr/bin/python3 - "$DBNIC_TOP/tests/host/roce_rxe_vectors.h" "$TMP/rxe.pcap" <<'PY'
+import re, struct, sys
+src = open(sys.argv[1]).read()
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, m in enumerate(re.finditer(r"uint8_t rxe_\w+\[\d+\] = \{([^}]*)\}", src)):
+        d = bytes(int(x, 16) for x in re.findall(r"0x[0-9a-f]{2}", m.group(1)))
+        f.write(struct.pack("<IIII", i, 0, len(d), len(d)) + d)
+PY
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" tshark-check --senders 2 --l3 IPv4,IPv6 \
+	"$TMP/rxe.pcap" > "$TMP/out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || bad+=("rxe's frames: status $rc")
+grep -q '^DBNIC-TEST ok rxe.pcap: tshark decodes all 16 RoCE frames as InfiniBand BTH' "$TMP/out" ||
+	bad+=("rxe's frames: not all 16 decoded")
+grep -q '^DBNIC-TEST ok rxe.pcap: every RoCE frame.s ICRC is valid' "$TMP/out" ||
+	bad+=("rxe's frames: an ICRC found bad")
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" corrupt "$TMP/rxe.pcap" "$TMP/bad.pcap" > /dev/null &&
+	/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" tshark-check "$TMP/bad.pcap" \
+		>> "$TMP/out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || bad+=("one bit flipped: status $rc, not 1")
+grep -q '^DBNIC-TEST not ok bad.pcap: every RoCE frame.s ICRC is valid.*bad ICRC in 1 frames' "$TMP/out" ||
+	bad+=("one bit flipped: no bad ICRC reported")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "roce-pcap.py tshark-check: rxe's frames pass, one flipped bit fails the ICRC check" "${bad[@]}"
+
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
 if ! command -v shellcheck >/dev/null; then
