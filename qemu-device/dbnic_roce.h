@@ -81,6 +81,7 @@ struct dbnic_roce_rres {
     uint32_t rkey;
     uint64_t va;
     uint32_t len;
+    uint32_t msn;           /* the MSN this READ made: its responses' AETH */
 };
 
 struct dbnic_roce_resp {
