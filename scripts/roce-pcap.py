@@ -2,8 +2,10 @@
 """List or cut a pcap of RoCEv2 traffic, e.g. one that
 scripts/run-guest.sh --pcap recorded during tests/guest/rdma-rxe.sh.
 
-  roce-pcap.py list FILE            one line per frame: time, L3, UDP ports,
-                                    RoCE opcode name, dest QPN, PSN, AckReq, len
+  roce-pcap.py list FILE            one line per frame: frame number, source
+                                    MAC, time, L3, RoCE opcode name, dest QPN,
+                                    PSN, AckReq, len, UDP source port, and
+                                    the AETH (syndrome/MSN) where there is one
   roce-pcap.py stats FILE           count of frames per (L3, opcode)
   roce-pcap.py split FILE OUTDIR    cut FILE at the marker pings of
                                     tests/guest/rdma-lib.sh (ICMP echo
@@ -287,14 +289,21 @@ def main():
         corrupt(path, sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 0)
         return
     if cmd == "list":
-        for _, _, t, d in frames(path):
+        for i, (_, _, t, d) in enumerate(frames(path), 1):
             r = roce(d)
             if r:
-                print("%.6f %s %-26s qpn 0x%06x psn %8d ackreq %d len %d" % (
-                    t, r[0], OPS.get(r[1], "op 0x%02x" % r[1]), r[2], r[3], r[4], r[5]))
+                p = parse(d)
+                # AETH: ACK, READ response first/last/only, atomic ACK.
+                aeth = ""
+                if r[1] in (0x0d, 0x0f, 0x10, 0x11, 0x12) and len(d) >= p[4] + 16:
+                    aeth = " aeth %02x/%d" % (d[p[4] + 12],
+                                               int.from_bytes(d[p[4] + 13:p[4] + 16], "big"))
+                print("%5d %s %.6f %s %-26s qpn 0x%06x psn %8d ackreq %d len %d sport %d%s" % (
+                    i, d[6:12].hex(":"), t, r[0], OPS.get(r[1], "op 0x%02x" % r[1]),
+                    r[2], r[3], r[4], r[5], p[2], aeth))
             m = marker(d)
             if m:
-                print("%.6f marker %s %d" % (t, m[0], m[1]))
+                print("%5d %s %.6f marker %s %d" % (i, d[6:12].hex(":"), t, m[0], m[1]))
     elif cmd == "stats":
         n = {}
         for _, _, _, d in frames(path):
