@@ -348,11 +348,11 @@ static void resp_read_req(struct dbnic_core *c, struct dbnic_qp *qp,
         .rkey = pkt->hdr.reth.rkey,
         .va = pkt->hdr.reth.va,
         .len = len,
-        .msn = (s->msn + 1) & DBNIC_ROCE_PSN_MASK,
     };
     s->rr_next = (s->rr_next + 1) % nres;
     s->epsn = dbnic_psn_add(s->epsn, npkts);
-    s->msn = rr->msn;
+    s->msn = (s->msn + 1) & DBNIC_ROCE_PSN_MASK;
+    s->rr_msn[rr - s->rr] = s->msn;
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
     qp_wake(c, qp);
 }

@@ -748,7 +748,7 @@ static int read_resp_packet(struct dbnic_core *c, struct dbnic_qp *qp,
      * counted since (IBTA C9-148; rxe answers each READ before it takes
      * the next, docs/roce-wire.md).
      */
-    h.aeth.msn = rr->msn;
+    h.aeth.msn = s->rr_msn[rr - s->rr];
     if (pkt_addr(c, &qp->av, qp_sport(c, qp), qp->req.ip_id, &a)) {
         hl = dbnic_roce_build(buf, DBNIC_ETH_MAX_TSO, &a, &h, plen, &crc);
     }
