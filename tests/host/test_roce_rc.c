@@ -1764,6 +1764,7 @@ void test_roce_rc_read_order_and_limit(void)
  * request; rxe_resp.c:1048-1049, 832), also when several READs arrived
  * before any was answered: three READs taken at once are answered with
  * MSN 1, 2 and 3, as rxe answers, not with the newest MSN (3) on all.
+ * The second READ's request, replayed, is answered with its MSN again.
  */
 void test_roce_rc_read_resp_msn(void)
 {
@@ -1775,6 +1776,7 @@ void test_roce_rc_read_resp_msn(void)
 	uint64_t tgt, dst;
 	uint32_t tkey, dkey, msn[6];
 	unsigned int k, n = 0;
+	static struct wframe req2;
 
 	rc_pair(a, b, &qa, &qb);
 	tgt = buf_new(a, 8192, 3);
@@ -1790,6 +1792,7 @@ void test_roce_rc_read_resp_msn(void)
 	}
 	fake_run(&b->f);
 	CHECK_EQ(wire_len, 3);
+	req2 = wire[1];
 	/* A takes all three requests before its engine answers any. */
 	for (k = 0; k < 3; k++)
 		eth_rx(&a->f, wire[k].buf, wire[k].len, 0, 0, 0);
@@ -1812,6 +1815,20 @@ void test_roce_rc_read_resp_msn(void)
 		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 		CHECK(mem_eq(b, dst + 2000 * k, a, tgt + 2000 * k, 2000));
 	}
+	/* The second READ again: its responses carry MSN 2 again. */
+	wire_inject(a, req2.buf, req2.len);
+	fake_run(&a->f);
+	n = 0;
+	for (k = 0; k < wire_len; k++) {
+		CHECK_EQ(dbnic_roce_parse(wire[k].buf, wire[k].len, &pkt), DBNIC_ROCE_OK);
+		if (pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_FIRST &&
+		    pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_LAST)
+			continue;
+		CHECK_EQ(pkt.hdr.aeth.msn, 2);
+		n++;
+	}
+	CHECK_EQ(n, 2);
+	wire_run();
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
