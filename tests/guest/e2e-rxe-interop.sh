@@ -7,7 +7,7 @@
 # unmodified tools over rdma-core 56.1 (dbnic's provider on guest 0,
 # rxe's on guest 1).  Both guests run this script (busybox sh).
 #
-# Checks, each tool pair in BOTH directions (dbnic serves and rxe is the
+# Checks, each tool pair in BOTH directions (rxe serves and dbnic is the
 # client, then the other way round; rdma-lib.sh's rdma_pair, one check on
 # each side):
 #  - ibv_rc_pingpong with data checked (-c): 64 B (one packet), 16 KiB
