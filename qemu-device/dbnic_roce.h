@@ -136,6 +136,11 @@ struct dbnic_roce_resp {
     /* READ resources, a ring of max_dest_rd_atomic entries. */
     uint8_t rr_next;        /* slot of the next new READ */
     struct dbnic_roce_rres rr[DBNIC_QP_MAX_RD_ATOMIC];
+    /*
+     * The MSN each READ made (rr[k]'s), for its responses' AETH; beside
+     * rr[], so that a READ's resource rebuilt for its repeat keeps it.
+     */
+    uint32_t rr_msn[DBNIC_QP_MAX_RD_ATOMIC];
 };
 
 /* Bytes of the largest RoCE frame the device builds or loops back. */

@@ -371,6 +371,7 @@ static void resp_read_req(struct dbnic_core *c, struct dbnic_qp *qp,
     s->rr_next = (s->rr_next + 1) % nres;
     s->epsn = dbnic_psn_add(s->epsn, npkts);
     s->msn = (s->msn + 1) & DBNIC_ROCE_PSN_MASK;
+    s->rr_msn[rr - s->rr] = s->msn;
     dbnic_count(c, DBNIC_CNT_ROCE_RX_PKTS);
     qp_wake(c, qp);
 }

@@ -1202,7 +1202,12 @@ static int read_resp_packet(struct dbnic_core *c, struct dbnic_qp *qp,
     h.dqpn = qp->dest_qpn & DBNIC_ROCE_QPN_MASK;
     h.psn = dbnic_psn_add(rr->first_psn, k);
     h.aeth.syndrome = DBNIC_AETH_ACK_NO_CREDIT;
-    h.aeth.msn = s->msn;
+    /*
+     * The READ's own MSN, not the newest: requests taken after it have
+     * counted since (IBTA C9-148; rxe answers each READ before it takes
+     * the next, docs/roce-wire.md).
+     */
+    h.aeth.msn = s->rr_msn[rr - s->rr];
     if (pkt_addr(c, &qp->av, qp_sport(c, qp), qp->req.ip_id, &a)) {
         hl = dbnic_roce_build(buf, DBNIC_ETH_MAX_TSO, &a, &h, plen, &crc);
     }

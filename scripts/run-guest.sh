@@ -59,10 +59,17 @@
 #                       What was sent and answered is logged to stderr.
 #   --guests N          boot N guests (1 to 8, default 1) on one QEMU
 #                       network; see "Several guests" below
-#   --nic MODEL         with --guests 2 or more, the NIC that joins each
+#   --nic MODEL[,MODEL...]
+#                       with --guests 2 or more, the NIC that joins each
 #                       guest to that network: dbnic (default: device dbnic0
 #                       gets it; implies --dbnic 1 if none) or virtio
-#                       (virtio-net-pci, to compare against)
+#                       (virtio-net-pci, to compare against).  One MODEL
+#                       for every guest, or one per guest in guest order:
+#                       "--nic dbnic,virtio" gives guest 0 dbnic and
+#                       guest 1 virtio-net (interop: dbnic against rxe on
+#                       the same network).  --dbnic N still adds N
+#                       dbnics to every guest; a virtio guest's are not
+#                       on that network
 #   --nic2 MODEL        with --guests 2 or more, a second network between
 #                       the guests (netdev m0, its own sockets), joined by
 #                       one more NIC in each guest: virtio (virtio-net-pci;
@@ -231,7 +238,17 @@ fi
 if [ -n "$pcap" ]; then
 	mkdir -p "$pcap" 2>/dev/null || bad_usage "--pcap $pcap: cannot make that directory"
 fi
-case $nic in dbnic|virtio) ;; *) bad_usage "--nic wants dbnic or virtio, got '$nic'" ;; esac
+# nics[G]: guest G's model (one for all, or one per guest).
+IFS=, read -ra nics <<< "$nic"
+[ ${#nics[@]} -gt 0 ] || bad_usage "--nic wants dbnic or virtio, got '$nic'"
+for m in "${nics[@]}"; do
+	case $m in dbnic|virtio) ;; *) bad_usage "--nic wants dbnic or virtio, got '$m'" ;; esac
+done
+if [ ${#nics[@]} = 1 ]; then
+	for ((g = 1; g < nguests; g++)); do nics[g]=${nics[0]}; done
+elif [ ${#nics[@]} != "$nguests" ]; then
+	bad_usage "--nic $nic: one model, or one per guest ($nguests)"
+fi
 case $nic2 in ''|virtio) ;; *) bad_usage "--nic2 wants virtio, got '$nic2'" ;; esac
 if [ "$nguests" = 1 ]; then
 	[ $nic_set = 1 ] && bad_usage "--nic joins guests: it wants --guests 2 or more"
@@ -244,7 +261,7 @@ else
 			bad_usage "--nic2 joins the guests through netdev m0; give yours another id"
 	done
 	# The network needs a NIC in every guest.
-	[ "$nic" = dbnic ] && [ "$ndbnic" = 0 ] && ndbnic=1
+	[[ " ${nics[*]} " == *" dbnic "* ]] && [ "$ndbnic" = 0 ] && ndbnic=1
 fi
 
 QEMU=${QEMU:-$QEMU_BIN}
@@ -434,7 +451,7 @@ guest_net() {
 	guest_segment "$g" n0 net 0
 	# virtio-net without its option ROM: the guest boots with -kernel,
 	# and iPXE in SeaBIOS would only slow the boot.
-	if [ "$nic" = virtio ]; then
+	if [ "${nics[$g]}" = virtio ]; then
 		net_args+=(-device "virtio-net-pci,id=net0,netdev=n0,mac=$(guest_mac "$g"),romfile=")
 	fi
 	# The second network (--nic2): the same topology on its own sockets
@@ -482,7 +499,7 @@ guest_args() {
 	cmdline=$cmdline_base
 	net_args=()
 	if [ "$nguests" -gt 1 ]; then
-		cmdline+=" dbnic_guest=$g dbnic_guests=$nguests dbnic_nic=$nic dbnic_mac=$(guest_mac "$g")"
+		cmdline+=" dbnic_guest=$g dbnic_guests=$nguests dbnic_nic=${nics[$g]} dbnic_mac=$(guest_mac "$g")"
 		[ -n "$nic2" ] && cmdline+=" dbnic_nic2=$nic2 dbnic_mac2=$(guest_mac2 "$g")"
 		name=dbnic-guest$g
 		guest_net "$g"
@@ -524,10 +541,10 @@ guest_args() {
 		[[ ,$spec, =~ ,id=([^,]*), ]] && ids+=("${BASH_REMATCH[1]}")
 	done
 	# The guests' network joins dbnic0 when the NIC is dbnic.
-	[ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && ids+=(n0)
+	[ "$nguests" -gt 1 ] && [ "${nics[$g]}" = dbnic ] && ids+=(n0)
 	if [ -n "$pcap" ]; then
 		local dumps=("${ids[@]}") pf
-		[ "$nguests" -gt 1 ] && [ "$nic" = virtio ] && dumps+=(n0)
+		[ "$nguests" -gt 1 ] && [ "${nics[$g]}" = virtio ] && dumps+=(n0)
 		[ -n "$nic2" ] && dumps+=(m0)
 		for id in "${dumps[@]}"; do
 			pf=$pcap/g$g-$id.pcap
@@ -557,7 +574,7 @@ guest_args() {
 			args+=(-netdev "stream,id=unwired$i,server=on,addr.type=unix,addr.path=${path//,/,,}")
 			dev+=",netdev=unwired$i"
 		fi
-		if [ "$nguests" -gt 1 ] && [ "$nic" = dbnic ] && [ "$i" = 0 ]; then
+		if [ "$nguests" -gt 1 ] && [ "${nics[$g]}" = dbnic ] && [ "$i" = 0 ]; then
 			dev+=",mac=$(guest_mac "$g")"
 		fi
 		if [ "$engine" = thread ] && [ "$DBNIC_DEVICE" = dbnic ]; then

@@ -34,6 +34,12 @@ PKGS=(
 	# (NO_PYVERBS), pandoc (NO_MAN_PAGES), libudev-dev (only rdma-ndd),
 	# libsystemd-dev (optional: daemons' socket activation).
 	cmake libnl-3-dev libnl-route-3-dev
+	# tshark checks the RoCE frames a guest test recorded (test.sh's
+	# "# host-check:", scripts/roce-pcap.py tshark-check).  Its
+	# wireshark-common asks by debconf whether non-root users may
+	# capture; DEBIAN_FRONTEND=noninteractive (scripts/apt.sh) takes the
+	# default (no) unasked.
+	tshark
 )
 # From bookworm-backports: QEMU 10.0 needs meson >= 1.5.
 BPO_PKGS=(meson python3-pycotap)

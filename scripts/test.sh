@@ -90,14 +90,25 @@ MODS=("${KO_ADDS[@]}"
 
 # run_guest_opts SCRIPT: the launcher options its header asks for.
 run_guest_opts() { sed -n '1,/^[^#]/s/^# run-guest: //p' "$1"; }
+# host_check_cmd SCRIPT: the host-side check its header asks for with a
+# "# host-check: COMMAND" line: the run's frames are recorded
+# (run-guest.sh --pcap NAME.pcap/ in the log directory) and, once the run
+# has ended, COMMAND (its first word a path in the repository, the rest
+# its arguments) runs in that directory; its "DBNIC-TEST" lines, in
+# NAME.host.log, count with the run's, and one that ends non-zero with no
+# "not ok" line, or prints no result, is a failure.  E.g. the tshark check
+# of e2e-rxe-interop.sh's RoCE frames.
+host_check_cmd() { sed -n '1,/^[^#]/s/^# host-check: //p' "$1"; }
 
 # guest_start NAME SCRIPT: one guest run in the background; its launcher
 # output goes to NAME.out, its status to NAME.rc, the guests' serial logs
 # to NAME.log (guest 0) and NAME.log.gI (guest I, with --guests).  Sets
 # GUEST_PID.
 guest_start() {
-	local name=$1 script=$2 topts=()
+	local name=$1 script=$2 topts=() hc=()
 	read -ra topts <<<"$(run_guest_opts "$script")" || true
+	read -ra hc <<<"$(host_check_cmd "$script")" || true
+	[ ${#hc[@]} = 0 ] || topts+=(--pcap "$LOGDIR/$name.pcap")
 	(
 		: > "$LOGDIR/$name.out"
 		for try in 1 2; do
@@ -112,6 +123,12 @@ guest_start() {
 			echo "[dbnic] $name: timed out with a guest's console silent since user space started (the serial stall, see build-initramfs.sh); its logs kept as $name.stalled.log*; once more" >> "$LOGDIR/$name.out"
 		done
 		echo "$rc" > "$LOGDIR/$name.rc"
+		if [ ${#hc[@]} -gt 0 ]; then
+			rc=0
+			(cd "$LOGDIR/$name.pcap" && "$DBNIC_TOP/${hc[0]}" "${hc[@]:1}") \
+				> "$LOGDIR/$name.host.log" 2>&1 || rc=$?
+			echo "$rc" > "$LOGDIR/$name.host.rc"
+		fi
 	) &
 	GUEST_PID=$!
 }
@@ -340,7 +357,21 @@ for name in "${GUESTS[@]:1}"; do
 		done
 		f=1
 	fi
+	# The guest run must have counted checks of its own.
 	[ "$p" -gt 0 ] || f=$((f + 1))
+	# The host-side check of the run's frames ("# host-check:").
+	if [ -e "$LOGDIR/$name.host.rc" ]; then
+		h=$LOGDIR/$name.host.log
+		grep -E '^DBNIC-TEST ' "$h" | sed 's/^/host| /' || true
+		hp=$(grep -c '^DBNIC-TEST ok ' "$h" || true)
+		hf=$(grep -c '^DBNIC-TEST not ok ' "$h" || true)
+		if [ $((hp + hf)) = 0 ] || { [ "$(cat "$LOGDIR/$name.host.rc")" != 0 ] && [ "$hf" = 0 ]; }; then
+			log "$name: the host check failed with no result (log: $h):"
+			tail -n 10 "$h" >&2
+			hf=$((hf + 1))
+		fi
+		p=$((p + hp)) f=$((f + hf))
+	fi
 	tally "$name" "$p" "$f"
 	for l in "${logs[@]}"; do
 		g=${l##*.log}

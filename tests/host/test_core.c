@@ -2842,6 +2842,7 @@ static const struct {
 	T(test_roce_port_busy_and_down),
 	T(test_roce_gsi),
 	T(test_roce_rc_read_order_and_limit),
+	T(test_roce_rc_read_resp_msn),
 	T(test_roce_rc_recv_errors),
 	T(test_roce_rc_flush_inflight),
 	T(test_roce_ipv6_vlan),

@@ -2137,6 +2137,81 @@ void test_roce_rc_read_order_and_limit(void)
 }
 
 /*
+ * The AETH of each READ's first and last response carries the MSN that
+ * READ made (IBTA C9-148: the responder counts a READ when it takes the
+ * request; rxe_resp.c:1048-1049, 832), also when several READs arrived
+ * before any was answered: three READs taken at once are answered with
+ * MSN 1, 2 and 3, as rxe answers, not with the newest MSN (3) on all.
+ * The second READ's request, replayed, is answered with its MSN again.
+ */
+void test_roce_rc_read_resp_msn(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_desc d;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_roce_pkt pkt;
+	uint64_t tgt, dst;
+	uint32_t tkey, dkey, msn[6];
+	unsigned int k, n = 0;
+	static struct wframe req2;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 8192, 3);
+	tkey = mr_of(a, tgt, 8192, ACC_ALL);
+	dst = buf_new(b, 8192, 5);
+	dkey = mr_of(b, dst, 8192, ACC_ALL);
+	/* Three READs of 2000 bytes: two responses each (first, last). */
+	for (k = 0; k < 3; k++) {
+		wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt + 2000 * k, tkey);
+		d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+		sge_set(&d.sge[1], dst + 2000 * k, 2000, dkey);
+		post(&qb, &d);
+	}
+	fake_run(&b->f);
+	CHECK_EQ(wire_len, 3);
+	req2 = wire[1];
+	/* A takes all three requests before its engine answers any. */
+	for (k = 0; k < 3; k++)
+		eth_rx(&a->f, wire[k].buf, wire[k].len, 0, 0, 0);
+	wire_len = 0;
+	fake_run(&a->f);
+	for (k = 0; k < wire_len; k++) {
+		CHECK_EQ(dbnic_roce_parse(wire[k].buf, wire[k].len, &pkt), DBNIC_ROCE_OK);
+		if (pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_FIRST &&
+		    pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_LAST)
+			continue;
+		CHECK(n < 6);
+		msn[n++] = pkt.hdr.aeth.msn;
+	}
+	CHECK_EQ(n, 6);
+	for (k = 0; k < 6; k++)
+		CHECK_EQ(msn[k], k / 2 + 1);
+	wire_run();
+	for (k = 0; k < 3; k++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, dst + 2000 * k, a, tgt + 2000 * k, 2000));
+	}
+	/* The second READ again: its responses carry MSN 2 again. */
+	wire_inject(a, req2.buf, req2.len);
+	fake_run(&a->f);
+	n = 0;
+	for (k = 0; k < wire_len; k++) {
+		CHECK_EQ(dbnic_roce_parse(wire[k].buf, wire[k].len, &pkt), DBNIC_ROCE_OK);
+		if (pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_FIRST &&
+		    pkt.hdr.opcode != DBNIC_ROCE_RC_READ_RESP_LAST)
+			continue;
+		CHECK_EQ(pkt.hdr.aeth.msn, 2);
+		n++;
+	}
+	CHECK_EQ(n, 2);
+	wire_run();
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
  * A SEND longer than its RECV: LOC_LEN_ERR there, NAK invalid request;
  * a RECV with a key of another pd: LOC_PROT_ERR, the same NAK.  Both QPs
  * end in ERR.

@@ -25,6 +25,7 @@ void test_roce_rc_big_write(void);
 void test_roce_port_busy_and_down(void);
 void test_roce_gsi(void);
 void test_roce_rc_read_order_and_limit(void);
+void test_roce_rc_read_resp_msn(void);
 void test_roce_rc_recv_errors(void);
 void test_roce_rc_flush_inflight(void);
 void test_roce_ipv6_vlan(void);

@@ -131,6 +131,8 @@ unknown option --bogus|--bogus
 --guests wants 1 to 8, got '9'|--guests 9
 --nic wants dbnic or virtio, got 'e1000'|--guests 2 --nic e1000
 --nic joins guests: it wants --guests 2 or more|--nic virtio
+--nic wants dbnic or virtio, got 'e1000'|--guests 2 --nic dbnic,e1000
+--nic dbnic,virtio: one model, or one per guest (3)|--guests 3 --nic dbnic,virtio
 joins the guests through netdev n0; give yours another id|--guests 2 --netdev user,id=n0
 EOT
 none_bad "run-guest.sh: bad options get a reason and status 2" "${bad[@]}"
@@ -219,6 +221,28 @@ done
 [ "$(fake_run "0 0" --guests 2 --nic2 dbnic)" = 2 ] || bad+=("--nic2 dbnic: status not 2")
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "run-guest.sh --nic2 virtio: a second network and NIC in every guest" "${bad[@]}"
+
+# --nic dbnic,virtio: a model per guest (interop runs): guest 0's dbnic0
+# and guest 1's virtio-net NIC are on the network, each with its own MAC
+# and model on its kernel command line, each recorded by --pcap.
+bad=()
+fake_run "0 0" --guests 2 --nic dbnic,virtio --pcap "$TMP/pcap" > /dev/null
+for want in "dbnic_guest=0\\\\ dbnic_guests=2\\\\ dbnic_nic=dbnic\\\\ dbnic_mac=52:54:00:77:00:01" \
+	"dbnic_guest=1\\\\ dbnic_guests=2\\\\ dbnic_nic=virtio\\\\ dbnic_mac=52:54:00:77:00:02" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:01" \
+	"virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02" \
+	"filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g0-n0.pcap" \
+	"filter-dump\\\\,id=dump-n0\\\\,netdev=n0\\\\,file=$TMP/pcap/g1-n0.pcap"; do
+	grep -q -- "$want" "$TMP/out" || bad+=("--guests 2 --nic dbnic,virtio: no '$want' in the QEMU command lines")
+done
+for nowant in "virtio-net-pci\\\\,id=net0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:01" \
+	"dbnic\\\\,id=dbnic0\\\\,netdev=n0\\\\,mac=52:54:00:77:00:02"; do
+	if grep -q -- "$nowant" "$TMP/out"; then
+		bad+=("--guests 2 --nic dbnic,virtio: '$nowant' in the QEMU command lines")
+	fi
+done
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "run-guest.sh --nic dbnic,virtio: guest 0 on dbnic, guest 1 on virtio-net, one network" "${bad[@]}"
 
 # A dbnic that no --netdev (nor the guests' network) wires gets a socket
 # nothing joins, so that QEMU has no NIC without a peer to warn about;
@@ -597,6 +621,40 @@ for f in nomark twice noend; do
 		bad+=("kernel_bench_fragment accepted a fragment with markers: $f")
 done
 none_bad "bench kernel fragment: the test fragment with exactly its debug block off" "${bad[@]}"
+
+# roce-pcap.py tshark-check: rxe's frames (the host tests' vectors,
+# tests/host/roce_rxe_vectors.h) written as a capture pass every check
+# (tshark decodes each as BTH, scripts/roce-icrc.lua finds each ICRC
+# good and equal to zlib's); the same capture with one payload bit
+# flipped fails the ICRC check and the command's status (tshark 4.0 does
+# not check ICRCs itself).  tshark comes from scripts/setup-host.sh.
+bad=()
+/usr/bin/python3 - "$DBNIC_TOP/tests/host/roce_rxe_vectors.h" "$TMP/rxe.pcap" <<'PY'
+import re, struct, sys
+src = open(sys.argv[1]).read()
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, m in enumerate(re.finditer(r"uint8_t rxe_\w+\[\d+\] = \{([^}]*)\}", src)):
+        d = bytes(int(x, 16) for x in re.findall(r"0x[0-9a-f]{2}", m.group(1)))
+        f.write(struct.pack("<IIII", i, 0, len(d), len(d)) + d)
+PY
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" tshark-check --senders 2 --l3 IPv4,IPv6 \
+	"$TMP/rxe.pcap" > "$TMP/out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || bad+=("rxe's frames: status $rc")
+grep -q '^DBNIC-TEST ok rxe.pcap: tshark decodes all 16 RoCE frames as InfiniBand BTH' "$TMP/out" ||
+	bad+=("rxe's frames: not all 16 decoded")
+grep -q '^DBNIC-TEST ok rxe.pcap: every RoCE frame.s ICRC is valid' "$TMP/out" ||
+	bad+=("rxe's frames: an ICRC found bad")
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" corrupt "$TMP/rxe.pcap" "$TMP/bad.pcap" > /dev/null &&
+	/usr/bin/python3 "$DBNIC_TOP/scripts/roce-pcap.py" tshark-check "$TMP/bad.pcap" \
+		>> "$TMP/out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || bad+=("one bit flipped: status $rc, not 1")
+grep -q '^DBNIC-TEST not ok bad.pcap: every RoCE frame.s ICRC is valid.*bad ICRC in 1 frames' "$TMP/out" ||
+	bad+=("one bit flipped: no bad ICRC reported")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "roce-pcap.py tshark-check: rxe's frames pass, one flipped bit fails the ICRC check" "${bad[@]}"
 
 # Lint: host scripts as bash, guest scripts as busybox sh
 # (tests/guest/.shellcheckrc).
