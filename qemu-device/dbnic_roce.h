@@ -103,6 +103,7 @@ struct dbnic_roce_req {
 /* A READ request the responder serves or served (max_dest_rd_atomic). */
 struct dbnic_roce_rres {
     bool active;            /* responses left to send */
+    bool again;             /* a duplicate's: the requester may be past it */
     uint32_t first_psn;
     uint32_t npkts;
     uint32_t next;          /* next response packet, 0..npkts */

@@ -289,6 +289,7 @@ static void resp_duplicate(struct dbnic_core *c, struct dbnic_qp *qp,
         }
         *rr = (struct dbnic_roce_rres){
             .active = true,
+            .again = true,
             .first_psn = psn,
             .npkts = len ? (len + mtu - 1) / mtu : 1,
             .rkey = rr->rkey,
@@ -353,8 +354,13 @@ static void resp_read_req(struct dbnic_core *c, struct dbnic_qp *qp,
     }
     s->rr_next %= nres;
     rr = &s->rr[s->rr_next];
-    if (rr->active) {
-        /* More READs at once than max_dest_rd_atomic. */
+    if (rr->active && !rr->again) {
+        /*
+         * More READs at once than max_dest_rd_atomic.  (A READ executed
+         * again for a duplicate may still be sending when its requester,
+         * which had the first answer after all, has moved on: that one
+         * gives its resource up, 11.10.)
+         */
         resp_error(c, qp, DBNIC_AETH_NAK_INV_REQ, pkt->hdr.psn,
                    DBNIC_WC_LOC_QP_OP_ERR);
         return;
