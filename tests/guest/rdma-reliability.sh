@@ -141,8 +141,16 @@ rdma_reliability() {
 	# 1. A large transfer.  Under TCG with the debug kernel rxe moved
 	# 0.3-0.5 MB/s (16 KiB messages at path MTU 1024): 256 MiB take 9 to
 	# 15 minutes; dbnic does the packets in the host.
+	# The QPs' local ACK timeout (IBTA: 4.096 us << N): 14 (67 ms) by
+	# default; rxe under TCG on a loaded host retransmits spuriously at
+	# that (hundreds of times in 256 MiB at load 15, where it once ended
+	# the QP with IBV_WC_REM_INV_REQ_ERR), so a run that wants only the
+	# data checked can pass RELIA_XFER_QP_TIMEOUT=18 (1.07 s; kernel
+	# parameter dbnic_relia_xfer_timeout).
+	_rr_qto=$(net_param dbnic_relia_xfer_timeout) || _rr_qto=${RELIA_XFER_QP_TIMEOUT:-14}
 	RDMA_TIMEOUT=${RELIA_XFER_TIMEOUT:-2400}
-	relia_pair "rc-xfer $_rr_mib MiB" "xfer -n $_rr_mib -w 120" "xfer -n $_rr_mib -w 120"
+	relia_pair "rc-xfer $_rr_mib MiB" "xfer -n $_rr_mib -w 120 --timeout $_rr_qto" \
+		"xfer -n $_rr_mib -w 120 --timeout $_rr_qto"
 	RDMA_TIMEOUT=$_rr_t
 
 	# 2. RNR.
