@@ -50,8 +50,8 @@
 #     first SEND fails with IBV_WC_RNR_RETRY_EXC_ERR, the rest are
 #     flushed, the QP is in ERR (RELIA_CNT_RNR_EXC grew).
 #  3. exhaust: the client asks the host to stop the server's guest, waits
-#     until that guest no longer answers pings, posts 16 WRs (timeout 10,
-#     retry_cnt 3), checks IBV_WC_RETRY_EXC_ERR then flushes
+#     until that guest no longer answers pings, posts 16 WRs (timeout 18,
+#     i.e. 1.07 s, RELIA_EXHAUST_QP_TIMEOUT; retry_cnt 3), checks IBV_WC_RETRY_EXC_ERR then flushes
 #     (RELIA_CNT_RETRY_EXC grew), destroys everything, asks for "cont" and
 #     checks the server's guest answers again.
 #  4. With RELIA_NEG=1 (kernel parameter dbnic_relia_neg=1), the checks'
@@ -137,6 +137,7 @@ rdma_reliability() {
 	_rr_mib=$(net_param dbnic_relia_mib) || _rr_mib=${RELIA_MIB:-256}
 	_rr_neg=$(net_param dbnic_relia_neg) || _rr_neg=${RELIA_NEG:-0}
 	_rr_t=$RDMA_TIMEOUT
+	_rr_eto=${RELIA_EXHAUST_QP_TIMEOUT:-18}
 
 	# 1. A large transfer.  Under TCG with the debug kernel rxe moved
 	# 0.3-0.5 MB/s (16 KiB messages at path MTU 1024): 256 MiB take 9 to
@@ -177,9 +178,13 @@ rdma_reliability() {
 	# the request itself, which the launcher would act on.)
 	echo "echo 'DBNIC-HOST cont g$RDMA_SERVER' > /dev/console" > /tmp/relia-cont.sh
 	# -w 30: a device that never gives up fails the check well inside
-	# RDMA_TIMEOUT, and the client asks for "cont" itself.
+	# RDMA_TIMEOUT, and the client asks for "cont" itself.  The ACK
+	# timeout is 18 (1.07 s; 4 tries: 4.3 s), not 10 (4.2 ms): at host
+	# load 20 rxe under TCG ran out of retries at 10 with the peer
+	# running (the control case below), which would make this check
+	# pass without the pause.
 	relia_pair "rc-exhaust (peer stopped)" "exhaust" \
-		"exhaust --timeout 10 --retry-cnt 3 -w 30 --before-post 'sh /tmp/relia-pause.sh'" \
+		"exhaust --timeout $_rr_eto --retry-cnt 3 -w 30 --before-post 'sh /tmp/relia-pause.sh'" \
 		"" "$RELIA_CNT_RETRY_EXC" \
 		"; rc=\$?; sh /tmp/relia-cont.sh; exit \$rc"
 	if [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
@@ -214,7 +219,7 @@ rdma_reliability() {
 		"rnr --rnr-retry 7 --expect rnr" \
 		"FAIL rnr: the peer reports a failure" "FAIL rnr (sender, rnr_retry 7): the first WR completes with"
 	relia_neg "rc-exhaust with the peer running" "exhaust" \
-		"exhaust --timeout 10 --retry-cnt 3" \
+		"exhaust --timeout $_rr_eto --retry-cnt 3" \
 		"FAIL exhaust: the peer reports a failure" "FAIL exhaust: the first WR completes with"
 }
 
