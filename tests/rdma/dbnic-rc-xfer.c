@@ -66,7 +66,7 @@
  *	guest script asks the host to stop the server's guest with QMP
  *	`stop` and waits until that guest no longer answers pings), then
  *	posts -k signaled WRs (default 16: SEND, RDMA WRITE and RDMA READ in
- *	turn).  With nobody to acknowledge them the requester times out
+ *	turn, of -s bytes, default 256: one packet each).  With nobody to acknowledge them the requester times out
  *	(--timeout, default 10: 4.096 us << 10 = 4.2 ms) and retries
  *	(--retry-cnt, default 3) until it gives up: the first WC must be
  *	IBV_WC_RETRY_EXC_ERR, every later one IBV_WC_WR_FLUSH_ERR, in
@@ -80,8 +80,8 @@
  * before the run fails; default 60 for xfer, 30 for rnr and exhaust, so
  * that they fail inside rdma-lib.sh's 60 s), --expect ok|rnr (rnr: what the
  * sender must see; the default as above), -k WRS (rnr, exhaust), -d
- * DEPTH (xfer), -c CHUNK_KIB and -s MSG_BYTES (xfer; -s also rnr and
- * exhaust, default 4096 there).
+ * DEPTH (xfer), -c CHUNK_KIB and -s MSG_BYTES (xfer; -s also rnr,
+ * default 4096, and exhaust, default 256).
  *
  * Output: "ok ..." or "FAIL ..." lines, and the summary.  Exit status 0
  * when everything held, 1 when a check failed, 2 on a usage or set-up
@@ -1303,8 +1303,15 @@ int main(int argc, char **argv)
 	if (!strcmp(o.mode, "exhaust")) {
 		if (!o.k)
 			o.k = 16;
+		/*
+		 * One packet per WR: every try of every WR goes towards a
+		 * peer that takes nothing in, and with 4 KiB ones (256
+		 * packets in four tries) QEMU's socket to a stopped guest
+		 * filled, the sender's virtio-net TX queue stalled with
+		 * rxe's packets in it, and ibv_destroy_qp waited on them.
+		 */
 		if (!msg_set)
-			o.msg = 4096;
+			o.msg = 256;
 		if (!wait_set)
 			o.wait_s = 30;
 		if (o.timeout < 0)
