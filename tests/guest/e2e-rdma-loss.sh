@@ -283,7 +283,7 @@ if [ "$NET_BROKEN" != 1 ] && [ -x "$DIR/dbnic-rc-xfer" ]; then
 	RELIA_CNT_RNR_EXC=roce_rnr_retry_exc RELIA_CNT_RETRY_EXC=roce_retry_exc
 	RELIA_CNT_XFER_CLI=roce_retx_pkts
 	RELIA_PARTS=xfer RELIA_XFER_NOTE="under 5% loss, 2% reordering and duplication"
-	RELIA_XFER_TIMEOUT=600
+	RELIA_XFER_TIMEOUT=600 RELIA_EXHAUST_QP_TIMEOUT=14
 	rdma_reliability "$RDMA_DEV" "$gid4"
 	faults ""
 	RELIA_PARTS="rnr exhaust"
