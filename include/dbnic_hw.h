@@ -258,7 +258,18 @@ _Static_assert(sizeof(struct dbnic_eqe) == 16, "EQE");
 	X(ROCE_RETRY_SEQ, roce_retry_seq) /* seq NAK, lost READ responses */ \
 	X(ROCE_RNR_WAIT, roce_rnr_wait)	/* RNR NAKs waited out */	\
 	X(ROCE_RETRY_EXC, roce_retry_exc) /* WQEs failed RETRY_EXC_ERR */	\
-	X(ROCE_RNR_RETRY_EXC, roce_rnr_retry_exc) /* RNR_RETRY_EXC_ERR */
+	X(ROCE_RNR_RETRY_EXC, roce_rnr_retry_exc) /* RNR_RETRY_EXC_ERR */ \
+	X(ROCE_FAULT_RX_DROP, roce_fault_rx_drop) /* fault injection (11.11) */ \
+	X(ROCE_FAULT_RX_DUP, roce_fault_rx_dup)				\
+	X(ROCE_FAULT_RX_REORDER, roce_fault_rx_reorder)			\
+	X(ROCE_FAULT_RX_DELAY, roce_fault_rx_delay)			\
+	X(ROCE_FAULT_RX_CORRUPT, roce_fault_rx_corrupt)			\
+	X(ROCE_FAULT_TX_DROP, roce_fault_tx_drop)			\
+	X(ROCE_FAULT_TX_DUP, roce_fault_tx_dup)				\
+	X(ROCE_FAULT_TX_REORDER, roce_fault_tx_reorder)			\
+	X(ROCE_FAULT_TX_DELAY, roce_fault_tx_delay)			\
+	X(ROCE_FAULT_TX_CORRUPT, roce_fault_tx_corrupt)			\
+	X(ROCE_FAULT_HOLD_FULL, roce_fault_hold_full) /* passed: hold full */
 
 #define DBNIC_COUNTER_ENUM(id, name)	DBNIC_CNT_##id,
 enum dbnic_counter {

@@ -368,6 +368,7 @@ void dbnic_core_timer(struct dbnic_core *c)
     c->timer_at = 0;
     dbnic_prio_flush_expired(c);
     dbnic_roce_timer(c, dbnic_now(c));
+    dbnic_fault_timer(c);
     /*
      * Waiting jobs may be due.  Under the timing model the owner's
      * dbnic_core_run() right after this call is the only run: a bottom
@@ -793,6 +794,7 @@ static void destroy_all(struct dbnic_core *c)
     dbnic_eth_reset(c);
     dbnic_qp_reset(c);
     dbnic_roce_loop_reset(c);
+    dbnic_fault_reset(c);
     c->comp_q_len = c->comp_wait_len = 0;
     c->prio_partial = 0;
     c->timer_at = 0;
@@ -1116,6 +1118,7 @@ void dbnic_core_free(struct dbnic_core *c)
     free(c->comp_wait);
     free(c->roce_loop);
     c->roce_loop = NULL;
+    dbnic_fault_free(c);
     c->qp = NULL;
     c->ah = NULL;
     c->comp_q = NULL;

@@ -62,6 +62,7 @@ enum dbnic_trace_event {
     DBNIC_TR_ROCE_RX,       /* a: dest QPN, b: BTH opcode, c: PSN | len << 32 */
     DBNIC_TR_ROCE_DROP,     /* a: enum dbnic_counter, b: dest QPN, c: PSN */
     DBNIC_TR_ROCE_RETRY,    /* a: QPN, b: retries left, c: from PSN */
+    DBNIC_TR_ROCE_FAULT,    /* a: fault dir, b: fault kind, c: bytes */
 };
 
 /* What an ETH_TX asks of the port (datasheet 10.2); the glue applies it. */
@@ -450,6 +451,54 @@ struct dbnic_pending_ev {
     uint32_t data;
 };
 
+/*
+ * Fault injection on the RoCE port (datasheet 11.11), emulated device
+ * only: off while every rate is 0.
+ */
+enum dbnic_fault_dir {
+    DBNIC_FAULT_RX,
+    DBNIC_FAULT_TX,
+    DBNIC_FAULT_DIRS
+};
+
+/* In the order the decision takes them (11.11). */
+enum dbnic_fault_kind {
+    DBNIC_FAULT_DROP,
+    DBNIC_FAULT_DUP,
+    DBNIC_FAULT_REORDER,
+    DBNIC_FAULT_DELAY,
+    DBNIC_FAULT_CORRUPT,
+    DBNIC_FAULT_KINDS,
+    DBNIC_FAULT_HOLD_FULL = DBNIC_FAULT_KINDS, /* trace only: passed */
+};
+
+#define DBNIC_FAULT_PPM         1000000u  /* a rate of every packet */
+#define DBNIC_FAULT_US_MAX      1000000u  /* delay and reorder limits, µs */
+#define DBNIC_FAULT_HOLD        64        /* packets held per direction */
+
+struct dbnic_fault_config {
+    uint32_t rate[DBNIC_FAULT_DIRS][DBNIC_FAULT_KINDS]; /* ppm, 0..1000000 */
+    uint32_t delay_us;      /* delay: 0..DBNIC_FAULT_US_MAX */
+    uint32_t reorder_us;    /* longest reorder hold: 0..DBNIC_FAULT_US_MAX */
+};
+
+/* One direction's generator and hold (dbnic_fault.c). */
+struct dbnic_fault_side {
+    uint64_t prng;          /* splitmix64 state */
+    bool on;                /* a rate is set: draw for each packet */
+    bool bypass;            /* delivering a packet already judged */
+    struct dbnic_fault_held *held; /* DBNIC_FAULT_HOLD slots, lazily */
+    uint8_t order[DBNIC_FAULT_HOLD]; /* slots in use, oldest first */
+    uint8_t n;              /* of order[] */
+    uint8_t *scratch;       /* a corrupted copy, DBNIC_ROCE_FRAME_MAX */
+};
+
+struct dbnic_fault {
+    struct dbnic_fault_config cfg;
+    uint64_t seed;
+    struct dbnic_fault_side side[DBNIC_FAULT_DIRS];
+};
+
 struct dbnic_core {
     const struct dbnic_core_ops *ops;
     void *opaque;
@@ -506,6 +555,7 @@ struct dbnic_core {
     struct dbnic_roce_loop *roce_loop; /* DBNIC_ROCE_LOOP_FRAMES, lazily */
     uint16_t roce_loop_head;
     uint16_t roce_loop_len;
+    struct dbnic_fault fault; /* RoCE fault injection (11.11) */
     uint32_t prio_partial; /* slots holding an incomplete assembly */
     uint64_t timer_at;     /* pending ops->timer_mod() deadline, 0: none */
     uint64_t link_ps;      /* timing model: data path free then, in ps */
@@ -571,6 +621,22 @@ void dbnic_core_run(struct dbnic_core *c);
  * timing model this pair is what drives the engine (datasheet 9.2).
  */
 void dbnic_core_timer(struct dbnic_core *c);
+
+/* ---- RoCE fault injection (datasheet 11.11, emulated device only) ---- */
+
+/*
+ * Set the rates (parts per million of a direction's RoCE packets) and
+ * the delay and reorder times (µs) of the fault injector; they apply
+ * from the next packet.  Returns 0, or -1 if a figure is out of range
+ * (nothing changed).  Held packets stay held.
+ */
+int dbnic_core_fault_config(struct dbnic_core *c,
+                            const struct dbnic_fault_config *cfg);
+/*
+ * Set the seed: both directions' generators restart from it (11.11,
+ * "Replay"), even if it is the seed they had.
+ */
+void dbnic_core_fault_seed(struct dbnic_core *c, uint64_t seed);
 
 /* ---- the network port (datasheet 10) ---- */
 

@@ -8,6 +8,7 @@
  *   dbnic_eth.c       the network port: ETH_TX, receive queues, RSS
  *   dbnic_roce_tx.c   RoCE v2 requester, responder output (dbnic_roce.h)
  *   dbnic_roce_rx.c   RoCE v2 receive: demux, checks, responder
+ *   dbnic_fault.c     fault injection on the RoCE port (emulated only)
  *   dbnic_qp.c        RDMA objects: GIDs, AHs, QPs and their admin commands,
  *                     the IBTA state machine, the checks of send WQEs
  *
@@ -94,6 +95,19 @@ static inline void dbnic_kick(struct dbnic_core *c, uint64_t when)
 static inline void dbnic_ask_run(struct dbnic_core *c)
 {
     dbnic_kick(c, dbnic_now(c));
+}
+
+/*
+ * Is direction d's fault injection to see this packet (11.11)?  Not when
+ * every rate is 0 and nothing is held (a reordered packet waits for the
+ * next one even after its rate went back to 0), nor for a packet it
+ * delivers itself.
+ */
+static inline bool dbnic_fault_on(const struct dbnic_core *c,
+                                  enum dbnic_fault_dir d)
+{
+    return (c->fault.side[d].on || c->fault.side[d].n) &&
+           !c->fault.side[d].bypass;
 }
 
 /* A send queue whose CQ is in error starts nothing (datasheet 6.1). */

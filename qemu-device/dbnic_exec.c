@@ -1074,6 +1074,7 @@ void dbnic_core_run(struct dbnic_core *c)
     dbnic_run_admin(c);
     dbnic_qp_run(c);
     dbnic_roce_loop_run(c);
+    dbnic_fault_run(c);
 
     while (budget && progress && bytes < max_bytes) {
         progress = false;

@@ -39,6 +39,7 @@
 #include "qemu/module.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
 #include "hw/pci/pcie_aer.h"
@@ -121,6 +122,12 @@ struct DbnicState {
     uint32_t dma_latency_ns;
     uint32_t desc_ns;
     uint32_t byte_ps;
+    /*
+     * RoCE fault injection (datasheet 11.11): QOM properties, settable at
+     * run time too; the core gets a copy under s->lock (dbnic_fault_set).
+     */
+    struct dbnic_fault_config fault;
+    uint64_t fault_seed;
 
     /*
      * The network port (datasheet 10).  The engine hands frames over
@@ -481,6 +488,18 @@ static void dbnic_trace(void *opaque, enum dbnic_trace_event ev, uint32_t a,
     case DBNIC_TR_ROCE_RETRY:
         trace_dbnic_roce_retry(a, b, c);
         break;
+    case DBNIC_TR_ROCE_FAULT: {
+        static const char *const kind[] = {
+            [DBNIC_FAULT_DROP] = "drop", [DBNIC_FAULT_DUP] = "duplicate",
+            [DBNIC_FAULT_REORDER] = "reorder", [DBNIC_FAULT_DELAY] = "delay",
+            [DBNIC_FAULT_CORRUPT] = "corrupt",
+            [DBNIC_FAULT_HOLD_FULL] = "none (hold full)",
+        };
+
+        trace_dbnic_roce_fault(a == DBNIC_FAULT_TX ? "tx" : "rx",
+                               b < ARRAY_SIZE(kind) ? kind[b] : "?", c);
+        break;
+    }
     }
 }
 
@@ -1278,6 +1297,10 @@ static void dbnic_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    /* The setters checked every figure: this cannot fail. */
+    dbnic_core_fault_config(&s->core, &s->fault);
+    dbnic_core_fault_seed(&s->core, s->fault_seed);
+
     /* MSI-X only (datasheet section 1): no INTx pin. */
     pdev->config[PCI_INTERRUPT_PIN] = 0;
 
@@ -1475,11 +1498,155 @@ static const Property dbnic_properties[] = {
                        UINT32_MAX),
 };
 
+/* ---- RoCE fault injection (datasheet 11.11) -------------------------- */
+
+/*
+ * The fault injector's figures are QOM properties of their own rather
+ * than qdev ones: a qdev property refuses a set after realize, and these
+ * are meant to change while the guest runs (QMP qom-set).  opaque names
+ * the figure: dir < DBNIC_FAULT_DIRS a rate, else one of the times.
+ */
+typedef struct DbnicFaultProp {
+    const char *name;
+    int dir;                    /* enum dbnic_fault_dir, or -1: a time */
+    int kind;                   /* enum dbnic_fault_kind; time: 0 delay */
+    uint32_t def;
+    const char *desc;
+} DbnicFaultProp;
+
+static const DbnicFaultProp dbnic_fault_props[] = {
+#define DBNIC_FAULT_RATE(n, d, k, what) \
+    { n, d, k, 0, "RoCE fault injection (datasheet 11.11): " what \
+      ", in parts per million (0..1000000, 0: off)" }
+    DBNIC_FAULT_RATE("roce-rx-drop", DBNIC_FAULT_RX, DBNIC_FAULT_DROP,
+                     "received packets dropped"),
+    DBNIC_FAULT_RATE("roce-rx-dup", DBNIC_FAULT_RX, DBNIC_FAULT_DUP,
+                     "received packets duplicated"),
+    DBNIC_FAULT_RATE("roce-rx-reorder", DBNIC_FAULT_RX, DBNIC_FAULT_REORDER,
+                     "received packets held behind the next one"),
+    DBNIC_FAULT_RATE("roce-rx-delay", DBNIC_FAULT_RX, DBNIC_FAULT_DELAY,
+                     "received packets delayed by roce-fault-delay-us"),
+    DBNIC_FAULT_RATE("roce-rx-corrupt", DBNIC_FAULT_RX, DBNIC_FAULT_CORRUPT,
+                     "received packets damaged (dropped as bad ICRC/header)"),
+    DBNIC_FAULT_RATE("roce-tx-drop", DBNIC_FAULT_TX, DBNIC_FAULT_DROP,
+                     "sent packets dropped"),
+    DBNIC_FAULT_RATE("roce-tx-dup", DBNIC_FAULT_TX, DBNIC_FAULT_DUP,
+                     "sent packets duplicated"),
+    DBNIC_FAULT_RATE("roce-tx-reorder", DBNIC_FAULT_TX, DBNIC_FAULT_REORDER,
+                     "sent packets held behind the next one"),
+    DBNIC_FAULT_RATE("roce-tx-delay", DBNIC_FAULT_TX, DBNIC_FAULT_DELAY,
+                     "sent packets delayed by roce-fault-delay-us"),
+    DBNIC_FAULT_RATE("roce-tx-corrupt", DBNIC_FAULT_TX, DBNIC_FAULT_CORRUPT,
+                     "sent packets damaged (a bit flipped, or cut short)"),
+#undef DBNIC_FAULT_RATE
+    { "roce-fault-delay-us", -1, 0, 1000,
+      "RoCE fault injection (datasheet 11.11): the delay of a delayed "
+      "packet, in microseconds (0..1000000)" },
+    { "roce-fault-reorder-us", -1, 1, 100,
+      "RoCE fault injection (datasheet 11.11): the longest a reordered "
+      "packet waits for the next one, in microseconds (0..1000000)" },
+};
+
+static uint32_t *dbnic_fault_field(DbnicState *s, const DbnicFaultProp *p)
+{
+    if (p->dir >= 0) {
+        return &s->fault.rate[p->dir][p->kind];
+    }
+    return p->kind ? &s->fault.reorder_us : &s->fault.delay_us;
+}
+
+static void dbnic_fault_get(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    uint32_t val = *dbnic_fault_field(DBNIC(obj), opaque);
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+/*
+ * Before realize the figure is only kept (realize hands them all to the
+ * core); after it the core takes it at once, under s->lock, so that a
+ * QMP qom-set (main loop, BQL held) never races the engine's thread.
+ */
+static void dbnic_fault_set(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    DbnicState *s = DBNIC(obj);
+    const DbnicFaultProp *p = opaque;
+    uint32_t val, max = p->dir >= 0 ? DBNIC_FAULT_PPM : DBNIC_FAULT_US_MAX;
+
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    if (val > max) {
+        error_setg(errp, "dbnic: %s must be 0..%u (got %u)", name, max, val);
+        return;
+    }
+    *dbnic_fault_field(s, p) = val;
+    if (DEVICE(s)->realized) {
+        dbnic_lock(s);
+        dbnic_core_fault_config(&s->core, &s->fault);
+        dbnic_unlock(s);
+    }
+}
+
+static void dbnic_fault_seed_get(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    visit_type_uint64(v, name, &DBNIC(obj)->fault_seed, errp);
+}
+
+/* Setting the seed, even to its value, restarts the generators (11.11). */
+static void dbnic_fault_seed_set(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    DbnicState *s = DBNIC(obj);
+    uint64_t val;
+
+    if (!visit_type_uint64(v, name, &val, errp)) {
+        return;
+    }
+    s->fault_seed = val;
+    if (DEVICE(s)->realized) {
+        dbnic_lock(s);
+        dbnic_core_fault_seed(&s->core, val);
+        dbnic_unlock(s);
+    }
+}
+
+static void dbnic_fault_class_init(ObjectClass *klass)
+{
+    ObjectProperty *op;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(dbnic_fault_props); i++) {
+        const DbnicFaultProp *p = &dbnic_fault_props[i];
+
+        op = object_class_property_add(klass, p->name, "uint32",
+                                       dbnic_fault_get, dbnic_fault_set,
+                                       NULL, (void *)p);
+        object_property_set_default_uint(op, p->def);
+        object_class_property_set_description(klass, p->name, p->desc);
+    }
+    op = object_class_property_add(klass, "roce-fault-seed", "uint64",
+                                   dbnic_fault_seed_get, dbnic_fault_seed_set,
+                                   NULL, NULL);
+    object_property_set_default_uint(op, 0);
+    object_class_property_set_description(klass, "roce-fault-seed",
+        "RoCE fault injection (datasheet 11.11): the generator's seed; "
+        "setting it restarts the generators, so a run replays");
+}
+
 /*
  * Queue, slot and lane state is not migrated yet, nor the port's (RQs,
  * RSS, the TX backlog, the receive hold) nor the RDMA objects (QPs, AHs,
  * GIDs): refuse migration rather than lose in-flight descriptors and
- * frames silently.
+ * frames silently.  The fault injector (11.11) needs nothing of its own
+ * once the rest migrates: its figures are properties, which the
+ * destination is started with (a run-time qom-set must be repeated
+ * there), its generators' two 64-bit states would go in a subsection
+ * for an exact replay, and its held packets may be dropped, as a
+ * network may drop them.
  */
 static const VMStateDescription dbnic_vmstate = {
     .name = "dbnic",
@@ -1510,6 +1677,7 @@ static void dbnic_class_init(ObjectClass *klass, void *data)
         "queue pairs, 1..4096 (CAP_QP)");
     object_class_property_set_description(klass, "max-ah",
         "address handles, 1..65535 (CAP_AH)");
+    dbnic_fault_class_init(klass);
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

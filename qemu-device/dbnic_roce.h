@@ -274,4 +274,26 @@ void dbnic_roce_loop_run(struct dbnic_core *c);
 /* Device reset: the loopback FIFO empties. */
 void dbnic_roce_loop_reset(struct dbnic_core *c);
 
+/* ---- dbnic_fault.c: fault injection (11.11) ---- */
+
+/*
+ * The receive hook, for a frame that is RoCE to this port (11.8), when
+ * receive faults are on and the frame was not judged before
+ * (dbnic_fault_on()): true if it took the frame (dropped, held, or
+ * delivered damaged), false if the caller receives it now.
+ */
+bool dbnic_fault_rx(struct dbnic_core *c, const uint8_t *frame, size_t len);
+/*
+ * The transmit hook, in place of dbnic_roce_xmit() when transmit faults
+ * are on: the same contract (false: the port is busy, nothing happened).
+ */
+bool dbnic_fault_tx(struct dbnic_core *c, const uint8_t *frame, size_t len);
+/* In a run: deliver the held packets that are due. */
+void dbnic_fault_run(struct dbnic_core *c);
+/* The core's timer fired: a run if a held packet is due; re-arm. */
+void dbnic_fault_timer(struct dbnic_core *c);
+/* Device reset: the holds empty, the generators restart from the seed. */
+void dbnic_fault_reset(struct dbnic_core *c);
+void dbnic_fault_free(struct dbnic_core *c);
+
 #endif /* DBNIC_ROCE_H */

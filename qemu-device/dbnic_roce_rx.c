@@ -830,6 +830,9 @@ bool dbnic_roce_rx(struct dbnic_core *c, const uint8_t *frame, size_t len)
     if (!ipver || !gid_find(c, dgid, ipver)) {
         return false;
     }
+    if (dbnic_fault_on(c, DBNIC_FAULT_RX) && dbnic_fault_rx(c, frame, len)) {
+        return true; /* fault injection (11.11) took it */
+    }
     err = dbnic_roce_parse(frame, len, &pkt);
     switch (err) {
     case DBNIC_ROCE_E_NOT_IP:

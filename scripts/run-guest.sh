@@ -41,7 +41,11 @@
 #                       for that device's NIC (its cable pulled or put
 #                       back: the device's link, and with it the guest's
 #                       carrier, follows).
-#                       Only these four, only for the launcher's own dbnic
+#                       "DBNIC-HOST qom-set dbnicI PROP VALUE" sends QMP
+#                       qom-set of a fault injection property (datasheet
+#                       11.11: roce-rx-*, roce-tx-*, roce-fault-*) with
+#                       VALUE, a decimal number.
+#                       Only these five, only for the launcher's own dbnic
 #                       devices; the guest polls sysfs or dmesg for the
 #                       outcome.
 #                       Implies a QMP socket (--qmp, or a private one).
@@ -589,14 +593,24 @@ print(json.dumps(d))' "$1"
 # QEMU (PID) has ended.
 host_actions() {
 	local line act id err out try up g=$2 glog gqmp spec
+	local fault_prop='roce-(rx|tx)-(drop|dup|reorder|delay|corrupt)|roce-fault-(seed|delay-us|reorder-us)'
 	glog=$(guest_log "$g")
 	gqmp=$(guest_qmp "$g")
 	tail -n +1 -F --pid="$1" "$glog" 2>/dev/null | while IFS= read -r line; do
-		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off))? ]] || continue
+		[[ $line =~ DBNIC-HOST\ (unplug|plug|aer|link|qom-set)\ (dbnic[0-9]+)(\ ([A-Z_]+|on|off|($fault_prop)\ [0-9]{1,20}))? ]] || continue
 		act=${BASH_REMATCH[1]} id=${BASH_REMATCH[2]} err=${BASH_REMATCH[4]}
 		spec=${devspec[$g:$id]:-}
 		if [ -z "$spec" ]; then
 			log "host action $act $id: no such device"
+			continue
+		fi
+		if [ "$act" = qom-set ]; then
+			# Only the fault injector's figures (datasheet 11.11).
+			if ! [[ $err =~ ^($fault_prop)\ ([0-9]+)$ ]]; then
+				log "host action qom-set $id: wants a fault property and a number, got '$err'"
+				continue
+			fi
+			log "host action: qom-set $id $err: $("$DBNIC_TOP/scripts/qmp.py" "$gqmp" qom-set "{\"path\": \"/machine/peripheral/$id\", \"property\": \"${err%% *}\", \"value\": ${err##* }}" 2>&1 || true)"
 			continue
 		fi
 		if [ "$act" = aer ]; then

@@ -15,6 +15,7 @@
  * admin commands 0x0c-0x14 with any fields, MODIFY_QP with any attribute
  * block and mask, send WQEs with any fields on a QP's send queue (ring
  * or priority path), DB_QP_RQ, and CQ_COMP arms with the event queue on.
+ * The RoCE fault injector (datasheet 11.11) may be turned on (op 14).
  * A second-byte flag (bit 3) instead feeds the input, as one frame, to
  * the RoCEv2 wire library's parser alone.  The sanitizers and the core's own bounds checks must hold for every
  * program.
@@ -644,6 +645,27 @@ static void qp_action(struct fake *f, struct hq *q, uint8_t op,
 	}
 }
 
+/*
+ * Op 14 with bit 4: the RoCE fault injector (datasheet 11.11), as a QMP
+ * qom-set could set it: any direction and fault at one of four rates
+ * (off, 1/16, 1/2, all), short delay and reorder times, any seed.  So
+ * frames from the network and looped-back ones are dropped, held,
+ * released and corrupted (corrupt() reads headers a peer wrote).
+ */
+static void fault_action(struct fake *f, struct input *in)
+{
+	static const uint32_t rates[] = { 0, 62500, 500000, DBNIC_FAULT_PPM };
+	struct dbnic_fault_config cfg = f->core.fault.cfg;
+	uint8_t b = take(in, 1);
+
+	cfg.rate[b & 1][(b >> 1) % DBNIC_FAULT_KINDS] = rates[b >> 6];
+	cfg.delay_us = take(in, 1);
+	cfg.reorder_us = take(in, 1);
+	dbnic_core_fault_config(&f->core, &cfg);
+	if (b & 0x20)
+		dbnic_core_fault_seed(&f->core, take(in, 8));
+}
+
 static void action(struct fake *f, struct hq *q, struct input *in)
 {
 	uint8_t op = take(in, 1);
@@ -718,6 +740,12 @@ static void action(struct fake *f, struct hq *q, struct input *in)
 	case 15:
 		qp_action(f, q, op, in);
 		break;
+	case 14:
+		if (op & 0x10) {
+			fault_action(f, in);
+			break;
+		}
+		/* fall through */
 	default:
 		fake_run(f);
 		break;

@@ -42,17 +42,6 @@ LAT_N=${LAT_N:-100}
 RDMA_DEV=dbnic0
 peer=$((1 - NET_GUEST))
 
-# stat NAME [SNAPSHOT]: this guest's device counter NAME (datasheet 11.9,
-# section 2), as `rdma statistic` shows it now, or as SNAPSHOT (the output
-# of stats) showed it.  One `rdma statistic` costs about half a second
-# under TCG with the debug kernel: take a snapshot to read several.
-stats() { rdma statistic show link "$RDMA_DEV/1" 2>/dev/null; }
-stat() {
-	if [ $# -gt 1 ]; then echo "$2"; else stats; fi |
-		tr ' ' '\n' | awk -v n="$1" 'f { print; f = 2; exit } $0 == n { f = 1 }
-			END { if (f != 2) print -1 }'
-}
-
 insmod "$DIR/dbnic_core.ko" && insmod "$DIR/dbnic_eth.ko"
 net_up
 # The netdev posts its small frames (the tools' TCP exchange) through the

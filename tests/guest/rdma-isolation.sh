@@ -1,6 +1,6 @@
 # Issue 9's isolation test (busybox sh), sourced by e2e-rdma.sh after
 # lib.sh, net-lib.sh and rdma-lib.sh: rdma_isolation DEV GIDX, called by
-# both guests.  It uses e2e-rdma.sh's `stat NAME` (a device counter).
+# both guests.  It uses rdma-lib.sh's `stat NAME` (a device counter).
 # /dbnic/dbnic-rdma-isolation (tests/rdma/dbnic-rdma-isolation.c) does the
 # attacks; its header says what each mode proves.
 #

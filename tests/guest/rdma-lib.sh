@@ -207,3 +207,15 @@ rdma_pair() {
 		fi
 	fi
 }
+
+# stat NAME [SNAPSHOT]: this guest's device counter NAME (datasheet 11.9,
+# section 2) on RDMA_DEV (default dbnic0), as `rdma statistic` shows it
+# now, or as SNAPSHOT (the output of stats) showed it; -1 if it has none.
+# One `rdma statistic` costs about half a second under TCG with the debug
+# kernel: take a snapshot to read several.
+stats() { rdma statistic show link "${RDMA_DEV:-dbnic0}/1" 2>/dev/null; }
+stat() {
+	if [ $# -gt 1 ]; then echo "$2"; else stats; fi |
+		tr ' ' '\n' | awk -v n="$1" 'f { print; f = 2; exit } $0 == n { f = 1 }
+			END { if (f != 2) print -1 }'
+}

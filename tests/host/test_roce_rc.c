@@ -2387,3 +2387,525 @@ void test_roce_rc_send_cut(void)
 	fake_free(&a->f);
 	fake_free(&b->f);
 }
+
+/* ---- fault injection (11.11) ----------------------------------------- */
+
+/* Set one rate (ppm) of n's fault injector, the others as they are. */
+static void fault_rate(struct tnode *n, enum dbnic_fault_dir d,
+		       enum dbnic_fault_kind k, uint32_t ppm)
+{
+	struct dbnic_fault_config cfg = n->f.core.fault.cfg;
+
+	cfg.rate[d][k] = ppm;
+	if (dbnic_core_fault_config(&n->f.core, &cfg))
+		abort();
+}
+
+static void fault_times(struct tnode *n, uint32_t delay_us,
+			uint32_t reorder_us)
+{
+	struct dbnic_fault_config cfg = n->f.core.fault.cfg;
+
+	cfg.delay_us = delay_us;
+	cfg.reorder_us = reorder_us;
+	if (dbnic_core_fault_config(&n->f.core, &cfg))
+		abort();
+}
+
+/* b's UD QP sends to a's; a has 8 KiB of buffer at dst for RECVs. */
+struct udpair {
+	struct tqp qa, qb;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+};
+
+static void ud_pair(struct tnode *a, struct tnode *b, struct udpair *u)
+{
+	unsigned int i;
+
+	qp_create(a, &u->qa, DBNIC_QPT_UD, a->pd);
+	qp_create(b, &u->qb, DBNIC_QPT_UD, b->pd);
+	qp_up(&u->qa, NULL, 0, 0);
+	qp_up(&u->qb, NULL, 0x100, 0);
+	u->src = buf_new(b, 4096, 1);
+	u->skey = mr_of(b, u->src, 4096, DBNIC_MR_LOCAL_WRITE);
+	u->dst = buf_new(a, 8192, 2);
+	u->dkey = mr_of(a, u->dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	u->ah = ah_new(b, a, b->pd);
+	for (i = 0; i < 4096; i++)
+		((uint8_t *)gpa(&b->f, u->src))[i] = (uint8_t)(i * 7 + 3);
+}
+
+/* One UD message of len bytes from src + off; its send CQE is polled. */
+static void ud_msg(struct udpair *u, uint32_t off, uint32_t len)
+{
+	struct dbnic_rdma_cqe e;
+
+	ud_send(&u->qb, u->ah, u->qa.qpn, 0x1234, u->src + off, len, u->skey);
+	wire_run();
+	if (!cqe_poll(&u->qb, false, &e) || e.status != DBNIC_WC_SUCCESS)
+		abort();
+}
+
+/* n RECVs of 1 KiB at dst + 1 KiB * i. */
+static void ud_recvs(struct udpair *u, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		recv_post1(&u->qa, u->dst + 1024ull * (u->qa.rq_pi % 8), 1024,
+			   u->dkey);
+}
+
+/* Machines na (receiver) and nb (sender), and a UD pair between them. */
+static void ud_nodes(struct udpair *u)
+{
+	node_init(&na, 0);
+	node_init(&nb, 1);
+	ud_pair(&na, &nb, u);
+}
+
+static void ud_nodes_free(void)
+{
+	fake_free(&na.f);
+	fake_free(&nb.f);
+}
+
+/* The ROCE_FAULT_* counter of direction d and fault k. */
+static enum dbnic_counter fault_counter(enum dbnic_fault_dir d,
+					enum dbnic_fault_kind k)
+{
+	return (d == DBNIC_FAULT_RX ? DBNIC_CNT_ROCE_FAULT_RX_DROP
+				    : DBNIC_CNT_ROCE_FAULT_TX_DROP) + k;
+}
+
+/*
+ * Nothing reaches u's receiver until judge's clock has moved ns, then
+ * the next message does (its CQE is left in *e).
+ */
+static void arrives_after(struct tnode *judge, uint64_t ns, struct udpair *u,
+			  struct dbnic_rdma_cqe *e)
+{
+	CHECK(!cqe_poll(&u->qa, true, e));
+	fake_advance(&judge->f, ns - 1);
+	wire_run();
+	CHECK(!cqe_poll(&u->qa, true, e));
+	fake_advance(&judge->f, 1);
+	wire_run();
+	CHECK(cqe_poll(&u->qa, true, e));
+}
+
+/* Every rate 0 (the default): nothing happens; every packet at 1000000. */
+void test_roce_fault_off_and_all(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	struct dbnic_fault_config bad;
+	struct dbnic_rdma_cqe e;
+	unsigned int i, k;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	ud_pair(a, b, &u);
+	CHECK(!b->f.core.fault.side[0].on && !b->f.core.fault.side[1].on);
+	ud_recvs(&u, 4);
+	for (i = 0; i < 4; i++)
+		ud_msg(&u, 0, 100);
+	for (i = 0; i < 4; i++) {
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	}
+	for (k = DBNIC_CNT_ROCE_FAULT_RX_DROP;
+	     k <= DBNIC_CNT_ROCE_FAULT_HOLD_FULL; k++) {
+		CHECK_EQ(cnt(a, k), 0);
+		CHECK_EQ(cnt(b, k), 0);
+	}
+	/* Out of range: refused, nothing changed. */
+	bad = b->f.core.fault.cfg;
+	bad.rate[DBNIC_FAULT_TX][DBNIC_FAULT_DROP] = DBNIC_FAULT_PPM + 1;
+	CHECK_EQ(dbnic_core_fault_config(&b->f.core, &bad), -1);
+	bad.rate[DBNIC_FAULT_TX][DBNIC_FAULT_DROP] = 0;
+	bad.delay_us = DBNIC_FAULT_US_MAX + 1;
+	CHECK_EQ(dbnic_core_fault_config(&b->f.core, &bad), -1);
+	CHECK(!b->f.core.fault.side[DBNIC_FAULT_TX].on);
+
+	/* Transmit drop at 1000000: every packet, the sender completes. */
+	fault_rate(b, DBNIC_FAULT_TX, DBNIC_FAULT_DROP, DBNIC_FAULT_PPM);
+	ud_recvs(&u, 4);
+	for (i = 0; i < 20; i++)
+		ud_msg(&u, 0, 100);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_FAULT_TX_DROP), 20);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 4);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 4);
+	CHECK(!cqe_poll(&u.qa, true, &e));
+	/* Back to 0: the next packet goes through. */
+	fault_rate(b, DBNIC_FAULT_TX, DBNIC_FAULT_DROP, 0);
+	ud_msg(&u, 0, 100);
+	CHECK(cqe_poll(&u.qa, true, &e));
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_FAULT_TX_DROP), 20);
+
+	/* Receive drop at 1000000: the frame reaches a, a drops it first. */
+	fault_rate(a, DBNIC_FAULT_RX, DBNIC_FAULT_DROP, DBNIC_FAULT_PPM);
+	for (i = 0; i < 3; i++)
+		ud_msg(&u, 0, 100);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_RX_DROP), 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 5);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_NOBUF), 0);
+	CHECK(!cqe_poll(&u.qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* Duplicate: the receiver gets the same message twice, both directions. */
+void test_roce_fault_dup(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	struct dbnic_rdma_cqe e;
+	unsigned int i;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	ud_pair(a, b, &u);
+	ud_recvs(&u, 4);
+	fault_rate(b, DBNIC_FAULT_TX, DBNIC_FAULT_DUP, DBNIC_FAULT_PPM);
+	ud_msg(&u, 0, 300);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_FAULT_TX_DUP), 1);
+	CHECK_EQ(cnt(b, DBNIC_CNT_ROCE_TX_PKTS), 2);
+	CHECK_EQ(b->f.tx_frames, 2);
+	for (i = 0; i < 2; i++) {
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 300);
+		CHECK(mem_eq(a, u.dst + 1024 * i + DBNIC_GRH_BYTES, b, u.src,
+			     300));
+	}
+	CHECK(!cqe_poll(&u.qa, true, &e));
+	fault_rate(b, DBNIC_FAULT_TX, DBNIC_FAULT_DUP, 0);
+
+	/* Receive side: one frame on the wire, two received. */
+	fault_rate(a, DBNIC_FAULT_RX, DBNIC_FAULT_DUP, DBNIC_FAULT_PPM);
+	ud_msg(&u, 0, 200);
+	CHECK_EQ(b->f.tx_frames, 3);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_RX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 4);
+	CHECK(cqe_poll(&u.qa, true, &e));
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
+	CHECK(cqe_poll(&u.qa, true, &e));
+	CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
+	CHECK(!cqe_poll(&u.qa, true, &e));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * Reorder: the held message arrives after the next one; with no next
+ * one it arrives when roce-fault-reorder-us has passed, not before.
+ */
+void test_roce_fault_reorder(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	struct dbnic_rdma_cqe e;
+	enum dbnic_fault_dir d;
+
+	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
+		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
+
+		ud_nodes(&u);
+		fault_times(judge, 1000, 30);
+		ud_recvs(&u, 3);
+		fault_rate(judge, d, DBNIC_FAULT_REORDER, DBNIC_FAULT_PPM);
+		ud_msg(&u, 0, 100);
+		CHECK(!cqe_poll(&u.qa, true, &e));	/* held */
+		fault_rate(judge, d, DBNIC_FAULT_REORDER, 0);
+		ud_msg(&u, 100, 200);
+		/* The second first, then the first. */
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
+		CHECK(mem_eq(a, u.dst + DBNIC_GRH_BYTES, b, u.src + 100, 200));
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+		CHECK(mem_eq(a, u.dst + 1024 + DBNIC_GRH_BYTES, b, u.src, 100));
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_REORDER)), 1);
+
+		/* Traffic stops: the held one comes at the time limit. */
+		fault_rate(judge, d, DBNIC_FAULT_REORDER, DBNIC_FAULT_PPM);
+		ud_msg(&u, 0, 60);
+		arrives_after(judge, 30000, &u, &e);
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 60);
+		CHECK_EQ(judge->f.core.fault.side[d].n, 0);
+		ud_nodes_free();
+	}
+}
+
+/* Delay: not before roce-fault-delay-us, delivered once it has passed. */
+void test_roce_fault_delay(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	struct dbnic_rdma_cqe e;
+	enum dbnic_fault_dir d;
+
+	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
+		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
+
+		ud_nodes(&u);
+		fault_times(judge, 50, 1);
+		ud_recvs(&u, 3);
+		fault_rate(judge, d, DBNIC_FAULT_DELAY, DBNIC_FAULT_PPM);
+		ud_msg(&u, 0, 100);
+		ud_msg(&u, 100, 200);
+		fault_rate(judge, d, DBNIC_FAULT_DELAY, 0);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
+		/* Both, in their order. */
+		arrives_after(judge, 50000, &u, &e);
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 200);
+		CHECK(mem_eq(a, u.dst + 1024 + DBNIC_GRH_BYTES, b, u.src + 100,
+			     200));
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_DELAY)), 2);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 2);
+		ud_nodes_free();
+	}
+}
+
+/*
+ * The corrupt test's frames k = 0..59: UD SENDs with immediate of 1 + 37k bytes over
+ * IPv4.  A cut one must still be a consistent IPv4/UDP datagram to port
+ * 4791, so that the receiver judges it as RoCE (11.11).
+ */
+static unsigned int trunc_seen, trunc_bad;
+
+static bool trunc_log(const uint8_t *buf, size_t len, unsigned int k)
+{
+	struct dbnic_roce_pkt pkt;
+	enum dbnic_roce_err err = dbnic_roce_parse(buf, len, &pkt);
+	uint32_t plen = 1 + 37 * k;
+	/* Ethernet, IPv4, UDP, BTH, DETH, ImmDt, payload, pad, ICRC. */
+	size_t full = 14 + 20 + 8 + 12 + 8 + 4 + plen + dbnic_roce_pad(plen) + 4;
+
+	if (dbnic_roce_demux(buf, len, NULL) != 4 || err == DBNIC_ROCE_OK ||
+	    err == DBNIC_ROCE_E_IP_CSUM || err == DBNIC_ROCE_E_UDP_LEN ||
+	    err == DBNIC_ROCE_E_SHORT || err == DBNIC_ROCE_E_IP_LEN)
+		trunc_bad++;
+	else if (len < full)
+		trunc_seen++;
+	else if (len > full)
+		trunc_bad++;
+	return true;
+}
+
+/*
+ * Corrupt: every damaged packet is caught by the receiver's checks and
+ * dropped in BAD_ICRC or BAD_HDR, none delivered, none to Ethernet.
+ */
+void test_roce_fault_corrupt(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	struct dbnic_rdma_cqe e;
+	enum dbnic_fault_dir d;
+	unsigned int i;
+
+	for (d = DBNIC_FAULT_RX; d <= DBNIC_FAULT_TX; d++) {
+		struct tnode *judge = d == DBNIC_FAULT_RX ? a : b;
+
+		ud_nodes(&u);
+		dbnic_core_fault_seed(&judge->f.core, 42 + d);
+		ud_recvs(&u, 2);
+		fault_rate(judge, d, DBNIC_FAULT_CORRUPT, DBNIC_FAULT_PPM);
+		trunc_seen = trunc_bad = 0;
+		wire_seq = 0;
+		wire_keep = trunc_log;
+		for (i = 0; i < 60; i++)
+			ud_msg(&u, i, 1 + i * 37);
+		CHECK_EQ(cnt(judge, fault_counter(d, DBNIC_FAULT_CORRUPT)), 60);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_BAD_ICRC) +
+				 cnt(a, DBNIC_CNT_ROCE_RX_BAD_HDR), 60);
+		CHECK(cnt(a, DBNIC_CNT_ROCE_RX_BAD_ICRC) > 0);
+		if (d == DBNIC_FAULT_TX) {
+			/* On the wire: RoCE still, some cut short. */
+			CHECK_EQ(trunc_bad, 0);
+			CHECK(trunc_seen > 0);
+			wire_keep = NULL;
+		}
+		CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_PKTS), 0);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ETH_RX), 0);
+		CHECK_EQ(cnt(a, DBNIC_CNT_ETH_RX_NOBUF), 0);
+		CHECK(!cqe_poll(&u.qa, true, &e));
+		fault_rate(judge, d, DBNIC_FAULT_CORRUPT, 0);
+		ud_msg(&u, 0, 100);
+		CHECK(cqe_poll(&u.qa, true, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		ud_nodes_free();
+	}
+}
+
+/* Which of n packets (PSNs from psn0) the wire saw, as bits. */
+static uint64_t seen_psns;
+static uint32_t seen_psn0;
+
+static bool psn_log(const uint8_t *buf, size_t len, unsigned int k)
+{
+	struct dbnic_roce_pkt pkt;
+
+	if (dbnic_roce_parse(buf, len, &pkt) == DBNIC_ROCE_OK &&
+	    ((pkt.hdr.psn - seen_psn0) & 0xffffff) < 64)
+		seen_psns |= 1ull << ((pkt.hdr.psn - seen_psn0) & 0xffffff);
+	return true;
+}
+
+/*
+ * 64 packets at 30% drop with this seed, after warm packets sent with
+ * every transmit rate 0: which survived.
+ */
+static uint64_t drop_pattern(uint64_t seed, bool reset_between,
+			     unsigned int warm, uint64_t *drops)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct udpair u;
+	unsigned int i;
+	uint64_t r;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	ud_pair(a, b, &u);
+	dbnic_core_fault_seed(&b->f.core, seed);
+	/* Traffic in the other direction draws from the other stream. */
+	fault_rate(b, DBNIC_FAULT_RX, DBNIC_FAULT_DROP, 300000);
+	for (i = 0; i < warm; i++)
+		ud_msg(&u, 0, 20);
+	fault_rate(b, DBNIC_FAULT_TX, DBNIC_FAULT_DROP, 300000);
+	seen_psns = 0;
+	seen_psn0 = 0x100 + warm;
+	wire_keep = psn_log;
+	for (i = 0; i < 64; i++) {
+		ud_msg(&u, 0, 20);
+		if (reset_between && i == 31)
+			dbnic_core_fault_seed(&b->f.core, seed);
+	}
+	r = seen_psns;
+	*drops = cnt(b, DBNIC_CNT_ROCE_FAULT_TX_DROP);
+	wire_keep = NULL;
+	fake_free(&a->f);
+	fake_free(&b->f);
+	return r;
+}
+
+/* Same seed, same packets: same faults; the seed set again restarts. */
+void test_roce_fault_replay(void)
+{
+	uint64_t drops, p1, p2, p3, p4;
+	unsigned int kept;
+
+	p1 = drop_pattern(7, false, 0, &drops);
+	kept = (unsigned int)__builtin_popcountll(p1);
+	/* Every packet not on the wire is a counted drop. */
+	CHECK_EQ(drops, 64 - kept);
+	p2 = drop_pattern(7, false, 0, &drops);
+	p3 = drop_pattern(8, false, 0, &drops);
+	p4 = drop_pattern(7, true, 0, &drops);
+	/* Packets judged with every rate 0 draw nothing. */
+	CHECK_EQ(drop_pattern(7, false, 10, &drops), p1);
+
+	CHECK_EQ(p1, p2);
+	CHECK(p1 != p3);
+	/* 30% of 64: some dropped, most kept. */
+	CHECK(kept > 32 && kept < 60);
+	/* Seed set again after 32 packets: the first 32 fates again. */
+	CHECK_EQ(p4 & 0xffffffffull, p1 & 0xffffffffull);
+	CHECK_EQ(p4 >> 32, p1 & 0xffffffffull);
+}
+
+/*
+ * A full hold passes packets on at once, unfaulted and counted; a
+ * device reset empties the holds and restarts the generators.
+ */
+void test_roce_fault_hold_full_and_reset(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct dbnic_roce_hdr h;
+	static uint8_t fr[DBNIC_ROCE_FRAME_MAX];
+	size_t len;
+	unsigned int i;
+	uint64_t prng;
+
+	node_init(a, 0);
+	node_init(b, 1);
+	memset(&h, 0, sizeof(h));
+	h.opcode = DBNIC_ROCE_UD_SEND_ONLY;
+	h.pkey = 0xffff;
+	h.dqpn = 0x777;		/* no such QP: each one received is NO_QP */
+	h.deth.qkey = 0x1234;
+	len = mkframe(fr, a, b, &h, 64);
+	fault_times(a, 100, 1);
+	dbnic_core_fault_seed(&a->f.core, 99);
+	fault_rate(a, DBNIC_FAULT_RX, DBNIC_FAULT_DELAY, DBNIC_FAULT_PPM);
+	for (i = 0; i < DBNIC_FAULT_HOLD + 6; i++)
+		wire_inject(a, fr, len);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_RX_DELAY), DBNIC_FAULT_HOLD);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_HOLD_FULL), 6);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_NO_QP), 6);
+	fake_advance(&a->f, 100000);
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_NO_QP), DBNIC_FAULT_HOLD + 6);
+	CHECK_EQ(a->f.core.fault.side[DBNIC_FAULT_RX].n, 0);
+
+	/* Held, then a reset: gone, and the generator starts afresh. */
+	for (i = 0; i < 3; i++)
+		wire_inject(a, fr, len);
+	CHECK_EQ(a->f.core.fault.side[DBNIC_FAULT_RX].n, 3);
+	prng = a->f.core.fault.side[DBNIC_FAULT_RX].prng;
+	CHECK(prng != 99);
+	dbnic_core_reset(&a->f.core);
+	CHECK_EQ(a->f.core.fault.side[DBNIC_FAULT_RX].n, 0);
+	CHECK_EQ(a->f.core.fault.side[DBNIC_FAULT_RX].prng, 99);
+	fake_advance(&a->f, 100000);
+	fake_run(&a->f);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_NO_QP), 0);	/* reset zeroed it */
+	/* The rates survive a reset (they are properties, not registers). */
+	CHECK(a->f.core.fault.side[DBNIC_FAULT_RX].on);
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/* Loopback: a packet faulted on transmit and again on receive. */
+void test_roce_fault_loopback(void)
+{
+	struct tnode *a = &na;
+	struct tqp q1, q2;
+	struct dbnic_rdma_cqe e;
+	uint64_t src, dst;
+	uint32_t skey, dkey, ah;
+	unsigned int i;
+
+	node_init(a, 0);
+	qp_create(a, &q1, DBNIC_QPT_UD, a->pd);
+	qp_create(a, &q2, DBNIC_QPT_UD, a->pd);
+	qp_up(&q1, NULL, 0, 0);
+	qp_up(&q2, NULL, 0, 0);
+	src = buf_new(a, 4096, 1);
+	skey = mr_of(a, src, 4096, DBNIC_MR_LOCAL_WRITE);
+	dst = buf_new(a, 8192, 2);
+	dkey = mr_of(a, dst, 8192, DBNIC_MR_LOCAL_WRITE);
+	ah = ah_new(a, a, a->pd);
+	for (i = 0; i < 4; i++)
+		recv_post1(&q2, dst + 1024 * i, 1024, dkey);
+	fault_rate(a, DBNIC_FAULT_TX, DBNIC_FAULT_DUP, DBNIC_FAULT_PPM);
+	fault_rate(a, DBNIC_FAULT_RX, DBNIC_FAULT_DUP, DBNIC_FAULT_PPM);
+	ud_send(&q1, ah, q2.qpn, 0x1234, src, 100, skey);
+	wire_run();
+	/* Sent twice, each received twice. */
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_LOOPBACK), 2);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_TX_DUP), 1);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_FAULT_RX_DUP), 2);
+	for (i = 0; i < 4; i++) {
+		CHECK(cqe_poll(&q2, true, &e));
+		CHECK_EQ(e.byte_len, DBNIC_GRH_BYTES + 100);
+	}
+	CHECK_EQ(a->f.tx_frames, 0);
+	fake_free(&a->f);
+}

@@ -29,5 +29,13 @@ void test_roce_rc_recv_errors(void);
 void test_roce_rc_flush_inflight(void);
 void test_roce_ipv6_vlan(void);
 void test_roce_rc_send_cut(void);
+void test_roce_fault_off_and_all(void);
+void test_roce_fault_dup(void);
+void test_roce_fault_reorder(void);
+void test_roce_fault_delay(void);
+void test_roce_fault_corrupt(void);
+void test_roce_fault_replay(void);
+void test_roce_fault_hold_full_and_reset(void);
+void test_roce_fault_loopback(void);
 
 #endif
