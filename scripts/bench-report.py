@@ -276,7 +276,7 @@ def rdma_loss_tables(logdir):
                 if len(w) == 3 and w[0] in ("dbnic0", "rxe0") and \
                         num(w[2]) is not None:
                     c[(w[0], w[1])] = num(w[2])
-                elif len(w) == 6 and w[0] == "netem":
+                elif len(w) == 6 and w[0] == "qdisc":
                     c[("netem", "sent")] = num(w[3])
                     c[("netem", "dropped")] = num(w[5])
             counters.append(c)
@@ -353,8 +353,8 @@ def print_rdma_loss(loss):
                       else v for v, c in zip(vs, counters)]
             cells.append("-" if all(v is None for v in vs) else
                          "/".join("-" if v is None else str(v) for v in vs))
-        print("%-*s  %s" % (w0, "%s %s" % ("netem" if src == "netem" else
-                                          src, name),
+        print("%-*s  %s" % (w0, "%s %s" % ("rxe's NIC, netem" if src == "netem"
+                                          else src, name),
                             " ".join("%12s" % c for c in cells)))
     for n in notes:
         print("n/a: %s" % n)

@@ -38,7 +38,8 @@
 # the recovery, its own, between "DBNIC-BENCH-BEGIN rdma-counters" and
 # "DBNIC-BENCH-END rdma-counters": "dbnic0 NAME VALUE" (the counters of
 # 11.9 named in LOSS_STATS below, since boot), "rxe0 NAME VALUE" (rxe's
-# counters that are not 0) and "netem IF sent N dropped N".
+# counters that are not 0) and "qdisc IF sent N dropped N" (IF's root
+# qdisc: netem's count when LOSS is not 0).
 #
 # Guest 1 prints, per mode, one table between "DBNIC-BENCH-BEGIN
 # rdma-MODE" and "DBNIC-BENCH-END rdma-MODE": "#" lines (the commands),
@@ -271,9 +272,10 @@ if [ -n "$LOSS" ]; then
 	if [ -n "$IF2" ]; then
 		rdma statistic show link rxe0/1 2>&1 |
 			awk '{ for (i = 3; i < NF; i += 2) if ($(i + 1) != 0) print "rxe0", $i, $(i + 1) }'
-		# "Sent B bytes P pkt (dropped D, ...": netem's own count.
+		# "Sent B bytes P pkt (dropped D, ...": the root qdisc's own
+		# count (netem's under loss; at 0 the default qdisc's).
 		$TC -s qdisc show dev "$IF2" | awk -v i="$IF2" '$1 == "Sent" { d = $7; sub(/,/, "", d)
-			print "netem", i, "sent", $4, "dropped", d; exit }'
+			print "qdisc", i, "sent", $4, "dropped", d; exit }'
 	fi
 	echo "DBNIC-BENCH-END rdma-counters"
 	case " $MODES " in

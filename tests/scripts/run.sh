@@ -517,14 +517,14 @@ for r in 0 1 5 10; do
 		echo "dbnic0 roce_fault_tx_drop $((3 * r))"
 		echo "dbnic0 roce_retx_pkts $((7 * r))"
 		echo "rxe0 completer_retry_err $((2 * r))"
-		echo "netem eth1 sent 1000 dropped $r"
+		echo "qdisc eth1 sent 1000 dropped $r"
 		echo "DBNIC-BENCH-END rdma-counters"
 	} | sed 's/$/\r/' > "$TMP/loss/guest-rdma-loss-$r.log.g1"
 	{
 		echo "DBNIC-BENCH-BEGIN rdma-counters"
 		echo "dbnic0 roce_fault_tx_drop $((2 * r))"
 		echo "dbnic0 roce_retx_pkts $((5 * r))"
-		echo "netem eth1 sent 900 dropped $((r + 1))"
+		echo "qdisc eth1 sent 900 dropped $((r + 1))"
 		echo "DBNIC-BENCH-END rdma-counters"
 	} | sed 's/$/\r/' > "$TMP/loss/guest-rdma-loss-$r.log"
 done
@@ -546,7 +546,7 @@ want=("^loss *0% *1% *5% *10%$"
       "^dbnic0 roce_fault_tx_drop *0/0 *2/3 *10/15 *20/30$"
       "^dbnic0 roce_retx_pkts *0/0 *5/7 *25/35 *50/70$"
       "^dbnic0 roce_retry_timeout *- *- *- *-$"
-      "^netem dropped *1/0 *2/1 *6/5 *11/10$"
+      "^rxe's NIC, netem dropped *1/0 *2/1 *6/5 *11/10$"
       "^rxe0 completer_retry_err *0/0 *0/2 *0/10 *0/20$"
       "^n/a: ib_send_lat 64 B, rxe, loss 5%: did not finish in 45 s$")
 bad=()
