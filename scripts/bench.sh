@@ -60,7 +60,7 @@
 #      explain the recovery (dbnic's retransmission and fault counters,
 #      rxe's, netem's drops).  ib_send_lat at 5% keeps perftest's default
 #      QP timeout (14: 67 ms): its lost packets wait for the timer, and
-#      that shows in its figures.  2.5 to 4 min (one round, load 4-18).
+#      that shows in its figures.  2 to 4 min (one round, load 3.5-18).
 #
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
