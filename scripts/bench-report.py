@@ -3,7 +3,7 @@
 measured side by side in the same `make bench` run, plus the raw samples
 as one CSV file and latency CDFs drawn with gnuplot.
 
-    scripts/bench-report.py [--no-plot] [--net] [--rdma] LOGDIR [RUN=MODEL ...]
+    scripts/bench-report.py [--no-plot] [--net] [--rdma] [--rdma-loss] LOGDIR [RUN=MODEL ...]
 
 LOGDIR holds the logs bench.sh wrote: host-memcpy.log and, per guest run,
 guest-RUN.log (the serial console).  RUN=MODEL names each guest run's
@@ -17,6 +17,12 @@ guest-rdma-model.log.g1 (on), each with tables rdma-always, rdma-never
 and rdma-rxe (the second pair's rxe may be left out: then its ratios use
 the first pair's).  dbnic's numbers against rxe's; an rxe benchmark that
 did not run ("n/a REASON") is shown as such, a dbnic one is missing.
+--rdma-loss: the RDMA loss rows ran too: one guest pair per loss rate P
+(percent), guest-rdma-loss-P.log (guest 0) and .log.g1 (guest 1), with
+guest 1's tables rdma-rxe and one dbnic mode's (rdma-never or
+rdma-always), ib_write_bw 1 MiB and ib_send_lat 64 B, and each guest's
+rdma-counters; one table, a column per rate, dbnic against rxe, and the
+counters of both guests.
 Writes LOGDIR/samples.csv, LOGDIR/cdf-qd1.png, LOGDIR/cdf-doorbell.png,
 LOGDIR/cdf-ping.png and LOGDIR/cdf.gp (the gnuplot script, to redraw
 them); prints the table on stdout.  Exit status 1 if a number the table
@@ -193,6 +199,168 @@ def rdma_tables(logdir):
     return out
 
 
+# The loss rows (tests/guest/bench-rdma.sh with LOSS, one guest pair per
+# rate): their benchmarks, and the counters the table shows, in order
+# (dbnic's of datasheet 11.9-11.11, rxe's retry counters, netem's drops).
+RDMA_LOSS_BENCHES = (("ib_write_bw", 1048576), ("ib_send_lat", 64))
+RDMA_LOSS_COUNTERS = (
+    ("dbnic0", "roce_fault_tx_drop"), ("dbnic0", "roce_retx_pkts"),
+    ("dbnic0", "roce_retry_timeout"), ("dbnic0", "roce_retry_seq"),
+    ("dbnic0", "roce_rx_dup"), ("dbnic0", "roce_rx_seq"),
+    ("dbnic0", "roce_nak_tx"), ("dbnic0", "roce_retry_exc"),
+    ("dbnic0", "roce_tx_pkts"),
+    ("netem", "dropped"), ("rxe0", "completer_retry_err"),
+    ("rxe0", "rcvd_seq_err"), ("rxe0", "duplicate_request"),
+    ("rxe0", "out_of_seq_request"), ("rxe0", "retry_exceeded_err"),
+    ("rxe0", "sent_pkts"))
+
+
+def rdma_loss_tables(logdir):
+    """[(rate text, mode -> (tool, size) -> {field: number} or reason,
+    [guest 0's counters, guest 1's] as {(source, name): number})], by
+    rate.  Several rounds: the median of each field (t_min: the
+    smallest); a benchmark with no round that ran is its first reason."""
+    out = []
+    pre, suf = "guest-rdma-loss-", ".log.g1"
+    try:
+        names = os.listdir(logdir)
+    except OSError:
+        names = []
+    rates = [n[len(pre):-len(suf)] for n in names
+             if n.startswith(pre) and n.endswith(suf)]
+    rates = sorted((r for r in rates if fnum(r) is not None), key=float)
+    for rate in rates:
+        base = os.path.join(logdir, pre + rate + ".log")
+        tables = blocks(serial_log(base + ".g1"), "DBNIC-BENCH-BEGIN",
+                        "DBNIC-BENCH-END")
+        modes = {}
+        for mode in RDMA_DBNIC + ("rxe",):
+            if "rdma-" + mode not in tables:
+                continue
+            rounds, nas = {}, {}
+            for line in tables["rdma-" + mode]:
+                w = line.split()
+                if len(w) < 3 or not w[0].startswith("ib_") or \
+                        num(w[1]) is None:
+                    continue
+                key = (w[0], num(w[1]))
+                if w[2] == "n/a":
+                    nas.setdefault(key, " ".join(w[3:]) or "did not run")
+                elif w[2] == "policy":
+                    nas.setdefault(key, " ".join(w[2:]))
+                else:
+                    f = {k: fnum(v) for k, v in
+                         (x.split("=", 1) for x in w[2:] if "=" in x)}
+                    rounds.setdefault(key, []).append(f)
+            vals = {}
+            for key, rs in rounds.items():
+                fields = {}
+                for name in set().union(*rs):
+                    vs = [r[name] for r in rs if r.get(name) is not None]
+                    if vs:
+                        fields[name] = min(vs) if name == "min" \
+                            else median(vs)
+                vals[key] = fields
+            # A policy that did not take effect in some round fails the
+            # figure; a round that did not run leaves the others'.
+            for key, why in nas.items():
+                if key not in vals or why.startswith("policy"):
+                    vals[key] = why
+            modes[mode] = vals
+        counters = []
+        for path in (base, base + ".g1"):
+            c = {}
+            for line in blocks(serial_log(path), "DBNIC-BENCH-BEGIN",
+                               "DBNIC-BENCH-END").get("rdma-counters", []):
+                w = line.split()
+                if len(w) == 3 and w[0] in ("dbnic0", "rxe0") and \
+                        num(w[2]) is not None:
+                    c[(w[0], w[1])] = num(w[2])
+                elif len(w) == 6 and w[0] == "qdisc":
+                    c[("netem", "sent")] = num(w[3])
+                    c[("netem", "dropped")] = num(w[5])
+            counters.append(c)
+        out.append((rate, modes, counters))
+    return out
+
+
+def print_rdma_loss(loss):
+    """The loss table: a column per rate, rxe, dbnic and their ratio per
+    figure, then the counters; returns the dbnic figures missing."""
+    missing = []
+    dmode = next((m for m in RDMA_DBNIC
+                  if any(m in modes for _r, modes, _c in loss)),
+                 RDMA_DBNIC[-1])
+    print("\nRDMA under loss, perftest 4.5 between two guests (guest 1 the "
+          "client), tests/guest/bench-rdma.sh, one pair of guests per "
+          "rate: each guest loses the rate's share of the packets it "
+          "transmits, dbnic through its fault injection (roce-tx-drop "
+          "on both ports, datasheet 11.11), rxe through netem on both "
+          "virtio-net NICs; dbnic with DBNIC_PRIORITY=%s; ratio: dbnic / "
+          "rxe" % dmode)
+    w0 = 38
+    print("%-*s  %s" % (w0, "loss",
+                        " ".join("%12s" % (r + "%") for r, _m, _c in loss)))
+    notes = []
+    figures = []
+    for tool, size in RDMA_LOSS_BENCHES:
+        if tool.endswith("_lat"):
+            figures += [(tool, size, f, n, "us") for f, n in
+                        (("typ", "t_typical"), ("min", "t_min"),
+                         ("avg", "t_avg"))]
+        else:
+            figures.append((tool, size, "bw", "BW average", "MB/s"))
+    for tool, size, field, name, unit in figures:
+        key = (tool, size)
+        rows = {"rxe": [], dmode: [], "ratio": []}
+        for rate, modes, _c in loss:
+            vs = {}
+            for m in ("rxe", dmode):
+                v = modes.get(m, {}).get(key)
+                if isinstance(v, str):
+                    note = "%s %s, %s, loss %s%%: %s" % (
+                        tool, size_name(size), m, rate, v)
+                    if note not in notes:
+                        notes.append(note)
+                    vs[m] = None
+                    rows[m].append("n/a")
+                elif v is None or v.get(field) is None:
+                    vs[m] = None
+                    rows[m].append("-")
+                else:
+                    vs[m] = v[field]
+                    rows[m].append("<0.01" if not v[field] else
+                                   fmt(v[field]))
+                if m != "rxe" and vs[m] is None and field != "avg":
+                    missing.append("%s %s %s, dbnic %s, loss %s%%" % (
+                        tool, size_name(size), name, m, rate))
+            a, b = vs[dmode], vs["rxe"]
+            rows["ratio"].append("%.2f" % (a / b) if a and b else "-")
+        print("%s %s, %s (%s)" % (tool, size_name(size), name, unit))
+        for m, head in (("rxe", "rxe"), (dmode, "dbnic " + dmode),
+                        ("ratio", "dbnic / rxe")):
+            print("%-*s  %s" % (w0, "  " + head,
+                                " ".join("%12s" % c for c in rows[m])))
+    print("counters since boot (both benchmarks), guest 0 / guest 1 (the "
+          "client):")
+    for src, name in RDMA_LOSS_COUNTERS:
+        cells = []
+        for _r, _m, counters in loss:
+            vs = [c.get((src, name)) for c in counters]
+            # rxe prints only the counters that are not 0.
+            if src == "rxe0":
+                vs = [0 if v is None and c.get(("netem", "sent")) is not None
+                      else v for v, c in zip(vs, counters)]
+            cells.append("-" if all(v is None for v in vs) else
+                         "/".join("-" if v is None else str(v) for v in vs))
+        print("%-*s  %s" % (w0, "%s %s" % ("rxe's NIC, netem" if src == "netem"
+                                          else src, name),
+                            " ".join("%12s" % c for c in cells)))
+    for n in notes:
+        print("n/a: %s" % n)
+    return missing
+
+
 def rdma_value(rdma, model, mode, key):
     """A number, a reason string, or None (no table, no line).  The
     model pair's rxe falls back to the first pair's."""
@@ -247,11 +415,14 @@ def main():
     plot = True
     net = False
     rdma_on = False
-    while args and args[0] in ("--no-plot", "--net", "--rdma"):
+    loss_on = False
+    while args and args[0] in ("--no-plot", "--net", "--rdma", "--rdma-loss"):
         if args[0] == "--no-plot":
             plot = False
         elif args[0] == "--rdma":
             rdma_on = True
+        elif args[0] == "--rdma-loss":
+            loss_on = True
         else:
             net = True
         args = args[1:]
@@ -348,7 +519,7 @@ def main():
                                      "%s %s" % (fmt(b[0]) if b[0] else "<0.01",
                                                 unit),
                                      "%.2f" % (a[1] / b[1])))
-    else:
+    elif not loss_on:
         rows.append(("dbnic vs rxe (soft RoCE)", "-", "-", "-",
                      "n/a: RDMA benchmarks not run (bench-report.py --rdma)"))
 
@@ -373,6 +544,12 @@ def main():
         print_net(nets)
     if rdma_on:
         print_rdma(rdma)
+    if loss_on:
+        loss = rdma_loss_tables(logdir)
+        if loss:
+            missing += print_rdma_loss(loss)
+        else:
+            missing.append("RDMA loss rows (no guest-rdma-loss-*.log.g1)")
 
     path = os.path.join(logdir, "samples.csv")
     with open(path, "w") as f:

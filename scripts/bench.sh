@@ -42,6 +42,25 @@
 #      a size it does not finish within the pair's time limit is "n/a"
 #      with the reason, not a failure.  Three rounds: about 200 s
 #      and 150 s for the two pairs (bench kernel, load 4-7).
+#      Then RDMA on a lossy network (issue 10): ib_write_bw 1 MiB and
+#      ib_send_lat 64 B, dbnic (DBNIC_PRIORITY=never: the ring, which
+#      retransmissions read again) and rxe taking turns in the same two
+#      guests, at each loss of DBNIC_BENCH_RDMA_LOSS (0, 1 and 5%), one
+#      pair of guests per rate.  Each guest loses that share of the
+#      packets it transmits: dbnic's port through the device's fault
+#      injection (roce-tx-drop in ppm on both dbnics, datasheet 11.11),
+#      rxe's virtio-net NIC through netem (tc qdisc ... netem loss P%,
+#      set up by tests/guest/bench-rdma.sh).  One boot per rate rather
+#      than changing the rate at run time (QMP qom-set through
+#      run-guest.sh --host-actions): the property is on the QEMU command
+#      line, so it holds from the first packet on both ports, and nothing
+#      depends on the launcher following the serial console in time (the
+#      guest cannot read the rate back: no register shows it).  A boot
+#      costs about 30 s under TCG.  Both guests print the counters that
+#      explain the recovery (dbnic's retransmission and fault counters,
+#      rxe's, netem's drops).  ib_send_lat at 5% keeps perftest's default
+#      QP timeout (14: 67 ms): its lost packets wait for the timer, and
+#      that shows in its figures.  2 to 4 min (one round, load 3.5-18).
 #
 # Each guest run also times doorbell stores, idle and while another
 # context streams 1 MiB COPYs (user/dbnic-loadtest dblat).  At the end
@@ -68,6 +87,12 @@
 #                                           and their ratios
 #   DBNIC_BENCH_ONLY=rdma                   only the RDMA benchmarks (6.)
 #                                           and their ratios
+#   DBNIC_BENCH_ONLY=rdma-loss              only the RDMA loss rows (6.)
+#   DBNIC_BENCH_RDMA_LOSS="0 1 5"           loss rates, percent of the
+#                                           packets each guest transmits
+#                                           (0 to 100, one boot each)
+#   DBNIC_BENCH_RDMA_LOSS_ROUNDS=1          rounds of the loss rows
+#                                           (default 1)
 #   DBNIC_BENCH_RDMA_ITERS="200 200 20"     perftest iterations (-n): the
 #                                           latency tests, ib_send_bw,
 #                                           ib_write_bw 1 MiB
@@ -121,8 +146,8 @@ DBLAT=${DBNIC_BENCH_DBLAT:-1000}
 [[ $DBLAT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_DBLAT=$DBLAT: want a number of samples"
 ONLY=${DBNIC_BENCH_ONLY:-}
 case $ONLY in
-''|net|rdma) ;;
-*) die "DBNIC_BENCH_ONLY=$ONLY: want net or rdma (or nothing: every benchmark)" ;;
+''|net|rdma|rdma-loss) ;;
+*) die "DBNIC_BENCH_ONLY=$ONLY: want net, rdma or rdma-loss (or nothing: every benchmark)" ;;
 esac
 # perftest iterations: 200 latency samples and 200 messages take rxe a
 # few seconds at 64 KiB under TCG; 20 MiB for ib_write_bw.
@@ -141,6 +166,17 @@ for v in RDMA_LAT_N RDMA_BW_N RDMA_BIG_N; do
 done
 [[ $RDMA_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_TIMEOUT=$RDMA_TIMEOUT: want seconds"
 [[ $RDMA_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_ROUNDS=$RDMA_ROUNDS: want a positive number"
+RDMA_LOSS=${DBNIC_BENCH_RDMA_LOSS:-0 1 5}
+RDMA_LOSS_ROUNDS=${DBNIC_BENCH_RDMA_LOSS_ROUNDS:-1}
+[[ $RDMA_LOSS_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "DBNIC_BENCH_RDMA_LOSS_ROUNDS=$RDMA_LOSS_ROUNDS: want a positive number"
+for p in $RDMA_LOSS; do
+	if ! [[ $p =~ ^[0-9]+(\.[0-9]+)?$ ]] || awk -v p="$p" 'BEGIN { exit !(p > 100) }'; then
+		die "DBNIC_BENCH_RDMA_LOSS: $p: want percentages, 0 to 100"
+	fi
+done
+# The loss rows' dbnic mode: the ring only, as the policy most like a
+# driver without a priority lane.
+RDMA_LOSS_MODE=never
 # 200 pings: a p99 with two samples above it, in 2 s.  4 s of iperf3
 # (after a first second that bench-net.sh leaves out) and 3 s of pktgen:
 # under TCG the rates settle within a second.
@@ -426,8 +462,15 @@ kmod_add() {	# NAME
 	KMODS+=("$KERNEL_BENCH_BUILD/$path")
 }
 
-rdma_bench() {	# tag dbnic-opts modes
-	local opts=$2 modes=$3 log=$LOGDIR/guest-$1.log rc=0 load t0 mode i=0 ko skew
+# rdma_bench TAG DBNIC-OPTS MODES [LOSS]: one pair of guests; with LOSS
+# (percent), the loss rows: their benchmarks, rounds and counters.
+rdma_bench() {
+	local opts=$2 modes=$3 loss=${4:-} log=$LOGDIR/guest-$1.log rc=0 load t0 mode i=0 ko skew
+	local gargs="$RDMA_LAT_N $RDMA_BW_N $RDMA_BIG_N $RDMA_TIMEOUT $RDMA_ROUNDS" what=
+	if [ -n "$loss" ]; then
+		gargs="$RDMA_LAT_N $RDMA_BW_N $RDMA_BIG_N $RDMA_TIMEOUT $RDMA_LOSS_ROUNDS 'ib_write_bw:1048576 ib_send_lat:64' $loss"
+		what=" under loss $loss%"
+	fi
 	local cmd=("$DBNIC_TOP/scripts/run-guest.sh" -q --guests 2 --nic dbnic --nic2 virtio
 		   --dbnic-opts "$opts" --timeout 900 --log "$log")
 	for ko in dbnic_core dbnic_eth dbnic_rdma; do
@@ -443,8 +486,8 @@ rdma_bench() {	# tag dbnic-opts modes
 	      --add "$DBNIC_TOP/tests/guest/net-lib.sh:/dbnic/net-lib.sh"
 	      --add "$DBNIC_TOP/tests/guest/rdma-lib.sh:/dbnic/rdma-lib.sh"
 	      --add "$DBNIC_TOP/tests/guest/bench-rdma.sh:/dbnic/bench-rdma.sh"
-	      -- "sh bench-rdma.sh '$modes' $RDMA_LAT_N $RDMA_BW_N $RDMA_BIG_N $RDMA_TIMEOUT $RDMA_ROUNDS")
-	log "RDMA guest pair, dbnic $opts, modes: $modes (logs: $log, $log.g1)"
+	      -- "sh bench-rdma.sh '$modes' $gargs")
+	log "RDMA guest pair$what, dbnic $opts, modes: $modes (logs: $log, $log.g1)"
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	t0=$SECONDS
 	"${cmd[@]}" || rc=$?
@@ -452,7 +495,7 @@ rdma_bench() {	# tag dbnic-opts modes
 	local shown=("${cmd[@]}")
 	shown[0]=$(rel "${shown[0]}")
 	for mode in $modes; do
-		section "guest RDMA: $mode, dbnic $opts (guest 1 is perftest's client; the commands are the table's # lines)" \
+		section "guest RDMA$what: $mode, dbnic $opts (guest 1 is perftest's client; the commands are the table's # lines)" \
 			"$(show_cmd "${shown[@]}")"
 		echo "host load average before the run: $load; the pair's run took $((SECONDS - t0)) s"
 		if skew=$(clock_skew "$log" || clock_skew "$log.g1"); then
@@ -465,6 +508,20 @@ rdma_bench() {	# tag dbnic-opts modes
 			status=1
 		fi
 	done
+	if [ -n "$loss" ]; then
+		section "guest RDMA$what: counters since boot, both guests (dbnic's, rxe's, netem's)" \
+			"(same guest run) # in each guest: rdma statistic show link dbnic0/1; rdma statistic show link rxe0/1; tc -s qdisc show dev IF"
+		for i in 0 1; do
+			local f=$log
+			[ $i = 0 ] || f=$log.g$i
+			if cut_table rdma-counters "$f" | grep -q .; then
+				cut_table rdma-counters "$f" | sed "s/^/guest $i: /"
+			else
+				echo "guest $i: (no counters; guest status $rc, log $f)"
+				status=1
+			fi
+		done
+	fi
 	if [ $rc -ne 0 ]; then
 		echo "(guests exited with status $rc; logs $log, $log.g1)"
 		tr -d '\r' < "$log.g1" | grep -E 'DBNIC-TEST not ok|failed|did not take effect' || true
@@ -485,13 +542,15 @@ if [ -z "$ONLY" ]; then
 		guest_bench "model-on-$n" "$model"
 	done
 fi
-if { [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; } && [ ! -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ]; then
+if [ "$ONLY" != net ] && [ ! -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ]; then
 	log "no $MODULE_BENCH_BUILD/dbnic_rdma.ko (the kernel has no CONFIG_INFINIBAND?): no RDMA benchmarks"
 	status=1
-elif [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; then
+elif [ "$ONLY" != net ]; then
 	kmod_add rdma_rxe
 	kmod_add crc32_generic
 	[ ${#KMODS[@]} -gt 0 ] || log "the bench kernel has rdma_rxe built in (or not at all): the guests' modprobe decides"
+fi
+if [ "$ONLY" != net ] && [ -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ] && [ "$ONLY" != rdma-loss ]; then
 	rdma_bench rdma roce=on "always never rxe"
 	# The timing model: the first of MODELS, on both guests' dbnics.
 	read -r rdma_model _ <<< "$MODELS"
@@ -500,12 +559,30 @@ elif [ -z "$ONLY" ] || [ "$ONLY" = rdma ]; then
 	else
 		rdma_bench rdma-model "roce=on,$rdma_model" "always never"
 	fi
+fi
+# The loss rows: netem for rxe is the bench kernel's module (the image's
+# is the test kernel's, see PKTGEN_KO).
+if [ "$ONLY" != net ] && [ -f "$MODULE_BENCH_BUILD/dbnic_rdma.ko" ]; then
+	if grep -qx 'CONFIG_NET_SCH_NETEM=[ym]' "$KERNEL_BENCH_BUILD/.config"; then
+		kmod_add sch_netem
+		for p in $RDMA_LOSS; do
+			rdma_bench "rdma-loss-$p" \
+				"roce=on,roce-tx-drop=$(awk -v p="$p" 'BEGIN { printf "%d", p * 10000 + 0.5 }')" \
+				"$RDMA_LOSS_MODE rxe" "$p"
+		done
+	else
+		log "the bench kernel has no netem (CONFIG_NET_SCH_NETEM; scripts/guest-kernel.config wants =m): no RDMA loss rows"
+		status=1
+	fi
 	log "RDMA benchmarks: ${RDMA_TIME[*]} (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 fi
-if [ "$ONLY" = rdma ]; then
+if [ "$ONLY" = rdma ] || [ "$ONLY" = rdma-loss ]; then
+	report=(--no-plot)
+	[ "$ONLY" = rdma ] && report+=(--rdma)
+	report+=(--rdma-loss)
 	section "summary: ratios of this run" \
-		"scripts/bench-report.py --no-plot --rdma $(rel "$LOGDIR")"
-	/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma "$LOGDIR" || status=1
+		"scripts/bench-report.py ${report[*]} $(rel "$LOGDIR")"
+	/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" "${report[@]}" "$LOGDIR" || status=1
 	log "logs: $LOGDIR"
 	exit $status
 fi
@@ -547,8 +624,8 @@ log "netdev benchmarks: ${NET_TIME[*]} (load average now $(cut -d' ' -f1-3 /proc
 
 # --- 7: the ratios, the raw samples and the CDFs --------------------------
 section "summary: ratios of this run" \
-	"scripts/bench-report.py --net --rdma $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
-if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --net --rdma "$LOGDIR" "${RUNS[@]}"; then
+	"scripts/bench-report.py --net --rdma --rdma-loss $(rel "$LOGDIR") $(show_cmd "${RUNS[@]}")"
+if ! /usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --net --rdma --rdma-loss "$LOGDIR" "${RUNS[@]}"; then
 	status=1
 fi
 

@@ -19,8 +19,10 @@
 # net-lib.sh, e2e-eth.sh) traffic generator, NIC tool and Debian's ip
 # (network namespaces, which busybox's ip lacks), from the iperf3, ethtool
 # and iproute2 packages (scripts/setup-host.sh installs them).
-# iproute2's rdma (rdma link/resource/statistic) is the host's too.
-GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/ip /usr/bin/rdma"
+# iproute2's rdma (rdma link/resource/statistic) is the host's too, and
+# its tc: netem's loss on a virtio-net NIC for rxe (the RDMA bench's loss
+# rows), which busybox's tc applet cannot set up (no netem).
+GUEST_BINARIES="/usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/ip /usr/bin/rdma /usr/sbin/tc"
 # RDMA: the libraries, providers (lib*-rdmav34.so) and their
 # /etc/libibverbs.d/*.driver files that scripts/build-rdma-core.sh staged
 # (rdma-core 56.1, the dbnic provider grafted in), and Debian bookworm's

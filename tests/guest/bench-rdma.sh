@@ -9,7 +9,7 @@
 # status is non-zero only when a dbnic benchmark did not run, or did not
 # run the way its mode says.
 #
-#   sh bench-rdma.sh MODES [LAT-N [BW-N [BIG-N [TIMEOUT [ROUNDS]]]]]
+#   sh bench-rdma.sh MODES [LAT-N [BW-N [BIG-N [TIMEOUT [ROUNDS [TESTS [LOSS]]]]]]]
 #
 # MODES, any of: "always" and "never" (dbnic0, the provider's
 # DBNIC_PRIORITY on both ends: every WQE copied into the priority area,
@@ -26,6 +26,20 @@
 # address (RoCE v2).  Each pair may take TIMEOUT (60) s; one that does
 # not finish, or fails, is "n/a" with the reason (rxe under TCG
 # retransmits: its 64 KiB pingpongs have stalled before).
+# TESTS, the benchmarks to run as TOOL:SIZE words, of those above ("-" or
+# none: all).  LOSS (scripts/bench.sh's loss rows, issue 10): the share
+# of the packets each guest transmits that the network loses, in percent.
+# dbnic's loss is the device's fault injection, set by the host on both
+# guests' ports (roce-tx-drop, datasheet 11.11): this script only checks
+# that its own port dropped some.  rxe's is netem on this guest's
+# virtio-net NIC, set up here once the peer answers on it:
+#   tc qdisc add dev IF root netem loss LOSS%
+# With LOSS given (0 too), each guest prints the counters that explain
+# the recovery, its own, between "DBNIC-BENCH-BEGIN rdma-counters" and
+# "DBNIC-BENCH-END rdma-counters": "dbnic0 NAME VALUE" (the counters of
+# 11.9 named in LOSS_STATS below, since boot), "rxe0 NAME VALUE" (rxe's
+# counters that are not 0) and "qdisc IF sent N dropped N" (IF's root
+# qdisc: netem's count when LOSS is not 0).
 #
 # Guest 1 prints, per mode, one table between "DBNIC-BENCH-BEGIN
 # rdma-MODE" and "DBNIC-BENCH-END rdma-MODE": "#" lines (the commands),
@@ -48,12 +62,26 @@ DIR=${DBNIC_DIR:-/dbnic}
 . "$DIR/net-lib.sh"
 . "$DIR/rdma-lib.sh"
 ETHTOOL=/usr/sbin/ethtool
+# iproute2's tc: busybox's tc applet has no netem (and busybox sh would
+# run its applet for a bare "tc").
+TC=/usr/sbin/tc
 MODES=${1:-always never rxe}
 LAT_N=${2:-200}
 BW_N=${3:-200}
 BIG_N=${4:-20}
 RDMA_TIMEOUT=${5:-60}
 ROUNDS=${6:-1}
+TESTS=${7:--}
+LOSS=${8:-}
+[ "$TESTS" = - ] && TESTS="ib_send_lat:64 ib_send_lat:4096 ib_send_lat:65536
+	ib_write_lat:64 ib_write_lat:4096 ib_write_lat:65536
+	ib_send_bw:64 ib_send_bw:4096 ib_send_bw:65536 ib_write_bw:1048576"
+# dbnic's counters that show a loss and its recovery (datasheet 11.9-11.11):
+# packets sent and received, dropped by the fault injector, sent again,
+# and why (timer, sequence NAK), the responder's duplicates and PSNs
+# ahead, NAKs, WQEs whose retries ran out.
+LOSS_STATS="roce_tx_pkts roce_rx_pkts roce_fault_tx_drop roce_retx_pkts roce_retry_timeout
+	roce_retry_seq roce_rx_dup roce_rx_seq roce_nak_tx roce_nak_rx roce_retry_exc"
 peer=$((1 - NET_GUEST))
 status=0
 
@@ -119,6 +147,12 @@ if [ -n "$IF2" ]; then
 	until ping -c 1 -W 1 "$(ip4b "$peer")" > /dev/null 2>&1; do
 		[ "$(net_now)" -lt "$_end" ] || { echo "guest $peer does not answer on $IF2"; exit 1; }
 	done
+	# The lossy network for rxe: netem drops LOSS% of what this guest
+	# sends on IF2 (RoCE and the tools' TCP exchange alike).
+	if [ -n "$LOSS" ] && [ "$LOSS" != 0 ]; then
+		$TC qdisc add dev "$IF2" root netem loss "$LOSS%" || { echo "netem on $IF2 failed"; exit 1; }
+		$TC qdisc show dev "$IF2"
+	fi
 fi
 
 # Per mode: the device, its GID index, the server's address, the env.
@@ -190,9 +224,7 @@ for mode in $MODES; do
 	: > "/tmp/bench-rdma.$mode.tab"
 	: > "/tmp/bench-rdma.$mode.cnt"
 done
-for t in ib_send_lat:64 ib_send_lat:4096 ib_send_lat:65536 \
-	 ib_write_lat:64 ib_write_lat:4096 ib_write_lat:65536 \
-	 ib_send_bw:64 ib_send_bw:4096 ib_send_bw:65536 ib_write_bw:1048576; do
+for t in $TESTS; do
 	tool=${t%:*} size=${t#*:}
 	case $tool:$size in
 	*_lat:*) n=$LAT_N ;;
@@ -225,6 +257,35 @@ if [ "$NET_GUEST" = "$RDMA_CLIENT" ]; then
 		rdma statistic show link rxe0/1 2>&1 |
 			awk '{ for (i = 3; i < NF; i += 2) if ($(i + 1) != 0) print "rxe counter:", $i, $(i + 1) }'
 	fi
+fi
+# The loss rows' counters, on both guests (each sends, and loses, its
+# share).  A dbnic port that dropped nothing did not get its loss.
+if [ -n "$LOSS" ]; then
+	echo "DBNIC-BENCH-BEGIN rdma-counters"
+	case " $MODES " in
+	*" always "*|*" never "*)
+		for c in $LOSS_STATS; do
+			echo "dbnic0 $c $(stat "$c")"
+		done
+		;;
+	esac
+	if [ -n "$IF2" ]; then
+		rdma statistic show link rxe0/1 2>&1 |
+			awk '{ for (i = 3; i < NF; i += 2) if ($(i + 1) != 0) print "rxe0", $i, $(i + 1) }'
+		# "Sent B bytes P pkt (dropped D, ...": the root qdisc's own
+		# count (netem's under loss; at 0 the default qdisc's).
+		$TC -s qdisc show dev "$IF2" | awk -v i="$IF2" '$1 == "Sent" { d = $7; sub(/,/, "", d)
+			print "qdisc", i, "sent", $4, "dropped", d; exit }'
+	fi
+	echo "DBNIC-BENCH-END rdma-counters"
+	case " $MODES " in
+	*" always "*|*" never "*)
+		if [ "$LOSS" != 0 ] && [ "$(stat roce_fault_tx_drop)" = 0 ]; then
+			t_fail "dbnic0 lost $LOSS% of its packets" "roce_fault_tx_drop 0 (the device's roce-tx-drop not set?)"
+			status=1
+		fi
+		;;
+	esac
 fi
 [ "$NET_BROKEN" = 1 ] && status=1
 exit $status

@@ -578,6 +578,84 @@ rc1=0
 [ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
 none_bad "bench-report.py --rdma: dbnic always and never against rxe, timing model off and on" "${bad[@]}"
 
+# The RDMA loss rows (--rdma-loss): one guest pair per rate, its log's
+# name the rate; guest 1's rdma-never and rdma-rxe tables, both guests'
+# counters.  A column per rate in numeric order (10 after 5), dbnic
+# against rxe (medians of the rounds, t_min their smallest), the counters
+# as guest 0 / guest 1, rxe's unprinted zeros as 0; an rxe figure that
+# did not run is n/a with its reason, a dbnic one missing fails.
+mkdir -p "$TMP/loss"
+for r in 0 1 5 10; do
+	{
+		echo "DBNIC-BENCH-BEGIN rdma-never"
+		echo "# env DBNIC_PRIORITY=never ib_write_bw -d dbnic0 -x 1 -F -n 20 -s SIZE 10.77.0.1"
+		echo "ib_write_bw 1048576 bw=$((100 - r)).00 mpps=0.000100"
+		echo "ib_send_lat 64 typ=$((100 + r)).00 avg=$((200 + r)).00 min=$((50 + r)).00"
+		if [ $r = 5 ]; then
+			echo "ib_send_lat 64 typ=300.00 avg=900.00 min=40.00"
+			echo "ib_send_lat 64 typ=120.00 avg=600.00 min=60.00"
+		fi
+		echo "counters prio_exec=0 ring_fetch=100 prio_back=0"
+		echo "DBNIC-BENCH-END rdma-never"
+		echo "DBNIC-BENCH-BEGIN rdma-rxe"
+		echo "ib_write_bw 1048576 bw=$((50 - r)).00 mpps=0.000050"
+		if [ $r = 5 ]; then
+			echo "ib_send_lat 64 n/a did not finish in 45 s"
+		else
+			echo "ib_send_lat 64 typ=400.00 avg=800.00 min=300.00"
+		fi
+		echo "DBNIC-BENCH-END rdma-rxe"
+		echo "DBNIC-BENCH-BEGIN rdma-counters"
+		echo "dbnic0 roce_fault_tx_drop $((3 * r))"
+		echo "dbnic0 roce_retx_pkts $((7 * r))"
+		echo "rxe0 completer_retry_err $((2 * r))"
+		echo "qdisc eth1 sent 1000 dropped $r"
+		echo "DBNIC-BENCH-END rdma-counters"
+	} | sed 's/$/\r/' > "$TMP/loss/guest-rdma-loss-$r.log.g1"
+	{
+		echo "DBNIC-BENCH-BEGIN rdma-counters"
+		echo "dbnic0 roce_fault_tx_drop $((2 * r))"
+		echo "dbnic0 roce_retx_pkts $((5 * r))"
+		echo "qdisc eth1 sent 900 dropped $((r + 1))"
+		echo "DBNIC-BENCH-END rdma-counters"
+	} | sed 's/$/\r/' > "$TMP/loss/guest-rdma-loss-$r.log"
+done
+rc=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma-loss "$TMP/loss" \
+	> "$TMP/out" 2>&1 || rc=$?
+# The rows under each figure's line, in order: rxe, dbnic, the ratio.
+awk '/^ib_/ { f = $0; next } /^  / { sub(/^  /, ""); print f " | " $0 }' "$TMP/out" |
+	tr -s ' ' > "$TMP/rows"
+want=("^loss *0% *1% *5% *10%$"
+      "^ib_write_bw 1 MiB, BW average (MB/s) | rxe 50 49 45 40$"
+      "^ib_write_bw 1 MiB, BW average (MB/s) | dbnic never 100 99 95 90$"
+      "^ib_write_bw 1 MiB, BW average (MB/s) | dbnic / rxe 2.00 2.02 2.11 2.25$"
+      "^ib_send_lat 64 B, t_typical (us) | rxe 400 400 n/a 400$"
+      "^ib_send_lat 64 B, t_typical (us) | dbnic never 100 101 120 110$"
+      "^ib_send_lat 64 B, t_typical (us) | dbnic / rxe 0.25 0.25 - 0.28$"
+      "^ib_send_lat 64 B, t_min (us) | dbnic never 50 51 40 60$"
+      "^ib_send_lat 64 B, t_avg (us) | dbnic never 200 201 600 210$"
+      "^dbnic0 roce_fault_tx_drop *0/0 *2/3 *10/15 *20/30$"
+      "^dbnic0 roce_retx_pkts *0/0 *5/7 *25/35 *50/70$"
+      "^dbnic0 roce_retry_timeout *- *- *- *-$"
+      "^rxe's NIC, netem dropped *1/0 *2/1 *6/5 *11/10$"
+      "^rxe0 completer_retry_err *0/0 *0/2 *0/10 *0/20$"
+      "^n/a: ib_send_lat 64 B, rxe, loss 5%: did not finish in 45 s$")
+bad=()
+for w in "${want[@]}"; do
+	grep -q -- "$w" "$TMP/out" "$TMP/rows" || bad+=("no line matching: $w")
+done
+[ $rc -eq 0 ] || bad+=("status $rc")
+# A dbnic figure that did not run fails the report.
+sed -i 's,^ib_send_lat 64 typ=101.00.*,ib_send_lat 64 n/a status 1: timeout,' "$TMP/loss/guest-rdma-loss-1.log.g1"
+rc1=0
+/usr/bin/python3 "$DBNIC_TOP/scripts/bench-report.py" --no-plot --rdma-loss "$TMP/loss" \
+	> "$TMP/out1" 2>&1 || rc1=$?
+[ $rc1 -eq 1 ] && grep -q '^missing: ib_send_lat 64 B t_typical, dbnic never, loss 1%' "$TMP/out1" ||
+	bad+=("a dbnic figure that did not run: status $rc1, $(tail -n 1 "$TMP/out1")")
+[ ${#bad[@]} -eq 0 ] || cat "$TMP/out" >&2
+none_bad "bench-report.py --rdma-loss: dbnic against rxe per loss rate, both guests' counters" "${bad[@]}"
+
 # The bench kernel's fragment (kernel_bench_fragment, build-kernel.sh
 # --bench) is the test kernel's with exactly the debug block's options
 # switched off: every other line is the same, so the two kernels cannot
