@@ -2834,6 +2834,7 @@ static const struct {
 	T(test_roce_rc_rnr_retry),
 	T(test_roce_rc_read_retx),
 	T(test_roce_rc_retx_slot_changed),
+	T(test_roce_rc_read_again_yields),
 	T(test_roce_rc_rkey_refused),
 	T(test_roce_loopback),
 	T(test_roce_ud),

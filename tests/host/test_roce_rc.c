@@ -128,6 +128,17 @@ static void wire_run(void)
 	}
 }
 
+/* Deliver what is on the wire now, before any machine runs again. */
+static void wire_deliver(void)
+{
+	unsigned int i, k = wire_len;
+
+	for (i = 0; i < k; i++)
+		eth_rx(&wire[i].to->f, wire[i].buf, wire[i].len, 0, 0, 0);
+	memmove(wire, wire + k, (wire_len - k) * sizeof(*wire));
+	wire_len -= k;
+}
+
 /* Put a frame on the wire by hand (a replay). */
 static void wire_inject(struct tnode *to, const uint8_t *buf, size_t len)
 {
@@ -1470,6 +1481,59 @@ void test_roce_rc_read_retx(void)
 	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
 	CHECK_EQ(e.index, ri);
 	CHECK(mem_eq(b, rd, a, tgt, 4096));
+	fake_free(&a->f);
+	fake_free(&b->f);
+}
+
+/*
+ * A READ executed again for a late duplicate of its request holds its
+ * resource only until a new READ needs it: the requester had the first
+ * answer and moved on.  Four new READs (max_dest_rd_atomic 4) right
+ * behind the duplicate all succeed; the fourth takes the resource of
+ * the one being repeated instead of being NAKed as a fifth.
+ */
+void test_roce_rc_read_again_yields(void)
+{
+	struct tnode *a = &na, *b = &nb;
+	struct tqp qa, qb;
+	struct dbnic_rdma_cqe e;
+	struct dbnic_desc d;
+	uint64_t tgt, rd;
+	uint32_t tkey, rkey;
+	unsigned int i;
+
+	rc_pair(a, b, &qa, &qb);
+	tgt = buf_new(a, 4096, 3);
+	tkey = mr_of(a, tgt, 4096, ACC_ALL);
+	rd = buf_new(b, 5 * 4096, 4);
+	rkey = mr_of(b, rd, 5 * 4096, DBNIC_MR_LOCAL_WRITE);
+	filter_on(DBNIC_ROCE_RC_READ_REQ);
+	wqe_rdma(&d, &qb, DBNIC_OP_RDMA_READ, SIG, tgt, tkey);
+	d.hdr.nsge = (uint8_t)DBNIC_SET(DBNIC_NSGE_DST, 1);
+	sge_set(&d.sge[1], rd, 4096, rkey);
+	post(&qb, &d);
+	wire_run();
+	CHECK(cqe_poll(&qb, false, &e));
+	CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+	CHECK_EQ(ncap, 1);
+	/* Four new READs leave b; the old request's copy reaches a first. */
+	for (i = 1; i < 5; i++) {
+		sge_set(&d.sge[1], rd + i * 4096, 4096, rkey);
+		post(&qb, &d);
+	}
+	fake_run(&b->f);
+	wire_inject(a, cap_buf[0], cap_len[0]);
+	wire_deliver();		/* before a has answered the duplicate */
+	wire_run();
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_RX_DUP), 1);
+	for (i = 1; i < 5; i++) {
+		CHECK(cqe_poll(&qb, false, &e));
+		CHECK_EQ(e.status, DBNIC_WC_SUCCESS);
+		CHECK(mem_eq(b, rd + i * 4096, a, tgt, 4096));
+	}
+	CHECK_EQ(qp_state(&qa), DBNIC_QPS_RTS);
+	CHECK_EQ(qp_state(&qb), DBNIC_QPS_RTS);
+	CHECK_EQ(cnt(a, DBNIC_CNT_ROCE_QP_ERR), 0);
 	fake_free(&a->f);
 	fake_free(&b->f);
 }

@@ -17,6 +17,7 @@ void test_roce_rc_retry_exhausted(void);
 void test_roce_rc_rnr_retry(void);
 void test_roce_rc_read_retx(void);
 void test_roce_rc_retx_slot_changed(void);
+void test_roce_rc_read_again_yields(void);
 void test_roce_rc_rkey_refused(void);
 void test_roce_loopback(void);
 void test_roce_ud(void);
