@@ -20,8 +20,8 @@
 #    READ and WRITE, data checked);
 #  - afterwards, dbnic's receive counters: nothing dropped as malformed,
 #    with a bad ICRC, for no QP or out of sequence, no QP in ERR on its own
-#    (dbnic 1.4 has no retransmission: an RNR or sequence NAK from rxe is
-#    fatal to its QP, and would show here); rxe's counters are logged;
+#    (on a network that loses nothing, dbnic never sees a gap; a QP that
+#    ran out of retries would show here); rxe's counters are logged;
 #  - dmesg clean on both.
 # The host side (test.sh's "# host-check:" line) records the run's frames
 # on guest 0's netdev (run-guest.sh --pcap) and checks them with tshark:
