@@ -157,10 +157,14 @@ pairs "rxe->dbnic"
 s1=$(rdma statistic show link "$RDMA_DEV/1" 2>&1)
 echo "$s1"
 if [ "$NET_NIC" = dbnic ]; then
-	for n in roce_rx_bad_hdr roce_rx_bad_icrc roce_rx_no_qp roce_rx_seq roce_qp_err; do
+	for n in roce_rx_bad_hdr roce_rx_bad_icrc roce_rx_seq roce_qp_err; do
 		v=$(($(dbnic_stat $n "$s1") - $(dbnic_stat $n "$s0")))
 		t_check "dbnic: counter $n did not grow ($v)" [ "$v" = 0 ]
 	done
+	# Not roce_rx_no_qp: rxe under TCG load answers or resends late, to a
+	# QP whose process has exited (22 such packets in one fresh-machine
+	# run); dropping them is right.
+	echo "dbnic: roce_rx_no_qp +$(($(dbnic_stat roce_rx_no_qp "$s1") - $(dbnic_stat roce_rx_no_qp "$s0"))) (late packets from rxe to QPs already gone)"
 else
 	# rxe's counters (retransmissions, duplicates, sequence and RNR
 	# errors): the non-zero ones, for docs/roce-wire.md.
