@@ -59,13 +59,15 @@ t_check "rdma statistic shows roce_fault_tx_dup and roce_retx_pkts" \
 	[ "$(stat roce_fault_tx_dup)" != -1 -a "$(stat roce_retx_pkts)" != -1 ]
 
 # pingpong PORT N [-c]: one ibv_ud_pingpong of N 1 KiB messages within
-# this guest (looped back inside the device); its status.
+# this guest (looped back inside the device); its status.  PP_LIMIT: the
+# client's time limit (s).
+PP_LIMIT=60
 pingpong() {
 	_c="ibv_ud_pingpong $d -g $gid4 -n $2 -s 1024 -p $1 $3"
 	sh -c "$_c" > /tmp/pp-srv.out 2>&1 &
 	_srv=$!
 	rdma_wait_listen "tcp:$1" "$_srv"
-	if timeout 60 sh -c "$_c $ip4" > /tmp/pp-cli.out 2>&1 && wait "$_srv"; then
+	if timeout "$PP_LIMIT" sh -c "$_c $ip4" > /tmp/pp-cli.out 2>&1 && wait "$_srv"; then
 		return 0
 	fi
 	kill "$_srv" 2>/dev/null
@@ -76,12 +78,16 @@ pingpong() {
 
 # probe_dup ON: wait (up to 60 s of probe pingpongs) until this guest's
 # roce_fault_tx_dup moves under a probe (ON 1) or stands still (ON 0).
+# A probe may lose its packets to the receive faults just set (UD does not
+# retransmit): it sends them all the same, so 5 s is enough for it.
 PROBE_PORT=18700
 probe_dup() {
 	_q_end=$(($(net_now) + 60))
 	while [ "$(net_now)" -lt "$_q_end" ]; do
 		_q0=$(stat roce_fault_tx_dup)
+		PP_LIMIT=5
 		pingpong "$PROBE_PORT" 2 > /dev/null
+		PP_LIMIT=60
 		_q1=$(stat roce_fault_tx_dup)
 		PROBE_PORT=$((PROBE_PORT + 1))
 		if [ "$1" = 0 ]; then
