@@ -603,14 +603,10 @@ static void resp_ud(struct dbnic_core *c, struct dbnic_qp *qp,
 /* Requester: ACKs, NAKs and READ responses                            */
 /* ------------------------------------------------------------------ */
 
+/* The status of a fatal NAK (RNR and sequence NAKs are retried, 11.10). */
 static uint8_t nak_status(uint8_t syn)
 {
-    if ((syn & DBNIC_AETH_TYPE_MASK) == DBNIC_AETH_TYPE_RNR) {
-        return DBNIC_WC_RNR_RETRY_EXC_ERR;
-    }
     switch (syn) {
-    case DBNIC_AETH_NAK_PSN_SEQ:
-        return DBNIC_WC_RETRY_EXC_ERR; /* retried instead (11.10) */
     case DBNIC_AETH_NAK_INV_REQ:
         return DBNIC_WC_REM_INV_REQ_ERR;
     case DBNIC_AETH_NAK_REM_ACCESS:
